@@ -1,0 +1,129 @@
+"""Project configuration in one typed place.
+
+Values resolve in this order (first wins):
+
+1. keyword arguments to :func:`load_settings` (tests, the CLI);
+2. environment variables (``DATABASE_URL``, ``ENVMON_*``);
+3. the TOML config file named by ``ENVMON_CONFIG`` (default ``./envmon.toml``, optional), top-level keys
+   with the field names below;
+4. the defaults below.
+
+Keys
+----
+database_url : str
+    SQLAlchemy URL. Default ``sqlite:///var/envmon.db``. ``postgresql+psycopg://user@host:port/db`` switches
+    to PostgreSQL/PostGIS. Env: ``DATABASE_URL``.
+var_dir : Path
+    Folder for the SQLite file, drop folders and backups. Default ``var``. Env: ``ENVMON_VAR_DIR``.
+timezone : str
+    Local time zone for day windows, SLA clocks and display. Default ``Asia/Ho_Chi_Minh``.
+boundary_set : str
+    Boundary set used by joins when none is named. Default ``hanoi-2025``.
+tile_url : str | None
+    XYZ tile URL template for the map base layer (e.g. a tile server inside the government network).
+    Default none: ward polygons form the base map. Env: ``ENVMON_TILE_URL``.
+tile_attribution : str
+    Attribution shown for ``tile_url``.
+openaq_api_key : str | None
+    OpenAQ v3 API key. Env: ``ENVMON_OPENAQ_API_KEY`` (or ``OPENAQ_API_KEY``).
+dedup_radius_m, dedup_window_hours : float
+    Reports of the same category within this radius and time window become one case. Defaults 50 m, 72 h.
+thresholds_file, alert_rules_file, feeds_file, sla_file, routing_file : Path | None
+    Override the shipped defaults in ``data/config/``.
+admin_user, admin_password : str | None
+    When both are set, ``envmon init`` creates this operator. Env: ``ENVMON_ADMIN_USER``,
+    ``ENVMON_ADMIN_PASSWORD``. No default password ships.
+webhook_urls : list[str]
+    Alert notification receivers (JSON POST). Env: ``ENVMON_WEBHOOK_URLS`` as a JSON list.
+language : str
+    Default UI language, ``vi`` or ``en``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PACKAGE_CONFIG_DIR = Path(__file__).resolve().parent / "config"
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+
+
+class Settings(BaseSettings):
+    """Resolved settings; see the module docstring for every key."""
+
+    model_config = SettingsConfigDict(env_prefix="ENVMON_", frozen=True, extra="ignore")
+
+    database_url: str = Field(
+        default="", validation_alias=AliasChoices("DATABASE_URL", "ENVMON_DATABASE_URL", "database_url")
+    )
+    var_dir: Path = Path("var")
+    timezone: str = "Asia/Ho_Chi_Minh"
+    boundary_set: str = "hanoi-2025"
+    tile_url: str | None = None
+    tile_attribution: str = ""
+    openaq_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ENVMON_OPENAQ_API_KEY", "OPENAQ_API_KEY", "openaq_api_key"),
+    )
+    dedup_radius_m: float = 50.0
+    dedup_window_hours: float = 72.0
+    thresholds_file: Path | None = None
+    alert_rules_file: Path | None = None
+    feeds_file: Path | None = None
+    sla_file: Path | None = None
+    routing_file: Path | None = None
+    admin_user: str | None = None
+    admin_password: str | None = None
+    webhook_urls: list[str] = []
+    language: Literal["vi", "en"] = "vi"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside ``var_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'envmon.db').as_posix()}"
+
+    def config_path(self, name: Literal["thresholds", "alert_rules", "feeds", "sla", "routing"]) -> Path:
+        """Path of a named config file: the override if set, else the shipped default."""
+        override: Path | None = getattr(self, f"{name}_file")
+        if override is not None:
+            return override
+        suffix = ".csv" if name == "routing" else ".toml"
+        return PACKAGE_CONFIG_DIR / f"{name}{suffix}"
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads top-level keys from ``$ENVMON_CONFIG`` or ``./envmon.toml`` when that file exists."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = Path(os.environ.get("ENVMON_CONFIG", "envmon.toml"))
+        if not path.is_file():
+            return {}
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Resolve settings from arguments, environment, config file and defaults."""
+    return Settings(**overrides)

@@ -1,0 +1,447 @@
+"""Database schema (SQLAlchemy 2 declarative) shared by SQLite and PostgreSQL/PostGIS.
+
+Times are stored as timezone-aware UTC (``UtcDateTime``). Geometries are shapely objects in Python; on
+PostgreSQL they are PostGIS ``geometry`` columns with GiST indexes, on SQLite hex WKB text (joins then run
+in Python, vectorised, see ``geo.join``). Point locations are plain ``lat``/``lon`` columns everywhere; on
+PostGIS the migration adds a generated ``geom`` point column with a GiST index so the point-in-ward join can
+run in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import shapely
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
+
+SRID = 4326
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A datetime that must be timezone-aware; stored and returned as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = f"naive datetime {value!r} given where UTC is required"
+            raise ValueError(msg)
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class _PostgisGeometry(UserDefinedType[Any]):
+    """The PostGIS ``geometry(<type>, 4326)`` column type (values travel as hex EWKB)."""
+
+    cache_ok = True
+
+    def __init__(self, geometry_type: str) -> None:
+        self.geometry_type = geometry_type
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return f"geometry({self.geometry_type}, {SRID})"
+
+
+class GeometryType(TypeDecorator[Any]):
+    """Shapely geometry in EPSG:4326: PostGIS ``geometry`` on PostgreSQL, hex WKB text elsewhere."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, geometry_type: str = "GEOMETRY") -> None:
+        super().__init__()
+        self.geometry_type = geometry_type
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(_PostgisGeometry(self.geometry_type))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        geom = shapely.set_srid(value, SRID)
+        return shapely.to_wkb(geom, hex=True, include_srid=dialect.name == "postgresql")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return shapely.from_wkb(value)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; ``Base.metadata`` is what Alembic migrates."""
+
+    type_annotation_map = {dt.datetime: UtcDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- boundaries -------------------------------------------------------------------------------------------
+
+
+class BoundarySet(Base):
+    """A versioned set of administrative units (e.g. Hà Nội wards after 1 July 2025)."""
+
+    __tablename__ = "boundary_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text, default="")
+    attribution: Mapped[str] = mapped_column(Text, default="")
+    unit_count: Mapped[int] = mapped_column(Integer, default=0)
+    loaded_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class BoundaryUnit(Base):
+    """One ward/commune of a boundary set, with its former (pre-2025) district."""
+
+    __tablename__ = "boundary_units"
+    __table_args__ = (UniqueConstraint("set_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    unit_type: Mapped[str] = mapped_column(String(50), default="")
+    district: Mapped[str | None] = mapped_column(String(200))
+    districts: Mapped[list[Any]] = mapped_column(default=list)
+    population: Mapped[int | None] = mapped_column(Integer)
+    area_km2: Mapped[float | None] = mapped_column(Float)
+    geom: Mapped[Any] = mapped_column(GeometryType("MULTIPOLYGON"))
+    display_geom: Mapped[Any] = mapped_column(GeometryType("MULTIPOLYGON"))
+
+
+# --- responsible units and routing ------------------------------------------------------------------------
+
+
+class ResponsibleUnit(Base):
+    """A body that handles cases (ward People's Committee, urban-environment company, inspectorate…)."""
+
+    __tablename__ = "responsible_units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(50), default="")
+    contact: Mapped[str] = mapped_column(Text, default="")
+
+
+class RoutingRule(Base):
+    """ward + category → responsible unit; NULL ward or category means "any"; most specific rule wins."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_code: Mapped[str | None] = mapped_column(String(20))
+    category_code: Mapped[str | None] = mapped_column(String(50))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("responsible_units.id"))
+
+
+# --- imports and quarantine -------------------------------------------------------------------------------
+
+
+class ImportBatch(Base):
+    """One import run (a complaint file, a readings file or folder, a feed poll)."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    filename: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    started_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class QuarantineRow(Base):
+    """An input row or file that was refused, with the reason naming the row and field."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(100), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+
+
+class IngestedFile(Base):
+    """A station file already ingested (file name + content hash), so no file is ingested twice."""
+
+    __tablename__ = "ingested_files"
+    __table_args__ = (UniqueConstraint("filename", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[str] = mapped_column(ForeignKey("import_batches.id"))
+    status: Mapped[str] = mapped_column(String(20))
+
+
+# --- complaints -------------------------------------------------------------------------------------------
+
+
+class ComplaintCase(Base):
+    """One incident; several reports from different channels may link to it."""
+
+    __tablename__ = "complaint_cases"
+    __table_args__ = (
+        Index("ix_cases_ward_category", "ward_code", "category_code"),
+        Index("ix_cases_opened", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(50))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    set_name: Mapped[str | None] = mapped_column(String(100))
+    ward_code: Mapped[str | None] = mapped_column(String(20))
+    ward_name: Mapped[str | None] = mapped_column(String(200))
+    district: Mapped[str | None] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    title: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[dt.datetime]
+    accept_due_at: Mapped[dt.datetime | None]
+    due_at: Mapped[dt.datetime | None]
+    accepted_at: Mapped[dt.datetime | None]
+    resolved_at: Mapped[dt.datetime | None]
+    report_count: Mapped[int] = mapped_column(Integer, default=1)
+    last_report_at: Mapped[dt.datetime]
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ComplaintReport(Base):
+    """One report as received from a channel. Personal data sits in its own columns."""
+
+    __tablename__ = "complaint_reports"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("complaint_cases.id"), index=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    source: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(50), default="")
+    category_raw: Mapped[str] = mapped_column(Text, default="")
+    category_code: Mapped[str] = mapped_column(String(50))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    reported_at: Mapped[dt.datetime] = mapped_column(index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    location_method: Mapped[str] = mapped_column(String(20), default="none")
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    set_name: Mapped[str | None] = mapped_column(String(100))
+    ward_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    reporter_name: Mapped[str | None] = mapped_column(Text)
+    reporter_phone: Mapped[str | None] = mapped_column(String(50))
+    source_status: Mapped[str] = mapped_column(String(50), default="")
+
+
+class CaseStatusChange(Base):
+    """Every status change of a case, with time, actor and note (the written record)."""
+
+    __tablename__ = "case_status_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("complaint_cases.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_units.id"))
+
+
+# --- monitoring -------------------------------------------------------------------------------------------
+
+
+class Station(Base):
+    """An air or wastewater monitoring station, joined to a ward when its location is known."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))  # air | wastewater
+    operator: Mapped[str] = mapped_column(String(300), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    located: Mapped[bool] = mapped_column(Boolean, default=False)
+    set_name: Mapped[str | None] = mapped_column(String(100))
+    ward_code: Mapped[str | None] = mapped_column(String(20))
+    ward_name: Mapped[str | None] = mapped_column(String(200))
+    district: Mapped[str | None] = mapped_column(String(200))
+    grade: Mapped[str] = mapped_column(String(20), default="reference")  # reference | lowcost
+    parameters: Mapped[list[Any]] = mapped_column(default=list)
+    limit_profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(String(100), default="")
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Reading(Base):
+    """One canonical reading; natural key (station, parameter, observed_at)."""
+
+    __tablename__ = "readings"
+    __table_args__ = (UniqueConstraint("station_id", "parameter", "observed_at", name="uq_reading"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    parameter: Mapped[str] = mapped_column(String(30))
+    value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(30))
+    observed_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(2), default="00")
+    source: Mapped[str] = mapped_column(String(100), default="")
+    batch_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class Average(Base):
+    """Stored averages per station and parameter: period '1h', '8h' or '24h', labelled by the END time."""
+
+    __tablename__ = "averages"
+
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    parameter: Mapped[str] = mapped_column(String(30), primary_key=True)
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period_end: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    n_valid: Mapped[int] = mapped_column(Integer, default=0)
+    n_expected: Mapped[int] = mapped_column(Integer, default=0)
+    valid: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AqiValue(Base):
+    """A computed AQI for a station, scale ('vn'|'us') and period ('hourly'|'daily')."""
+
+    __tablename__ = "aqi_values"
+
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    scale: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    period_end: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    aqi: Mapped[int] = mapped_column(Integer)
+    category: Mapped[int] = mapped_column(Integer)
+    dominant: Mapped[str] = mapped_column(String(30))
+    beyond_scale: Mapped[bool] = mapped_column(Boolean, default=False)
+    sub_indices: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FeedState(Base):
+    """Checkpoint and health of one configured feed."""
+
+    __tablename__ = "feed_state"
+
+    feed: Mapped[str] = mapped_column(String(100), primary_key=True)
+    checkpoint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_attempt_at: Mapped[dt.datetime | None]
+    last_success_at: Mapped[dt.datetime | None]
+    last_data_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- alerts -----------------------------------------------------------------------------------------------
+
+
+class Alert(Base):
+    """One alert instance, identified by (rule, subject)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("rule_id", "subject", name="uq_alert_identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30), default="")
+    severity: Mapped[str] = mapped_column(String(20), default="warning")
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text, default="")
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active_at: Mapped[dt.datetime | None]
+    fired_at: Mapped[dt.datetime | None]
+    resolved_at: Mapped[dt.datetime | None]
+    last_condition_at: Mapped[dt.datetime | None]
+    last_data_at: Mapped[dt.datetime | None]
+    last_eval_at: Mapped[dt.datetime | None]
+    state_since: Mapped[dt.datetime | None]
+    ack_by: Mapped[str | None] = mapped_column(String(200))
+    ack_note: Mapped[str | None] = mapped_column(Text)
+    ack_at: Mapped[dt.datetime | None]
+    ack_until: Mapped[dt.datetime | None]
+    silenced_until: Mapped[dt.datetime | None]
+    last_notified_at: Mapped[dt.datetime | None]
+    last_notified_state: Mapped[str | None] = mapped_column(String(20))
+
+
+class AlertEvent(Base):
+    """Alert history: state changes, acknowledgements, silences and notifications."""
+
+    __tablename__ = "alert_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime]
+    event: Mapped[str] = mapped_column(String(30))  # transition | ack | silence | notify
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    value: Mapped[float | None] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(200), default="system")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- users ------------------------------------------------------------------------------------------------
+
+
+class User(Base):
+    """A dashboard user with a role (leader, analyst, operator); password stored as an Argon2 hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)

@@ -1,0 +1,86 @@
+"""Shared fixtures: database engines for both back ends, the shipped boundary sets, fixture paths.
+
+Storage tests take the ``engine`` fixture and run twice, on SQLite and on PostgreSQL/PostGIS. The PostgreSQL
+run needs ``TEST_DATABASE_URL`` (``.ci/run`` starts a throwaway cluster and sets it); without it those runs
+skip with a reason, and with ``ENVMON_REQUIRE_POSTGRES=1`` (set by CI) they fail instead of skipping.
+Each PostgreSQL test gets its own schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, event, text
+
+from data.db import make_engine, migrate
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    """Folder of small recorded payloads and sample files (see tests/fixtures/README.md)."""
+    return FIXTURES
+
+
+def _postgres_url_or_skip() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    reason = "PostgreSQL tests need TEST_DATABASE_URL (run .ci/run, which starts a throwaway PostGIS)"
+    if os.environ.get("ENVMON_REQUIRE_POSTGRES") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite database in a temporary file."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_engine() -> Iterator[Engine]:
+    """A migrated PostgreSQL/PostGIS database in a fresh schema of its own."""
+    url = _postgres_url_or_skip()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _search_path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET search_path TO {schema}, public")
+        dbapi_connection.commit()
+
+    migrate(engine)
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """A migrated, empty database; the test runs once per back end."""
+    return request.getfixturevalue(f"{request.param}_engine")
+
+
+@pytest.fixture
+def loaded_engine(engine: Engine) -> Engine:
+    """``engine`` after ``envmon init``: schema plus the shipped Hà Nội boundary sets."""
+    from geo.boundaries import load_shipped_sets
+
+    load_shipped_sets(engine)
+    return engine
