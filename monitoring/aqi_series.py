@@ -1,0 +1,120 @@
+"""AQI over station time series: hourly averages in, one AQI per station and hour or local day out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from monitoring.aqi import AqiResult, Period, compute_aqi, daily_inputs, hourly_inputs
+from monitoring.aqi_tables import POLLUTANTS, Scale
+
+HANOI_TZ = "Asia/Ho_Chi_Minh"
+#: hours of context behind an hourly AQI (24-h mean for US SO2; NowCast needs 12)
+_HOURLY_CONTEXT = 24
+#: hours behind a daily AQI: the 24 hours of the day plus 7 before it for the early 8-h windows
+_DAILY_CONTEXT = 31
+INPUT_COLUMNS = ("station_id", "parameter", "observed_at", "value")
+
+
+@dataclass(frozen=True)
+class StationAqi:
+    """The AQI of one station for one period, labelled by the period's end (UTC)."""
+
+    station_id: str
+    period_end: dt.datetime
+    result: AqiResult
+
+
+def parse_hourly_rows(rows: Iterable[Mapping[str, str]], source: str) -> pd.DataFrame:
+    """Validate ``station_id, parameter, observed_at, value`` rows into a frame of hourly averages.
+
+    ``observed_at`` is an ISO 8601 time with offset marking the END of the hourly average; values are µg/m³.
+    Raises ValueError naming the file and line of the first bad row (line 1 is the header).
+    """
+    records: list[tuple[str, str, dt.datetime, float]] = []
+    seen: dict[tuple[str, str, dt.datetime], int] = {}
+    for line, row in enumerate(rows, start=2):
+        where = f"{source} line {line}"
+        missing = [c for c in INPUT_COLUMNS if not (row.get(c) or "").strip()]
+        if missing:
+            msg = f"{where}: missing {', '.join(missing)}"
+            raise ValueError(msg)
+        station, parameter = row["station_id"].strip(), row["parameter"].strip().lower()
+        if parameter not in POLLUTANTS:
+            msg = f"{where}: parameter {parameter!r} is not one of {', '.join(POLLUTANTS)}"
+            raise ValueError(msg)
+        try:
+            observed = dt.datetime.fromisoformat(row["observed_at"].strip())
+        except ValueError as err:
+            msg = f"{where}: observed_at {row['observed_at']!r} is not an ISO 8601 time"
+            raise ValueError(msg) from err
+        if observed.tzinfo is None:
+            msg = f"{where}: observed_at {row['observed_at']!r} has no UTC offset"
+            raise ValueError(msg)
+        if (observed.minute, observed.second, observed.microsecond) != (0, 0, 0):
+            msg = f"{where}: observed_at {row['observed_at']!r} is not the end of an hour"
+            raise ValueError(msg)
+        try:
+            value = float(row["value"].strip().replace(",", "."))
+        except ValueError as err:
+            msg = f"{where}: value {row['value']!r} is not a number"
+            raise ValueError(msg) from err
+        if not math.isfinite(value):
+            msg = f"{where}: value {row['value']!r} is not a finite number"
+            raise ValueError(msg)
+        key = (station, parameter, observed.astimezone(dt.UTC))
+        if key in seen:
+            msg = f"{where}: duplicate of line {seen[key]} ({station}, {parameter}, {observed.isoformat()})"
+            raise ValueError(msg)
+        seen[key] = line
+        records.append((*key, value))
+    return pd.DataFrame(records, columns=["station_id", "parameter", "period_end", "value"])
+
+
+def _window(pivot: pd.DataFrame, end: pd.Timestamp, hours: int) -> dict[str, list[float | None]]:
+    index = pd.date_range(end=end, periods=hours, freq="h")
+    frame = pivot.reindex(index)
+    return {
+        str(parameter): [None if math.isnan(v) else float(v) for v in frame[parameter].to_numpy(dtype=float)]
+        for parameter in frame.columns
+    }
+
+
+def station_aqi(
+    hourly: pd.DataFrame, *, scale: Scale, period: Period, timezone: str = HANOI_TZ
+) -> list[StationAqi]:
+    """AQI per station and hour (``hourly``) or local day (``daily``, 01:00–24:00 hour-ending).
+
+    ``hourly`` has columns station_id, parameter, period_end (tz-aware, end of the hour), value (µg/m³).
+    Only periods where an AQI exists are returned, sorted by station and time.
+    """
+    if hourly.empty:
+        return []
+    frame = hourly[hourly["parameter"].isin(POLLUTANTS)].copy()
+    frame["period_end"] = pd.to_datetime(frame["period_end"], utc=True)
+    zone = ZoneInfo(timezone)
+    results: list[StationAqi] = []
+    for station_id, rows in frame.groupby("station_id", sort=True):
+        pivot = rows.pivot_table(index="period_end", columns="parameter", values="value", aggfunc="mean")
+        if period == "hourly":
+            ends = list(pivot.index)
+            context = _HOURLY_CONTEXT
+        else:
+            days = sorted({(t.tz_convert(zone) - pd.Timedelta(hours=1)).date() for t in pivot.index})
+            ends = [
+                pd.Timestamp(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), zone)) for d in days
+            ]
+            ends = [e.tz_convert("UTC") for e in ends]
+            context = _DAILY_CONTEXT
+        for end in ends:
+            series = _window(pivot, end, context)
+            inputs = hourly_inputs(series) if period == "hourly" else daily_inputs(series)
+            result = compute_aqi(scale, inputs)
+            if result is not None:
+                results.append(StationAqi(str(station_id), end.to_pydatetime(), result))
+    return results

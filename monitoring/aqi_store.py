@@ -1,0 +1,92 @@
+"""Stored AQI values: recompute ``aqi_values`` (VN and US, hourly and daily) from stored hourly averages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, delete, insert, select
+
+from data.db import transaction
+from data.schema import AqiValue, Average
+from monitoring.aqi import AqiResult, Period
+from monitoring.aqi_series import HANOI_TZ, StationAqi, station_aqi
+from monitoring.aqi_tables import POLLUTANTS, Scale
+
+#: hours read before ``since`` so that NowCast, 8-h windows and the first day are complete
+_LOOKBACK = dt.timedelta(hours=48)
+_COMBINATIONS: tuple[tuple[Scale, Period], ...] = (
+    ("vn", "hourly"),
+    ("vn", "daily"),
+    ("us", "hourly"),
+    ("us", "daily"),
+)
+
+
+def _hourly_averages(engine: Engine, since: dt.datetime | None) -> pd.DataFrame:
+    query = select(Average.station_id, Average.parameter, Average.period_end, Average.value).where(
+        Average.period == "1h",
+        Average.valid.is_(True),
+        Average.value.is_not(None),
+        Average.parameter.in_(POLLUTANTS),
+    )
+    if since is not None:
+        query = query.where(Average.period_end >= since - _LOOKBACK)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame(rows, columns=["station_id", "parameter", "period_end", "value"])
+
+
+def sub_index_record(result: AqiResult) -> dict[str, Any]:
+    """JSON for ``aqi_values.sub_indices``: per parameter, rounded and exact AQI, input and table."""
+    return {
+        parameter: {
+            "aqi": sub.aqi,
+            "exact": float(sub.exact),
+            "concentration": float(sub.concentration),
+            "unit": sub.unit,
+            "table": sub.table,
+            "beyond_scale": sub.beyond_scale,
+        }
+        for parameter, sub in result.sub_indices.items()
+    }
+
+
+def _row(item: StationAqi) -> dict[str, Any]:
+    result = item.result
+    return {
+        "station_id": item.station_id,
+        "scale": result.scale,
+        "period": result.period,
+        "period_end": item.period_end,
+        "aqi": result.aqi,
+        "category": result.category.level,
+        "dominant": result.dominant,
+        "beyond_scale": result.beyond_scale,
+        "sub_indices": sub_index_record(result),
+    }
+
+
+def refresh_aqi(engine: Engine, *, since: dt.datetime | None = None, timezone: str = HANOI_TZ) -> int:
+    """Recompute AQI values for periods ending at or after ``since`` (all when None); return rows written.
+
+    Reads valid hourly averages (``averages``, period ``1h``, values in µg/m³) and replaces the VN and US,
+    hourly and daily rows of ``aqi_values`` in that range in one transaction, so running it twice is a no-op.
+    """
+    if since is not None and since.tzinfo is None:
+        msg = f"since {since!r} must be timezone-aware"
+        raise ValueError(msg)
+    hourly = _hourly_averages(engine, since)
+    rows: list[dict[str, Any]] = []
+    for scale, period in _COMBINATIONS:
+        items = station_aqi(hourly, scale=scale, period=period, timezone=timezone)
+        rows.extend(_row(item) for item in items if since is None or item.period_end >= since)
+    with transaction(engine) as session:
+        stale = delete(AqiValue)
+        if since is not None:
+            stale = stale.where(AqiValue.period_end >= since)
+        session.execute(stale)
+        if rows:
+            session.execute(insert(AqiValue), rows)
+    return len(rows)
