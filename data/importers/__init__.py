@@ -1,0 +1,1 @@
+"""Complaint importers: readers per format, column profiles, normalisation, the batch pipeline, Open311."""

@@ -1,0 +1,176 @@
+"""Validate and normalise canonical complaint rows; every refused row gets a reason naming its row and field.
+
+Checks (vectorised over the whole file): the time parses and is not in the future, coordinates are numbers in
+range and come in pairs, the report says something (description or category), and a reused report id carries
+the same content as its first use. Free text is kept verbatim as text (control characters removed); it is
+never interpreted as HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from data.importers.dates import parse_times
+from data.importers.profiles import Profile
+
+_CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_FUTURE_TOLERANCE = pd.Timedelta(hours=1)
+_HASH_FIELDS = ("reported_at", "description", "address", "lat", "lon", "category_raw", "channel")
+_CHANNELS = {
+    "zalo": "Zalo OA",
+    "zalo oa": "Zalo OA",
+    "facebook": "Facebook",
+    "fanpage": "Facebook",
+    "hotline": "Hotline",
+    "duong day nong": "Hotline",
+    "ihanoi": "iHanoi",
+    "viber": "Viber",
+}
+
+
+@dataclass
+class Quarantine:
+    """Refused rows collected while normalising: row number, field, reason and the raw cells."""
+
+    rows: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, frame: pd.DataFrame, mask: pd.Series, header: str, reasons: pd.Series | str) -> None:
+        """Quarantine the rows of ``frame`` where ``mask`` holds (each row once; first reason wins)."""
+        mask = mask & ~frame["_refused"]
+        if not mask.any():
+            return
+        texts = reasons if isinstance(reasons, pd.Series) else pd.Series(reasons, index=frame.index)
+        for index in frame.index[mask.to_numpy()]:
+            number = int(frame.at[index, "row_number"])
+            self.rows.append(
+                {
+                    "row_number": number,
+                    "field": header,
+                    "reason": f"row {number}, field '{header}': {texts.at[index]}",
+                    "raw": frame.at[index, "_raw"],
+                }
+            )
+        frame.loc[mask, "_refused"] = True
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Trimmed text without control characters; None stays None. Markup is kept literally."""
+    text = values.astype("string").str.replace(_CONTROL_CHARS, "", regex=True).str.strip()
+    keep = (text.notna() & (text != "")).to_numpy(dtype=bool)
+    return pd.Series(np.where(keep, text.astype(object), None), index=values.index, dtype=object)
+
+
+def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Floats (decimal comma accepted) and a mask of cells that were present but not numbers."""
+    text = values.astype("string").str.strip().str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce").astype(float)
+    return numbers, text.notna() & numbers.isna()
+
+
+def _channel(values: pd.Series, default: str) -> pd.Series:
+    from geo.address import fold
+
+    text = clean_text(values)
+    folded = text.map(lambda value: fold(value) if value else None)
+    mapped = folded.map(lambda value: _CHANNELS.get(value) if value else None)
+    return mapped.where(mapped.notna(), text).where(text.notna(), default or None).fillna("").astype(object)
+
+
+def normalise(
+    canonical: pd.DataFrame,
+    headers: dict[str, str],
+    raw: pd.DataFrame,
+    row_numbers: list[int],
+    profile: Profile,
+    now: dt.datetime,
+) -> tuple[pd.DataFrame, Quarantine]:
+    """Valid rows as typed canonical columns, plus the quarantine of refused rows.
+
+    The result has ``row_number``, ``external_id`` (None when the source has none), ``content_hash``,
+    ``reported_at`` (UTC), ``description``, ``address``, ``lat``, ``lon``, ``channel``, ``category_raw``,
+    ``reporter_name``, ``reporter_phone``, ``source_status`` and ``flags`` (list per row).
+    """
+    frame = pd.DataFrame(index=canonical.index)
+    frame["row_number"] = row_numbers
+    frame["_raw"] = raw.astype(object).where(raw.notna(), None).to_dict("records")
+    frame["_refused"] = False
+    quarantine = Quarantine()
+
+    frame["external_id"] = clean_text(canonical["external_id"])
+    for column in ("description", "address", "reporter_name", "reporter_phone", "source_status"):
+        frame[column] = clean_text(canonical[column])
+    frame["category_raw"] = clean_text(canonical["category"])
+    frame["channel"] = _channel(canonical["channel"], profile.default_channel)
+    frame["flags"] = [[] for _ in range(len(frame))]
+
+    time_text = clean_text(canonical["reported_at"])
+    frame["reported_at"] = parse_times(time_text, profile.timezone, profile.date_formats)
+    header = headers["reported_at"]
+    quarantine.add(frame, time_text.isna(), header, "missing time")
+    quarantine.add(
+        frame,
+        frame["reported_at"].isna(),
+        header,
+        "unparseable date " + time_text.astype(str).map(repr) + " (expected ISO 8601 or dd/mm/yyyy HH:MM)",
+    )
+    future = frame["reported_at"] > pd.Timestamp(now).tz_convert("UTC") + _FUTURE_TOLERANCE
+    quarantine.add(frame, future, header, "time " + time_text.astype(str) + " is in the future")
+
+    lat, bad_lat = _numbers(canonical["lat"])
+    lon, bad_lon = _numbers(canonical["lon"])
+    quarantine.add(frame, bad_lat, headers["lat"], "not a number " + canonical["lat"].astype(str).map(repr))
+    quarantine.add(frame, bad_lon, headers["lon"], "not a number " + canonical["lon"].astype(str).map(repr))
+    quarantine.add(frame, lat.abs() > 90, headers["lat"], "latitude " + lat.astype(str) + " outside -90..90")
+    quarantine.add(
+        frame, lon.abs() > 180, headers["lon"], "longitude " + lon.astype(str) + " outside -180..180"
+    )
+    quarantine.add(frame, lat.notna() & lon.isna(), headers["lon"], "missing while a latitude is given")
+    quarantine.add(frame, lon.notna() & lat.isna(), headers["lat"], "missing while a longitude is given")
+    null_island = (lat == 0) & (lon == 0)
+    lat, lon = lat.mask(null_island), lon.mask(null_island)
+    for index in frame.index[null_island.to_numpy()]:
+        frame.at[index, "flags"].append("zero_coordinates")
+    frame["lat"], frame["lon"] = lat, lon
+
+    empty = frame["description"].isna() & frame["category_raw"].isna()
+    quarantine.add(frame, empty, headers["description"], "missing (no description and no category)")
+
+    frame["content_hash"] = _content_hashes(frame)
+    _refuse_conflicting_ids(frame, quarantine, headers["external_id"])
+    kept = frame[~frame["_refused"]].drop(columns=["_refused"])
+    return kept, quarantine
+
+
+def _content_hashes(frame: pd.DataFrame) -> pd.Series:
+    """SHA-1 of the fields that identify a report, used as its id when the source has none."""
+    columns = [frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in _HASH_FIELDS]
+    digests = [
+        hashlib.sha1(
+            "\x1f".join("" if value is None else str(value) for value in values).encode()
+        ).hexdigest()
+        for values in zip(*columns, strict=True)
+    ]
+    return pd.Series(digests, index=frame.index, dtype=object)
+
+
+def _refuse_conflicting_ids(frame: pd.DataFrame, quarantine: Quarantine, header: str) -> None:
+    """A report id reused inside the file with different content is refused (same content is a duplicate)."""
+    live = frame[~frame["_refused"] & frame["external_id"].notna()]
+    first = live.drop_duplicates("external_id")
+    first_hash = dict(zip(first["external_id"], first["content_hash"], strict=True))
+    first_row = dict(zip(first["external_id"], first["row_number"], strict=True))
+    expected = frame["external_id"].map(first_hash)
+    conflict = frame["external_id"].notna() & expected.notna() & (expected != frame["content_hash"])
+    reasons = (
+        "duplicate id "
+        + frame["external_id"].astype(str).map(repr)
+        + " already used by row "
+        + frame["external_id"].map(first_row).astype("Int64").astype(str)
+        + " with different content"
+    )
+    quarantine.add(frame, pd.Series(np.asarray(conflict, dtype=bool), index=frame.index), header, reasons)

@@ -1,0 +1,256 @@
+"""Import one complaint file or Open311 pull as one batch, in one transaction: validate, locate, dedup, store.
+
+Every input row ends up exactly once as accepted (stored, linked to a new or existing case), duplicate (the
+same report is already stored, or repeated in the file) or quarantined (with a reason naming the row and
+field). A failure anywhere rolls the whole batch back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from data.cases import records, store_cases
+from data.categories import Taxonomy, load_taxonomy
+from data.config import REFERENCE_DIR, Settings
+from data.importers.normalise import normalise
+from data.importers.profiles import Profile, detect_profile, get_profile, to_canonical
+from data.importers.readers import RawTable, read_table
+from data.routing import Router
+from data.schema import ComplaintReport, ImportBatch, QuarantineRow
+from data.sla import SlaPolicy, load_sla_policy
+from geo.address import WardNameResolver
+from geo.join import assign_wards, swapped_candidates
+
+_ID_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """The one-line result of an import; ``accepted + duplicates + quarantined == rows``."""
+
+    rows: int
+    accepted: int
+    duplicates: int
+    quarantined: int
+    unassigned: int
+    batch: str
+
+    def as_dict(self) -> dict[str, int | str]:
+        """The JSON summary printed by ``envmon complaints import``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What an import needs besides the file: wards, address resolver, taxonomy, SLA policy, settings."""
+
+    wards: gpd.GeoDataFrame
+    set_name: str
+    resolver: WardNameResolver
+    taxonomy: Taxonomy
+    policy: SlaPolicy
+    radius_m: float
+    window_hours: float
+
+    @classmethod
+    def from_settings(cls, engine: Engine, settings: Settings) -> ImportContext:
+        """Context from the configured boundary set, shipped reference files and config files."""
+        from geo.boundaries import wards_frame
+
+        return cls(
+            wards=wards_frame(engine, settings.boundary_set),
+            set_name=settings.boundary_set,
+            resolver=WardNameResolver.from_reference_dir(REFERENCE_DIR),
+            taxonomy=load_taxonomy(),
+            policy=load_sla_policy(settings.config_path("sla")),
+            radius_m=settings.dedup_radius_m,
+            window_hours=settings.dedup_window_hours,
+        )
+
+
+def import_complaints(
+    engine: Engine,
+    path: Path,
+    context: ImportContext,
+    *,
+    profile: str | None = None,
+    source: str | None = None,
+    now: dt.datetime | None = None,
+) -> ImportSummary:
+    """Import a CSV, XLSX, GeoJSON or Open311 JSON file of complaints as one batch."""
+    table = read_table(path)
+    content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    return import_table(
+        engine,
+        table,
+        context,
+        filename=str(path),
+        content_hash=content_hash,
+        profile=profile,
+        source=source,
+        now=now,
+    )
+
+
+def import_table(
+    engine: Engine,
+    table: RawTable,
+    context: ImportContext,
+    *,
+    filename: str,
+    content_hash: str = "",
+    profile: str | None = None,
+    source: str | None = None,
+    now: dt.datetime | None = None,
+) -> ImportSummary:
+    """Import rows already read into a :class:`RawTable` (a file, or records pulled from an endpoint)."""
+    now = now or dt.datetime.now(dt.UTC)
+    headers = [str(column) for column in table.frame.columns]
+    chosen: Profile = get_profile(profile) if profile else detect_profile(headers)
+    source_name = source or chosen.default_source
+    canonical, used = to_canonical(table.frame, chosen)
+    clean, quarantine = normalise(canonical, used, table.frame, table.row_numbers, chosen, now)
+    clean["external_id"] = clean["external_id"].where(
+        clean["external_id"].notna(), "sha1:" + clean["content_hash"]
+    )
+    repeated = clean["external_id"].duplicated()
+    clean = clean[~repeated]
+    clean["category_code"] = context.taxonomy.classify(
+        chosen.name, clean["category_raw"], clean["description"]
+    )
+    batch_id = f"cmp-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(
+            insert(ImportBatch).values(
+                id=batch_id,
+                kind="complaints",
+                source=source_name,
+                filename=filename,
+                content_hash=content_hash,
+                started_at=now,
+                status="running",
+            )
+        )
+        known = _existing_ids(conn, source_name, clean["external_id"].tolist())
+        already = clean["external_id"].isin(known)
+        fresh = locate(clean[~already].reset_index(drop=True), context)
+        case_ids, case_stats = store_cases(
+            conn,
+            fresh,
+            radius_m=context.radius_m,
+            window_hours=context.window_hours,
+            router=Router.load(conn),
+            taxonomy=context.taxonomy,
+            policy=context.policy,
+        )
+        _insert_reports(conn, fresh, case_ids, batch_id, source_name)
+        if quarantine.rows:
+            conn.execute(insert(QuarantineRow), [{"batch_id": batch_id, **row} for row in quarantine.rows])
+        summary = ImportSummary(
+            rows=len(table.frame),
+            accepted=len(fresh),
+            duplicates=int(repeated.sum() + already.sum()),
+            quarantined=len(quarantine.rows),
+            unassigned=int(fresh["ward_code"].isna().sum()),
+            batch=batch_id,
+        )
+        details = {**summary.as_dict(), **case_stats, "profile": chosen.name, "format": table.file_format}
+        conn.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(status="done", finished_at=dt.datetime.now(dt.UTC), summary=details)
+        )
+    return summary
+
+
+def _existing_ids(conn: Connection, source: str, ids: list[str]) -> set[str]:
+    """Report ids of ``source`` already stored (queried in chunks)."""
+    found: set[str] = set()
+    column = ComplaintReport.__table__.c
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        found.update(
+            conn.execute(
+                select(column.external_id).where(column.source == source, column.external_id.in_(chunk))
+            )
+            .scalars()
+            .all()
+        )
+    return found
+
+
+def locate(reports: pd.DataFrame, context: ImportContext) -> pd.DataFrame:
+    """Add ward columns: from coordinates (swapped pairs fixed and flagged), else from the address text."""
+    located = reports.copy()
+    located["flags"] = [list(flags) for flags in located["flags"]]
+    has_point = located["lat"].notna() & located["lon"].notna()
+    points = located[has_point]
+    swap = np.zeros(len(located), dtype=bool)
+    if len(points):
+        swap[has_point.to_numpy()] = swapped_candidates(points["lon"], points["lat"], context.wards)
+    if swap.any():
+        located.loc[swap, ["lat", "lon"]] = located.loc[swap, ["lon", "lat"]].to_numpy()
+        for index in located.index[swap]:
+            located.at[index, "flags"].append("swapped_latlon")
+    wards = pd.DataFrame(index=located.index, columns=["ward_code", "ward_name", "district"], dtype=object)
+    if has_point.any():
+        joined = assign_wards(located.loc[has_point, "lon"], located.loc[has_point, "lat"], context.wards)
+        wards.loc[has_point, :] = joined.to_numpy()
+    by_address = ~has_point & located["address"].notna()
+    if by_address.any():
+        resolved = context.resolver.resolve(located.loc[by_address, "address"].tolist())
+        resolved.index = located.index[by_address.to_numpy()]
+        names = context.wards.set_index("code")
+        known = resolved["ward_code"].isin(names.index)
+        codes = resolved["ward_code"][known]
+        wards.loc[codes.index, "ward_code"] = codes
+        wards.loc[codes.index, "ward_name"] = names.loc[codes, "name"].to_numpy()
+        wards.loc[codes.index, "district"] = names.loc[codes, "district"].to_numpy()
+        for index in resolved.index[(resolved["era"] == "pre2025").to_numpy() & known.to_numpy()]:
+            located.at[index, "flags"].append("ward_from_pre2025_name")
+    located[["ward_code", "ward_name", "district"]] = wards.astype(object).where(wards.notna(), None)
+    located["location_method"] = np.where(
+        has_point, "coordinates", np.where(located["ward_code"].notna(), "address", "none")
+    )
+    located["set_name"] = context.set_name
+    return located
+
+
+def _insert_reports(
+    conn: Connection, reports: pd.DataFrame, case_ids: np.ndarray, batch_id: str, source: str
+) -> None:
+    if len(reports) == 0:
+        return
+    columns = [
+        "external_id",
+        "channel",
+        "category_raw",
+        "category_code",
+        "description",
+        "address",
+        "reported_at",
+        "lat",
+        "lon",
+        "location_method",
+        "flags",
+        "set_name",
+        "ward_code",
+        "reporter_name",
+        "reporter_phone",
+        "source_status",
+    ]
+    rows = records(reports[columns])
+    for row, case_id in zip(rows, case_ids.tolist(), strict=True):
+        row.update(case_id=case_id, batch_id=batch_id, source=source)
+        for text_column in ("channel", "category_raw", "description", "address", "source_status"):
+            row[text_column] = row[text_column] or ""
+    conn.execute(insert(ComplaintReport), rows)
