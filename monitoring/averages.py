@@ -1,0 +1,118 @@
+"""Hourly means from sub-hourly readings and rolling 8-h / 24-h means, with the project's validity rules.
+
+An observation at time t belongs to the hour ending at ``ceil(t, hour)``: (10:00, 11:00] → 11:00, the
+hour-ending labels of Decision 1459 (standards §1.9). Only device status ``00`` counts (standards §5.7).
+An hourly mean is valid with at least 75 % of the expected records (PROJECT CONVENTION, §1.11); an 8-h mean
+needs all 8 hours (§1.8 PROJECT CONVENTION) and a 24-h mean at least 18 of 24 (§1.11).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from monitoring.schema import STATUS_MEASURING
+
+AVERAGE_COLUMNS: Final = ("station_id", "parameter", "period_end", "value", "n_valid", "n_expected", "valid")
+
+ROLLING_RULES: Final[dict[str, tuple[int, int]]] = {"8h": (8, 8), "24h": (24, 18)}
+"""Rolling period → (window hours, minimum valid hours)."""
+
+_TOLERANCE = 1e-9
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "station_id": pd.Series(dtype="object"),
+            "parameter": pd.Series(dtype="object"),
+            "period_end": pd.Series(dtype="datetime64[us, UTC]"),
+            "value": pd.Series(dtype="float64"),
+            "n_valid": pd.Series(dtype="int64"),
+            "n_expected": pd.Series(dtype="int64"),
+            "valid": pd.Series(dtype="bool"),
+        }
+    )
+
+
+def hourly_means(
+    readings: pd.DataFrame, *, interval_minutes: int = 5, min_fraction: float = 0.75
+) -> pd.DataFrame:
+    """Hourly means per station and parameter, labelled by the end of the hour.
+
+    Parameters
+    ----------
+    readings
+        Columns ``station_id, parameter, observed_at`` (tz-aware), ``value``, ``status``.
+    interval_minutes
+        The station's reporting interval: 5 for Circular 10/2021 stations (12 records expected per hour),
+        60 for sources that already publish hourly means.
+    min_fraction
+        Share of the expected records that must have status ``00`` for the mean to be valid.
+
+    Returns
+    -------
+    One row per (station, parameter, hour) with any reading, columns :data:`AVERAGE_COLUMNS`; ``value`` is the
+    mean of the status-00 values (NaN when there are none) and ``valid`` applies the 75 % rule.
+    """
+    if interval_minutes <= 0 or 60 % interval_minutes:
+        msg = f"interval_minutes must divide 60, got {interval_minutes}"
+        raise ValueError(msg)
+    if readings.empty:
+        return _empty()
+    expected = 60 // interval_minutes
+    frame = pd.DataFrame(
+        {
+            "station_id": readings["station_id"].to_numpy(),
+            "parameter": readings["parameter"].to_numpy(),
+            "period_end": readings["observed_at"].dt.tz_convert("UTC").dt.ceil("h").to_numpy(),
+            "good": readings["value"].where(readings["status"] == STATUS_MEASURING).to_numpy(dtype="float64"),
+        }
+    )
+    grouped = frame.groupby(["station_id", "parameter", "period_end"], sort=True)["good"]
+    result = grouped.agg(value="mean", n_valid="count").reset_index()
+    result["n_valid"] = result["n_valid"].astype("int64")
+    result["n_expected"] = np.int64(expected)
+    result["valid"] = result["n_valid"] >= min_fraction * expected - _TOLERANCE
+    result["period_end"] = pd.to_datetime(result["period_end"], utc=True).astype("datetime64[us, UTC]")
+    return result[list(AVERAGE_COLUMNS)]
+
+
+def rolling_means(hourly: pd.DataFrame, hours: int, *, min_hours: int) -> pd.DataFrame:
+    """Rolling means of the valid hourly means over ``hours`` consecutive hours, labelled by the last hour.
+
+    The window ending at T covers the hourly means labelled (T − hours, T]; e.g. the 8-h mean at 01:00 is
+    the mean of the hours 18:00 … 01:00 (standards §1.8). Every hour with an hourly row gets a label.
+
+    Returns
+    -------
+    Columns :data:`AVERAGE_COLUMNS`; ``n_valid`` counts valid hours in the window, ``n_expected`` is
+    ``hours``, ``valid`` is ``n_valid >= min_hours``; ``value`` is NaN when the window holds no valid hour.
+    """
+    if hourly.empty:
+        return _empty()
+    frame = hourly[["station_id", "parameter", "period_end", "value", "valid"]].copy()
+    frame["good"] = frame["value"].where(frame["valid"].astype(bool))
+    frame = frame.sort_values(["station_id", "parameter", "period_end"])
+    parts = []
+    for (station_id, parameter), group in frame.groupby(["station_id", "parameter"], sort=True):
+        series = group.set_index("period_end")["good"]
+        window = series.rolling(f"{hours}h", closed="right", min_periods=1)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "station_id": station_id,
+                    "parameter": parameter,
+                    "period_end": series.index,
+                    "value": window.mean().to_numpy(),
+                    "n_valid": window.count().to_numpy().astype("int64"),
+                }
+            )
+        )
+    result = pd.concat(parts, ignore_index=True)
+    result["n_expected"] = np.int64(hours)
+    result["valid"] = result["n_valid"] >= min_hours
+    result["period_end"] = result["period_end"].astype("datetime64[us, UTC]")
+    return result[list(AVERAGE_COLUMNS)]

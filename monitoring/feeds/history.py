@@ -1,0 +1,217 @@
+"""Historical readings from CSV: OpenAQ v3 exports, the moitruongthudo.vn merged hourly file, canonical CSV.
+
+Hourly sources are stored at the END of their averaging hour, so an hour-ending label (standards §1.9) and
+``ceil(t)`` agree: OpenAQ's ``datetimeUtc`` is taken as the hour end; moitruongthudo's ``time_bucket`` is the
+local START of the hour (TimescaleDB ``time_bucket``), so one hour is added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from monitoring.errors import FeedSchemaError
+from monitoring.feeds.stationfiles import read_station_files
+from monitoring.ingest import Batch, IngestSummary, SourceFile, store_batch
+from monitoring.schema import STATUS_MEASURING, canonicalise
+from monitoring.stations import WardLocator
+
+OPENAQ_EXPORT_COLUMNS: Final = ("location_id", "location_name", "parameter", "value", "unit", "datetimeUtc")
+MOITRUONGTHUDO_COLUMNS: Final = ("time_bucket", "location")
+CANONICAL_COLUMNS: Final = ("station_id", "parameter", "value", "unit", "observed_at")
+MOITRUONGTHUDO_POLLUTANTS: Final = ("pm25", "pm10", "o3", "no2", "so2", "co")
+
+MOITRUONGTHUDO_STATIONS: Final[dict[str, str]] = {
+    "46 Lưu Quang Vũ": "openaq-2161292",
+    "An Khánh": "openaq-2161290",
+    "Minh Khai - Bắc Từ Liêm": "openaq-2161306",
+    "Đào Duy Từ": "openaq-2161296",
+    "Vân Hà": "openaq-2161320",
+}
+"""moitruongthudo.vn station names → registry ids (the OpenAQ location ids of the same stations)."""
+
+
+def openaq_station_id(location_id: object) -> str:
+    """Registry id of an OpenAQ location."""
+    return f"openaq-{int(str(location_id))}"
+
+
+def read_openaq_export(frame: pd.DataFrame, *, source: str) -> Batch:
+    """An OpenAQ v3 export (long format, one row per location, parameter and hour)."""
+    raw = pd.DataFrame(
+        {
+            "row_number": range(2, len(frame) + 2),
+            "station_id": frame["location_id"].map(openaq_station_id),
+            "parameter": frame["parameter"],
+            "value": frame["value"],
+            "unit": frame["unit"],
+            "observed_at": pd.to_datetime(frame["datetimeUtc"], utc=True, errors="coerce"),
+            "status": STATUS_MEASURING,
+            "source": "openaq",
+        }
+    )
+    readings, rejects = canonicalise(raw, source=source)
+    stations = frame.drop_duplicates("location_id")
+    metadata = pd.DataFrame(
+        {
+            "id": stations["location_id"].map(openaq_station_id),
+            "name": stations["location_name"],
+            "kind": "air",
+            "operator": stations.get("provider", ""),
+            "lat": pd.to_numeric(stations.get("latitude"), errors="coerce"),
+            "lon": pd.to_numeric(stations.get("longitude"), errors="coerce"),
+            "grade": "reference",
+            "source": "openaq",
+        }
+    ).reset_index(drop=True)
+    return Batch(source=source, kind="air", readings=readings, rejects=rejects, stations=metadata)
+
+
+def read_moitruongthudo(frame: pd.DataFrame, *, source: str) -> Batch:
+    """The moitruongthudo.vn wide hourly file; empty cells and 0.0 (missing, per its notes) are skipped."""
+    unknown = sorted(set(frame["location"]) - set(MOITRUONGTHUDO_STATIONS))
+    local_start = pd.to_datetime(frame["time_bucket"], errors="coerce").dt.tz_localize("Asia/Ho_Chi_Minh")
+    parts = []
+    for pollutant in MOITRUONGTHUDO_POLLUTANTS:
+        column = f"avg_{pollutant}"
+        if column not in frame:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        present = values.notna() & values.ne(0.0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row_number": (frame.index + 2)[present],
+                    "station_id": frame["location"][present].map(
+                        lambda name: MOITRUONGTHUDO_STATIONS.get(name, name)
+                    ),
+                    "parameter": pollutant,
+                    "value": frame[column][present],
+                    "unit": "µg/m³",
+                    "observed_at": (local_start + pd.Timedelta(hours=1)).dt.tz_convert("UTC")[present],
+                    "status": STATUS_MEASURING,
+                    "source": "moitruongthudo",
+                }
+            )
+        )
+    raw = pd.concat(parts, ignore_index=True).sort_values(["row_number", "parameter"], kind="stable")
+    readings, rejects = canonicalise(raw, source=source)
+    names = [name for name in frame["location"].drop_duplicates() if name not in unknown]
+    metadata = pd.DataFrame(
+        {
+            "id": [MOITRUONGTHUDO_STATIONS[name] for name in names],
+            "name": names,
+            "kind": "air",
+            "operator": "Sở Nông nghiệp và Môi trường Hà Nội (moitruongthudo.vn)",
+            "lat": float("nan"),
+            "lon": float("nan"),
+            "grade": "reference",
+            "source": "moitruongthudo",
+        }
+    )
+    return Batch(source=source, kind="air", readings=readings, rejects=rejects, stations=metadata)
+
+
+def read_canonical_csv(frame: pd.DataFrame, *, source: str) -> Batch:
+    """A CSV with ``station_id, parameter, value, unit, observed_at`` (ISO 8601 with offset; naive = UTC) and
+    optional ``status`` (default 00) and ``source``."""
+    observed = pd.to_datetime(frame["observed_at"], utc=True, errors="coerce", format="ISO8601")
+    raw = pd.DataFrame(
+        {
+            "row_number": range(2, len(frame) + 2),
+            "station_id": frame["station_id"],
+            "parameter": frame["parameter"],
+            "value": frame["value"],
+            "unit": frame["unit"],
+            "observed_at": observed,
+            "status": frame["status"].astype("string").str.zfill(2)
+            if "status" in frame
+            else STATUS_MEASURING,
+            "source": frame.get("source", "csv"),
+        }
+    )
+    kind = (
+        "wastewater"
+        if raw["parameter"].astype(str).str.lower().isin({"cod", "tss", "nh4", "ph"}).any()
+        else "air"
+    )
+    readings, rejects = canonicalise(raw, source=source)
+    return Batch(source=source, kind=kind, readings=readings, rejects=rejects)
+
+
+def read_history_csv(path: Path) -> Batch:
+    """Read a historical readings CSV, recognising its format by its header.
+
+    Raises
+    ------
+    FeedSchemaError
+        When the header matches none of the supported formats (the message lists what each needs).
+    """
+    frame = pd.read_csv(path, dtype={"status": str}, keep_default_na=True)
+    columns = set(frame.columns)
+    source = path.name
+    if set(OPENAQ_EXPORT_COLUMNS) <= columns:
+        return read_openaq_export(frame, source=source)
+    if set(MOITRUONGTHUDO_COLUMNS) <= columns:
+        return read_moitruongthudo(frame, source=source)
+    if set(CANONICAL_COLUMNS) <= columns:
+        return read_canonical_csv(frame, source=source)
+    msg = (
+        f"{path}: unrecognised readings CSV; expected an OpenAQ export ({', '.join(OPENAQ_EXPORT_COLUMNS)}), "
+        f"the moitruongthudo merged file ({', '.join(MOITRUONGTHUDO_COLUMNS)}, avg_<pollutant>…) "
+        f"or canonical columns ({', '.join(CANONICAL_COLUMNS)})"
+    )
+    raise FeedSchemaError(msg)
+
+
+def _rejected_file(path: Path, reason: str) -> Batch:
+    """A batch carrying one refused file, so it is quarantined whole with its data rows counted."""
+    content = path.read_bytes()
+    rows = max(len([line for line in content.splitlines() if line.strip()]) - 1, 0)
+    refused = SourceFile(path.name, hashlib.sha256(content).hexdigest(), rows, error=reason)
+    return Batch(source=path.name, kind="air", files=[refused])
+
+
+def import_readings(
+    engine: Engine,
+    path: Path,
+    *,
+    now: dt.datetime,
+    locator: WardLocator | None = None,
+    chunk_files: int = 500,
+) -> IngestSummary:
+    """Import a readings CSV, a Circular 10/2021 ``.txt`` file, or a folder of them (searched recursively).
+
+    Each CSV is one transaction; station files are stored ``chunk_files`` per transaction. A CSV in no known
+    format is quarantined whole. Importing the same input twice stores nothing new (its rows come back as
+    duplicates).
+    """
+    if path.is_dir():
+        inputs = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in {".csv", ".txt"})
+    elif path.is_file():
+        inputs = [path]
+    else:
+        msg = f"no such file or folder: {path}"
+        raise FileNotFoundError(msg)
+    summary = IngestSummary()
+    station_paths = [p for p in inputs if p.suffix.lower() == ".txt"]
+    for csv_path in (p for p in inputs if p.suffix.lower() == ".csv"):
+        try:
+            batch = read_history_csv(csv_path)
+        except FeedSchemaError as err:
+            batch = _rejected_file(csv_path, str(err))
+        with engine.begin() as conn:
+            part = store_batch(conn, batch, locator=locator, filename=str(csv_path))
+        part.files = 1
+        summary += part
+    for start in range(0, len(station_paths), chunk_files):
+        chunk = station_paths[start : start + chunk_files]
+        batch = read_station_files(chunk, now=now, source=chunk[0].parent.name or "tt10")
+        with engine.begin() as conn:
+            summary += store_batch(conn, batch, locator=locator, filename=str(path))
+    return summary

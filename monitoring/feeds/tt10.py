@@ -1,0 +1,154 @@
+"""Circular 10/2021 (and 24/2017) station files: names, parsing, and writing (standards §5).
+
+A file ``<TINH>_<COSO>_<TRAM>_<yyyyMMddHHmmss>.txt`` holds one TAB-separated line per parameter:
+symbol, value, unit, time ``yyyyMMddHHmmss`` (local time, UTC+7) and a 2-digit device status. Decimal point
+or comma, CRLF or LF, UTF-8. A file with an unparsable line, a bad name, or a time more than 10 minutes in
+the future is refused whole; a line with an unknown symbol or status code is refused alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Final
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from monitoring.ingest import SourceFile
+from monitoring.schema import canonicalise
+
+LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
+FUTURE_TOLERANCE: Final = dt.timedelta(minutes=10)
+TIME_FORMAT: Final = "%Y%m%d%H%M%S"
+FILENAME_PATTERN: Final = re.compile(
+    r"^(?P<province>[A-Za-z0-9]+)_(?P<facility>[A-Za-z0-9-]+)_(?P<station>[A-Za-z0-9-]+)_(?P<stamp>\d{14})\.txt$",
+    re.IGNORECASE,
+)
+SOURCE: Final = "tt10"
+
+
+@dataclass(frozen=True)
+class Tt10Name:
+    """The parts of a station file name; ``station_id`` is ``<TINH>_<COSO>_<TRAM>``."""
+
+    province: str
+    facility: str
+    station: str
+    sent_at: dt.datetime
+
+    @property
+    def station_id(self) -> str:
+        return f"{self.province}_{self.facility}_{self.station}"
+
+    def filename(self) -> str:
+        """The file name these parts make."""
+        return f"{self.station_id}_{self.sent_at.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)}.txt"
+
+
+class Tt10FormatError(ValueError):
+    """A station file that cannot be read; the message names the file, line and field."""
+
+
+def parse_local_time(stamp: str) -> dt.datetime:
+    """A 14-digit local (UTC+7) time as an aware UTC datetime."""
+    if not re.fullmatch(r"\d{14}", stamp):
+        msg = f"time {stamp!r} is not yyyyMMddHHmmss"
+        raise ValueError(msg)
+    local = dt.datetime.strptime(stamp, TIME_FORMAT).replace(tzinfo=LOCAL_TZ)
+    return local.astimezone(dt.UTC)
+
+
+def parse_filename(name: str) -> Tt10Name:
+    """Split ``HN_CTYDETMAYABC_NT01_20250315103000.txt`` into its parts.
+
+    Raises
+    ------
+    Tt10FormatError
+        When the name does not follow ``<TINH>_<COSO>_<TRAM>_<yyyyMMddHHmmss>.txt``.
+    """
+    match = FILENAME_PATTERN.match(name)
+    if match is None:
+        msg = f"file name {name!r} does not match <TINH>_<COSO>_<TRAM>_<yyyyMMddHHmmss>.txt"
+        raise Tt10FormatError(msg)
+    try:
+        sent_at = parse_local_time(match["stamp"])
+    except ValueError as err:
+        msg = f"file name {name!r}: {err}"
+        raise Tt10FormatError(msg) from err
+    return Tt10Name(match["province"], match["facility"], match["station"], sent_at)
+
+
+def _parse_lines(name: str, text: str) -> pd.DataFrame:
+    records = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != 5:
+            msg = f"{name}, line {line_number}: expected 5 TAB-separated fields, got {len(fields)}"
+            raise Tt10FormatError(msg)
+        symbol, value_text, unit, stamp, status = (field.strip() for field in fields)
+        try:
+            value = float(value_text.replace(",", "."))
+        except ValueError as err:
+            msg = f"{name}, line {line_number}, field 'value': {value_text!r} is not a number"
+            raise Tt10FormatError(msg) from err
+        try:
+            observed_at = parse_local_time(stamp)
+        except ValueError as err:
+            msg = f"{name}, line {line_number}, field 'time': {err}"
+            raise Tt10FormatError(msg) from err
+        if not re.fullmatch(r"\d{2}", status):
+            msg = f"{name}, line {line_number}, field 'status': {status!r} is not a 2-digit code"
+            raise Tt10FormatError(msg)
+        records.append((line_number, symbol, value, unit, observed_at, status))
+    if not records:
+        msg = f"{name}: no data lines"
+        raise Tt10FormatError(msg)
+    frame = pd.DataFrame(
+        records, columns=["row_number", "parameter", "value", "unit", "observed_at", "status"]
+    )
+    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True)
+    return frame
+
+
+def parse_tt10(name: str, content: bytes, *, now: dt.datetime) -> SourceFile:
+    """Parse one station file into a :class:`~monitoring.ingest.SourceFile`.
+
+    Never raises for bad content: a malformed file comes back with ``error`` set (the reason names the file,
+    line and field) so it can be quarantined whole; lines with an unknown symbol or status code come back as
+    row rejects.
+    """
+    content_hash = hashlib.sha256(content).hexdigest()
+    line_count = sum(1 for line in content.splitlines() if line.strip())
+    try:
+        parts = parse_filename(name)
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            msg = f"{name}: not UTF-8 text ({err.reason} at byte {err.start})"
+            raise Tt10FormatError(msg) from err
+        raw = _parse_lines(name, text)
+        latest = max(parts.sent_at, raw["observed_at"].max().to_pydatetime())
+        if latest > now + FUTURE_TOLERANCE:
+            msg = f"{name}: time {latest.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M:%S} (UTC+7) is in the future"
+            raise Tt10FormatError(msg)
+    except Tt10FormatError as err:
+        return SourceFile(name, content_hash, max(line_count, 1), error=str(err))
+    raw["station_id"] = parts.station_id
+    raw["source"] = SOURCE
+    readings, rejects = canonicalise(raw, source=name)
+    return SourceFile(name, content_hash, len(raw), readings, rejects)
+
+
+def format_tt10(readings: pd.DataFrame) -> str:
+    """The content of one station file for ``readings`` (columns parameter symbol, value, unit, observed_at,
+    status), with CRLF line ends and a decimal point."""
+    lines = []
+    for row in readings.itertuples(index=False):
+        stamp = row.observed_at.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
+        lines.append(f"{row.parameter}\t{row.value:.2f}\t{row.unit}\t{stamp}\t{row.status}")
+    return "\r\n".join(lines) + "\r\n"

@@ -1,0 +1,367 @@
+"""Bulk storage of canonical readings: dedup by natural key, quarantine, station files, stored averages.
+
+Everything for one batch happens in the caller's transaction (``store_batch(conn, …)``), so a crash leaves
+no partial batch: readings, quarantine rows, the ingested-file ledger, averages and the feed checkpoint are
+committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
+from monitoring.averages import ROLLING_RULES, hourly_means, rolling_means
+from monitoring.schema import NATURAL_KEY, READING_COLUMNS, Reject, empty_readings
+from monitoring.stations import WardLocator, register_unknown, upsert_stations
+
+_SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+_ROLLING_REACH = dt.timedelta(hours=max(hours for hours, _ in ROLLING_RULES.values()) - 1)
+
+
+@dataclass
+class SourceFile:
+    """One parsed station file: accepted readings and row rejects, or a whole-file ``error``."""
+
+    name: str
+    content_hash: str
+    rows: int
+    readings: pd.DataFrame = field(default_factory=empty_readings)
+    rejects: list[Reject] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class Batch:
+    """What one import or feed poll delivers: readings, rejects, station files and station metadata.
+
+    ``interval_minutes`` is the sources' reporting interval (5 for station files, 60 for hourly feeds) used
+    for the hourly-mean validity rule; ``checkpoint`` is the feed position to save with the batch.
+    """
+
+    source: str
+    kind: str
+    readings: pd.DataFrame = field(default_factory=empty_readings)
+    rejects: list[Reject] = field(default_factory=list)
+    files: list[SourceFile] = field(default_factory=list)
+    stations: pd.DataFrame | None = None
+    interval_minutes: int = 60
+    checkpoint: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IngestSummary:
+    """Counts of one or more batches; ``rows`` = accepted + duplicates + quarantined."""
+
+    files: int = 0
+    rows: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    stations_registered: list[str] = field(default_factory=list)
+    latest_observed_at: dt.datetime | None = None
+
+    def __iadd__(self, other: IngestSummary) -> IngestSummary:
+        self.files += other.files
+        self.rows += other.rows
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.stations_registered += other.stations_registered
+        if other.latest_observed_at is not None and (
+            self.latest_observed_at is None or other.latest_observed_at > self.latest_observed_at
+        ):
+            self.latest_observed_at = other.latest_observed_at
+        return self
+
+    def as_dict(self) -> dict[str, int]:
+        """The JSON summary printed by ``envmon readings import``."""
+        return {
+            "files": self.files,
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+        }
+
+
+def store_batch(
+    conn: Connection, batch: Batch, *, locator: WardLocator | None = None, filename: str = ""
+) -> IngestSummary:
+    """Store ``batch`` inside the caller's transaction and refresh the affected stored averages.
+
+    Files already in the ledger (same name and content hash) are skipped and their rows count as duplicates;
+    a rejected file is recorded in the ledger and quarantined whole. Readings repeating a stored
+    (station, parameter, observed_at) are duplicates; late readings for earlier hours are accepted and their
+    hourly, 8-h and 24-h means recomputed.
+    """
+    batch_id = uuid.uuid4().hex
+    now = dt.datetime.now(dt.UTC)
+    conn.execute(
+        ImportBatch.__table__.insert().values(
+            id=batch_id, kind=f"readings-{batch.kind}", source=batch.source, filename=filename, started_at=now
+        )
+    )
+    summary = IngestSummary(files=len(batch.files))
+    rejects = list(batch.rejects)
+    frames = [batch.readings]
+    summary.duplicates += _ledger_files(conn, batch, batch_id, frames, rejects, summary)
+    readings = pd.concat(
+        [frame for frame in frames if not frame.empty] or [empty_readings()], ignore_index=True
+    )
+    unique = readings.drop_duplicates(list(NATURAL_KEY), keep="first")
+    summary.duplicates += len(readings) - len(unique)
+    if batch.stations is not None and not batch.stations.empty:
+        upsert_stations(conn, batch.stations, locator, overwrite=False)
+    summary.stations_registered = register_unknown(
+        conn, unique["station_id"].unique().tolist(), kind=batch.kind, source=batch.source
+    )
+    if not unique.empty:
+        insert_readings(conn, unique, batch_id)
+        accepted = (
+            conn.scalar(select(func.count()).select_from(Reading).where(Reading.batch_id == batch_id)) or 0
+        )
+        summary.accepted += accepted
+        summary.duplicates += len(unique) - accepted
+        summary.latest_observed_at = unique["observed_at"].max().to_pydatetime()
+        if accepted:
+            refresh_averages(conn, unique, interval_minutes=batch.interval_minutes)
+    _quarantine(conn, batch_id, rejects)
+    summary.quarantined += sum(1 for reject in rejects if reject.row_number is not None)
+    summary.rows = summary.accepted + summary.duplicates + summary.quarantined
+    conn.execute(
+        ImportBatch.__table__.update()
+        .where(ImportBatch.id == batch_id)
+        .values(finished_at=dt.datetime.now(dt.UTC), status="done", summary=summary.as_dict())
+    )
+    return summary
+
+
+def _ledger_files(
+    conn: Connection,
+    batch: Batch,
+    batch_id: str,
+    frames: list[pd.DataFrame],
+    rejects: list[Reject],
+    summary: IngestSummary,
+) -> int:
+    """Record new files in the ledger, collect their readings and rejects; returns rows of known files."""
+    duplicate_rows = 0
+    seen: set[tuple[str, str]] = set()
+    for source_file in batch.files:
+        key = (source_file.name, source_file.content_hash)
+        known = key in seen or conn.scalar(
+            select(IngestedFile.id).where(
+                IngestedFile.filename == source_file.name,
+                IngestedFile.content_hash == source_file.content_hash,
+            )
+        )
+        seen.add(key)
+        if known:
+            duplicate_rows += source_file.rows
+            continue
+        status = "quarantined" if source_file.error else "ingested"
+        conn.execute(
+            IngestedFile.__table__.insert().values(
+                filename=source_file.name,
+                content_hash=source_file.content_hash,
+                batch_id=batch_id,
+                status=status,
+            )
+        )
+        if source_file.error:
+            rejects.append(
+                Reject(source_file.name, None, "file", source_file.error, {"file": source_file.name})
+            )
+            summary.quarantined += source_file.rows
+        else:
+            frames.append(source_file.readings)
+            rejects.extend(source_file.rejects)
+    return duplicate_rows
+
+
+def _quarantine(conn: Connection, batch_id: str, rejects: list[Reject]) -> None:
+    if rejects:
+        conn.execute(
+            QuarantineRow.__table__.insert(),
+            [
+                {
+                    "batch_id": batch_id,
+                    "row_number": reject.row_number,
+                    "field": reject.field,
+                    "reason": f"{reject.source}: {reject.reason}",
+                    "raw": reject.raw,
+                }
+                for reject in rejects
+            ],
+        )
+
+
+def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> None:
+    """Bulk-insert canonical readings, skipping rows whose natural key is already stored.
+
+    SQLite gets one prepared ``INSERT … ON CONFLICT DO NOTHING`` executed over all rows; PostgreSQL gets a
+    ``COPY`` into a temporary table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
+    """
+    columns = [*READING_COLUMNS, "batch_id"]
+    observed = readings["observed_at"].dt.tz_convert("UTC")
+    if conn.dialect.name == "postgresql":
+        _copy_readings(conn, readings, observed, batch_id, columns)
+        return
+    rows = list(
+        zip(
+            readings["station_id"].tolist(),
+            readings["parameter"].tolist(),
+            readings["value"].astype(object).where(readings["value"].notna(), None).tolist(),
+            readings["unit"].tolist(),
+            observed.dt.strftime(_SQLITE_TIME_FORMAT).tolist(),
+            readings["status"].tolist(),
+            readings["source"].tolist(),
+            [batch_id] * len(readings),
+            strict=True,
+        )
+    )
+    placeholders = ", ".join("?" for _ in columns)
+    statement = f"INSERT INTO readings ({', '.join(columns)}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
+    conn.exec_driver_sql(statement, rows)
+
+
+def _copy_readings(
+    conn: Connection, readings: pd.DataFrame, observed: pd.Series, batch_id: str, columns: list[str]
+) -> None:
+    column_list = ", ".join(columns)
+    conn.execute(
+        text(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS readings_incoming (station_id text, parameter text, "
+            "value double precision, unit text, observed_at timestamptz, status text, source text, "
+            "batch_id text) "
+            "ON COMMIT DELETE ROWS"
+        )
+    )
+    driver_connection: Any = conn.connection.driver_connection
+    values = readings["value"].astype(object).where(readings["value"].notna(), None).tolist()
+    with (
+        driver_connection.cursor() as cursor,
+        cursor.copy(f"COPY readings_incoming ({column_list}) FROM STDIN") as copy,
+    ):
+        for row in zip(
+            readings["station_id"].tolist(),
+            readings["parameter"].tolist(),
+            values,
+            readings["unit"].tolist(),
+            observed.dt.to_pydatetime().tolist(),
+            readings["status"].tolist(),
+            readings["source"].tolist(),
+            [batch_id] * len(readings),
+            strict=True,
+        ):
+            copy.write_row(row)
+    conn.execute(
+        text(
+            f"INSERT INTO readings ({column_list}) SELECT {column_list} FROM readings_incoming "
+            "ON CONFLICT (station_id, parameter, observed_at) DO NOTHING"
+        )
+    )
+    conn.execute(text("DELETE FROM readings_incoming"))
+
+
+def refresh_averages(conn: Connection, changed: pd.DataFrame, *, interval_minutes: int) -> int:
+    """Recompute and store the 1-h, 8-h and 24-h means touched by ``changed`` readings; returns rows written.
+
+    Hours touched are those containing a changed reading; rolling means are recomputed for every window that
+    contains a touched hour (up to 23 hours later).
+    """
+    if changed.empty:
+        return 0
+    hours = changed["observed_at"].dt.ceil("h")
+    first_hour = hours.min().to_pydatetime()
+    last_hour = hours.max().to_pydatetime()
+    stations = sorted(changed["station_id"].unique().tolist())
+    parameters = sorted(changed["parameter"].unique().tolist())
+    stored = _read_readings(conn, stations, parameters, first_hour - dt.timedelta(hours=1), last_hour)
+    touched = set(zip(changed["station_id"], changed["parameter"], hours, strict=True))
+    hourly = hourly_means(stored, interval_minutes=interval_minutes)
+    keys = zip(hourly["station_id"], hourly["parameter"], hourly["period_end"], strict=True)
+    hourly = hourly[[key in touched for key in keys]]
+    written = _upsert_averages(conn, hourly, "1h")
+    context = _read_hourly(
+        conn, stations, parameters, first_hour - _ROLLING_REACH, last_hour + _ROLLING_REACH
+    )
+    pairs = set(zip(changed["station_id"], changed["parameter"], strict=True))
+    for period, (window, min_hours) in ROLLING_RULES.items():
+        rolled = rolling_means(context, window, min_hours=min_hours)
+        reach = dt.timedelta(hours=window - 1)
+        in_range = (rolled["period_end"] >= first_hour) & (rolled["period_end"] <= last_hour + reach)
+        in_pairs = [pair in pairs for pair in zip(rolled["station_id"], rolled["parameter"], strict=True)]
+        written += _upsert_averages(conn, rolled[in_range & pd.Series(in_pairs, index=rolled.index)], period)
+    return written
+
+
+def _read_readings(
+    conn: Connection, stations: list[str], parameters: list[str], after: dt.datetime, until: dt.datetime
+) -> pd.DataFrame:
+    query = select(
+        Reading.station_id, Reading.parameter, Reading.observed_at, Reading.value, Reading.status
+    ).where(
+        Reading.station_id.in_(stations),
+        Reading.parameter.in_(parameters),
+        Reading.observed_at > after,
+        Reading.observed_at <= until,
+    )
+    rows = conn.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["station_id", "parameter", "observed_at", "value", "status"])
+    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True)
+    frame["value"] = frame["value"].astype("float64")
+    return frame
+
+
+def _read_hourly(
+    conn: Connection, stations: list[str], parameters: list[str], start: dt.datetime, end: dt.datetime
+) -> pd.DataFrame:
+    query = select(
+        Average.station_id, Average.parameter, Average.period_end, Average.value, Average.valid
+    ).where(
+        Average.period == "1h",
+        Average.station_id.in_(stations),
+        Average.parameter.in_(parameters),
+        Average.period_end >= start,
+        Average.period_end <= end,
+    )
+    frame = pd.DataFrame(
+        conn.execute(query).all(), columns=["station_id", "parameter", "period_end", "value", "valid"]
+    )
+    frame["period_end"] = pd.to_datetime(frame["period_end"], utc=True)
+    frame["value"] = frame["value"].astype("float64")
+    return frame
+
+
+def _upsert_averages(conn: Connection, averages: pd.DataFrame, period: str) -> int:
+    if averages.empty:
+        return 0
+    records = [
+        {
+            "station_id": row.station_id,
+            "parameter": row.parameter,
+            "period": period,
+            "period_end": row.period_end.to_pydatetime(),
+            "value": None if pd.isna(row.value) else float(row.value),
+            "n_valid": int(row.n_valid),
+            "n_expected": int(row.n_expected),
+            "valid": bool(row.valid),
+        }
+        for row in averages.itertuples(index=False)
+    ]
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(Average.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["station_id", "parameter", "period", "period_end"],
+        set_={name: statement.excluded[name] for name in ("value", "n_valid", "n_expected", "valid")},
+    )
+    conn.execute(statement, records)
+    return len(records)
