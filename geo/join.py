@@ -50,12 +50,14 @@ def ward_index(lon: ArrayLike, lat: ArrayLike, wards: object) -> np.ndarray:
         pending = np.flatnonzero(finite & (result < 0))
         if pending.size == 0:
             break
+        # sort pending points by x so each ward's bounding box selects a contiguous slice
+        pending = pending[np.argsort(x[pending], kind="stable")]
         px, py = x[pending], y[pending]
         for position in order:
             minx, miny, maxx, maxy = bounds[position]
-            in_box = (px >= minx) & (px <= maxx) & (py >= miny) & (py <= maxy)
-            candidates = np.flatnonzero(in_box)
-            candidates = candidates[result[pending[candidates]] < 0]
+            lo, hi = np.searchsorted(px, minx, side="left"), np.searchsorted(px, maxx, side="right")
+            in_box = lo + np.flatnonzero((py[lo:hi] >= miny) & (py[lo:hi] <= maxy))
+            candidates = in_box[result[pending[in_box]] < 0]
             if candidates.size == 0:
                 continue
             hits = candidates[predicate(geoms[position], px[candidates], py[candidates])]

@@ -1,0 +1,76 @@
+"""Shared helpers for benchmark scripts: timing, machine description, results table."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[float, T]:
+    """Best wall-clock seconds of ``repeat`` runs of ``fn`` and the last result."""
+    best = float("inf")
+    result: Any = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def machine() -> str:
+    """One line describing the machine the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pre2025_units() -> tuple[Any, str]:
+    """A 584-unit Hà Nội set for scale tests, and a label saying where it came from.
+
+    The GADM 4.1 pre-2025 wards may not be redistributed, so they are read from the project's shared data
+    folder when it sits beside the repository; otherwise a seeded synthetic 584-cell Voronoi tessellation of the
+    2025 city outline stands in (labelled synthetic).
+    """
+    from pathlib import Path
+
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from geo.boundaries import read_shipped_set
+
+    shared = Path(__file__).resolve().parents[2] / "shared/data/boundaries/hanoi_wards_pre2025_gadm41.geojson"
+    if shared.is_file():
+        frame = gpd.read_file(shared)[["gid_3", "geometry"]].rename(columns={"gid_3": "code"})
+        frame["name"] = frame["code"]
+        frame["district"] = None
+        return frame.to_crs(4326), "GADM 4.1 pre-2025 wards (584, from shared/data; not redistributed)"
+    city = shapely.union_all(read_shipped_set()[0].geometry.to_numpy())
+    rng = np.random.default_rng(584)
+    minx, miny, maxx, maxy = city.bounds
+    seeds: list[shapely.Point] = []
+    while len(seeds) < 584:
+        x, y = rng.uniform(minx, maxx, 2000), rng.uniform(miny, maxy, 2000)
+        inside = shapely.contains_xy(city, x, y)
+        seeds.extend(shapely.points(x[inside], y[inside]))
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(seeds[:584]), extend_to=city))
+    clipped = shapely.intersection(cells, city)
+    frame = gpd.GeoDataFrame({"code": [f"S{i:03d}" for i in range(len(clipped))]}, geometry=clipped, crs=4326)
+    frame["name"] = frame["code"]
+    frame["district"] = None
+    return frame[~frame.geometry.is_empty].reset_index(drop=True), "synthetic 584-cell Voronoi tessellation"
