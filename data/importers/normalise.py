@@ -1,9 +1,9 @@
 """Validate and normalise canonical complaint rows; every refused row gets a reason naming its row and field.
 
-Checks (vectorised over the whole file): the time parses and is not in the future, coordinates are numbers in
-range and come in pairs, the report says something (description or category), and a reused report id carries
-the same content as its first use. Free text is kept verbatim as text (control characters removed); it is
-never interpreted as HTML.
+Checks (vectorised over the whole file): the time parses and is not in the future, coordinates are numbers
+in range (after fixing swapped pairs) and come in pairs, the report says something (description or category),
+and a reused report id carries the same content as its first use. Free text is kept verbatim as text
+(control characters removed); it is never interpreted as HTML.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 
 from data.importers.dates import parse_times
 from data.importers.profiles import Profile
+from geo.join import swapped_candidates
 
 _CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _FUTURE_TOLERANCE = pd.Timedelta(hours=1)
@@ -88,8 +89,12 @@ def normalise(
     row_numbers: list[int],
     profile: Profile,
     now: dt.datetime,
+    wards: object,
 ) -> tuple[pd.DataFrame, Quarantine]:
     """Valid rows as typed canonical columns, plus the quarantine of refused rows.
+
+    A lat/lon pair that lies outside every ward of ``wards`` but inside one when swapped is swapped back and
+    flagged ``swapped_latlon`` before the range checks.
 
     The result has ``row_number``, ``external_id`` (None when the source has none), ``content_hash``,
     ``reported_at`` (UTC), ``description``, ``address``, ``lat``, ``lon``, ``channel``, ``category_raw``,
@@ -123,12 +128,17 @@ def normalise(
 
     lat, bad_lat = _numbers(canonical["lat"])
     lon, bad_lon = _numbers(canonical["lon"])
+    both = (lat.notna() & lon.notna()).to_numpy()
+    swapped = np.zeros(len(frame), dtype=bool)
+    if both.any():
+        swapped[both] = swapped_candidates(lon[both].to_numpy(), lat[both].to_numpy(), wards)
+    lat, lon = lat.mask(swapped, lon), lon.mask(swapped, lat)
+    for index in frame.index[swapped]:
+        frame.at[index, "flags"].append("swapped_latlon")
     quarantine.add(frame, bad_lat, headers["lat"], "not a number " + canonical["lat"].astype(str).map(repr))
     quarantine.add(frame, bad_lon, headers["lon"], "not a number " + canonical["lon"].astype(str).map(repr))
     quarantine.add(frame, lat.abs() > 90, headers["lat"], "latitude " + lat.astype(str) + " outside -90..90")
-    quarantine.add(
-        frame, lon.abs() > 180, headers["lon"], "longitude " + lon.astype(str) + " outside -180..180"
-    )
+    quarantine.add(frame, lon.abs() > 180, headers["lon"], "longitude " + lon.astype(str) + " outside -180..180")
     quarantine.add(frame, lat.notna() & lon.isna(), headers["lon"], "missing while a latitude is given")
     quarantine.add(frame, lon.notna() & lat.isna(), headers["lat"], "missing while a longitude is given")
     null_island = (lat == 0) & (lon == 0)
@@ -150,9 +160,7 @@ def _content_hashes(frame: pd.DataFrame) -> pd.Series:
     """SHA-1 of the fields that identify a report, used as its id when the source has none."""
     columns = [frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in _HASH_FIELDS]
     digests = [
-        hashlib.sha1(
-            "\x1f".join("" if value is None else str(value) for value in values).encode()
-        ).hexdigest()
+        hashlib.sha1("\x1f".join("" if value is None else str(value) for value in values).encode()).hexdigest()
         for values in zip(*columns, strict=True)
     ]
     return pd.Series(digests, index=frame.index, dtype=object)

@@ -16,19 +16,21 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import requests
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from data.cases import records, store_cases
 from data.categories import Taxonomy, load_taxonomy
 from data.config import REFERENCE_DIR, Settings
 from data.importers.normalise import normalise
+from data.importers.open311_client import fetch_requests
 from data.importers.profiles import Profile, detect_profile, get_profile, to_canonical
-from data.importers.readers import RawTable, read_table
+from data.importers.readers import RawTable, read_json_payload, read_table
 from data.routing import Router
 from data.schema import ComplaintReport, ImportBatch, QuarantineRow
 from data.sla import SlaPolicy, load_sla_policy
 from geo.address import WardNameResolver
-from geo.join import assign_wards, swapped_candidates
+from geo.join import assign_wards
 
 _ID_CHUNK = 500
 
@@ -101,6 +103,32 @@ def import_complaints(
     )
 
 
+def import_open311(
+    engine: Engine,
+    session: requests.Session,
+    base_url: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    context: ImportContext,
+    *,
+    source: str | None = None,
+    page_size: int | None = None,
+    now: dt.datetime | None = None,
+) -> ImportSummary:
+    """Pull requests created in ``start``..``end`` from an Open311 endpoint; import them as one batch."""
+    items = fetch_requests(session, base_url, start, end, page_size=page_size)
+    table = read_json_payload(items, base_url)
+    return import_table(
+        engine,
+        table,
+        context,
+        filename=f"{base_url} {start.isoformat()}..{end.isoformat()}",
+        profile="open311",
+        source=source or base_url,
+        now=now,
+    )
+
+
 def import_table(
     engine: Engine,
     table: RawTable,
@@ -118,15 +146,11 @@ def import_table(
     chosen: Profile = get_profile(profile) if profile else detect_profile(headers)
     source_name = source or chosen.default_source
     canonical, used = to_canonical(table.frame, chosen)
-    clean, quarantine = normalise(canonical, used, table.frame, table.row_numbers, chosen, now)
-    clean["external_id"] = clean["external_id"].where(
-        clean["external_id"].notna(), "sha1:" + clean["content_hash"]
-    )
+    clean, quarantine = normalise(canonical, used, table.frame, table.row_numbers, chosen, now, context.wards)
+    clean["external_id"] = clean["external_id"].where(clean["external_id"].notna(), "sha1:" + clean["content_hash"])
     repeated = clean["external_id"].duplicated()
     clean = clean[~repeated]
-    clean["category_code"] = context.taxonomy.classify(
-        chosen.name, clean["category_raw"], clean["description"]
-    )
+    clean["category_code"] = context.taxonomy.classify(chosen.name, clean["category_raw"], clean["description"])
     batch_id = f"cmp-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
         conn.execute(
@@ -179,9 +203,7 @@ def _existing_ids(conn: Connection, source: str, ids: list[str]) -> set[str]:
     for start in range(0, len(ids), _ID_CHUNK):
         chunk = ids[start : start + _ID_CHUNK]
         found.update(
-            conn.execute(
-                select(column.external_id).where(column.source == source, column.external_id.in_(chunk))
-            )
+            conn.execute(select(column.external_id).where(column.source == source, column.external_id.in_(chunk)))
             .scalars()
             .all()
         )
@@ -189,18 +211,10 @@ def _existing_ids(conn: Connection, source: str, ids: list[str]) -> set[str]:
 
 
 def locate(reports: pd.DataFrame, context: ImportContext) -> pd.DataFrame:
-    """Add ward columns: from coordinates (swapped pairs fixed and flagged), else from the address text."""
+    """Add ward columns: from the coordinates when given, else from the ward named in the address."""
     located = reports.copy()
     located["flags"] = [list(flags) for flags in located["flags"]]
     has_point = located["lat"].notna() & located["lon"].notna()
-    points = located[has_point]
-    swap = np.zeros(len(located), dtype=bool)
-    if len(points):
-        swap[has_point.to_numpy()] = swapped_candidates(points["lon"], points["lat"], context.wards)
-    if swap.any():
-        located.loc[swap, ["lat", "lon"]] = located.loc[swap, ["lon", "lat"]].to_numpy()
-        for index in located.index[swap]:
-            located.at[index, "flags"].append("swapped_latlon")
     wards = pd.DataFrame(index=located.index, columns=["ward_code", "ward_name", "district"], dtype=object)
     if has_point.any():
         joined = assign_wards(located.loc[has_point, "lon"], located.loc[has_point, "lat"], context.wards)
@@ -225,9 +239,7 @@ def locate(reports: pd.DataFrame, context: ImportContext) -> pd.DataFrame:
     return located
 
 
-def _insert_reports(
-    conn: Connection, reports: pd.DataFrame, case_ids: np.ndarray, batch_id: str, source: str
-) -> None:
+def _insert_reports(conn: Connection, reports: pd.DataFrame, case_ids: np.ndarray, batch_id: str, source: str) -> None:
     if len(reports) == 0:
         return
     columns = [

@@ -1,0 +1,166 @@
+"""``envmon complaints``: import reports, export them, change a case's status, load routing, overdue per unit."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dashboard.cli import _common
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _local_day_or_time(text: str) -> dt.datetime:
+    """``YYYY-MM-DD`` (local midnight) or an ISO date-time (naive = Asia/Ho_Chi_Minh) as an aware datetime."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as err:
+        msg = f"not a date or ISO date-time: {text!r}"
+        raise ValueError(msg) from err
+    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``envmon complaints import|export|status|routing|overdue``."""
+    parser = subparsers.add_parser("complaints", help="citizen complaints: import, export, case status")
+    commands = parser.add_subparsers(dest="complaints_command", required=True, metavar="ACTION")
+
+    importer = commands.add_parser(
+        "import",
+        help="import a CSV/XLSX/GeoJSON/Open311 JSON file, or pull an Open311 endpoint (http[s]:// URL)",
+    )
+    importer.add_argument("file", help="file path, or the base URL of an Open311 GeoReport v2 endpoint")
+    importer.add_argument("--profile", choices=["vn-channel", "open311", "nyc311"], default=None)
+    importer.add_argument("--source", default=None, help="source name used for idempotency (default: profile)")
+    importer.add_argument("--since", type=_local_day_or_time, help="Open311 pull: first day (YYYY-MM-DD)")
+    importer.add_argument("--until", type=_local_day_or_time, help="Open311 pull: last day, inclusive")
+    importer.add_argument("--page-size", type=int, default=None, help="Open311 pull: page_size parameter")
+    importer.set_defaults(handler=_import)
+
+    exporter = commands.add_parser("export", help="export reports with ward, former district and unit")
+    exporter.add_argument("--format", choices=["csv", "geojson"], default="csv")
+    exporter.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
+    exporter.add_argument("--district", help="former district, e.g. 'Hoàn Kiếm' or 'Quận Hoàn Kiếm'")
+    exporter.add_argument("--ward", help="ward code or name")
+    exporter.add_argument("--category", help="category code, e.g. waste, noise")
+    exporter.add_argument("--since", type=_local_day_or_time, help="first day (YYYY-MM-DD, local)")
+    exporter.add_argument("--until", type=_local_day_or_time, help="last day, inclusive (YYYY-MM-DD, local)")
+    exporter.add_argument("--include-personal", action="store_true", help="add reporter name and phone")
+    exporter.set_defaults(handler=_export)
+
+    status = commands.add_parser("status", help="change a case's status (recorded with time, actor, note)")
+    status.add_argument("case_id", type=int)
+    status.add_argument("--to", required=True, dest="to_status")
+    status.add_argument("--by", required=True, dest="actor", help="who makes the change")
+    status.add_argument("--note", default="")
+    status.add_argument("--unit", default=None, help="responsible unit code (re-route on assign/transfer)")
+    status.set_defaults(handler=_status)
+
+    routing = commands.add_parser("routing", help="load the routing table (ward + category -> unit)")
+    routing.add_argument("--file", type=Path, default=None, help="routing CSV (default: configured)")
+    routing.set_defaults(handler=_routing)
+
+    overdue = commands.add_parser("overdue", help="open and overdue cases per responsible unit")
+    overdue.set_defaults(handler=_overdue)
+
+
+def _until_exclusive(value: dt.datetime | None) -> dt.datetime | None:
+    """An inclusive last day (local midnight) becomes the exclusive start of the next day."""
+    if value is None or value.time() != dt.time(0):
+        return value
+    return value + dt.timedelta(days=1)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from data.importers.pipeline import ImportContext, import_complaints, import_open311
+
+    config = _common.settings()
+    engine = _common.engine(config)
+    context = ImportContext.from_settings(engine, config)
+    if args.file.startswith(("http://", "https://")):
+        from data.importers.open311_client import default_session
+
+        if args.since is None:
+            msg = "pulling from an Open311 endpoint needs --since (and optionally --until)"
+            raise ValueError(msg)
+        end = _until_exclusive(args.until) or dt.datetime.now(dt.UTC)
+        with default_session() as session:
+            summary = import_open311(
+                engine, session, args.file, args.since, end, context, source=args.source, page_size=args.page_size
+            )
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            msg = f"no such file: {path}"
+            raise FileNotFoundError(msg)
+        summary = import_complaints(engine, path, context, profile=args.profile, source=args.source)
+    _common.emit_json(summary.as_dict())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from data.case_views import CaseFilter, export_csv, export_geojson, reports_frame
+
+    engine = _common.engine()
+    filters = CaseFilter(
+        district=args.district,
+        ward=args.ward,
+        category=args.category,
+        since=args.since,
+        until=_until_exclusive(args.until),
+    )
+    frame = reports_frame(engine, filters, include_personal=args.include_personal)
+    text = export_csv(frame) if args.format == "csv" else export_geojson(frame)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
+        print(f"{len(frame)} reports -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from data.workflow import change_status
+
+    engine = _common.engine()
+    try:
+        change = change_status(
+            engine, args.case_id, args.to_status, actor=args.actor, note=args.note, unit_code=args.unit
+        )
+    except LookupError as err:
+        print(f"envmon: error: {err}", file=sys.stderr)
+        return 2
+    _common.emit_json(
+        {
+            "case": change.case_id,
+            "from": change.from_status,
+            "to": change.to_status,
+            "at": change.at,
+            "by": change.actor,
+            "note": change.note,
+            "unit_id": change.unit_id,
+        }
+    )
+    return 0
+
+
+def _routing(args: argparse.Namespace) -> int:
+    from data.routing import seed_routing
+
+    config = _common.settings()
+    engine = _common.engine(config)
+    _common.emit_json(seed_routing(engine, args.file or config.config_path("routing")))
+    return 0
+
+
+def _overdue(_args: argparse.Namespace) -> int:
+    from data.case_views import overdue_by_unit
+
+    engine = _common.engine()
+    table = overdue_by_unit(engine, dt.datetime.now(dt.UTC))
+    _common.emit_json(table.to_dict("records"))
+    return 0

@@ -1,0 +1,265 @@
+"""Read paths over complaint cases: staff export (CSV/GeoJSON), the public view, overdue counts, SLA signals.
+
+The public view never selects personal columns or free text and coarsens locations to a 0.001° grid
+(about 100 m). The staff export leaves personal data out unless explicitly asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from data.categories import Taxonomy, load_taxonomy
+from data.schema import ComplaintCase, ComplaintReport, ResponsibleUnit
+from data.sla import FINAL_STATUSES, overdue_mask
+from geo.address import fold
+from monitoring.signals import Signal
+
+PUBLIC_GRID_DEGREES = 0.001
+PERSONAL_COLUMNS = ("reporter_name", "reporter_phone")
+SLA_RULE_ID = "complaint-case-overdue"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Filters shared by the export and the views (all optional; names match without accents)."""
+
+    district: str | None = None
+    ward: str | None = None
+    category: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def _name_matches(values: pd.Series, wanted: str) -> pd.Series:
+    """Folded equality, ignoring a leading unit word (quận, huyện, thị xã, phường, xã)."""
+    target = _strip_unit(fold(wanted))
+    return values.fillna("").map(lambda value: _strip_unit(fold(str(value))) == target)
+
+
+def _strip_unit(folded: str) -> str:
+    for prefix in ("quan ", "huyen ", "thi xa ", "phuong ", "xa ", "thi tran "):
+        if folded.startswith(prefix):
+            return folded[len(prefix) :]
+    return folded
+
+
+def reports_frame(engine: Engine, filters: CaseFilter, *, include_personal: bool = False) -> pd.DataFrame:
+    """One row per report with its case, ward, former district, unit and status (staff view)."""
+    report, case, unit = ComplaintReport.__table__, ComplaintCase.__table__, ResponsibleUnit.__table__
+    columns = [
+        report.c.source,
+        report.c.external_id.label("source_report_id"),
+        case.c.id.label("case_id"),
+        report.c.reported_at,
+        report.c.channel,
+        report.c.category_code,
+        report.c.category_raw,
+        report.c.description,
+        report.c.address,
+        report.c.lat,
+        report.c.lon,
+        report.c.location_method,
+        report.c.flags,
+        case.c.ward_code,
+        case.c.ward_name,
+        case.c.district.label("former_district"),
+        case.c.status,
+        case.c.priority,
+        unit.c.code.label("unit_code"),
+        unit.c.name.label("unit_name"),
+        case.c.report_count,
+        case.c.due_at,
+        case.c.resolved_at,
+    ]
+    if include_personal:
+        columns += [report.c.reporter_name, report.c.reporter_phone]
+    query = select(*columns).select_from(
+        report.join(case, report.c.case_id == case.c.id).outerjoin(unit, case.c.unit_id == unit.c.id)
+    )
+    if filters.category:
+        query = query.where(report.c.category_code == filters.category)
+    if filters.since:
+        query = query.where(report.c.reported_at >= filters.since)
+    if filters.until:
+        query = query.where(report.c.reported_at < filters.until)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(report.c.reported_at, report.c.id)).all()
+    frame = pd.DataFrame(rows, columns=[column.name for column in columns])
+    if filters.district:
+        frame = frame[_name_matches(frame["former_district"], filters.district)]
+    if filters.ward:
+        by_code = frame["ward_code"] == filters.ward
+        frame = frame[by_code | _name_matches(frame["ward_name"], filters.ward)]
+    return frame.reset_index(drop=True)
+
+
+def _safe_cell(value: object) -> object:
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_csv(frame: pd.DataFrame) -> str:
+    """The reports as CSV text (UTF-8); free text kept literally, formula-like cells neutralised."""
+    out = frame.copy()
+    out["flags"] = out["flags"].map(lambda flags: ";".join(flags or []))
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(_safe_cell)
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+    return buffer.getvalue()
+
+
+def export_geojson(frame: pd.DataFrame) -> str:
+    """The reports as a GeoJSON FeatureCollection (null geometry where a report has no coordinates)."""
+    features = []
+    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        lon, lat = row.pop("lon"), row.pop("lat")
+        geometry = {"type": "Point", "coordinates": [lon, lat]} if lon is not None and lat is not None else None
+        properties = {key: value.isoformat() if isinstance(value, dt.datetime) else value for key, value in row.items()}
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+def public_cases(engine: Engine, filters: CaseFilter | None = None, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Cases for public pages: category, ward, status, counts, dates and a location snapped to ~100 m.
+
+    No reporter data and no free text (title, description, address) are selected.
+    """
+    filters = filters or CaseFilter()
+    taxonomy = taxonomy or load_taxonomy()
+    case = ComplaintCase.__table__
+    query = select(
+        case.c.id,
+        case.c.category_code,
+        case.c.ward_code,
+        case.c.ward_name,
+        case.c.district,
+        case.c.status,
+        case.c.opened_at,
+        case.c.resolved_at,
+        case.c.report_count,
+        case.c.lat,
+        case.c.lon,
+    ).where(case.c.is_public.is_(True))
+    if filters.category:
+        query = query.where(case.c.category_code == filters.category)
+    if filters.since:
+        query = query.where(case.c.opened_at >= filters.since)
+    if filters.until:
+        query = query.where(case.c.opened_at < filters.until)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query.order_by(case.c.id)).mappings().all())
+    if frame.empty:
+        return pd.DataFrame(columns=["id", "category_code", "category", "ward_code", "ward_name", "lat", "lon"])
+    if filters.district:
+        frame = frame[_name_matches(frame["district"], filters.district)]
+    if filters.ward:
+        frame = frame[(frame["ward_code"] == filters.ward) | _name_matches(frame["ward_name"], filters.ward)]
+    frame["category"] = frame["category_code"].map(taxonomy.name)
+    for column in ("lat", "lon"):
+        snapped = np.round(frame[column].astype(float) / PUBLIC_GRID_DEGREES) * PUBLIC_GRID_DEGREES
+        frame[column] = snapped.round(3)
+    return frame.reset_index(drop=True)
+
+
+def _open_cases(engine: Engine) -> pd.DataFrame:
+    case, unit = ComplaintCase.__table__, ResponsibleUnit.__table__
+    query = (
+        select(
+            case.c.id,
+            case.c.status,
+            case.c.priority,
+            case.c.category_code,
+            case.c.ward_code,
+            case.c.ward_name,
+            case.c.accept_due_at,
+            case.c.due_at,
+            unit.c.code.label("unit_code"),
+            unit.c.name.label("unit_name"),
+        )
+        .select_from(case.outerjoin(unit, case.c.unit_id == unit.c.id))
+        .where(case.c.status.not_in(sorted(FINAL_STATUSES)))
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    columns = [
+        "id",
+        "status",
+        "priority",
+        "category_code",
+        "ward_code",
+        "ward_name",
+        "accept_due_at",
+        "due_at",
+        "unit_code",
+        "unit_name",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def overdue_by_unit(engine: Engine, now: dt.datetime) -> pd.DataFrame:
+    """Open and overdue case counts per responsible unit, most overdue first."""
+    frame = _open_cases(engine)
+    frame["overdue"] = overdue_mask(frame["status"], frame["accept_due_at"], frame["due_at"], now)
+    frame["unit_code"] = frame["unit_code"].fillna("")
+    frame["unit_name"] = frame["unit_name"].fillna("(chưa có đơn vị)")
+    counts = frame.groupby(["unit_code", "unit_name"], as_index=False).agg(
+        open_cases=("id", "size"), overdue=("overdue", "sum")
+    )
+    counts["overdue"] = counts["overdue"].astype(int)
+    return counts.sort_values(["overdue", "open_cases"], ascending=False).reset_index(drop=True)
+
+
+def sla_signals(engine: Engine, now: dt.datetime) -> list[Signal]:
+    """One ``kind="sla"`` signal per overdue open case (subject ``case:<id>``) for the alert engine.
+
+    ``value`` is how many hours (clock time) the case is past its deadline; the message names the unit.
+    """
+    taxonomy = load_taxonomy()
+    frame = _open_cases(engine)
+    late = frame[overdue_mask(frame["status"], frame["accept_due_at"], frame["due_at"], now)]
+    moment = pd.Timestamp(now).tz_convert("UTC")
+    signals = []
+    for row in late.itertuples(index=False):
+        accept_late = row.status == "received" and pd.Timestamp(row.accept_due_at) < moment
+        deadline = pd.Timestamp(row.accept_due_at if accept_late else row.due_at)
+        hours_late = round((moment - deadline).total_seconds() / 3600, 1)
+        what = "chưa tiếp nhận" if accept_late else "chưa xử lý xong"
+        unit = row.unit_name or "chưa có đơn vị"
+        signals.append(
+            Signal(
+                rule_id=SLA_RULE_ID,
+                subject=f"case:{row.id}",
+                condition=True,
+                value=hours_late,
+                threshold=0.0,
+                observed_at=now,
+                kind="sla",
+                labels={
+                    "case_id": str(row.id),
+                    "deadline": "accept" if accept_late else "resolve",
+                    "due_at": deadline.isoformat(),
+                    "unit_code": row.unit_code or "",
+                    "unit_name": unit,
+                    "ward_code": row.ward_code or "",
+                    "category_code": row.category_code,
+                    "priority": row.priority,
+                },
+                message=(
+                    f"Phản ánh #{row.id} ({taxonomy.name(row.category_code)}, "
+                    f"{row.ward_name or 'chưa rõ phường'}) {what}, quá hạn {hours_late} giờ — đơn vị: {unit}"
+                ),
+            )
+        )
+    return signals
