@@ -1,0 +1,166 @@
+"""Hotspot rules for the alert engine: wards turning significantly hot, new recurring spots, weekly spikes.
+
+Each rule yields one :class:`monitoring.signals.Signal` per subject on every evaluation (condition True, False or
+None for no data), so the engine can fire, hold and resolve alerts by (rule, subject).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sqlalchemy import Engine
+
+from geo.boundaries import wards_frame
+from geo.case_points import load_complaint_cases
+from geo.hotspots import MIN_UNITS, ward_hotspots
+from geo.spots import MIN_REPORTS, RADIUS_M, WINDOW, find_spots, spot_subject
+from monitoring.signals import Signal
+
+RULE_WARD_HOT = "hotspot-ward-gi"
+RULE_NEW_SPOT = "hotspot-recurring-spot"
+RULE_SPIKE = "hotspot-ward-spike"
+HOT_WINDOW = dt.timedelta(days=30)
+SPOT_LOOKBACK = dt.timedelta(days=90)
+BASELINE_WEEKS = 8
+SPIKE_P = 0.01
+SPIKE_MIN_COUNT = 3  # a spike needs at least this many cases in the week, whatever the baseline
+SPIKE_FLOOR_RATE = 1 / BASELINE_WEEKS  # a ward with no case in the baseline is treated as one case in 8 weeks
+
+
+def ward_hot_signals(
+    cases: pd.DataFrame, wards: gpd.GeoDataFrame, now: dt.datetime, *, window: dt.timedelta = HOT_WINDOW
+) -> list[Signal]:
+    """One signal per ward: condition True when Gi* (counts, 999 permutations, FDR) classes it hot."""
+    since = now - window
+    in_window = cases[(cases["opened_at"] >= since) & (cases["opened_at"] < now)]
+    names = dict(zip(wards["code"].astype(str), wards["name"], strict=True))
+    if in_window["ward_code"].notna().sum() == 0 or len(wards) < MIN_UNITS:
+        return [
+            Signal(RULE_WARD_HOT, f"ward:{code}", None, observed_at=now, kind="hotspot", labels={"ward_code": code})
+            for code in names
+        ]
+    frame = ward_hotspots(in_window, wards, since=since, until=now, seed=0).to_frame()
+    signals = []
+    for code, count, z, klass in zip(frame["ward_code"], frame["value"], frame["z"], frame["class"], strict=True):
+        hot = klass.startswith("hot_")
+        message = (
+            f"{names[code]} là điểm nóng phản ánh trong {window.days} ngày qua ({int(count)} phản ánh, "
+            f"Gi* z = {z:.2f}, độ tin cậy {klass.removeprefix('hot_')}% sau hiệu chỉnh FDR)."
+            if hot
+            else ""
+        )
+        signals.append(
+            Signal(
+                RULE_WARD_HOT,
+                f"ward:{code}",
+                hot,
+                value=round(float(z), 3),
+                observed_at=now,
+                kind="hotspot",
+                labels={"ward_code": code, "ward_name": str(names[code]), "class": klass},
+                message=message,
+            )
+        )
+    return signals
+
+
+def spot_signals(
+    cases: pd.DataFrame,
+    now: dt.datetime,
+    *,
+    lookback: dt.timedelta = SPOT_LOOKBACK,
+    min_reports: int = MIN_REPORTS,
+    radius_m: float = RADIUS_M,
+    window: dt.timedelta = WINDOW,
+) -> list[Signal]:
+    """One signal per recurring spot of the last ``lookback``: condition True while the spot is active."""
+    recent = cases[(cases["opened_at"] >= now - lookback) & (cases["opened_at"] <= now)].dropna(subset=["lat", "lon"])
+    spots = find_spots(recent, now, min_reports=min_reports, radius_m=radius_m, window=window)
+    signals = []
+    for spot in spots.itertuples(index=False):
+        categories = ", ".join(f"{code} ×{count}" for code, count in spot.categories.items())
+        last_local = spot.last_report.tz_convert("Asia/Ho_Chi_Minh").strftime("%d/%m/%Y %H:%M")
+        signals.append(
+            Signal(
+                RULE_NEW_SPOT,
+                spot_subject(spot.lat, spot.lon),
+                bool(spot.active),
+                value=float(spot.count),
+                threshold=float(min_reports),
+                observed_at=spot.last_report.to_pydatetime(),
+                kind="hotspot",
+                labels={
+                    "lat": f"{spot.lat:.5f}",
+                    "lon": f"{spot.lon:.5f}",
+                    "ward_code": str(spot.ward_code or ""),
+                    "unit_id": "" if spot.unit_id is None else str(spot.unit_id),
+                },
+                message=(
+                    f"Điểm nóng lặp lại: {spot.count} phản ánh trong bán kính {spot.radius_m:.0f} m "
+                    f"({categories}), lần gần nhất {last_local}."
+                ),
+            )
+        )
+    return signals
+
+
+def spike_signals(
+    cases: pd.DataFrame, wards: gpd.GeoDataFrame, now: dt.datetime, *, p_threshold: float = SPIKE_P
+) -> list[Signal]:
+    """One signal per ward: condition True when the last 7 days are a Poisson upper-tail outlier.
+
+    The baseline is the mean weekly count of the previous :data:`BASELINE_WEEKS` weeks; the week is a spike
+    when ``P(X >= count | mean) < p_threshold`` and it has at least :data:`SPIKE_MIN_COUNT` cases.
+    """
+    week = dt.timedelta(days=7)
+    start = now - week * (BASELINE_WEEKS + 1)
+    located = cases[(cases["opened_at"] >= start) & (cases["opened_at"] < now)].dropna(subset=["ward_code"])
+    weeks_back = ((now - located["opened_at"]) // week).astype(int)  # 0 = the last 7 days
+    codes = wards["code"].astype(str).tolist()
+    table = pd.crosstab(located["ward_code"].astype(str), weeks_back).reindex(
+        index=codes, columns=range(BASELINE_WEEKS + 1), fill_value=0
+    )
+    current = table[0].to_numpy()
+    baseline = np.maximum(table.loc[:, 1:].mean(axis=1).to_numpy(), SPIKE_FLOOR_RATE)
+    p_values = stats.poisson.sf(current - 1, baseline)
+    critical = np.maximum(stats.poisson.ppf(1 - p_threshold, baseline) + 1, SPIKE_MIN_COUNT)
+    names = dict(zip(codes, wards["name"], strict=True))
+    signals = []
+    for code, count, mean, p, needed in zip(codes, current, baseline, p_values, critical, strict=True):
+        spike = bool(p < p_threshold and count >= SPIKE_MIN_COUNT)
+        message = (
+            f"{names[code]}: {count} phản ánh trong 7 ngày qua, cao bất thường so với trung bình "
+            f"{mean:.1f}/tuần của {BASELINE_WEEKS} tuần trước (p = {p:.2g})."
+            if spike
+            else ""
+        )
+        signals.append(
+            Signal(
+                RULE_SPIKE,
+                f"ward:{code}",
+                spike,
+                value=float(count),
+                threshold=float(needed),
+                observed_at=now,
+                kind="hotspot",
+                labels={"ward_code": code, "ward_name": str(names[code]), "baseline": f"{mean:.2f}"},
+                message=message,
+            )
+        )
+    return signals
+
+
+def hotspot_signals(engine: Engine, now: dt.datetime, *, set_name: str = "hanoi-2025") -> list[Signal]:
+    """All hotspot signals at ``now`` from the complaint cases and the ward set ``set_name`` in the database."""
+    earliest = now - max(SPOT_LOOKBACK, HOT_WINDOW, dt.timedelta(days=7 * (BASELINE_WEEKS + 1)))
+    cases = load_complaint_cases(engine, since=earliest, until=now + dt.timedelta(seconds=1), set_name=set_name)
+    wards = wards_frame(engine, set_name)
+    return [
+        *ward_hot_signals(cases, wards, now),
+        *spot_signals(cases, now),
+        *spike_signals(cases, wards, now),
+    ]
