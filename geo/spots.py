@@ -128,9 +128,7 @@ def find_spots(
         from the centroid to a member; ``categories`` maps category code to count; ``unit_id`` is the most
         common responsible unit of its cases (None when none is assigned).
     """
-    labels = label_spots(
-        points, min_reports=min_reports, radius_m=radius_m, window=window, time_column=time_column
-    )
+    labels = label_spots(points, min_reports=min_reports, radius_m=radius_m, window=window, time_column=time_column)
     if (labels < 0).all():
         return pd.DataFrame(columns=list(SPOT_COLUMNS))
     xy, _ = _checked_points(points, time_column)
@@ -159,10 +157,8 @@ def find_spots(
     spots["radius_m"] = offsets.groupby(members["spot_id"]).max().round(1)
     lon, lat = _TO_WGS84.transform(spots["cx"].to_numpy(), spots["cy"].to_numpy())
     spots["lat"], spots["lon"] = np.round(lat, 6), np.round(lon, 6)
-    category_counts = (
-        members.groupby(["spot_id", "category"]).size().sort_values(ascending=False, kind="stable")
-    )
-    spots["categories"] = [dict(category_counts.loc[spot].items()) for spot in spots.index]
+    category_counts = members.groupby(["spot_id", "category"]).size().sort_values(ascending=False, kind="stable")
+    spots["categories"] = [{code: int(n) for code, n in category_counts.loc[spot].items()} for spot in spots.index]
     for column in ("unit_id", "ward_code"):
         spots[column] = _most_common_per_spot(labels, points.get(column), spots.index)
     spots["active"] = (spots["last_report"] >= now - window) & (spots["last_report"] <= now)
@@ -177,9 +173,7 @@ def _most_common_per_spot(labels: np.ndarray, values: pd.Series | None, spot_ids
     frame = pd.DataFrame({"spot_id": labels, "value": values.to_numpy()})
     frame = frame[(frame["spot_id"] >= 0) & frame["value"].notna()]
     tallies = frame.groupby(["spot_id", "value"]).size().reset_index(name="n")
-    best = tallies.sort_values(["spot_id", "n", "value"], ascending=[True, False, True]).drop_duplicates(
-        "spot_id"
-    )
+    best = tallies.sort_values(["spot_id", "n", "value"], ascending=[True, False, True]).drop_duplicates("spot_id")
     winner = dict(zip(best["spot_id"], best["value"], strict=True))
     return [_plain(winner[spot]) if spot in winner else None for spot in spot_ids]
 
