@@ -1,7 +1,7 @@
 """Read paths over complaint cases: staff export (CSV/GeoJSON), the public view, overdue counts, SLA signals.
 
-The public view never selects personal columns or free text and coarsens locations to a 0.001° grid
-(about 100 m). The staff export leaves personal data out unless explicitly asked for.
+The public view never selects personal columns or free text and shows each location as the centre of its
+0.001° grid cell (about 100 m). The staff export leaves personal data out unless explicitly asked for.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def export_geojson(frame: pd.DataFrame) -> str:
 
 
 def public_cases(engine: Engine, filters: CaseFilter | None = None, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
-    """Cases for public pages: category, ward, status, counts, dates and a location snapped to ~100 m.
+    """Cases for public pages: category, ward, status, counts, dates, location as its 0.001° cell centre.
 
     No reporter data and no free text (title, description, address) are selected.
     """
@@ -168,8 +168,8 @@ def public_cases(engine: Engine, filters: CaseFilter | None = None, taxonomy: Ta
         frame = frame[(frame["ward_code"] == filters.ward) | _name_matches(frame["ward_name"], filters.ward)]
     frame["category"] = frame["category_code"].map(taxonomy.name)
     for column in ("lat", "lon"):
-        snapped = np.round(frame[column].astype(float) / PUBLIC_GRID_DEGREES) * PUBLIC_GRID_DEGREES
-        frame[column] = snapped.round(3)
+        cell = np.floor(frame[column].astype(float) / PUBLIC_GRID_DEGREES)
+        frame[column] = ((cell + 0.5) * PUBLIC_GRID_DEGREES).round(4)
     return frame.reset_index(drop=True)
 
 
