@@ -49,7 +49,9 @@ class GiStarResult:
         Folded one-sided pseudo p-value of the conditional permutation test (esda ``p_sim``), NaN without
         permutations.
     p
-        Two-sided p-value used for inference (``2·p_sim`` capped at 1, or ``p_norm``).
+        Two-sided p-value used for inference: with permutations ``2·min(P(sim ≥ obs), P(sim ≤ obs))`` capped
+        at 1, which stays large when the observed value ties with most simulations (e.g. a ward with no
+        complaints among neighbours without any, where the folded ``p_sim`` is at its minimum); else ``p_norm``.
     q
         Benjamini–Hochberg adjusted ``p`` when ``fdr`` is on, else ``p``.
     classes
@@ -154,8 +156,8 @@ def _padded_neighbour_weights(weights: SpatialWeights) -> np.ndarray:
 
 def _permutation_p(
     y: np.ndarray, weights: SpatialWeights, statistic: np.ndarray, permutations: int, seed: int | None
-) -> np.ndarray:
-    """Folded pseudo p-values of conditional randomisation: ``y_i`` stays, neighbours are drawn from the rest.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Conditional randomisation (``y_i`` stays, neighbours are drawn from the rest): folded and two-sided p.
 
     One set of random draws of the other ``n − 1`` positions is shared by every unit (as esda's ``crand``
     does), shifted past the unit itself, so the whole test is a few array operations.
@@ -166,16 +168,19 @@ def _permutation_p(
     rng = np.random.default_rng(seed)
     draws = rng.random((permutations, n - 1)).argsort(axis=1)[:, :max_neighbours]
     total = y.sum()
-    larger = np.empty(n)
+    upper, lower = np.empty(n), np.empty(n)
+    tolerance = 1e-12 * max(1.0, float(statistic.max()))  # sums in another order may differ in the last bits
     chunk = max(1, _CHUNK_ELEMENTS // (permutations * max_neighbours))
     for start in range(0, n, chunk):
         units = np.arange(start, min(start + chunk, n))
         positions = draws[None, :, :] + (draws[None, :, :] >= units[:, None, None])
         neighbour_sums = np.einsum("upk,uk->up", y[positions], neighbour_weights[units])
         simulated = (neighbour_sums + y[units, None]) / total
-        larger[units] = (simulated >= statistic[units, None]).sum(axis=1)
-    folded = np.minimum(larger, permutations - larger)
-    return (folded + 1) / (permutations + 1)
+        upper[units] = (simulated >= statistic[units, None] - tolerance).sum(axis=1)
+        lower[units] = (simulated <= statistic[units, None] + tolerance).sum(axis=1)
+    folded = (np.minimum(upper, permutations - upper) + 1) / (permutations + 1)
+    two_sided = np.minimum(2.0 * (np.minimum(upper, lower) + 1) / (permutations + 1), 1.0)
+    return folded, two_sided
 
 
 def _classify(z: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -257,8 +262,8 @@ def gi_star(
         )
     statistic, expected, variance, z = _moments(y, weights)
     p_norm = 2.0 * stats.norm.sf(np.abs(z))
-    p_sim = _permutation_p(y, weights, statistic, permutations, seed) if permutations > 0 else nan
-    p = np.minimum(2.0 * p_sim, 1.0) if used == "permutation" else p_norm
+    p_sim, p_two_sided = _permutation_p(y, weights, statistic, permutations, seed) if permutations > 0 else (nan, nan)
+    p = p_two_sided if used == "permutation" else p_norm
     q = bh_adjust(p) if fdr else p
     return GiStarResult(
         **common,
@@ -271,6 +276,20 @@ def gi_star(
         p=p,
         q=q,
         classes=_classify(z, q),
+        note=_floor_note(p, q, permutations) if used == "permutation" else "",
+    )
+
+
+def _floor_note(p: np.ndarray, q: np.ndarray, permutations: int) -> str:
+    """Explain when the permutation p-value floor, not the data, caps the confidence of the strongest units."""
+    floor = 2.0 / (permutations + 1)
+    at_floor = p <= floor * (1 + 1e-9)
+    if not at_floor.any() or q[at_floor].min() <= CONFIDENCE_LEVELS[0][0]:
+        return ""
+    return (
+        f"{int(at_floor.sum())} unit(s) reached the smallest p-value {permutations} permutations can give "
+        f"({floor:.3g}); after FDR over {p.size} units they cannot reach 99 % confidence. "
+        "Use more permutations (e.g. 9999) to tell how strong they are."
     )
 
 
@@ -307,9 +326,7 @@ def ward_values(
     if category is not None:
         selected = selected[selected["category_code"] == category]
     codes = wards["code"].astype(str)
-    counts = (
-        selected["ward_code"].dropna().astype(str).value_counts().reindex(codes, fill_value=0).astype(float)
-    )
+    counts = selected["ward_code"].dropna().astype(str).value_counts().reindex(codes, fill_value=0).astype(float)
     counts.index.name = "ward_code"
     if not rate:
         return counts

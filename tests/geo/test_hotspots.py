@@ -26,9 +26,7 @@ ESDA_GI_STAR_Z = [-1.39727626, -0.28917762, 0.65064964, -0.28917762, 1.23452088,
 def lattice(side: int) -> gpd.GeoDataFrame:
     """A side × side grid of 500 m squares in UTM 48N, codes in row-major order."""
     cells = [box(c * 500, r * 500, (c + 1) * 500, (r + 1) * 500) for r in range(side) for c in range(side)]
-    return gpd.GeoDataFrame(
-        {"code": [f"w{i:03d}" for i in range(side * side)]}, geometry=cells, crs="EPSG:32648"
-    )
+    return gpd.GeoDataFrame({"code": [f"w{i:03d}" for i in range(side * side)]}, geometry=cells, crs="EPSG:32648")
 
 
 def block(side: int, row: int, col: int, size: int) -> np.ndarray:
@@ -86,12 +84,27 @@ def test_planted_hot_and_cold_blocks_are_found() -> None:
     # 999 permutations floor the two-sided pseudo p at 0.002, so 99 % after FDR needs many such units
     assert classes[centre_hot] in {"hot_99", "hot_95"}
     assert gi_star(y, queen_weights(lattice(side)), inference="analytic").classes[centre_hot] == "hot_99"
+    if classes[centre_hot] != "hot_99":
+        assert "smallest p-value 999 permutations can give" in result.note
+    finer = gi_star(y, queen_weights(lattice(side)), permutations=9999, seed=0)
+    assert finer.classes[centre_hot] == "hot_99" and finer.note == ""
     assert classes[centre_cold].startswith("cold_")
     assert all(c.startswith("hot_") for c in classes[hot])
     assert sum(c.startswith("cold_") for c in classes[cold]) >= 5
     far_away = block(side, 0, 8, 3)
     assert all(c == "none" for c in classes[far_away])
     assert result.significant.sum() == sum(c != "none" for c in classes)
+
+
+def test_ties_at_zero_are_not_significant() -> None:
+    # most wards have no complaints: a zero ward among zero neighbours ties with nearly every simulation
+    y = np.zeros(100)
+    y[block(10, 2, 2, 2)] = [40, 30, 30, 25]
+    result = gi_star(y, queen_weights(lattice(10)), seed=0)
+    quiet = block(10, 6, 6, 3)
+    assert np.all(result.p_sim[quiet] <= 0.01)  # esda's folded pseudo p is at its minimum here …
+    assert np.all(result.p[quiet] == 1.0)  # … but the two-sided p sees the ties
+    assert all(c == "none" for c in result.classes[quiet])
 
 
 def test_pure_noise_flags_no_more_than_the_fdr_rate() -> None:
@@ -136,9 +149,7 @@ def test_constant_values_give_no_pattern_with_a_note() -> None:
 
 def test_island_uses_itself_only_and_is_reported() -> None:
     grid = lattice(6)
-    island = gpd.GeoDataFrame(
-        {"code": ["isle"]}, geometry=[box(10_000, 10_000, 10_500, 10_500)], crs=grid.crs
-    )
+    island = gpd.GeoDataFrame({"code": ["isle"]}, geometry=[box(10_000, 10_000, 10_500, 10_500)], crs=grid.crs)
     wards = pd.concat([grid, island], ignore_index=True)
     y = np.r_[np.full(36, 2.0), 30.0]
     result = gi_star(y, queen_weights(wards), seed=1)
