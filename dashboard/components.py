@@ -1,0 +1,144 @@
+"""Small reusable pieces of the pages: feed banner, KPI cards, AQI labels, station map data, time text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Sequence
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import loaders, maps
+from dashboard.i18n import current_language, t
+from monitoring.aqi_tables import CATEGORIES, VN_HEALTH, Category, HealthMessage
+
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+FEED_FAILURES_UNAVAILABLE = 3  # consecutive failed polls after which a feed is shown as unavailable
+MAP_HEIGHT = 520
+
+
+def local_time_text(moment: object) -> str:
+    """``dd/mm/yyyy HH:MM`` in Hà Nội time, or an empty string."""
+    if moment is None or (isinstance(moment, float) and math.isnan(moment)) or pd.isna(moment):
+        return ""
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def age_text(hours: float | None) -> str:
+    """A human age such as "5 giờ trước" / "2 ngày trước"."""
+    if hours is None or pd.isna(hours):
+        return t("time.never")
+    if hours < 1:
+        return t("time.minutes_ago", n=max(1, round(hours * 60)))
+    if hours < 48:
+        return t("time.hours_ago", n=round(hours))
+    return t("time.days_ago", n=round(hours / 24))
+
+
+def aqi_category(scale: str, level: int) -> Category:
+    """The official category (colour, labels) of a 1-based level on ``scale`` ('vn' | 'us')."""
+    return CATEGORIES[scale][max(1, min(6, int(level))) - 1]  # type: ignore[index]
+
+
+def category_label(category: Category) -> str:
+    """The category name in the current language."""
+    return category.label_vi if current_language() == "vi" else category.label_en
+
+
+def health_text(level: int) -> tuple[str, str, str]:
+    """(health effect, advice for the public, advice for sensitive groups) of a VN_AQI level (Bảng 4/5)."""
+    message: HealthMessage = VN_HEALTH[max(1, min(6, int(level)))]
+    if current_language() == "vi":
+        return message.effect_vi, message.public_vi, message.sensitive_vi
+    return message.effect_en, message.public_en, message.sensitive_en
+
+
+def aqi_legend(scale: str) -> list[tuple[str, str]]:
+    """Legend entries (colour, "0–50 Tốt") for ``scale``."""
+    return [(c.hex, f"{c.low}–{c.high} {category_label(c)}") for c in CATEGORIES[scale]]  # type: ignore[index]
+
+
+def feed_status(row: pd.Series, now: dt.datetime) -> str:
+    """``ok`` | ``stale`` | ``unavailable`` for one feed_state row.
+
+    Unavailable after ``FEED_FAILURES_UNAVAILABLE`` consecutive failures; stale when the newest data is older
+    than ``loaders.STALE_AFTER``; otherwise ok.
+    """
+    if int(row.get("consecutive_failures") or 0) >= FEED_FAILURES_UNAVAILABLE:
+        return "unavailable"
+    last_data = row.get("last_data_at")
+    if last_data is None or pd.isna(last_data) or now - pd.Timestamp(last_data).to_pydatetime() > loaders.STALE_AFTER:
+        return "stale"
+    return "ok"
+
+
+def feed_banner() -> None:
+    """Sidebar summary of feed health; warns when any feed is stale or unavailable."""
+    health = loaders.feed_health()
+    if health.empty:
+        st.caption(t("feeds.none"))
+        return
+    now = loaders.now_minute()
+    statuses = [feed_status(row, now) for _, row in health.iterrows()]
+    bad = [f"{feed} ({t('feeds.' + s)})" for feed, s in zip(health["feed"], statuses, strict=True) if s != "ok"]
+    if bad:
+        st.warning(t("feeds.problem", feeds=", ".join(bad)))
+    else:
+        st.success(t("feeds.all_ok", n=len(statuses)))
+
+
+def kpi_row(items: Sequence[tuple[str, object, str | None]]) -> None:
+    """One row of metric cards: (label, value, help)."""
+    for column, (label, value, help_text) in zip(st.columns(len(items)), items, strict=True):
+        column.metric(label, "–" if value is None else value, help=help_text)
+
+
+def station_map_frame(stations: pd.DataFrame, scale: str) -> pd.DataFrame:
+    """Add the display columns ``maps.add_station_layer`` needs: colour, value and category text, update time."""
+    out = stations.copy()
+    colours, values, labels, dominants, updated = [], [], [], [], []
+    for row in out.itertuples(index=False):
+        has_aqi = row.aqi is not None and not pd.isna(row.aqi)
+        category = aqi_category(scale, int(row.category)) if has_aqi else None
+        colours.append(category.hex if category else maps.STALE_COLOUR)
+        values.append(f"{int(row.aqi)}{'+' if row.beyond_scale else ''}" if has_aqi else "")
+        labels.append(category_label(category) if category else "")
+        dominants.append(row.dominant if has_aqi else "")
+        updated.append(f"{local_time_text(row.last_reading_at)} ({age_text(row.age_hours)})")
+    return out.assign(colour=colours, value_text=values, category_text=labels, dominant=dominants, updated_text=updated)
+
+
+def station_labels(scale: str) -> maps.StationMarkerLabels:
+    """Station layer texts in the current language."""
+    return maps.StationMarkerLabels(
+        layer=t("map.stations"),
+        legend_title=t(f"aqi.scale_{scale}"),
+        stale_label=t("air.stale"),
+        no_value=t("air.no_value"),
+        value=t(f"aqi.scale_{scale}"),
+        category=t("air.category"),
+        dominant=t("air.dominant"),
+        last_update=t("air.last_update"),
+        ward=t("common.ward"),
+    )
+
+
+def show_map(fmap: folium.Map, key: str, height: int = MAP_HEIGHT) -> None:
+    """Render a folium map without reruns on pan or zoom (nothing is returned to Python)."""
+    st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[])
+
+
+def geojson_bytes(frame: pd.DataFrame) -> bytes:
+    """A GeoJSON FeatureCollection of ``frame`` (points from ``lat``/``lon``; rows without both get no geometry)."""
+    features = []
+    for record in json.loads(frame.to_json(orient="records", date_format="iso")):
+        lat, lon = record.get("lat"), record.get("lon")
+        geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
+        features.append({"type": "Feature", "geometry": geometry, "properties": record})
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,246 @@
+"""Cached data access for the pages: one engine per process, frames cached by small hashable arguments.
+
+``st.cache_resource`` holds shared singletons (settings, engine, neighbour weights); ``st.cache_data`` holds
+frames with a time-to-live, keyed by a frozen :class:`data.queries.CaseFilter`, a station id, a scale… and by
+``now`` rounded to the minute where the answer depends on the clock. Every query is aggregated in the
+database (``data.queries``); pages never read raw tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from data import queries
+from data.categories import load_taxonomy
+from data.config import Settings, load_settings
+from data.db import check_connection, make_engine
+from data.queries import CaseFilter
+from geo.boundaries import wards_frame
+from geo.hotspots import MIN_UNITS, gi_star
+from geo.weights import SpatialWeights, queen_weights
+
+SHORT_TTL = 60  # seconds: live numbers (KPIs, alerts, latest AQI)
+LONG_TTL = 3600  # seconds: slow-changing reference data (ward polygons, choices)
+STALE_AFTER = dt.timedelta(hours=3)  # a station whose newest reading is older than this is shown as stale
+MAX_CASE_MARKERS = 2000  # above this, the map shows a heat layer and ward aggregates instead of markers
+
+
+def now_minute() -> dt.datetime:
+    """The current UTC time floored to the minute: a cache key that changes once a minute."""
+    return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+
+
+@st.cache_resource
+def settings() -> Settings:
+    """Settings resolved once per server process."""
+    return load_settings()
+
+
+@st.cache_resource
+def engine() -> Engine:
+    """The shared SQLAlchemy engine, checked reachable (raises ``DatabaseUnavailableError`` otherwise)."""
+    result = make_engine(settings().resolved_database_url)
+    check_connection(result)
+    return result
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False)
+def category_names(language: str) -> dict[str, str]:
+    """Category code → display name in ``language``."""
+    taxonomy = load_taxonomy()
+    return {code: (c.name_vi if language == "vi" else c.name_en) for code, c in taxonomy.categories.items()}
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False)
+def boundary_sets() -> list[str]:
+    """Names of the stored boundary sets."""
+    return queries.boundary_set_names(engine())
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False)
+def wards(set_name: str) -> gpd.GeoDataFrame:
+    """Display (simplified) ward polygons of ``set_name`` with population and former district."""
+    return wards_frame(engine(), set_name, display=True)
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False)
+def ward_choices(set_name: str) -> pd.DataFrame:
+    """``code, name, district, lat, lon`` of the wards, for pickers and nearest-station search."""
+    return queries.ward_choices(engine(), set_name)
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False)
+def filter_choices() -> dict[str, list[str]]:
+    """Distinct categories, statuses, channels and former districts for the analysts' filters."""
+    return queries.case_filter_choices(engine())
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def kpis(flt: CaseFilter, now: dt.datetime) -> dict[str, float | int | None]:
+    """Leaders' KPIs plus the number of active alerts."""
+    values = queries.case_kpis(engine(), flt, now)
+    values["active_alerts"] = queries.active_alert_count(engine())
+    return values
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def ward_stats(flt: CaseFilter, set_name: str, now: dt.datetime) -> gpd.GeoDataFrame:
+    """Display wards with ``cases, open, overdue`` and ``rate`` (cases per 1,000 residents); zeros filled in."""
+    frame = wards(set_name)
+    counts = queries.ward_case_counts(engine(), flt, now).set_index("ward_code")
+    out = frame.copy()
+    for column in ("cases", "open", "overdue"):
+        out[column] = counts[column].reindex(out["code"]).fillna(0).astype(int).to_numpy()
+    population = pd.to_numeric(out["population"], errors="coerce").astype(float).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rate"] = np.where(population > 0, out["cases"].to_numpy() / population * 1000.0, math.nan)
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def _weights(set_name: str) -> SpatialWeights:
+    return queen_weights(wards(set_name), "code")
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def hotspots(flt: CaseFilter, set_name: str, rate: bool, now: dt.datetime) -> pd.DataFrame | None:
+    """Gi* classes per ward (``ward_code, value, z, q, class``) on counts or rates; None below 30 wards."""
+    relation = _weights(set_name)
+    if len(relation.ids) < MIN_UNITS:
+        return None
+    stats = ward_stats(flt, set_name, now).set_index("code")
+    column = "rate" if rate else "cases"
+    values = stats[column].reindex(list(relation.ids)).fillna(0.0).to_numpy(dtype=float)
+    result = gi_star(values, relation, seed=0, value_kind="rate_per_1000" if rate else "count")
+    return result.to_frame()[["ward_code", "value", "z", "q", "class"]]
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def case_count(flt: CaseFilter) -> int:
+    """Number of cases matching the filter."""
+    return queries.case_count(engine(), flt)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def case_points(flt: CaseFilter) -> pd.DataFrame:
+    """Case markers (at most ``MAX_CASE_MARKERS``)."""
+    return queries.case_points(engine(), flt, MAX_CASE_MARKERS)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def heat_cells(flt: CaseFilter) -> pd.DataFrame:
+    """Case counts on a ~100 m grid for the heat layer."""
+    return queries.heat_cells(engine(), flt)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def overdue_by_unit(flt: CaseFilter, now: dt.datetime) -> pd.DataFrame:
+    """Overdue cases per responsible unit."""
+    return queries.overdue_by_unit(engine(), flt, now)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def overdue_cases(flt: CaseFilter, now: dt.datetime) -> pd.DataFrame:
+    """The overdue cases, most overdue first."""
+    return queries.overdue_cases(engine(), flt, now)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def cases_per_day(flt: CaseFilter) -> pd.DataFrame:
+    """Cases opened per local day."""
+    return queries.cases_per_day(engine(), flt)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def breakdowns(flt: CaseFilter) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(cases per category, reports per channel)."""
+    return queries.category_breakdown(engine(), flt), queries.channel_breakdown(engine(), flt)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def case_page(flt: CaseFilter, page: int, page_size: int) -> pd.DataFrame:
+    """One page of the filtered cases."""
+    return queries.case_page(engine(), flt, page, page_size)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False, max_entries=4)
+def case_export(flt: CaseFilter) -> pd.DataFrame:
+    """Every filtered case for export."""
+    return queries.case_export(engine(), flt)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def stations(kind: str | None, scale: str, now: dt.datetime) -> pd.DataFrame:
+    """Stations with their newest AQI on ``scale`` (air) and a ``stale`` flag / ``age_hours``."""
+    frame = queries.public_stations(engine(), kind)
+    latest = queries.public_latest_aqi(engine(), scale).set_index("station_id")
+    for column in ("aqi", "category", "dominant", "period_end", "beyond_scale", "sub_indices"):
+        frame[column] = frame["id"].map(latest[column]) if len(latest) else None
+    age = (pd.Timestamp(now) - frame["last_reading_at"]).dt.total_seconds() / 3600.0
+    frame["age_hours"] = age.round(1)
+    frame["stale"] = frame["last_reading_at"].isna() | (age > STALE_AFTER.total_seconds() / 3600.0)
+    return frame
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def latest_readings(station_id: str) -> pd.DataFrame:
+    """Newest value of every parameter at one station."""
+    return queries.public_latest_readings(engine(), station_id)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def aqi_series(station_id: str, scale: str, period: str, since: dt.datetime) -> pd.DataFrame:
+    """AQI history of one station."""
+    return queries.public_aqi_series(engine(), station_id, scale, period, since)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def station_parameters(station_id: str) -> list[str]:
+    """Parameters measured at one station."""
+    return queries.station_parameters(engine(), station_id)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def reading_series(station_id: str, parameter: str, since: dt.datetime) -> pd.DataFrame:
+    """Readings of one parameter at one station."""
+    return queries.reading_series(engine(), station_id, parameter, since)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def feed_health() -> pd.DataFrame:
+    """Per-feed health rows."""
+    return queries.feed_health(engine())
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def alerts(states: tuple[str, ...], since: dt.datetime | None) -> pd.DataFrame:
+    """Alerts in ``states`` or changed since ``since``."""
+    return queries.alerts(engine(), states=states, since=since)
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def alert_history(alert_id: int | None) -> pd.DataFrame:
+    """Alert events, newest first."""
+    return queries.alert_history(engine(), alert_id)
+
+
+def import_batches() -> pd.DataFrame:
+    """Recent import batches (not cached: the import page must show a batch as soon as it is written)."""
+    return queries.import_batches(engine())
+
+
+def quarantine_rows(batch_id: str) -> pd.DataFrame:
+    """Refused rows of one batch (not cached, see :func:`import_batches`)."""
+    return queries.quarantine_rows(engine(), batch_id)
+
+
+def clear_live_caches() -> None:
+    """Forget cached frames after a write (import, acknowledgement) so the next render is current."""
+    st.cache_data.clear()

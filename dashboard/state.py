@@ -1,0 +1,28 @@
+"""Session-state keys of the dashboard, in one place, initialised once per browser session."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+LANGUAGE = "envmon_language"  # "vi" | "en"
+USER = "envmon_user"  # dict(username, role) after a successful login, else None
+AQI_SCALE = "envmon_aqi_scale"  # "vn" | "us" on the public page
+MAP_METRIC = "envmon_map_metric"  # "count" | "rate" for the ward choropleth
+CASE_PAGE = "envmon_case_page"  # current page of the analysts' table
+IMPORT_RESULT = "envmon_import_result"  # summary of the last upload on the import page
+
+DEFAULTS: dict[str, Any] = {
+    USER: None,
+    AQI_SCALE: "vn",
+    MAP_METRIC: "count",
+    CASE_PAGE: 0,
+    IMPORT_RESULT: None,
+}
+
+
+def init_state(state: MutableMapping[str, Any], language: str = "vi") -> None:
+    """Set every key that is not set yet (``language`` is the configured default UI language)."""
+    state.setdefault(LANGUAGE, language)
+    for key, value in DEFAULTS.items():
+        state.setdefault(key, value)

@@ -1,0 +1,1 @@
+L.Icon.Default.imagePath = new URL("images/", document.currentScript.src).href;

@@ -1,0 +1,1 @@
+"""One module per dashboard page; each is thin layout over ``dashboard.loaders`` and ``dashboard.maps``."""

@@ -1,0 +1,156 @@
+"""Phân tích (analysts): filters, trends, category and channel breakdowns, a paged table and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, components, loaders, state
+from dashboard.i18n import label, t
+from data.queries import CaseFilter
+
+PAGE_SIZE = 50
+
+
+def _filters() -> CaseFilter:
+    choices = loaders.filter_choices()
+    names = loaders.category_names(st.session_state[state.LANGUAGE])
+    sets = loaders.boundary_sets() or [loaders.settings().boundary_set]
+    default_set = loaders.settings().boundary_set
+    with st.expander(t("analysis.filters"), expanded=True):
+        left, middle, right = st.columns(3)
+        set_name = left.selectbox(
+            t("analysis.boundary_set"), sets, index=sets.index(default_set) if default_set in sets else 0
+        )
+        districts = middle.multiselect(t("common.district"), choices["districts"])
+        ward_table = loaders.ward_choices(set_name)
+        if districts:
+            ward_table = ward_table[ward_table["district"].isin(districts)]
+        ward_names = dict(zip(ward_table["code"], ward_table["name"], strict=True))
+        ward_codes = right.multiselect(t("common.ward"), list(ward_names), format_func=lambda c: ward_names[c])
+        left, middle, right = st.columns(3)
+        categories = left.multiselect(
+            t("common.category"), choices["categories"], format_func=lambda c: names.get(c, c)
+        )
+        channels = middle.multiselect(t("common.channel"), choices["channels"])
+        statuses = right.multiselect(t("common.status"), choices["statuses"], format_func=lambda s: label("status", s))
+        today = dt.datetime.now(ZoneInfo(components.LOCAL_TZ)).date()
+        period = st.date_input(t("analysis.period"), value=(today - dt.timedelta(days=365), today), format="DD/MM/YYYY")
+    start, end = period if isinstance(period, tuple) and len(period) == 2 else (None, None)
+    return CaseFilter(
+        set_name=set_name,
+        districts=tuple(districts),
+        ward_codes=tuple(ward_codes),
+        categories=tuple(categories),
+        channels=tuple(channels),
+        statuses=tuple(statuses),
+        opened_from=start,
+        opened_to=end,
+    )
+
+
+def _trend(flt: CaseFilter) -> None:
+    st.subheader(t("analysis.trend"))
+    frequency = st.radio(
+        t("analysis.interval"),
+        ["D", "W", "MS"],
+        horizontal=True,
+        index=1,
+        format_func=lambda f: t(f"analysis.interval_{f}"),
+    )
+    daily = loaders.cases_per_day(flt)
+    if daily.empty:
+        st.info(t("analysis.no_cases"))
+        return
+    series = daily.set_index("day")["cases"].resample(frequency).sum()
+    st.line_chart(series.rename(t("analysis.cases")), x_label=t("analysis.time"), y_label=t("analysis.cases"))
+
+
+def _breakdowns(flt: CaseFilter) -> None:
+    by_category, by_channel = loaders.breakdowns(flt)
+    names = loaders.category_names(st.session_state[state.LANGUAGE])
+    left, right = st.columns(2)
+    left.subheader(t("analysis.by_category"))
+    if len(by_category):
+        left.bar_chart(
+            by_category.assign(category=[names.get(c, c) for c in by_category["category_code"]]),
+            x="category",
+            y="cases",
+            x_label=t("common.category"),
+            y_label=t("analysis.cases"),
+            horizontal=True,
+        )
+    right.subheader(t("analysis.by_channel"))
+    if len(by_channel):
+        right.bar_chart(
+            by_channel.assign(channel=[c or t("analysis.unknown_channel") for c in by_channel["channel"]]),
+            x="channel",
+            y="reports",
+            x_label=t("common.channel"),
+            y_label=t("analysis.reports"),
+            horizontal=True,
+        )
+
+
+def _table(flt: CaseFilter, total: int) -> None:
+    st.subheader(t("analysis.table"))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = st.number_input(t("analysis.page", pages=pages), min_value=1, max_value=pages, value=1, step=1)
+    rows = loaders.case_page(flt, int(page) - 1, PAGE_SIZE)
+    names = loaders.category_names(st.session_state[state.LANGUAGE])
+    rows = rows.assign(
+        category_code=[names.get(c, c) for c in rows["category_code"]],
+        status=[label("status", s) for s in rows["status"]],
+        opened_at=[components.local_time_text(v) for v in rows["opened_at"]],
+        due_at=[components.local_time_text(v) for v in rows["due_at"]],
+        resolved_at=[components.local_time_text(v) for v in rows["resolved_at"]],
+    )
+    st.dataframe(rows.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+
+
+def _exports(flt: CaseFilter) -> None:
+    if not st.toggle(t("analysis.prepare_export")):
+        return
+    frame = loaders.case_export(flt)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+    left, right = st.columns(2)
+    csv = frame.assign(
+        opened_at=frame["opened_at"].map(_iso),
+        due_at=frame["due_at"].map(_iso),
+        resolved_at=frame["resolved_at"].map(_iso),
+    )
+    left.download_button(
+        t("analysis.export_csv", n=f"{len(frame):,}"),
+        csv.to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"envmon-cases-{stamp}.csv",
+        mime="text/csv",
+    )
+    right.download_button(
+        t("analysis.export_geojson", n=f"{len(frame):,}"),
+        components.geojson_bytes(frame),
+        file_name=f"envmon-cases-{stamp}.geojson",
+        mime="application/geo+json",
+    )
+
+
+def _iso(value: object) -> str:
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+def render() -> None:
+    """Draw the analysts' explorer."""
+    auth.require_role(auth.ALL_ROLES)
+    st.title(t("analysis.title"))
+    flt = _filters()
+    total = loaders.case_count(flt)
+    st.metric(t("analysis.matching"), f"{total:,}")
+    _trend(flt)
+    _breakdowns(flt)
+    _table(flt, total)
+    _exports(flt)
+
+
+render()

@@ -1,0 +1,124 @@
+"""Nhập dữ liệu (import, operators only): upload a complaint or readings file, see the summary and quarantine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, components, loaders, state
+from dashboard.i18n import t
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+COMPLAINT_TYPES = ("csv", "xlsx", "json", "geojson")
+READING_TYPES = ("csv", "txt")
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def check_upload(name: str, content: bytes, allowed: tuple[str, ...]) -> str | None:
+    """The reason an upload is refused (size, extension, content not matching it), or None when acceptable."""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if len(content) > MAX_UPLOAD_BYTES:
+        return t("import.too_big", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+    if suffix not in allowed:
+        return t("import.bad_type", types=", ".join(allowed))
+    if not content.strip():
+        return t("import.empty")
+    if suffix == "xlsx":
+        return None if content.startswith(_ZIP_MAGIC) else t("import.bad_content", type=suffix)
+    if b"\x00" in content[:4096]:
+        return t("import.bad_content", type=suffix)
+    if suffix in ("json", "geojson") and content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
+        return t("import.bad_content", type=suffix)
+    return None
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[:120] or "upload"
+
+
+def _run_import(kind: str, name: str, content: bytes) -> dict[str, object]:
+    engine, settings = loaders.engine(), loaders.settings()
+    now = dt.datetime.now(dt.UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / _safe_name(name)
+        path.write_bytes(content)
+        if kind == "complaints":
+            from data.importers.pipeline import ImportContext, import_complaints
+
+            summary = import_complaints(engine, path, ImportContext.from_settings(engine, settings), now=now)
+            return summary.as_dict()
+        from monitoring.feeds.history import import_readings
+        from monitoring.stations import WardLocator
+
+        readings = import_readings(engine, path, now=now, locator=WardLocator(engine, settings.boundary_set))
+        return readings.as_dict()
+
+
+def _upload() -> None:
+    kind = st.radio(
+        t("import.kind"), ["complaints", "readings"], horizontal=True, format_func=lambda k: t(f"import.kind_{k}")
+    )
+    allowed = COMPLAINT_TYPES if kind == "complaints" else READING_TYPES
+    uploaded = st.file_uploader(t("import.file", types=", ".join(allowed)), type=list(allowed))
+    st.caption(t("import.limits", mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
+    if uploaded is None or not st.button(t("import.run"), type="primary"):
+        return
+    content = uploaded.getvalue()
+    problem = check_upload(uploaded.name, content, allowed)
+    if problem:
+        st.error(problem)
+        return
+    try:
+        summary = _run_import(kind, uploaded.name, content)
+    except (ValueError, LookupError) as err:
+        st.error(t("import.failed", error=str(err)))
+        return
+    loaders.clear_live_caches()
+    st.session_state[state.IMPORT_RESULT] = summary
+
+
+def _batches() -> None:
+    result = st.session_state.get(state.IMPORT_RESULT)
+    if result:
+        st.success(t("import.done"))
+        st.json(result)
+    st.subheader(t("import.batches"))
+    batches = loaders.import_batches()
+    if batches.empty:
+        st.caption(t("import.no_batches"))
+        return
+    view = batches.assign(started_at=[components.local_time_text(v) for v in batches["started_at"]])
+    summaries = pd.json_normalize(list(view.pop("summary"))).reindex(
+        columns=["rows", "accepted", "duplicates", "quarantined", "unassigned"]
+    )
+    st.dataframe(
+        pd.concat([view.reset_index(drop=True), summaries], axis=1).rename(columns=lambda c: t(f"col.{c}")),
+        hide_index=True,
+        width="stretch",
+    )
+    default = str(result["batch"]) if result and "batch" in result else None
+    ids = list(batches["id"])
+    batch_id = st.selectbox(t("import.quarantine_of"), ids, index=ids.index(default) if default in ids else 0)
+    rows = loaders.quarantine_rows(batch_id)
+    st.subheader(t("import.quarantine", n=len(rows)))
+    if rows.empty:
+        st.caption(t("import.no_quarantine"))
+    else:
+        rows = rows.assign(raw=[str(r) for r in rows["raw"]])
+        st.dataframe(rows.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+
+
+def render() -> None:
+    """Draw the import page."""
+    auth.require_role(auth.OPERATOR_ONLY)
+    st.title(t("import.title"))
+    _upload()
+    _batches()
+
+
+render()

@@ -1,0 +1,171 @@
+"""Tổng quan (leaders): KPIs, the ward map, overdue cases by responsible unit, hotspots and firing alerts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import auth, components, loaders, maps, state
+from dashboard.i18n import label, t
+from data.queries import FIRING_STATES, CaseFilter
+
+
+def _kpis(flt: CaseFilter) -> None:
+    values = loaders.kpis(flt, loaders.now_minute())
+    on_time = values["on_time_pct"]
+    median = values["median_hours_to_resolve"]
+    components.kpi_row(
+        [
+            (t("kpi.open"), f"{values['open']:,}", None),
+            (t("kpi.overdue"), f"{values['overdue']:,}", t("kpi.overdue_help")),
+            (t("kpi.on_time"), None if on_time is None else f"{on_time:.1f} %", t("kpi.on_time_help")),
+            (t("kpi.median"), None if median is None else t("kpi.hours", n=f"{median:.1f}"), t("kpi.median_help")),
+            (t("kpi.alerts"), f"{values['active_alerts']:,}", None),
+        ]
+    )
+
+
+def leaders_map(flt: CaseFilter, set_name: str, metric: str) -> maps.folium.Map:
+    """The leaders' map: choropleth, hotspot classes, case markers or heat layer, stations, layer control."""
+    settings = loaders.settings()
+    now = loaders.now_minute()
+    stats = loaders.ward_stats(flt, set_name, now)
+    fmap = maps.base_map(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
+    rate = metric == "rate"
+    maps.add_ward_choropleth(
+        fmap,
+        stats,
+        "rate" if rate else "cases",
+        layer_name=t("map.wards"),
+        legend_title=t("map.rate_legend") if rate else t("map.count_legend"),
+        tooltip_labels=(t("common.ward"), t("common.district"), t("map.rate") if rate else t("map.count")),
+        no_data_label=t("map.no_cases"),
+        decimals=2 if rate else 0,
+    )
+    classes = loaders.hotspots(flt, set_name, rate, now)
+    if classes is not None:
+        merged = stats.merge(classes[["ward_code", "class"]], left_on="code", right_on="ward_code", how="left")
+        maps.add_hotspot_layer(
+            fmap,
+            merged,
+            "class",
+            {c: t(f"hotspot.{c}") for c in maps.HOTSPOT_COLOURS},
+            layer_name=t("map.hotspots"),
+            legend_title=t("map.hotspots"),
+        )
+    if loaders.case_count(flt) <= loaders.MAX_CASE_MARKERS:
+        names = loaders.category_names(st.session_state[state.LANGUAGE])
+        points = loaders.case_points(flt)
+        points = points.assign(
+            category_code=[names.get(c, c) for c in points["category_code"]],
+            status=[label("status", s) for s in points["status"]],
+        )
+        marker_labels = maps.CaseMarkerLabels(
+            title=t("common.case"),
+            category=t("common.category"),
+            status=t("common.status"),
+            ward=t("common.ward"),
+            unit=t("common.unit"),
+            opened=t("common.opened"),
+            reports=t("common.reports"),
+        )
+        maps.add_case_markers(fmap, points, marker_labels, layer_name=t("map.cases"))
+    else:
+        maps.add_heat_layer(fmap, loaders.heat_cells(flt), layer_name=t("map.heat"))
+    stations = loaders.stations("air", "vn", now)
+    if len(stations):
+        maps.add_station_layer(
+            fmap,
+            components.station_map_frame(stations, "vn"),
+            components.station_labels("vn"),
+            components.aqi_legend("vn"),
+        )
+    return maps.add_layer_control(fmap)
+
+
+def _overdue(flt: CaseFilter) -> None:
+    now = loaders.now_minute()
+    st.subheader(t("overview.overdue_title"))
+    by_unit = loaders.overdue_by_unit(flt, now)
+    if by_unit.empty:
+        st.success(t("overview.no_overdue"))
+        return
+    table = by_unit.assign(unit=[u or t("overview.unassigned") for u in by_unit["unit"]])
+    st.dataframe(
+        table[["unit", "overdue", "oldest_days_overdue"]].rename(
+            columns={
+                "unit": t("common.unit"),
+                "overdue": t("kpi.overdue"),
+                "oldest_days_overdue": t("overview.oldest_days"),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    with st.expander(t("overview.overdue_cases")):
+        cases = loaders.overdue_cases(flt, now)
+        names = loaders.category_names(st.session_state[state.LANGUAGE])
+        view = cases.assign(
+            category_code=[names.get(c, c) for c in cases["category_code"]],
+            status=[label("status", s) for s in cases["status"]],
+            due_at=[components.local_time_text(v) for v in cases["due_at"]],
+        )[["id", "unit", "ward_name", "category_code", "status", "due_at", "days_overdue", "age_days", "title"]]
+        st.dataframe(view.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+
+
+def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
+    st.subheader(t("overview.hotspots_title"))
+    classes = loaders.hotspots(flt, set_name, metric == "rate", loaders.now_minute())
+    if classes is None:
+        st.info(t("overview.hotspots_too_few"))
+        return
+    hot = classes[classes["class"].str.startswith("hot")]
+    if hot.empty:
+        st.info(t("overview.no_hotspots"))
+        return
+    wards = loaders.wards(set_name)[["code", "name", "district"]]
+    table = hot.merge(wards, left_on="ward_code", right_on="code").sort_values("z", ascending=False)
+    table = table.assign(label=[t(f"hotspot.{c}") for c in table["class"]])
+    st.dataframe(
+        table[["name", "district", "value", "z", "q", "label"]].rename(columns=lambda c: t(f"col.{c}")),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(t("overview.hotspots_method"))
+
+
+def _alerts() -> None:
+    st.subheader(t("overview.alerts_title"))
+    firing = loaders.alerts(FIRING_STATES, None)
+    if firing.empty:
+        st.success(t("alerts.none_active"))
+        return
+    view = firing.assign(
+        state=[label("alert_state", s) for s in firing["state"]],
+        state_since=[components.local_time_text(v) for v in firing["state_since"]],
+    )[["subject", "rule_id", "state", "value", "threshold", "state_since", "message"]]
+    st.dataframe(view.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+
+
+def render() -> None:
+    """Draw the leaders' overview."""
+    auth.require_role(auth.ALL_ROLES)
+    st.title(t("overview.title"))
+    set_name = loaders.settings().boundary_set
+    flt = CaseFilter(set_name=set_name)
+    _kpis(flt)
+    metric = st.radio(
+        t("map.metric"),
+        ["count", "rate"],
+        key=state.MAP_METRIC,
+        horizontal=True,
+        format_func=lambda m: t(f"map.metric_{m}"),
+    )
+    if loaders.case_count(flt) > loaders.MAX_CASE_MARKERS:
+        st.caption(t("map.too_many", limit=f"{loaders.MAX_CASE_MARKERS:,}"))
+    components.show_map(leaders_map(flt, set_name, metric), key="overview_map")
+    _overdue(flt)
+    _hotspots(flt, set_name, metric)
+    _alerts()
+
+
+render()

@@ -1,0 +1,583 @@
+"""Aggregated read queries behind the dashboard; the ``public_*`` functions are the only public read path.
+
+Every function takes an ``Engine`` and small, hashable arguments and returns a pandas frame or plain values,
+aggregated in the database wherever the page shows an aggregate. Protected pages never receive reporter
+names or phone numbers either (privacy by default); the ``public_*`` functions additionally never select
+complaint text and coarsen any location to about 100 m.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, or_, select
+from sqlalchemy.sql import Select
+
+from data.schema import (
+    Alert,
+    AlertEvent,
+    AqiValue,
+    BoundarySet,
+    BoundaryUnit,
+    ComplaintCase,
+    ComplaintReport,
+    FeedState,
+    ImportBatch,
+    QuarantineRow,
+    Reading,
+    ResponsibleUnit,
+    Station,
+)
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected", "transferred")
+FIRING_STATES: tuple[str, ...] = ("firing", "no_data")
+PUBLIC_COORD_DECIMALS = 3  # 0.001° ≈ 111 m north-south, ≈ 104 m east-west at Hà Nội's latitude
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What an analyst filtered on; frozen and hashable so it can key ``st.cache_data``.
+
+    Empty tuples mean "all". Dates are local (Asia/Ho_Chi_Minh) calendar days, both ends included.
+    """
+
+    set_name: str | None = None
+    districts: tuple[str, ...] = ()
+    ward_codes: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    opened_from: dt.date | None = None
+    opened_to: dt.date | None = None
+
+
+def local_midnight_utc(day: dt.date) -> dt.datetime:
+    """00:00 Asia/Ho_Chi_Minh of ``day`` as a UTC datetime."""
+    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+
+
+def _case_conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if flt.set_name:
+        conditions.append(ComplaintCase.set_name == flt.set_name)
+    if flt.districts:
+        conditions.append(ComplaintCase.district.in_(flt.districts))
+    if flt.ward_codes:
+        conditions.append(ComplaintCase.ward_code.in_(flt.ward_codes))
+    if flt.categories:
+        conditions.append(ComplaintCase.category_code.in_(flt.categories))
+    if flt.statuses:
+        conditions.append(ComplaintCase.status.in_(flt.statuses))
+    if flt.opened_from:
+        conditions.append(ComplaintCase.opened_at >= local_midnight_utc(flt.opened_from))
+    if flt.opened_to:
+        conditions.append(ComplaintCase.opened_at < local_midnight_utc(flt.opened_to + dt.timedelta(days=1)))
+    if flt.channels:
+        conditions.append(
+            exists().where(ComplaintReport.case_id == ComplaintCase.id, ComplaintReport.channel.in_(flt.channels))
+        )
+    return conditions
+
+
+def _filtered(stmt: Select, flt: CaseFilter) -> Select:  # type: ignore[type-arg]
+    conditions = _case_conditions(flt)
+    return stmt.where(and_(*conditions)) if conditions else stmt
+
+
+def _frame(engine: Engine, stmt: Select, columns: list[str] | None = None) -> pd.DataFrame:  # type: ignore[type-arg]
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        rows = result.all()
+        return pd.DataFrame(rows, columns=columns or list(result.keys()))
+
+
+def _is_open() -> ColumnElement[bool]:
+    return ComplaintCase.status.not_in(CLOSED_STATUSES)
+
+
+def _is_overdue(now: dt.datetime) -> ColumnElement[bool]:
+    return and_(_is_open(), ComplaintCase.due_at.is_not(None), ComplaintCase.due_at < now)
+
+
+def _hours_between(engine: Engine, start: ColumnElement[dt.datetime], end: ColumnElement[dt.datetime]):  # type: ignore[no-untyped-def]
+    if engine.dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 24.0
+    return func.extract("epoch", end - start) / 3600.0
+
+
+def _local_day(engine: Engine, column: ColumnElement[dt.datetime]):  # type: ignore[no-untyped-def]
+    if engine.dialect.name == "sqlite":
+        offset = LOCAL_TZ.utcoffset(dt.datetime(2025, 1, 1)) or dt.timedelta()
+        return func.date(column, f"+{int(offset.total_seconds() // 3600)} hours")
+    return func.date(func.timezone(str(LOCAL_TZ), column))
+
+
+# --- complaints: KPIs and aggregates ------------------------------------------------------------------------
+
+
+def case_kpis(engine: Engine, flt: CaseFilter, now: dt.datetime) -> dict[str, float | int | None]:
+    """Leaders' headline numbers: open, overdue, resolved, resolved on time (%), median hours to resolve."""
+    resolved = ComplaintCase.status == "resolved"
+    on_time = and_(resolved, ComplaintCase.due_at.is_not(None), ComplaintCase.resolved_at <= ComplaintCase.due_at)
+    with_due = and_(resolved, ComplaintCase.due_at.is_not(None), ComplaintCase.resolved_at.is_not(None))
+    stmt = _filtered(
+        select(
+            func.count().label("total"),
+            func.sum(case((_is_open(), 1), else_=0)).label("open"),
+            func.sum(case((_is_overdue(now), 1), else_=0)).label("overdue"),
+            func.sum(case((resolved, 1), else_=0)).label("resolved"),
+            func.sum(case((on_time, 1), else_=0)).label("on_time"),
+            func.sum(case((with_due, 1), else_=0)).label("with_due"),
+        ).select_from(ComplaintCase),
+        flt,
+    )
+    durations = _filtered(
+        select(_hours_between(engine, ComplaintCase.opened_at, ComplaintCase.resolved_at)).where(
+            resolved, ComplaintCase.resolved_at.is_not(None)
+        ),
+        flt,
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+        hours = pd.Series(conn.execute(durations).scalars().all(), dtype="float64")
+    with_due_count = int(row.with_due or 0)
+    return {
+        "total": int(row.total or 0),
+        "open": int(row.open or 0),
+        "overdue": int(row.overdue or 0),
+        "resolved": int(row.resolved or 0),
+        "on_time_pct": round(100.0 * int(row.on_time or 0) / with_due_count, 1) if with_due_count else None,
+        "median_hours_to_resolve": round(float(hours.median()), 1) if len(hours) else None,
+    }
+
+
+def case_count(engine: Engine, flt: CaseFilter) -> int:
+    """Number of cases matching ``flt``."""
+    with engine.connect() as conn:
+        return int(conn.execute(_filtered(select(func.count()).select_from(ComplaintCase), flt)).scalar_one())
+
+
+def ward_case_counts(engine: Engine, flt: CaseFilter, now: dt.datetime) -> pd.DataFrame:
+    """Cases per ward code: ``ward_code, cases, open, overdue`` (wards without cases are absent)."""
+    stmt = _filtered(
+        select(
+            ComplaintCase.ward_code,
+            func.count().label("cases"),
+            func.sum(case((_is_open(), 1), else_=0)).label("open"),
+            func.sum(case((_is_overdue(now), 1), else_=0)).label("overdue"),
+        ).where(ComplaintCase.ward_code.is_not(None)),
+        flt,
+    ).group_by(ComplaintCase.ward_code)
+    return _frame(engine, stmt)
+
+
+def case_points(engine: Engine, flt: CaseFilter, limit: int) -> pd.DataFrame:
+    """Located cases for map markers, newest first, at most ``limit`` rows (no personal data)."""
+    stmt = _filtered(
+        select(
+            ComplaintCase.id,
+            ComplaintCase.lat,
+            ComplaintCase.lon,
+            ComplaintCase.category_code,
+            ComplaintCase.status,
+            ComplaintCase.ward_name,
+            ResponsibleUnit.name.label("unit_name"),
+            ComplaintCase.opened_at,
+            ComplaintCase.due_at,
+            ComplaintCase.report_count,
+            ComplaintCase.title,
+        )
+        .outerjoin(ResponsibleUnit, ResponsibleUnit.id == ComplaintCase.unit_id)
+        .where(ComplaintCase.lat.is_not(None), ComplaintCase.lon.is_not(None)),
+        flt,
+    )
+    return _frame(engine, stmt.order_by(ComplaintCase.opened_at.desc()).limit(limit))
+
+
+def heat_cells(engine: Engine, flt: CaseFilter, decimals: int = PUBLIC_COORD_DECIMALS) -> pd.DataFrame:
+    """Case counts on a grid of ``decimals``-rounded coordinates: ``lat, lon, cases`` (for a heat layer)."""
+    lat = func.round(ComplaintCase.lat, decimals).label("lat")
+    lon = func.round(ComplaintCase.lon, decimals).label("lon")
+    stmt = _filtered(
+        select(lat, lon, func.count().label("cases")).where(
+            ComplaintCase.lat.is_not(None), ComplaintCase.lon.is_not(None)
+        ),
+        flt,
+    ).group_by(lat, lon)
+    return _frame(engine, stmt)
+
+
+def overdue_by_unit(engine: Engine, flt: CaseFilter, now: dt.datetime) -> pd.DataFrame:
+    """Overdue open cases per responsible unit, worst first: ``unit, overdue, oldest_due_at``."""
+    unit = func.coalesce(ResponsibleUnit.name, "").label("unit")
+    stmt = (
+        _filtered(
+            select(unit, func.count().label("overdue"), func.min(ComplaintCase.due_at).label("oldest_due_at"))
+            .select_from(ComplaintCase)
+            .outerjoin(ResponsibleUnit, ResponsibleUnit.id == ComplaintCase.unit_id)
+            .where(_is_overdue(now)),
+            flt,
+        )
+        .group_by(unit)
+        .order_by(func.count().desc())
+    )
+    frame = _frame(engine, stmt)
+    frame["oldest_days_overdue"] = [_days_since(value, now) for value in frame["oldest_due_at"]]
+    return frame
+
+
+def overdue_cases(engine: Engine, flt: CaseFilter, now: dt.datetime, limit: int = 500) -> pd.DataFrame:
+    """The overdue open cases themselves, most overdue first, with unit, ward and days overdue."""
+    stmt = _filtered(
+        select(
+            ComplaintCase.id,
+            func.coalesce(ResponsibleUnit.name, "").label("unit"),
+            ComplaintCase.ward_name,
+            ComplaintCase.category_code,
+            ComplaintCase.status,
+            ComplaintCase.opened_at,
+            ComplaintCase.due_at,
+            ComplaintCase.title,
+        )
+        .outerjoin(ResponsibleUnit, ResponsibleUnit.id == ComplaintCase.unit_id)
+        .where(_is_overdue(now)),
+        flt,
+    ).order_by(ComplaintCase.due_at)
+    frame = _frame(engine, stmt.limit(limit))
+    frame["days_overdue"] = [_days_since(value, now) for value in frame["due_at"]]
+    frame["age_days"] = [_days_since(value, now) for value in frame["opened_at"]]
+    return frame
+
+
+def _days_since(moment: dt.datetime | None, now: dt.datetime) -> float | None:
+    if moment is None or pd.isna(moment):
+        return None
+    if moment.tzinfo is None:  # aggregate results on SQLite come back without the column type
+        moment = pd.Timestamp(moment).tz_localize("UTC").to_pydatetime()
+    return round((now - moment).total_seconds() / 86400.0, 1)
+
+
+def cases_per_day(engine: Engine, flt: CaseFilter) -> pd.DataFrame:
+    """Cases opened per local calendar day: ``day, cases`` (days without cases are absent)."""
+    day = _local_day(engine, ComplaintCase.opened_at).label("day")
+    stmt = _filtered(select(day, func.count().label("cases")).select_from(ComplaintCase), flt).group_by(day)
+    frame = _frame(engine, stmt.order_by(day))
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def category_breakdown(engine: Engine, flt: CaseFilter) -> pd.DataFrame:
+    """Cases per category code, largest first."""
+    stmt = _filtered(select(ComplaintCase.category_code, func.count().label("cases")), flt)
+    return _frame(engine, stmt.group_by(ComplaintCase.category_code).order_by(func.count().desc()))
+
+
+def channel_breakdown(engine: Engine, flt: CaseFilter) -> pd.DataFrame:
+    """Reports per channel for the filtered cases, largest first."""
+    stmt = _filtered(
+        select(ComplaintReport.channel, func.count().label("reports")).join(
+            ComplaintCase, ComplaintCase.id == ComplaintReport.case_id
+        ),
+        flt,
+    )
+    if flt.channels:
+        stmt = stmt.where(ComplaintReport.channel.in_(flt.channels))
+    return _frame(engine, stmt.group_by(ComplaintReport.channel).order_by(func.count().desc()))
+
+
+CASE_TABLE_COLUMNS = (
+    "id",
+    "opened_at",
+    "category_code",
+    "status",
+    "ward_code",
+    "ward_name",
+    "district",
+    "unit",
+    "due_at",
+    "resolved_at",
+    "report_count",
+    "lat",
+    "lon",
+    "title",
+)
+
+
+def _case_table_select() -> Select:  # type: ignore[type-arg]
+    return select(
+        ComplaintCase.id,
+        ComplaintCase.opened_at,
+        ComplaintCase.category_code,
+        ComplaintCase.status,
+        ComplaintCase.ward_code,
+        ComplaintCase.ward_name,
+        ComplaintCase.district,
+        func.coalesce(ResponsibleUnit.name, "").label("unit"),
+        ComplaintCase.due_at,
+        ComplaintCase.resolved_at,
+        ComplaintCase.report_count,
+        ComplaintCase.lat,
+        ComplaintCase.lon,
+        ComplaintCase.title,
+    ).outerjoin(ResponsibleUnit, ResponsibleUnit.id == ComplaintCase.unit_id)
+
+
+def case_page(engine: Engine, flt: CaseFilter, page: int, page_size: int) -> pd.DataFrame:
+    """One page (0-based) of filtered cases, newest first, without personal data."""
+    stmt = _filtered(_case_table_select(), flt).order_by(ComplaintCase.opened_at.desc(), ComplaintCase.id.desc())
+    return _frame(engine, stmt.offset(page * page_size).limit(page_size), list(CASE_TABLE_COLUMNS))
+
+
+def case_export(engine: Engine, flt: CaseFilter) -> pd.DataFrame:
+    """Every filtered case (the same columns as the table), for CSV / GeoJSON export."""
+    stmt = _filtered(_case_table_select(), flt).order_by(ComplaintCase.opened_at, ComplaintCase.id)
+    return _frame(engine, stmt, list(CASE_TABLE_COLUMNS))
+
+
+def case_filter_choices(engine: Engine) -> dict[str, list[str]]:
+    """Distinct categories, statuses, channels and former districts present in the data."""
+    with engine.connect() as conn:
+
+        def distinct(column: ColumnElement[str]) -> list[str]:
+            return [v for v in conn.execute(select(column).distinct().order_by(column)).scalars() if v]
+
+        return {
+            "categories": distinct(ComplaintCase.category_code),
+            "statuses": distinct(ComplaintCase.status),
+            "channels": distinct(ComplaintReport.channel),
+            "districts": distinct(ComplaintCase.district),
+        }
+
+
+def boundary_set_names(engine: Engine) -> list[str]:
+    """Stored boundary sets, newest validity first."""
+    with engine.connect() as conn:
+        return list(conn.execute(select(BoundarySet.name).order_by(BoundarySet.valid_from.desc())).scalars())
+
+
+def ward_choices(engine: Engine, set_name: str) -> pd.DataFrame:
+    """``code, name, district, lat, lon`` (representative point) of every unit in ``set_name``, by name."""
+    stmt = (
+        select(BoundaryUnit.code, BoundaryUnit.name, BoundaryUnit.district, BoundaryUnit.display_geom)
+        .join(BoundarySet, BoundarySet.id == BoundaryUnit.set_id)
+        .where(BoundarySet.name == set_name)
+        .order_by(BoundaryUnit.name)
+    )
+    frame = _frame(engine, stmt, ["code", "name", "district", "geometry"])
+    points = [geom.representative_point() if geom is not None else None for geom in frame.pop("geometry")]
+    frame["lat"] = [p.y if p is not None else math.nan for p in points]
+    frame["lon"] = [p.x if p is not None else math.nan for p in points]
+    return frame
+
+
+# --- stations, readings, AQI ---------------------------------------------------------------------------------
+
+
+def public_stations(engine: Engine, kind: str | None = None) -> pd.DataFrame:
+    """Stations with location, ward and last reading time (public: stations carry no personal data)."""
+    last = (
+        select(Reading.station_id, func.max(Reading.observed_at).label("last_reading_at"))
+        .group_by(Reading.station_id)
+        .subquery()
+    )
+    stmt = select(
+        Station.id,
+        Station.name,
+        Station.kind,
+        Station.operator,
+        Station.lat,
+        Station.lon,
+        Station.ward_code,
+        Station.ward_name,
+        Station.district,
+        Station.grade,
+        Station.source,
+        Station.synthetic,
+        Station.limit_profile,
+        last.c.last_reading_at,
+    ).outerjoin(last, last.c.station_id == Station.id)
+    if kind:
+        stmt = stmt.where(Station.kind == kind)
+    frame = _frame(engine, stmt.order_by(Station.name))
+    frame["last_reading_at"] = pd.to_datetime(frame["last_reading_at"], utc=True)
+    return frame
+
+
+def public_latest_aqi(engine: Engine, scale: str, period: str = "hourly") -> pd.DataFrame:
+    """The newest AQI per station for ``scale`` ('vn'|'us'): ``station_id, aqi, category, dominant, …``."""
+    newest = (
+        select(AqiValue.station_id, func.max(AqiValue.period_end).label("period_end"))
+        .where(AqiValue.scale == scale, AqiValue.period == period)
+        .group_by(AqiValue.station_id)
+        .subquery()
+    )
+    stmt = select(
+        AqiValue.station_id,
+        AqiValue.aqi,
+        AqiValue.category,
+        AqiValue.dominant,
+        AqiValue.period_end,
+        AqiValue.beyond_scale,
+        AqiValue.sub_indices,
+    ).join(
+        newest,
+        and_(
+            newest.c.station_id == AqiValue.station_id,
+            newest.c.period_end == AqiValue.period_end,
+        ),
+    )
+    return _frame(engine, stmt.where(AqiValue.scale == scale, AqiValue.period == period))
+
+
+def public_aqi_series(engine: Engine, station_id: str, scale: str, period: str, since: dt.datetime) -> pd.DataFrame:
+    """AQI values of one station since ``since``: ``period_end, aqi, category, dominant``."""
+    stmt = (
+        select(AqiValue.period_end, AqiValue.aqi, AqiValue.category, AqiValue.dominant)
+        .where(
+            AqiValue.station_id == station_id,
+            AqiValue.scale == scale,
+            AqiValue.period == period,
+            AqiValue.period_end >= since,
+        )
+        .order_by(AqiValue.period_end)
+    )
+    return _frame(engine, stmt)
+
+
+def public_latest_readings(engine: Engine, station_id: str) -> pd.DataFrame:
+    """The newest reading of every parameter at one station: ``parameter, value, unit, observed_at, status``."""
+    newest = (
+        select(Reading.parameter, func.max(Reading.observed_at).label("observed_at"))
+        .where(Reading.station_id == station_id)
+        .group_by(Reading.parameter)
+        .subquery()
+    )
+    stmt = (
+        select(Reading.parameter, Reading.value, Reading.unit, Reading.observed_at, Reading.status)
+        .join(
+            newest,
+            and_(newest.c.parameter == Reading.parameter, newest.c.observed_at == Reading.observed_at),
+        )
+        .where(Reading.station_id == station_id)
+        .order_by(Reading.parameter)
+    )
+    return _frame(engine, stmt)
+
+
+def reading_series(engine: Engine, station_id: str, parameter: str, since: dt.datetime) -> pd.DataFrame:
+    """Readings of one station parameter since ``since``: ``observed_at, value, unit, status``."""
+    stmt = (
+        select(Reading.observed_at, Reading.value, Reading.unit, Reading.status)
+        .where(Reading.station_id == station_id, Reading.parameter == parameter, Reading.observed_at >= since)
+        .order_by(Reading.observed_at)
+    )
+    return _frame(engine, stmt)
+
+
+def station_parameters(engine: Engine, station_id: str) -> list[str]:
+    """Parameters with at least one reading at the station."""
+    stmt = select(Reading.parameter).where(Reading.station_id == station_id).distinct().order_by(Reading.parameter)
+    with engine.connect() as conn:
+        return list(conn.execute(stmt).scalars())
+
+
+def feed_health(engine: Engine) -> pd.DataFrame:
+    """One row per configured feed with last attempt, success, data time, error and failure count."""
+    stmt = select(
+        FeedState.feed,
+        FeedState.last_attempt_at,
+        FeedState.last_success_at,
+        FeedState.last_data_at,
+        FeedState.last_error,
+        FeedState.last_error_at,
+        FeedState.consecutive_failures,
+    ).order_by(FeedState.feed)
+    return _frame(engine, stmt)
+
+
+# --- alerts and imports ---------------------------------------------------------------------------------------
+
+
+def alerts(engine: Engine, *, states: tuple[str, ...] = (), since: dt.datetime | None = None) -> pd.DataFrame:
+    """Alerts in ``states`` (all when empty), or changed since ``since``, most recent change first."""
+    stmt = select(
+        Alert.id,
+        Alert.rule_id,
+        Alert.subject,
+        Alert.kind,
+        Alert.severity,
+        Alert.state,
+        Alert.value,
+        Alert.threshold,
+        Alert.message,
+        Alert.state_since,
+        Alert.fired_at,
+        Alert.resolved_at,
+        Alert.last_data_at,
+        Alert.ack_by,
+        Alert.ack_note,
+        Alert.ack_at,
+    )
+    conditions: list[ColumnElement[bool]] = []
+    if states:
+        conditions.append(Alert.state.in_(states))
+    if since is not None:
+        conditions.append(Alert.state_since >= since)
+    if conditions:
+        stmt = stmt.where(or_(*conditions))
+    return _frame(engine, stmt.order_by(Alert.state_since.desc(), Alert.id))
+
+
+def active_alert_count(engine: Engine) -> int:
+    """Alerts currently firing (including firing alerts whose data went stale)."""
+    with engine.connect() as conn:
+        stmt = select(func.count()).select_from(Alert).where(Alert.state.in_(FIRING_STATES))
+        return int(conn.execute(stmt).scalar_one())
+
+
+def alert_history(engine: Engine, alert_id: int | None = None, limit: int = 500) -> pd.DataFrame:
+    """Alert events (transitions, acknowledgements, silences, notifications), newest first."""
+    stmt = select(
+        AlertEvent.alert_id,
+        Alert.rule_id,
+        Alert.subject,
+        AlertEvent.at,
+        AlertEvent.event,
+        AlertEvent.from_state,
+        AlertEvent.to_state,
+        AlertEvent.value,
+        AlertEvent.actor,
+        AlertEvent.note,
+    ).join(Alert, Alert.id == AlertEvent.alert_id)
+    if alert_id is not None:
+        stmt = stmt.where(AlertEvent.alert_id == alert_id)
+    return _frame(engine, stmt.order_by(AlertEvent.at.desc(), AlertEvent.id.desc()).limit(limit))
+
+
+def import_batches(engine: Engine, limit: int = 50) -> pd.DataFrame:
+    """Recent import batches with their summaries, newest first."""
+    stmt = select(
+        ImportBatch.id,
+        ImportBatch.kind,
+        ImportBatch.source,
+        ImportBatch.filename,
+        ImportBatch.started_at,
+        ImportBatch.status,
+        ImportBatch.summary,
+    ).order_by(ImportBatch.started_at.desc())
+    return _frame(engine, stmt.limit(limit))
+
+
+def quarantine_rows(engine: Engine, batch_id: str) -> pd.DataFrame:
+    """Refused rows of one batch with row number, field and reason."""
+    stmt = (
+        select(QuarantineRow.row_number, QuarantineRow.field, QuarantineRow.reason, QuarantineRow.raw)
+        .where(QuarantineRow.batch_id == batch_id)
+        .order_by(QuarantineRow.row_number, QuarantineRow.id)
+    )
+    return _frame(engine, stmt)

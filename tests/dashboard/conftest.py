@@ -1,0 +1,58 @@
+"""Dashboard fixtures: a seeded SQLite database shared by the module, and AppTest runners pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from dashboard_seed import PASSWORD, seed_dashboard
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from dashboard import state
+from data.db import make_engine, migrate
+from geo.boundaries import load_shipped_sets
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
+    """(URL, engine) of a migrated SQLite database with boundaries and the seeded dashboard dataset."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'dash.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    load_shipped_sets(engine)
+    seed_dashboard(engine)
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(seeded_db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """A factory of AppTests on the seeded database: ``app(page=None, user=None, language=None)``."""
+    monkeypatch.setenv("DATABASE_URL", seeded_db[0])
+    monkeypatch.delenv("ENVMON_TILE_URL", raising=False)
+
+    def make(page: str | None = None, user: str | None = None, language: str | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        if language:
+            at.session_state[state.LANGUAGE] = language
+        if user:
+            role = {"lead": "leader", "ana": "analyst", "ops": "operator"}[user]
+            at.session_state[state.USER] = {"username": user, "role": role}
+        if page:
+            at.run()  # registers pages that depend on the role (user administration)
+            at.switch_page(f"views/{page}.py")
+        at.run()
+        return at
+
+    return make
+
+
+@pytest.fixture
+def password() -> str:
+    """The seeded users' password."""
+    return PASSWORD
