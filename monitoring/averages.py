@@ -37,9 +37,7 @@ def _empty() -> pd.DataFrame:
     )
 
 
-def hourly_means(
-    readings: pd.DataFrame, *, interval_minutes: int = 5, min_fraction: float = 0.75
-) -> pd.DataFrame:
+def hourly_means(readings: pd.DataFrame, *, interval_minutes: int = 5, min_fraction: float = 0.75) -> pd.DataFrame:
     """Hourly means per station and parameter, labelled by the end of the hour.
 
     Parameters

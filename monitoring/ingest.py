@@ -27,12 +27,14 @@ _ROLLING_REACH = dt.timedelta(hours=max(hours for hours, _ in ROLLING_RULES.valu
 
 @dataclass
 class SourceFile:
-    """One parsed station file: accepted readings and row rejects, or a whole-file ``error``."""
+    """One parsed station file: its row rejects, or a whole-file ``error``.
+
+    Its accepted readings travel in ``Batch.readings``, tagged with the file name in a ``file`` column.
+    """
 
     name: str
     content_hash: str
     rows: int
-    readings: pd.DataFrame = field(default_factory=empty_readings)
     rejects: list[Reject] = field(default_factory=list)
     error: str | None = None
 
@@ -110,11 +112,10 @@ def store_batch(
     )
     summary = IngestSummary(files=len(batch.files))
     rejects = list(batch.rejects)
-    frames = [batch.readings]
-    summary.duplicates += _ledger_files(conn, batch, batch_id, frames, rejects, summary)
-    readings = pd.concat(
-        [frame for frame in frames if not frame.empty] or [empty_readings()], ignore_index=True
-    )
+    readings = batch.readings
+    skipped = _ledger_files(conn, batch, batch_id, rejects, summary)
+    if skipped and "file" in readings.columns:
+        readings = readings[~readings["file"].isin(skipped)]
     unique = readings.drop_duplicates(list(NATURAL_KEY), keep="first")
     summary.duplicates += len(readings) - len(unique)
     if batch.stations is not None and not batch.stations.empty:
@@ -124,9 +125,7 @@ def store_batch(
     )
     if not unique.empty:
         insert_readings(conn, unique, batch_id)
-        accepted = (
-            conn.scalar(select(func.count()).select_from(Reading).where(Reading.batch_id == batch_id)) or 0
-        )
+        accepted = conn.scalar(select(func.count()).select_from(Reading).where(Reading.batch_id == batch_id)) or 0
         summary.accepted += accepted
         summary.duplicates += len(unique) - accepted
         summary.latest_observed_at = unique["observed_at"].max().to_pydatetime()
@@ -144,46 +143,40 @@ def store_batch(
 
 
 def _ledger_files(
-    conn: Connection,
-    batch: Batch,
-    batch_id: str,
-    frames: list[pd.DataFrame],
-    rejects: list[Reject],
-    summary: IngestSummary,
-) -> int:
-    """Record new files in the ledger, collect their readings and rejects; returns rows of known files."""
-    duplicate_rows = 0
-    seen: set[tuple[str, str]] = set()
+    conn: Connection, batch: Batch, batch_id: str, rejects: list[Reject], summary: IngestSummary
+) -> set[str]:
+    """Record the batch's new files in the ledger and collect their rejects.
+
+    Returns the names of files whose readings must not be stored: files already in the ledger (their rows
+    count as duplicates) and refused files (their rows count as quarantined).
+    """
+    names = sorted({source_file.name for source_file in batch.files})
+    known: set[tuple[str, str]] = set()
+    for start in range(0, len(names), 500):
+        query = select(IngestedFile.filename, IngestedFile.content_hash).where(
+            IngestedFile.filename.in_(names[start : start + 500])
+        )
+        known.update((row.filename, row.content_hash) for row in conn.execute(query))
+    skipped: set[str] = set()
+    ledger = []
     for source_file in batch.files:
         key = (source_file.name, source_file.content_hash)
-        known = key in seen or conn.scalar(
-            select(IngestedFile.id).where(
-                IngestedFile.filename == source_file.name,
-                IngestedFile.content_hash == source_file.content_hash,
-            )
-        )
-        seen.add(key)
-        if known:
-            duplicate_rows += source_file.rows
+        if key in known:
+            summary.duplicates += source_file.rows
+            skipped.add(source_file.name)
             continue
+        known.add(key)
         status = "quarantined" if source_file.error else "ingested"
-        conn.execute(
-            IngestedFile.__table__.insert().values(
-                filename=source_file.name,
-                content_hash=source_file.content_hash,
-                batch_id=batch_id,
-                status=status,
-            )
-        )
+        ledger.append({"filename": key[0], "content_hash": key[1], "batch_id": batch_id, "status": status})
         if source_file.error:
-            rejects.append(
-                Reject(source_file.name, None, "file", source_file.error, {"file": source_file.name})
-            )
+            rejects.append(Reject(source_file.name, None, "file", source_file.error, {"file": source_file.name}))
             summary.quarantined += source_file.rows
+            skipped.add(source_file.name)
         else:
-            frames.append(source_file.readings)
             rejects.extend(source_file.rejects)
-    return duplicate_rows
+    if ledger:
+        conn.execute(IngestedFile.__table__.insert(), ledger)
+    return skipped
 
 
 def _quarantine(conn: Connection, batch_id: str, rejects: list[Reject]) -> None:
@@ -290,9 +283,7 @@ def refresh_averages(conn: Connection, changed: pd.DataFrame, *, interval_minute
     keys = zip(hourly["station_id"], hourly["parameter"], hourly["period_end"], strict=True)
     hourly = hourly[[key in touched for key in keys]]
     written = _upsert_averages(conn, hourly, "1h")
-    context = _read_hourly(
-        conn, stations, parameters, first_hour - _ROLLING_REACH, last_hour + _ROLLING_REACH
-    )
+    context = _read_hourly(conn, stations, parameters, first_hour - _ROLLING_REACH, last_hour + _ROLLING_REACH)
     pairs = set(zip(changed["station_id"], changed["parameter"], strict=True))
     for period, (window, min_hours) in ROLLING_RULES.items():
         rolled = rolling_means(context, window, min_hours=min_hours)
@@ -306,9 +297,7 @@ def refresh_averages(conn: Connection, changed: pd.DataFrame, *, interval_minute
 def _read_readings(
     conn: Connection, stations: list[str], parameters: list[str], after: dt.datetime, until: dt.datetime
 ) -> pd.DataFrame:
-    query = select(
-        Reading.station_id, Reading.parameter, Reading.observed_at, Reading.value, Reading.status
-    ).where(
+    query = select(Reading.station_id, Reading.parameter, Reading.observed_at, Reading.value, Reading.status).where(
         Reading.station_id.in_(stations),
         Reading.parameter.in_(parameters),
         Reading.observed_at > after,
@@ -324,18 +313,14 @@ def _read_readings(
 def _read_hourly(
     conn: Connection, stations: list[str], parameters: list[str], start: dt.datetime, end: dt.datetime
 ) -> pd.DataFrame:
-    query = select(
-        Average.station_id, Average.parameter, Average.period_end, Average.value, Average.valid
-    ).where(
+    query = select(Average.station_id, Average.parameter, Average.period_end, Average.value, Average.valid).where(
         Average.period == "1h",
         Average.station_id.in_(stations),
         Average.parameter.in_(parameters),
         Average.period_end >= start,
         Average.period_end <= end,
     )
-    frame = pd.DataFrame(
-        conn.execute(query).all(), columns=["station_id", "parameter", "period_end", "value", "valid"]
-    )
+    frame = pd.DataFrame(conn.execute(query).all(), columns=["station_id", "parameter", "period_end", "value", "valid"])
     frame["period_end"] = pd.to_datetime(frame["period_end"], utc=True)
     frame["value"] = frame["value"].astype("float64")
     return frame

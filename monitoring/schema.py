@@ -68,12 +68,13 @@ def raw_record(row: pd.Series) -> dict[str, Any]:
     return record
 
 
-def canonicalise(raw: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, list[Reject]]:
+def canonicalise(raw: pd.DataFrame, *, source: str, keep: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[Reject]]:
     """Validate and normalise raw readings into the canonical schema.
 
     ``raw`` has the canonical columns with raw values (parameter symbols as sent, units as sent,
     ``observed_at`` tz-aware, ``status`` codes); an optional ``row_number`` column names the input row in
-    messages (default: position + 1). Parameters are normalised (``PM2,5`` → ``pm25``), gas values in ppb/ppm
+    messages (default: position + 1); columns named in ``keep`` are carried into the accepted rows after the
+    canonical ones. Parameters are normalised (``PM2,5`` → ``pm25``), gas values in ppb/ppm
     and mg/m³ are converted to µg/m³ at 25 °C. Every problem found in a row is named in its reject.
 
     Returns
@@ -123,9 +124,7 @@ def canonicalise(raw: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, list[
         accepted_mask[position] = False
         fields = ", ".join(name for name, _ in found)
         reason = "; ".join(text for _, text in found)
-        rejects.append(
-            Reject(source, int(row_numbers.iloc[position]), fields, reason, raw_record(raw.iloc[position]))
-        )
+        rejects.append(Reject(source, int(row_numbers.iloc[position]), fields, reason, raw_record(raw.iloc[position])))
     result = pd.DataFrame(
         {
             "station_id": station.astype(object),
@@ -135,6 +134,7 @@ def canonicalise(raw: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, list[
             "observed_at": observed.dt.tz_convert("UTC").astype("datetime64[us, UTC]"),
             "status": status.astype(object),
             "source": frame["source"].astype(object) if "source" in frame else source,
+            **{name: frame[name] for name in keep},
         }
     )
     return result[accepted_mask].reset_index(drop=True), rejects

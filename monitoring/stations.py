@@ -77,25 +77,23 @@ def _split_list(text: Any) -> list[str]:
     return keys
 
 
-def _limit_profile(row: pd.Series) -> dict[str, Any]:
+def _limit_profile(row: dict[str, str]) -> dict[str, Any]:
     """The wastewater permit/limit profile read by the threshold engine (standards §4.2)."""
     if row["kind"] != "wastewater":
         return {}
     overrides: dict[str, float] = {}
-    text = row.get("overrides")
-    if isinstance(text, str) and text.strip():
-        for item in text.split(";"):
-            key, _, value = item.partition("=")
-            parameter = normalise_parameter(key)
-            if parameter is None or not value.strip():
-                msg = f"override {item!r} is not <parameter>=<limit>"
-                raise ValueError(msg)
-            overrides[parameter] = float(value)
+    for item in filter(None, (part.strip() for part in (row.get("overrides") or "").split(";"))):
+        key, _, value = item.partition("=")
+        parameter = normalise_parameter(key)
+        if parameter is None or not value.strip():
+            msg = f"field 'overrides': {item!r} is not <parameter>=<limit>"
+            raise ValueError(msg)
+        overrides[parameter] = float(value)
     return {
-        "standard": str(row.get("standard") or DEFAULT_STANDARD),
-        "column": str(row.get("column") or "B"),
-        "kq": float(row.get("kq") if pd.notna(row.get("kq")) else 1.0),
-        "kf": float(row.get("kf") if pd.notna(row.get("kf")) else 1.0),
+        "standard": row.get("standard") or DEFAULT_STANDARD,
+        "column": row.get("column") or "B",
+        "kq": float(row.get("kq") or 1.0),
+        "kf": float(row.get("kf") or 1.0),
         "overrides": overrides,
     }
 
@@ -118,18 +116,18 @@ def read_station_file(path: Path) -> pd.DataFrame:
         msg = f"{path}: missing column(s) {', '.join(sorted(missing))}"
         raise ValueError(msg)
     records = []
-    for position, row in raw.iterrows():
-        line = int(position) + 2
+    for position, row in enumerate(raw.to_dict("records")):
         try:
             records.append(_station_record(row))
         except ValueError as err:
-            msg = f"{path}, line {line}: {err}"
+            msg = f"{path}, station row {position + 1}: {err}"
             raise ValueError(msg) from err
     return pd.DataFrame(records, columns=list(STATION_COLUMNS))
 
 
-def _station_record(row: pd.Series) -> dict[str, Any]:
-    if not row["id"].strip():
+def _station_record(row: dict[str, str]) -> dict[str, Any]:
+    station_id = row["id"].strip()
+    if not station_id:
         msg = "field 'id' is empty"
         raise ValueError(msg)
     if row["kind"] not in STATION_KINDS:
@@ -145,27 +143,22 @@ def _station_record(row: pd.Series) -> dict[str, Any]:
         given = f"{row.get('lat')!r}, {row.get('lon')!r}"
         msg = f"fields 'lat'/'lon' must both be valid coordinates or both empty, got {given}"
         raise ValueError(msg)
-    profile_row = row.copy()
-    for key in ("kq", "kf"):
-        profile_row[key] = float(row[key]) if row.get(key) else np.nan
     return {
-        "id": row["id"].strip(),
-        "name": row["name"].strip() or row["id"].strip(),
+        "id": station_id,
+        "name": row["name"].strip() or station_id,
         "kind": row["kind"],
         "operator": row.get("operator", ""),
         "lat": lat,
         "lon": lon,
         "grade": grade,
         "parameters": _split_list(row.get("parameters")),
-        "limit_profile": _limit_profile(profile_row),
-        "source": row.get("source", "") or "registry",
-        "synthetic": str(row.get("synthetic", "")).lower() in {"1", "true", "yes"},
+        "limit_profile": _limit_profile(row),
+        "source": row.get("source") or "registry",
+        "synthetic": (row.get("synthetic") or "").lower() in {"1", "true", "yes"},
     }
 
 
-def upsert_stations(
-    conn: Connection, stations: pd.DataFrame, locator: WardLocator | None, *, overwrite: bool
-) -> int:
+def upsert_stations(conn: Connection, stations: pd.DataFrame, locator: WardLocator | None, *, overwrite: bool) -> int:
     """Write station metadata; returns how many stations were new.
 
     ``overwrite=True`` (the registry file) replaces every field of existing stations. ``overwrite=False``
@@ -177,9 +170,7 @@ def upsert_stations(
     existing = {row.id: row for row in conn.execute(select(Station.id, Station.located)).all()}
     has_location = stations["lat"].notna() & stations["lon"].notna()
     wards = (
-        locator.assign(
-            stations["lon"].where(has_location, np.nan), stations["lat"].where(has_location, np.nan)
-        )
+        locator.assign(stations["lon"].where(has_location, np.nan), stations["lat"].where(has_location, np.nan))
         if locator is not None
         else pd.DataFrame(index=stations.index, columns=["ward_code", "ward_name", "district"])
     )

@@ -87,9 +87,7 @@ def read_moitruongthudo(frame: pd.DataFrame, *, source: str) -> Batch:
             pd.DataFrame(
                 {
                     "row_number": (frame.index + 2)[present],
-                    "station_id": frame["location"][present].map(
-                        lambda name: MOITRUONGTHUDO_STATIONS.get(name, name)
-                    ),
+                    "station_id": frame["location"][present].map(lambda name: MOITRUONGTHUDO_STATIONS.get(name, name)),
                     "parameter": pollutant,
                     "value": frame[column][present],
                     "unit": "µg/m³",
@@ -129,17 +127,11 @@ def read_canonical_csv(frame: pd.DataFrame, *, source: str) -> Batch:
             "value": frame["value"],
             "unit": frame["unit"],
             "observed_at": observed,
-            "status": frame["status"].astype("string").str.zfill(2)
-            if "status" in frame
-            else STATUS_MEASURING,
+            "status": frame["status"].astype("string").str.zfill(2) if "status" in frame else STATUS_MEASURING,
             "source": frame.get("source", "csv"),
         }
     )
-    kind = (
-        "wastewater"
-        if raw["parameter"].astype(str).str.lower().isin({"cod", "tss", "nh4", "ph"}).any()
-        else "air"
-    )
+    kind = "wastewater" if raw["parameter"].astype(str).str.lower().isin({"cod", "tss", "nh4", "ph"}).any() else "air"
     readings, rejects = canonicalise(raw, source=source)
     return Batch(source=source, kind=kind, readings=readings, rejects=rejects)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from monitoring.errors import FeedAuthError, FeedUnavailableError
-from monitoring.feeds.tt10 import parse_tt10
+from monitoring.feeds.tt10 import parse_tt10_files
 from monitoring.ingest import Batch
 
 logger = logging.getLogger(__name__)
@@ -28,17 +28,13 @@ def station_files(path: Path) -> list[Path]:
     if not path.is_dir():
         msg = f"no such file or folder: {path}"
         raise FileNotFoundError(msg)
-    return sorted(
-        (p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".txt"), key=lambda p: p.name
-    )
+    return sorted((p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".txt"), key=lambda p: p.name)
 
 
-def read_station_files(
-    paths: list[Path], *, now: dt.datetime, source: str, kind: str = "wastewater"
-) -> Batch:
+def read_station_files(paths: list[Path], *, now: dt.datetime, source: str, kind: str = "wastewater") -> Batch:
     """Parse station files into one batch (malformed files are carried with their error, not raised)."""
-    files = [parse_tt10(path.name, path.read_bytes(), now=now) for path in paths]
-    return Batch(source=source, kind=kind, files=files, interval_minutes=STATION_FILE_INTERVAL_MINUTES)
+    files, readings = parse_tt10_files([(path.name, path.read_bytes()) for path in paths], now=now)
+    return Batch(source, kind, readings, files=files, interval_minutes=STATION_FILE_INTERVAL_MINUTES)
 
 
 class DropFolderFeed:
@@ -132,13 +128,13 @@ class FtpFeed:
             ftp.connect(self.host, self.port, timeout=self.timeout)
             ftp.login(self.user, self.password)
             remote = list(self._walk(ftp, self.remote_dir))
-            files = []
+            downloads = []
             for path in remote:
                 if path in seen:
                     continue
                 chunks: list[bytes] = []
                 ftp.retrbinary(f"RETR {path}", chunks.append)
-                files.append(parse_tt10(path.rsplit("/", 1)[-1], b"".join(chunks), now=now))
+                downloads.append((path.rsplit("/", 1)[-1], b"".join(chunks)))
             ftp.quit()
         except ftplib.error_perm as err:
             if str(err).startswith("530"):
@@ -151,11 +147,15 @@ class FtpFeed:
             raise FeedUnavailableError(msg) from err
         finally:
             ftp.close()
-        batch = Batch(
-            source=self.name, kind=self.kind, files=files, interval_minutes=STATION_FILE_INTERVAL_MINUTES
+        files, readings = parse_tt10_files(downloads, now=now)
+        return Batch(
+            self.name,
+            self.kind,
+            readings,
+            files=files,
+            interval_minutes=STATION_FILE_INTERVAL_MINUTES,
+            checkpoint={"seen": sorted(remote)},
         )
-        batch.checkpoint = {"seen": sorted(remote)}
-        return batch
 
     def acknowledge(self, batch: Batch) -> None:
         """Nothing to do: the server keeps its files; the checkpoint records what was fetched."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -81,7 +82,7 @@ def parse_filename(name: str) -> Tt10Name:
     return Tt10Name(match["province"], match["facility"], match["station"], sent_at)
 
 
-def _parse_lines(name: str, text: str) -> pd.DataFrame:
+def _parse_lines(name: str, text: str) -> list[tuple[int, str, float, str, dt.datetime, str]]:
     records = []
     for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -108,40 +109,65 @@ def _parse_lines(name: str, text: str) -> pd.DataFrame:
     if not records:
         msg = f"{name}: no data lines"
         raise Tt10FormatError(msg)
-    frame = pd.DataFrame(
-        records, columns=["row_number", "parameter", "value", "unit", "observed_at", "status"]
-    )
-    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True)
-    return frame
+    return records
 
 
-def parse_tt10(name: str, content: bytes, *, now: dt.datetime) -> SourceFile:
-    """Parse one station file into a :class:`~monitoring.ingest.SourceFile`.
+def _read_file(name: str, content: bytes, now: dt.datetime) -> tuple[str, list[tuple[Any, ...]]]:
+    """The station id and parsed lines of one file; raises :class:`Tt10FormatError` when it is malformed."""
+    parts = parse_filename(name)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        msg = f"{name}: not UTF-8 text ({err.reason} at byte {err.start})"
+        raise Tt10FormatError(msg) from err
+    records = _parse_lines(name, text)
+    latest = max(parts.sent_at, *(record[4] for record in records))
+    if latest > now + FUTURE_TOLERANCE:
+        msg = f"{name}: time {latest.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M:%S} (UTC+7) is in the future"
+        raise Tt10FormatError(msg)
+    return parts.station_id, records
+
+
+def parse_tt10_files(files: Sequence[tuple[str, bytes]], *, now: dt.datetime) -> tuple[list[SourceFile], pd.DataFrame]:
+    """Parse station files given as (name, content).
 
     Never raises for bad content: a malformed file comes back with ``error`` set (the reason names the file,
     line and field) so it can be quarantined whole; lines with an unknown symbol or status code come back as
-    row rejects.
+    that file's row rejects. All lines are validated together, so thousands of files parse quickly.
+
+    Returns
+    -------
+    One :class:`~monitoring.ingest.SourceFile` per input, and the accepted readings of all files (canonical
+    columns plus ``file``, the file name).
     """
-    content_hash = hashlib.sha256(content).hexdigest()
-    line_count = sum(1 for line in content.splitlines() if line.strip())
-    try:
-        parts = parse_filename(name)
+    results: list[SourceFile] = []
+    rows: list[tuple[Any, ...]] = []
+    for name, content in files:
+        content_hash = hashlib.sha256(content).hexdigest()
         try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            msg = f"{name}: not UTF-8 text ({err.reason} at byte {err.start})"
-            raise Tt10FormatError(msg) from err
-        raw = _parse_lines(name, text)
-        latest = max(parts.sent_at, raw["observed_at"].max().to_pydatetime())
-        if latest > now + FUTURE_TOLERANCE:
-            msg = f"{name}: time {latest.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M:%S} (UTC+7) is in the future"
-            raise Tt10FormatError(msg)
-    except Tt10FormatError as err:
-        return SourceFile(name, content_hash, max(line_count, 1), error=str(err))
-    raw["station_id"] = parts.station_id
+            station_id, records = _read_file(name, content, now)
+        except Tt10FormatError as err:
+            line_count = sum(1 for line in content.splitlines() if line.strip())
+            results.append(SourceFile(name, content_hash, max(line_count, 1), error=str(err)))
+            continue
+        results.append(SourceFile(name, content_hash, len(records)))
+        rows.extend((len(results) - 1, name, station_id, *record) for record in records)
+    columns = ["file_index", "file", "station_id", "row_number", "parameter", "value", "unit", "observed_at", "status"]
+    raw = pd.DataFrame(rows, columns=columns)
+    raw["observed_at"] = pd.to_datetime(raw["observed_at"], utc=True)
     raw["source"] = SOURCE
-    readings, rejects = canonicalise(raw, source=name)
-    return SourceFile(name, content_hash, len(raw), readings, rejects)
+    readings, rejects = canonicalise(raw, source=SOURCE, keep=("file",))
+    for reject in rejects:
+        index = int(reject.raw.pop("file_index"))
+        reject.raw.pop("file")
+        results[index].rejects.append(replace(reject, source=results[index].name))
+    return results, readings
+
+
+def parse_tt10(name: str, content: bytes, *, now: dt.datetime) -> tuple[SourceFile, pd.DataFrame]:
+    """Parse one station file (see :func:`parse_tt10_files`)."""
+    files, readings = parse_tt10_files([(name, content)], now=now)
+    return files[0], readings
 
 
 def format_tt10(readings: pd.DataFrame) -> str:

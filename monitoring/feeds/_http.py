@@ -1,0 +1,130 @@
+"""HTTP plumbing shared by the feed clients: one status→exception table, timeouts, Retry-After, rate limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import requests
+
+from monitoring.errors import (
+    FeedAuthError,
+    FeedError,
+    FeedRateLimitedError,
+    FeedSchemaError,
+    FeedTimeoutError,
+    FeedUnavailableError,
+)
+
+DEFAULT_TIMEOUT: Final = (5.0, 30.0)
+"""(connect, read) seconds; every request carries a timeout."""
+
+STATUS_ERRORS: Final[dict[int, type[FeedError]]] = {
+    400: FeedSchemaError,
+    401: FeedAuthError,
+    403: FeedAuthError,
+    404: FeedUnavailableError,
+    408: FeedTimeoutError,
+    422: FeedSchemaError,
+    429: FeedRateLimitedError,
+    500: FeedUnavailableError,
+    502: FeedUnavailableError,
+    503: FeedUnavailableError,
+    504: FeedTimeoutError,
+}
+"""The one table mapping HTTP status codes to feed errors (other 4xx → FeedError, other 5xx → unavailable)."""
+
+
+def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date); None when absent/invalid."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max((when - now).total_seconds(), 0.0)
+
+
+def check_response(response: requests.Response, *, now: dt.datetime) -> None:
+    """Raise the feed error for a non-2xx response, with the URL and a snippet of the body."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    snippet = response.text[:200].replace("\n", " ")
+    msg = f"HTTP {status} from {response.url}: {snippet}"
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
+        raise FeedRateLimitedError(msg, retry_after=retry_after)
+    error = STATUS_ERRORS.get(status, FeedUnavailableError if status >= 500 else FeedError)
+    raise error(msg)
+
+
+class RateLimiter:
+    """At most ``max_calls`` per ``period`` seconds (sliding window); waits with the injected ``sleep``."""
+
+    def __init__(
+        self,
+        max_calls: int,
+        period: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.max_calls = max_calls
+        self.period = period
+        self.clock = clock
+        self.sleep = sleep
+        self._calls: deque[float] = deque()
+
+    def acquire(self) -> None:
+        """Wait until one more call is allowed, then record it."""
+        now = self.clock()
+        while self._calls and now - self._calls[0] >= self.period:
+            self._calls.popleft()
+        if len(self._calls) >= self.max_calls:
+            wait = self.period - (now - self._calls[0])
+            self.sleep(wait)
+            self._calls.popleft()
+            now = self.clock()
+        self._calls.append(now)
+
+
+def get(
+    session: requests.Session,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    now: dt.datetime | None = None,
+) -> requests.Response:
+    """GET ``url`` with a timeout, mapping transport failures and error statuses to feed errors."""
+    try:
+        response = session.get(url, params=params, headers=headers, timeout=timeout)
+    except requests.Timeout as err:
+        msg = f"timeout after {timeout} s requesting {url}"
+        raise FeedTimeoutError(msg) from err
+    except requests.RequestException as err:
+        msg = f"cannot reach {url}: {err.__class__.__name__}: {err}"
+        raise FeedUnavailableError(msg) from err
+    check_response(response, now=now or dt.datetime.now(dt.UTC))
+    return response
+
+
+def json_body(response: requests.Response) -> Any:
+    """The decoded JSON body, or :class:`FeedSchemaError` naming the URL."""
+    try:
+        return response.json()
+    except ValueError as err:
+        msg = f"response from {response.url} is not JSON: {response.text[:120]!r}"
+        raise FeedSchemaError(msg) from err

@@ -1,0 +1,143 @@
+"""A generic JSON/CSV HTTP feed with a field mapping, for provincial portals that publish station data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+import pandas as pd
+import requests
+
+from monitoring.errors import FeedSchemaError
+from monitoring.feeds import _http
+from monitoring.ingest import Batch
+from monitoring.schema import STATUS_MEASURING, canonicalise
+
+REQUIRED_FIELDS: Final = ("station_id", "parameter", "value", "observed_at")
+OPTIONAL_FIELDS: Final = ("unit", "status")
+
+
+def _records(payload: Any, records_path: str) -> list[Any]:
+    value = payload
+    for key in [part for part in records_path.split(".") if part]:
+        if not isinstance(value, Mapping) or key not in value:
+            msg = f"JSON payload has no {records_path!r} (missing {key!r})"
+            raise FeedSchemaError(msg)
+        value = value[key]
+    if not isinstance(value, list):
+        msg = f"JSON payload {records_path or '<root>'!r} is not a list of records"
+        raise FeedSchemaError(msg)
+    return value
+
+
+def parse_table(
+    table: pd.DataFrame,
+    mapping: Mapping[str, str],
+    defaults: Mapping[str, str],
+    *,
+    source: str,
+    timezone: str = "UTC",
+) -> pd.DataFrame:
+    """Map source columns to raw canonical readings (validated later by ``canonicalise``).
+
+    ``mapping`` names the source column of each canonical field (nested JSON fields dotted, ``a.b``);
+    ``defaults`` gives constants for fields the source lacks (e.g. ``unit = "µg/m³"``). Times without an
+    offset are read in ``timezone``.
+    """
+    missing = [name for name in REQUIRED_FIELDS if name not in mapping]
+    if missing:
+        msg = f"feed {source!r}: mapping lacks {', '.join(missing)}"
+        raise ValueError(msg)
+    absent = sorted({column for column in mapping.values() if column not in table.columns})
+    if absent and not table.empty:
+        msg = f"feed {source!r}: payload has no field(s) {', '.join(absent)}"
+        raise FeedSchemaError(msg)
+    raw = pd.DataFrame(index=table.index)
+    raw["row_number"] = range(1, len(table) + 1)
+    for name in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS):
+        if name in mapping and not table.empty:
+            raw[name] = table[mapping[name]].to_numpy()
+        else:
+            raw[name] = defaults.get(name, STATUS_MEASURING if name == "status" else "")
+    raw["station_id"] = raw["station_id"].astype(str)
+    raw["status"] = raw["status"].astype(str).str.zfill(2)
+    times = pd.to_datetime(raw["observed_at"].astype(str), errors="coerce", format="ISO8601", utc=False)
+    if times.dt.tz is None:
+        times = times.dt.tz_localize(timezone)
+    raw["observed_at"] = times.dt.tz_convert("UTC")
+    raw["source"] = source
+    return raw
+
+
+class HttpFeed:
+    """Readings from one JSON or CSV URL, columns mapped to the canonical schema by configuration."""
+
+    def __init__(
+        self,
+        name: str,
+        session: requests.Session,
+        *,
+        url: str,
+        mapping: Mapping[str, str],
+        kind: str = "air",
+        payload_format: Literal["json", "csv"] = "json",
+        records_path: str = "",
+        defaults: Mapping[str, str] | None = None,
+        timezone: str = "UTC",
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        since_param: str | None = None,
+        interval_minutes: int = 60,
+        timeout: float | tuple[float, float] = _http.DEFAULT_TIMEOUT,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.session = session
+        self.url = url
+        self.mapping = dict(mapping)
+        self.payload_format = payload_format
+        self.records_path = records_path
+        self.defaults = dict(defaults or {})
+        self.timezone = timezone
+        self.params = dict(params or {})
+        self.headers = dict(headers or {})
+        self.since_param = since_param
+        self.interval_minutes = interval_minutes
+        self.timeout = timeout
+
+    def parse(self, response_text: str, payload: Any = None) -> pd.DataFrame:
+        """The mapped raw readings from a response body."""
+        if self.payload_format == "csv":
+            try:
+                table = pd.read_csv(io.StringIO(response_text), dtype=str)
+            except (ValueError, pd.errors.ParserError) as err:
+                msg = f"feed {self.name!r}: CSV payload cannot be read: {err}"
+                raise FeedSchemaError(msg) from err
+        else:
+            table = pd.json_normalize(_records(payload, self.records_path))
+        return parse_table(table, self.mapping, self.defaults, source=self.name, timezone=self.timezone)
+
+    def fetch(self, checkpoint: Mapping[str, Any], now: dt.datetime) -> Batch:
+        """Everything the URL returns (from the checkpoint when ``since_param`` is configured)."""
+        params = dict(self.params)
+        if self.since_param and checkpoint.get("latest"):
+            params[self.since_param] = checkpoint["latest"]
+        response = _http.get(self.session, self.url, params=params, headers=self.headers, timeout=self.timeout, now=now)
+        payload = None if self.payload_format == "csv" else _http.json_body(response)
+        raw = self.parse(response.text, payload)
+        readings, rejects = canonicalise(raw, source=self.name)
+        latest = readings["observed_at"].max() if not readings.empty else None
+        position = latest.isoformat() if latest is not None else checkpoint.get("latest")
+        return Batch(
+            source=self.name,
+            kind=self.kind,
+            readings=readings,
+            rejects=rejects,
+            interval_minutes=self.interval_minutes,
+            checkpoint={"latest": position},
+        )
+
+    def acknowledge(self, batch: Batch) -> None:
+        """Nothing to do: the checkpoint saved with the batch is the position."""
