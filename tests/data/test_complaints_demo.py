@@ -1,0 +1,79 @@
+"""Synthetic demo complaints: labelled, placed by population inside wards, planted recurring spots, statuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, select
+
+from data.case_views import overdue_by_unit
+from data.demo_complaints import DEMO_SOURCE, PLANTED_SPOTS, build_demo_complaints
+from data.routing import seed_routing
+from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport
+from geo.boundaries import wards_frame
+
+NOW = dt.datetime(2025, 11, 20, 3, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def demo(loaded_engine: Engine) -> tuple[Engine, dict]:
+    seed_routing(loaded_engine)
+    return loaded_engine, build_demo_complaints(loaded_engine, now=NOW, n_reports=1500)
+
+
+def _frame(engine: Engine, table) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(select(table.__table__)).mappings().all())
+
+
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
+
+
+def test_demo_is_labelled_and_fully_imported(demo):
+    engine, summary = demo
+    assert (summary["rows"], summary["accepted"], summary["quarantined"], summary["unassigned"]) == (1500, 1500, 0, 0)
+    assert summary["synthetic"] is True
+    reports = _frame(engine, ComplaintReport)
+    assert set(reports["source"]) == {DEMO_SOURCE}
+    assert reports["external_id"].str.startswith("DEMO-").all()
+    span = reports["reported_at"].max() - reports["reported_at"].min()
+    assert span > pd.Timedelta(days=330) and reports["reported_at"].max() <= NOW
+    assert set(reports["channel"]) == {"Zalo OA", "iHanoi", "Facebook", "Hotline"}
+
+    wards = wards_frame(engine).set_index("code")
+    counts = reports["ward_code"].value_counts().reindex(wards.index, fill_value=0)
+    assert counts.rank().corr(wards["population"].astype(float).rank()) > 0.6  # placed by population
+
+    for spot in PLANTED_SPOTS:
+        near = reports[
+            (reports["category_code"] == spot.category_code)
+            & (reports.apply(lambda r, s=spot: _metres(s.lat, s.lon, r["lat"], r["lon"]) <= 100, axis=1))
+        ]
+        recent = near[near["reported_at"] >= NOW - dt.timedelta(days=30)]
+        assert len(recent) >= 5, spot.name
+        assert set(recent["ward_code"]) == {spot.ward_code}, spot.name
+
+
+def test_statuses_history_and_overdue_cases(demo):
+    engine, summary = demo
+    cases = _frame(engine, ComplaintCase)
+    history = _frame(engine, CaseStatusChange).sort_values(["case_id", "at", "id"])
+    last = history.groupby("case_id")["to_status"].last()
+    assert (cases.set_index("id")["status"] == last.reindex(cases["id"]).to_numpy()).all()
+    shares = cases["status"].value_counts(normalize=True)
+    assert shares["resolved"] > 0.7
+    assert {"rejected", "transferred", "in_progress"} <= set(shares.index)
+    assert (cases["report_count"] > 1).sum() > 0  # repeated reports were merged into cases
+    closed = cases[cases["status"] == "resolved"]
+    assert (closed["resolved_at"] > closed["accepted_at"]).all()
+    overdue = overdue_by_unit(engine, NOW)
+    assert summary["overdue_cases"] == overdue["overdue"].sum() > 0
+
+    again = build_demo_complaints(engine, now=NOW, n_reports=1500)
+    assert (again["accepted"], again["duplicates"]) == (0, 1500)
