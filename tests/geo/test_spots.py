@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 import numpy as np
 import pandas as pd
 import pytest
 from pyproj import Transformer
+from sqlalchemy import Engine
 
+from geo.case_points import load_complaint_cases
 from geo.spots import find_spots, label_spots, spot_subject
 
 UTC = dt.UTC
@@ -32,9 +33,7 @@ def _planted(
     x0, y0 = TO_UTM.transform(lon, lat)
     angle, distance = rng.uniform(0, 2 * np.pi, count), rng.uniform(0, spread_m, count)
     lons, lats = TO_WGS84.transform(x0 + distance * np.cos(angle), y0 + distance * np.sin(angle))
-    return pd.DataFrame(
-        {"lat": lats, "lon": lons, "opened_at": [start + i * every for i in range(count)], **extra}
-    )
+    return pd.DataFrame({"lat": lats, "lon": lons, "opened_at": [start + i * every for i in range(count)], **extra})
 
 
 def _background(n: int, seed: int) -> pd.DataFrame:
@@ -102,9 +101,7 @@ def test_planted_spots_come_out(complaints: pd.DataFrame) -> None:
     assert len(spots) == 2
     market, old = spots.iloc[0], spots.iloc[1]
     assert market["count"] == 8 and old["count"] == 6
-    assert market["lat"] == pytest.approx(21.0405, abs=0.0005) and market["lon"] == pytest.approx(
-        105.8505, abs=0.0005
-    )
+    assert market["lat"] == pytest.approx(21.0405, abs=0.0005) and market["lon"] == pytest.approx(105.8505, abs=0.0005)
     assert market["radius_m"] <= 80
     assert market["categories"] == {"waste": 8}
     assert market["unit_id"] == 7
@@ -157,18 +154,19 @@ def test_spot_subject_is_rounded() -> None:
     assert spot_subject(21.04051, 105.85049) == "spot:21.041,105.850"
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("data.demo_complaints") is None, reason="demo generator not present"
-)
-def test_demo_planted_spots_come_out() -> None:
-    demo = pytest.importorskip("data.demo_complaints")
-    planted = getattr(demo, "PLANTED_SPOTS", None)
-    if planted is None:
-        pytest.skip("data.demo_complaints has no PLANTED_SPOTS constant yet")
-    frame = demo.demo_cases_frame() if hasattr(demo, "demo_cases_frame") else None
-    if frame is None:
-        pytest.skip("data.demo_complaints exposes no frame of demo cases yet")
-    spots = find_spots(frame, frame["opened_at"].max().to_pydatetime())
-    for spot in planted:
-        distance = np.hypot(spots["lat"] - spot["lat"], spots["lon"] - spot["lon"])
-        assert distance.min() < 0.002, f"planted spot {spot} not found"
+def test_demo_planted_spots_come_out(sqlite_engine: Engine) -> None:
+    from data.demo_complaints import PLANTED_SPOTS, build_demo_complaints
+    from data.routing import seed_routing
+    from geo.boundaries import load_shipped_sets
+
+    load_shipped_sets(sqlite_engine)
+    seed_routing(sqlite_engine)
+    build_demo_complaints(sqlite_engine, now=NOW, n_reports=1500)
+    cases = load_complaint_cases(sqlite_engine, until=NOW).dropna(subset=["lat", "lon"])
+    spots = find_spots(cases, NOW)
+    for planted in PLANTED_SPOTS:
+        distance = np.hypot(spots["lat"] - planted.lat, (spots["lon"] - planted.lon) * np.cos(np.radians(21)))
+        nearest = spots.loc[distance.idxmin()]
+        assert distance.min() * 111_000 < 50, f"planted spot {planted.name} not found"
+        assert nearest["count"] >= 5 and nearest["active"]
+        assert max(nearest["categories"], key=nearest["categories"].get) == planted.category_code
