@@ -78,6 +78,10 @@ def label_spots(
         At least ``min_reports`` reports within ``radius_m`` metres inside one ``window``.
     """
     xy, seconds = _checked_points(points, time_column)
+    return _labels(xy, seconds, min_reports, radius_m, window)
+
+
+def _labels(xy: np.ndarray, seconds: np.ndarray, min_reports: int, radius_m: float, window: dt.timedelta) -> np.ndarray:
     n = len(xy)
     labels = np.full(n, -1, dtype=int)
     if n < min_reports:
@@ -128,10 +132,10 @@ def find_spots(
         from the centroid to a member; ``categories`` maps category code to count; ``unit_id`` is the most
         common responsible unit of its cases (None when none is assigned).
     """
-    labels = label_spots(points, min_reports=min_reports, radius_m=radius_m, window=window, time_column=time_column)
+    xy, seconds = _checked_points(points, time_column)
+    labels = _labels(xy, seconds, min_reports, radius_m, window)
     if (labels < 0).all():
         return pd.DataFrame(columns=list(SPOT_COLUMNS))
-    xy, _ = _checked_points(points, time_column)
     keep = labels >= 0
     members = pd.DataFrame(
         {

@@ -77,6 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     wards = commands.add_parser("wards", help="Getis-Ord Gi* per ward with FDR-controlled hot/cold classes")
     _window_arguments(wards, default_days=30)
     wards.add_argument("--category", help="only this category code")
+    wards.add_argument("--district", help="drill down to the wards of one former district (refused below 30 wards)")
     wards.add_argument("--rate", action="store_true", help="complaints per 1,000 residents instead of counts")
     wards.add_argument("--permutations", type=int, default=999, help="conditional permutations (default 999)")
     wards.add_argument("--seed", type=int, default=0, help="random seed of the permutations")
@@ -162,6 +163,11 @@ def _wards(args: argparse.Namespace) -> int:
     db, set_name, timezone, lang = _context(args)
     since, until = _window(args, timezone)
     wards = wards_frame(db, set_name)
+    if args.district:
+        wards = wards[wards["districts"].map(lambda names: args.district in (names or []))]
+        if wards.empty:
+            msg = f"no ward of set {set_name!r} lies in former district {args.district!r}"
+            raise ValueError(msg)
     cases = load_complaint_cases(db, since=since, until=until, category=args.category, set_name=set_name)
     result = ward_hotspots(
         cases,

@@ -95,3 +95,13 @@ def test_emerging_and_corroboration_run(capsys: pytest.CaptureFixture[str]) -> N
 def test_inverted_window_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["hotspots", "wards", "--since", "2026-03-31", "--until", "2026-03-01"]) == 2
     assert "--since" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("database")
+def test_single_district_drill_down_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["hotspots", "wards", "--since", "2026-03-01", "--until", "2026-03-31", "--district", "Quận Hoàn Kiếm"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "at least 30 units" in err and "got " in err
+    assert main([*argv[:-1], "Quận Không Có"]) == 2
+    assert "Quận Không Có" in capsys.readouterr().err
