@@ -24,7 +24,9 @@ _RAW_LOOKBACK = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
-class _Latest:
+class LatestValue:
+    """The latest value of one station and parameter."""
+
     station_id: str
     parameter: str
     observed_at: dt.datetime
@@ -44,7 +46,7 @@ def _station_labels(station: Any, **extra: str) -> dict[str, str]:
     return labels
 
 
-def _latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.datetime) -> list[_Latest]:
+def _latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.datetime) -> list[LatestValue]:
     conditions = (
         Average.period == period,
         Average.valid.is_(True),
@@ -68,12 +70,13 @@ def _latest_averages(engine: Engine, period: str, parameters: list[str], now: dt
     )
     with engine.connect() as conn:
         rows = conn.execute(query.where(Average.period == period)).all()
-    return [_Latest(r.station_id, r.parameter, r.period_end, r.value) for r in rows]
+    return [LatestValue(r.station_id, r.parameter, r.period_end, r.value) for r in rows]
 
 
-def _latest_readings(
+def latest_readings(
     engine: Engine, parameters: list[str] | None, now: dt.datetime, *, measuring_only: bool
-) -> list[_Latest]:
+) -> list[LatestValue]:
+    """The latest reading (of the last day) per station and parameter, optionally status-00 readings only."""
     conditions = [Reading.observed_at <= now, Reading.observed_at > now - _RAW_LOOKBACK]
     if parameters is not None:
         conditions.append(Reading.parameter.in_(parameters))
@@ -95,10 +98,10 @@ def _latest_readings(
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [_Latest(r.station_id, r.parameter, r.observed_at, r.value, r.status) for r in rows]
+    return [LatestValue(r.station_id, r.parameter, r.observed_at, r.value, r.status) for r in rows]
 
 
-def _threshold_signal(rule: RuleConfig, station: Any, latest: _Latest, limit: EffectiveLimit) -> Signal:
+def _threshold_signal(rule: RuleConfig, station: Any, latest: LatestValue, limit: EffectiveLimit) -> Signal:
     value = float(latest.value)  # type: ignore[arg-type]
     breach = limit.exceeded_by(value)
     below = limit.low is not None and value < limit.low
@@ -137,7 +140,7 @@ def threshold_signals(
     stations = _stations(engine)
     parameters = [rule.parameter] if rule.target == "ambient" else list(rule.parameters)
     if rule.period == "raw":
-        latest = _latest_readings(engine, parameters, now, measuring_only=True)
+        latest = latest_readings(engine, parameters, now, measuring_only=True)
     else:
         latest = _latest_averages(engine, rule.period, parameters, now)
     signals = []
@@ -238,7 +241,7 @@ def device_signals(engine: Engine, now: dt.datetime, rule: RuleConfig) -> list[S
     """One signal per station and parameter: breaching when the latest reading has status 02 (device error)."""
     stations = _stations(engine)
     signals = []
-    for item in _latest_readings(engine, None, now, measuring_only=False):
+    for item in latest_readings(engine, None, now, measuring_only=False):
         station = stations.get(item.station_id)
         if station is None:
             continue

@@ -52,18 +52,14 @@ def exact(value: float | int | str | Fraction) -> Fraction:
 def half_up(value: Fraction | float) -> int:
     """Round half-up to an integer after pre-rounding to 6 decimals (109.4999999 → 110, 22.5 → 23)."""
     number = (
-        Decimal(value.numerator) / Decimal(value.denominator)
-        if isinstance(value, Fraction)
-        else Decimal(repr(value))
+        Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else Decimal(repr(value))
     )
     return int(number.quantize(_SIX_PLACES, ROUND_HALF_UP).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 def truncate(value: Fraction, step: Fraction) -> Fraction:
     """Truncate down to a multiple of ``step`` after pre-rounding to 6 decimals (US AQI, standards §2.4)."""
-    pre = Fraction(
-        (Decimal(value.numerator) / Decimal(value.denominator)).quantize(_SIX_PLACES, ROUND_HALF_UP)
-    )
+    pre = Fraction((Decimal(value.numerator) / Decimal(value.denominator)).quantize(_SIX_PLACES, ROUND_HALF_UP))
     return math.floor(pre / step) * step
 
 
@@ -76,14 +72,14 @@ def nowcast(hours: Sequence[float | None]) -> float | None:
     window = list(hours[:NOWCAST_HOURS])
     if sum(c is not None for c in window[:3]) < 2:
         return None
-    present = [exact(c) for c in window if c is not None]
-    c_max, c_min = max(present), min(present)
+    present = [(i, float(c)) for i, c in enumerate(window) if c is not None]
+    c_max, c_min = max(c for _, c in present), min(c for _, c in present)
     if c_max == 0:
         return 0.0
-    weight = max(c_min / c_max, Fraction(1, 2))
-    numerator = sum((weight**i * exact(c) for i, c in enumerate(window) if c is not None), Fraction(0))
-    denominator = sum((weight**i for i, c in enumerate(window) if c is not None), Fraction(0))
-    return float(numerator / denominator)
+    weight = max(c_min / c_max, 0.5)
+    numerator = math.fsum(weight**i * c for i, c in present)
+    denominator = math.fsum(weight**i for i, _ in present)
+    return numerator / denominator
 
 
 @dataclass(frozen=True)
@@ -177,9 +173,7 @@ def _combine(scale: Scale, period: Period, subs: dict[str, SubIndex]) -> AqiResu
     ordered = [subs[p] for p in POLLUTANTS if p in subs]
     dominant = max(ordered, key=lambda s: s.aqi)  # max() keeps the first of equals: the tie order
     beyond = any(s.beyond_scale for s in ordered)
-    return AqiResult(
-        scale, period, dominant.aqi, category_for(scale, dominant.aqi), dominant.parameter, beyond, subs
-    )
+    return AqiResult(scale, period, dominant.aqi, category_for(scale, dominant.aqi), dominant.parameter, beyond, subs)
 
 
 def _larger(*candidates: SubIndex | None) -> SubIndex | None:
@@ -239,9 +233,7 @@ def us_aqi(inputs: PeriodInputs) -> AqiResult | None:
     subs: dict[str, SubIndex | None] = {
         "pm25": _us("pm25", "pm25", pm_source.get("pm25")),
         "pm10": _us("pm10", "pm10", pm_source.get("pm10")),
-        "o3": _larger(
-            _us("o3_8h", "o3", inputs.eight_hour.get("o3")), _us("o3_1h", "o3", inputs.one_hour.get("o3"))
-        ),
+        "o3": _larger(_us("o3_8h", "o3", inputs.eight_hour.get("o3")), _us("o3_1h", "o3", inputs.one_hour.get("o3"))),
         "no2": _us("no2", "no2", inputs.one_hour.get("no2")),
         "so2": _us_so2(inputs.one_hour.get("so2"), inputs.day_mean.get("so2")),
         "co": _us("co", "co", inputs.eight_hour.get("co")),
@@ -258,8 +250,8 @@ def compute_aqi(scale: Scale, inputs: PeriodInputs) -> AqiResult | None:
 
 
 def _mean(values: Sequence[float | None], minimum: int) -> float | None:
-    present = [exact(v) for v in values if v is not None]
-    return float(sum(present, Fraction(0)) / len(present)) if len(present) >= minimum else None
+    present = [v for v in values if v is not None]
+    return math.fsum(present) / len(present) if len(present) >= minimum else None
 
 
 def eight_hour_means(hours: Sequence[float | None]) -> list[float | None]:

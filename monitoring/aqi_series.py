@@ -76,18 +76,19 @@ def parse_hourly_rows(rows: Iterable[Mapping[str, str]], source: str) -> pd.Data
     return pd.DataFrame(records, columns=["station_id", "parameter", "period_end", "value"])
 
 
-def _window(pivot: pd.DataFrame, end: pd.Timestamp, hours: int) -> dict[str, list[float | None]]:
-    index = pd.date_range(end=end, periods=hours, freq="h")
+def _hourly_grid(pivot: pd.DataFrame, context: int) -> tuple[pd.DatetimeIndex, dict[str, list[float | None]]]:
+    """Every hour from ``context`` hours before the first value to the last, per parameter (None = missing)."""
+    index = pd.date_range(pivot.index.min() - pd.Timedelta(hours=context), pivot.index.max() + pd.Timedelta(days=1),
+                          freq="h")  # fmt: skip
     frame = pivot.reindex(index)
-    return {
+    columns = {
         str(parameter): [None if math.isnan(v) else float(v) for v in frame[parameter].to_numpy(dtype=float)]
         for parameter in frame.columns
     }
+    return index, columns
 
 
-def station_aqi(
-    hourly: pd.DataFrame, *, scale: Scale, period: Period, timezone: str = HANOI_TZ
-) -> list[StationAqi]:
+def station_aqi(hourly: pd.DataFrame, *, scale: Scale, period: Period, timezone: str = HANOI_TZ) -> list[StationAqi]:
     """AQI per station and hour (``hourly``) or local day (``daily``, 01:00–24:00 hour-ending).
 
     ``hourly`` has columns station_id, parameter, period_end (tz-aware, end of the hour), value (µg/m³).
@@ -106,13 +107,13 @@ def station_aqi(
             context = _HOURLY_CONTEXT
         else:
             days = sorted({(t.tz_convert(zone) - pd.Timedelta(hours=1)).date() for t in pivot.index})
-            ends = [
-                pd.Timestamp(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), zone)) for d in days
-            ]
+            ends = [pd.Timestamp(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), zone)) for d in days]
             ends = [e.tz_convert("UTC") for e in ends]
             context = _DAILY_CONTEXT
+        index, columns = _hourly_grid(pivot, context)
         for end in ends:
-            series = _window(pivot, end, context)
+            stop = index.get_loc(end) + 1
+            series = {parameter: values[stop - context : stop] for parameter, values in columns.items()}
             inputs = hourly_inputs(series) if period == "hourly" else daily_inputs(series)
             result = compute_aqi(scale, inputs)
             if result is not None:
