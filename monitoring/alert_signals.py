@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, func, literal, select
 
 from data.schema import AqiValue, Average, FeedState, Reading, Station
 from monitoring.alert_rules import RuleConfig
@@ -46,31 +46,41 @@ def _station_labels(station: Any, **extra: str) -> dict[str, str]:
     return labels
 
 
+def _latest_rows(engine: Engine, model: Any, time_column: Any, conditions: list[Any]) -> list[LatestValue]:
+    """Per (station, parameter), the row of ``model`` with the largest ``time_column`` among ``conditions``."""
+    last = (
+        select(model.station_id, model.parameter, func.max(time_column).label("last"))
+        .where(*conditions)
+        .group_by(model.station_id, model.parameter)
+        .subquery()
+    )
+    status = model.status if model is Reading else literal("00")
+    query = (
+        select(model.station_id, model.parameter, time_column.label("at"), model.value, status.label("status"))
+        .join(
+            last,
+            and_(
+                model.station_id == last.c.station_id,
+                model.parameter == last.c.parameter,
+                time_column == last.c["last"],
+            ),
+        )
+        .where(*conditions)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [LatestValue(r.station_id, r.parameter, r.at, r.value, r.status) for r in rows]
+
+
 def _latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.datetime) -> list[LatestValue]:
-    conditions = (
+    conditions = [
         Average.period == period,
         Average.valid.is_(True),
         Average.value.is_not(None),
         Average.parameter.in_(parameters),
         Average.period_end <= now,
-    )
-    last = (
-        select(Average.station_id, Average.parameter, func.max(Average.period_end).label("period_end"))
-        .where(*conditions)
-        .group_by(Average.station_id, Average.parameter)
-        .subquery()
-    )
-    query = select(Average.station_id, Average.parameter, Average.period_end, Average.value).join(
-        last,
-        and_(
-            Average.station_id == last.c.station_id,
-            Average.parameter == last.c.parameter,
-            Average.period_end == last.c.period_end,
-        ),
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(query.where(Average.period == period)).all()
-    return [LatestValue(r.station_id, r.parameter, r.period_end, r.value) for r in rows]
+    ]
+    return _latest_rows(engine, Average, Average.period_end, conditions)
 
 
 def latest_readings(
@@ -82,23 +92,7 @@ def latest_readings(
         conditions.append(Reading.parameter.in_(parameters))
     if measuring_only:
         conditions += [Reading.status == "00", Reading.value.is_not(None)]
-    last = (
-        select(Reading.station_id, Reading.parameter, func.max(Reading.observed_at).label("observed_at"))
-        .where(*conditions)
-        .group_by(Reading.station_id, Reading.parameter)
-        .subquery()
-    )
-    query = select(Reading.station_id, Reading.parameter, Reading.observed_at, Reading.value, Reading.status).join(
-        last,
-        and_(
-            Reading.station_id == last.c.station_id,
-            Reading.parameter == last.c.parameter,
-            Reading.observed_at == last.c.observed_at,
-        ),
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return [LatestValue(r.station_id, r.parameter, r.observed_at, r.value, r.status) for r in rows]
+    return _latest_rows(engine, Reading, Reading.observed_at, conditions)
 
 
 def _threshold_signal(rule: RuleConfig, station: Any, latest: LatestValue, limit: EffectiveLimit) -> Signal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from monitoring.alerts import AlertState
@@ -110,34 +111,43 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ack(args: argparse.Namespace) -> int:
-    from dashboard.cli._common import engine, settings
-    from monitoring.alert_store import AlertNotFoundError, acknowledge
+def _on_alert(action: Callable[[], None], done: str) -> int:
+    """Run an action on one alert; a missing alert id is a clear error (exit 2)."""
+    from monitoring.alert_store import AlertNotFoundError
 
-    config = settings()
-    until = _time(args.until, config.timezone) if args.until else None
     try:
-        acknowledge(engine(config), args.id, by=args.by, note=args.note, now=dt.datetime.now(dt.UTC), until=until)
+        action()
     except AlertNotFoundError as err:
         print(f"envmon: error: {err}", file=sys.stderr)
         return 2
-    print(f"alert {args.id} acknowledged by {args.by}")
+    print(done)
     return 0
+
+
+def _ack(args: argparse.Namespace) -> int:
+    from dashboard.cli._common import engine, settings
+    from monitoring.alert_store import acknowledge
+
+    config = settings()
+    until = _time(args.until, config.timezone) if args.until else None
+    now = dt.datetime.now(dt.UTC)
+    return _on_alert(
+        lambda: acknowledge(engine(config), args.id, by=args.by, note=args.note, now=now, until=until),
+        f"alert {args.id} acknowledged by {args.by}",
+    )
 
 
 def _silence(args: argparse.Namespace) -> int:
     from dashboard.cli._common import engine, settings
-    from monitoring.alert_store import AlertNotFoundError, silence
+    from monitoring.alert_store import silence
 
     config = settings()
     until = _time(args.until, config.timezone)
-    try:
-        silence(engine(config), args.id, until=until, by=args.by, now=dt.datetime.now(dt.UTC))
-    except AlertNotFoundError as err:
-        print(f"envmon: error: {err}", file=sys.stderr)
-        return 2
-    print(f"alert {args.id} silenced until {until.isoformat()}")
-    return 0
+    now = dt.datetime.now(dt.UTC)
+    return _on_alert(
+        lambda: silence(engine(config), args.id, until=until, by=args.by, now=now),
+        f"alert {args.id} silenced until {until.isoformat()}",
+    )
 
 
 def _history(args: argparse.Namespace) -> int:
