@@ -1,9 +1,11 @@
 """Emerging hotspots: weekly Gi* per ward, a Mann–Kendall trend, and the ArcGIS-style space-time pattern classes.
 
 Each ward gets one of the patterns of ArcGIS Pro's Emerging Hot Spot Analysis (new, consecutive, intensifying,
-persistent, diminishing, sporadic, oscillating, historical; hot and cold) or ``no_pattern``. A bin is
-significant when its Gi* p-value, Benjamini–Hochberg adjusted over every bin of the cube, is at most ``alpha``;
-the trend is the Mann–Kendall test on the ward's weekly Gi* z-scores.
+persistent, diminishing, sporadic, oscillating, historical; hot and cold) or ``no_pattern``. Gi* runs once
+over the whole cube with space-time neighbours (the ward and its contiguous wards, this week and the
+``neighbourhood_weeks`` before, as ArcGIS does); a bin is significant when its p-value, Benjamini–Hochberg
+adjusted over every bin of the cube, is at most ``alpha``; the trend is the Mann–Kendall test on the ward's
+weekly Gi* z-scores.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from geo._stats import bh_adjust, mann_kendall
-from geo.hotspots import gi_star
-from geo.weights import SpatialWeights
+from geo._stats import mann_kendall
+from geo.hotspots import MIN_UNITS, TooFewUnitsError, gi_star
+from geo.weights import SpatialWeights, from_sparse
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEKS = 26
@@ -115,6 +118,22 @@ def weekly_counts(cases: pd.DataFrame, ward_codes: list[str], edges: list[dt.dat
     return counts
 
 
+def space_time_weights(weights: SpatialWeights, weeks: int, neighbourhood_weeks: int = 1) -> SpatialWeights:
+    """Binary weights between the bins of a week-major cube (bin ``t·n + i`` is ward ``i`` in week ``t``).
+
+    A bin's neighbours are the bins of the ward itself and of its spatial neighbours in the same week and in the
+    ``neighbourhood_weeks`` weeks before (the self weight is added by Gi*).
+    """
+    if not 0 <= neighbourhood_weeks < weeks:
+        msg = f"neighbourhood_weeks must be between 0 and {weeks - 1}; got {neighbourhood_weeks}"
+        raise ValueError(msg)
+    earlier = range(0, neighbourhood_weeks + 1)
+    in_time = sp.diags([np.ones(weeks - k) for k in earlier], [-k for k in earlier])  # row t: weeks t-k … t
+    in_space = weights.matrix + sp.identity(weights.n)
+    ids = [f"{week}:{code}" for week in range(weeks) for code in weights.ids]
+    return from_sparse(sp.kron(in_time, in_space, format="csr"), ids)
+
+
 def _classify_side(sig: np.ndarray, sign: int, z: np.ndarray, trend_z: float, trend_p: float, alpha: float) -> str:
     """Pattern of one ward on one side (sign +1 hot, -1 cold), or '' when none applies."""
     side = "hot" if sign > 0 else "cold"
@@ -161,7 +180,8 @@ def emerging_hotspots(
     weeks: int = WEEKS,
     alpha: float = ALPHA,
     population: pd.Series | None = None,
-    min_units: int = 30,
+    neighbourhood_weeks: int = 1,
+    min_units: int = MIN_UNITS,
 ) -> EmergingResult:
     """Weekly Gi* per ward over the complete weeks before ``now`` and the emerging pattern of each ward.
 
@@ -179,6 +199,11 @@ def emerging_hotspots(
         Significance of bins (after FDR over the whole cube) and of the trend.
     population
         Ward population indexed by code: analyse rates per 1,000 residents instead of counts.
+    neighbourhood_weeks
+        Earlier weeks whose bins of the ward and its neighbours join a bin's neighbourhood (ArcGIS
+        "neighbourhood time step"; 0 compares each week's wards only with each other).
+    min_units
+        Refuse (:class:`~geo.hotspots.TooFewUnitsError`) below this many wards.
     """
     if weeks < MIN_WEEKS:
         msg = f"emerging hotspots need at least {MIN_WEEKS} weekly bins for a trend; got {weeks}"
@@ -193,12 +218,11 @@ def emerging_hotspots(
             msg = f"rates need a positive population; missing or zero for wards {missing[:10]}"
             raise ValueError(msg)
         values = values / residents[:, None] * 1000.0
-    z = np.zeros_like(values)
-    p = np.ones_like(values)
-    for week in range(weeks):
-        result = gi_star(values[:, week], weights, permutations=0, fdr=False, min_units=min_units)
-        z[:, week], p[:, week] = result.z, result.p
-    q = bh_adjust(p.ravel()).reshape(p.shape)
+    if len(ids) < min_units:
+        msg = f"emerging hotspots need at least {min_units} wards; got {len(ids)}"
+        raise TooFewUnitsError(msg)
+    cube = gi_star(values.T.ravel(), space_time_weights(weights, weeks, neighbourhood_weeks), permutations=0, fdr=True)
+    z, q = cube.z.reshape(weeks, -1).T, cube.q.reshape(weeks, -1).T
     significant = q <= alpha
     trend = mann_kendall(z)
     patterns = np.array(

@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.emerging import PATTERNS, classify_pattern, emerging_hotspots, week_bins, weekly_counts
+from geo.emerging import (
+    PATTERNS,
+    classify_pattern,
+    emerging_hotspots,
+    space_time_weights,
+    week_bins,
+    weekly_counts,
+)
+from geo.hotspots import TooFewUnitsError
 from geo.weights import queen_weights
 
 UTC = dt.UTC
@@ -148,7 +156,25 @@ def test_rates_and_guards() -> None:
     weights = _lattice_weights()
     with pytest.raises(ValueError, match="at least 10 weekly bins"):
         emerging_hotspots(pd.DataFrame(columns=["ward_code", "opened_at"]), weights, NOW, weeks=4)
+    district = weights.subset([f"w{i:03d}" for i in range(25)])
+    with pytest.raises(TooFewUnitsError, match="at least 30 wards"):
+        emerging_hotspots(pd.DataFrame(columns=["ward_code", "opened_at"]), district, NOW)
     population = pd.Series(1000.0, index=list(weights.ids))
     population.iloc[3] = 0
     with pytest.raises(ValueError, match="w003"):
         emerging_hotspots(pd.DataFrame(columns=["ward_code", "opened_at"]), weights, NOW, population=population)
+
+
+def test_space_time_neighbourhood() -> None:
+    weights = _lattice_weights()
+    cube = space_time_weights(weights, weeks=12, neighbourhood_weeks=1)
+    n = SIDE * SIDE
+    row = cube.matrix[[2 * n + 11]].toarray().ravel()  # ward w011 (8 queen neighbours) in week 2
+    neighbours = {cube.ids[j] for j in np.flatnonzero(row)}
+    spatial = {"w000", "w001", "w002", "w010", "w011", "w012", "w020", "w021", "w022"}
+    assert neighbours == ({f"2:{c}" for c in spatial} | {f"1:{c}" for c in spatial}) - {"2:w011"}
+    assert cube.cardinalities[11] == 8  # week 0 has no earlier week
+    same_week = space_time_weights(weights, weeks=12, neighbourhood_weeks=0)
+    assert same_week.cardinalities[2 * n + 11] == 8
+    with pytest.raises(ValueError, match="neighbourhood_weeks"):
+        space_time_weights(weights, weeks=12, neighbourhood_weeks=12)
