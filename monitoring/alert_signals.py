@@ -100,7 +100,7 @@ def _threshold_signal(rule: RuleConfig, station: Any, latest: LatestValue, limit
     breach = limit.exceeded_by(value)
     below = limit.low is not None and value < limit.low
     threshold = limit.low if below else limit.high
-    comparison = ("<" if below else ">") if breach else "≤" if not below else "≥"
+    comparison = "<" if below else (">" if breach else "≤")
     period = "5 phút" if rule.period == "raw" else rule.period
     message = (
         f"{station.name}: {latest.parameter.upper()} ({period}) = {value:g} {limit.unit} {comparison} "
