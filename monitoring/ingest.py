@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
 from monitoring.averages import ROLLING_RULES, hourly_means, rolling_means
@@ -278,19 +277,18 @@ def refresh_averages(conn: Connection, changed: pd.DataFrame, *, interval_minute
     stations = sorted(changed["station_id"].unique().tolist())
     parameters = sorted(changed["parameter"].unique().tolist())
     stored = _read_readings(conn, stations, parameters, first_hour - dt.timedelta(hours=1), last_hour)
-    touched = set(zip(changed["station_id"], changed["parameter"], hours, strict=True))
-    hourly = hourly_means(stored, interval_minutes=interval_minutes)
-    keys = zip(hourly["station_id"], hourly["parameter"], hourly["period_end"], strict=True)
-    hourly = hourly[[key in touched for key in keys]]
+    touched = pd.DataFrame(
+        {"station_id": changed["station_id"], "parameter": changed["parameter"], "period_end": hours}
+    ).drop_duplicates()
+    hourly = hourly_means(stored, interval_minutes=interval_minutes).merge(touched, how="inner")
     written = _upsert_averages(conn, hourly, "1h")
     context = _read_hourly(conn, stations, parameters, first_hour - _ROLLING_REACH, last_hour + _ROLLING_REACH)
-    pairs = set(zip(changed["station_id"], changed["parameter"], strict=True))
+    pairs = touched[["station_id", "parameter"]].drop_duplicates()
     for period, (window, min_hours) in ROLLING_RULES.items():
-        rolled = rolling_means(context, window, min_hours=min_hours)
+        rolled = rolling_means(context, window, min_hours=min_hours).merge(pairs, how="inner")
         reach = dt.timedelta(hours=window - 1)
         in_range = (rolled["period_end"] >= first_hour) & (rolled["period_end"] <= last_hour + reach)
-        in_pairs = [pair in pairs for pair in zip(rolled["station_id"], rolled["parameter"], strict=True)]
-        written += _upsert_averages(conn, rolled[in_range & pd.Series(in_pairs, index=rolled.index)], period)
+        written += _upsert_averages(conn, rolled[in_range], period)
     return written
 
 
@@ -327,26 +325,29 @@ def _read_hourly(
 
 
 def _upsert_averages(conn: Connection, averages: pd.DataFrame, period: str) -> int:
+    """Insert or replace stored averages in one prepared statement executed over all rows."""
     if averages.empty:
         return 0
-    records = [
-        {
-            "station_id": row.station_id,
-            "parameter": row.parameter,
-            "period": period,
-            "period_end": row.period_end.to_pydatetime(),
-            "value": None if pd.isna(row.value) else float(row.value),
-            "n_valid": int(row.n_valid),
-            "n_expected": int(row.n_expected),
-            "valid": bool(row.valid),
-        }
-        for row in averages.itertuples(index=False)
-    ]
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Average.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=["station_id", "parameter", "period", "period_end"],
-        set_={name: statement.excluded[name] for name in ("value", "n_valid", "n_expected", "valid")},
+    ends = averages["period_end"].dt.tz_convert("UTC")
+    rows = list(
+        zip(
+            averages["station_id"].tolist(),
+            averages["parameter"].tolist(),
+            [period] * len(averages),
+            ends.dt.strftime(_SQLITE_TIME_FORMAT).tolist() if conn.dialect.name == "sqlite" else ends.tolist(),
+            averages["value"].astype(object).where(averages["value"].notna(), None).tolist(),
+            averages["n_valid"].astype(int).tolist(),
+            averages["n_expected"].astype(int).tolist(),
+            averages["valid"].astype(bool).tolist(),
+            strict=True,
+        )
     )
-    conn.execute(statement, records)
-    return len(records)
+    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
+    statement = (
+        "INSERT INTO averages (station_id, parameter, period, period_end, value, n_valid, n_expected, valid) "
+        f"VALUES ({', '.join([placeholder] * 8)}) "
+        "ON CONFLICT (station_id, parameter, period, period_end) DO UPDATE SET value = excluded.value, "
+        "n_valid = excluded.n_valid, n_expected = excluded.n_expected, valid = excluded.valid"
+    )
+    conn.exec_driver_sql(statement, rows)
+    return len(rows)
