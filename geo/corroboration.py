@@ -248,3 +248,42 @@ def load_corroborable_complaints(
     frame = pd.DataFrame(rows, columns=["id", "lat", "lon", "category_code", "reported_at"])
     frame["reported_at"] = pd.to_datetime(frame["reported_at"], utc=True)
     return frame
+
+
+def load_air_stations(engine: Engine) -> pd.DataFrame:
+    """Located air stations: station_id, lat, lon (the candidates of the nearest-station search)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Station.id, Station.lat, Station.lon).where(
+                Station.kind == "air", Station.lat.is_not(None), Station.lon.is_not(None)
+            )
+        ).all()
+    return pd.DataFrame(rows, columns=["station_id", "lat", "lon"])
+
+
+def corroboration_report(
+    engine: Engine,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    categories: Collection[str] = CORROBORABLE_CATEGORIES,
+    max_distance_m: float = MAX_DISTANCE_M,
+    window: dt.timedelta = WINDOW,
+    limits: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Corroboration of the complaints opened in ``[since, until)``, with their category and report time.
+
+    Observations are read ``window`` beyond both ends so a complaint near the edge still finds its evidence;
+    every located air station takes part in the nearest-station search, also the quiet ones.
+    """
+    complaints = load_corroborable_complaints(engine, since, until, categories)
+    observations = load_observations(engine, since - window, until + window, limits=limits)
+    result = corroborate_complaints(
+        complaints,
+        observations,
+        stations=load_air_stations(engine),
+        categories=categories,
+        max_distance_m=max_distance_m,
+        window=window,
+    )
+    return result.merge(complaints[["id", "category_code", "reported_at"]], on="id")

@@ -252,16 +252,11 @@ def _emerging(args: argparse.Namespace) -> int:
 
 
 def _corroboration(args: argparse.Namespace) -> int:
-    from geo.corroboration import corroborate_complaints, load_corroborable_complaints, load_observations
+    from geo.corroboration import corroboration_report
 
     db, _, timezone, lang = _context(args)
     since, until = _window(args, timezone)
-    margin = dt.timedelta(hours=args.hours)
-    complaints = load_corroborable_complaints(db, since, until)
-    observations = load_observations(db, since - margin, until + margin)
-    result = corroborate_complaints(complaints, observations, max_distance_m=args.distance, window=margin).merge(
-        complaints[["id", "category_code", "reported_at"]], on="id"
-    )
+    result = corroboration_report(db, since, until, max_distance_m=args.distance, window=dt.timedelta(hours=args.hours))
     if args.json:
         emit_json(result.astype(object).where(result.notna(), None).to_dict(orient="records"))
         return 0

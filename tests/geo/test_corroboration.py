@@ -15,6 +15,7 @@ from data.schema import AqiValue, ComplaintCase, Station
 from geo.corroboration import (
     complaints_near_exceedances,
     corroborate_complaints,
+    corroboration_report,
     exceeding,
     load_corroborable_complaints,
     load_observations,
@@ -134,3 +135,21 @@ def test_loaders_read_aqi_readings_and_cases(engine: Engine) -> None:
     assert complaints["category_code"].tolist() == ["burning_smoke"]
     result = corroborate_complaints(complaints, observations)
     assert result["corroborated"].tolist() == [True]
+    report = corroboration_report(engine, since, until)
+    assert report[["corroborated", "station_id", "category_code"]].values.tolist() == [[True, "A", "burning_smoke"]]
+
+
+def test_quiet_nearer_station_takes_precedence(engine: Engine) -> None:
+    with transaction(engine) as session:
+        session.add(Station(id="A", name="Trạm A", kind="air", lat=STATION_A[0], lon=STATION_A[1], located=True))
+        quiet = _offset(STATION_A, 1000)
+        session.add(Station(id="Q", name="Trạm yên tĩnh", kind="air", lat=quiet[0], lon=quiet[1], located=True))
+        session.flush()
+        session.add(
+            AqiValue(station_id="A", scale="vn", period="hourly", period_end=T0, aqi=165, category=4, dominant="pm25")
+        )
+        lat, lon = _offset(STATION_A, 1200)
+        session.add(ComplaintCase(category_code="odour", lat=lat, lon=lon, opened_at=T0, last_report_at=T0))
+    report = corroboration_report(engine, T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=1))
+    # the complaint is 200 m from the quiet station Q, which had no exceedance: not corroborated by A
+    assert report[["station_id", "corroborated"]].values.tolist() == [["Q", False]]
