@@ -8,6 +8,7 @@ from typing import Any
 LANGUAGE = "envmon_language"  # "vi" | "en"
 USER = "envmon_user"  # dict(username, role) after a successful login, else None
 AQI_SCALE = "envmon_aqi_scale"  # "vn" | "us" on the public page
+AIR_STATION = "envmon_air_station"  # station chosen on the public page
 MAP_METRIC = "envmon_map_metric"  # "count" | "rate" for the ward choropleth
 CASE_PAGE = "envmon_case_page"  # current page of the analysts' table
 IMPORT_RESULT = "envmon_import_result"  # summary of the last upload on the import page

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from data.schema import (
@@ -78,9 +79,8 @@ def _case_conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
     if flt.opened_to:
         conditions.append(ComplaintCase.opened_at < local_midnight_utc(flt.opened_to + dt.timedelta(days=1)))
     if flt.channels:
-        conditions.append(
-            exists().where(ComplaintReport.case_id == ComplaintCase.id, ComplaintReport.channel.in_(flt.channels))
-        )
+        report = aliased(ComplaintReport)  # an alias, so queries already joining reports still correlate right
+        conditions.append(exists().where(report.case_id == ComplaintCase.id, report.channel.in_(flt.channels)))
     return conditions
 
 
@@ -201,8 +201,9 @@ def case_points(engine: Engine, flt: CaseFilter, limit: int) -> pd.DataFrame:
 
 def heat_cells(engine: Engine, flt: CaseFilter, decimals: int = PUBLIC_COORD_DECIMALS) -> pd.DataFrame:
     """Case counts on a grid of ``decimals``-rounded coordinates: ``lat, lon, cases`` (for a heat layer)."""
-    lat = func.round(ComplaintCase.lat, decimals).label("lat")
-    lon = func.round(ComplaintCase.lon, decimals).label("lon")
+    scale = literal(10**decimals, literal_execute=True)  # inlined, so GROUP BY repeats the same expression
+    lat = (func.round(ComplaintCase.lat * scale) / scale).label("lat")
+    lon = (func.round(ComplaintCase.lon * scale) / scale).label("lon")
     stmt = _filtered(
         select(lat, lon, func.count().label("cases")).where(
             ComplaintCase.lat.is_not(None), ComplaintCase.lon.is_not(None)

@@ -62,6 +62,7 @@ def _pick_station(stations: pd.DataFrame) -> pd.Series | None:
     chosen = st.radio(
         t("air.station"),
         options,
+        key=state.AIR_STATION,
         format_func=lambda i: f"{names[i]} · {distances[i]:.1f} km" if i in distances else names[i],
     )
     return located.set_index("id").loc[chosen].rename(chosen)

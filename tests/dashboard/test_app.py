@@ -1,0 +1,146 @@
+"""AppTest for every page: renders without exceptions, key elements, login flow, language switch, privacy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from dashboard_seed import REPORTER_NAME, REPORTER_PHONE, XSS_TITLE
+from streamlit.testing.v1 import AppTest
+
+from dashboard import offline_assets, state
+
+PAGES = {
+    "air": "Chất lượng không khí Hà Nội",
+    "overview": "Tổng quan",
+    "analysis": "Phân tích phản ánh",
+    "alerts": "Cảnh báo",
+    "stations": "Trạm quan trắc",
+    "imports": "Nhập dữ liệu",
+    "users": "Quản lý người dùng",
+}
+
+App = Callable[..., AppTest]
+
+
+def _map_payloads(at: AppTest) -> list[dict[str, object]]:
+    return [
+        json.loads(el.proto.json_args)
+        for el in at.get("component_instance")
+        if el.proto.component_name == "streamlit_folium.st_folium"
+    ]
+
+
+def _all_text(at: AppTest) -> str:
+    parts = [
+        str(el.value)
+        for kind in ("markdown", "caption", "title", "subheader", "metric", "info", "warning")
+        for el in at.get(kind)
+    ]
+    parts += [el.value.to_csv() for el in at.dataframe]
+    parts += [json.dumps(p, ensure_ascii=False) for p in _map_payloads(at)]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_for_an_operator(app: App, page: str) -> None:
+    at = app(page, user="ops")
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == [PAGES[page]]
+
+
+def test_protected_pages_ask_for_login(app: App) -> None:
+    for page in ("overview", "analysis", "alerts", "stations", "imports"):
+        at = app(page)
+        assert not at.exception
+        assert [ti.label for ti in at.text_input] == ["Tên đăng nhập", "Mật khẩu"], page
+        assert at.button[-1].label == "Đăng nhập"
+        assert not at.title and not _map_payloads(at), page
+
+
+def test_login_flow(app: App, password: str) -> None:
+    at = app("overview")
+    at.text_input[0].input("lead")
+    at.text_input[1].input("wrong password")
+    at.button[-1].click().run()
+    assert at.error[0].value == "Sai tên đăng nhập hoặc mật khẩu."
+    assert at.session_state[state.USER] is None
+    at.text_input[0].input("lead")
+    at.text_input[1].input(password)
+    at.button[-1].click().run()
+    assert not at.exception
+    assert at.session_state[state.USER] == {"username": "lead", "role": "leader"}
+    assert [t.value for t in at.title] == ["Tổng quan"]
+    assert [m.label for m in at.metric][:2] == ["Đang xử lý", "Quá hạn"]
+
+
+def test_roles_limit_operator_pages(app: App) -> None:
+    at = app("imports", user="ana")
+    assert not at.exception and not at.title
+    assert "Chuyên viên phân tích" in at.warning[-1].value
+
+
+def test_language_switch_to_english(app: App) -> None:
+    at = app("overview", user="lead")
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Overview"]
+    assert [m.label for m in at.metric][0] == "Open"
+
+
+def test_overview_map_is_offline_and_shows_wards_and_escaped_cases(app: App) -> None:
+    at = app("overview", user="lead")
+    (payload,) = _map_payloads(at)
+    links = payload["js_links"] + payload["css_links"]
+    assert links and all(link.startswith(offline_assets.RELATIVE_BASE) for link in links)
+    assert "Hoàn Kiếm" in json.dumps(payload, ensure_ascii=False)
+    assert XSS_TITLE not in payload["script"] and "&lt;img src=x onerror=alert(1)&gt;" in payload["script"]
+    assert payload["returned_objects"] == []  # pan and zoom never rerun the app
+    overdue = at.dataframe[0].value
+    assert overdue.iloc[0].tolist()[:2] == ["UBND phường Hoàn Kiếm", 2]
+
+
+def test_public_page_has_no_personal_data_or_complaint_text(app: App) -> None:
+    at = app()
+    assert not at.exception
+    assert [t.value for t in at.title] == [PAGES["air"]]
+    text = _all_text(at)
+    assert REPORTER_NAME not in text and REPORTER_PHONE not in text and XSS_TITLE not in text
+    assert "Rác thải" not in text
+    assert "Thông số quyết định: **pm25**" in text
+    assert "Nguồn dữ liệu" in text and "1459" in text
+    at.radio(key=state.AQI_SCALE).set_value("us").run()
+    assert not at.exception and "US AQI" in _all_text(at)
+
+
+def test_public_page_health_advice_for_the_selected_station(app: App) -> None:
+    at = app()
+    at.radio(key=state.AIR_STATION).set_value("hn-air-1").run()  # Trạm Hoàn Kiếm: VN_AQI 75, Trung bình
+    text = _all_text(at)
+    assert "Trung bình" in text
+    assert "Nên theo dõi các triệu chứng như ho hoặc khó thở" in text  # Bảng 5, sensitive groups, 51–100
+    at.radio(key=state.AIR_STATION).set_value("hn-air-2").run()  # last reading 10 h ago
+    assert any("Dữ liệu cũ" in w.value for w in at.warning)
+
+
+def test_analysis_filters_table_and_exports(app: App) -> None:
+    at = app("analysis", user="ana")
+    assert at.metric[0].value == "12"
+    at.multiselect[3].set_value(["hotline"]).run()  # channel filter
+    assert at.metric[0].value == "4"
+    at.toggle[0].set_value(True).run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Tải CSV (4 vụ việc)", "Tải GeoJSON (4 vụ việc)"]
+
+
+def test_import_page_shows_quarantine_reasons(app: App) -> None:
+    at = app("imports", user="ops")
+    assert "row 7: lat 210.5 out of range" in at.dataframe[-1].value.to_csv()
+
+
+def test_alerts_page_lists_firing_alert(app: App) -> None:
+    at = app("alerts", user="lead")
+    assert "hn-air-2" in at.dataframe[0].value.to_csv()
+    assert any("Chỉ cán bộ vận hành" in c.value for c in at.caption)

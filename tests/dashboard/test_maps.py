@@ -1,0 +1,150 @@
+"""Map builders rendered to HTML: escaping, classes, offline assets, layer choice."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from dashboard import maps, offline_assets
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _render(fmap: folium.Map) -> str:
+    return fmap.get_root().render()
+
+
+def _wards() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "code": ["a", "b", "c"],
+            "name": ["Hoàn Kiếm", XSS, "Ba Đình"],
+            "district": ["Q1", "Q2", "Q3"],
+            "cases": [0, 5, 10],
+        },
+        geometry=[
+            box(105.80, 21.00, 105.81, 21.01),
+            box(105.81, 21.00, 105.82, 21.01),
+            box(105.82, 21.0, 105.83, 21.01),
+        ],
+        crs="EPSG:4326",
+    )
+
+
+def test_class_breaks_and_colours() -> None:
+    assert maps.class_breaks([0, float("nan")]) == []
+    breaks = maps.class_breaks([1, 2, 3, 4, 5])
+    assert breaks == [1.8, 2.6, 3.4, 4.2, 5.0]
+    assert maps.colour_for(1, breaks) == maps.CHOROPLETH_COLOURS[0]
+    assert maps.colour_for(5, breaks) == maps.CHOROPLETH_COLOURS[-1]
+    assert maps.colour_for(0, breaks) == maps.NO_DATA_COLOUR
+    # few distinct values use the darkest classes so the highest value is always the darkest colour
+    assert maps.colour_for(7, maps.class_breaks([7, 7])) == maps.CHOROPLETH_COLOURS[-1]
+
+
+def test_popups_and_tooltips_escape_user_text() -> None:
+    fmap = maps.base_map(tile_url=None)
+    maps.add_ward_choropleth(
+        fmap, _wards(), "cases", layer_name="w", legend_title="t", tooltip_labels=("a", "b", "c"), no_data_label="none"
+    )
+    cases = pd.DataFrame(
+        [
+            {
+                "id": 1,
+                "lat": 21.0,
+                "lon": 105.8,
+                "category_code": XSS,
+                "status": "received",
+                "ward_name": "x",
+                "unit_name": None,
+                "opened_at": pd.Timestamp("2025-09-01T01:00Z"),
+                "report_count": 1,
+                "title": XSS,
+            }
+        ]
+    )
+    labels = maps.CaseMarkerLabels("t", "c", "s", "w", "u", "o", "r")
+    maps.add_case_markers(fmap, cases, labels, layer_name="cases")
+    html = _render(fmap)
+    assert XSS not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "01/09/2025 08:00" in html  # opened time shown in Hà Nội time
+
+
+def test_no_tile_layer_without_url_and_configured_tiles_otherwise() -> None:
+    assert "L.tileLayer" not in _render(maps.base_map(tile_url=None))
+    html = _render(maps.base_map(tile_url="http://tiles.local/{z}/{x}/{y}.png", tile_attribution="Sở TN&MT"))
+    assert "http://tiles.local/{z}/{x}/{y}.png" in html
+    assert "TN\\u0026amp;MT" in html  # attribution escaped for HTML, then JSON-encoded
+
+
+def test_stations_stale_are_grey_and_legend_is_local_html() -> None:
+    fmap = maps.base_map(tile_url=None)
+    stations = pd.DataFrame(
+        [
+            {
+                "name": "A",
+                "lat": 21.0,
+                "lon": 105.8,
+                "colour": "#FFFF00",
+                "value_text": "75",
+                "category_text": "TB",
+                "dominant": "pm25",
+                "updated_text": "now",
+                "stale": False,
+                "ward_name": "w",
+            },
+            {
+                "name": "B",
+                "lat": 21.1,
+                "lon": 105.9,
+                "colour": "#FF0000",
+                "value_text": "160",
+                "category_text": "Xấu",
+                "dominant": "pm25",
+                "updated_text": "10 giờ trước",
+                "stale": True,
+                "ward_name": "w",
+            },
+        ]
+    )
+    labels = maps.StationMarkerLabels("st", "VN_AQI", "Mất dữ liệu", "-", "AQI", "cat", "dom", "upd", "ward")
+    maps.add_station_layer(fmap, stations, labels, [("#00E400", "0–50 Tốt")])
+    html = _render(fmap)
+    assert '"fillColor": "#FFFF00"' in html and f'"fillColor": "{maps.STALE_COLOUR}"' in html
+    assert '"fillColor": "#FF0000"' not in html  # the stale station is greyed, not red
+    assert "envmon-legend" in html and json.dumps("0–50 Tốt")[1:-1] in html
+
+
+def test_offline_assets_are_local_and_exist() -> None:
+    offline_assets.use_local_assets()
+    fmap = maps.base_map(tile_url=None)
+    maps.add_heat_layer(fmap, pd.DataFrame({"lat": [21.0], "lon": [105.8], "cases": [3]}), layer_name="h")
+    cluster = folium.plugins.MarkerCluster().add_to(fmap)
+    folium.Marker((21.0, 105.8)).add_to(cluster)
+    html = _render(fmap)
+    links = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert links and all(link.startswith(offline_assets.RELATIVE_BASE) for link in links)
+    for link in links:
+        assert (offline_assets.VENDOR_DIR / link.removeprefix(offline_assets.RELATIVE_BASE + "/")).is_file(), link
+
+
+def test_streamlit_folium_links_are_rewritten_or_dropped() -> None:
+    base = offline_assets.RELATIVE_BASE
+    assert offline_assets.offline_links(["https://d3js.org/d3.v4.min.js", f"{base}/x.js"]) == [
+        f"{base}/d3/d3.v4.min.js",
+        f"{base}/x.js",
+    ]
+    with pytest.warns(RuntimeWarning, match="dropping external asset"):
+        assert offline_assets.offline_links(["https://cdn.example.org/a.js"]) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        offline_assets.patch_streamlit_folium()
+        offline_assets.patch_streamlit_folium()  # idempotent
