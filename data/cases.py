@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
+from data.bulk import insert_columns, reserve_ids
 from data.categories import Taxonomy
 from data.routing import Router
 from data.schema import CaseStatusChange, ComplaintCase
@@ -30,14 +31,10 @@ IMPORT_ACTOR = "hệ thống (nhập dữ liệu)"
 def project_metres(lon: np.ndarray, lat: np.ndarray, reference_lat: float) -> np.ndarray:
     """Local equirectangular x/y in metres around ``reference_lat`` (n x 2)."""
     scale_x = _METRES_PER_DEGREE_LON_EQUATOR * np.cos(np.radians(reference_lat))
-    return np.column_stack(
-        [np.asarray(lon, float) * scale_x, np.asarray(lat, float) * _METRES_PER_DEGREE_LAT]
-    )
+    return np.column_stack([np.asarray(lon, float) * scale_x, np.asarray(lat, float) * _METRES_PER_DEGREE_LAT])
 
 
-def cluster_reports(
-    reports: pd.DataFrame, existing: pd.DataFrame, radius_m: float, window_hours: float
-) -> np.ndarray:
+def cluster_reports(reports: pd.DataFrame, existing: pd.DataFrame, radius_m: float, window_hours: float) -> np.ndarray:
     """Case of each report: an existing case id (> 0) or ``-(1 + position)`` of the report that opens it.
 
     Parameters
@@ -87,9 +84,7 @@ def cluster_reports(
             founders = [
                 int(members[j])
                 for j in near_new[rank]
-                if j < rank
-                and int(members[j]) in founder_last
-                and now - founder_last[int(members[j])] <= window
+                if j < rank and int(members[j]) in founder_last and now - founder_last[int(members[j])] <= window
             ]
             if founders:
                 chosen_founder = max(founders, key=lambda row: founder_last[row])
@@ -100,9 +95,7 @@ def cluster_reports(
     return result
 
 
-def open_cases_near(
-    conn: Connection, start: dt.datetime, end: dt.datetime, window_hours: float
-) -> pd.DataFrame:
+def open_cases_near(conn: Connection, start: dt.datetime, end: dt.datetime, window_hours: float) -> pd.DataFrame:
     """Located, unfinished cases whose latest report falls within the window before ``start``..``end``."""
     table = ComplaintCase.__table__
     since = start - dt.timedelta(hours=window_hours)
@@ -117,15 +110,6 @@ def open_cases_near(
     frame = pd.DataFrame(rows, columns=["case_id", "lat", "lon", "category_code", "last_report_at"])
     frame["last_report_at"] = pd.to_datetime(frame["last_report_at"], utc=True)
     return frame
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as plain Python values for executemany: NaN/NaT -> None, timestamps -> datetimes."""
-    out = frame.astype(object).where(frame.notna(), None)
-    for column in out.columns:
-        if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-            out[column] = [value.to_pydatetime() if value is not None else None for value in out[column]]
-    return out.to_dict("records")
 
 
 def store_cases(
@@ -172,9 +156,7 @@ def _insert_new_cases(
     taxonomy: Taxonomy,
     policy: SlaPolicy,
 ) -> list[int]:
-    grouped = pd.DataFrame({"ref": refs[refs < 0], "at": reports["reported_at"][refs < 0]}).groupby("ref")[
-        "at"
-    ]
+    grouped = pd.DataFrame({"ref": refs[refs < 0], "at": reports["reported_at"][refs < 0]}).groupby("ref")["at"]
     counts, latest = grouped.size(), grouped.max()
     cases = reports.iloc[founders][
         ["category_code", "lat", "lon", "set_name", "ward_code", "ward_name", "district", "reported_at"]
@@ -185,41 +167,36 @@ def _insert_new_cases(
     cases = cases.rename(columns={"reported_at": "opened_at"})
     cases["priority"] = [taxonomy.categories[code].priority for code in cases["category_code"]]
     cases["status"] = "received"
-    cases["unit_id"] = router.route(cases["ward_code"], cases["category_code"])
+    cases["unit_id"] = pd.array(router.route(cases["ward_code"], cases["category_code"]), dtype="Int64")
     description = reports["description"].iloc[founders].fillna("").astype(str)
     category_names = cases["category_code"].map(taxonomy.name)
     cases["title"] = description.where(description != "", category_names).str.slice(0, 200)
     accept_due, resolve_due = due_times(cases["opened_at"], cases["priority"], policy)
     cases["accept_due_at"], cases["due_at"] = accept_due, resolve_due
     table = ComplaintCase.__table__
-    rows = records(cases)
-    for row in rows:
-        row["unit_id"] = int(row["unit_id"]) if row["unit_id"] is not None else None
-        row["report_count"] = int(row["report_count"])
-    result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    ids = [int(value) for value in result.scalars().all()]
-    history = [
+    ids = reserve_ids(conn, table, len(cases))
+    columns: dict[str, Any] = {"id": ids, **{name: cases[name] for name in cases.columns}}
+    insert_columns(conn, table, columns | {"is_public": [True] * len(cases)})
+    insert_columns(
+        conn,
+        CaseStatusChange.__table__,
         {
-            "case_id": case_id,
-            "from_status": None,
-            "to_status": "received",
-            "at": row["opened_at"],
-            "actor": IMPORT_ACTOR,
-            "note": "tiếp nhận phản ánh",
-            "unit_id": row["unit_id"],
-        }
-        for case_id, row in zip(ids, rows, strict=True)
-    ]
-    conn.execute(insert(CaseStatusChange), history)
+            "case_id": ids,
+            "from_status": [None] * len(ids),
+            "to_status": ["received"] * len(ids),
+            "at": cases["opened_at"],
+            "actor": [IMPORT_ACTOR] * len(ids),
+            "note": ["tiếp nhận phản ánh"] * len(ids),
+            "unit_id": cases["unit_id"],
+        },
+    )
     return ids
 
 
 def _extend_existing_cases(conn: Connection, linked: pd.DataFrame, case_ids: np.ndarray) -> None:
     if len(linked) == 0:
         return
-    grouped = pd.DataFrame({"case_id": case_ids, "at": linked["reported_at"].to_numpy()}).groupby("case_id")[
-        "at"
-    ]
+    grouped = pd.DataFrame({"case_id": case_ids, "at": linked["reported_at"].to_numpy()}).groupby("case_id")["at"]
     table = ComplaintCase.__table__
     stats = [
         {
@@ -232,9 +209,7 @@ def _extend_existing_cases(conn: Connection, linked: pd.DataFrame, case_ids: np.
         for case_id, added, latest in zip(grouped.size().index, grouped.size(), grouped.max(), strict=True)
     ]
     current = dict(
-        conn.execute(
-            select(table.c.id, table.c.last_report_at).where(table.c.id.in_([s["b_id"] for s in stats]))
-        )
+        conn.execute(select(table.c.id, table.c.last_report_at).where(table.c.id.in_([s["b_id"] for s in stats])))
         .tuples()
         .all()
     )
@@ -243,8 +218,6 @@ def _extend_existing_cases(conn: Connection, linked: pd.DataFrame, case_ids: np.
     statement = (
         update(table)
         .where(table.c.id == bindparam("b_id"))
-        .values(
-            report_count=table.c.report_count + bindparam("b_added"), last_report_at=bindparam("b_latest")
-        )
+        .values(report_count=table.c.report_count + bindparam("b_added"), last_report_at=bindparam("b_latest"))
     )
     conn.execute(statement, stats)

@@ -48,10 +48,13 @@ class Taxonomy:
         return OTHER
 
     def classify(self, profile: str, categories: pd.Series, descriptions: pd.Series) -> pd.Series:
-        """Category codes for many reports (each distinct pair is classified once)."""
+        """Category codes for many reports (each distinct category, or text when it has none, classified once)."""
         pairs = pd.DataFrame({"category": categories, "description": descriptions}).astype(object)
         pairs = pairs.where(pairs.notna(), None)
-        keys = list(zip(pairs["category"], pairs["description"], strict=True))
+        keys = [
+            (category, None if category else description)
+            for category, description in zip(pairs["category"], pairs["description"], strict=True)
+        ]
         cache = {key: self.classify_one(profile, *key) for key in set(keys)}
         return pd.Series([cache[key] for key in keys], index=categories.index, dtype=object)
 
@@ -74,9 +77,7 @@ def load_taxonomy(path: Path = CATEGORIES_FILE) -> Taxonomy:
         for profile, entries in raw.get("mapping", {}).items()
     }
     keywords = tuple((rule["code"], tuple(rule["words"])) for rule in raw.get("keywords", []))
-    used = {code for entries in mappings.values() for code in entries.values()} | {
-        code for code, _ in keywords
-    }
+    used = {code for entries in mappings.values() for code in entries.values()} | {code for code, _ in keywords}
     unknown = sorted(used - set(categories))
     if unknown or OTHER not in categories:
         msg = f"{path}: mapping to unknown category codes {unknown} (or no '{OTHER}' category)"

@@ -38,22 +38,33 @@ _CHANNELS = {
 class Quarantine:
     """Refused rows collected while normalising: row number, field, reason and the raw cells."""
 
+    raw: pd.DataFrame
     rows: list[dict[str, object]] = field(default_factory=list)
 
-    def add(self, frame: pd.DataFrame, mask: pd.Series, header: str, reasons: pd.Series | str) -> None:
-        """Quarantine the rows of ``frame`` where ``mask`` holds (each row once; first reason wins)."""
-        mask = mask & ~frame["_refused"]
+    def add(
+        self, frame: pd.DataFrame, mask: pd.Series, header: str, template: str, values: pd.Series | None = None
+    ) -> None:
+        """Quarantine the rows of ``frame`` where ``mask`` holds (each row once; the first reason wins).
+
+        ``template`` is the reason; ``{}`` in it is filled with the row's entry of ``values``. Reasons and raw
+        cells are only built for the refused rows.
+        """
+        mask = pd.Series(np.asarray(mask, dtype=bool), index=frame.index) & ~frame["_refused"]
         if not mask.any():
             return
-        texts = reasons if isinstance(reasons, pd.Series) else pd.Series(reasons, index=frame.index)
-        for index in frame.index[mask.to_numpy()]:
+        refused = frame.index[mask.to_numpy()]
+        filled = values[refused] if values is not None else pd.Series("", index=refused)
+        raw = self.raw.loc[refused].astype(object)
+        raw_rows = raw.where(raw.notna(), None).to_dict("records")
+        for index, value, cells in zip(refused, filled, raw_rows, strict=True):
             number = int(frame.at[index, "row_number"])
+            reason = template.format(value)
             self.rows.append(
                 {
                     "row_number": number,
                     "field": header,
-                    "reason": f"row {number}, field '{header}': {texts.at[index]}",
-                    "raw": frame.at[index, "_raw"],
+                    "reason": f"row {number}, field '{header}': {reason}",
+                    "raw": cells,
                 }
             )
         frame.loc[mask, "_refused"] = True
@@ -77,9 +88,8 @@ def _channel(values: pd.Series, default: str) -> pd.Series:
     from geo.address import fold
 
     text = clean_text(values)
-    folded = text.map(lambda value: fold(value) if value else None)
-    mapped = folded.map(lambda value: _CHANNELS.get(value) if value else None)
-    return mapped.where(mapped.notna(), text).where(text.notna(), default or None).fillna("").astype(object)
+    names = {value: _CHANNELS.get(fold(value), value) for value in text.dropna().unique()}
+    return text.map(lambda value: names[value] if value is not None else default).astype(object)
 
 
 def normalise(
@@ -102,9 +112,8 @@ def normalise(
     """
     frame = pd.DataFrame(index=canonical.index)
     frame["row_number"] = row_numbers
-    frame["_raw"] = raw.astype(object).where(raw.notna(), None).to_dict("records")
     frame["_refused"] = False
-    quarantine = Quarantine()
+    quarantine = Quarantine(raw.set_axis(frame.index))
 
     frame["external_id"] = clean_text(canonical["external_id"])
     for column in ("description", "address", "reporter_name", "reporter_phone", "source_status"):
@@ -117,14 +126,10 @@ def normalise(
     frame["reported_at"] = parse_times(time_text, profile.timezone, profile.date_formats)
     header = headers["reported_at"]
     quarantine.add(frame, time_text.isna(), header, "missing time")
-    quarantine.add(
-        frame,
-        frame["reported_at"].isna(),
-        header,
-        "unparseable date " + time_text.astype(str).map(repr) + " (expected ISO 8601 or dd/mm/yyyy HH:MM)",
-    )
+    expected = "(expected ISO 8601 or dd/mm/yyyy HH:MM)"
+    quarantine.add(frame, frame["reported_at"].isna(), header, "unparseable date {!r} " + expected, time_text)
     future = frame["reported_at"] > pd.Timestamp(now).tz_convert("UTC") + _FUTURE_TOLERANCE
-    quarantine.add(frame, future, header, "time " + time_text.astype(str) + " is in the future")
+    quarantine.add(frame, future, header, "time {} is in the future", time_text)
 
     lat, bad_lat = _numbers(canonical["lat"])
     lon, bad_lon = _numbers(canonical["lon"])
@@ -135,10 +140,10 @@ def normalise(
     lat, lon = lat.mask(swapped, lon), lon.mask(swapped, lat)
     for index in frame.index[swapped]:
         frame.at[index, "flags"].append("swapped_latlon")
-    quarantine.add(frame, bad_lat, headers["lat"], "not a number " + canonical["lat"].astype(str).map(repr))
-    quarantine.add(frame, bad_lon, headers["lon"], "not a number " + canonical["lon"].astype(str).map(repr))
-    quarantine.add(frame, lat.abs() > 90, headers["lat"], "latitude " + lat.astype(str) + " outside -90..90")
-    quarantine.add(frame, lon.abs() > 180, headers["lon"], "longitude " + lon.astype(str) + " outside -180..180")
+    quarantine.add(frame, bad_lat, headers["lat"], "not a number {!r}", canonical["lat"])
+    quarantine.add(frame, bad_lon, headers["lon"], "not a number {!r}", canonical["lon"])
+    quarantine.add(frame, lat.abs() > 90, headers["lat"], "latitude {} outside -90..90", lat)
+    quarantine.add(frame, lon.abs() > 180, headers["lon"], "longitude {} outside -180..180", lon)
     quarantine.add(frame, lat.notna() & lon.isna(), headers["lon"], "missing while a latitude is given")
     quarantine.add(frame, lon.notna() & lat.isna(), headers["lat"], "missing while a longitude is given")
     null_island = (lat == 0) & (lon == 0)
@@ -174,11 +179,11 @@ def _refuse_conflicting_ids(frame: pd.DataFrame, quarantine: Quarantine, header:
     first_row = dict(zip(first["external_id"], first["row_number"], strict=True))
     expected = frame["external_id"].map(first_hash)
     conflict = frame["external_id"].notna() & expected.notna() & (expected != frame["content_hash"])
-    reasons = (
-        "duplicate id "
-        + frame["external_id"].astype(str).map(repr)
-        + " already used by row "
-        + frame["external_id"].map(first_row).astype("Int64").astype(str)
-        + " with different content"
+    labels = pd.Series(
+        {
+            index: f"{frame.at[index, 'external_id']!r} already used by row {first_row[frame.at[index, 'external_id']]}"
+            for index in frame.index[conflict.to_numpy(dtype=bool)]
+        },
+        dtype=object,
     )
-    quarantine.add(frame, pd.Series(np.asarray(conflict, dtype=bool), index=frame.index), header, reasons)
+    quarantine.add(frame, conflict, header, "duplicate id {} with different content", labels)

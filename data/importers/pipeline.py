@@ -19,7 +19,8 @@ import pandas as pd
 import requests
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from data.cases import records, store_cases
+from data.bulk import insert_columns
+from data.cases import store_cases
 from data.categories import Taxonomy, load_taxonomy
 from data.config import REFERENCE_DIR, Settings
 from data.importers.normalise import normalise
@@ -178,7 +179,9 @@ def import_table(
         )
         _insert_reports(conn, fresh, case_ids, batch_id, source_name)
         if quarantine.rows:
-            conn.execute(insert(QuarantineRow), [{"batch_id": batch_id, **row} for row in quarantine.rows])
+            refused = pd.DataFrame(quarantine.rows)
+            refused["batch_id"], refused["created_at"] = batch_id, pd.Timestamp(now)
+            insert_columns(conn, QuarantineRow.__table__, {name: refused[name] for name in refused.columns})
         summary = ImportSummary(
             rows=len(table.frame),
             accepted=len(fresh),
@@ -240,29 +243,26 @@ def locate(reports: pd.DataFrame, context: ImportContext) -> pd.DataFrame:
 
 
 def _insert_reports(conn: Connection, reports: pd.DataFrame, case_ids: np.ndarray, batch_id: str, source: str) -> None:
-    if len(reports) == 0:
+    count = len(reports)
+    if count == 0:
         return
-    columns = [
-        "external_id",
-        "channel",
-        "category_raw",
-        "category_code",
-        "description",
-        "address",
-        "reported_at",
-        "lat",
-        "lon",
-        "location_method",
-        "flags",
-        "set_name",
-        "ward_code",
-        "reporter_name",
-        "reporter_phone",
-        "source_status",
-    ]
-    rows = records(reports[columns])
-    for row, case_id in zip(rows, case_ids.tolist(), strict=True):
-        row.update(case_id=case_id, batch_id=batch_id, source=source)
-        for text_column in ("channel", "category_raw", "description", "address", "source_status"):
-            row[text_column] = row[text_column] or ""
-    conn.execute(insert(ComplaintReport), rows)
+    columns: dict[str, object] = {
+        name: reports[name]
+        for name in (
+            "external_id",
+            "reported_at",
+            "lat",
+            "lon",
+            "location_method",
+            "flags",
+            "set_name",
+            "ward_code",
+            "reporter_name",
+            "reporter_phone",
+            "category_code",
+        )
+    }
+    for name in ("channel", "category_raw", "description", "address", "source_status"):
+        columns[name] = reports[name].fillna("")
+    columns |= {"case_id": case_ids, "batch_id": [batch_id] * count, "source": [source] * count}
+    insert_columns(conn, ComplaintReport.__table__, columns)
