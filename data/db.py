@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,6 +64,9 @@ def check_connection(engine: Engine) -> None:
 
 def migrate(engine: Engine) -> None:
     """Create or upgrade the schema to the newest Alembic revision (idempotent)."""
+    from alembic import command  # imported here: alembic is slow to import and only needed to migrate
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:

@@ -116,3 +116,17 @@ def test_console_script_is_installed(database):
     envmon = shutil.which("envmon") or str(__import__("pathlib").Path(sys.executable).with_name("envmon"))
     result = subprocess.run([envmon, "--help"], capture_output=True, text=True, check=True)
     assert "locate" in result.stdout and "init" in result.stdout
+
+
+@pytest.mark.slow
+def test_demo_fills_every_layer_once(database, capsys, monkeypatch):
+    monkeypatch.setenv("ENVMON_VAR_DIR", str(database / "var"))
+    code, report = _run(capsys, "demo", "--reports", "400", "--days", "2")
+    assert code == 0
+    assert report["complaints"]["synthetic"] is True
+    assert report["complaints"]["accepted"] + report["complaints"]["duplicates"] == 400
+    feeds = report["monitoring"]["feeds"]
+    assert feeds["demo-air"]["accepted"] > 0 and feeds["demo-wastewater"]["accepted"] > 0
+    assert report["pipeline"]["aqi_rows"] > 0 and report["pipeline"]["alerts"]["provider_errors"] == []
+    code, again = _run(capsys, "demo", "--if-missing")
+    assert code == 0 and again["demo"].startswith("skipped")

@@ -1,33 +1,81 @@
-"""``envmon init``: create or migrate the schema and load the shipped reference data (idempotent)."""
+"""``envmon init`` (schema, shipped reference data, first operator) and ``envmon demo`` (labelled demo data)."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 
-from dashboard.cli._common import emit_json, engine
+from dashboard.cli._common import emit_json, engine, settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``envmon init``."""
-    init = subparsers.add_parser("init", help="create or migrate the database and load shipped boundary sets")
+    """Add ``envmon init`` and ``envmon demo``."""
+    init = subparsers.add_parser(
+        "init", help="create or migrate the database, load shipped boundary sets and routing table (idempotent)"
+    )
     init.set_defaults(handler=_init)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="initialise, then fill the database with the labelled demo year (synthetic complaints, "
+        "replayed real air data, synthetic wastewater dataloggers)",
+    )
+    demo.add_argument("--if-missing", action="store_true", help="do nothing when complaints are already stored")
+    demo.add_argument("--seed", type=int, default=2025)
+    demo.add_argument("--reports", type=int, default=6000, help="number of synthetic complaint reports")
+    demo.add_argument("--days", type=int, default=7, help="days of station data before now")
+    demo.set_defaults(handler=_demo)
 
 
 def initialise() -> dict[str, object]:
     """Migrate the configured database and load what ships with the product; safe to run again."""
     from data.db import migrate, schema_revision
+    from data.routing import seed_routing
+    from data.users import ensure_admin_from_env
     from geo.boundaries import load_shipped_sets
 
-    db = engine()
+    config = settings()
+    db = engine(config)
     migrate(db)
     loaded = load_shipped_sets(db)
+    routing = seed_routing(db, config.config_path("routing"))
+    admin = ensure_admin_from_env(db, config)
     return {
         "database": db.url.render_as_string(hide_password=True),
         "revision": schema_revision(db),
         "boundary_sets_loaded": loaded,
+        "routing": routing,
+        "admin_created": admin.username if admin else None,
     }
 
 
 def _init(_args: argparse.Namespace) -> int:
     emit_json(initialise())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from dashboard.pipeline import after_poll
+    from data.db import transaction
+    from data.demo_complaints import build_demo_complaints
+    from data.schema import ComplaintReport
+    from monitoring.demo import build_demo_monitoring
+
+    setup = initialise()
+    config = settings()
+    db = engine(config)
+    with transaction(db) as session:
+        stored = session.scalar(select(func.count()).select_from(ComplaintReport))
+    if args.if_missing and stored:
+        emit_json({**setup, "demo": f"skipped: {stored} complaint reports already stored"})
+        return 0
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    complaints = build_demo_complaints(db, seed=args.seed, now=now, n_reports=args.reports)
+    monitoring = build_demo_monitoring(
+        db, now=now, seed=args.seed, days=args.days, dropbox=config.var_dir / "dropbox", set_name=config.boundary_set
+    )
+    pipeline = after_poll(db, now)
+    emit_json({**setup, "complaints": complaints, "monitoring": monitoring, "pipeline": pipeline})
     return 0

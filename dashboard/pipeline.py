@@ -1,0 +1,38 @@
+"""What runs after new data arrives: AQI refresh, then one alert evaluation over every rule family.
+
+This is the one place that wires the rule families of all layers (monitoring thresholds/AQI/silence/device,
+``geo`` hotspots, ``data`` complaint SLA) into the alert engine; the poller calls :func:`after_poll`
+(``after_poll = ["dashboard.pipeline:after_poll"]`` in ``feeds.toml``) and ``envmon alerts evaluate`` uses
+:func:`all_providers`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Engine
+
+from data.case_views import sla_signals
+from data.config import Settings, load_settings
+from geo.hotspot_signals import hotspot_signals
+from monitoring.alert_engine import Provider, configured_providers, evaluate_alerts
+from monitoring.aqi_store import refresh_aqi
+
+
+def all_providers(settings: Settings | None = None) -> list[Provider]:
+    """Built-in monitoring rule families (reading the configured rule files) plus hotspot and SLA signals."""
+    config = settings or load_settings()
+    builtin = configured_providers(config.config_path("alert_rules"), config.config_path("thresholds"), config.timezone)
+    return [*builtin, hotspot_signals, sla_signals]
+
+
+def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = None) -> dict[str, Any]:
+    """Refresh stored AQI values, then evaluate every alert rule at ``now``; return a summary."""
+    import requests
+
+    config = settings or load_settings()
+    aqi_rows = refresh_aqi(engine, since=now - dt.timedelta(days=2), timezone=config.timezone)
+    with requests.Session() as session:
+        summary = evaluate_alerts(engine, now, all_providers(config), session, webhook_urls=config.webhook_urls)
+    return {"aqi_rows": aqi_rows, "alerts": summary.as_dict()}
