@@ -84,10 +84,18 @@ def _latest_averages(engine: Engine, period: str, parameters: list[str], now: dt
 
 
 def latest_readings(
-    engine: Engine, parameters: list[str] | None, now: dt.datetime, *, measuring_only: bool
+    engine: Engine,
+    parameters: list[str] | None,
+    now: dt.datetime,
+    *,
+    measuring_only: bool,
+    lookback: dt.timedelta | None = None,
 ) -> list[LatestValue]:
-    """The latest reading (of the last day) per station and parameter, optionally status-00 readings only."""
-    conditions = [Reading.observed_at <= now, Reading.observed_at > now - _RAW_LOOKBACK]
+    """The latest reading per station and parameter within ``lookback`` (default a day) before ``now``.
+
+    Older readings would count as stale anyway, so rules pass their ``stale_after`` to keep the scan short.
+    """
+    conditions = [Reading.observed_at <= now, Reading.observed_at > now - (lookback or _RAW_LOOKBACK)]
     if parameters is not None:
         conditions.append(Reading.parameter.in_(parameters))
     if measuring_only:
@@ -134,7 +142,7 @@ def threshold_signals(
     stations = _stations(engine)
     parameters = [rule.parameter] if rule.target == "ambient" else list(rule.parameters)
     if rule.period == "raw":
-        latest = latest_readings(engine, parameters, now, measuring_only=True)
+        latest = latest_readings(engine, parameters, now, measuring_only=True, lookback=rule.timing.stale_after)
     else:
         latest = _latest_averages(engine, rule.period, parameters, now)
     signals = []
@@ -235,7 +243,7 @@ def device_signals(engine: Engine, now: dt.datetime, rule: RuleConfig) -> list[S
     """One signal per station and parameter: breaching when the latest reading has status 02 (device error)."""
     stations = _stations(engine)
     signals = []
-    for item in latest_readings(engine, None, now, measuring_only=False):
+    for item in latest_readings(engine, None, now, measuring_only=False, lookback=rule.timing.stale_after):
         station = stations.get(item.station_id)
         if station is None:
             continue
