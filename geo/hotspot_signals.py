@@ -91,13 +91,14 @@ def spot_signals(
                 bool(spot.active),
                 value=float(spot.count),
                 threshold=float(min_reports),
-                observed_at=spot.last_report.to_pydatetime(),
+                observed_at=now,  # the case list is current; an old last report is the spot going quiet
                 kind="hotspot",
                 labels={
                     "lat": f"{spot.lat:.5f}",
                     "lon": f"{spot.lon:.5f}",
                     "ward_code": str(spot.ward_code or ""),
                     "unit_id": "" if spot.unit_id is None else str(spot.unit_id),
+                    "last_report": spot.last_report.isoformat(),
                 },
                 message=(
                     f"Điểm nóng lặp lại: {spot.count} phản ánh trong bán kính {spot.radius_m:.0f} m "

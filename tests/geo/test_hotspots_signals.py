@@ -92,6 +92,9 @@ def test_active_and_stale_spots() -> None:
     centre = _centres(wards)["w010"]
     assert signals[0].subject == f"spot:{centre.y:.3f},{centre.x:.3f}"
     assert "6 phản ánh" in signals[0].message
+    # evaluated now, so a quiet spot resolves instead of looking like stale data
+    assert {s.observed_at for s in signals} == {NOW}
+    assert signals[1].labels["last_report"].startswith(str((NOW - dt.timedelta(days=60)).date()))
 
 
 def test_weekly_spike_against_own_baseline() -> None:
