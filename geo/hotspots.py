@@ -130,12 +130,17 @@ def _check_values(values: np.ndarray, weights: SpatialWeights, min_units: int) -
         raise ValueError(msg)
 
 
+def _row_weights(weights: SpatialWeights) -> np.ndarray:
+    """Sum of each unit's Gi* weights, the self weight of 1 included."""
+    return np.asarray(weights.matrix.sum(axis=1)).ravel() + 1.0
+
+
 def _moments(y: np.ndarray, weights: SpatialWeights) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Gi* statistic, expectation, variance and z with self weight 1 (Getis & Ord 1992; esda ``calc``)."""
     n = y.size
     total = y.sum()
     statistic = (weights.matrix @ y + y) / total
-    row_weight = np.asarray(weights.matrix.sum(axis=1)).ravel() + 1.0
+    row_weight = _row_weights(weights)
     expected = row_weight / n
     mean = total / n
     empirical_variance = (y**2).sum() / n - mean**2
@@ -245,7 +250,7 @@ def gi_star(
     total = y.sum()
     if total == 0 or np.all(y == y[0]):
         ones, zeros = np.ones(n), np.zeros(n)
-        expected = (weights.cardinalities + 1.0) / n
+        expected = _row_weights(weights) / n
         note = "all values are equal: there is no spatial pattern to test"
         return GiStarResult(
             **common,
