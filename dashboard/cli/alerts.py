@@ -63,20 +63,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     import requests
 
     from dashboard.cli._common import emit_json, engine, settings
-    from monitoring.alert_engine import configured_providers, evaluate_alerts
+    from dashboard.pipeline import all_providers
+    from monitoring.alert_engine import evaluate_alerts
     from monitoring.alert_rules import load_alert_rules
 
     config = settings()
     now = _time(args.at, config.timezone)
-    rules_path, thresholds_path = config.config_path("alert_rules"), config.config_path("thresholds")
-    providers = configured_providers(rules_path, thresholds_path, config.timezone)
     with requests.Session() as session:
         summary = evaluate_alerts(
             engine(config),
             now,
-            providers,
+            all_providers(config),
             session if config.webhook_urls else None,
-            rules=load_alert_rules(rules_path),
+            rules=load_alert_rules(config.config_path("alert_rules")),
             webhook_urls=config.webhook_urls,
         )
     if args.json:

@@ -14,6 +14,7 @@ from dashboard.cli import main
 from data.db import transaction
 from data.schema import Alert as AlertRow
 from data.schema import AlertEvent, AqiValue, Average, Reading, Station
+from geo.boundaries import load_shipped_sets
 from monitoring.alert_engine import DEFAULT_THRESHOLDS_PATH, configured_providers, evaluate_alerts
 from monitoring.alert_rules import AlertRules, load_alert_rules
 from monitoring.alert_store import AlertNotFoundError, acknowledge, alert_history, list_alerts, silence
@@ -238,6 +239,7 @@ def test_cli_evaluate_list_ack(
     monkeypatch.setenv("DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("ENVMON_ALERT_RULES_FILE", str(rules_path))
     monkeypatch.delenv("ENVMON_WEBHOOK_URLS", raising=False)
+    load_shipped_sets(sqlite_engine)  # `envmon init`: the hotspot rules need the ward boundaries
     add_station(sqlite_engine, "A")
     add_average(sqlite_engine, "A", "pm25", "24h", T, 60.0)
     assert main(["alerts", "evaluate", "--at", "2025-03-08T17:05:00+07:00", "--json"]) == 0
