@@ -293,8 +293,8 @@ def _floor_note(p: np.ndarray, q: np.ndarray, permutations: int) -> str:
         return ""
     return (
         f"{int(at_floor.sum())} unit(s) reached the smallest p-value {permutations} permutations can give "
-        f"({floor:.3g}); after FDR over {p.size} units they cannot reach 99 % confidence. "
-        "Use more permutations (e.g. 9999) to tell how strong they are."
+        f"({floor:.3g}); after FDR over {p.size} units that floor alone keeps q at {q[at_floor].min():.3g} or "
+        "more, so their class may understate them. Use more permutations (e.g. 9999) to tell how strong they are."
     )
 
 

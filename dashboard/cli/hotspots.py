@@ -260,5 +260,10 @@ def _corroboration(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.astype(object).where(result.notna(), None).to_dict(orient="records"))
         return 0
+    summary = {
+        "vi": "{0} phản ánh khói bụi/mùi, {1} được trạm quan trắc xác nhận",
+        "en": "{0} complaints, {1} corroborated",
+    }
+    print(summary[lang].format(len(result), int(result["corroborated"].sum())))
     _print_table(result, ["id", "station_id", "distance_m", "corroborated", "observed_at"], lang)
     return 0
