@@ -68,9 +68,7 @@ class SpatialWeights:
         return SpatialWeights(tuple(ids), sp.csr_array(self.matrix[index][:, index]))
 
 
-def from_sparse(
-    matrix: ArrayLike | sp.sparray | sp.spmatrix, ids: Sequence[str] | None = None
-) -> SpatialWeights:
+def from_sparse(matrix: ArrayLike | sp.sparray | sp.spmatrix, ids: Sequence[str] | None = None) -> SpatialWeights:
     """Weights from any square (sparse or dense) matrix; a diagonal, if present, is removed."""
     csr = sp.csr_array(matrix, dtype=float)
     csr.setdiag(0)
@@ -88,9 +86,7 @@ def _binary_from_pairs(left: np.ndarray, right: np.ndarray, n: int) -> sp.csr_ar
     return matrix
 
 
-def queen_weights(
-    polygons: gpd.GeoDataFrame, id_column: str = "code", *, tolerance_m: float = 0.0
-) -> SpatialWeights:
+def queen_weights(polygons: gpd.GeoDataFrame, id_column: str = "code", *, tolerance_m: float = 0.0) -> SpatialWeights:
     """Queen contiguity with binary weights: polygons sharing an edge, a vertex or an overlap are neighbours.
 
     Boundary data digitised separately often overlaps or leaves slivers, so ``touches`` alone misses real
@@ -122,9 +118,7 @@ def queen_weights(
     return SpatialWeights(ids, _binary_from_pairs(left, right, len(ids)))
 
 
-def distance_band_weights(
-    coordinates: ArrayLike, threshold: float, ids: Sequence[str] | None = None
-) -> SpatialWeights:
+def distance_band_weights(coordinates: ArrayLike, threshold: float, ids: Sequence[str] | None = None) -> SpatialWeights:
     """Binary weights linking points at most ``threshold`` apart (coordinates in a metric or planar CRS)."""
     points = np.asarray(coordinates, dtype=float)
     if points.ndim != 2 or points.shape[1] != 2:
