@@ -119,6 +119,8 @@ def _rule(entry: Mapping[str, Any], defaults: Mapping[str, Any], where: str) -> 
         problems.append(f"period must be one of {', '.join(THRESHOLD_PERIODS)}")
     if kind == "threshold" and rule.target == "ambient" and not rule.parameter:
         problems.append("an ambient threshold rule needs 'parameter'")
+    if kind == "threshold" and rule.target == "ambient" and rule.period == "raw":
+        problems.append("ambient limits are set per averaging period: use 1h, 8h or 24h, not raw")
     if kind == "threshold" and rule.target == "effluent" and not rule.parameters:
         problems.append("an effluent threshold rule needs 'parameters'")
     if kind == "aqi" and (rule.scale not in ("vn", "us") or rule.period not in ("hourly", "daily")):

@@ -152,8 +152,7 @@ def threshold_signals(
             continue
         day = period_date(item.observed_at, timezone)
         if rule.target == "ambient":
-            period = "1h" if rule.period == "raw" else rule.period
-            limit = thresholds.ambient_limit(item.parameter, period, day) if station.kind == "air" else None
+            limit = thresholds.ambient_limit(item.parameter, rule.period, day) if station.kind == "air" else None
         else:
             profile = LimitProfile.from_json(station.limit_profile) if station.limit_profile else None
             limit = thresholds.effluent_limit(profile, item.parameter, day) if profile else None

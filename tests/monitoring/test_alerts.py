@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import pytest
+
+from monitoring.alert_rules import load_alert_rules
 from monitoring.alerts import Alert, AlertState, RuleTiming, evaluate
 from monitoring.signals import Signal
 
@@ -166,3 +170,23 @@ def test_resolved_alert_starts_a_new_episode() -> None:
     assert (again.active_at, again.fired_at) == (T0 + 60 * MIN, None)
     fired = run.at(T0 + 65 * MIN, sig(True))
     assert fired is not None and fired.fired_at == T0 + 65 * MIN
+
+
+def test_rules_file_is_validated_with_the_rule_named(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[[rule]]\nid = "no2-raw"\nkind = "threshold"\nparameter = "no2"\nperiod = "raw"\n', encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match=r"rule #1 \(no2-raw\): ambient limits are set per averaging period"):
+        load_alert_rules(path)
+    path.write_text(
+        '[[rule]]\nid = "x"\nkind = "aqi"\nscale = "vn"\nperiod = "hourly"\nfor = "ten"\n', encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match=r"rule #1 \(x\) for: 'ten' is not a duration"):
+        load_alert_rules(path)
+
+
+def test_shipped_rules_load() -> None:
+    rules = load_alert_rules()
+    assert {"threshold", "aqi", "silence", "device"} <= {rule.kind for rule in rules.rules}
+    assert rules.timings()["station-silent"].stale_after is None
