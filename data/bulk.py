@@ -18,21 +18,20 @@ from sqlalchemy import JSON, Connection, Table, func, select, text
 
 from data.schema import UtcDateTime
 
-_SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-
 
 def _as_list(values: Sequence[Any] | pd.Series | np.ndarray, column_type: object, dialect: str) -> list[Any]:
-    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
     if isinstance(column_type, UtcDateTime):
         stamps = pd.to_datetime(series, utc=True)
         if dialect == "sqlite":
-            formatted = stamps.dt.strftime(_SQLITE_TIME_FORMAT).astype(object)
-            return formatted.where(stamps.notna(), None).tolist()
+            naive = stamps.dt.tz_localize(None).to_numpy("datetime64[us]")
+            formatted = np.char.replace(np.datetime_as_string(naive, unit="us"), "T", " ").astype(object)
+            return np.where(stamps.isna().to_numpy(), None, formatted).tolist()
         return [None if pd.isna(value) else value.to_pydatetime() for value in stamps]
     if isinstance(column_type, JSON):
         return [json.dumps(value, ensure_ascii=False) for value in series]
-    plain = series.astype(object).where(series.notna(), None).tolist()
-    return [value.item() if isinstance(value, np.generic) else value for value in plain]
+    plain = series.astype(object)
+    return plain.where(plain.notna(), None).tolist()
 
 
 def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[Any] | pd.Series]) -> int:

@@ -65,8 +65,7 @@ def load_sla_policy(path: Path) -> SlaPolicy:
         raw = tomllib.load(handle)
     try:
         periods = tuple(
-            (dt.time.fromisoformat(start), dt.time.fromisoformat(end))
-            for start, end in raw["working_periods"]
+            (dt.time.fromisoformat(start), dt.time.fromisoformat(end)) for start, end in raw["working_periods"]
         )
         policy = SlaPolicy(
             timezone=raw.get("timezone", "Asia/Ho_Chi_Minh"),
@@ -167,9 +166,7 @@ def due_times(
     return calendar.add_hours(opened_at, accept), calendar.add_hours(opened_at, resolve)
 
 
-def overdue_mask(
-    status: ArrayLike, accept_due_at: ArrayLike, due_at: ArrayLike, now: dt.datetime
-) -> NDArray[np.bool_]:
+def overdue_mask(status: ArrayLike, accept_due_at: ArrayLike, due_at: ArrayLike, now: dt.datetime) -> NDArray[np.bool_]:
     """True where an open case is past its resolve-by time, or still unaccepted past its accept-by time."""
     statuses = pd.Series(np.asarray(status, dtype=object))
     accept_due = pd.to_datetime(pd.Series(np.asarray(accept_due_at, dtype=object)), utc=True)

@@ -69,9 +69,7 @@ class WardNameResolver:
 
     def __init__(self, new_wards: pd.DataFrame, old_wards: pd.DataFrame, crosswalk: pd.DataFrame) -> None:
         names = dict(zip(new_wards["ward_code"], new_wards["ward_name"], strict=True))
-        self._new: dict[str, _Target] = {
-            _unit_key(name): _Target(code, name, "2025") for code, name in names.items()
-        }
+        self._new: dict[str, _Target] = {_unit_key(name): _Target(code, name, "2025") for code, name in names.items()}
         defaults = crosswalk[crosswalk["is_default_new_ward"].astype(str) == "1"]
         new_of_old = dict(zip(defaults["old_ward_code"], defaults["new_ward_code"], strict=True))
         self._old: dict[str, list[tuple[str, _Target]]] = {}

@@ -106,7 +106,8 @@ def normalise(
     A lat/lon pair that lies outside every ward of ``wards`` but inside one when swapped is swapped back and
     flagged ``swapped_latlon`` before the range checks.
 
-    The result has ``row_number``, ``external_id`` (None when the source has none), ``content_hash``,
+    The result has ``row_number``, ``external_id`` (None when the source has none), ``content_hash`` (for
+    rows without an id or with a repeated one),
     ``reported_at`` (UTC), ``description``, ``address``, ``lat``, ``lon``, ``channel``, ``category_raw``,
     ``reporter_name``, ``reporter_phone``, ``source_status`` and ``flags`` (list per row).
     """
@@ -155,14 +156,18 @@ def normalise(
     empty = frame["description"].isna() & frame["category_raw"].isna()
     quarantine.add(frame, empty, headers["description"], "missing (no description and no category)")
 
-    frame["content_hash"] = _content_hashes(frame)
+    ids = frame["external_id"]
+    needs_hash = (ids.isna() | ids.duplicated(keep=False)).to_numpy()
+    frame["content_hash"] = None
+    frame.loc[needs_hash, "content_hash"] = _content_hashes(frame[needs_hash])
     _refuse_conflicting_ids(frame, quarantine, headers["external_id"])
     kept = frame[~frame["_refused"]].drop(columns=["_refused"])
     return kept, quarantine
 
 
 def _content_hashes(frame: pd.DataFrame) -> pd.Series:
-    """SHA-1 of the fields that identify a report, used as its id when the source has none."""
+    """SHA-1 of the fields that identify a report: its id when the source has none, and the test of whether
+    two rows sharing an id say the same thing (only computed for such rows)."""
     columns = [frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in _HASH_FIELDS]
     digests = [
         hashlib.sha1("\x1f".join("" if value is None else str(value) for value in values).encode()).hexdigest()

@@ -33,7 +33,7 @@ from data.sla import SlaPolicy, load_sla_policy
 from geo.address import WardNameResolver
 from geo.join import assign_wards
 
-_ID_CHUNK = 500
+_ID_CHUNK = 5000  # ids per IN (...) query; below SQLite and PostgreSQL parameter limits
 
 
 @dataclass(frozen=True)
