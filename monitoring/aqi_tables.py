@@ -66,14 +66,10 @@ def _discrete(key: str, unit: str, rows: tuple[tuple[str, str, int, int], ...]) 
 
 UG = "µg/m³"
 VN_TABLES: dict[str, BreakpointTable] = {
-    "o3_1h": _continuous(
-        "o3_1h", UG, ("0", "160", "200", "300", "400", "800", "1000", "1200"), open_top=True
-    ),
+    "o3_1h": _continuous("o3_1h", UG, ("0", "160", "200", "300", "400", "800", "1000", "1200"), open_top=True),
     # the 8-h column ends at 400 ↔ 300; above it the daily O3 uses the 1-h maximum only (§1.8)
     "o3_8h": _continuous("o3_8h", UG, ("0", "100", "120", "170", "210", "400"), open_top=False),
-    "co": _continuous(
-        "co", UG, ("0", "10000", "30000", "45000", "60000", "90000", "120000", "150000"), open_top=True
-    ),
+    "co": _continuous("co", UG, ("0", "10000", "30000", "45000", "60000", "90000", "120000", "150000"), open_top=True),
     "so2": _continuous("so2", UG, ("0", "125", "350", "550", "800", "1600", "2100", "2630"), open_top=True),
     "no2": _continuous("no2", UG, ("0", "100", "200", "700", "1200", "2350", "3100", "3850"), open_top=True),
     "pm10": _continuous("pm10", UG, ("0", "50", "150", "250", "350", "420", "500", "600"), open_top=True),
@@ -125,9 +121,7 @@ US_TABLES: dict[str, BreakpointTable] = {
         ).bands,
         open_top=False,
     ),
-    "o3_1h": _us(
-        "o3_1h", "ppm", (("0.125", "0.164"), ("0.165", "0.204"), ("0.205", "0.404"), ("0.405", "0.604")), 2
-    ),
+    "o3_1h": _us("o3_1h", "ppm", (("0.125", "0.164"), ("0.165", "0.204"), ("0.205", "0.404"), ("0.405", "0.604")), 2),
     "co": _us(
         "co",
         "ppm",
@@ -312,8 +306,7 @@ VN_HEALTH: dict[int, HealthMessage] = {
     5: HealthMessage(
         "Cảnh báo hưởng tới sức khỏe: mọi người bị ảnh hưởng tới sức khỏe nghiêm trọng hơn.",
         "Health warning: everyone may experience more serious health effects.",
-        "Mọi người hạn chế tối đa các hoạt động ngoài trời và chuyển tất cả các hoạt động vào trong nhà. "
-        f"{_MASK_VI}",
+        f"Mọi người hạn chế tối đa các hoạt động ngoài trời và chuyển tất cả các hoạt động vào trong nhà. {_MASK_VI}",
         f"Everyone should minimise outdoor activity and move all activities indoors. {_MASK_EN}",
         _INDOORS_VI,
         _INDOORS_EN,

@@ -129,14 +129,8 @@ class ThresholdTable:
     def ambient_limit(self, parameter: str, period: str, day: dt.date) -> EffectiveLimit | None:
         """The ambient limit of ``parameter`` averaged over ``period`` on ``day`` (None if there is none)."""
         for row in self.limits:
-            if (
-                row.kind == "ambient"
-                and (row.parameter, row.period) == (parameter, period)
-                and row.applies_on(day)
-            ):
-                return EffectiveLimit(
-                    parameter, period, row.low, row.high, row.unit, f"{row.standard} ({period})"
-                )
+            if row.kind == "ambient" and (row.parameter, row.period) == (parameter, period) and row.applies_on(day):
+                return EffectiveLimit(parameter, period, row.low, row.high, row.unit, f"{row.standard} ({period})")
         return None
 
     def effluent_limit(self, profile: LimitProfile, parameter: str, day: dt.date) -> EffectiveLimit | None:
@@ -144,9 +138,7 @@ class ThresholdTable:
         override = profile.overrides.get(parameter)
         if override is not None:
             low, high = (
-                (float(override[0]), float(override[1]))
-                if isinstance(override, list)
-                else (None, float(override))
+                (float(override[0]), float(override[1])) if isinstance(override, list) else (None, float(override))
             )
             return EffectiveLimit(parameter, EFFLUENT_PERIOD, low, high, "", "giấy phép (permit)")
         column = "B" if profile.receiving == SEWER_WITHOUT_WWTP else profile.column
@@ -163,20 +155,14 @@ class ThresholdTable:
         )
         if row is None:
             return None
-        names = (
-            ()
-            if row.exempt or profile.receiving == SEWER_WITHOUT_WWTP
-            else self.factors.get(row.standard, ())
-        )
+        names = () if row.exempt or profile.receiving == SEWER_WITHOUT_WWTP else self.factors.get(row.standard, ())
         multiplier = Decimal(1)
         for name in names:
             multiplier *= _decimal(profile.factors.get(name, 1.0))
         high = float(_decimal(row.high) * multiplier) if row.high is not None else None
         low = float(_decimal(row.low) * multiplier) if row.low is not None else None
         factors_text = "".join(f" × {n.capitalize()} {profile.factors.get(n, 1.0):g}" for n in names)
-        return EffectiveLimit(
-            parameter, EFFLUENT_PERIOD, low, high, row.unit, f"{row.standard} {column}{factors_text}"
-        )
+        return EffectiveLimit(parameter, EFFLUENT_PERIOD, low, high, row.unit, f"{row.standard} {column}{factors_text}")
 
 
 def period_date(period_end: dt.datetime, timezone: str = "Asia/Ho_Chi_Minh") -> dt.date:

@@ -56,9 +56,7 @@ def _compute(args: argparse.Namespace) -> int:
         label = result.category.label_vi if args.lang == "vi" else result.category.label_en
         subs = [result.sub_indices[p].aqi if p in result.sub_indices else "" for p in POLLUTANTS]
         period_end = item.period_end.astimezone(zone).isoformat()
-        writer.writerow(
-            [item.station_id, period_end, result.aqi, label, result.dominant, result.beyond_scale, *subs]
-        )
+        writer.writerow([item.station_id, period_end, result.aqi, label, result.dominant, result.beyond_scale, *subs])
     if args.out:
         args.out.write_text(buffer.getvalue(), encoding="utf-8")
         print(f"{len(results)} {SCALE_NAMES[args.scale]} {args.period} values → {args.out}", file=sys.stderr)

@@ -15,9 +15,7 @@ from monitoring.aqi_series import parse_hourly_rows, station_aqi
 HANOI = dt.timezone(dt.timedelta(hours=7))
 
 
-def _hours(
-    start: dt.datetime, values: list[float], parameter: str = "pm25", station: str = "S1"
-) -> list[dict]:
+def _hours(start: dt.datetime, values: list[float], parameter: str = "pm25", station: str = "S1") -> list[dict]:
     return [
         {
             "station_id": station,

@@ -142,7 +142,5 @@ def test_bad_config_names_the_entry(tmp_path: Path) -> None:
         'limits = [ { parameter = "no2", "1h" = "two hundred" } ]\n',
         encoding="utf-8",
     )
-    with pytest.raises(
-        ValueError, match=r"bad.toml: standard #1 \(X\), limit #1 \(no2\): 1h must be a number"
-    ):
+    with pytest.raises(ValueError, match=r"bad.toml: standard #1 \(X\), limit #1 \(no2\): 1h must be a number"):
         load_thresholds(config)
