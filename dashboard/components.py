@@ -19,6 +19,7 @@ from monitoring.aqi_tables import CATEGORIES, VN_HEALTH, Category, HealthMessage
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 FEED_FAILURES_UNAVAILABLE = 3  # consecutive failed polls after which a feed is shown as unavailable
 MAP_HEIGHT = 520
+PARAMETER_LABELS = {"pm25": "PM2.5", "pm10": "PM10", "o3": "O₃", "no2": "NO₂", "so2": "SO₂", "co": "CO"}
 
 
 def local_time_text(moment: object) -> str:
@@ -28,6 +29,11 @@ def local_time_text(moment: object) -> str:
     stamp = pd.Timestamp(moment)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     return stamp.tz_convert(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def parameter_label(parameter: object) -> str:
+    """Display name of a parameter code (``pm25`` → ``PM2.5``); unknown codes are shown as they are."""
+    return PARAMETER_LABELS.get(str(parameter), str(parameter))
 
 
 def age_text(hours: float | None) -> str:
@@ -109,7 +115,7 @@ def station_map_frame(stations: pd.DataFrame, scale: str) -> pd.DataFrame:
         colours.append(category.hex if category else maps.STALE_COLOUR)
         values.append(f"{int(row.aqi)}{'+' if row.beyond_scale else ''}" if has_aqi else "")
         labels.append(category_label(category) if category else "")
-        dominants.append(row.dominant if has_aqi else "")
+        dominants.append(parameter_label(row.dominant) if has_aqi else "")
         updated.append(f"{local_time_text(row.last_reading_at)} ({age_text(row.age_hours)})")
     return out.assign(colour=colours, value_text=values, category_text=labels, dominant=dominants, updated_text=updated)
 

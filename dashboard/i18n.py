@@ -61,6 +61,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "common.opened": ("Tiếp nhận", "Received"),
     "common.reports": ("Số phản ánh", "Reports"),
     "common.case": ("Vụ việc", "Case"),
+    "common.choose": ("Chọn…", "Choose…"),
     # KPIs
     "kpi.open": ("Đang xử lý", "Open"),
     "kpi.overdue": ("Quá hạn", "Overdue"),
@@ -343,6 +344,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.note": ("Ghi chú", "Note"),
     "col.parameter": ("Thông số", "Parameter"),
     "col.aqi_x": ("AQIx", "AQIx"),
+    "col.measure_unit": ("Đơn vị đo", "Unit"),
     "col.observed_at": ("Thời điểm đo", "Observed"),
     "col.aqi_range": ("Khoảng AQI", "AQI range"),
     "col.colour": ("Màu", "Colour"),

@@ -94,7 +94,7 @@ def _current(station: pd.Series, scale: str) -> None:
         f"{maps.escape(components.category_label(category))}</div></div>",
         unsafe_allow_html=True,
     )
-    st.write(t("air.dominant_line", parameter=station["dominant"]))
+    st.write(t("air.dominant_line", parameter=components.parameter_label(station["dominant"])))
     st.caption(t("air.updated", time=components.local_time_text(station["period_end"])))
     if scale == "vn":
         effect, public, sensitive = components.health_text(category.level)
@@ -114,10 +114,11 @@ def _parameters(station: pd.Series) -> None:
     sub = station["sub_indices"] if isinstance(station["sub_indices"], dict) else {}
     dominant = station["dominant"]
     table = readings.assign(
-        aqi_x=[sub.get(p) for p in readings["parameter"]],
+        aqi_x=[str(sub[p]) if sub.get(p) is not None else "" for p in readings["parameter"]],
         observed_at=[components.local_time_text(v) for v in readings["observed_at"]],
-        parameter=[f"★ {p}" if p == dominant else p for p in readings["parameter"]],
-    )[["parameter", "value", "unit", "aqi_x", "observed_at"]]
+        parameter=[("★ " if p == dominant else "") + components.parameter_label(p) for p in readings["parameter"]],
+        measure_unit=readings["unit"],
+    )[["parameter", "value", "measure_unit", "aqi_x", "observed_at"]]
     st.dataframe(table.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
     st.caption(t("air.dominant_marker"))
 

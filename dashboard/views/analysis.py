@@ -25,18 +25,28 @@ def _filters() -> CaseFilter:
         set_name = left.selectbox(
             t("analysis.boundary_set"), sets, index=sets.index(default_set) if default_set in sets else 0
         )
-        districts = middle.multiselect(t("common.district"), choices["districts"])
+        districts = middle.multiselect(t("common.district"), choices["districts"], placeholder=t("common.choose"))
         ward_table = loaders.ward_choices(set_name)
         if districts:
             ward_table = ward_table[ward_table["district"].isin(districts)]
         ward_names = dict(zip(ward_table["code"], ward_table["name"], strict=True))
-        ward_codes = right.multiselect(t("common.ward"), list(ward_names), format_func=lambda c: ward_names[c])
+        ward_codes = right.multiselect(
+            t("common.ward"), list(ward_names), format_func=lambda c: ward_names[c], placeholder=t("common.choose")
+        )
         left, middle, right = st.columns(3)
         categories = left.multiselect(
-            t("common.category"), choices["categories"], format_func=lambda c: names.get(c, c)
+            t("common.category"),
+            choices["categories"],
+            format_func=lambda c: names.get(c, c),
+            placeholder=t("common.choose"),
         )
-        channels = middle.multiselect(t("common.channel"), choices["channels"])
-        statuses = right.multiselect(t("common.status"), choices["statuses"], format_func=lambda s: label("status", s))
+        channels = middle.multiselect(t("common.channel"), choices["channels"], placeholder=t("common.choose"))
+        statuses = right.multiselect(
+            t("common.status"),
+            choices["statuses"],
+            format_func=lambda s: label("status", s),
+            placeholder=t("common.choose"),
+        )
         today = dt.datetime.now(ZoneInfo(components.LOCAL_TZ)).date()
         period = st.date_input(t("analysis.period"), value=(today - dt.timedelta(days=365), today), format="DD/MM/YYYY")
     start, end = period if isinstance(period, tuple) and len(period) == 2 else (None, None)

@@ -117,6 +117,7 @@ def render() -> None:
             last_success_at=[components.local_time_text(v) for v in health["last_success_at"]],
             last_data_at=[components.local_time_text(v) for v in health["last_data_at"]],
             last_error_at=[components.local_time_text(v) for v in health["last_error_at"]],
+            last_error=health["last_error"].fillna(""),
         )[["feed", "status", "last_success_at", "last_data_at", "consecutive_failures", "last_error", "last_error_at"]]
         st.dataframe(view.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
 
