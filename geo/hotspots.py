@@ -203,7 +203,7 @@ def gi_star(
     *,
     permutations: int = PERMUTATIONS,
     seed: int | None = 0,
-    inference: Inference = "permutation",
+    inference: Inference = "analytic",
     fdr: bool = True,
     min_units: int = MIN_UNITS,
     value_kind: str = "value",
@@ -221,9 +221,10 @@ def gi_star(
     seed
         Seed of ``numpy.random.default_rng``; the same seed gives the same pseudo p-values.
     inference
-        ``"permutation"`` (default when permutations are run) or ``"analytic"``: which p drives the classes.
-        With 999 permutations the smallest two-sided pseudo p is 0.002, so after FDR over ``m`` units the
-        99 % class needs about ``m / 5`` units at that floor; use more permutations or ``"analytic"``.
+        ``"analytic"`` (default, as ArcGIS Gi_Bin) or ``"permutation"``: which p drives the classes. The
+        permutation p is always reported (``p_sim``). With 999 permutations the smallest two-sided pseudo p is
+        0.002, so after FDR over ``m`` units a permutation-driven 99 % class needs about ``m / 5`` units at that
+        floor: a single strong hotspot would show as 90 %, which is why classes default to the analytic p.
     fdr
         Apply Benjamini–Hochberg before classifying (on by default).
     min_units
@@ -354,6 +355,7 @@ def ward_hotspots(
     permutations: int = PERMUTATIONS,
     seed: int | None = 0,
     fdr: bool = True,
+    inference: Inference = "analytic",
     weights: SpatialWeights | None = None,
 ) -> GiStarResult:
     """Gi* hotspots of complaints over a ward set, on counts or rates per 1,000 residents.
@@ -368,5 +370,6 @@ def ward_hotspots(
         permutations=permutations,
         seed=seed,
         fdr=fdr,
+        inference=inference,
         value_kind="rate_per_1000" if rate else "count",
     )

@@ -82,6 +82,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     wards.add_argument("--permutations", type=int, default=999, help="conditional permutations (default 999)")
     wards.add_argument("--seed", type=int, default=0, help="random seed of the permutations")
     wards.add_argument("--no-fdr", action="store_true", help="classify on raw p-values (not recommended)")
+    wards.add_argument(
+        "--inference",
+        choices=["analytic", "permutation"],
+        default="analytic",
+        help="which p drives the classes (default analytic, as ArcGIS; the permutation p is always reported)",
+    )
     _common_arguments(wards)
     wards.set_defaults(handler=_wards)
 
@@ -179,6 +185,7 @@ def _wards(args: argparse.Namespace) -> int:
         permutations=args.permutations,
         seed=args.seed,
         fdr=not args.no_fdr,
+        inference=args.inference,
     )
     frame = result.to_frame().merge(
         wards[["code", "name"]].rename(columns={"code": "ward_code", "name": "ward_name"}), on="ward_code"

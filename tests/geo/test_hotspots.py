@@ -100,11 +100,13 @@ def test_ties_at_zero_are_not_significant() -> None:
     # most wards have no complaints: a zero ward among zero neighbours ties with nearly every simulation
     y = np.zeros(100)
     y[block(10, 2, 2, 2)] = [40, 30, 30, 25]
-    result = gi_star(y, queen_weights(lattice(10)), seed=0)
+    result = gi_star(y, queen_weights(lattice(10)), seed=0, inference="permutation")
     quiet = block(10, 6, 6, 3)
     assert np.all(result.p_sim[quiet] <= 0.01)  # esda's folded pseudo p is at its minimum here …
     assert np.all(result.p[quiet] == 1.0)  # … but the two-sided p sees the ties
     assert all(c == "none" for c in result.classes[quiet])
+    analytic = gi_star(y, queen_weights(lattice(10)), seed=0)
+    assert all(c == "none" for c in analytic.classes[quiet])
 
 
 def test_pure_noise_flags_no_more_than_the_fdr_rate() -> None:
@@ -217,3 +219,13 @@ def test_mann_kendall_worked_example_with_ties() -> None:
     assert result.z[0] == pytest.approx(4 / np.sqrt(138 / 18))
     assert mann_kendall([3, 2, 1, 0]).z[0] < 0
     assert mann_kendall([1, 1, 1]).p[0] == pytest.approx(1.0)
+
+
+def test_a_single_strong_hotspot_reaches_the_99_class_by_default() -> None:
+    # classes follow the analytic p (as ArcGIS Gi_Bin); 999 permutations alone cannot go below p = 0.002
+    y = np.ones(100)
+    y[block(10, 4, 4, 2)] = 30
+    result = gi_star(y, queen_weights(lattice(10)), seed=0)
+    assert result.inference == "analytic"
+    assert "hot_99" in set(result.classes[block(10, 4, 4, 2)])
+    assert np.all(result.p_sim[block(10, 4, 4, 2)] <= 0.01)  # the permutation p is still reported
