@@ -298,3 +298,49 @@ def daily_inputs(series: Mapping[str, Sequence[float | None]]) -> PeriodInputs:
         if windows:
             eight_hour[parameter] = max(windows)
     return PeriodInputs("daily", {}, one_hour, eight_hour, day_mean)
+
+
+# --- explaining a result ("trình bày chi tiết cách tính", Bảng 3) -----------------------------------------
+
+_NAMES = {"pm25": "PM2.5", "pm10": "PM10", "o3": "O3", "no2": "NO2", "so2": "SO2", "co": "CO"}
+_MEAN_1H, _MAX_1H = ("TB 1 giờ", "1-hour mean"), ("TB 1 giờ lớn nhất", "maximum 1-hour mean")
+_MEAN_8H, _MAX_8H = ("TB 8 giờ", "8-hour mean"), ("TB 8 giờ lớn nhất", "maximum 8-hour mean")
+_MEAN_24H, _NOWCAST = ("TB 24 giờ", "24-hour mean"), ("NowCast 12 giờ", "12-hour NowCast")
+#: averaging basis by (scale or "*", period, table); anything else is the (maximum) 1-hour mean
+_BASIS: dict[tuple[str, Period, str], tuple[str, str]] = {
+    ("*", "hourly", "pm25"): _NOWCAST,
+    ("*", "hourly", "pm10"): _NOWCAST,
+    ("*", "hourly", "o3_8h"): _MEAN_8H,
+    ("*", "daily", "pm25"): _MEAN_24H,
+    ("*", "daily", "pm10"): _MEAN_24H,
+    ("*", "daily", "o3_8h"): _MAX_8H,
+    ("*", "hourly", "so2_24h"): _MEAN_24H,
+    ("*", "daily", "so2_24h"): _MEAN_24H,
+    ("us", "hourly", "co"): _MEAN_8H,
+    ("us", "daily", "co"): _MAX_8H,
+}
+
+
+def explain(
+    scale: Scale, period: Period, sub_indices: Mapping[str, Mapping[str, object]], lang: str = "vi"
+) -> list[str]:
+    """One line per sub-index: parameter, averaging basis, concentration with unit, sub-index on its scale.
+
+    ``sub_indices`` is the stored form (``monitoring.aqi_store.sub_index_record``): per parameter ``aqi``,
+    ``table``, ``concentration``, ``unit`` and ``beyond_scale``. Vietnamese uses the decimal comma.
+    """
+    english = lang == "en"
+    lines = []
+    for parameter in (p for p in POLLUTANTS if p in sub_indices):
+        sub = sub_indices[parameter]
+        table = str(sub["table"])
+        fallback = _MEAN_1H if period == "hourly" else _MAX_1H
+        basis = (_BASIS.get((scale, period, table)) or _BASIS.get(("*", period, table)) or fallback)[english]
+        number = f"{float(sub['concentration']):.3f}".rstrip("0").rstrip(".")  # type: ignore[arg-type]
+        if not english:
+            number = number.replace(".", ",")
+        beyond = (" (beyond the scale)" if english else " (vượt thang)") if sub["beyond_scale"] else ""
+        lines.append(
+            f"{_NAMES[parameter]} — {basis}: {number} {sub['unit']} → {SCALE_NAMES[scale]} {sub['aqi']}{beyond}"
+        )
+    return lines

@@ -224,3 +224,27 @@ def test_us_so2_above_304_ppb_uses_24h_mean() -> None:
     day_mean = 305.2 * 64.07 / 24.45
     with_day = us_aqi(PeriodInputs("hourly", one_hour={"so2": high_hour}, day_mean={"so2": day_mean}))
     assert with_day is not None and with_day.aqi == 201
+
+
+def test_explain_lists_each_sub_index_with_its_basis_unit_and_scale() -> None:
+    from monitoring.aqi import explain
+    from monitoring.aqi_store import sub_index_record
+
+    v3 = vn_aqi(
+        PeriodInputs("daily", one_hour={"o3": 114.6, "no2": 130.8}, eight_hour={"o3": 89.3}, day_mean={"pm25": 55.7})
+    )
+    assert v3 is not None
+    assert explain("vn", "daily", sub_index_record(v3)) == [
+        "PM2.5 — TB 24 giờ: 55,7 µg/m³ → VN_AQI 110",
+        "O3 — TB 8 giờ lớn nhất: 89,3 µg/m³ → VN_AQI 45",
+        "NO2 — TB 1 giờ lớn nhất: 130,8 µg/m³ → VN_AQI 65",
+    ]
+    over = us_aqi(PeriodInputs("hourly", nowcast={"pm25": 400.0}, one_hour={"no2": 188.2}))
+    assert over is not None
+    assert explain("us", "hourly", sub_index_record(over), lang="en") == [
+        "PM2.5 — 12-hour NowCast: 400 µg/m³ → US AQI 500 (beyond the scale)",
+        "NO2 — 1-hour mean: 100 ppb → US AQI 100",
+    ]
+    us_co = us_aqi(PeriodInputs("daily", eight_hour={"co": 10770.0}))
+    assert us_co is not None
+    assert explain("us", "daily", sub_index_record(us_co)) == ["CO — TB 8 giờ lớn nhất: 9,4 ppm → US AQI 100"]
