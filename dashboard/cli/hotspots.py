@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
 from dashboard.cli._common import emit_json, parse_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HEADERS = {
     "vi": {
