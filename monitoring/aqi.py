@@ -335,9 +335,8 @@ def explain(
         sub = sub_indices[parameter]
         table = str(sub["table"])
         fallback = _MEAN_1H if period == "hourly" else _MAX_1H
-        basis = (_BASIS.get((scale, period, table)) or _BASIS.get(("*", period, table)) or fallback)[
-            1 if english else 0
-        ]
+        vi_en = _BASIS.get((scale, period, table)) or _BASIS.get(("*", period, table)) or fallback
+        basis = vi_en[1] if english else vi_en[0]
         number = f"{float(sub['concentration']):.3f}".rstrip("0").rstrip(".")  # type: ignore[arg-type]
         if not english:
             number = number.replace(".", ",")
