@@ -10,10 +10,11 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, Select, select
 
 from data.categories import Taxonomy, load_taxonomy
 from data.schema import ComplaintCase, ComplaintReport, ResponsibleUnit
@@ -37,11 +38,29 @@ class CaseFilter:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
 
+    def where(self, query: Select[Any], category: ColumnElement[Any], time: ColumnElement[Any]) -> Select[Any]:
+        """``query`` restricted by category and the ``since`` (inclusive) .. ``until`` (exclusive) window."""
+        if self.category:
+            query = query.where(category == self.category)
+        if self.since:
+            query = query.where(time >= self.since)
+        if self.until:
+            query = query.where(time < self.until)
+        return query
+
+    def by_place(self, frame: pd.DataFrame, district_column: str) -> pd.DataFrame:
+        """Rows of ``frame`` in the requested former district and ward (code or name)."""
+        if self.district:
+            frame = frame[_name_matches(frame[district_column], self.district)]
+        if self.ward:
+            frame = frame[(frame["ward_code"] == self.ward) | _name_matches(frame["ward_name"], self.ward)]
+        return frame.reset_index(drop=True)
+
 
 def _name_matches(values: pd.Series, wanted: str) -> pd.Series:
     """Folded equality, ignoring a leading unit word (quận, huyện, thị xã, phường, xã)."""
     target = _strip_unit(fold(wanted))
-    return values.fillna("").map(lambda value: _strip_unit(fold(str(value))) == target)
+    return values.fillna("").map(lambda value: _strip_unit(fold(str(value))) == target).astype(bool)
 
 
 def _strip_unit(folded: str) -> str:
@@ -84,21 +103,11 @@ def reports_frame(engine: Engine, filters: CaseFilter, *, include_personal: bool
     query = select(*columns).select_from(
         report.join(case, report.c.case_id == case.c.id).outerjoin(unit, case.c.unit_id == unit.c.id)
     )
-    if filters.category:
-        query = query.where(report.c.category_code == filters.category)
-    if filters.since:
-        query = query.where(report.c.reported_at >= filters.since)
-    if filters.until:
-        query = query.where(report.c.reported_at < filters.until)
+    query = filters.where(query, report.c.category_code, report.c.reported_at)
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(report.c.reported_at, report.c.id)).all()
     frame = pd.DataFrame(rows, columns=[column.name for column in columns])
-    if filters.district:
-        frame = frame[_name_matches(frame["former_district"], filters.district)]
-    if filters.ward:
-        by_code = frame["ward_code"] == filters.ward
-        frame = frame[by_code | _name_matches(frame["ward_name"], filters.ward)]
-    return frame.reset_index(drop=True)
+    return filters.by_place(frame, "former_district")
 
 
 def _safe_cell(value: object) -> object:
@@ -139,7 +148,7 @@ def public_cases(engine: Engine, filters: CaseFilter | None = None, taxonomy: Ta
     filters = filters or CaseFilter()
     taxonomy = taxonomy or load_taxonomy()
     case = ComplaintCase.__table__
-    query = select(
+    columns = [
         case.c.id,
         case.c.category_code,
         case.c.ward_code,
@@ -151,21 +160,11 @@ def public_cases(engine: Engine, filters: CaseFilter | None = None, taxonomy: Ta
         case.c.report_count,
         case.c.lat,
         case.c.lon,
-    ).where(case.c.is_public.is_(True))
-    if filters.category:
-        query = query.where(case.c.category_code == filters.category)
-    if filters.since:
-        query = query.where(case.c.opened_at >= filters.since)
-    if filters.until:
-        query = query.where(case.c.opened_at < filters.until)
+    ]
+    query = filters.where(select(*columns).where(case.c.is_public.is_(True)), case.c.category_code, case.c.opened_at)
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query.order_by(case.c.id)).mappings().all())
-    if frame.empty:
-        return pd.DataFrame(columns=["id", "category_code", "category", "ward_code", "ward_name", "lat", "lon"])
-    if filters.district:
-        frame = frame[_name_matches(frame["district"], filters.district)]
-    if filters.ward:
-        frame = frame[(frame["ward_code"] == filters.ward) | _name_matches(frame["ward_name"], filters.ward)]
+        rows = conn.execute(query.order_by(case.c.id)).all()
+    frame = filters.by_place(pd.DataFrame(rows, columns=[column.name for column in columns]), "district")
     frame["category"] = frame["category_code"].map(taxonomy.name)
     for column in ("lat", "lon"):
         cell = np.floor(frame[column].astype(float) / PUBLIC_GRID_DEGREES)

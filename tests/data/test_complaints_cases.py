@@ -246,3 +246,11 @@ def test_cli_import_export_status(sqlite_engine: Engine, fixtures_dir: Path, tmp
     assert json.loads(capsys.readouterr().out)["to"] == "assigned"
     assert main(["complaints", "status", str(case_id), "--to", "received", "--by", "x"]) == 2
     assert "cannot change a case from 'assigned' to 'received'" in capsys.readouterr().err
+
+
+def test_views_on_an_empty_database(engine: Engine):
+    filters = CaseFilter(district="Hoàn Kiếm", ward="00070")
+    assert public_cases(engine, filters).empty and "category" in public_cases(engine, filters).columns
+    assert reports_frame(engine, filters).empty
+    assert overdue_by_unit(engine, NOW).empty
+    assert sla_signals(engine, NOW) == []
