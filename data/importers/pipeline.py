@@ -214,7 +214,11 @@ def _existing_ids(conn: Connection, source: str, ids: list[str]) -> set[str]:
 
 
 def locate(reports: pd.DataFrame, context: ImportContext) -> pd.DataFrame:
-    """Add ward columns: from the coordinates when given, else from the ward named in the address."""
+    """Add ward columns: from the coordinates when given, else from the ward named in the address.
+
+    Unassigned reports are kept and flagged ``outside_wards`` (coordinates outside every ward) or
+    ``no_location`` (no coordinates and no ward named in the address).
+    """
     located = reports.copy()
     located["flags"] = [list(flags) for flags in located["flags"]]
     has_point = located["lat"].notna() & located["lon"].notna()
@@ -235,6 +239,8 @@ def locate(reports: pd.DataFrame, context: ImportContext) -> pd.DataFrame:
         for index in resolved.index[(resolved["era"] == "pre2025").to_numpy() & known.to_numpy()]:
             located.at[index, "flags"].append("ward_from_pre2025_name")
     located[["ward_code", "ward_name", "district"]] = wards.astype(object).where(wards.notna(), None)
+    for index in located.index[(located["ward_code"].isna()).to_numpy()]:
+        located.at[index, "flags"].append("outside_wards" if has_point[index] else "no_location")
     located["location_method"] = np.where(
         has_point, "coordinates", np.where(located["ward_code"].notna(), "address", "none")
     )

@@ -99,6 +99,7 @@ def test_broken_vn_channel_file_accounts_for_every_row(db: Engine, context: Impo
     # Outside every ward (Hồ Chí Minh City) and unresolvable address: kept, unassigned.
     assert pd.isna(reports.at["PA-011", "ward_code"]) and reports.at["PA-011", "lat"] == 10.7769
     assert pd.isna(reports.at["PA-010", "ward_code"]) and reports.at["PA-010", "location_method"] == "none"
+    assert (reports.at["PA-011", "flags"], reports.at["PA-010", "flags"]) == (["outside_wards"], ["no_location"])
     # Personal data sits in its own columns.
     assert (reports.at["PA-001", "reporter_name"], reports.at["PA-001", "reporter_phone"]) == (
         "Nguyễn Văn An",
