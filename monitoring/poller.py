@@ -129,7 +129,7 @@ class FeedCoordinator:
         spec: FeedSpec,
         *,
         locator: WardLocator | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self.engine = engine
         self.spec = spec
@@ -227,12 +227,15 @@ def run_forever(
     *,
     locator: WardLocator | None = None,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    wait: Callable[[float], object] | None = None,
 ) -> int:
     """Poll each feed on its own interval until ``stop`` is set; returns the number of polls made.
 
     Stopping is clean: the current poll's transaction completes (or rolls back) before the loop exits.
+    ``wait(seconds)`` pauses between rounds and retries (default: ``stop.wait``, so a stop wakes it).
     """
-    coordinators = [FeedCoordinator(engine, spec, locator=locator, sleep=stop.wait) for spec in feeds]
+    pause = wait or stop.wait
+    coordinators = [FeedCoordinator(engine, spec, locator=locator, sleep=pause) for spec in feeds]
     due = {spec.name: clock() for spec in feeds}
     polls = 0
     while not stop.is_set():
@@ -247,6 +250,5 @@ def run_forever(
                 due[name] = now + coordinator.spec.interval
         if polled:
             _run_hooks(engine, now, after_poll)
-        wait = (min(due.values()) - clock()).total_seconds()
-        stop.wait(max(wait, 0.0))
+        pause(max((min(due.values()) - clock()).total_seconds(), 0.0))
     return polls
