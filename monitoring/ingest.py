@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select, text
 
 from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
 from monitoring.averages import ROLLING_RULES, hourly_means, rolling_means
-from monitoring.schema import NATURAL_KEY, READING_COLUMNS, Reject, empty_readings
+from monitoring.schema import NATURAL_KEY, READING_COLUMNS, Reject, empty_readings, validate_readings
 from monitoring.stations import WardLocator, register_unknown, upsert_stations
 
 _SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -102,6 +102,7 @@ def store_batch(
     (station, parameter, observed_at) are duplicates; late readings for earlier hours are accepted and their
     hourly, 8-h and 24-h means recomputed.
     """
+    validate_readings(batch.readings)
     batch_id = uuid.uuid4().hex
     now = dt.datetime.now(dt.UTC)
     conn.execute(

@@ -1,0 +1,132 @@
+"""Demo feeds: the shipped feeds.toml ingests air and wastewater; the synthetic stations show every alert path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, select
+
+from data.config import PACKAGE_CONFIG_DIR
+from data.schema import Reading, Station
+from monitoring.demo import DEMO_PLANTS, DataloggerSimulator, build_demo_monitoring
+from monitoring.feeds.config import load_feed_config
+from monitoring.feeds.replay import AirReplayFeed, real_series
+
+NOW = dt.datetime(2026, 11, 22, 20, 33, tzinfo=dt.UTC)
+
+
+def _frame(engine: Engine, query: object) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(query)
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+@pytest.mark.slow
+def test_build_demo_monitoring_shows_every_alert_path(sqlite_engine: Engine, tmp_path: Path) -> None:
+    from geo.boundaries import load_shipped_sets
+
+    load_shipped_sets(sqlite_engine)
+    result = build_demo_monitoring(sqlite_engine, now=NOW, days=2, dropbox=tmp_path / "dropbox")
+    feeds = result["feeds"]
+    assert all(feed["ok"] for feed in feeds.values())
+    assert feeds["demo-air"]["accepted"] > 0 and feeds["demo-wastewater"]["accepted"] > 0
+    assert result["files_written"] == feeds["demo-wastewater"]["files"]
+    assert feeds["demo-wastewater"]["quarantined"] == 0
+    stations = _frame(sqlite_engine, select(Station.id, Station.synthetic, Station.ward_code, Station.kind))
+    wastewater = stations[stations["kind"] == "wastewater"]
+    assert len(wastewater) == 6 and wastewater["synthetic"].all() and wastewater["ward_code"].notna().all()
+    readings = _frame(
+        sqlite_engine, select(Reading.station_id, Reading.parameter, Reading.value, Reading.status, Reading.observed_at)
+    )
+    statuses = readings.groupby("station_id")["status"].agg(set)
+    assert "01" in statuses["HN_KCNTHANGLONG_NT01"] and "01" in statuses["HN_KCNQUANGMINH_NT01"]
+    assert "02" in statuses["HN_KCNNAMTHANGLONG_NT01"]
+    cod = readings[(readings["station_id"] == "HN_KCNPHUNGHIA_NT01") & (readings["parameter"] == "cod")]
+    assert cod["value"].max() > 100  # permit override cod=100
+    nh4 = readings[(readings["station_id"] == "HN_XLNTBACTHANGLONG_NT01") & (readings["parameter"] == "nh4")]
+    assert nh4["value"].max() > 10 * 0.9 * 0.9  # QCVN 40 column B × Kq × Kf
+    yen_so = readings[readings["station_id"] == "HN_XLNTYENSO_NT01"]
+    assert (
+        yen_so["observed_at"].nunique()
+        < readings[readings["station_id"] == "HN_KCNPHUNGHIA_NT01"]["observed_at"].nunique()
+    )  # the outage left hours without files
+    again = build_demo_monitoring(sqlite_engine, now=NOW, days=2, dropbox=tmp_path / "dropbox")
+    assert again["feeds"]["demo-air"]["accepted"] == 0 and again["feeds"]["demo-wastewater"]["accepted"] == 0
+
+
+def test_replay_ends_at_now_and_continues_without_gaps() -> None:
+    feed = AirReplayFeed("demo-air", days=1)
+    first = feed.fetch({}, NOW)
+    assert first.readings["observed_at"].max() == pd.Timestamp("2026-11-22T20:00Z")
+    assert first.readings["observed_at"].min() == pd.Timestamp("2026-11-21T21:00Z")
+    assert set(first.readings["source"]) == {"demo-replay"}
+    real = real_series()
+    last_real = real[real["observed_at"] == real["observed_at"].max()].sort_values(["station_id", "parameter"])
+    replayed_now = first.readings[first.readings["observed_at"] == pd.Timestamp("2026-11-22T20:00Z")]
+    assert replayed_now.sort_values(["station_id", "parameter"])["value"].tolist() == last_real["value"].tolist()
+    later = feed.fetch(first.checkpoint, NOW + dt.timedelta(hours=3))
+    assert sorted(later.readings["observed_at"].unique()) == [
+        pd.Timestamp("2026-11-22T21:00Z"), pd.Timestamp("2026-11-22T22:00Z"), pd.Timestamp("2026-11-22T23:00Z"),
+    ]  # fmt: skip
+    looped = later.readings[later.readings["observed_at"] == pd.Timestamp("2026-11-22T21:00Z")]
+    first_real = real[real["observed_at"] == real["observed_at"].min()]
+    assert sorted(looped["value"]) == sorted(first_real["value"])  # after the last real hour comes the first
+
+
+def test_simulator_writes_genuine_tt10_files(tmp_path: Path) -> None:
+    simulator = DataloggerSimulator("sim", tmp_path, backfill=dt.timedelta(minutes=30))
+    batch = simulator.fetch({}, NOW)
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert batch.checkpoint == {"last": NOW.isoformat(), "written": len(names)}
+    assert len(names) == 6 * len(DEMO_PLANTS)  # 20:05 … 20:30 UTC, no outage at 03:xx local
+    content = (tmp_path / names[0]).read_bytes().decode("utf-8")
+    lines = content.split("\r\n")
+    assert lines[-1] == "" and len(lines) == 8
+    assert [line.split("\t")[0] for line in lines[:-1]] == ["Temp", "pH", "Color", "COD", "TSS", "NH4", "Flow"]
+    assert all(len(line.split("\t")) == 5 for line in lines[:-1])
+
+
+def test_shipped_feed_config_poll_once_ingests_air_and_wastewater(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "feeds.toml"
+    shipped = (PACKAGE_CONFIG_DIR / "feeds.toml").read_text(encoding="utf-8")
+    config.write_text(
+        shipped.replace("days = 7", "days = 1")
+        .replace("backfill_days = 7", "backfill_days = 0.25")
+        .replace(
+            'stations_file = "stations.csv"', f'stations_file = "{(PACKAGE_CONFIG_DIR / "stations.csv").as_posix()}"'
+        ),
+        encoding="utf-8",
+    )
+    specs = load_feed_config(config, var_dir=tmp_path / "var")
+    assert [spec.name for spec in specs.feeds] == ["demo-air", "demo-dataloggers", "demo-wastewater"]
+    from dashboard.cli import main
+    from data.db import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    migrate(make_engine(url))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("ENVMON_VAR_DIR", str(tmp_path / "var"))
+    assert main(["feeds", "poll", "--once", "--config", str(config)]) == 0
+    polled = json.loads(capsys.readouterr().out)
+    assert polled["demo-air"]["accepted"] > 0 and polled["demo-wastewater"]["accepted"] > 0
+    assert polled["demo-air"]["status"] == "OK" and polled["demo-wastewater"]["status"] == "OK"
+    assert main(["feeds", "status", "--config", str(config)]) == 0
+    status = {row["feed"]: row for row in json.loads(capsys.readouterr().out)}
+    assert status["demo-wastewater"]["consecutive_failures"] == 0
+    assert status["demo-wastewater"]["last_success_at"] is not None
+
+
+def test_feed_config_errors_name_the_feed(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.toml"
+    config.write_text('[[feed]]\nname = "aq"\ntype = "openaq"\nlocation_ids = [1]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="feed 'aq': OpenAQ needs an API key"):
+        load_feed_config(config, var_dir=tmp_path)
+    config.write_text('after_poll = ["monitoring.poller:nothing_here"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="'nothing_here' is not a function"):
+        load_feed_config(config, var_dir=tmp_path)
