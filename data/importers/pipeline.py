@@ -178,15 +178,16 @@ def import_table(
             policy=context.policy,
         )
         _insert_reports(conn, fresh, case_ids, batch_id, source_name)
-        if quarantine.rows:
-            refused = pd.DataFrame(quarantine.rows)
+        refused_rows = table.bad_rows + quarantine.rows
+        if refused_rows:
+            refused = pd.DataFrame(refused_rows)
             refused["batch_id"], refused["created_at"] = batch_id, pd.Timestamp(now)
             insert_columns(conn, QuarantineRow.__table__, {name: refused[name] for name in refused.columns})
         summary = ImportSummary(
-            rows=len(table.frame),
+            rows=len(table.frame) + len(table.bad_rows),
             accepted=len(fresh),
             duplicates=int(repeated.sum() + already.sum()),
-            quarantined=len(quarantine.rows),
+            quarantined=len(refused_rows),
             unassigned=int(fresh["ward_code"].isna().sum()),
             batch=batch_id,
         )

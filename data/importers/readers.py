@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,15 @@ from data.importers.profiles import GEOMETRY_LAT, GEOMETRY_LON
 
 @dataclass(frozen=True)
 class RawTable:
-    """Cells as text (None when empty), one row per input record, and each record's source row number."""
+    """Cells as text (None when empty), one row per input record, and each record's source row number.
+
+    ``bad_rows`` are records that could not even be split into the header's cells (quarantine entries).
+    """
 
     frame: pd.DataFrame
     row_numbers: list[int]
     file_format: str
+    bad_rows: list[dict[str, object]] = field(default_factory=list)
 
 
 def read_table(path: Path) -> RawTable:
@@ -56,18 +60,37 @@ def read_csv_bytes(content: bytes, name: str) -> RawTable:
         raise ValueError(msg) from err
     header_line = text.split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=delimiter,
-        dtype=str,
-        keep_default_na=False,
-        skip_blank_lines=True,
-        quoting=csv.QUOTE_MINIMAL,
-        on_bad_lines="error",
-    )
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
+        )
+    except pd.errors.ParserError:
+        return _read_csv_rows(text, delimiter)
     frame.columns = [str(column).strip() for column in frame.columns]
     frame = frame.replace({"": None}).astype(object)
     return RawTable(frame.reset_index(drop=True), list(range(2, len(frame) + 2)), "csv")
+
+
+def _read_csv_rows(text: str, delimiter: str) -> RawTable:
+    """Record-by-record reading for a CSV with malformed records: those become ``bad_rows``."""
+    records = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [cell.strip() for cell in next(records)]
+    good: list[list[str | None]] = []
+    numbers: list[int] = []
+    bad: list[dict[str, object]] = []
+    for number, cells in enumerate(records, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(header):
+            reason = (
+                f"row {number}: {len(cells)} cells where the header has {len(header)} "
+                f"(a '{delimiter}' inside an unquoted value?)"
+            )
+            bad.append({"row_number": number, "field": "", "reason": reason, "raw": {"cells": cells}})
+            continue
+        good.append([cell or None for cell in cells] + [None] * (len(header) - len(cells)))
+        numbers.append(number)
+    return RawTable(pd.DataFrame(good, columns=header, dtype=object), numbers, "csv", bad)
 
 
 def _cell_text(value: Any) -> str | None:

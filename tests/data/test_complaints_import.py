@@ -358,3 +358,26 @@ def test_open311_pull_imports_as_one_batch(db: Engine, context: ImportContext, f
         )
     assert (summary.rows, summary.accepted, summary.quarantined) == (30, 30, 0)
     assert set(_reports(db)["source"]) == {"chicago"}
+
+
+def test_malformed_csv_record_is_quarantined_not_fatal(db: Engine, context: ImportContext, tmp_path: Path):
+    path = tmp_path / "lech_cot.csv"
+    path.write_text(
+        "Mã phản ánh,Thời gian,Nội dung,Vĩ độ,Kinh độ\n"
+        "M-1,17/03/2025 09:00,Rác thải,21.0300,105.8480\n"
+        "M-2,17/03/2025 09:05,Rác, nhiều túi nilon,21.0300,105.8480\n"
+        "M-3,17/03/2025 09:10,Khói bụi\n",
+        encoding="utf-8",
+    )
+    summary = import_complaints(db, path, context, now=NOW)
+    assert (summary.rows, summary.accepted, summary.quarantined) == (3, 2, 1)
+    with db.connect() as conn:
+        reason = conn.execute(select(QuarantineRow.reason)).scalar_one()
+    assert reason == "row 3: 6 cells where the header has 5 (a ',' inside an unquoted value?)"
+
+
+def test_header_only_file_imports_nothing(db: Engine, context: ImportContext, tmp_path: Path):
+    path = tmp_path / "rong.csv"
+    path.write_text("Mã phản ánh;Thời gian;Nội dung\n", encoding="utf-8")
+    summary = import_complaints(db, path, context, now=NOW)
+    assert (summary.rows, summary.accepted, summary.duplicates, summary.quarantined) == (0, 0, 0, 0)
