@@ -381,3 +381,25 @@ def test_header_only_file_imports_nothing(db: Engine, context: ImportContext, tm
     path.write_text("Mã phản ánh;Thời gian;Nội dung\n", encoding="utf-8")
     summary = import_complaints(db, path, context, now=NOW)
     assert (summary.rows, summary.accepted, summary.duplicates, summary.quarantined) == (0, 0, 0, 0)
+
+
+@responses.activate
+def test_cli_pulls_an_open311_endpoint(sqlite_engine: Engine, fixtures_dir: Path, monkeypatch, capsys):
+    from dashboard.cli import main
+    from geo.boundaries import load_shipped_sets
+
+    load_shipped_sets(sqlite_engine)
+    monkeypatch.setenv("DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
+    recorded = json.loads(
+        (fixtures_dir / "complaints" / "chicago_open311_georeport_v2_requests_sample.json").read_text("utf-8")
+    )
+    url = "https://311api.example.org/open311/v2/requests.json"
+    window = {"start_date": "2014-01-01T00:00:00+07:00", "end_date": "2014-02-01T00:00:00+07:00"}
+    responses.get(url, json=recorded[:5], match=[matchers.query_param_matcher({**window, "page": "1"})])
+    responses.get(url, json=[], match=[matchers.query_param_matcher({**window, "page": "2"})])
+    argv = ["complaints", "import", "https://311api.example.org/open311/v2", "--since", "2014-01-01"]
+    assert main([*argv, "--until", "2014-01-31", "--source", "chicago"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["rows"], summary["accepted"], summary["quarantined"]) == (5, 5, 0)
+    assert main(argv[:3]) == 2
+    assert "needs --since" in capsys.readouterr().err
