@@ -30,6 +30,7 @@ SHORT_TTL = 60  # seconds: live numbers (KPIs, alerts, latest AQI)
 LONG_TTL = 3600  # seconds: slow-changing reference data (ward polygons, choices)
 STALE_AFTER = dt.timedelta(hours=3)  # a station whose newest reading is older than this is shown as stale
 MAX_CASE_MARKERS = 2000  # above this, the map shows a heat layer and ward aggregates instead of markers
+HEAT_CELL_DEG = 0.002  # ≈ 200 m heat-layer cells: city-wide density without megabytes of points
 
 
 def now_minute() -> dt.datetime:
@@ -136,8 +137,8 @@ def case_points(flt: CaseFilter) -> pd.DataFrame:
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def heat_cells(flt: CaseFilter) -> pd.DataFrame:
-    """Case counts on a ~100 m grid for the heat layer."""
-    return queries.heat_cells(engine(), flt)
+    """Case counts on a ~200 m grid for the heat layer."""
+    return queries.heat_cells(engine(), flt, HEAT_CELL_DEG)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)

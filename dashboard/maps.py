@@ -255,7 +255,10 @@ def add_heat_layer(fmap: folium.Map, cells: pd.DataFrame, *, layer_name: str) ->
     if cells.empty:
         return
     peak = float(cells["cases"].max())
-    data = [[float(r.lat), float(r.lon), float(r.cases) / peak] for r in cells.itertuples(index=False)]
+    weights = (cells["cases"].to_numpy(dtype=float) / peak).round(3)
+    data = np.column_stack(
+        [cells["lat"].to_numpy(dtype=float).round(5), cells["lon"].to_numpy(dtype=float).round(5), weights]
+    ).tolist()
     folium.plugins.HeatMap(data, name=layer_name, radius=12, blur=15, min_opacity=0.3, show=True).add_to(fmap)
 
 

@@ -37,7 +37,7 @@ from data.schema import (
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected", "transferred")
 FIRING_STATES: tuple[str, ...] = ("firing", "no_data")
-PUBLIC_COORD_DECIMALS = 3  # 0.001° ≈ 111 m north-south, ≈ 104 m east-west at Hà Nội's latitude
+PUBLIC_CELL_DEG = 0.001  # ≈ 111 m north-south, ≈ 104 m east-west at Hà Nội's latitude
 
 
 @dataclass(frozen=True)
@@ -199,11 +199,11 @@ def case_points(engine: Engine, flt: CaseFilter, limit: int) -> pd.DataFrame:
     return _frame(engine, stmt.order_by(ComplaintCase.opened_at.desc()).limit(limit))
 
 
-def heat_cells(engine: Engine, flt: CaseFilter, decimals: int = PUBLIC_COORD_DECIMALS) -> pd.DataFrame:
-    """Case counts on a grid of ``decimals``-rounded coordinates: ``lat, lon, cases`` (for a heat layer)."""
-    scale = literal(10**decimals, literal_execute=True)  # inlined, so GROUP BY repeats the same expression
-    lat = (func.round(ComplaintCase.lat * scale) / scale).label("lat")
-    lon = (func.round(ComplaintCase.lon * scale) / scale).label("lon")
+def heat_cells(engine: Engine, flt: CaseFilter, cell_deg: float = PUBLIC_CELL_DEG) -> pd.DataFrame:
+    """Case counts on a grid of ``cell_deg``-degree cells: ``lat, lon, cases`` (cell centres, for a heat layer)."""
+    per_degree = literal(round(1 / cell_deg), literal_execute=True)  # inlined, so GROUP BY repeats one expression
+    lat = (func.round(ComplaintCase.lat * per_degree) / per_degree).label("lat")
+    lon = (func.round(ComplaintCase.lon * per_degree) / per_degree).label("lon")
     stmt = _filtered(
         select(lat, lon, func.count().label("cases")).where(
             ComplaintCase.lat.is_not(None), ComplaintCase.lon.is_not(None)
