@@ -25,6 +25,7 @@ from monitoring.signals import Signal
 PUBLIC_GRID_DEGREES = 0.001
 PERSONAL_COLUMNS = ("reporter_name", "reporter_phone")
 SLA_RULE_ID = "complaint-case-overdue"
+SLA_CLEAR_LOOKBACK = dt.timedelta(days=30)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -221,9 +222,11 @@ def overdue_by_unit(engine: Engine, now: dt.datetime) -> pd.DataFrame:
 
 
 def sla_signals(engine: Engine, now: dt.datetime) -> list[Signal]:
-    """One ``kind="sla"`` signal per overdue open case (subject ``case:<id>``) for the alert engine.
+    """``kind="sla"`` signals for the alert engine, subject ``case:<id>``.
 
-    ``value`` is how many hours (clock time) the case is past its deadline; the message names the unit.
+    One breaching signal (``condition=True``) per overdue open case, ``value`` = clock hours past the
+    deadline, the message naming the unit. Cases closed within :data:`SLA_CLEAR_LOOKBACK` give a clear signal
+    (``condition=False``) so an alert raised while they were late resolves.
     """
     taxonomy = load_taxonomy()
     frame = _open_cases(engine)
@@ -261,4 +264,27 @@ def sla_signals(engine: Engine, now: dt.datetime) -> list[Signal]:
                 ),
             )
         )
-    return signals
+    return signals + _cleared_signals(engine, now)
+
+
+def _cleared_signals(engine: Engine, now: dt.datetime) -> list[Signal]:
+    """Clear signals for cases closed recently (their SLA alert, if any, resolves)."""
+    case = ComplaintCase.__table__
+    query = select(case.c.id, case.c.status).where(
+        case.c.status.in_(sorted(FINAL_STATUSES)), case.c.resolved_at >= now - SLA_CLEAR_LOOKBACK
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(case.c.id)).all()
+    return [
+        Signal(
+            rule_id=SLA_RULE_ID,
+            subject=f"case:{case_id}",
+            condition=False,
+            threshold=0.0,
+            observed_at=now,
+            kind="sla",
+            labels={"case_id": str(case_id), "status": status},
+            message=f"Phản ánh #{case_id} đã đóng ({status})",
+        )
+        for case_id, status in rows
+    ]

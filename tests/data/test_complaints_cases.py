@@ -193,7 +193,7 @@ def test_overdue_counts_and_sla_signals(imported: Engine):
     assert table.loc["URENCO", ["open_cases", "overdue"]].tolist() == [3, 0]
     signals = sla_signals(imported, now)
     burning = _case(imported, "PA-001")
-    assert len(signals) == 3
+    assert [signal.condition for signal in signals] == [True, True, True]
     by_subject = {signal.subject: signal for signal in signals}
     signal = by_subject[f"case:{burning.id}"]
     assert (signal.kind, signal.condition, signal.value, signal.labels["unit_code"]) == ("sla", True, 1.0, "CCBVMT")
@@ -254,3 +254,13 @@ def test_views_on_an_empty_database(engine: Engine):
     assert reports_frame(engine, filters).empty
     assert overdue_by_unit(engine, NOW).empty
     assert sla_signals(engine, NOW) == []
+
+
+def test_sla_signal_clears_when_the_case_is_closed(imported: Engine):
+    now = dt.datetime(2025, 3, 17, 6, 0, tzinfo=dt.UTC)
+    burning = _case(imported, "PA-001")
+    assert {s.subject: s.condition for s in sla_signals(imported, now)}[f"case:{burning.id}"] is True
+    change_status(imported, burning.id, "rejected", actor="Chi cục BVMT", note="trùng phản ánh", at=now)
+    later = now + dt.timedelta(hours=1)
+    assert {s.subject: s.condition for s in sla_signals(imported, later)}[f"case:{burning.id}"] is False
+    assert f"case:{burning.id}" not in {s.subject for s in sla_signals(imported, later + dt.timedelta(days=31))}
