@@ -62,6 +62,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "common.reports": ("Số phản ánh", "Reports"),
     "common.case": ("Vụ việc", "Case"),
     "common.choose": ("Chọn…", "Choose…"),
+    "common.yes": ("Có", "Yes"),
+    "common.no": ("Không", "No"),
     # KPIs
     "kpi.open": ("Đang xử lý", "Open"),
     "kpi.overdue": ("Quá hạn", "Overdue"),
@@ -91,6 +93,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.hotspots": ("Điểm nóng (Gi*)", "Hotspots (Gi*)"),
     "map.cases": ("Vụ việc", "Cases"),
     "map.heat": ("Mật độ vụ việc", "Case density"),
+    "map.spots": ("Điểm phát sinh lặp lại", "Recurring spots"),
     "map.stations": ("Trạm quan trắc", "Stations"),
     "map.too_many": (
         "Hơn {limit} vụ việc: bản đồ hiển thị mật độ và tổng theo phường thay cho từng điểm. "
@@ -123,6 +126,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Getis-Ord Gi* on queen contiguity, 999 permutations, FDR-corrected (Benjamini–Hochberg).",
     ),
     "overview.alerts_title": ("Cảnh báo đang bật", "Firing alerts"),
+    "overview.spots_title": ("Điểm phát sinh lặp lại (90 ngày qua)", "Recurring spots (last 90 days)"),
+    "overview.no_spots": ("Không có điểm phát sinh lặp lại.", "No recurring spot."),
+    "overview.spots_method": (
+        "Ít nhất {n} phản ánh trong bán kính {radius} m trong cùng {days} ngày (phân cụm mật độ không gian–thời gian).",
+        "At least {n} reports within {radius} m in one {days}-day window (space-time density clustering).",
+    ),
     # analysis
     "analysis.title": ("Phân tích phản ánh", "Complaint analysis"),
     "analysis.filters": ("Bộ lọc", "Filters"),
@@ -260,7 +269,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stations.window_7d": ("7 ngày", "7 days"),
     "stations.window_30d": ("30 ngày", "30 days"),
     "stations.device_status": ("Trạng thái thiết bị", "Device status"),
-    "stations.limit": ("Giới hạn cho phép: {value}", "Permitted limit: {value}"),
+    "stations.limit": ("Giới hạn áp dụng: {value} — {basis}", "Applicable limit: {value} — {basis}"),
     "stations.no_limit": ("Không có giới hạn áp dụng cho thông số này.", "No applicable limit for this parameter."),
     "stations.feed_health": ("Tình trạng nguồn dữ liệu", "Feed health"),
     "device_status.00": ("Đang đo", "Measuring"),
@@ -347,6 +356,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.measure_unit": ("Đơn vị đo", "Unit"),
     "col.observed_at": ("Thời điểm đo", "Observed"),
     "col.aqi_range": ("Khoảng AQI", "AQI range"),
+    "col.cases": ("Số vụ việc", "Cases"),
+    "col.ward": ("Phường/xã", "Ward"),
+    "col.categories": ("Loại phản ánh", "Categories"),
+    "col.first_report": ("Phản ánh đầu tiên", "First report"),
+    "col.last_report": ("Phản ánh gần nhất", "Last report"),
     "col.colour": ("Màu", "Colour"),
     "col.feed": ("Nguồn", "Feed"),
     "col.last_success_at": ("Lần lấy thành công", "Last success"),

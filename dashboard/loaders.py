@@ -23,13 +23,17 @@ from data.config import Settings, load_settings
 from data.db import check_connection, make_engine
 from data.queries import CaseFilter
 from geo.boundaries import wards_frame
+from geo.case_points import load_complaint_cases
 from geo.hotspots import MIN_UNITS, gi_star
+from geo.spots import find_spots
 from geo.weights import SpatialWeights, queen_weights
+from monitoring.thresholds import EffectiveLimit, LimitProfile, ThresholdTable, load_thresholds
 
 SHORT_TTL = 60  # seconds: live numbers (KPIs, alerts, latest AQI)
 LONG_TTL = 3600  # seconds: slow-changing reference data (ward polygons, choices)
 STALE_AFTER = dt.timedelta(hours=3)  # a station whose newest reading is older than this is shown as stale
 MAX_CASE_MARKERS = 2000  # above this, the map shows a heat layer and ward aggregates instead of markers
+SPOT_LOOKBACK = dt.timedelta(days=90)  # recurring spots are searched in the cases of the last 90 days
 HEAT_CELL_DEG = 0.002  # ≈ 200 m heat-layer cells: city-wide density without megabytes of points
 
 
@@ -121,6 +125,31 @@ def hotspots(flt: CaseFilter, set_name: str, rate: bool, now: dt.datetime) -> pd
     values = stats[column].reindex(list(relation.ids)).fillna(0.0).to_numpy(dtype=float)
     result = gi_star(values, relation, seed=0, value_kind="rate_per_1000" if rate else "count")
     return result.to_frame()[["ward_code", "value", "z", "q", "class"]]
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def recurring_spots(set_name: str, now: dt.datetime) -> pd.DataFrame:
+    """Recurring complaint spots (``geo.spots.find_spots``) among the cases of the last ``SPOT_LOOKBACK``."""
+    points = load_complaint_cases(engine(), since=now - SPOT_LOOKBACK, set_name=set_name)
+    return find_spots(points.dropna(subset=["lat", "lon"]), now)
+
+
+@st.cache_resource(show_spinner=False)
+def thresholds() -> ThresholdTable:
+    """The configured limit table (QCVN 05:2023 ambient, QCVN 40 / 14 effluent)."""
+    return load_thresholds(settings().config_path("thresholds"))
+
+
+def applicable_limit(
+    kind: str, limit_profile: dict[str, object], parameter: str, day: dt.date
+) -> EffectiveLimit | None:
+    """The limit to draw on a station chart: ambient 1-h (else 24-h) for air, the permit/QCVN Cmax for effluent."""
+    table = thresholds()
+    if kind == "wastewater":
+        if not limit_profile:
+            return None
+        return table.effluent_limit(LimitProfile.from_json(limit_profile), parameter, day)
+    return table.ambient_limit(parameter, "1h", day) or table.ambient_limit(parameter, "24h", day)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import auth, components, loaders, maps, state
 from dashboard.i18n import label, t
 from data.queries import FIRING_STATES, CaseFilter
+from geo import spots as spots_rules
 
 
 def _kpis(flt: CaseFilter) -> None:
@@ -52,6 +54,14 @@ def leaders_map(flt: CaseFilter, set_name: str, metric: str) -> maps.folium.Map:
             layer_name=t("map.hotspots"),
             legend_title=t("map.hotspots"),
         )
+    spots = spot_table(set_name)
+    if len(spots):
+        maps.add_spot_layer(
+            fmap,
+            spots[["lat", "lon", "cases", "ward", "categories", "last_report", "active"]],
+            layer_name=t("map.spots"),
+            popup_labels={c: t(f"col.{c}") for c in spots.columns},
+        )
     if loaders.case_count(flt) <= loaders.MAX_CASE_MARKERS:
         names = loaders.category_names(st.session_state[state.LANGUAGE])
         points = loaders.case_points(flt)
@@ -80,6 +90,48 @@ def leaders_map(flt: CaseFilter, set_name: str, metric: str) -> maps.folium.Map:
             components.aqi_legend("vn"),
         )
     return maps.add_layer_control(fmap)
+
+
+def spot_table(set_name: str) -> pd.DataFrame:
+    """Recurring spots ready for display: ward, cases, categories by name, first/last report, active."""
+    spots = loaders.recurring_spots(set_name, loaders.now_minute())
+    if spots.empty:
+        return pd.DataFrame(
+            columns=["lat", "lon", "cases", "ward", "categories", "first_report", "last_report", "active"]
+        )
+    names = loaders.category_names(st.session_state[state.LANGUAGE])
+    wards = dict(zip(loaders.wards(set_name)["code"], loaders.wards(set_name)["name"], strict=True))
+    return pd.DataFrame(
+        {
+            "lat": spots["lat"],
+            "lon": spots["lon"],
+            "cases": spots["count"],
+            "ward": [wards.get(code, "") for code in spots["ward_code"]],
+            "categories": [", ".join(f"{names.get(k, k)} ({v})" for k, v in c.items()) for c in spots["categories"]],
+            "first_report": [components.local_time_text(v) for v in spots["first_report"]],
+            "last_report": [components.local_time_text(v) for v in spots["last_report"]],
+            "active": [t("common.yes") if a else t("common.no") for a in spots["active"]],
+        }
+    )
+
+
+def _spots(set_name: str) -> None:
+    st.subheader(t("overview.spots_title"))
+    spots = spot_table(set_name)
+    if spots.empty:
+        st.info(t("overview.no_spots"))
+        return
+    st.dataframe(
+        spots.drop(columns=["lat", "lon"]).rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch"
+    )
+    st.caption(
+        t(
+            "overview.spots_method",
+            n=spots_rules.MIN_REPORTS,
+            radius=int(spots_rules.RADIUS_M),
+            days=spots_rules.WINDOW.days,
+        )
+    )
 
 
 def _overdue(flt: CaseFilter) -> None:
@@ -165,6 +217,7 @@ def render() -> None:
     components.show_map(leaders_map(flt, set_name, metric), key="overview_map")
     _overdue(flt)
     _hotspots(flt, set_name, metric)
+    _spots(set_name)
     _alerts()
 
 

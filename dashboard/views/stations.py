@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
@@ -10,6 +11,7 @@ import streamlit as st
 
 from dashboard import auth, components, loaders
 from dashboard.i18n import label, t
+from monitoring.thresholds import EffectiveLimit
 
 WINDOWS = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
 STATUS_COLOURS = {"01": "#fdd835", "02": "#e53935"}  # TT 10/2021: 01 calibrating, 02 device error
@@ -30,14 +32,7 @@ def _status_bands(series: pd.DataFrame) -> pd.DataFrame:
     return bands.reset_index(drop=True)
 
 
-def _limit(station: pd.Series, parameter: str) -> float | None:
-    profile = station.get("limit_profile") or {}
-    limits = profile.get("limits", {}) if isinstance(profile, dict) else {}
-    value = limits.get(parameter, (profile.get("overrides", {}) or {}).get(parameter))
-    return float(value) if value is not None else None
-
-
-def _chart(series: pd.DataFrame, limit: float | None, unit: str) -> alt.LayerChart | alt.Chart:
+def _chart(series: pd.DataFrame, limit: EffectiveLimit | None, unit: str) -> alt.LayerChart | alt.Chart:
     line = (
         alt.Chart(series)
         .mark_line(point=len(series) < 200)
@@ -64,7 +59,13 @@ def _chart(series: pd.DataFrame, limit: float | None, unit: str) -> alt.LayerCha
         )
     layers.append(line)
     if limit is not None:
-        rule = pd.DataFrame({"limit": [limit], "label": [t("stations.limit", value=limit)]})
+        bounds = [value for value in (limit.high, limit.low) if value is not None]
+        rule = pd.DataFrame(
+            {
+                "limit": bounds,
+                "label": [t("stations.limit", value=f"{v:g} {limit.unit}", basis=limit.basis) for v in bounds],
+            }
+        )
         layers.append(
             alt.Chart(rule).mark_rule(color="#d32f2f", strokeDash=[6, 4]).encode(y="limit:Q", tooltip=["label:N"])
         )
@@ -103,10 +104,23 @@ def render() -> None:
                     .dt.tz_convert(components.LOCAL_TZ)
                     .dt.tz_localize(None)
                 )
-                limit = _limit(station, parameter)
+                limit = loaders.applicable_limit(
+                    str(station["kind"]),
+                    station["limit_profile"] or {},
+                    parameter,
+                    now.astimezone(ZoneInfo(components.LOCAL_TZ)).date(),
+                )
                 st.altair_chart(_chart(series, limit, str(series["unit"].iloc[-1])), width="stretch")
                 if limit is None:
                     st.caption(t("stations.no_limit"))
+                else:
+                    st.caption(
+                        t(
+                            "stations.limit",
+                            value=f"{limit.high if limit.high is not None else limit.low:g} {limit.unit}",
+                            basis=limit.basis,
+                        )
+                    )
     st.subheader(t("stations.feed_health"))
     health = loaders.feed_health()
     if health.empty:

@@ -99,6 +99,8 @@ def test_overview_map_is_offline_and_shows_wards_and_escaped_cases(app: App) -> 
     assert payload["returned_objects"] == []  # pan and zoom never rerun the app
     overdue = at.dataframe[0].value
     assert overdue.iloc[0].tolist()[:2] == ["UBND phường Hoàn Kiếm", 2]
+    spots = next(d.value for d in at.dataframe if "Phản ánh gần nhất" in d.value.columns)
+    assert spots.iloc[0]["Phường/xã"] == "Hoàn Kiếm" and spots.iloc[0]["Số vụ việc"] == 7  # the 7 seeded cases
 
 
 def test_public_page_has_no_personal_data_or_complaint_text(app: App) -> None:
@@ -144,3 +146,11 @@ def test_alerts_page_lists_firing_alert(app: App) -> None:
     at = app("alerts", user="lead")
     assert "hn-air-2" in at.dataframe[0].value.to_csv()
     assert any("Chỉ cán bộ vận hành" in c.value for c in at.caption)
+
+
+def test_stations_page_draws_the_qcvn_limit(app: App) -> None:
+    at = app("stations", user="ana")
+    assert not at.exception
+    assert at.selectbox[1].value == "no2"
+    assert any("200 µg/m³ — QCVN 05:2023" in c.value for c in at.caption)  # NO2 1-h limit, Table 1
+    assert any("Dữ liệu cũ" in w.value for w in at.warning)  # the first station (Cầu Giấy) is stale
