@@ -17,6 +17,7 @@ from data.case_views import sla_signals
 from data.config import Settings, load_settings
 from geo.hotspot_signals import hotspot_signals
 from monitoring.alert_engine import Provider, configured_providers, evaluate_alerts
+from monitoring.alert_rules import load_alert_rules
 from monitoring.aqi_store import refresh_aqi
 
 
@@ -34,5 +35,12 @@ def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = Non
     config = settings or load_settings()
     aqi_rows = refresh_aqi(engine, since=now - dt.timedelta(days=2), timezone=config.timezone)
     with requests.Session() as session:
-        summary = evaluate_alerts(engine, now, all_providers(config), session, webhook_urls=config.webhook_urls)
+        summary = evaluate_alerts(
+            engine,
+            now,
+            all_providers(config),
+            session,
+            rules=load_alert_rules(config.config_path("alert_rules")),
+            webhook_urls=config.webhook_urls,
+        )
     return {"aqi_rows": aqi_rows, "alerts": summary.as_dict()}
