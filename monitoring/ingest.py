@@ -8,10 +8,12 @@ committed together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select, text
 
@@ -20,7 +22,6 @@ from monitoring.averages import ROLLING_RULES, hourly_means, rolling_means
 from monitoring.schema import NATURAL_KEY, READING_COLUMNS, Reject, empty_readings, validate_readings
 from monitoring.stations import WardLocator, register_unknown, upsert_stations
 
-_SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 _ROLLING_REACH = dt.timedelta(hours=max(hours for hours, _ in ROLLING_RULES.values()) - 1)
 
 
@@ -200,12 +201,11 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
     """Bulk-insert canonical readings, skipping rows whose natural key is already stored.
 
     SQLite gets one prepared ``INSERT … ON CONFLICT DO NOTHING`` executed over all rows; PostgreSQL gets a
-    ``COPY`` into a temporary table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
+    ``COPY`` (CSV) into a temporary table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
     """
     columns = [*READING_COLUMNS, "batch_id"]
-    observed = readings["observed_at"].dt.tz_convert("UTC")
     if conn.dialect.name == "postgresql":
-        _copy_readings(conn, readings, observed, batch_id, columns)
+        _copy_readings(conn, readings, batch_id, columns)
         return
     rows = list(
         zip(
@@ -213,7 +213,7 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
             readings["parameter"].tolist(),
             readings["value"].astype(object).where(readings["value"].notna(), None).tolist(),
             readings["unit"].tolist(),
-            observed.dt.strftime(_SQLITE_TIME_FORMAT).tolist(),
+            sqlite_times(readings["observed_at"]),
             readings["status"].tolist(),
             readings["source"].tolist(),
             [batch_id] * len(readings),
@@ -225,36 +225,37 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
     conn.exec_driver_sql(statement, rows)
 
 
-def _copy_readings(
-    conn: Connection, readings: pd.DataFrame, observed: pd.Series, batch_id: str, columns: list[str]
-) -> None:
+def sqlite_times(times: pd.Series) -> list[str]:
+    """UTC times as SQLAlchemy stores them in SQLite (``YYYY-MM-DD HH:MM:SS.ffffff``), vectorised."""
+    utc = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    return np.char.replace(np.datetime_as_string(utc, unit="us"), "T", " ").tolist()
+
+
+def _copy_readings(conn: Connection, readings: pd.DataFrame, batch_id: str, columns: list[str]) -> None:
     column_list = ", ".join(columns)
     conn.execute(
         text(
             "CREATE TEMPORARY TABLE IF NOT EXISTS readings_incoming (station_id text, parameter text, "
             "value double precision, unit text, observed_at timestamptz, status text, source text, "
-            "batch_id text) "
-            "ON COMMIT DELETE ROWS"
+            "batch_id text) ON COMMIT DELETE ROWS"
         )
     )
+    frame = readings[list(READING_COLUMNS)].assign(
+        observed_at=np.datetime_as_string(
+            readings["observed_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]"),
+            unit="us",
+        ),
+        batch_id=batch_id,
+    )
+    buffer = io.StringIO()
+    frame.to_csv(buffer, header=False, index=False)
     driver_connection: Any = conn.connection.driver_connection
-    values = readings["value"].astype(object).where(readings["value"].notna(), None).tolist()
-    with (
-        driver_connection.cursor() as cursor,
-        cursor.copy(f"COPY readings_incoming ({column_list}) FROM STDIN") as copy,
-    ):
-        for row in zip(
-            readings["station_id"].tolist(),
-            readings["parameter"].tolist(),
-            values,
-            readings["unit"].tolist(),
-            observed.dt.to_pydatetime().tolist(),
-            readings["status"].tolist(),
-            readings["source"].tolist(),
-            [batch_id] * len(readings),
-            strict=True,
-        ):
-            copy.write_row(row)
+    with driver_connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+        not_null = "station_id, parameter, unit, status, source, batch_id"  # an empty unit ("-" for pH) is not NULL
+        statement = f"COPY readings_incoming ({column_list}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({not_null}))"
+        with cursor.copy(statement) as copy:
+            copy.write(buffer.getvalue())
     conn.execute(
         text(
             f"INSERT INTO readings ({column_list}) SELECT {column_list} FROM readings_incoming "
@@ -335,7 +336,7 @@ def _upsert_averages(conn: Connection, averages: pd.DataFrame, period: str) -> i
             averages["station_id"].tolist(),
             averages["parameter"].tolist(),
             [period] * len(averages),
-            ends.dt.strftime(_SQLITE_TIME_FORMAT).tolist() if conn.dialect.name == "sqlite" else ends.tolist(),
+            sqlite_times(ends) if conn.dialect.name == "sqlite" else ends.tolist(),
             averages["value"].astype(object).where(averages["value"].notna(), None).tolist(),
             averages["n_valid"].astype(int).tolist(),
             averages["n_expected"].astype(int).tolist(),
