@@ -1,10 +1,11 @@
 """Cases: reports of the same category within a radius and time window become one case with linked reports.
 
 Clustering is greedy in time order: a report joins the open case of its category whose anchor (the first
-report's location) lies within ``radius_m`` and whose latest report is at most ``window_hours`` earlier;
-otherwise it opens a new case. Neighbours come from ``scipy.spatial.cKDTree`` on a local metric projection
-(equirectangular around the batch's mean latitude, well under 0.1 % error at 50 m). Reports without
-coordinates open a case of their own. New cases are routed, get SLA deadlines and a first history entry.
+report's location) lies within ``radius_m`` and whose latest report is at most ``window_hours`` away (a
+late-arriving older report may still join a stored case); otherwise it opens a new case. Neighbours come
+from ``scipy.spatial.cKDTree`` on a local metric projection (equirectangular around the batch's mean
+latitude, well under 0.1 % error at 50 m). Reports without coordinates open a case of their own. New cases
+are routed, get SLA deadlines and a first history entry.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def cluster_reports(reports: pd.DataFrame, existing: pd.DataFrame, radius_m: flo
         founder_last: dict[int, int] = {}
         for rank, member in enumerate(members):
             now = times[member]
-            old_hits = [old_rows[j] for j in near_old[rank] if 0 <= now - old_last[old_rows[j]] <= window]
+            old_hits = [old_rows[j] for j in near_old[rank] if abs(now - old_last[old_rows[j]]) <= window]
             if old_hits:
                 chosen = max(old_hits, key=lambda row: old_last[row])
                 result[member] = int(existing["case_id"].iat[chosen])
@@ -96,14 +97,14 @@ def cluster_reports(reports: pd.DataFrame, existing: pd.DataFrame, radius_m: flo
 
 
 def open_cases_near(conn: Connection, start: dt.datetime, end: dt.datetime, window_hours: float) -> pd.DataFrame:
-    """Located, unfinished cases whose latest report falls within the window before ``start``..``end``."""
+    """Located, unfinished cases active within ``window_hours`` of ``start``..``end``."""
     table = ComplaintCase.__table__
     since = start - dt.timedelta(hours=window_hours)
     rows = conn.execute(
         select(table.c.id, table.c.lat, table.c.lon, table.c.category_code, table.c.last_report_at).where(
             table.c.lat.is_not(None),
             table.c.last_report_at >= since,
-            table.c.opened_at <= end,
+            table.c.opened_at <= end + dt.timedelta(hours=window_hours),
             table.c.status.not_in(sorted(FINAL_STATUSES)),
         )
     ).all()

@@ -81,6 +81,8 @@ def test_existing_open_case_absorbs_a_new_report():
     )
     refs = cluster_reports(_reports([(20, 0, "waste", 0), (20, 1, "noise", 0)]), existing, 50, 72)
     assert refs.tolist() == [41, -2]
+    late_arrival = _reports([(5, -40, "waste", 0), (5, -90, "waste", 0)])  # 30 h and 80 h before its last report
+    assert cluster_reports(late_arrival, existing, 50, 72).tolist() == [41, -2]
 
 
 @pytest.fixture
