@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import folium
 import pandas as pd
@@ -15,10 +16,13 @@ from streamlit_folium import st_folium
 from dashboard import loaders, maps
 from dashboard.i18n import current_language, t
 from monitoring.aqi_tables import CATEGORIES, VN_HEALTH, Category, HealthMessage
+from monitoring.poller import FeedHealth
+from monitoring.poller import feed_status as poller_feed_status
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
-FEED_FAILURES_UNAVAILABLE = 3  # consecutive failed polls after which a feed is shown as unavailable
 MAP_HEIGHT = 520
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # import page limit (the server's own limit is in .streamlit/config.toml)
+_ZIP_MAGIC = b"PK\x03\x04"  # XLSX files are ZIP archives
 PARAMETER_LABELS = {"pm25": "PM2.5", "pm10": "PM10", "o3": "O₃", "no2": "NO₂", "so2": "SO₂", "co": "CO"}
 
 
@@ -71,17 +75,17 @@ def aqi_legend(scale: str) -> list[tuple[str, str]]:
 
 
 def feed_status(row: pd.Series, now: dt.datetime) -> str:
-    """``ok`` | ``stale`` | ``unavailable`` for one feed_state row.
+    """``ok`` | ``stale`` | ``unavailable`` for one feed_state row (``monitoring.poller.feed_status``).
 
-    Unavailable after ``FEED_FAILURES_UNAVAILABLE`` consecutive failures; stale when the newest data is older
-    than ``loaders.STALE_AFTER``; otherwise ok.
+    Feeds missing from the feeds config are judged with the config defaults (60 min, stale after 180 min).
     """
-    if int(row.get("consecutive_failures") or 0) >= FEED_FAILURES_UNAVAILABLE:
-        return "unavailable"
-    last_data = row.get("last_data_at")
-    if last_data is None or pd.isna(last_data) or now - pd.Timestamp(last_data).to_pydatetime() > loaders.STALE_AFTER:
-        return "stale"
-    return "ok"
+    interval, stale_after = loaders.feed_schedules().get(
+        str(row["feed"]), (dt.timedelta(minutes=60), dt.timedelta(minutes=180))
+    )
+    values = {key: (None if pd.isna(row.get(key)) else row.get(key)) for key in FeedHealth.__dataclass_fields__}
+    values["consecutive_failures"] = int(values["consecutive_failures"] or 0)
+    values["checkpoint"] = {}
+    return poller_feed_status(FeedHealth(**values), now, interval, stale_after).value.lower()
 
 
 def feed_banner() -> None:
@@ -148,3 +152,21 @@ def geojson_bytes(frame: pd.DataFrame) -> bytes:
         geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
         features.append({"type": "Feature", "geometry": geometry, "properties": record})
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode("utf-8")
+
+
+def check_upload(name: str, content: bytes, allowed: tuple[str, ...]) -> str | None:
+    """The reason an upload is refused (size, extension, content not matching it), or None when acceptable."""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if len(content) > MAX_UPLOAD_BYTES:
+        return t("import.too_big", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+    if suffix not in allowed:
+        return t("import.bad_type", types=", ".join(allowed))
+    if not content.strip():
+        return t("import.empty")
+    if suffix == "xlsx":
+        return None if content.startswith(_ZIP_MAGIC) else t("import.bad_content", type=suffix)
+    if b"\x00" in content[:4096]:
+        return t("import.bad_content", type=suffix)
+    if suffix in ("json", "geojson") and content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
+        return t("import.bad_content", type=suffix)
+    return None

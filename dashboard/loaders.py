@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tomllib
 
 import geopandas as gpd
 import numpy as np
@@ -241,6 +242,21 @@ def station_parameters(station_id: str) -> list[str]:
 def reading_series(station_id: str, parameter: str, since: dt.datetime) -> pd.DataFrame:
     """Readings of one parameter at one station."""
     return queries.reading_series(engine(), station_id, parameter, since)
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False)
+def feed_schedules() -> dict[str, tuple[dt.timedelta, dt.timedelta]]:
+    """Feed name → (poll interval, stale after) from the feeds config (defaults as ``load_feed_config``)."""
+    with settings().config_path("feeds").open("rb") as handle:
+        entries = tomllib.load(handle).get("feed", [])
+    return {
+        str(entry["name"]): (
+            dt.timedelta(minutes=float(entry.get("interval_minutes", 60))),
+            dt.timedelta(minutes=float(entry.get("stale_after_minutes", 180))),
+        )
+        for entry in entries
+        if "name" in entry
+    }
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)

@@ -13,28 +13,8 @@ import streamlit as st
 from dashboard import auth, components, loaders, state
 from dashboard.i18n import t
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 COMPLAINT_TYPES = ("csv", "xlsx", "json", "geojson")
 READING_TYPES = ("csv", "txt")
-_ZIP_MAGIC = b"PK\x03\x04"
-
-
-def check_upload(name: str, content: bytes, allowed: tuple[str, ...]) -> str | None:
-    """The reason an upload is refused (size, extension, content not matching it), or None when acceptable."""
-    suffix = Path(name).suffix.lower().lstrip(".")
-    if len(content) > MAX_UPLOAD_BYTES:
-        return t("import.too_big", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
-    if suffix not in allowed:
-        return t("import.bad_type", types=", ".join(allowed))
-    if not content.strip():
-        return t("import.empty")
-    if suffix == "xlsx":
-        return None if content.startswith(_ZIP_MAGIC) else t("import.bad_content", type=suffix)
-    if b"\x00" in content[:4096]:
-        return t("import.bad_content", type=suffix)
-    if suffix in ("json", "geojson") and content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
-        return t("import.bad_content", type=suffix)
-    return None
 
 
 def _safe_name(name: str) -> str:
@@ -65,11 +45,11 @@ def _upload() -> None:
     )
     allowed = COMPLAINT_TYPES if kind == "complaints" else READING_TYPES
     uploaded = st.file_uploader(t("import.file", types=", ".join(allowed)), type=list(allowed))
-    st.caption(t("import.limits", mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
+    st.caption(t("import.limits", mb=components.MAX_UPLOAD_BYTES // (1024 * 1024)))
     if uploaded is None or not st.button(t("import.run"), type="primary"):
         return
     content = uploaded.getvalue()
-    problem = check_upload(uploaded.name, content, allowed)
+    problem = components.check_upload(uploaded.name, content, allowed)
     if problem:
         st.error(problem)
         return

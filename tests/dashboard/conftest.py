@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from dashboard_seed import PASSWORD, seed_dashboard
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
 from data.db import make_engine, migrate
 from geo.boundaries import load_shipped_sets
+
+# pytest runs in importlib mode (no sys.path changes): register the seed module so tests can import it by name
+_SEED_PATH = Path(__file__).resolve().parent / "dashboard_seed.py"
+_spec = importlib.util.spec_from_file_location("dashboard_seed", _SEED_PATH)
+dashboard_seed = importlib.util.module_from_spec(_spec)
+sys.modules["dashboard_seed"] = dashboard_seed
+_spec.loader.exec_module(dashboard_seed)
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
@@ -24,7 +32,7 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, E
     engine = make_engine(url)
     migrate(engine)
     load_shipped_sets(engine)
-    seed_dashboard(engine)
+    dashboard_seed.seed_dashboard(engine)
     yield url, engine
     engine.dispose()
 
@@ -55,4 +63,4 @@ def app(seeded_db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) -> Calla
 @pytest.fixture
 def password() -> str:
     """The seeded users' password."""
-    return PASSWORD
+    return dashboard_seed.PASSWORD

@@ -1,0 +1,122 @@
+"""Page helpers: feed status, upload checks, AQI display data, time text, GeoJSON export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+from dashboard import components, maps
+
+NOW = dt.datetime(2025, 9, 15, 3, 0, tzinfo=dt.UTC)
+
+
+def _feed(**values: object) -> pd.Series:
+    row = {
+        "feed": "unknown-feed",
+        "last_attempt_at": NOW,
+        "last_success_at": NOW,
+        "last_data_at": NOW - dt.timedelta(minutes=20),
+        "last_error": None,
+        "last_error_at": None,
+        "consecutive_failures": 0,
+    }
+    return pd.Series({**row, **values})
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, "ok"),
+        ({"consecutive_failures": 2, "last_error": "timeout"}, "stale"),  # last good data kept
+        ({"last_data_at": NOW - dt.timedelta(hours=4)}, "stale"),  # default stale after 180 min
+        ({"last_success_at": None}, "unavailable"),
+        ({"last_success_at": NOW - dt.timedelta(hours=5)}, "unavailable"),
+    ],
+)
+def test_feed_status_follows_the_poller_rule(values: dict[str, object], expected: str) -> None:
+    assert components.feed_status(_feed(**values), NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("a.csv", b"a,b\n1,2\n", None),
+        ("a.xlsx", b"PK\x03\x04rest", None),
+        ("a.json", b'\xef\xbb\xbf {"type": "FeatureCollection"}', None),
+        ("a.exe", b"MZ", "Loại tệp không được hỗ trợ"),
+        ("a.xlsx", b"a,b\n", "không đúng định dạng .xlsx"),
+        ("a.csv", b"\x00\x01\x02binary", "không đúng định dạng .csv"),
+        ("a.json", b"<html>", "không đúng định dạng .json"),
+        ("a.csv", b"  \n", "Tệp rỗng"),
+        ("a.csv", b"x" * (components.MAX_UPLOAD_BYTES + 1), "Tệp quá lớn"),
+    ],
+)
+def test_upload_checks(name: str, content: bytes, problem: str | None) -> None:
+    result = components.check_upload(name, content, ("csv", "xlsx", "json"))
+    assert result is None if problem is None else problem in result
+
+
+def test_station_display_uses_official_colours_and_ages() -> None:
+    stations = pd.DataFrame(
+        [
+            {
+                "aqi": 75,
+                "category": 2,
+                "beyond_scale": False,
+                "dominant": "pm25",
+                "age_hours": 0.3,
+                "last_reading_at": pd.Timestamp("2025-09-15T02:40Z"),
+            },
+            {
+                "aqi": 500,
+                "category": 6,
+                "beyond_scale": True,
+                "dominant": "pm10",
+                "age_hours": 30.0,
+                "last_reading_at": pd.Timestamp("2025-09-14T02:40Z"),
+            },
+            {
+                "aqi": None,
+                "category": None,
+                "beyond_scale": None,
+                "dominant": None,
+                "age_hours": None,
+                "last_reading_at": pd.NaT,
+            },
+        ]
+    )
+    frame = components.station_map_frame(stations, "vn")
+    assert frame["colour"].tolist() == ["#FFFF00", "#7E0023", maps.STALE_COLOUR]
+    assert frame["value_text"].tolist() == ["75", "500+", ""]
+    assert frame["category_text"].tolist() == ["Trung bình", "Nguy hại", ""]
+    assert frame["dominant"].tolist() == ["PM2.5", "PM10", ""]
+    assert frame["updated_text"].tolist() == [
+        "15/09/2025 09:40 (18 phút trước)",
+        "14/09/2025 09:40 (30 giờ trước)",
+        " (chưa có dữ liệu)",
+    ]
+
+
+def test_health_text_is_the_official_table() -> None:
+    effect, public, sensitive = components.health_text(5)
+    assert effect.startswith("Cảnh báo hưởng tới sức khỏe")  # verbatim, including the original's missing word
+    assert "khẩu trang" in public and sensitive == "Nên ở trong nhà và giảm hoạt động mạnh."
+
+
+def test_geojson_export_keeps_every_row() -> None:
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "lat": [21.0, None],
+            "lon": [105.8, None],
+            "title": ["a", "<b>"],
+            "opened_at": [pd.Timestamp("2025-09-01T00:00Z"), pd.Timestamp("2025-09-02T00:00Z")],
+        }
+    )
+    collection = json.loads(components.geojson_bytes(frame))
+    assert [f["geometry"] for f in collection["features"]] == [{"type": "Point", "coordinates": [105.8, 21.0]}, None]
+    assert collection["features"][1]["properties"]["title"] == "<b>"
+    assert collection["features"][0]["properties"]["opened_at"].startswith("2025-09-01T00:00:00")
