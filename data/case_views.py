@@ -25,6 +25,7 @@ from monitoring.signals import Signal
 PUBLIC_GRID_DEGREES = 0.001
 PERSONAL_COLUMNS = ("reporter_name", "reporter_phone")
 SLA_RULE_ID = "complaint-case-overdue"
+LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
 SLA_CLEAR_LOOKBACK = dt.timedelta(days=30)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -118,26 +119,37 @@ def _safe_cell(value: object) -> object:
     return value
 
 
-def export_csv(frame: pd.DataFrame) -> str:
-    """The reports as CSV text (UTF-8); free text kept literally, formula-like cells neutralised."""
+def _with_local_times(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Copy of ``frame`` with every timestamp column as ISO 8601 text in local time (``+07:00``)."""
     out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            local = values.dt.tz_convert(timezone)
+            out[column] = [None if pd.isna(moment) else moment.isoformat() for moment in local]
+    return out
+
+
+def export_csv(frame: pd.DataFrame, timezone: str = LOCAL_TIMEZONE) -> str:
+    """The reports as CSV text (UTF-8, local ISO times); free text kept literally, formula-like cells neutralised."""
+    out = _with_local_times(frame, timezone)
     out["flags"] = out["flags"].map(lambda flags: ";".join(flags or []))
     for column in out.columns:
         if out[column].dtype == object:
             out[column] = out[column].map(_safe_cell)
     buffer = io.StringIO()
-    out.to_csv(buffer, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+    out.to_csv(buffer, index=False)
     return buffer.getvalue()
 
 
-def export_geojson(frame: pd.DataFrame) -> str:
+def export_geojson(frame: pd.DataFrame, timezone: str = LOCAL_TIMEZONE) -> str:
     """The reports as a GeoJSON FeatureCollection (null geometry where a report has no coordinates)."""
     features = []
-    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+    out = _with_local_times(frame, timezone)
+    for row in out.astype(object).where(out.notna(), None).to_dict("records"):
         lon, lat = row.pop("lon"), row.pop("lat")
         geometry = {"type": "Point", "coordinates": [lon, lat]} if lon is not None and lat is not None else None
-        properties = {key: value.isoformat() if isinstance(value, dt.datetime) else value for key, value in row.items()}
-        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+        features.append({"type": "Feature", "geometry": geometry, "properties": row})
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 
