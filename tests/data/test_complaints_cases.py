@@ -242,6 +242,8 @@ def test_cli_import_export_status(sqlite_engine: Engine, fixtures_dir: Path, tmp
     assert main(["complaints", "export", "--out", str(out), "--include-personal"]) == 0
     exported_csv = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
     assert len(exported_csv) == 155 and "reporter_name" in exported_csv.columns
+    # 01/22/2018 12:00:00 AM New York (EST) = 05:00 UTC = 12:00 in Hà Nội.
+    assert exported_csv["reported_at"].iloc[0] == "2018-01-22T12:00:00+07:00"
     case_id = int(exported_csv["case_id"].iloc[0])
     capsys.readouterr()
     assert main(["complaints", "status", str(case_id), "--to", "assigned", "--by", "Trần Văn Nam"]) == 0
