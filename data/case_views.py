@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Engine, Select, select
 from data.categories import Taxonomy, load_taxonomy
 from data.schema import ComplaintCase, ComplaintReport, ResponsibleUnit
 from data.sla import FINAL_STATUSES, overdue_mask
+from data.workflow import STATUS_LABELS_VI
 from geo.address import fold
 from monitoring.signals import Signal
 
@@ -296,7 +297,7 @@ def _cleared_signals(engine: Engine, now: dt.datetime) -> list[Signal]:
             observed_at=now,
             kind="sla",
             labels={"case_id": str(case_id), "status": status},
-            message=f"Phản ánh #{case_id} đã đóng ({status})",
+            message=f"Phản ánh #{case_id}: {STATUS_LABELS_VI[status].lower()}",
         )
         for case_id, status in rows
     ]

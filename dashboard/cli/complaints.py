@@ -124,7 +124,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from data.workflow import change_status
+    from data.workflow import STATUS_LABELS_VI, change_status
 
     engine = _common.engine()
     try:
@@ -139,6 +139,7 @@ def _status(args: argparse.Namespace) -> int:
             "case": change.case_id,
             "from": change.from_status,
             "to": change.to_status,
+            "label": STATUS_LABELS_VI[change.to_status],
             "at": change.at,
             "by": change.actor,
             "note": change.note,
