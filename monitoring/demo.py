@@ -89,9 +89,11 @@ def _event_mask(event: DemoEvent, local: pd.DatetimeIndex) -> np.ndarray:
 
 
 class DataloggerSimulator:
-    """Writes the demo stations' Circular 10/2021 files (one per station every 5 minutes) into ``folder``.
+    """The demo wastewater feed: simulated dataloggers write Circular 10/2021 files into a drop folder, which
+    is then read like any station drop folder (files moved to ``processed/`` after the commit).
 
-    As a feed it stores nothing itself: its files are ingested by the drop-folder feed polled after it.
+    Each poll writes the files due since the previous poll (``backfill`` on the first), one per station every
+    5 minutes, then ingests every file waiting in the folder.
     """
 
     def __init__(
@@ -111,6 +113,7 @@ class DataloggerSimulator:
         self.backfill = backfill
         self.plants = plants
         self.series_path = series_path
+        self.dropbox = DropFolderFeed(name, folder, kind="wastewater")
 
     @cached_property
     def _plant_days(self) -> pd.DataFrame:
@@ -183,26 +186,29 @@ class DataloggerSimulator:
         return written
 
     def fetch(self, checkpoint: Mapping[str, Any], now: dt.datetime) -> Batch:
-        """Write the files due since the last run (``backfill`` on the first); returns an empty batch."""
-        after = dt.datetime.fromisoformat(checkpoint["last"]) if "last" in checkpoint else now - self.backfill
+        """Write the files due since the last poll, then read the drop folder."""
+        simulated = checkpoint.get("simulated_until")
+        after = dt.datetime.fromisoformat(simulated) if simulated else now - self.backfill
         until = max(now, after)
         written = self.write_files(after, until)
-        return Batch(source=self.name, kind="wastewater", checkpoint={"last": until.isoformat(), "written": written})
+        batch = self.dropbox.fetch(checkpoint, now)
+        batch.checkpoint.update(simulated_until=until.isoformat(), written=written)
+        return batch
 
     def acknowledge(self, batch: Batch) -> None:
-        """Nothing to do: the files are the output."""
+        """Move the ingested files out of the drop folder."""
+        self.dropbox.acknowledge(batch)
 
 
 def demo_feeds(dropbox: Path, *, seed: int = 2025, days: int = 7) -> list[FeedSpec]:
-    """The demo feeds, in polling order: air replay, datalogger simulator, drop-folder ingest."""
+    """The demo feeds as in the shipped ``feeds.toml``: air replay and the simulated wastewater dataloggers."""
     return [
         FeedSpec(AirReplayFeed("demo-air", days=days), dt.timedelta(hours=1), dt.timedelta(hours=3)),
         FeedSpec(
-            DataloggerSimulator("demo-dataloggers", dropbox, seed=seed, backfill=dt.timedelta(days=days)),
+            DataloggerSimulator("demo-wastewater", dropbox, seed=seed, backfill=dt.timedelta(days=days)),
             dt.timedelta(minutes=5),
             dt.timedelta(minutes=30),
         ),
-        FeedSpec(DropFolderFeed("demo-wastewater", dropbox), dt.timedelta(minutes=5), dt.timedelta(minutes=30)),
     ]
 
 
@@ -226,7 +232,7 @@ def build_demo_monitoring(
     locator = WardLocator(engine, set_name)
     new_stations = load_station_file(engine, stations_file, set_name=set_name)
     results = run_once(engine, demo_feeds(dropbox, seed=seed, days=days), now, locator=locator)
-    written = read_health(engine, "demo-dataloggers").checkpoint.get("written", 0)
+    written = read_health(engine, "demo-wastewater").checkpoint.get("written", 0)
     return {
         "stations": new_stations,
         "files_written": written,

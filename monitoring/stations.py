@@ -5,19 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from data.schema import Station
-from monitoring.errors import FeedSchemaError
 from monitoring.units import normalise_parameter
 
 logger = logging.getLogger(__name__)
 
-StationKind = Literal["air", "wastewater"]
 STATION_KINDS: Final = ("air", "wastewater")
 GRADES: Final = ("reference", "lowcost")
 STATION_COLUMNS: Final = (
@@ -158,6 +156,14 @@ def _station_record(row: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _given(row: pd.Series, key: str, default: Any) -> Any:
+    """``row[key]`` unless it is absent, None, NaN or empty."""
+    value = row.get(key)
+    if value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value):
+        return default
+    return value
+
+
 def upsert_stations(conn: Connection, stations: pd.DataFrame, locator: WardLocator | None, *, overwrite: bool) -> int:
     """Write station metadata; returns how many stations were new.
 
@@ -191,14 +197,14 @@ def upsert_stations(conn: Connection, stations: pd.DataFrame, locator: WardLocat
         }
         values = {
             "id": row["id"],
-            "name": row.get("name") or row["id"],
+            "name": _given(row, "name", row["id"]),
             "kind": row["kind"],
-            "operator": row.get("operator") or "",
-            "grade": row.get("grade") or "reference",
-            "parameters": list(row.get("parameters") or []),
-            "limit_profile": dict(row.get("limit_profile") or {}),
-            "source": row.get("source") or "",
-            "synthetic": bool(row.get("synthetic", False)),
+            "operator": _given(row, "operator", ""),
+            "grade": _given(row, "grade", "reference"),
+            "parameters": list(_given(row, "parameters", [])),
+            "limit_profile": dict(_given(row, "limit_profile", {})),
+            "source": _given(row, "source", ""),
+            "synthetic": bool(_given(row, "synthetic", False)),
             **location,
         }
         if row["id"] not in existing:
@@ -242,11 +248,3 @@ def load_station_file(engine: Engine, path: Path, *, set_name: str = "hanoi-2025
     locator = WardLocator(engine, set_name)
     with engine.begin() as conn:
         return upsert_stations(conn, stations, locator, overwrite=True)
-
-
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    """Raise :class:`FeedSchemaError` naming the columns ``frame`` lacks."""
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        msg = f"{what}: missing column(s) {', '.join(missing)}"
-        raise FeedSchemaError(msg)

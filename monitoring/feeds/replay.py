@@ -50,7 +50,8 @@ def station_metadata(air_dir: Path = AIR_DIR) -> pd.DataFrame:
             "source": "openaq",
         }
     )
-    van_ha = {"id": "openaq-2161320", "name": "Vân Hà", "kind": "air", "operator": "moitruongthudo.vn"}
+    van_ha = {"id": "openaq-2161320", "name": "Vân Hà", "kind": "air", "operator": "moitruongthudo.vn",
+              "grade": "reference", "source": "moitruongthudo"}  # fmt: skip
     return pd.concat([frame, pd.DataFrame([van_ha])], ignore_index=True)
 
 

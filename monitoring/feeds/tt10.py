@@ -168,13 +168,3 @@ def parse_tt10(name: str, content: bytes, *, now: dt.datetime) -> tuple[SourceFi
     """Parse one station file (see :func:`parse_tt10_files`)."""
     files, readings = parse_tt10_files([(name, content)], now=now)
     return files[0], readings
-
-
-def format_tt10(readings: pd.DataFrame) -> str:
-    """The content of one station file for ``readings`` (columns parameter symbol, value, unit, observed_at,
-    status), with CRLF line ends and a decimal point."""
-    lines = []
-    for row in readings.itertuples(index=False):
-        stamp = row.observed_at.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
-        lines.append(f"{row.parameter}\t{row.value:.2f}\t{row.unit}\t{stamp}\t{row.status}")
-    return "\r\n".join(lines) + "\r\n"

@@ -80,8 +80,9 @@ def test_replay_ends_at_now_and_continues_without_gaps() -> None:
 def test_simulator_writes_genuine_tt10_files(tmp_path: Path) -> None:
     simulator = DataloggerSimulator("sim", tmp_path, backfill=dt.timedelta(minutes=30))
     batch = simulator.fetch({}, NOW)
-    names = sorted(path.name for path in tmp_path.iterdir())
-    assert batch.checkpoint == {"last": NOW.isoformat(), "written": len(names)}
+    names = sorted(path.name for path in tmp_path.glob("*.txt"))
+    assert batch.checkpoint["simulated_until"] == NOW.isoformat() and batch.checkpoint["written"] == len(names)
+    assert sorted(f.name for f in batch.files) == names and len(batch.readings) == 7 * len(names)
     assert len(names) == 6 * len(DEMO_PLANTS)  # 20:05 … 20:30 UTC, no outage at 03:xx local
     content = (tmp_path / names[0]).read_bytes().decode("utf-8")
     lines = content.split("\r\n")
@@ -104,7 +105,7 @@ def test_shipped_feed_config_poll_once_ingests_air_and_wastewater(
         encoding="utf-8",
     )
     specs = load_feed_config(config, var_dir=tmp_path / "var")
-    assert [spec.name for spec in specs.feeds] == ["demo-air", "demo-dataloggers", "demo-wastewater"]
+    assert [spec.name for spec in specs.feeds] == ["demo-air", "demo-wastewater"]
     from dashboard.cli import main
     from data.db import make_engine, migrate
 
@@ -130,3 +131,37 @@ def test_feed_config_errors_name_the_feed(tmp_path: Path) -> None:
     config.write_text('after_poll = ["monitoring.poller:nothing_here"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="'nothing_here' is not a function"):
         load_feed_config(config, var_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_feeds_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from data.db import make_engine, migrate
+    from monitoring.poller import read_health
+
+    config = tmp_path / "feeds.toml"
+    config.write_text('[[feed]]\nname = "demo-air"\ntype = "demo-air-replay"\ndays = 1\ninterval_minutes = 60\n')
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    env = {**os.environ, "DATABASE_URL": url, "ENVMON_VAR_DIR": str(tmp_path / "var")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "feeds", "run", "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while read_health(engine, "demo-air").last_success_at is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert json.loads(out) == {"stopped": True, "polls": 1}
+    assert read_health(engine, "demo-air").consecutive_failures == 0
