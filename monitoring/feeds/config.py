@@ -95,6 +95,7 @@ def build_feed(
             params=entry.get("params"),
             headers=entry.get("headers"),
             since_param=entry.get("since_param"),
+            overlap=dt.timedelta(hours=entry.get("overlap_hours", 3)),
             interval_minutes=int(entry.get("data_interval_minutes", 60)),
             timeout=_timeout(entry),
         )

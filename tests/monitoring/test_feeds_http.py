@@ -66,7 +66,7 @@ def test_csv_payload_with_constant_unit_and_since_parameter() -> None:
         since_param="from",
     )  # fmt: skip
     batch = feed.fetch({"latest": "2025-03-15T03:00:00+00:00"}, NOW)
-    assert "from=2025-03-15T03%3A00%3A00%2B00%3A00" in call.calls[0].request.url
+    assert "from=2025-03-15T00%3A00%3A00%2B00%3A00" in call.calls[0].request.url  # checkpoint − 3 h overlap
     [row] = batch.readings.itertuples()
     assert (row.station_id, row.parameter, row.value, row.unit, row.status) == ("NT01", "cod", 45.2, "mg/L", "00")
 
