@@ -23,6 +23,7 @@ LOCAL_TZ = "Asia/Ho_Chi_Minh"
 MAP_HEIGHT = 520
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # import page limit (the server's own limit is in .streamlit/config.toml)
 _ZIP_MAGIC = b"PK\x03\x04"  # XLSX files are ZIP archives
+THRESHOLD_COLOURS = {"exceeding": "#FF0000", "within": "#00E400"}
 PARAMETER_LABELS = {"pm25": "PM2.5", "pm10": "PM10", "o3": "O₃", "no2": "NO₂", "so2": "SO₂", "co": "CO"}
 
 
@@ -122,6 +123,52 @@ def station_map_frame(stations: pd.DataFrame, scale: str) -> pd.DataFrame:
         dominants.append(parameter_label(row.dominant) if has_aqi else "")
         updated.append(f"{local_time_text(row.last_reading_at)} ({age_text(row.age_hours)})")
     return out.assign(colour=colours, value_text=values, category_text=labels, dominant=dominants, updated_text=updated)
+
+
+def threshold_map_frame(stations: pd.DataFrame, firing: pd.DataFrame) -> pd.DataFrame:
+    """Display columns for stations coloured by threshold state: red while a threshold alert fires on them."""
+    exceeding: dict[str, list[str]] = {}
+    for alert in firing[firing["kind"] == "threshold"].itertuples(index=False):
+        labels = alert.labels if isinstance(alert.labels, dict) else {}
+        station_id = labels.get("station_id")
+        if station_id:
+            value = "" if alert.value is None or pd.isna(alert.value) else f" {alert.value:g}"
+            limit = "" if alert.threshold is None or pd.isna(alert.threshold) else f" > {alert.threshold:g}"
+            exceeding.setdefault(str(station_id), []).append(
+                f"{parameter_label(labels.get('parameter', ''))}{value}{limit}"
+            )
+    out = stations.copy()
+    flagged = [str(i) in exceeding for i in out["id"]]
+    return out.assign(
+        colour=[THRESHOLD_COLOURS["exceeding" if f else "within"] for f in flagged],
+        value_text=["; ".join(exceeding.get(str(i), [])) for i in out["id"]],
+        category_text=[t("stations.exceeding") if f else t("stations.within") for f in flagged],
+        dominant="",
+        updated_text=[f"{local_time_text(r.last_reading_at)} ({age_text(r.age_hours)})" for r in out.itertuples()],
+    )
+
+
+def threshold_labels() -> maps.StationMarkerLabels:
+    """Texts for the wastewater (threshold-state) station layer."""
+    return maps.StationMarkerLabels(
+        layer=t("map.wastewater"),
+        legend_title=t("map.threshold_state"),
+        stale_label=t("air.stale"),
+        no_value=t("stations.within"),
+        value=t("stations.exceedances"),
+        category=t("common.status"),
+        dominant="",
+        last_update=t("air.last_update"),
+        ward=t("common.ward"),
+    )
+
+
+def threshold_legend() -> list[tuple[str, str]]:
+    """Legend entries of the threshold-state layer."""
+    return [
+        (THRESHOLD_COLOURS["exceeding"], t("stations.exceeding")),
+        (THRESHOLD_COLOURS["within"], t("stations.within")),
+    ]
 
 
 def station_labels(scale: str) -> maps.StationMarkerLabels:

@@ -94,7 +94,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.cases": ("Vụ việc", "Cases"),
     "map.heat": ("Mật độ vụ việc", "Case density"),
     "map.spots": ("Điểm phát sinh lặp lại", "Recurring spots"),
-    "map.stations": ("Trạm quan trắc", "Stations"),
+    "map.stations": ("Trạm quan trắc không khí", "Air stations"),
+    "map.wastewater": ("Trạm nước thải", "Wastewater stations"),
+    "map.threshold_state": ("Nước thải so với giới hạn", "Effluent against limits"),
     "map.too_many": (
         "Hơn {limit} vụ việc: bản đồ hiển thị mật độ và tổng theo phường thay cho từng điểm. "
         "Lọc ở trang Phân tích để xem chi tiết.",
@@ -271,6 +273,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stations.device_status": ("Trạng thái thiết bị", "Device status"),
     "stations.limit": ("Giới hạn áp dụng: {value} — {basis}", "Applicable limit: {value} — {basis}"),
     "stations.no_limit": ("Không có giới hạn áp dụng cho thông số này.", "No applicable limit for this parameter."),
+    "stations.exceeding": ("Vượt giới hạn", "Exceeding a limit"),
+    "stations.within": ("Trong giới hạn", "Within limits"),
+    "stations.exceedances": ("Thông số vượt", "Exceedances"),
     "stations.feed_health": ("Tình trạng nguồn dữ liệu", "Feed health"),
     "device_status.00": ("Đang đo", "Measuring"),
     "device_status.01": ("Đang hiệu chuẩn", "Calibrating"),

@@ -45,8 +45,10 @@ def escape(value: object) -> str:
 
 
 def popup_html(title: object, rows: Sequence[tuple[str, object]]) -> str:
-    """A small popup table: an escaped bold title and escaped label/value rows."""
-    body = "".join(f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in rows)
+    """A small popup table: an escaped bold title and escaped label/value rows (empty values left out)."""
+    body = "".join(
+        f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in rows if escape(value) != ""
+    )
     return f'<div class="envmon-popup"><b>{escape(title)}</b><table>{body}</table></div>'
 
 

@@ -516,6 +516,7 @@ def alerts(engine: Engine, *, states: tuple[str, ...] = (), since: dt.datetime |
         Alert.value,
         Alert.threshold,
         Alert.message,
+        Alert.labels,
         Alert.state_since,
         Alert.fired_at,
         Alert.resolved_at,

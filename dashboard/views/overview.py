@@ -89,6 +89,15 @@ def leaders_map(flt: CaseFilter, set_name: str, metric: str) -> maps.folium.Map:
             components.station_labels("vn"),
             components.aqi_legend("vn"),
         )
+    effluent = loaders.stations("wastewater", "vn", now)
+    if len(effluent):
+        firing = loaders.alerts(FIRING_STATES, None)
+        maps.add_station_layer(
+            fmap,
+            components.threshold_map_frame(effluent, firing),
+            components.threshold_labels(),
+            components.threshold_legend(),
+        )
     return maps.add_layer_control(fmap)
 
 

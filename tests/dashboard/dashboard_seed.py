@@ -36,6 +36,7 @@ PASSWORD = "correct-horse-battery"
 USERS = {"lead": "leader", "ana": "analyst", "ops": "operator"}
 # ward code -> (open on time, open overdue, resolved on time, resolved late)
 CASE_PLAN = {"00070": (1, 2, 3, 1), "00004": (0, 1, 1, 0), "00008": (2, 0, 0, 1)}
+WASTEWATER_PROFILE = {"standard": "QCVN 40:2011", "column": "B", "kq": 0.9, "kf": 1.0}  # COD B 150 × 0.9 = 135
 STATIONS = {
     "hn-air-1": ("Trạm Hoàn Kiếm", 21.0288, 105.8523, 2, 75),  # moderate, fresh
     "hn-air-2": ("Trạm Cầu Giấy", 21.0312, 105.7905, 4, 160),  # bad, stale (last reading 10 h ago)
@@ -164,6 +165,7 @@ def _monitoring(engine: Engine) -> None:
                 "source": "seed",
                 "synthetic": True,
                 "parameters": ["pm25", "no2"],
+                "limit_profile": {},
             }
         )
         last = NOW - (dt.timedelta(hours=10) if station_id == "hn-air-2" else dt.timedelta(minutes=20))
@@ -226,6 +228,23 @@ def _monitoring(engine: Engine) -> None:
                 "sub_indices": {"pm25": value + 40},
             }
         )
+    stations.append(
+        {"id": "ww-1", "name": "KCN Thăng Long – cửa xả", "kind": "wastewater", "lat": 21.12, "lon": 105.78,
+         "located": True, "set_name": "hanoi-2025", "ward_name": "Thượng Cát", "source": "seed", "synthetic": True,
+         "parameters": ["cod"], "limit_profile": WASTEWATER_PROFILE}
+    )  # fmt: skip
+    for hour in range(24):
+        observed = NOW - dt.timedelta(minutes=10) - dt.timedelta(hours=hour)
+        readings.append(
+            {
+                "station_id": "ww-1",
+                "parameter": "cod",
+                "value": 180.0,
+                "unit": "mg/L",
+                "observed_at": observed,
+                "status": "00",
+            }
+        )
     with engine.begin() as conn:
         conn.execute(insert(Station), stations)
         conn.execute(insert(Reading), readings)
@@ -255,9 +274,24 @@ def _monitoring(engine: Engine) -> None:
                     "value": 62.0,
                     "threshold": 50.0,
                     "message": "PM2.5 24 h 62 > 50 µg/m³",
+                    "labels": {"station_id": "hn-air-2", "parameter": "pm25"},
                     "state_since": NOW - dt.timedelta(hours=5),
                     "fired_at": NOW - dt.timedelta(hours=5),
-                }
+                },
+                {
+                    "id": 2,
+                    "rule_id": "effluent-qcvn40",
+                    "subject": "station:ww-1/cod",
+                    "kind": "threshold",
+                    "severity": "critical",
+                    "state": "firing",
+                    "value": 180.0,
+                    "threshold": 135.0,
+                    "message": "COD 180 > 135 mg/L",
+                    "labels": {"station_id": "ww-1", "parameter": "cod"},
+                    "state_since": NOW - dt.timedelta(hours=2),
+                    "fired_at": NOW - dt.timedelta(hours=2),
+                },
             ],
         )
         conn.execute(

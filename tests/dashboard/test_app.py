@@ -150,7 +150,38 @@ def test_alerts_page_lists_firing_alert(app: App) -> None:
 
 def test_stations_page_draws_the_qcvn_limit(app: App) -> None:
     at = app("stations", user="ana")
+    at.selectbox[0].set_value("hn-air-2").run()
     assert not at.exception
     assert at.selectbox[1].value == "no2"
     assert any("200 µg/m³ — QCVN 05:2023" in c.value for c in at.caption)  # NO2 1-h limit, Table 1
     assert any("Dữ liệu cũ" in w.value for w in at.warning)  # the first station (Cầu Giấy) is stale
+
+
+def test_wastewater_station_limit_is_the_permit_cmax(app: App) -> None:
+    at = app("stations", user="ana")
+    at.selectbox[0].set_value("ww-1").run()
+    assert not at.exception
+    assert any("135 mg/L — QCVN 40:2011 B × Kq 0.9 × Kf 1" in c.value for c in at.caption)  # 150 × 0.9 × 1
+
+
+def test_overview_map_colours_wastewater_by_threshold_state(app: App) -> None:
+    at = app("overview", user="lead")
+    (payload,) = _map_payloads(at)
+    assert "KCN Th" in payload["script"] and "COD 180 \\u003e 135" not in payload["script"]
+    assert '"fillColor": "#FF0000"' in payload["script"]  # the exceeding effluent station is red
+
+
+def test_operator_acknowledges_an_alert(app: App, seeded_db: tuple[str, object]) -> None:
+    from sqlalchemy import select
+
+    from data.schema import Alert
+
+    at = app("alerts", user="ops")
+    at.selectbox[0].set_value(2)
+    at.text_area[0].input("Đã cử đoàn kiểm tra")
+    next(b for b in at.button if b.label == "Xác nhận").click().run()
+    assert not at.exception
+    assert "Đã xác nhận cảnh báo #2." in [s.value for s in at.success]
+    with seeded_db[1].connect() as conn:
+        row = conn.execute(select(Alert.ack_by, Alert.ack_note, Alert.state).where(Alert.id == 2)).one()
+    assert tuple(row) == ("ops", "Đã cử đoàn kiểm tra", "firing")  # acknowledged, still firing

@@ -27,7 +27,7 @@ def test_kpis_match_the_seeded_plan(seeded: Engine) -> None:
     assert kpis["on_time_pct"] == pytest.approx(round(100 * expected["on_time"] / expected["resolved"], 1))
     # resolved on time after 12 h, late after 36 h: 4 × 12 h and 2 × 36 h -> median 12 h
     assert kpis["median_hours_to_resolve"] == pytest.approx(12.0, abs=0.01)
-    assert queries.active_alert_count(seeded) == 1
+    assert queries.active_alert_count(seeded) == 2
 
 
 def test_ward_counts_and_filters(seeded: Engine) -> None:
@@ -84,6 +84,7 @@ def test_cases_per_day_uses_hanoi_days(seeded: Engine) -> None:
 
 
 def test_station_queries(seeded: Engine) -> None:
+    assert queries.public_stations(seeded, "wastewater")["id"].tolist() == ["ww-1"]
     stations = queries.public_stations(seeded, "air").set_index("id")
     assert stations.loc["hn-air-1", "last_reading_at"] == NOW - dt.timedelta(minutes=20)
     latest = queries.public_latest_aqi(seeded, "vn").set_index("station_id")
@@ -92,6 +93,6 @@ def test_station_queries(seeded: Engine) -> None:
     assert list(readings["parameter"]) == ["no2", "pm25"]
     series = queries.reading_series(seeded, "hn-air-1", "pm25", NOW - dt.timedelta(hours=24))
     assert len(series) == 24 and set(series["status"]) == {"00", "01"}
-    assert queries.alerts(seeded, states=("firing",))["subject"].tolist() == ["hn-air-2"]
+    assert queries.alerts(seeded, states=("firing",))["subject"].tolist() == ["station:ww-1/cod", "hn-air-2"]
     assert queries.alert_history(seeded)["to_state"].tolist() == ["firing"]
     assert queries.quarantine_rows(seeded, "seed-complaints")["field"].tolist() == ["lat"]
