@@ -5,7 +5,8 @@ report's location) lies within ``radius_m`` and whose latest report is at most `
 late-arriving older report may still join a stored case); otherwise it opens a new case. Neighbours come
 from ``scipy.spatial.cKDTree`` on a local metric projection (equirectangular around the batch's mean
 latitude, well under 0.1 % error at 50 m). Reports without coordinates open a case of their own. New cases
-are routed, get SLA deadlines and a first history entry.
+are routed, get SLA deadlines and a first history entry; a case whose reports the source has all closed
+(an Open311 or 311 export of past requests) is recorded as resolved at the source's closing time.
 """
 
 from __future__ import annotations
@@ -157,8 +158,17 @@ def _insert_new_cases(
     taxonomy: Taxonomy,
     policy: SlaPolicy,
 ) -> list[int]:
-    grouped = pd.DataFrame({"ref": refs[refs < 0], "at": reports["reported_at"][refs < 0]}).groupby("ref")["at"]
-    counts, latest = grouped.size(), grouped.max()
+    members = reports[refs < 0]
+    groups = pd.DataFrame(
+        {
+            "ref": refs[refs < 0],
+            "at": members["reported_at"],
+            "closed": members["closed_at_source"],
+            "closed_at": members["closed_at"],
+        }
+    ).groupby("ref")
+    counts, latest = groups["at"].size(), groups["at"].max()
+    all_closed, closed_at = groups["closed"].all(), groups["closed_at"].max()
     cases = reports.iloc[founders][
         ["category_code", "lat", "lon", "set_name", "ward_code", "ward_name", "district", "reported_at"]
     ].copy()
@@ -167,7 +177,10 @@ def _insert_new_cases(
     cases["last_report_at"] = latest.loc[keys].to_numpy()
     cases = cases.rename(columns={"reported_at": "opened_at"})
     cases["priority"] = [taxonomy.categories[code].priority for code in cases["category_code"]]
-    cases["status"] = "received"
+    closed = all_closed.loc[keys].to_numpy(dtype=bool)
+    cases["status"] = np.where(closed, "resolved", "received")
+    cases["resolved_at"] = closed_at.loc[keys].where(closed).to_numpy()
+    cases["accepted_at"] = cases["resolved_at"]
     cases["unit_id"] = pd.array(router.route(cases["ward_code"], cases["category_code"]), dtype="Int64")
     description = reports["description"].iloc[founders].fillna("").astype(str)
     category_names = cases["category_code"].map(taxonomy.name)
@@ -178,20 +191,35 @@ def _insert_new_cases(
     ids = reserve_ids(conn, table, len(cases))
     columns: dict[str, Any] = {"id": ids, **{name: cases[name] for name in cases.columns}}
     insert_columns(conn, table, columns | {"is_public": [True] * len(cases)})
-    insert_columns(
-        conn,
-        CaseStatusChange.__table__,
-        {
-            "case_id": ids,
-            "from_status": [None] * len(ids),
-            "to_status": ["received"] * len(ids),
-            "at": cases["opened_at"],
-            "actor": [IMPORT_ACTOR] * len(ids),
-            "note": ["tiếp nhận phản ánh"] * len(ids),
-            "unit_id": cases["unit_id"],
-        },
-    )
+    _insert_import_history(conn, ids, cases, closed)
     return ids
+
+
+def _insert_import_history(conn: Connection, ids: list[int], cases: pd.DataFrame, closed: np.ndarray) -> None:
+    """A "received" entry per new case, and a "resolved" one where the source already closed every report."""
+    received = {
+        "case_id": ids,
+        "from_status": [None] * len(ids),
+        "to_status": ["received"] * len(ids),
+        "at": cases["opened_at"],
+        "actor": [IMPORT_ACTOR] * len(ids),
+        "note": ["tiếp nhận phản ánh"] * len(ids),
+        "unit_id": cases["unit_id"],
+    }
+    closed_cases = cases[closed]
+    count = len(closed_cases)
+    resolved = {
+        "case_id": np.asarray(ids)[closed],
+        "from_status": ["received"] * count,
+        "to_status": ["resolved"] * count,
+        "at": closed_cases["resolved_at"].fillna(closed_cases["last_report_at"]),
+        "actor": [IMPORT_ACTOR] * count,
+        "note": ["đã đóng tại nguồn dữ liệu"] * count,
+        "unit_id": closed_cases["unit_id"],
+    }
+    table = CaseStatusChange.__table__
+    insert_columns(conn, table, received)
+    insert_columns(conn, table, resolved)
 
 
 def _extend_existing_cases(conn: Connection, linked: pd.DataFrame, case_ids: np.ndarray) -> None:

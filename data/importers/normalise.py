@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 
 from data.importers.profiles import Profile
+from geo.address import fold
 from geo.join import swapped_candidates
 
 _CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _FUTURE_TOLERANCE = pd.Timedelta(hours=1)
 _HASH_FIELDS = ("reported_at", "description", "address", "lat", "lon", "category_raw", "channel")
+CLOSED_SOURCE_STATUSES = frozenset({"closed", "resolved", "da xu ly", "da giai quyet", "hoan thanh", "da hoan thanh"})
 _CHANNELS = {
     "zalo": "Zalo OA",
     "zalo oa": "Zalo OA",
@@ -130,8 +132,6 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _channel(values: pd.Series, default: str) -> pd.Series:
-    from geo.address import fold
-
     text = clean_text(values)
     names = {value: _CHANNELS.get(fold(value), value) for value in text.dropna().unique()}
     return text.map(lambda value: names[value] if value is not None else default).astype(object)
@@ -154,7 +154,8 @@ def normalise(
     The result has ``row_number``, ``external_id`` (None when the source has none), ``content_hash`` (for
     rows without an id or with a repeated one),
     ``reported_at`` (UTC), ``description``, ``address``, ``lat``, ``lon``, ``channel``, ``category_raw``,
-    ``reporter_name``, ``reporter_phone``, ``source_status`` and ``flags`` (list per row).
+    ``reporter_name``, ``reporter_phone``, ``source_status``, ``closed_at_source`` (the source says it is
+    closed), ``closed_at`` (its closing time, when usable) and ``flags`` (list per row).
     """
     frame = pd.DataFrame(index=canonical.index)
     frame["row_number"] = row_numbers
@@ -198,6 +199,8 @@ def normalise(
         frame.at[index, "flags"].append("zero_coordinates")
     frame["lat"], frame["lon"] = lat, lon
 
+    _closing(frame, canonical["closed_at"], profile)
+
     empty = frame["description"].isna() & frame["category_raw"].isna()
     quarantine.add(frame, empty, headers["description"], "missing (no description and no category)")
 
@@ -208,6 +211,22 @@ def normalise(
     _refuse_conflicting_ids(frame, quarantine, headers["external_id"])
     kept = frame[~frame["_refused"]].drop(columns=["_refused"])
     return kept, quarantine
+
+
+def _closing(frame: pd.DataFrame, closed_text: pd.Series, profile: Profile) -> None:
+    """Add ``closed_at``: when the source says the report is closed, its closing time (UTC), else NaT.
+
+    A closing time that does not parse or precedes the report is not used; the row is flagged instead.
+    """
+    statuses = frame["source_status"]
+    closing_words = {value for value in statuses.dropna().unique() if fold(value) in CLOSED_SOURCE_STATUSES}
+    closed = statuses.isin(closing_words).to_numpy()
+    closed_at = parse_times(clean_text(closed_text), profile.timezone, profile.date_formats)
+    unusable = closed & (closed_at.isna() | (closed_at < frame["reported_at"])).to_numpy()
+    for index in frame.index[unusable]:
+        frame.at[index, "flags"].append("closed_time_unusable")
+    frame["closed_at"] = closed_at.where(closed & ~unusable)
+    frame["closed_at_source"] = closed
 
 
 def _content_hashes(frame: pd.DataFrame) -> pd.Series:

@@ -24,6 +24,7 @@ CANONICAL_FIELDS = (
     "reporter_name",
     "reporter_phone",
     "source_status",
+    "closed_at",
 )
 GEOMETRY_LAT, GEOMETRY_LON = "geometry_lat", "geometry_lon"
 VN_DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %Hh%M", "%d-%m-%Y %H:%M", "%d/%m/%Y")
@@ -80,6 +81,7 @@ VN_CHANNEL = Profile(
         "reporter_name": ("Họ tên", "Người phản ánh", "Họ và tên"),
         "reporter_phone": ("Số điện thoại", "SĐT", "Điện thoại"),
         "source_status": ("Trạng thái", "Tình trạng"),
+        "closed_at": ("Thời gian hoàn thành", "Ngày hoàn thành", "Thời gian xử lý xong"),
     },
     detect=("thoi gian", "noi dung"),
     timezone="Asia/Ho_Chi_Minh",
@@ -102,6 +104,7 @@ OPEN311 = Profile(
         "reporter_name": (),
         "reporter_phone": (),
         "source_status": ("status",),
+        "closed_at": ("updated_datetime",),
     },
     detect=("service_request_id", "requested_datetime"),
     timezone="Asia/Ho_Chi_Minh",
@@ -124,6 +127,7 @@ NYC311 = Profile(
         "reporter_name": (),
         "reporter_phone": (),
         "source_status": ("Status",),
+        "closed_at": ("Closed Date",),
     },
     detect=("unique key", "created date", "complaint type"),
     timezone="America/New_York",

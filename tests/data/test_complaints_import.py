@@ -40,6 +40,11 @@ def _reports(engine: Engine) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(select(ComplaintReport.__table__)).mappings().all())
 
 
+def _cases(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(select(ComplaintCase.__table__)).mappings().all())
+
+
 def _count(engine: Engine, table: type) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
@@ -159,6 +164,20 @@ def test_nyc311_2022_first_hour_through_profile(db: Engine, context: ImportConte
     assert first["reported_at"] == dt.datetime(2022, 5, 1, 4, 0, 3, tzinfo=dt.UTC)
     assert first["channel"] == "ONLINE"
     assert _count(db, ComplaintCase) == _independent_case_count(reports, radius_m=50, window_h=72)
+    # Requests the source already closed give resolved cases, at the source's closing time.
+    assert reports["source_status"].value_counts().to_dict() == {"Closed": 480, "In Progress": 440, "Open": 4}
+    cases = _cases(db).set_index("id")
+    closed_everywhere = reports.groupby("case_id")["source_status"].agg(lambda s: (s == "Closed").all())
+    assert (cases["status"] == "resolved").sort_index().tolist() == closed_everywhere.sort_index().tolist()
+    # The case of request 54046813 (closed 05/01/2022 12:07:46 AM) closes when its last request closed.
+    raw = pd.read_csv(fixtures_dir / "complaints" / "nyc311_2022-05-01_first_hour.csv", dtype=str)
+    case_id = int(reports.set_index("external_id").at["54046813", "case_id"])
+    members = reports.loc[reports["case_id"] == case_id, "external_id"]
+    closed_dates = pd.to_datetime(
+        raw.loc[raw["Unique Key"].isin(members), "Closed Date"], format="%m/%d/%Y %I:%M:%S %p"
+    ).dt.tz_localize("America/New_York")
+    assert cases.at[case_id, "status"] == "resolved"
+    assert cases.at[case_id, "resolved_at"] == closed_dates.max().tz_convert("UTC")
 
 
 def _independent_case_count(reports: pd.DataFrame, radius_m: float, window_h: float) -> int:
@@ -209,6 +228,8 @@ def test_chicago_open311_file(db: Engine, context: ImportContext, fixtures_dir: 
     assert (summary.rows, summary.accepted, summary.duplicates, summary.quarantined) == (50, 50, 0, 0)
     reports = _reports(db).set_index("external_id")
     assert reports["category_code"].value_counts().to_dict() == {"construction": 38, "other": 12}
+    statuses = _cases(db)["status"].value_counts().to_dict()
+    assert statuses == {"resolved": 49, "received": 1}  # 49 closed at the source, 1 open
     first = reports.loc["14-00684314"]
     assert first["reported_at"] == dt.datetime(2014, 5, 10, 0, 2, 21, tzinfo=dt.UTC)  # 19:02:21-05:00
     assert (first["channel"], first["source_status"], first["category_raw"]) == ("phone", "closed", "Pothole in Street")
@@ -255,6 +276,8 @@ def test_geojson_points(db: Engine, context: ImportContext, tmp_path: Path):
                 "Thời gian": "2025-03-17T08:15:00",
                 "Nội dung": "Đốt rác",
                 "Kênh": "iHanoi",
+                "Trạng thái": "Đã xử lý",
+                "Thời gian hoàn thành": "17/03/2025 15:00",
                 "Loại phản ánh": "Đốt rác",
             },
         },
@@ -282,6 +305,10 @@ def test_geojson_points(db: Engine, context: ImportContext, tmp_path: Path):
     )
     assert reports.at["G-2", "location_method"] == "address"
     assert reports.at["G-2", "category_code"] == "wastewater"
+    cases = _cases(db).set_index("id")
+    closed = cases.loc[int(reports.at["G-1", "case_id"])]
+    assert (closed["status"], closed["resolved_at"]) == ("resolved", dt.datetime(2025, 3, 17, 8, 0, tzinfo=dt.UTC))
+    assert cases.at[int(reports.at["G-2", "case_id"]), "status"] == "received"
 
 
 def test_unknown_headers_name_the_problem(db: Engine, context: ImportContext, tmp_path: Path):
