@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, select, text
 
 from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
 from monitoring.averages import ROLLING_RULES, hourly_means, rolling_means
@@ -125,8 +125,7 @@ def store_batch(
         conn, unique["station_id"].unique().tolist(), kind=batch.kind, source=batch.source
     )
     if not unique.empty:
-        insert_readings(conn, unique, batch_id)
-        accepted = conn.scalar(select(func.count()).select_from(Reading).where(Reading.batch_id == batch_id)) or 0
+        accepted = insert_readings(conn, unique, batch_id)
         summary.accepted += accepted
         summary.duplicates += len(unique) - accepted
         summary.latest_observed_at = unique["observed_at"].max().to_pydatetime()
@@ -197,16 +196,15 @@ def _quarantine(conn: Connection, batch_id: str, rejects: list[Reject]) -> None:
         )
 
 
-def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> None:
-    """Bulk-insert canonical readings, skipping rows whose natural key is already stored.
+def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> int:
+    """Bulk-insert canonical readings, skipping rows whose natural key is already stored; returns rows stored.
 
     SQLite gets one prepared ``INSERT … ON CONFLICT DO NOTHING`` executed over all rows; PostgreSQL gets a
     ``COPY`` (CSV) into a temporary table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
     """
     columns = [*READING_COLUMNS, "batch_id"]
     if conn.dialect.name == "postgresql":
-        _copy_readings(conn, readings, batch_id, columns)
-        return
+        return _copy_readings(conn, readings, batch_id, columns)
     rows = list(
         zip(
             readings["station_id"].tolist(),
@@ -222,7 +220,7 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
     )
     placeholders = ", ".join("?" for _ in columns)
     statement = f"INSERT INTO readings ({', '.join(columns)}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
-    conn.exec_driver_sql(statement, rows)
+    return conn.exec_driver_sql(statement, rows).rowcount  # sqlite3 sums executemany rowcounts
 
 
 def sqlite_times(times: pd.Series) -> list[str]:
@@ -231,7 +229,7 @@ def sqlite_times(times: pd.Series) -> list[str]:
     return np.char.replace(np.datetime_as_string(utc, unit="us"), "T", " ").tolist()
 
 
-def _copy_readings(conn: Connection, readings: pd.DataFrame, batch_id: str, columns: list[str]) -> None:
+def _copy_readings(conn: Connection, readings: pd.DataFrame, batch_id: str, columns: list[str]) -> int:
     column_list = ", ".join(columns)
     conn.execute(
         text(
@@ -256,13 +254,14 @@ def _copy_readings(conn: Connection, readings: pd.DataFrame, batch_id: str, colu
         statement = f"COPY readings_incoming ({column_list}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({not_null}))"
         with cursor.copy(statement) as copy:
             copy.write(buffer.getvalue())
-    conn.execute(
+    inserted = conn.execute(
         text(
             f"INSERT INTO readings ({column_list}) SELECT {column_list} FROM readings_incoming "
             "ON CONFLICT (station_id, parameter, observed_at) DO NOTHING"
         )
-    )
+    ).rowcount
     conn.execute(text("DELETE FROM readings_incoming"))
+    return inserted
 
 
 def refresh_averages(conn: Connection, changed: pd.DataFrame, *, interval_minutes: int) -> int:
