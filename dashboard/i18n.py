@@ -308,6 +308,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "import.quarantine_of": ("Xem dòng bị cách ly của lần nhập", "Show the quarantine of import"),
     "import.quarantine": ("Dòng bị cách ly ({n})", "Quarantined rows ({n})"),
     "import.no_quarantine": ("Không có dòng nào bị cách ly.", "No row was quarantined."),
+    "batch_status.done": ("Xong", "Done"),
+    "batch_status.running": ("Đang chạy", "Running"),
+    "batch_status.failed": ("Lỗi", "Failed"),
+    "batch_kind.complaints": ("Phản ánh", "Complaints"),
+    "batch_kind.readings": ("Số liệu quan trắc", "Readings"),
     # users
     "users.title": ("Quản lý người dùng", "User administration"),
     "users.add": ("Thêm người dùng", "Add a user"),

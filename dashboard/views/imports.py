@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import tempfile
 from pathlib import Path
@@ -11,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, components, loaders, state
-from dashboard.i18n import t
+from dashboard.i18n import label, t
 
 COMPLAINT_TYPES = ("csv", "xlsx", "json", "geojson")
 READING_TYPES = ("csv", "txt")
@@ -28,9 +29,17 @@ def _run_import(kind: str, name: str, content: bytes) -> dict[str, object]:
         path = Path(folder) / _safe_name(name)
         path.write_bytes(content)
         if kind == "complaints":
-            from data.importers.pipeline import ImportContext, import_complaints
+            from data.importers.pipeline import ImportContext, import_table
+            from data.importers.readers import read_table
 
-            summary = import_complaints(engine, path, ImportContext.from_settings(engine, settings), now=now)
+            summary = import_table(
+                engine,
+                read_table(path),
+                ImportContext.from_settings(engine, settings),
+                filename=Path(name).name,  # the user's file name, not the temporary path
+                content_hash=hashlib.sha256(content).hexdigest(),
+                now=now,
+            )
             return summary.as_dict()
         from monitoring.feeds.history import import_readings
         from monitoring.stations import WardLocator
@@ -66,13 +75,18 @@ def _batches() -> None:
     result = st.session_state.get(state.IMPORT_RESULT)
     if result:
         st.success(t("import.done"))
-        st.json(result)
+        counts = [key for key in ("rows", "accepted", "duplicates", "quarantined", "unassigned") if key in result]
+        components.kpi_row([(t(f"col.{key}"), f"{int(result[key]):,}", None) for key in counts])
     st.subheader(t("import.batches"))
     batches = loaders.import_batches()
     if batches.empty:
         st.caption(t("import.no_batches"))
         return
-    view = batches.assign(started_at=[components.local_time_text(v) for v in batches["started_at"]])
+    view = batches.assign(
+        started_at=[components.local_time_text(v) for v in batches["started_at"]],
+        status=[label("batch_status", s) for s in batches["status"]],
+        kind=[label("batch_kind", k) for k in batches["kind"]],
+    )
     summaries = pd.json_normalize(list(view.pop("summary"))).reindex(
         columns=["rows", "accepted", "duplicates", "quarantined", "unassigned"]
     )

@@ -25,14 +25,28 @@ _spec.loader.exec_module(dashboard_seed)
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
 
-@pytest.fixture(scope="session")
-def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
-    """(URL, engine) of a migrated SQLite database with boundaries and the seeded dashboard dataset."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'dash.db'}"
+def make_seeded_db(folder: Path) -> tuple[str, Engine]:
+    """(URL, engine) of a migrated SQLite database in ``folder`` with boundaries and the seeded dataset."""
+    url = f"sqlite:///{folder / 'dash.db'}"
     engine = make_engine(url)
     migrate(engine)
     load_shipped_sets(engine)
     dashboard_seed.seed_dashboard(engine)
+    return url, engine
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
+    """The seeded database shared by the AppTest tests."""
+    url, engine = make_seeded_db(tmp_path_factory.mktemp("dashboard"))
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
+    """A separate seeded database for the browser tests (they import into it)."""
+    url, engine = make_seeded_db(tmp_path_factory.mktemp("browser"))
     yield url, engine
     engine.dispose()
 

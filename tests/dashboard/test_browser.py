@@ -37,6 +37,11 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 TIMEOUT_MS = 45_000
+UPLOAD_CSV = (
+    "Thời gian,Nội dung,Địa chỉ,Vĩ độ,Kinh độ,Kênh,Loại phản ánh,Họ tên,Số điện thoại\n"
+    "15/09/2025 08:30,Rác tồn đọng đầu ngõ,Ngõ 5 Hàng Bạc,21.0335,105.8520,Zalo OA,Rác thải,Trần Văn A,0901234567\n"
+    "15/09/2025 09:10,Đốt rác gây khói,Phố Huế,210.5,105.85,Hotline,Đốt rác,Lê Thị B,0907654321\n"
+)
 
 
 def _free_port() -> int:
@@ -46,7 +51,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(seeded_db: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(browser_db: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of ``streamlit run dashboard/app.py`` on a free local port, over the seeded database."""
     if not Path(CHROMIUM).exists():
         reason = f"browser tests need {CHROMIUM} (apt-get install chromium)"
@@ -54,7 +59,7 @@ def server(seeded_db: tuple[str, Engine], tmp_path_factory: pytest.TempPathFacto
             pytest.fail(reason)
         pytest.skip(reason)
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": seeded_db[0]}
+    env = {**os.environ, "DATABASE_URL": browser_db[0]}
     env.pop("ENVMON_TILE_URL", None)
     log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")
     command = [
@@ -176,7 +181,18 @@ def test_public_page_fits_a_phone(browser: object, server: str) -> None:
     page.close()  # type: ignore[attr-defined]
 
 
-def test_login_every_page_and_escaped_complaint_text(browser: object, server: str) -> None:
+def _upload_complaints(page: object, folder: Path) -> None:
+    """Upload a two-row channel export (one bad latitude) and see the summary and the quarantine reason."""
+    upload = folder / "zalo_export.csv"
+    upload.write_text(UPLOAD_CSV, encoding="utf-8")
+    page.locator('input[type="file"]').set_input_files(str(upload))  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Nhập", exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_text("Đã nhập xong.").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.get_by_text("Dòng bị cách ly (1)").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    _shot(page, "import_done")
+
+
+def test_login_every_page_and_escaped_complaint_text(browser: object, server: str, tmp_path: Path) -> None:
     page, recorder = _new_page(browser)
     page.goto(server + "/overview")  # type: ignore[attr-defined]
     page.get_by_label("Tên đăng nhập").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
@@ -221,6 +237,8 @@ def test_login_every_page_and_escaped_complaint_text(browser: object, server: st
         page.get_by_role("link", name=link, exact=True).click()  # type: ignore[attr-defined]
         _title(page, title)
         _shot(page, name)
+        if name == "import":
+            _upload_complaints(page, tmp_path)
     assert recorder.dialogs == []
     assert recorder.external == []
     page.close()  # type: ignore[attr-defined]
