@@ -95,9 +95,7 @@ def test_refuses_missing_fields_and_repeated_codes(tmp_path):
 def test_reports_gaps_inside_the_union(tmp_path):
     ring = shapely.box(105.0, 21.0, 105.1, 21.1).difference(shapely.box(105.04, 21.04, 105.06, 21.06))
     frame = gpd.GeoDataFrame({"ma": ["R"], "ten": ["Ring"]}, geometry=[ring], crs=4326)
-    _, report = read_boundary_file(
-        _write(frame, tmp_path / "g.gpkg", "GPKG"), code_field="ma", name_field="ten"
-    )
+    _, report = read_boundary_file(_write(frame, tmp_path / "g.gpkg", "GPKG"), code_field="ma", name_field="ten")
     assert len(report.gaps_m2) == 1
     assert report.gaps_m2[0] == pytest.approx(0.02 * 0.02 * 111_320 * 103_900, rel=0.05)
 
@@ -112,9 +110,7 @@ def test_former_districts_take_the_district_that_contributed_most_wards():
     assert set(districts.loc["00004", "districts"]) == {"Quận Ba Đình", "Quận Hoàn Kiếm", "Quận Tây Hồ"}
     mapping = pd.read_csv(Path("data/reference/hanoi_ward_mapping_pre2025_to_2025.csv"), dtype=str)
     old = pd.read_csv(Path("data/reference/hanoi_wards_pre2025_gso.csv"), dtype=str)
-    counts = mapping.merge(old, left_on="old_ward_code", right_on="ward_code").query(
-        "new_ward_code == '00004'"
-    )
+    counts = mapping.merge(old, left_on="old_ward_code", right_on="ward_code").query("new_ward_code == '00004'")
     tally = counts.groupby("district_name")["old_ward_code"].nunique()
     assert tally.idxmax() == "Quận Ba Đình"
 
@@ -140,18 +136,12 @@ def test_shipped_sets_load_once(engine):
     wards = wards_frame(engine)
     assert wards.loc[wards.code == "00070", "name"].item() == "Hoàn Kiếm"
     display = wards_frame(engine, display=True)
-    assert sum(len(shapely.to_wkb(g)) for g in display.geometry) < sum(
-        len(shapely.to_wkb(g)) for g in wards.geometry
-    )
+    assert sum(len(shapely.to_wkb(g)) for g in display.geometry) < sum(len(shapely.to_wkb(g)) for g in wards.geometry)
 
 
 def test_sets_are_versioned(engine, tmp_path):
-    units, _ = read_boundary_file(
-        _write(_units(), tmp_path / "u.gpkg", "GPKG"), code_field="ma", name_field="ten"
-    )
-    store_boundary_set(
-        engine, units, name="old", valid_from=dt.date(2019, 1, 1), valid_to=dt.date(2025, 6, 30)
-    )
+    units, _ = read_boundary_file(_write(_units(), tmp_path / "u.gpkg", "GPKG"), code_field="ma", name_field="ten")
+    store_boundary_set(engine, units, name="old", valid_from=dt.date(2019, 1, 1), valid_to=dt.date(2025, 6, 30))
     store_boundary_set(engine, units, name="new", valid_from=dt.date(2025, 7, 1))
     assert set_valid_on(engine, dt.date(2024, 5, 1)) == "old"
     assert set_valid_on(engine, dt.date(2025, 7, 1)) == "new"
@@ -161,8 +151,33 @@ def test_sets_are_versioned(engine, tmp_path):
     store_boundary_set(engine, units.iloc[:2], name="new", valid_from=dt.date(2025, 7, 1), replace=True)
     assert len(wards_frame(engine, "new")) == 2
     with pytest.raises(ValueError, match="before valid_from"):
-        store_boundary_set(
-            engine, units, name="x", valid_from=dt.date(2025, 7, 1), valid_to=dt.date(2025, 1, 1)
-        )
+        store_boundary_set(engine, units, name="x", valid_from=dt.date(2025, 7, 1), valid_to=dt.date(2025, 1, 1))
     with pytest.raises(LookupError, match="not loaded"):
         wards_frame(engine, "missing")
+
+
+def test_multipolygons_holes_and_empty_geometries(tmp_path):
+    islands = shapely.MultiPolygon([shapely.box(105.0, 21.0, 105.1, 21.1), shapely.box(105.2, 21.0, 105.3, 21.1)])
+    holed = shapely.box(105.4, 21.0, 105.5, 21.1).difference(shapely.box(105.44, 21.04, 105.46, 21.06))
+    frame = gpd.GeoDataFrame(
+        {"ma": ["M", "H", "E"], "ten": ["Multi", "Holed", "Empty"]},
+        geometry=[islands, holed, shapely.Polygon()],
+        crs=4326,
+    )
+    units, report = read_boundary_file(_write(frame, tmp_path / "m.gpkg", "GPKG"), code_field="ma", name_field="ten")
+    assert units["code"].tolist() == ["H", "M"]  # the empty geometry is not a unit
+    assert len(units.set_index("code").loc["M", "geometry"].geoms) == 2
+    # the hole is covered by no unit, so it is reported as a gap (e.g. a lake that belongs to no ward)
+    assert report.gaps_m2 == [pytest.approx(0.02 * 0.02 * 111_320 * 103_900, rel=0.05)]
+    from geo.join import assign_wards
+
+    inside_hole = assign_wards([105.45], [21.05], units)["ward_code"].tolist()
+    assert inside_hole == [None]
+
+
+def test_geojson_in_a_projected_crs_is_reprojected(tmp_path):
+    frame = _units().to_crs("EPSG:3405")  # VN-2000 / UTM zone 48N
+    path = _write(frame, tmp_path / "vn2000.geojson", "GeoJSON")
+    units, _ = read_boundary_file(path, code_field="ma", name_field="ten")
+    assert units.crs.to_epsg() == 4326
+    assert units.total_bounds[0] == pytest.approx(105.70, abs=1e-3)
