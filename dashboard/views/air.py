@@ -48,7 +48,12 @@ def _pick_station(stations: pd.DataFrame) -> pd.Series | None:
         st.info(t("air.no_stations"))
         return None
     labels = dict(zip(wards["code"], wards["name"] + " (" + wards["district"].fillna("") + ")", strict=True))
-    ward_code = st.selectbox(t("air.my_ward"), [None, *labels], format_func=lambda c: labels.get(c, t("air.any_ward")))
+    ward_code = st.selectbox(
+        t("air.my_ward"),
+        [None, *labels],
+        format_func=lambda c: labels.get(c, t("air.any_ward")),
+        on_change=lambda: st.session_state.pop(state.AIR_STATION, None),  # a new ward starts at its nearest station
+    )
     if ward_code is not None:
         ward = wards.set_index("code").loc[ward_code]
         located = located.assign(

@@ -22,6 +22,8 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
         severity=[label("severity", s) for s in frame["severity"]],
         state_since=[components.local_time_text(v) for v in frame["state_since"]],
         ack_at=[components.local_time_text(v) for v in frame["ack_at"]],
+        ack_by=frame["ack_by"].fillna(""),
+        ack_note=frame["ack_note"].fillna(""),
     )
     columns = [
         "id",

@@ -185,3 +185,19 @@ def test_operator_acknowledges_an_alert(app: App, seeded_db: tuple[str, object])
     with seeded_db[1].connect() as conn:
         row = conn.execute(select(Alert.ack_by, Alert.ack_note, Alert.state).where(Alert.id == 2)).one()
     assert tuple(row) == ("ops", "Đã cử đoàn kiểm tra", "firing")  # acknowledged, still firing
+
+
+def test_my_ward_lists_nearest_stations_first(app: App) -> None:
+    at = app()
+    at.selectbox[0].set_value("00070").run()  # phường Hoàn Kiếm
+    assert not at.exception
+    assert "2 trạm gần nhất" in [c.value for c in at.caption]
+    station = at.radio(key=state.AIR_STATION)
+    assert station.options[0].startswith("Trạm Hoàn Kiếm · ") and station.options[0].endswith(" km")
+    assert station.value == "hn-air-1"
+
+
+def test_public_page_in_english(app: App) -> None:
+    at = app(language="en")
+    assert [t.value for t in at.title] == ["Hà Nội air quality"]
+    assert any("VN_AQI (Decision 1459/QĐ-TCMT) and US AQI" in c.value for c in at.caption)
