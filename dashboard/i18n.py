@@ -130,6 +130,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "overview.alerts_title": ("Cảnh báo đang bật", "Firing alerts"),
     "overview.spots_title": ("Điểm phát sinh lặp lại (90 ngày qua)", "Recurring spots (last 90 days)"),
     "overview.no_spots": ("Không có điểm phát sinh lặp lại.", "No recurring spot."),
+    "overview.spots_largest": (
+        "Hiển thị {shown} điểm lớn nhất trong {total} điểm.",
+        "Showing the {shown} largest of {total} spots.",
+    ),
     "overview.spots_method": (
         "Ít nhất {n} phản ánh trong bán kính {radius} m trong cùng {days} ngày (phân cụm mật độ không gian–thời gian).",
         "At least {n} reports within {radius} m in one {days}-day window (space-time density clustering).",

@@ -35,7 +35,7 @@ LONG_TTL = 3600  # seconds: slow-changing reference data (ward polygons, choices
 STALE_AFTER = dt.timedelta(hours=3)  # a station whose newest reading is older than this is shown as stale
 MAX_CASE_MARKERS = 2000  # above this, the map shows a heat layer and ward aggregates instead of markers
 SPOT_LOOKBACK = dt.timedelta(days=90)  # recurring spots are searched in the cases of the last 90 days
-HEAT_CELL_DEG = 0.002  # ≈ 200 m heat-layer cells: city-wide density without megabytes of points
+HEAT_CELL_DEG = 0.004  # ≈ 400 m heat-layer cells (a pixel is ≈ 150 m at the city zoom): light payload
 
 
 def now_minute() -> dt.datetime:
@@ -167,7 +167,7 @@ def case_points(flt: CaseFilter) -> pd.DataFrame:
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def heat_cells(flt: CaseFilter) -> pd.DataFrame:
-    """Case counts on a ~200 m grid for the heat layer."""
+    """Case counts on a ~400 m grid for the heat layer."""
     return queries.heat_cells(engine(), flt, HEAT_CELL_DEG)
 
 

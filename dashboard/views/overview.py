@@ -10,6 +10,8 @@ from dashboard.i18n import label, t
 from data.queries import FIRING_STATES, CaseFilter
 from geo import spots as spots_rules
 
+MAX_SPOTS = 200  # the map and table show the largest spots only, so the page stays light at city scale
+
 
 def _kpis(flt: CaseFilter) -> None:
     values = loaders.kpis(flt, loaders.now_minute())
@@ -102,8 +104,8 @@ def leaders_map(flt: CaseFilter, set_name: str, metric: str) -> maps.folium.Map:
 
 
 def spot_table(set_name: str) -> pd.DataFrame:
-    """Recurring spots ready for display: ward, cases, categories by name, first/last report, active."""
-    spots = loaders.recurring_spots(set_name, loaders.now_minute())
+    """The ``MAX_SPOTS`` largest recurring spots for display: ward, cases, categories, first/last report, active."""
+    spots = loaders.recurring_spots(set_name, loaders.now_minute()).head(MAX_SPOTS)  # largest first
     if spots.empty:
         return pd.DataFrame(
             columns=["lat", "lon", "cases", "ward", "categories", "first_report", "last_report", "active"]
@@ -141,6 +143,9 @@ def _spots(set_name: str) -> None:
             days=spots_rules.WINDOW.days,
         )
     )
+    total = len(loaders.recurring_spots(set_name, loaders.now_minute()))
+    if total > MAX_SPOTS:
+        st.caption(t("overview.spots_largest", shown=MAX_SPOTS, total=f"{total:,}"))
 
 
 def _overdue(flt: CaseFilter) -> None:
