@@ -1,4 +1,4 @@
-"""Small reusable pieces of the pages: feed banner, KPI cards, AQI labels, station map data, time text."""
+"""Reusable pieces of the pages: feed banner, KPI cards, AQI labels, the complaint map, upload checks, time text."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import loaders, maps
-from dashboard.i18n import current_language, t
+from dashboard import loaders, maps, state
+from dashboard.i18n import current_language, label, t
+from data.queries import FIRING_STATES, CaseFilter
 from monitoring.aqi_tables import CATEGORIES, VN_HEALTH, Category, HealthMessage
 from monitoring.poller import FeedHealth
 from monitoring.poller import feed_status as poller_feed_status
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 MAP_HEIGHT = 520
+MAX_SPOTS = 200  # maps and tables show the largest recurring spots only, so the page stays light at city scale
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # import page limit (the server's own limit is in .streamlit/config.toml)
 _ZIP_MAGIC = b"PK\x03\x04"  # XLSX files are ZIP archives
 THRESHOLD_COLOURS = {"exceeding": "#FF0000", "within": "#00E400"}
@@ -106,8 +108,8 @@ def feed_banner() -> None:
 
 def kpi_row(items: Sequence[tuple[str, object, str | None]]) -> None:
     """One row of metric cards: (label, value, help)."""
-    for column, (label, value, help_text) in zip(st.columns(len(items)), items, strict=True):
-        column.metric(label, "–" if value is None else value, help=help_text)
+    for column, (title, value, help_text) in zip(st.columns(len(items)), items, strict=True):
+        column.metric(title, "–" if value is None else value, help=help_text)
 
 
 def station_map_frame(stations: pd.DataFrame, scale: str) -> pd.DataFrame:
@@ -217,3 +219,110 @@ def check_upload(name: str, content: bytes, allowed: tuple[str, ...]) -> str | N
     if suffix in ("json", "geojson") and content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
         return t("import.bad_content", type=suffix)
     return None
+
+
+def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool) -> folium.Map:
+    """Ward choropleth of the filtered cases plus markers (few) or a heat layer (many), and a layer control.
+
+    ``overview=True`` adds the leaders' layers: Gi* hotspot classes, recurring spots, air stations by VN_AQI
+    and wastewater stations by threshold state.
+    """
+    settings = loaders.settings()
+    now = loaders.now_minute()
+    stats = loaders.ward_stats(flt, set_name, now)
+    fmap = maps.base_map(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
+    rate = metric == "rate"
+    maps.add_ward_choropleth(
+        fmap,
+        stats,
+        "rate" if rate else "cases",
+        layer_name=t("map.wards"),
+        legend_title=t("map.rate_legend") if rate else t("map.count_legend"),
+        tooltip_labels=(t("common.ward"), t("common.district"), t("map.rate") if rate else t("map.count")),
+        no_data_label=t("map.no_cases"),
+        decimals=2 if rate else 0,
+    )
+    classes = loaders.hotspots(flt, set_name, rate, now) if overview else None
+    if classes is not None:
+        merged = stats.merge(classes[["ward_code", "class"]], left_on="code", right_on="ward_code", how="left")
+        maps.add_hotspot_layer(
+            fmap,
+            merged,
+            "class",
+            {c: t(f"hotspot.{c}") for c in maps.HOTSPOT_COLOURS},
+            layer_name=t("map.hotspots"),
+            legend_title=t("map.hotspots"),
+        )
+    spots = spot_table(set_name) if overview else None
+    if spots is not None and len(spots):
+        maps.add_spot_layer(
+            fmap,
+            spots[["lat", "lon", "cases", "ward", "categories", "last_report", "active"]],
+            layer_name=t("map.spots"),
+            popup_labels={c: t(f"col.{c}") for c in spots.columns},
+        )
+    if loaders.case_count(flt) <= loaders.MAX_CASE_MARKERS:
+        names = loaders.category_names(st.session_state[state.LANGUAGE])
+        points = loaders.case_points(flt)
+        points = points.assign(
+            category_code=[names.get(c, c) for c in points["category_code"]],
+            status=[label("status", s) for s in points["status"]],
+        )
+        marker_labels = maps.CaseMarkerLabels(
+            title=t("common.case"),
+            category=t("common.category"),
+            status=t("common.status"),
+            ward=t("common.ward"),
+            unit=t("common.unit"),
+            opened=t("common.opened"),
+            reports=t("common.reports"),
+        )
+        maps.add_case_markers(fmap, points, marker_labels, layer_name=t("map.cases"))
+    else:
+        maps.add_heat_layer(fmap, loaders.heat_cells(flt), layer_name=t("map.heat"))
+    if overview:
+        _add_station_layers(fmap, now)
+    return maps.add_layer_control(fmap)
+
+
+def _add_station_layers(fmap: folium.Map, now: dt.datetime) -> None:
+    stations = loaders.stations("air", "vn", now)
+    if len(stations):
+        maps.add_station_layer(
+            fmap,
+            station_map_frame(stations, "vn"),
+            station_labels("vn"),
+            aqi_legend("vn"),
+        )
+    effluent = loaders.stations("wastewater", "vn", now)
+    if len(effluent):
+        firing = loaders.alerts(FIRING_STATES, None)
+        maps.add_station_layer(
+            fmap,
+            threshold_map_frame(effluent, firing),
+            threshold_labels(),
+            threshold_legend(),
+        )
+
+
+def spot_table(set_name: str) -> pd.DataFrame:
+    """The ``MAX_SPOTS`` largest recurring spots for display: ward, cases, categories, first/last report, active."""
+    spots = loaders.recurring_spots(set_name, loaders.now_minute()).head(MAX_SPOTS)  # largest first
+    if spots.empty:
+        return pd.DataFrame(
+            columns=["lat", "lon", "cases", "ward", "categories", "first_report", "last_report", "active"]
+        )
+    names = loaders.category_names(st.session_state[state.LANGUAGE])
+    wards = dict(zip(loaders.wards(set_name)["code"], loaders.wards(set_name)["name"], strict=True))
+    return pd.DataFrame(
+        {
+            "lat": spots["lat"],
+            "lon": spots["lon"],
+            "cases": spots["count"],
+            "ward": [wards.get(code, "") for code in spots["ward_code"]],
+            "categories": [", ".join(f"{names.get(k, k)} ({v})" for k, v in c.items()) for c in spots["categories"]],
+            "first_report": [local_time_text(v) for v in spots["first_report"]],
+            "last_report": [local_time_text(v) for v in spots["last_report"]],
+            "active": [t("common.yes") if a else t("common.no") for a in spots["active"]],
+        }
+    )

@@ -103,6 +103,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "More than {limit} cases: the map shows density and ward totals instead of single points. "
         "Filter on the Analysis page for detail.",
     ),
+    "map.too_many_filtered": (
+        "Hơn {limit} vụ việc phù hợp: bản đồ hiển thị mật độ; thu hẹp bộ lọc để xem từng điểm.",
+        "More than {limit} matching cases: the map shows density; narrow the filters to see single points.",
+    ),
     "hotspot.hot_99": ("Điểm nóng (99%)", "Hot spot (99%)"),
     "hotspot.hot_95": ("Điểm nóng (95%)", "Hot spot (95%)"),
     "hotspot.hot_90": ("Điểm nóng (90%)", "Hot spot (90%)"),

@@ -10,14 +10,14 @@ USER = "envmon_user"  # dict(username, role) after a successful login, else None
 AQI_SCALE = "envmon_aqi_scale"  # "vn" | "us" on the public page
 AIR_STATION = "envmon_air_station"  # station chosen on the public page
 MAP_METRIC = "envmon_map_metric"  # "count" | "rate" for the ward choropleth
-CASE_PAGE = "envmon_case_page"  # current page of the analysts' table
+ANALYSIS_METRIC = "envmon_analysis_metric"  # the same choice on the analysis page
 IMPORT_RESULT = "envmon_import_result"  # summary of the last upload on the import page
 
 DEFAULTS: dict[str, Any] = {
     USER: None,
     AQI_SCALE: "vn",
     MAP_METRIC: "count",
-    CASE_PAGE: 0,
+    ANALYSIS_METRIC: "count",
     IMPORT_RESULT: None,
 }
 

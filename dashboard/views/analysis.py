@@ -157,6 +157,16 @@ def render() -> None:
     flt = _filters()
     total = loaders.case_count(flt)
     st.metric(t("analysis.matching"), f"{total:,}")
+    metric = st.radio(
+        t("map.metric"),
+        ["count", "rate"],
+        key=state.ANALYSIS_METRIC,
+        horizontal=True,
+        format_func=lambda m: t(f"map.metric_{m}"),
+    )
+    if total > loaders.MAX_CASE_MARKERS:
+        st.caption(t("map.too_many_filtered", limit=f"{loaders.MAX_CASE_MARKERS:,}"))
+    components.show_map(components.complaint_map(flt, flt.set_name or "", metric, overview=False), key="analysis_map")
     _trend(flt)
     _breakdowns(flt)
     _table(flt, total)

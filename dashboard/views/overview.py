@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import auth, components, loaders, maps, state
+from dashboard import auth, components, loaders, state
 from dashboard.i18n import label, t
 from data.queries import FIRING_STATES, CaseFilter
 from geo import spots as spots_rules
-
-MAX_SPOTS = 200  # the map and table show the largest spots only, so the page stays light at city scale
 
 
 def _kpis(flt: CaseFilter) -> None:
@@ -28,107 +25,9 @@ def _kpis(flt: CaseFilter) -> None:
     )
 
 
-def leaders_map(flt: CaseFilter, set_name: str, metric: str) -> maps.folium.Map:
-    """The leaders' map: choropleth, hotspot classes, case markers or heat layer, stations, layer control."""
-    settings = loaders.settings()
-    now = loaders.now_minute()
-    stats = loaders.ward_stats(flt, set_name, now)
-    fmap = maps.base_map(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
-    rate = metric == "rate"
-    maps.add_ward_choropleth(
-        fmap,
-        stats,
-        "rate" if rate else "cases",
-        layer_name=t("map.wards"),
-        legend_title=t("map.rate_legend") if rate else t("map.count_legend"),
-        tooltip_labels=(t("common.ward"), t("common.district"), t("map.rate") if rate else t("map.count")),
-        no_data_label=t("map.no_cases"),
-        decimals=2 if rate else 0,
-    )
-    classes = loaders.hotspots(flt, set_name, rate, now)
-    if classes is not None:
-        merged = stats.merge(classes[["ward_code", "class"]], left_on="code", right_on="ward_code", how="left")
-        maps.add_hotspot_layer(
-            fmap,
-            merged,
-            "class",
-            {c: t(f"hotspot.{c}") for c in maps.HOTSPOT_COLOURS},
-            layer_name=t("map.hotspots"),
-            legend_title=t("map.hotspots"),
-        )
-    spots = spot_table(set_name)
-    if len(spots):
-        maps.add_spot_layer(
-            fmap,
-            spots[["lat", "lon", "cases", "ward", "categories", "last_report", "active"]],
-            layer_name=t("map.spots"),
-            popup_labels={c: t(f"col.{c}") for c in spots.columns},
-        )
-    if loaders.case_count(flt) <= loaders.MAX_CASE_MARKERS:
-        names = loaders.category_names(st.session_state[state.LANGUAGE])
-        points = loaders.case_points(flt)
-        points = points.assign(
-            category_code=[names.get(c, c) for c in points["category_code"]],
-            status=[label("status", s) for s in points["status"]],
-        )
-        marker_labels = maps.CaseMarkerLabels(
-            title=t("common.case"),
-            category=t("common.category"),
-            status=t("common.status"),
-            ward=t("common.ward"),
-            unit=t("common.unit"),
-            opened=t("common.opened"),
-            reports=t("common.reports"),
-        )
-        maps.add_case_markers(fmap, points, marker_labels, layer_name=t("map.cases"))
-    else:
-        maps.add_heat_layer(fmap, loaders.heat_cells(flt), layer_name=t("map.heat"))
-    stations = loaders.stations("air", "vn", now)
-    if len(stations):
-        maps.add_station_layer(
-            fmap,
-            components.station_map_frame(stations, "vn"),
-            components.station_labels("vn"),
-            components.aqi_legend("vn"),
-        )
-    effluent = loaders.stations("wastewater", "vn", now)
-    if len(effluent):
-        firing = loaders.alerts(FIRING_STATES, None)
-        maps.add_station_layer(
-            fmap,
-            components.threshold_map_frame(effluent, firing),
-            components.threshold_labels(),
-            components.threshold_legend(),
-        )
-    return maps.add_layer_control(fmap)
-
-
-def spot_table(set_name: str) -> pd.DataFrame:
-    """The ``MAX_SPOTS`` largest recurring spots for display: ward, cases, categories, first/last report, active."""
-    spots = loaders.recurring_spots(set_name, loaders.now_minute()).head(MAX_SPOTS)  # largest first
-    if spots.empty:
-        return pd.DataFrame(
-            columns=["lat", "lon", "cases", "ward", "categories", "first_report", "last_report", "active"]
-        )
-    names = loaders.category_names(st.session_state[state.LANGUAGE])
-    wards = dict(zip(loaders.wards(set_name)["code"], loaders.wards(set_name)["name"], strict=True))
-    return pd.DataFrame(
-        {
-            "lat": spots["lat"],
-            "lon": spots["lon"],
-            "cases": spots["count"],
-            "ward": [wards.get(code, "") for code in spots["ward_code"]],
-            "categories": [", ".join(f"{names.get(k, k)} ({v})" for k, v in c.items()) for c in spots["categories"]],
-            "first_report": [components.local_time_text(v) for v in spots["first_report"]],
-            "last_report": [components.local_time_text(v) for v in spots["last_report"]],
-            "active": [t("common.yes") if a else t("common.no") for a in spots["active"]],
-        }
-    )
-
-
 def _spots(set_name: str) -> None:
     st.subheader(t("overview.spots_title"))
-    spots = spot_table(set_name)
+    spots = components.spot_table(set_name)
     if spots.empty:
         st.info(t("overview.no_spots"))
         return
@@ -144,8 +43,8 @@ def _spots(set_name: str) -> None:
         )
     )
     total = len(loaders.recurring_spots(set_name, loaders.now_minute()))
-    if total > MAX_SPOTS:
-        st.caption(t("overview.spots_largest", shown=MAX_SPOTS, total=f"{total:,}"))
+    if total > components.MAX_SPOTS:
+        st.caption(t("overview.spots_largest", shown=components.MAX_SPOTS, total=f"{total:,}"))
 
 
 def _overdue(flt: CaseFilter) -> None:
@@ -228,7 +127,7 @@ def render() -> None:
     )
     if loaders.case_count(flt) > loaders.MAX_CASE_MARKERS:
         st.caption(t("map.too_many", limit=f"{loaders.MAX_CASE_MARKERS:,}"))
-    components.show_map(leaders_map(flt, set_name, metric), key="overview_map")
+    components.show_map(components.complaint_map(flt, set_name, metric, overview=True), key="overview_map")
     _overdue(flt)
     _hotspots(flt, set_name, metric)
     _spots(set_name)

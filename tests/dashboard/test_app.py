@@ -129,6 +129,8 @@ def test_public_page_health_advice_for_the_selected_station(app: App) -> None:
 def test_analysis_filters_table_and_exports(app: App) -> None:
     at = app("analysis", user="ana")
     assert at.metric[0].value == "12"
+    (payload,) = _map_payloads(at)
+    assert "MarkerCluster" in payload["script"] or "markerClusterGroup" in payload["script"]  # 12 cases: markers
     at.multiselect[3].set_value(["hotline"]).run()  # channel filter
     assert at.metric[0].value == "4"
     at.toggle[0].set_value(True).run()
