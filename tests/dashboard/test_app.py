@@ -50,6 +50,24 @@ def test_every_page_renders_for_an_operator(app: App, page: str) -> None:
     assert [t.value for t in at.title] == [PAGES[page]]
 
 
+ENGLISH_TITLES = {
+    "air": "Hà Nội air quality",
+    "overview": "Overview",
+    "analysis": "Complaint analysis",
+    "alerts": "Alerts",
+    "stations": "Monitoring stations",
+    "imports": "Import data",
+    "users": "User administration",
+}
+
+
+@pytest.mark.parametrize("page", list(ENGLISH_TITLES))
+def test_every_page_renders_in_english(app: App, page: str) -> None:
+    at = app(page, user="ops", language="en")
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == [ENGLISH_TITLES[page]]
+
+
 def test_protected_pages_ask_for_login(app: App) -> None:
     for page in ("overview", "analysis", "alerts", "stations", "imports"):
         at = app(page)
