@@ -318,17 +318,19 @@ class Station(Base):
 
 
 class Reading(Base):
-    """One canonical reading; natural key (station, parameter, observed_at)."""
+    """One canonical reading, keyed by its natural key (station, parameter, observed_at).
+
+    The natural key is the primary key (one b-tree, no surrogate id); SQLite stores it WITHOUT ROWID.
+    """
 
     __tablename__ = "readings"
-    __table_args__ = (UniqueConstraint("station_id", "parameter", "observed_at", name="uq_reading"),)
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
-    parameter: Mapped[str] = mapped_column(String(30))
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    parameter: Mapped[str] = mapped_column(String(30), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(30))
-    observed_at: Mapped[dt.datetime]
+    observed_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(2), default="00")
     source: Mapped[str] = mapped_column(String(100), default="")
     batch_id: Mapped[str | None] = mapped_column(String(40))

@@ -91,25 +91,37 @@ def rolling_means(hourly: pd.DataFrame, hours: int, *, min_hours: int) -> pd.Dat
     """
     if hourly.empty:
         return _empty()
-    frame = hourly[["station_id", "parameter", "period_end", "value", "valid"]].copy()
-    frame["good"] = frame["value"].where(frame["valid"].astype(bool))
-    frame = frame.sort_values(["station_id", "parameter", "period_end"])
-    parts = []
-    for (station_id, parameter), group in frame.groupby(["station_id", "parameter"], sort=True):
-        series = group.set_index("period_end")["good"]
-        window = series.rolling(f"{hours}h", closed="right", min_periods=1)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "station_id": station_id,
-                    "parameter": parameter,
-                    "period_end": series.index,
-                    "value": window.mean().to_numpy(),
-                    "n_valid": window.count().to_numpy().astype("int64"),
-                }
-            )
-        )
-    result = pd.concat(parts, ignore_index=True)
+    frame = hourly[["station_id", "parameter", "period_end", "value", "valid"]].sort_values(
+        ["station_id", "parameter", "period_end"], kind="stable"
+    )
+    series_id = frame.groupby(["station_id", "parameter"], sort=False).ngroup().to_numpy()
+    ends = pd.DatetimeIndex(pd.to_datetime(frame["period_end"], utc=True))
+    seconds = ends.tz_convert(None).to_numpy(dtype="datetime64[s]").view("int64")
+    good = frame["value"].where(frame["valid"].astype(bool)).to_numpy(dtype="float64")
+    present = ~np.isnan(good)
+    # Per-series cumulative sums; a window is the difference between its last row and the row before its first.
+    sums = pd.Series(np.where(present, good, 0.0)).groupby(series_id).cumsum().to_numpy()
+    counts = pd.Series(present.astype("int64")).groupby(series_id).cumsum().to_numpy()
+    # Rows of one series are contiguous; offsetting each series past the previous one's times lets one
+    # searchsorted find every window start, (T − hours, T], without crossing into the previous series.
+    span = seconds.max() - seconds.min() + hours * 3600 + 1
+    position = series_id * span + (seconds - seconds.min())
+    first = np.searchsorted(position, position - hours * 3600, side="right")
+    before = first - 1
+    has_before = (before >= 0) & (series_id[np.maximum(before, 0)] == series_id)
+    window_sum = sums - np.where(has_before, sums[np.maximum(before, 0)], 0.0)
+    n_valid = counts - np.where(has_before, counts[np.maximum(before, 0)], 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(n_valid > 0, window_sum / n_valid, np.nan)
+    result = pd.DataFrame(
+        {
+            "station_id": frame["station_id"].to_numpy(),
+            "parameter": frame["parameter"].to_numpy(),
+            "period_end": ends,
+            "value": value,
+            "n_valid": n_valid.astype("int64"),
+        }
+    )
     result["n_expected"] = np.int64(hours)
     result["valid"] = result["n_valid"] >= min_hours
     result["period_end"] = result["period_end"].astype("datetime64[us, UTC]")

@@ -15,14 +15,29 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select, text
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from sqlalchemy import Connection, String, select, text, type_coerce
+from sqlalchemy.exc import IntegrityError
 
 from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
-from monitoring.averages import ROLLING_RULES, hourly_means, rolling_means
+from monitoring.averages import AVERAGE_COLUMNS, ROLLING_RULES, hourly_means, rolling_means
 from monitoring.schema import NATURAL_KEY, READING_COLUMNS, Reject, empty_readings, validate_readings
 from monitoring.stations import WardLocator, register_unknown, upsert_stations
 
 _ROLLING_REACH = dt.timedelta(hours=max(hours for hours, _ in ROLLING_RULES.values()) - 1)
+_HOUR = dt.timedelta(hours=1)
+_HOURLY_KEY = ["station_id", "parameter", "period_end"]
+_HOUR_READING = ("station_id", "parameter", "observed_at", "value", "status")
+_READING_ROW = (*READING_COLUMNS, "batch_id")
+_AVERAGE_ROW = ("station_id", "parameter", "period", "period_end", "value", "n_valid", "n_expected", "valid")
+_UNIQUE_VIOLATION = "23505"
+_STAGING = {
+    "readings_incoming": "station_id text, parameter text, value double precision, unit text, "
+    "observed_at timestamptz, status text, source text, batch_id text",
+    "averages_incoming": "station_id text, parameter text, period text, period_end timestamptz, "
+    "value double precision, n_valid integer, n_expected integer, valid boolean",
+}
 
 
 @dataclass
@@ -125,12 +140,13 @@ def store_batch(
         conn, unique["station_id"].unique().tolist(), kind=batch.kind, source=batch.source
     )
     if not unique.empty:
-        accepted = insert_readings(conn, unique, batch_id)
+        unique = unique.assign(observed_at=_utc(unique["observed_at"]))
+        accepted, stored = _store_new_readings(conn, unique, batch_id)
         summary.accepted += accepted
         summary.duplicates += len(unique) - accepted
         summary.latest_observed_at = unique["observed_at"].max().to_pydatetime()
         if accepted:
-            refresh_averages(conn, unique, interval_minutes=batch.interval_minutes)
+            refresh_averages(conn, unique, stored, interval_minutes=batch.interval_minutes)
     _quarantine(conn, batch_id, rejects)
     summary.quarantined += sum(1 for reject in rejects if reject.row_number is not None)
     summary.rows = summary.accepted + summary.duplicates + summary.quarantined
@@ -200,11 +216,80 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
     """Bulk-insert canonical readings, skipping rows whose natural key is already stored; returns rows stored.
 
     SQLite gets one prepared ``INSERT … ON CONFLICT DO NOTHING`` executed over all rows; PostgreSQL gets a
-    ``COPY`` (CSV) into a temporary table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
+    ``COPY`` (CSV) into a temporary staging table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
     """
-    columns = [*READING_COLUMNS, "batch_id"]
+    if conn.dialect.name != "postgresql":
+        return _sqlite_insert(conn, readings, batch_id)
+    _stage(conn, "readings_incoming", _reading_rows(readings, batch_id))
+    columns = ", ".join(_READING_ROW)
+    inserted = conn.execute(
+        text(
+            f"INSERT INTO readings ({columns}) SELECT {columns} FROM readings_incoming "
+            "ON CONFLICT (station_id, parameter, observed_at) DO NOTHING"
+        )
+    ).rowcount
+    conn.execute(text("DELETE FROM readings_incoming"))
+    return inserted
+
+
+def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str) -> tuple[int, pd.DataFrame]:
+    """Insert the readings of ``unique`` (no repeated key) not stored yet; returns rows stored and the hours' readings.
+
+    One range read of the touched hours before the insert finds the keys already stored, so only new rows are
+    written (PostgreSQL: one ``COPY`` straight into ``readings``, no staging table). The second value is every
+    stored reading of those hours afterwards (columns of :data:`_HOUR_READING`), for the averages refresh. Should
+    another transaction store one of the keys in between, the insert falls back to :func:`insert_readings`
+    (which skips them) and the hours are read again.
+    """
+    span = _span(unique)
+    stored = _read_readings(conn, *span)
+    fresh = _unstored(unique, stored)
+    if fresh.empty:
+        return 0, stored
     if conn.dialect.name == "postgresql":
-        return _copy_readings(conn, readings, batch_id, columns)
+        try:
+            with conn.begin_nested():
+                accepted = _copy(conn, "readings", _reading_rows(fresh, batch_id))
+        except IntegrityError as error:
+            if getattr(error.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+                raise
+            accepted = insert_readings(conn, fresh, batch_id)
+    else:
+        accepted = _sqlite_insert(conn, fresh, batch_id)
+    if accepted < len(fresh):
+        return accepted, _read_readings(conn, *span)
+    return accepted, pd.concat([stored, fresh[list(_HOUR_READING)]], ignore_index=True)
+
+
+def _span(readings: pd.DataFrame) -> tuple[list[str], list[str], dt.datetime, dt.datetime]:
+    """Stations, parameters and the (after, until] time range of the whole hours holding ``readings``."""
+    hours = readings["observed_at"].dt.ceil("h")
+    return (
+        sorted(readings["station_id"].unique().tolist()),
+        sorted(readings["parameter"].unique().tolist()),
+        hours.min().to_pydatetime() - _HOUR,
+        hours.max().to_pydatetime(),
+    )
+
+
+def _unstored(readings: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``readings`` whose natural key is not in ``stored`` (only rows at a stored time are compared)."""
+    at_stored_time = readings["observed_at"].isin(stored["observed_at"].unique())
+    if not at_stored_time.any():
+        return readings
+    key = list(NATURAL_KEY)
+    positions = np.flatnonzero(at_stored_time.to_numpy())
+    candidates = pd.MultiIndex.from_frame(readings[key].iloc[positions])
+    repeated = np.zeros(len(readings), dtype=bool)
+    repeated[positions] = candidates.isin(pd.MultiIndex.from_frame(stored[key]))
+    return readings[~repeated]
+
+
+def _reading_rows(readings: pd.DataFrame, batch_id: str) -> pd.DataFrame:
+    return readings[list(READING_COLUMNS)].assign(batch_id=batch_id)
+
+
+def _sqlite_insert(conn: Connection, readings: pd.DataFrame, batch_id: str) -> int:
     rows = list(
         zip(
             readings["station_id"].tolist(),
@@ -218,93 +303,106 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
             strict=True,
         )
     )
-    placeholders = ", ".join("?" for _ in columns)
-    statement = f"INSERT INTO readings ({', '.join(columns)}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
+    placeholders = ", ".join("?" for _ in _READING_ROW)
+    statement = f"INSERT INTO readings ({', '.join(_READING_ROW)}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
     return conn.exec_driver_sql(statement, rows).rowcount  # sqlite3 sums executemany rowcounts
 
 
 def sqlite_times(times: pd.Series) -> list[str]:
-    """UTC times as SQLAlchemy stores them in SQLite (``YYYY-MM-DD HH:MM:SS.ffffff``), vectorised."""
+    """UTC times as SQLAlchemy stores them in SQLite (``YYYY-MM-DD HH:MM:SS.ffffff``), vectorised.
+
+    Each distinct time is formatted once (a batch repeats the same instants across stations and parameters).
+    """
     utc = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-    return np.char.replace(np.datetime_as_string(utc, unit="us"), "T", " ").tolist()
+    positions, distinct = pd.factorize(utc)
+    formatted = np.char.replace(
+        np.datetime_as_string(np.asarray(distinct, dtype="datetime64[us]"), unit="us"), "T", " "
+    )
+    return formatted.astype(object)[positions].tolist()
 
 
-def _copy_readings(conn: Connection, readings: pd.DataFrame, batch_id: str, columns: list[str]) -> int:
-    column_list = ", ".join(columns)
-    conn.execute(
-        text(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS readings_incoming (station_id text, parameter text, "
-            "value double precision, unit text, observed_at timestamptz, status text, source text, "
-            "batch_id text) ON COMMIT DELETE ROWS"
-        )
+def _stage(conn: Connection, staging: str, frame: pd.DataFrame) -> None:
+    """``COPY`` ``frame`` into the session's temporary ``staging`` table (emptied at commit)."""
+    conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ({_STAGING[staging]}) ON COMMIT DELETE ROWS"))
+    _copy(conn, staging, frame)
+
+
+def _copy(conn: Connection, table: str, frame: pd.DataFrame) -> int:
+    """``COPY`` ``frame`` (columns named as in ``table``) into PostgreSQL as CSV written by Arrow; returns rows.
+
+    Arrow writes NaN/None as an unquoted empty field (NULL) and empty strings quoted (not NULL), and
+    tz-aware times in UTC with a ``Z`` suffix.
+    """
+    buffer = io.BytesIO()
+    pa_csv.write_csv(
+        pa.Table.from_pandas(frame, preserve_index=False),
+        buffer,
+        write_options=pa_csv.WriteOptions(include_header=False),
     )
-    frame = readings[list(READING_COLUMNS)].assign(
-        observed_at=np.datetime_as_string(
-            readings["observed_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]"),
-            unit="us",
-        ),
-        batch_id=batch_id,
-    )
-    buffer = io.StringIO()
-    frame.to_csv(buffer, header=False, index=False)
     driver_connection: Any = conn.connection.driver_connection
     with driver_connection.cursor() as cursor:
-        cursor.execute("SET LOCAL TIME ZONE 'UTC'")
-        not_null = "station_id, parameter, unit, status, source, batch_id"  # an empty unit ("-" for pH) is not NULL
-        statement = f"COPY readings_incoming ({column_list}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({not_null}))"
-        with cursor.copy(statement) as copy:
-            copy.write(buffer.getvalue())
-    inserted = conn.execute(
-        text(
-            f"INSERT INTO readings ({column_list}) SELECT {column_list} FROM readings_incoming "
-            "ON CONFLICT (station_id, parameter, observed_at) DO NOTHING"
-        )
-    ).rowcount
-    conn.execute(text("DELETE FROM readings_incoming"))
-    return inserted
+        with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getbuffer())
+        return cursor.rowcount
 
 
-def refresh_averages(conn: Connection, changed: pd.DataFrame, *, interval_minutes: int) -> int:
+def refresh_averages(conn: Connection, changed: pd.DataFrame, readings: pd.DataFrame, *, interval_minutes: int) -> int:
     """Recompute and store the 1-h, 8-h and 24-h means touched by ``changed`` readings; returns rows written.
 
-    Hours touched are those containing a changed reading; rolling means are recomputed for every window that
-    contains a touched hour (up to 23 hours later).
+    ``readings`` holds every stored reading of the touched hours (station_id, parameter, observed_at, value,
+    status). Hours touched are those containing a changed reading; rolling means are recomputed for every window
+    that contains a touched hour (up to 23 hours later), from the stored hourly means overlaid with the new ones.
+    All three periods are written in one bulk upsert.
     """
     if changed.empty:
         return 0
-    hours = changed["observed_at"].dt.ceil("h")
+    hours = _utc(changed["observed_at"]).dt.ceil("h")
     first_hour = hours.min().to_pydatetime()
     last_hour = hours.max().to_pydatetime()
-    stations = sorted(changed["station_id"].unique().tolist())
-    parameters = sorted(changed["parameter"].unique().tolist())
-    stored = _read_readings(conn, stations, parameters, first_hour - dt.timedelta(hours=1), last_hour)
     touched = pd.DataFrame(
         {"station_id": changed["station_id"], "parameter": changed["parameter"], "period_end": hours}
     ).drop_duplicates()
-    hourly = hourly_means(stored, interval_minutes=interval_minutes).merge(touched, how="inner")
-    written = _upsert_averages(conn, hourly, "1h")
-    context = _read_hourly(conn, stations, parameters, first_hour - _ROLLING_REACH, last_hour + _ROLLING_REACH)
+    hourly = hourly_means(readings, interval_minutes=interval_minutes).merge(touched, how="inner")
     pairs = touched[["station_id", "parameter"]].drop_duplicates()
+    stored = _read_hourly(
+        conn,
+        sorted(pairs["station_id"].unique().tolist()),
+        sorted(pairs["parameter"].unique().tolist()),
+        first_hour - _ROLLING_REACH,
+        last_hour + _ROLLING_REACH,
+    ).merge(pairs, how="inner")
+    context = pd.concat([hourly, stored], ignore_index=True).drop_duplicates(_HOURLY_KEY, keep="first")
+    parts = [hourly.assign(period="1h")]
     for period, (window, min_hours) in ROLLING_RULES.items():
-        rolled = rolling_means(context, window, min_hours=min_hours).merge(pairs, how="inner")
+        rolled = rolling_means(context, window, min_hours=min_hours)
         reach = dt.timedelta(hours=window - 1)
         in_range = (rolled["period_end"] >= first_hour) & (rolled["period_end"] <= last_hour + reach)
-        written += _upsert_averages(conn, rolled[in_range], period)
-    return written
+        parts.append(rolled[in_range].assign(period=period))
+    return _upsert_averages(conn, pd.concat(parts, ignore_index=True))
+
+
+def _utc(values: pd.Series) -> pd.Series:
+    """Times (tz-aware, or SQLite's stored UTC strings) as ``datetime64[us, UTC]``, keeping the index."""
+    return pd.to_datetime(values, utc=True, format="ISO8601").astype("datetime64[us, UTC]")
 
 
 def _read_readings(
     conn: Connection, stations: list[str], parameters: list[str], after: dt.datetime, until: dt.datetime
 ) -> pd.DataFrame:
-    query = select(Reading.station_id, Reading.parameter, Reading.observed_at, Reading.value, Reading.status).where(
+    query = select(
+        Reading.station_id,
+        Reading.parameter,
+        type_coerce(Reading.observed_at, String),  # raw stored value, parsed vectorised below
+        Reading.value,
+        Reading.status,
+    ).where(
         Reading.station_id.in_(stations),
         Reading.parameter.in_(parameters),
         Reading.observed_at > after,
         Reading.observed_at <= until,
     )
-    rows = conn.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["station_id", "parameter", "observed_at", "value", "status"])
-    frame["observed_at"] = pd.to_datetime(frame["observed_at"], utc=True)
+    frame = pd.DataFrame(conn.execute(query).all(), columns=list(_HOUR_READING))
+    frame["observed_at"] = _utc(frame["observed_at"])
     frame["value"] = frame["value"].astype("float64")
     return frame
 
@@ -312,43 +410,59 @@ def _read_readings(
 def _read_hourly(
     conn: Connection, stations: list[str], parameters: list[str], start: dt.datetime, end: dt.datetime
 ) -> pd.DataFrame:
-    query = select(Average.station_id, Average.parameter, Average.period_end, Average.value, Average.valid).where(
+    query = select(
+        Average.station_id,
+        Average.parameter,
+        type_coerce(Average.period_end, String),
+        Average.value,
+        Average.n_valid,
+        Average.n_expected,
+        Average.valid,
+    ).where(
         Average.period == "1h",
         Average.station_id.in_(stations),
         Average.parameter.in_(parameters),
         Average.period_end >= start,
         Average.period_end <= end,
     )
-    frame = pd.DataFrame(conn.execute(query).all(), columns=["station_id", "parameter", "period_end", "value", "valid"])
-    frame["period_end"] = pd.to_datetime(frame["period_end"], utc=True)
+    frame = pd.DataFrame(conn.execute(query).all(), columns=list(AVERAGE_COLUMNS))
+    frame["period_end"] = _utc(frame["period_end"])
     frame["value"] = frame["value"].astype("float64")
+    frame["valid"] = frame["valid"].astype(bool)
     return frame
 
 
-def _upsert_averages(conn: Connection, averages: pd.DataFrame, period: str) -> int:
-    """Insert or replace stored averages in one prepared statement executed over all rows."""
+def _upsert_averages(conn: Connection, averages: pd.DataFrame) -> int:
+    """Insert or replace stored averages (one bulk statement); returns rows written.
+
+    SQLite: one prepared ``INSERT … ON CONFLICT DO UPDATE`` executed over all rows; PostgreSQL: ``COPY`` into
+    a staging table and one ``INSERT … SELECT … ON CONFLICT DO UPDATE``.
+    """
     if averages.empty:
         return 0
-    ends = averages["period_end"].dt.tz_convert("UTC")
-    rows = list(
-        zip(
-            averages["station_id"].tolist(),
-            averages["parameter"].tolist(),
-            [period] * len(averages),
-            sqlite_times(ends) if conn.dialect.name == "sqlite" else ends.tolist(),
-            averages["value"].astype(object).where(averages["value"].notna(), None).tolist(),
-            averages["n_valid"].astype(int).tolist(),
-            averages["n_expected"].astype(int).tolist(),
-            averages["valid"].astype(bool).tolist(),
-            strict=True,
-        )
-    )
-    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
-    statement = (
-        "INSERT INTO averages (station_id, parameter, period, period_end, value, n_valid, n_expected, valid) "
-        f"VALUES ({', '.join([placeholder] * 8)}) "
+    frame = averages[list(_AVERAGE_ROW)].assign(n_valid=averages["n_valid"].astype("int64"))
+    columns = ", ".join(_AVERAGE_ROW)
+    upsert = (
         "ON CONFLICT (station_id, parameter, period, period_end) DO UPDATE SET value = excluded.value, "
         "n_valid = excluded.n_valid, n_expected = excluded.n_expected, valid = excluded.valid"
     )
-    conn.exec_driver_sql(statement, rows)
+    if conn.dialect.name == "postgresql":
+        _stage(conn, "averages_incoming", frame)
+        conn.execute(text(f"INSERT INTO averages ({columns}) SELECT {columns} FROM averages_incoming {upsert}"))
+        conn.execute(text("DELETE FROM averages_incoming"))
+        return len(frame)
+    rows = list(
+        zip(
+            frame["station_id"].tolist(),
+            frame["parameter"].tolist(),
+            frame["period"].tolist(),
+            sqlite_times(frame["period_end"]),
+            frame["value"].astype(object).where(frame["value"].notna(), None).tolist(),
+            frame["n_valid"].tolist(),
+            frame["n_expected"].astype("int64").tolist(),
+            frame["valid"].astype(bool).tolist(),
+            strict=True,
+        )
+    )
+    conn.exec_driver_sql(f"INSERT INTO averages ({columns}) VALUES ({', '.join(['?'] * 8)}) {upsert}", rows)
     return len(rows)

@@ -107,3 +107,31 @@ def test_gap_hours_do_not_count_as_present() -> None:
     rolled = rolling_means(hourly_means(_readings(ends, [10.0, 20.0]), interval_minutes=60), 8, min_hours=1)
     assert list(rolled["n_valid"]) == [1, 1]
     assert list(rolled["value"]) == [10.0, 20.0]
+
+
+def test_rolling_means_match_pandas_time_windows_on_gappy_series() -> None:
+    rng = np.random.default_rng(7)
+    ends = pd.date_range("2025-03-01T01:00Z", periods=200, freq="h", tz="UTC")
+    parts = []
+    for station in ("A", "B"):
+        kept = np.sort(rng.choice(len(ends), 150, replace=False))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "station_id": station,
+                    "parameter": "pm25",
+                    "period_end": ends[kept],
+                    "value": rng.gamma(3.0, 10.0, len(kept)),
+                    "valid": rng.random(len(kept)) < 0.8,
+                }
+            )
+        )
+    hourly = pd.concat(parts, ignore_index=True)
+    rolled = rolling_means(hourly, 8, min_hours=6)
+    for station, group in hourly.groupby("station_id"):
+        series = group.set_index("period_end")["value"].where(group.set_index("period_end")["valid"])
+        window = series.rolling("8h", closed="right", min_periods=1)
+        ours = rolled[rolled["station_id"] == station].set_index("period_end")
+        np.testing.assert_allclose(ours["value"].to_numpy(), window.mean().to_numpy(), rtol=1e-12)
+        assert (ours["n_valid"].to_numpy() == window.count().to_numpy()).all()
+        assert (ours["valid"].to_numpy() == (window.count().to_numpy() >= 6)).all()

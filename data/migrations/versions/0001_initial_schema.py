@@ -268,7 +268,6 @@ def upgrade() -> None:
 
     op.create_table(
         "readings",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("station_id", sa.String(length=100), nullable=False),
         sa.Column("parameter", sa.String(length=30), nullable=False),
         sa.Column("value", sa.Float(), nullable=True),
@@ -281,8 +280,8 @@ def upgrade() -> None:
             ["station_id"],
             ["stations.id"],
         ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("station_id", "parameter", "observed_at", name="uq_reading"),
+        sa.PrimaryKeyConstraint("station_id", "parameter", "observed_at"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "routing_rules",
