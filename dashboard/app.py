@@ -17,7 +17,7 @@ if str(REPO_ROOT) not in sys.path:  # `streamlit run dashboard/app.py` without -
 
 from dashboard import auth, components, loaders, offline_assets, state  # noqa: E402
 from dashboard.i18n import LANGUAGES, t  # noqa: E402
-from data.db import DatabaseUnavailableError  # noqa: E402
+from data.db import DatabaseUnavailableError, schema_revision  # noqa: E402
 
 VIEWS = Path(__file__).resolve().parent / "views"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -60,9 +60,12 @@ def _pages() -> list[st.Page]:
 
 
 try:
-    loaders.engine()
+    revision = schema_revision(loaders.engine())
 except DatabaseUnavailableError as err:
     st.error(t("app.database_unavailable", error=str(err)))
+    st.stop()
+if revision is None:
+    st.error(t("app.not_initialised"))
     st.stop()
 
 _sidebar()

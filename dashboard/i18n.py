@@ -22,6 +22,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Không kết nối được cơ sở dữ liệu: {error}. Hãy chạy `envmon init` hoặc kiểm tra DATABASE_URL.",
         "The database cannot be reached: {error}. Run `envmon init` or check DATABASE_URL.",
     ),
+    "app.not_initialised": (
+        "Cơ sở dữ liệu chưa được khởi tạo. Hãy chạy `envmon init` (hoặc `envmon demo` để có dữ liệu mẫu).",
+        "The database is not initialised. Run `envmon init` (or `envmon demo` for sample data).",
+    ),
     "sidebar.public": (
         "Trang công khai. Đăng nhập để xem các trang nghiệp vụ.",
         "Public view. Log in for the staff pages.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from dashboard_seed import REPORTER_NAME, REPORTER_PHONE, XSS_TITLE
@@ -221,3 +222,18 @@ def test_public_page_in_english(app: App) -> None:
     at = app(language="en")
     assert [t.value for t in at.title] == ["Hà Nội air quality"]
     assert any("VN_AQI (Decision 1459/QĐ-TCMT) and US AQI" in c.value for c in at.caption)
+
+
+def test_empty_database_asks_for_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import loaders
+
+    loaders.engine.clear()
+    loaders.settings.clear()
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=60).run()
+    loaders.engine.clear()
+    loaders.settings.clear()
+    assert not at.exception
+    assert "envmon init" in at.error[0].value
