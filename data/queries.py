@@ -1,9 +1,11 @@
-"""Aggregated read queries behind the dashboard; the ``public_*`` functions are the only public read path.
+"""Aggregated read queries behind the dashboard; the ``public_*`` functions are the public page's only read path.
 
 Every function takes an ``Engine`` and small, hashable arguments and returns a pandas frame or plain values,
-aggregated in the database wherever the page shows an aggregate. Protected pages never receive reporter
-names or phone numbers either (privacy by default); the ``public_*`` functions additionally never select
-complaint text and coarsen any location to about 100 m.
+aggregated in the database wherever the page shows an aggregate. No function here selects reporter names,
+phone numbers or report descriptions (privacy by default, on protected pages too), except the refused input
+rows of :func:`quarantine_rows`, which only the operators' import page shows. The ``public_*`` functions
+read stations, readings and AQI values only, never complaints; complaint locations leave the database either
+on protected pages or aggregated to grid cells of about 100 m or more (:func:`heat_cells`).
 """
 
 from __future__ import annotations
@@ -576,7 +578,7 @@ def import_batches(engine: Engine, limit: int = 50) -> pd.DataFrame:
 
 
 def quarantine_rows(engine: Engine, batch_id: str) -> pd.DataFrame:
-    """Refused rows of one batch with row number, field and reason."""
+    """Refused rows of one batch with row number, field, reason and the raw input row (operators only)."""
     stmt = (
         select(QuarantineRow.row_number, QuarantineRow.field, QuarantineRow.reason, QuarantineRow.raw)
         .where(QuarantineRow.batch_id == batch_id)
