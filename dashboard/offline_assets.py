@@ -55,6 +55,7 @@ VENDORED_PACKAGES: dict[str, dict[str, str]] = {
         "dist/leaflet.awesome-markers.js": "awesome-markers/leaflet.awesome-markers.js",
         "dist/leaflet.awesome-markers.css": "awesome-markers/leaflet.awesome-markers.css",
         "dist/images": "awesome-markers/images",
+        "LICENSE": "awesome-markers/LICENSE",
     },
     "leaflet.markercluster@1.5.3": {
         "dist/leaflet.markercluster.js": "markercluster/leaflet.markercluster.js",
@@ -64,7 +65,7 @@ VENDORED_PACKAGES: dict[str, dict[str, str]] = {
     },
     "leaflet.heat@0.2.0": {"dist/leaflet-heat.js": "heat/leaflet-heat.js", "LICENSE": "heat/LICENSE"},
     "d3@4.13.0": {"build/d3.min.js": "d3/d3.v4.min.js", "LICENSE": "d3/LICENSE"},
-    "d3@3.5.5": {"d3.min.js": "d3/d3-3.5.5.min.js"},
+    "d3@3.5.5": {"d3.min.js": "d3/d3-3.5.5.min.js", "LICENSE": "d3/LICENSE-3.5.5"},
 }
 
 # Leaflet 1.9 guesses its marker image folder from leaflet.css; streamlit-folium does not wait for CSS, so the
