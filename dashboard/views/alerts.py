@@ -14,6 +14,7 @@ from dashboard.i18n import label, t
 ACTIVE_STATES = ("firing", "pending", "no_data")
 RECENT_DAYS = 7
 ACK_HOURS = (4, 8, 24, 72)
+REFRESH = dt.timedelta(seconds=loaders.SHORT_TTL)  # the live panel re-reads as often as the cache expires
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -72,16 +73,23 @@ def _acknowledge(active: pd.DataFrame, username: str) -> None:
         st.success(t("alerts.ack_done", id=alert_id))
 
 
-def render() -> None:
-    """Draw the alerts page."""
-    user = auth.require_role(auth.ALL_ROLES)
-    st.title(t("alerts.title"))
+@st.fragment(run_every=REFRESH)
+def _active_panel() -> None:
+    """The active alerts, refreshed on their own every ``REFRESH`` without rerunning the page."""
     active = loaders.alerts(ACTIVE_STATES, None)
     st.subheader(t("alerts.active"))
     if active.empty:
         st.success(t("alerts.none_active"))
     else:
         st.dataframe(_table(active), hide_index=True, width="stretch")
+
+
+def render() -> None:
+    """Draw the alerts page."""
+    user = auth.require_role(auth.ALL_ROLES)
+    st.title(t("alerts.title"))
+    _active_panel()
+    active = loaders.alerts(ACTIVE_STATES, None)
     since = loaders.now_minute() - dt.timedelta(days=RECENT_DAYS)
     recent = loaders.alerts((), since)
     recent = recent[~recent["state"].isin(ACTIVE_STATES)]
