@@ -1,37 +1,57 @@
-"""Fast bulk inserts of column arrays for SQLite and PostgreSQL (one DBAPI ``executemany``, no per-row ORM work).
+"""Fast bulk inserts of column arrays: one DBAPI ``executemany`` on SQLite, one ``COPY`` on PostgreSQL.
 
 Values are converted per column type once, vectorised: tz-aware timestamps become the stored UTC form
-(naive ISO text on SQLite, aware datetimes on PostgreSQL), JSON columns become JSON text, NaN/NaT become NULL.
-Ids for rows that others must reference are reserved up front (a sequence on PostgreSQL; on SQLite the
-batch's write transaction already holds the database's only write lock).
+(naive ISO text on SQLite, UTC times in the COPY stream on PostgreSQL), JSON columns become JSON text, NaN/NaT
+become NULL. Ids for rows that others must reference are reserved up front (a sequence on PostgreSQL; on SQLite
+the batch's write transaction already holds the database's only write lock).
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import JSON, Connection, Table, func, select, text
 
 from data.schema import UtcDateTime
 
+_DATE_TIME_SEPARATOR = 10  # position of the "T" in numpy's ISO text, "2025-03-15T06:42:00.000000"
 
-def _as_list(values: Sequence[Any] | pd.Series | np.ndarray, column_type: object, dialect: str) -> list[Any]:
+
+def _sqlite_times(stamps: pd.Series) -> list[str | None]:
+    """UTC times as SQLAlchemy's SQLite text form ``YYYY-MM-DD HH:MM:SS.ffffff`` (None for NaT)."""
+    naive = stamps.dt.tz_localize(None).to_numpy("datetime64[us]")
+    formatted = np.datetime_as_string(naive, unit="us")
+    if formatted.dtype.itemsize // 4 > _DATE_TIME_SEPARATOR:  # UCS-4 characters; all-NaT text is shorter
+        characters = formatted.view(np.uint32).reshape(len(formatted), -1)
+        characters[:, _DATE_TIME_SEPARATOR] = ord(" ")
+    return np.where(stamps.isna().to_numpy(), None, formatted.astype(object)).tolist()
+
+
+def _json_texts(values: pd.Series) -> list[str]:
+    """JSON text per value; the many empty lists and dicts skip the encoder."""
+    empty = {list: "[]", dict: "{}"}
+    return [
+        empty[type(value)] if type(value) in empty and not value else json.dumps(value, ensure_ascii=False)
+        for value in values
+    ]
+
+
+def _as_series(values: Sequence[Any] | pd.Series | np.ndarray, column_type: object, dialect: str) -> pd.Series:
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     if isinstance(column_type, UtcDateTime):
-        stamps = pd.to_datetime(series, utc=True)
-        if dialect == "sqlite":
-            naive = stamps.dt.tz_localize(None).to_numpy("datetime64[us]")
-            formatted = np.char.replace(np.datetime_as_string(naive, unit="us"), "T", " ").astype(object)
-            return np.where(stamps.isna().to_numpy(), None, formatted).tolist()
-        return [None if pd.isna(value) else value.to_pydatetime() for value in stamps]
+        stamps = pd.to_datetime(series, utc=True).reset_index(drop=True)
+        return pd.Series(_sqlite_times(stamps), dtype=object) if dialect == "sqlite" else stamps
     if isinstance(column_type, JSON):
-        return [json.dumps(value, ensure_ascii=False) for value in series]
+        return pd.Series(_json_texts(series), dtype=object)
     plain = series.astype(object)
-    return plain.where(plain.notna(), None).tolist()
+    return plain.where(plain.notna(), None).reset_index(drop=True)
 
 
 def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[Any] | pd.Series]) -> int:
@@ -44,16 +64,30 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[A
     if not lengths or lengths == {0}:
         return 0
     dialect = conn.dialect.name
-    converted = [_as_list(columns[name], table.c[name].type, dialect) for name in names]
-    placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    converted = {name: _as_series(columns[name], table.c[name].type, dialect) for name in names}
     quote = conn.dialect.identifier_preparer.quote
-    statement = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "
-        f"VALUES ({', '.join([placeholder] * len(names))})"
-    )
-    rows = list(zip(*converted, strict=True))
-    conn.exec_driver_sql(statement, rows)
+    target = f"{quote(table.name)} ({', '.join(quote(name) for name in names)})"
+    driver_connection: Any = conn.connection.driver_connection
+    if dialect == "postgresql":
+        return _copy(driver_connection, target, pd.DataFrame(converted))
+    rows = list(zip(*(series.tolist() for series in converted.values()), strict=True))
+    cursor = driver_connection.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {target} VALUES ({', '.join(['?'] * len(names))})", rows)
+    finally:
+        cursor.close()
     return len(rows)
+
+
+def _copy(driver_connection: Any, target: str, frame: pd.DataFrame) -> int:
+    """``COPY`` ``frame`` into ``target`` as CSV written by Arrow (None/NaN/NaT -> NULL, "" stays "")."""
+    buffer = io.BytesIO()
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    pa_csv.write_csv(arrow, buffer, write_options=pa_csv.WriteOptions(include_header=False))
+    with driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {target} FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getbuffer())
+        return len(frame)
 
 
 def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:

@@ -27,11 +27,24 @@ _ABBREVIATIONS = (
 )
 
 
+class _NonSpacingMarks(dict[int, int | None]):
+    """``str.translate`` table deleting non-spacing marks (category Mn), filled per code point on first use."""
+
+    def __missing__(self, code: int) -> int | None:
+        mapped = None if unicodedata.category(chr(code)) == "Mn" else code
+        self[code] = mapped
+        return mapped
+
+
+_DROP_MARKS = _NonSpacingMarks()
+_NOT_KEPT = re.compile(r"[^a-z0-9.]+")
+_SPACES = re.compile(r"\s+")
+
+
 def fold(text: str) -> str:
     """Lower case without Vietnamese diacritics; punctuation other than '.' becomes a space."""
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
-    stripped = "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9.]+", " ", stripped)).strip()
+    return _SPACES.sub(" ", _NOT_KEPT.sub(" ", decomposed.translate(_DROP_MARKS))).strip()
 
 
 def normalise_address(text: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,7 @@ from data.importers.profiles import Profile
 from geo.address import fold
 from geo.join import swapped_candidates
 
-_CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FUTURE_TOLERANCE = pd.Timedelta(hours=1)
 _HASH_FIELDS = ("reported_at", "description", "address", "lat", "lon", "category_raw", "channel")
 CLOSED_SOURCE_STATUSES = frozenset({"closed", "resolved", "da xu ly", "da giai quyet", "hoan thanh", "da hoan thanh"})
@@ -103,8 +104,8 @@ class Quarantine:
         filled = values[refused] if values is not None else pd.Series("", index=refused)
         raw = self.raw.loc[refused].astype(object)
         raw_rows = raw.where(raw.notna(), None).to_dict("records")
-        for index, value, cells in zip(refused, filled, raw_rows, strict=True):
-            number = int(frame.at[index, "row_number"])
+        numbers = frame.loc[refused, "row_number"].tolist()
+        for number, value, cells in zip(numbers, filled, raw_rows, strict=True):
             reason = template.format(value)
             self.rows.append(
                 {
@@ -117,11 +118,14 @@ class Quarantine:
         frame.loc[mask, "_refused"] = True
 
 
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
 def clean_text(values: pd.Series) -> pd.Series:
     """Trimmed text without control characters; None stays None. Markup is kept literally."""
-    text = values.astype("string").str.replace(_CONTROL_CHARS, "", regex=True).str.strip()
-    keep = (text.notna() & (text != "")).to_numpy(dtype=bool)
-    return pd.Series(np.where(keep, text.astype(object), None), index=values.index, dtype=object)
+    cleaned = [None if _missing(value) else _CONTROL_CHARS.sub("", str(value)).strip() or None for value in values]
+    return pd.Series(cleaned, index=values.index, dtype=object)
 
 
 def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -134,7 +138,7 @@ def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _channel(values: pd.Series, default: str) -> pd.Series:
     text = clean_text(values)
     names = {value: _CHANNELS.get(fold(value), value) for value in text.dropna().unique()}
-    return text.map(lambda value: names[value] if value is not None else default).astype(object)
+    return pd.Series([default if value is None else names[value] for value in text], index=text.index, dtype=object)
 
 
 def normalise(
@@ -242,12 +246,13 @@ def _content_hashes(frame: pd.DataFrame) -> pd.Series:
 
 def _refuse_conflicting_ids(frame: pd.DataFrame, quarantine: Quarantine, header: str) -> None:
     """A report id reused inside the file with different content is refused (same content is a duplicate)."""
-    live = frame[~frame["_refused"] & frame["external_id"].notna()]
-    first = live.drop_duplicates("external_id")
+    reused = frame[frame["external_id"].notna() & frame["external_id"].duplicated(keep=False)]
+    first = reused[~reused["_refused"]].drop_duplicates("external_id")
     first_hash = dict(zip(first["external_id"], first["content_hash"], strict=True))
     first_row = dict(zip(first["external_id"], first["row_number"], strict=True))
-    expected = frame["external_id"].map(first_hash)
-    conflict = frame["external_id"].notna() & expected.notna() & (expected != frame["content_hash"])
+    expected = reused["external_id"].map(first_hash)
+    conflict = pd.Series(False, index=frame.index)
+    conflict[reused.index] = expected.notna() & (expected != reused["content_hash"])
     labels = pd.Series(
         {
             index: f"{frame.at[index, 'external_id']!r} already used by row {first_row[frame.at[index, 'external_id']]}"

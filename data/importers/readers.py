@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from data.importers.profiles import GEOMETRY_LAT, GEOMETRY_LON
@@ -75,22 +76,30 @@ def _read_csv_rows(text: str, delimiter: str) -> RawTable:
     """Record-by-record reading for a CSV with malformed records: those become ``bad_rows``."""
     records = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [cell.strip() for cell in next(records)]
-    good: list[list[str | None]] = []
+    width = len(header)
+    good: list[list[str]] = []
     numbers: list[int] = []
     bad: list[dict[str, object]] = []
     for number, cells in enumerate(records, start=2):
-        if not any(cell.strip() for cell in cells):
+        if len(cells) == width and "".join(cells).strip():
+            good.append(cells)
+        elif not "".join(cells).strip():
             continue
-        if len(cells) > len(header):
+        elif len(cells) > width:
             reason = (
-                f"row {number}: {len(cells)} cells where the header has {len(header)} "
+                f"row {number}: {len(cells)} cells where the header has {width} "
                 f"(a '{delimiter}' inside an unquoted value?)"
             )
             bad.append({"row_number": number, "field": "", "reason": reason, "raw": {"cells": cells}})
             continue
-        good.append([cell or None for cell in cells] + [None] * (len(header) - len(cells)))
+        else:
+            good.append(cells + [""] * (width - len(cells)))
         numbers.append(number)
-    return RawTable(pd.DataFrame(good, columns=header, dtype=object), numbers, "csv", bad)
+    columns = [np.array(values, dtype=object) for values in zip(*good, strict=True)]
+    for values in columns:
+        values[values == ""] = None
+    frame = pd.DataFrame(dict(enumerate(columns)), columns=range(width), dtype=object).set_axis(header, axis=1)
+    return RawTable(frame, numbers, "csv", bad)
 
 
 def _cell_text(value: Any) -> str | None:
