@@ -98,7 +98,7 @@ def canonicalise(raw: pd.DataFrame, *, source: str, keep: tuple[str, ...] = ()) 
     flag(station.isna() | (station == ""), "station_id", "station id is empty")
 
     symbols = frame["parameter"].astype("string")
-    parameter = symbols.map(lambda s: normalise_parameter(s) if isinstance(s, str) else None)
+    parameter = symbols.map(lambda s: normalise_parameter(s) if isinstance(s, str) else None).astype(object)
     flag(parameter.isna(), "parameter", "unknown parameter symbol " + symbols.fillna("<empty>").map(repr))
 
     value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
@@ -114,7 +114,9 @@ def canonicalise(raw: pd.DataFrame, *, source: str, keep: tuple[str, ...] = ()) 
     flag(~status.isin(VALID_STATUSES), "status", "device status " + status.fillna("<empty>").map(repr)
          + " is not 00, 01 or 02 (Circular 10/2021)")  # fmt: skip
 
-    converted, unit = to_standard_units(parameter.fillna(""), value, frame["unit"].fillna("").astype(str))
+    converted, unit = to_standard_units(
+        parameter.fillna(""), value, frame["unit"].astype("string").fillna("").astype(str)
+    )
     bad_unit = parameter.isin(AIR_PARAMETERS) & (unit != "µg/m³")
     flag(bad_unit, "unit", "unit " + frame["unit"].map(repr) + " cannot be converted to µg/m³")
 

@@ -144,7 +144,11 @@ def read_history_csv(path: Path) -> Batch:
     FeedSchemaError
         When the header matches none of the supported formats (the message lists what each needs).
     """
-    frame = pd.read_csv(path, dtype={"status": str}, keep_default_na=True)
+    try:
+        frame = pd.read_csv(path, dtype={"status": str}, keep_default_na=True)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        msg = f"{path}: not a readable UTF-8 CSV table ({err.__class__.__name__}: {str(err).splitlines()[0]})"
+        raise FeedSchemaError(msg) from err
     columns = set(frame.columns)
     source = path.name
     if set(OPENAQ_EXPORT_COLUMNS) <= columns:
