@@ -31,7 +31,9 @@ def _sqlite_times(stamps: pd.Series) -> list[str | None]:
     if formatted.dtype.itemsize // 4 > _DATE_TIME_SEPARATOR:  # UCS-4 characters; all-NaT text is shorter
         characters = formatted.view(np.uint32).reshape(len(formatted), -1)
         characters[:, _DATE_TIME_SEPARATOR] = ord(" ")
-    return np.where(stamps.isna().to_numpy(), None, formatted.astype(object)).tolist()
+    texts = formatted.astype(object)
+    texts[np.isnat(naive)] = None
+    return texts.tolist()
 
 
 def _json_texts(values: pd.Series) -> list[str]:
@@ -44,7 +46,7 @@ def _json_texts(values: pd.Series) -> list[str]:
 
 
 def _as_series(values: Sequence[Any] | pd.Series | np.ndarray, column_type: object, dialect: str) -> pd.Series:
-    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     if isinstance(column_type, UtcDateTime):
         stamps = pd.to_datetime(series, utc=True).reset_index(drop=True)
         return pd.Series(_sqlite_times(stamps), dtype=object) if dialect == "sqlite" else stamps

@@ -270,7 +270,7 @@ class ComplaintReport(Base):
     location_method: Mapped[str] = mapped_column(String(20), default="none")
     flags: Mapped[list[Any]] = mapped_column(default=list)
     set_name: Mapped[str | None] = mapped_column(String(100))
-    ward_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    ward_code: Mapped[str | None] = mapped_column(String(20))  # ward filters go through the case
     reporter_name: Mapped[str | None] = mapped_column(Text)
     reporter_phone: Mapped[str | None] = mapped_column(String(50))
     source_status: Mapped[str] = mapped_column(String(50), default="")

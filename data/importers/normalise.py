@@ -118,13 +118,18 @@ class Quarantine:
         frame.loc[mask, "_refused"] = True
 
 
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+def _clean_cell(value: object) -> str | None:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return _CONTROL_CHARS.sub("", str(value)).strip() or None
 
 
 def clean_text(values: pd.Series) -> pd.Series:
     """Trimmed text without control characters; None stays None. Markup is kept literally."""
-    cleaned = [None if _missing(value) else _CONTROL_CHARS.sub("", str(value)).strip() or None for value in values]
+    cleaned = [
+        (value.strip() or None) if type(value) is str and value.isprintable() else _clean_cell(value)
+        for value in values
+    ]
     return pd.Series(cleaned, index=values.index, dtype=object)
 
 

@@ -355,7 +355,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_complaint_reports_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_reports_case_id"), ["case_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_reports_reported_at"), ["reported_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_complaint_reports_ward_code"), ["ward_code"], unique=False)
 
     if postgis:
         _add_postgis_columns()
@@ -375,7 +374,6 @@ def _add_postgis_columns() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("complaint_reports", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_complaint_reports_ward_code"))
         batch_op.drop_index(batch_op.f("ix_complaint_reports_reported_at"))
         batch_op.drop_index(batch_op.f("ix_complaint_reports_case_id"))
         batch_op.drop_index(batch_op.f("ix_complaint_reports_batch_id"))
