@@ -14,6 +14,7 @@ import argparse
 import datetime as dt
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,10 +23,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 
-from bench._common import machine, timed
+from bench._common import machine
 from data.db import make_engine, migrate
 from data.schema import Reading
 from monitoring.ingest import Batch, insert_readings, store_batch
@@ -67,25 +68,50 @@ def _clear(engine: Engine) -> None:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
-def _timed_on_empty(engine: Engine, work: Callable[[], object]) -> float:
-    """Seconds ``work`` takes on emptied tables (emptying not timed)."""
+def _backend_cpu_seconds(conn: Connection) -> Callable[[], float]:
+    """A reader of the CPU seconds used so far by the PostgreSQL backend serving ``conn`` (0 on SQLite).
+
+    The server must run on this machine (``/proc``); otherwise its share is not counted.
+    """
+    if conn.dialect.name != "postgresql":
+        return lambda: 0.0
+    stat = Path(f"/proc/{conn.exec_driver_sql('SELECT pg_backend_pid()').scalar_one()}/stat")
+
+    def read() -> float:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    return read
+
+
+def _measured(engine: Engine, work: Callable[[Connection], object]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (this process + its PostgreSQL backend) of ``work`` in one transaction.
+
+    Tables are emptied first (not timed). On a busy shared machine the CPU figure is the steadier one.
+    """
     _clear(engine)
-    seconds, _ = timed(work)
-    return seconds
-
-
-def _bulk(engine: Engine, readings: pd.DataFrame) -> None:
+    start_wall, start_cpu = time.perf_counter(), time.process_time()
     with engine.begin() as conn:
-        insert_readings(conn, readings, uuid.uuid4().hex)
+        backend = _backend_cpu_seconds(conn)
+        start_backend = backend()
+        work(conn)
+    cpu = time.process_time() - start_cpu + backend() - start_backend
+    return time.perf_counter() - start_wall, cpu
 
 
-def _end_to_end(engine: Engine, readings: pd.DataFrame) -> None:
-    with engine.begin() as conn:
-        store_batch(conn, Batch("bench", "wastewater", readings, interval_minutes=5))
+def _bulk(conn: Connection, readings: pd.DataFrame) -> None:
+    insert_readings(conn, readings, uuid.uuid4().hex)
 
 
-def _orm_row_by_row(engine: Engine, readings: pd.DataFrame) -> None:
-    with Session(engine) as session, session.begin():
+def _store(conn: Connection, readings: pd.DataFrame) -> None:
+    store_batch(conn, Batch("bench", "wastewater", readings, interval_minutes=5))
+
+
+def _orm_row_by_row(conn: Connection, readings: pd.DataFrame) -> None:
+    with Session(bind=conn) as session:
         for row in readings.itertuples(index=False):
             session.add(
                 Reading(
@@ -102,21 +128,28 @@ def _orm_row_by_row(engine: Engine, readings: pd.DataFrame) -> None:
 
 
 def measure(engine: Engine, readings: pd.DataFrame, sample_rows: int) -> dict[str, float]:
-    """Readings per second of the bulk insert, the full store and the ORM loop (on a sample) on ``engine``."""
-    sample = readings.iloc[:sample_rows]
+    """Readings per second (wall and CPU) of the bulk insert, the full store and the ORM loop on ``engine``.
+
+    ``store_batch`` runs on empty tables and then again with every reading already stored (all duplicates);
+    the ORM loop runs on the first ``sample_rows`` readings.
+    """
     _register(engine, readings)
     n_rows = len(readings)
-    bulk_s = _timed_on_empty(engine, lambda: _bulk(engine, readings))
-    store_s = _timed_on_empty(engine, lambda: _end_to_end(engine, readings))
-    again_s, _ = timed(lambda: _end_to_end(engine, readings))  # everything already stored: all duplicates
-    orm_s = _timed_on_empty(engine, lambda: _orm_row_by_row(engine, sample))
-    return {
-        "rows": n_rows,
-        "bulk_rows_per_s": n_rows / bulk_s,
-        "store_batch_rows_per_s": n_rows / store_s,
-        "store_batch_duplicates_rows_per_s": n_rows / again_s,
-        "orm_rows_per_s": sample_rows / orm_s,
+    sample = readings.iloc[:sample_rows]
+    runs = {
+        "bulk": (n_rows, _measured(engine, lambda conn: _bulk(conn, readings))),
+        "store_batch": (n_rows, _measured(engine, lambda conn: _store(conn, readings))),
     }
+    start_wall, start_cpu = time.perf_counter(), time.process_time()
+    with engine.begin() as conn:
+        _store(conn, readings)
+    runs["store_batch_duplicates"] = (n_rows, (time.perf_counter() - start_wall, time.process_time() - start_cpu))
+    runs["orm"] = (sample_rows, _measured(engine, lambda conn: _orm_row_by_row(conn, sample)))
+    result: dict[str, float] = {"rows": n_rows}
+    for name, (rows, (wall, cpu)) in runs.items():
+        result[f"{name}_rows_per_s"] = rows / wall
+        result[f"{name}_rows_per_cpu_s"] = rows / cpu
+    return result
 
 
 @contextmanager
@@ -149,12 +182,14 @@ def _postgres_engine() -> Iterator[Engine | None]:
 
 
 def _report(label: str, result: dict[str, float], target: int) -> None:
-    ratio = result["bulk_rows_per_s"] / result["orm_rows_per_s"]
+    def rates(name: str) -> str:
+        return f"{result[f'{name}_rows_per_s']:,.0f}/s (per CPU-s {result[f'{name}_rows_per_cpu_s']:,.0f})"
+
+    ratio = result["store_batch_rows_per_s"] / result["orm_rows_per_s"]
     print(
-        f"{label}: {result['rows']:,} readings — bulk insert {result['bulk_rows_per_s']:,.0f}/s, "
-        f"store_batch with averages {result['store_batch_rows_per_s']:,.0f}/s "
-        f"(re-store, all duplicates {result['store_batch_duplicates_rows_per_s']:,.0f}/s), "
-        f"ORM row-by-row {result['orm_rows_per_s']:,.0f}/s (bulk ×{ratio:.0f}); target ≥ {target:,}/s"
+        f"{label}: {result['rows']:,} readings — bulk insert {rates('bulk')}; store_batch with averages "
+        f"{rates('store_batch')}; re-store, all duplicates {rates('store_batch_duplicates')}; ORM row-by-row "
+        f"{rates('orm')}; store_batch ×{ratio:.0f} the ORM; target ≥ {target:,}/s"
     )
 
 

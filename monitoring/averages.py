@@ -63,9 +63,9 @@ def hourly_means(readings: pd.DataFrame, *, interval_minutes: int = 5, min_fract
     expected = 60 // interval_minutes
     frame = pd.DataFrame(
         {
-            "station_id": readings["station_id"].to_numpy(),
-            "parameter": readings["parameter"].to_numpy(),
-            "period_end": readings["observed_at"].dt.tz_convert("UTC").dt.ceil("h").to_numpy(),
+            "station_id": readings["station_id"].array,
+            "parameter": readings["parameter"].array,
+            "period_end": readings["observed_at"].dt.tz_convert("UTC").dt.ceil("h").array,
             "good": readings["value"].where(readings["status"] == STATUS_MEASURING).to_numpy(dtype="float64"),
         }
     )

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, String, select, text, type_coerce
-from sqlalchemy.exc import IntegrityError
 
 from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
 from monitoring.averages import AVERAGE_COLUMNS, ROLLING_RULES, hourly_means, rolling_means
@@ -31,7 +31,6 @@ _HOURLY_KEY = ["station_id", "parameter", "period_end"]
 _HOUR_READING = ("station_id", "parameter", "observed_at", "value", "status")
 _READING_ROW = (*READING_COLUMNS, "batch_id")
 _AVERAGE_ROW = ("station_id", "parameter", "period", "period_end", "value", "n_valid", "n_expected", "valid")
-_UNIQUE_VIOLATION = "23505"
 _STAGING = {
     "readings_incoming": "station_id text, parameter text, value double precision, unit text, "
     "observed_at timestamptz, status text, source text, batch_id text",
@@ -217,7 +216,9 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
 
     SQLite gets one prepared ``INSERT … ON CONFLICT DO NOTHING`` executed over all rows; PostgreSQL gets a
     ``COPY`` (CSV) into a temporary staging table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
+    Rows go in primary-key order.
     """
+    readings = _in_key_order(readings)
     if conn.dialect.name != "postgresql":
         return _sqlite_insert(conn, readings, batch_id)
     _stage(conn, "readings_incoming", _reading_rows(readings, batch_id))
@@ -249,13 +250,11 @@ def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str) -
     if conn.dialect.name == "postgresql":
         try:
             with conn.begin_nested():
-                accepted = _copy(conn, "readings", _reading_rows(fresh, batch_id))
-        except IntegrityError as error:
-            if getattr(error.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
-                raise
+                accepted = _copy(conn, "readings", _reading_rows(_in_key_order(fresh), batch_id))
+        except psycopg.errors.UniqueViolation:
             accepted = insert_readings(conn, fresh, batch_id)
     else:
-        accepted = _sqlite_insert(conn, fresh, batch_id)
+        accepted = _sqlite_insert(conn, _in_key_order(fresh), batch_id)
     if accepted < len(fresh):
         return accepted, _read_readings(conn, *span)
     return accepted, pd.concat([stored, fresh[list(_HOUR_READING)]], ignore_index=True)
@@ -283,6 +282,18 @@ def _unstored(readings: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     repeated = np.zeros(len(readings), dtype=bool)
     repeated[positions] = candidates.isin(pd.MultiIndex.from_frame(stored[key]))
     return readings[~repeated]
+
+
+def _in_key_order(readings: pd.DataFrame) -> pd.DataFrame:
+    """``readings`` sorted by the primary key, so the b-tree is filled in order (about twice as fast)."""
+    order = np.lexsort(
+        (
+            readings["observed_at"].to_numpy(dtype="datetime64[us]"),
+            pd.factorize(readings["parameter"], sort=True)[0],
+            pd.factorize(readings["station_id"], sort=True)[0],
+        )
+    )
+    return readings.iloc[order]
 
 
 def _reading_rows(readings: pd.DataFrame, batch_id: str) -> pd.DataFrame:
@@ -448,7 +459,12 @@ def _upsert_averages(conn: Connection, averages: pd.DataFrame) -> int:
     )
     if conn.dialect.name == "postgresql":
         _stage(conn, "averages_incoming", frame)
-        conn.execute(text(f"INSERT INTO averages ({columns}) SELECT {columns} FROM averages_incoming {upsert}"))
+        conn.execute(
+            text(
+                f"INSERT INTO averages ({columns}) SELECT {columns} FROM averages_incoming "
+                f"ORDER BY station_id, parameter, period, period_end {upsert}"
+            )
+        )
         conn.execute(text("DELETE FROM averages_incoming"))
         return len(frame)
     rows = list(

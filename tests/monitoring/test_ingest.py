@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from data.config import REFERENCE_DIR
 from data.schema import Average, IngestedFile, QuarantineRow, Reading, Station
+from monitoring import ingest
 from monitoring.feeds.history import import_readings
 from monitoring.ingest import Batch, store_batch
 from monitoring.schema import canonicalise
@@ -142,6 +143,30 @@ def test_late_readings_update_stored_hourly_and_rolling_means(engine: Engine) ->
     assert hourly.loc[hour_four, "n_valid"] == 12 and hourly.loc[hour_four, "valid"]
     eight = _averages(engine, "8h").loc[dt.datetime(2025, 3, 15, 8, tzinfo=dt.UTC)]
     assert eight["valid"] and eight["n_valid"] == 8 and eight["value"] == pytest.approx(10.0)
+
+
+def test_keys_stored_concurrently_after_the_range_read_are_still_duplicates(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    times = pd.date_range("2025-03-15T00:05Z", periods=24, freq="5min", tz="UTC")
+    with engine.begin() as conn:
+        store_batch(conn, _five_minute_batch(times[:12], 10.0))
+    read_readings = ingest._read_readings
+    calls: list[object] = []
+
+    def stale_first_read(*args: object) -> pd.DataFrame:
+        # as if another transaction stored the first hour between the range read and the insert
+        calls.append(args)
+        stored = read_readings(*args)
+        return stored.iloc[:0] if len(calls) == 1 else stored
+
+    monkeypatch.setattr(ingest, "_read_readings", stale_first_read)
+    with engine.begin() as conn:
+        summary = store_batch(conn, _five_minute_batch(times, 20.0))
+    assert (summary.accepted, summary.duplicates, len(calls)) == (12, 12, 2)
+    assert _count(engine, Reading) == 24 and _count(engine, Reading, Reading.value == 10.0) == 12
+    hourly = _averages(engine, "1h")
+    assert hourly["value"].tolist() == [10.0, 20.0] and hourly["n_valid"].tolist() == [12, 12]
 
 
 def test_canonical_csv_rows_are_validated_and_quarantined(engine: Engine, tmp_path: Path) -> None:
