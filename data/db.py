@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -22,17 +23,36 @@ class DatabaseUnavailableError(RuntimeError):
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``; SQLite files get their folder, foreign keys and WAL journaling."""
-    parsed = make_url(url)
+    """Create an engine for ``url``; SQLite files get their folder, foreign keys and WAL journaling.
+
+    Raises
+    ------
+    DatabaseUnavailableError
+        When the URL is malformed, names an unsupported driver, or the SQLite folder cannot be created.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as err:
+        msg = f"database URL is not valid: {err}"
+        raise DatabaseUnavailableError(msg) from None
+    safe_url = parsed.render_as_string(hide_password=True)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                msg = f"database unavailable at {safe_url}: cannot create its folder ({err.strerror})"
+                raise DatabaseUnavailableError(msg) from err
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ImportError, ArgumentError) as err:
+        msg = f"database unavailable at {safe_url}: unsupported driver ({err.__class__.__name__}: {err})"
+        raise DatabaseUnavailableError(msg) from err
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -67,9 +67,10 @@ def nowcast(hours: Sequence[float | None]) -> float | None:
     """PM NowCast over hourly averages ``c1, c2, …`` with ``c1`` the current hour (standards §1.7, §2.5).
 
     Uses the normalised weighted mean for every weight, including 1/2 (PROJECT CONVENTION); a missing hour
-    gets weight 0; Cmin and Cmax come from the present values; Cmax = 0 gives 0. Needs at least 2 of c1–c3.
+    (or NaN/Infinity) gets weight 0; Cmin and Cmax come from the present values; Cmax = 0 gives 0. Needs at least
+    2 of c1–c3.
     """
-    window = list(hours[:NOWCAST_HOURS])
+    window = [_measured(c) for c in hours[:NOWCAST_HOURS]]
     if sum(c is not None for c in window[:3]) < 2:
         return None
     present = [(i, float(c)) for i, c in enumerate(window) if c is not None]
@@ -181,7 +182,13 @@ def _larger(*candidates: SubIndex | None) -> SubIndex | None:
     return max(present, key=lambda s: s.exact) if present else None
 
 
+def _measured(value: float | None) -> float | None:
+    """``value`` when it is a finite number; NaN and ±Infinity are not measurements and give no sub-index."""
+    return value if value is not None and math.isfinite(value) else None
+
+
 def _vn(table: str, parameter: str, value: float | None) -> SubIndex | None:
+    value = _measured(value)
     return None if value is None else sub_index(VN_TABLES[table], parameter, exact(value))
 
 
@@ -205,6 +212,7 @@ def vn_aqi(inputs: PeriodInputs) -> AqiResult | None:
 
 
 def _us(table: str, parameter: str, value: float | None) -> SubIndex | None:
+    value = _measured(value)
     if value is None:
         return None
     concentration = truncate(to_us_unit(parameter, value), US_TRUNCATION[table])
@@ -213,8 +221,9 @@ def _us(table: str, parameter: str, value: float | None) -> SubIndex | None:
 
 def _us_so2(one_hour: float | None, day_mean: float | None) -> SubIndex | None:
     """1-h SO2 defines AQI ≤ 200; above 304 ppb the 24-h mean decides, and AQI is at least 200 (§2.3)."""
+    one_hour = _measured(one_hour)
     from_one_hour = _us("so2", "so2", one_hour)
-    if one_hour is None or from_one_hour is not None:
+    if one_hour is None or one_hour < 0 or from_one_hour is not None:
         return from_one_hour
     from_day = _us("so2_24h", "so2", day_mean)
     if from_day is not None:

@@ -144,9 +144,9 @@ class FeedCoordinator:
     def poll(self, now: dt.datetime) -> PollResult:
         """Fetch new data since the checkpoint and store it; failures are recorded, never raised."""
         name = self.spec.name
-        health = read_health(self.engine, name)
         result = PollResult(name, ok=False)
         try:
+            health = read_health(self.engine, name)
             batch = None
             for attempt in range(self.spec.retries + 1):
                 result.attempts = attempt + 1
@@ -185,6 +185,18 @@ class FeedCoordinator:
         return result
 
     def _record_failure(self, now: dt.datetime, error: str) -> None:
+        """Store the failure in the feed's health; if the database itself is down, log it and carry on."""
+        try:
+            self._store_failure(now, error)
+        except Exception as db_error:
+            logger.error(
+                "Cannot record the failure of %s (database unavailable?): %s: %s",
+                self.spec.name,
+                db_error.__class__.__name__,
+                str(db_error).splitlines()[0] if str(db_error) else "",
+            )
+
+    def _store_failure(self, now: dt.datetime, error: str) -> None:
         with self.engine.begin() as conn:
             health = read_health(conn, self.spec.name)
             if health.consecutive_failures == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ VALID_STATUSES: Final = frozenset({STATUS_MEASURING, STATUS_CALIBRATING, STATUS_
 """Device status codes of Circular 10/2021 (standards §5.4); any other code is invalid on ingest."""
 
 NATURAL_KEY: Final = ("station_id", "parameter", "observed_at")
+FUTURE_TOLERANCE: Final = dt.timedelta(minutes=10)
+"""How far past the reference time an observation may be before it counts as clock skew and is refused."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +71,18 @@ def raw_record(row: pd.Series) -> dict[str, Any]:
     return record
 
 
-def canonicalise(raw: pd.DataFrame, *, source: str, keep: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[Reject]]:
+def canonicalise(
+    raw: pd.DataFrame, *, source: str, keep: tuple[str, ...] = (), now: dt.datetime | None = None
+) -> tuple[pd.DataFrame, list[Reject]]:
     """Validate and normalise raw readings into the canonical schema.
 
     ``raw`` has the canonical columns with raw values (parameter symbols as sent, units as sent,
     ``observed_at`` tz-aware, ``status`` codes); an optional ``row_number`` column names the input row in
     messages (default: position + 1); columns named in ``keep`` are carried into the accepted rows after the
     canonical ones. Parameters are normalised (``PM2,5`` → ``pm25``), gas values in ppb/ppm
-    and mg/m³ are converted to µg/m³ at 25 °C. Every problem found in a row is named in its reject.
+    and mg/m³ are converted to µg/m³ at 25 °C. With ``now``, observations more than ``FUTURE_TOLERANCE`` after it
+    are refused (a skewed clock must not move a feed's checkpoint into the future). Every problem found in a
+    row is named in its reject.
 
     Returns
     -------
@@ -109,6 +116,9 @@ def canonicalise(raw: pd.DataFrame, *, source: str, keep: tuple[str, ...] = ()) 
         msg = f"observed_at from {source} must be tz-aware datetimes, got {observed.dtype}"
         raise ReadingsSchemaError(msg)
     flag(observed.isna(), "observed_at", "observation time is missing")
+    if now is not None:
+        future = (observed > now + FUTURE_TOLERANCE).fillna(False)
+        flag(future, "observed_at", "observation time " + observed.astype(str) + " is in the future (clock skew?)")
 
     status = frame["status"].astype("string").str.strip()
     flag(~status.isin(VALID_STATUSES), "status", "device status " + status.fillna("<empty>").map(repr)

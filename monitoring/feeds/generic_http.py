@@ -134,7 +134,7 @@ class HttpFeed:
         response = _http.get(self.session, self.url, params=params, headers=self.headers, timeout=self.timeout, now=now)
         payload = None if self.payload_format == "csv" else _http.json_body(response)
         raw = self.parse(response.text, payload)
-        readings, rejects = canonicalise(raw, source=self.name)
+        readings, rejects = canonicalise(raw, source=self.name, now=now)
         latest = readings["observed_at"].max().isoformat() if not readings.empty else None
         position = max(filter(None, (latest, checkpoint.get("latest"))), default=None)
         return Batch(

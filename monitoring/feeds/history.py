@@ -41,7 +41,7 @@ def openaq_station_id(location_id: object) -> str:
     return f"openaq-{int(str(location_id))}"
 
 
-def read_openaq_export(frame: pd.DataFrame, *, source: str) -> Batch:
+def read_openaq_export(frame: pd.DataFrame, *, source: str, now: dt.datetime | None = None) -> Batch:
     """An OpenAQ v3 export (long format, one row per location, parameter and hour)."""
     raw = pd.DataFrame(
         {
@@ -55,7 +55,7 @@ def read_openaq_export(frame: pd.DataFrame, *, source: str) -> Batch:
             "source": "openaq",
         }
     )
-    readings, rejects = canonicalise(raw, source=source)
+    readings, rejects = canonicalise(raw, source=source, now=now)
     stations = frame.drop_duplicates("location_id")
     metadata = pd.DataFrame(
         {
@@ -72,7 +72,7 @@ def read_openaq_export(frame: pd.DataFrame, *, source: str) -> Batch:
     return Batch(source=source, kind="air", readings=readings, rejects=rejects, stations=metadata)
 
 
-def read_moitruongthudo(frame: pd.DataFrame, *, source: str) -> Batch:
+def read_moitruongthudo(frame: pd.DataFrame, *, source: str, now: dt.datetime | None = None) -> Batch:
     """The moitruongthudo.vn wide hourly file; empty cells and 0.0 (missing, per its notes) are skipped."""
     unknown = sorted(set(frame["location"]) - set(MOITRUONGTHUDO_STATIONS))
     local_start = pd.to_datetime(frame["time_bucket"], errors="coerce").dt.tz_localize("Asia/Ho_Chi_Minh")
@@ -98,7 +98,7 @@ def read_moitruongthudo(frame: pd.DataFrame, *, source: str) -> Batch:
             )
         )
     raw = pd.concat(parts, ignore_index=True).sort_values(["row_number", "parameter"], kind="stable")
-    readings, rejects = canonicalise(raw, source=source)
+    readings, rejects = canonicalise(raw, source=source, now=now)
     names = [name for name in frame["location"].drop_duplicates() if name not in unknown]
     metadata = pd.DataFrame(
         {
@@ -115,7 +115,7 @@ def read_moitruongthudo(frame: pd.DataFrame, *, source: str) -> Batch:
     return Batch(source=source, kind="air", readings=readings, rejects=rejects, stations=metadata)
 
 
-def read_canonical_csv(frame: pd.DataFrame, *, source: str) -> Batch:
+def read_canonical_csv(frame: pd.DataFrame, *, source: str, now: dt.datetime | None = None) -> Batch:
     """A CSV with ``station_id, parameter, value, unit, observed_at`` (ISO 8601 with offset; naive = UTC) and
     optional ``status`` (default 00) and ``source``."""
     observed = pd.to_datetime(frame["observed_at"], utc=True, errors="coerce", format="ISO8601")
@@ -132,12 +132,12 @@ def read_canonical_csv(frame: pd.DataFrame, *, source: str) -> Batch:
         }
     )
     kind = "wastewater" if raw["parameter"].astype(str).str.lower().isin({"cod", "tss", "nh4", "ph"}).any() else "air"
-    readings, rejects = canonicalise(raw, source=source)
+    readings, rejects = canonicalise(raw, source=source, now=now)
     return Batch(source=source, kind=kind, readings=readings, rejects=rejects)
 
 
-def read_history_csv(path: Path) -> Batch:
-    """Read a historical readings CSV, recognising its format by its header.
+def read_history_csv(path: Path, *, now: dt.datetime | None = None) -> Batch:
+    """Read a historical readings CSV, recognising its format by its header (rows dated after ``now`` refused).
 
     Raises
     ------
@@ -152,11 +152,11 @@ def read_history_csv(path: Path) -> Batch:
     columns = set(frame.columns)
     source = path.name
     if set(OPENAQ_EXPORT_COLUMNS) <= columns:
-        return read_openaq_export(frame, source=source)
+        return read_openaq_export(frame, source=source, now=now)
     if set(MOITRUONGTHUDO_COLUMNS) <= columns:
-        return read_moitruongthudo(frame, source=source)
+        return read_moitruongthudo(frame, source=source, now=now)
     if set(CANONICAL_COLUMNS) <= columns:
-        return read_canonical_csv(frame, source=source)
+        return read_canonical_csv(frame, source=source, now=now)
     msg = (
         f"{path}: unrecognised readings CSV; expected an OpenAQ export ({', '.join(OPENAQ_EXPORT_COLUMNS)}), "
         f"the moitruongthudo merged file ({', '.join(MOITRUONGTHUDO_COLUMNS)}, avg_<pollutant>…) "
@@ -198,7 +198,7 @@ def import_readings(
     station_paths = [p for p in inputs if p.suffix.lower() == ".txt"]
     for csv_path in (p for p in inputs if p.suffix.lower() == ".csv"):
         try:
-            batch = read_history_csv(csv_path)
+            batch = read_history_csv(csv_path, now=now)
         except FeedSchemaError as err:
             batch = _rejected_file(csv_path, str(err))
         with engine.begin() as conn:

@@ -199,7 +199,7 @@ class OpenAQFeed:
                 frames.append(frame)
         raw = pd.concat(frames, ignore_index=True) if frames else empty_readings()
         raw["row_number"] = range(1, len(raw) + 1)
-        readings, rejects = canonicalise(raw, source=self.name)
+        readings, rejects = canonicalise(raw, source=self.name, now=now)
         return Batch(
             source=self.name,
             kind="air",
