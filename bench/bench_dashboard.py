@@ -1,13 +1,18 @@
-"""Leaders' page at city scale: server time (cold and warm cache) and bytes sent, vs one marker per complaint.
+"""Leaders' page at city scale in the real server and browser: server time, bytes sent, memory, vs naive markers.
 
-``python -m bench.bench_dashboard [--quick]``. Seeds a temporary SQLite database with the shipped Hà Nội
-wards and 200,000 SYNTHETIC complaint cases (20,000 with ``--quick``; placed around ward centres with weights
-by population, seeded RNG), then runs the real ``dashboard/app.py`` overview page headless with Streamlit's
-AppTest:
+``python -m bench.bench_dashboard [--quick]``. Seeds a temporary SQLite database with the shipped Hà Nội wards,
+200,000 SYNTHETIC complaint cases (20,000 with ``--quick``; placed around ward centres with weights by
+population, seeded RNG) and 100 SYNTHETIC stations (70 air with a day of PM2.5 and hourly VN_AQI, 30
+wastewater), then runs ``streamlit run dashboard/app.py`` in a subprocess and drives the leaders' page
+(Tổng quan) with Playwright in Debian's Chromium (``/usr/bin/chromium``):
 
-* cold: first render in a fresh process cache (every query and the Gi* run hit the database);
-* warm: a second session with the ``st.cache_data`` caches filled (what the next leader sees);
-* bytes: serialized size of every element the page sends (the map payload dominates).
+* cold: a leader logs in on a freshly started server (every query, Gi* and the spot search hit the database);
+* warm: a second browser session logs in (the ``st.cache_data`` caches are filled: what the next leader sees);
+* filter change: in that session the map metric switches from counts to rates (a new choropleth and Gi* run);
+* server time: from the browser's rerun request to the server's ``script_finished`` message on the
+  websocket, plus the CPU seconds the server process spent (robust on a busy machine);
+* bytes: the websocket payload the server sent for the page (uncompressed frames, as Playwright sees them);
+* memory: the server's peak and current resident set (``VmHWM`` / ``VmRSS``) after those pages.
 
 Baseline: the obvious page, a folium map with one marker per complaint, built and serialized on a sample
 and extrapolated linearly to the full count (it is linear in the markers; building 200,000 takes minutes).
@@ -19,26 +24,39 @@ import argparse
 import datetime as dt
 import json
 import os
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.request import urlopen
 
 import folium
 import numpy as np
 from sqlalchemy import Engine, insert
 
-from bench._common import timed
+from bench._common import machine, timed
 from data.db import make_engine, migrate
-from data.schema import ComplaintCase, ResponsibleUnit
+from data.schema import AqiValue, ComplaintCase, Reading, ResponsibleUnit, Station
+from data.users import create_user
 from geo.boundaries import load_shipped_sets, wards_frame
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
 FULL_CASES = 200_000
 QUICK_CASES = 20_000
+AIR_STATIONS = 70
+WASTEWATER_STATIONS = 30
 NAIVE_SAMPLE = 5_000
+QUICK_NAIVE_SAMPLE = 1_000
 SEED = 20250701
 STATUSES = ("resolved", "in_progress", "received", "assigned", "rejected")
 STATUS_WEIGHTS = (0.70, 0.12, 0.08, 0.06, 0.04)
+LEADER, PASSWORD = "bench-leader", "bench-password-123"
+TIMEOUT_MS = 300_000
 
 
 def seed_cases(engine: Engine, n: int, rng: np.random.Generator) -> None:
@@ -89,45 +107,216 @@ def _flush(engine: Engine, rows: list[dict[str, Any]]) -> None:
         rows.clear()
 
 
-def _page_bytes(node: Any) -> int:
-    """Serialized size of every element under an AppTest node."""
-    proto = getattr(node, "proto", None)
-    size = proto.ByteSize() if proto is not None and hasattr(proto, "ByteSize") else 0
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        size += sum(_page_bytes(child) for child in children.values())
-    return size
+def seed_stations(engine: Engine, rng: np.random.Generator) -> None:
+    """Insert 100 synthetic stations; air ones get a day of 5-minute PM2.5 and hourly VN_AQI values."""
+    wards = wards_frame(engine)
+    points = wards.geometry.representative_point()
+    now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    stations, readings, aqi = [], [], []
+    for i in range(AIR_STATIONS + WASTEWATER_STATIONS):
+        kind = "air" if i < AIR_STATIONS else "wastewater"
+        ward = i % len(wards)
+        station_id = f"bench-{kind}-{i}"
+        stations.append(
+            {
+                "id": station_id,
+                "name": f"[synthetic] Trạm {i}",
+                "kind": kind,
+                "lat": float(points.y.iloc[ward]) + 0.002,
+                "lon": float(points.x.iloc[ward]) + 0.002,
+                "located": True,
+                "set_name": "hanoi-2025",
+                "ward_code": wards["code"].iloc[ward],
+                "ward_name": wards["name"].iloc[ward],
+                "district": wards["district"].iloc[ward],
+                "parameters": ["pm25"],
+                "synthetic": True,
+            }
+        )
+        values = rng.gamma(4.0, 10.0, 288)
+        readings += [
+            {
+                "station_id": station_id,
+                "parameter": "pm25",
+                "value": float(values[k]),
+                "unit": "µg/m³",
+                "observed_at": now - dt.timedelta(minutes=5 * k),
+            }
+            for k in range(288)
+        ]
+        if kind == "air":
+            aqi += [
+                {
+                    "station_id": station_id,
+                    "scale": "vn",
+                    "period": "hourly",
+                    "period_end": now - dt.timedelta(hours=h),
+                    "aqi": int(values[12 * h] * 2),
+                    "category": min(6, 1 + int(values[12 * h] * 2) // 50),
+                    "dominant": "pm25",
+                }
+                for h in range(24)
+            ]
+    with engine.begin() as conn:
+        conn.execute(insert(Station), stations)
+        conn.execute(insert(Reading), readings)
+        conn.execute(insert(AqiValue), aqi)
 
 
-def _overview_session() -> Any:
-    """An AppTest session logged in as a leader and switched to the overview (not yet rendered there)."""
-    from streamlit.testing.v1 import AppTest
-
-    from dashboard import state
-
-    at = AppTest.from_file(APP, default_timeout=600)
-    at.run()  # the public start page; registers the navigation
-    at.session_state[state.USER] = {"username": "bench", "role": "leader"}
-    at.switch_page("views/overview.py")
-    return at
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-def _render(at: Any) -> tuple[int, int]:
-    """Render the overview in ``at``; return (bytes sent, map payload bytes)."""
-    at.run()
-    if at.exception:
-        msg = f"overview page failed: {at.exception[0].value}"
+def _proc_memory_mb(pid: int) -> dict[str, float]:
+    """``VmHWM`` (peak) and ``VmRSS`` (current) resident memory of ``pid`` in MB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmHWM", "VmRSS"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _Server:
+    """``streamlit run dashboard/app.py`` on a free local port over ``database_url``."""
+
+    def __init__(self, database_url: str, log: Path) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": database_url}
+        env.pop("ENVMON_TILE_URL", None)
+        command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(self.port)]
+        command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        self._log = log.open("w")
+        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urlopen(f"{self.base}/_stcore/health", timeout=2) as response:  # noqa: S310 - local server
+                    if response.read() == b"ok":
+                        return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    msg = f"streamlit did not start (exit {self.process.poll()}); see {log}"
+                    raise RuntimeError(msg) from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self._log.close()
+
+
+class _Session:
+    """One browser tab on the server, recording websocket payloads and the server's ``script_finished``."""
+
+    def __init__(self, browser: Any, server: _Server) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.server = server
+        self.received = 0
+        self.finished = 0
+        self.page.on("websocket", self._websocket)
+
+    def _websocket(self, socket_: Any) -> None:
+        socket_.on("framereceived", self._frame)
+
+    def _frame(self, payload: str | bytes) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        data = payload.encode("utf-8") if isinstance(payload, str) else payload
+        self.received += len(data)
+        message = ForwardMsg()
+        try:
+            message.ParseFromString(data)
+        except Exception:  # noqa: BLE001 - a frame that is not a ForwardMsg is only counted
+            return
+        if (
+            message.WhichOneof("type") == "script_finished"
+            and message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
+        ):
+            self.finished += 1  # a run stopped early for a rerun (the login's st.rerun) is not the page
+
+    def measure(self, action: Callable[[], None]) -> dict[str, float]:
+        """Run ``action`` (which makes the server rerun) and wait for the rerun to finish on the server."""
+        before_bytes, before_finished = self.received, self.finished
+        before_cpu = _cpu_seconds(self.server.process.pid)
+        start = time.perf_counter()
+        action()
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while self.finished == before_finished:
+            if time.monotonic() > deadline:
+                msg = "the server did not finish the page in time"
+                raise TimeoutError(msg)
+            self.page.wait_for_timeout(5)
+        seconds = time.perf_counter() - start
+        return {
+            "server_s": round(seconds, 3),
+            "server_cpu_s": round(_cpu_seconds(self.server.process.pid) - before_cpu, 3),
+            "bytes": self.received - before_bytes,
+        }
+
+    def open_overview(self) -> None:
+        self.page.goto(self.server.base + "/overview")
+        self.page.get_by_label("Tên đăng nhập").wait_for(timeout=TIMEOUT_MS)
+        self.page.get_by_label("Tên đăng nhập").fill(LEADER)
+        self.page.get_by_label("Mật khẩu").fill(PASSWORD)
+        self.page.wait_for_timeout(500)  # let the form settle so the click is the only rerun measured
+
+    def login(self) -> None:
+        self.page.get_by_role("button", name="Đăng nhập").click()
+
+    def wait_for_map(self) -> None:
+        frame = self.page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+        frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+
+    def switch_to_rate(self) -> None:
+        self.page.get_by_text("Tỷ lệ trên 1.000 dân").first.click()
+
+
+def measure_in_browser(database_url: str, folder: Path) -> dict[str, Any]:
+    """Cold, warm and filter-change renders of the leaders' page, websocket bytes and server memory."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        msg = f"the browser benchmark needs {CHROMIUM} (apt-get install chromium)"
         raise RuntimeError(msg)
-    payloads = [el.proto.json_args for el in at.get("component_instance")]
-    return _page_bytes(at._tree), sum(len(p.encode("utf-8")) for p in payloads)
-
-
-def _harness_seconds() -> float:
-    """AppTest's own per-run overhead (a one-line script), reported so it can be subtracted."""
-    from streamlit.testing.v1 import AppTest
-
-    seconds, _ = timed(lambda: AppTest.from_string("import streamlit as st\nst.write(1)").run(), repeat=3)
-    return seconds
+    server = _Server(database_url, folder / "streamlit.log")
+    try:
+        started = _proc_memory_mb(server.process.pid)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
+            first = _Session(browser, server)
+            first.open_overview()
+            cold = first.measure(first.login)
+            first.wait_for_map()
+            second = _Session(browser, server)
+            second.open_overview()
+            warm = second.measure(second.login)
+            second.wait_for_map()
+            change = second.measure(second.switch_to_rate)
+            browser.close()
+        memory = _proc_memory_mb(server.process.pid)
+    finally:
+        server.stop()
+    return {
+        "cold": cold,
+        "warm": warm,
+        "filter_change": change,
+        "rss_at_start_mb": round(started["VmRSS"], 1),
+        "peak_rss_mb": round(memory["VmHWM"], 1),
+        "rss_after_mb": round(memory["VmRSS"], 1),
+    }
 
 
 def _naive_map(engine: Engine, sample: int) -> tuple[float, int]:
@@ -147,56 +336,51 @@ def _naive_map(engine: Engine, sample: int) -> tuple[float, int]:
 
 def main(quick: bool = False) -> dict[str, Any]:
     """Seed, measure, print a table with ratios, and return the numbers."""
-    import streamlit as st
-
     n = QUICK_CASES if quick else FULL_CASES
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        previous = os.environ.get("DATABASE_URL")
-        os.environ["DATABASE_URL"] = url
-        try:
-            engine = make_engine(url)
-            migrate(engine)
-            load_shipped_sets(engine)
-            seed_seconds, _ = timed(lambda: seed_cases(engine, n, np.random.default_rng(SEED)))
-            session = _overview_session()
-            st.cache_data.clear()
-            st.cache_resource.clear()
-            cold_s, (cold_bytes, map_bytes) = timed(lambda: _render(session))
-            warm_s = min(timed(lambda: _render(_overview_session()))[0] for _ in range(3))
-            harness_s = _harness_seconds()
-            sample = min(NAIVE_SAMPLE, n)
-            naive_s, naive_bytes = _naive_map(engine, sample)
-            engine.dispose()
-        finally:
-            if previous is None:
-                os.environ.pop("DATABASE_URL", None)
-            else:
-                os.environ["DATABASE_URL"] = previous
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'bench.db'}"
+        engine = make_engine(url)
+        migrate(engine)
+        load_shipped_sets(engine)
+        rng = np.random.default_rng(SEED)
+        seed_seconds, _ = timed(lambda: (seed_cases(engine, n, rng), seed_stations(engine, rng)))
+        create_user(engine, LEADER, PASSWORD, "leader")
+        sample = min(QUICK_NAIVE_SAMPLE if quick else NAIVE_SAMPLE, n)
+        naive_s, naive_bytes = _naive_map(engine, sample)
+        engine.dispose()
+        page = measure_in_browser(url, folder)
     scale = n / sample
+    cold, warm, change = page["cold"], page["warm"], page["filter_change"]
     result = {
         "cases": n,
+        "stations": AIR_STATIONS + WASTEWATER_STATIONS,
         "synthetic": True,
+        "machine": machine(),
         "seed_s": round(seed_seconds, 1),
-        "cold_s": round(cold_s, 2),
-        "warm_s": round(warm_s, 3),
-        "harness_s": round(harness_s, 3),
-        "page_bytes": cold_bytes,
-        "map_payload_bytes": map_bytes,
+        **page,
         "naive_sample": sample,
         "naive_build_s_extrapolated": round(naive_s * scale, 1),
         "naive_bytes_extrapolated": int(naive_bytes * scale),
     }
-    print(f"dashboard overview, {n:,} SYNTHETIC complaint cases (seeded in {seed_seconds:.0f} s), SQLite")
     print(
-        f"  server time cold {cold_s:.2f} s | warm {warm_s:.3f} s (×{cold_s / warm_s:.0f} faster warm); "
-        f"includes AppTest overhead {harness_s:.3f} s per run"
+        f"leaders' page, {n:,} SYNTHETIC complaint cases, 100 stations, 126 wards, SQLite "
+        f"(seeded in {seed_seconds:.0f} s)"
     )
-    print(f"  sent to the browser {cold_bytes / 1e6:.2f} MB (map payload {map_bytes / 1e6:.2f} MB)")
+    for name, run in (("cold", cold), ("warm", warm), ("filter change", change)):
+        print(
+            f"  {name:<14} server {run['server_s']:.2f} s (CPU {run['server_cpu_s']:.2f} s), "
+            f"sent {run['bytes'] / 1e6:.2f} MB over the websocket"
+        )
+    print(
+        f"  server memory: peak {page['peak_rss_mb']:.0f} MB RSS, {page['rss_after_mb']:.0f} MB after "
+        f"({page['rss_at_start_mb']:.0f} MB at start)"
+    )
     print(
         f"  naive one-marker-per-complaint map: {naive_s * scale:.1f} s to build and "
         f"{naive_bytes * scale / 1e6:.1f} MB (extrapolated from {sample:,}) → "
-        f"×{naive_s * scale / warm_s:.0f} slower than warm, ×{naive_bytes * scale / cold_bytes:.0f} more bytes"
+        f"×{naive_s * scale / max(cold['server_s'], 1e-3):.0f} slower than our cold page, "
+        f"×{naive_bytes * scale / max(cold['bytes'], 1):.0f} more bytes"
     )
     return result
 

@@ -203,17 +203,48 @@ def add_hotspot_layer(
 def add_spot_layer(fmap: folium.Map, spots: pd.DataFrame, *, layer_name: str, popup_labels: dict[str, str]) -> None:
     """Recurring spots as purple circles sized by their number of cases (``lat, lon, cases`` + labels)."""
     group = folium.FeatureGroup(name=layer_name, show=True)
+    features = []
     for row in spots.itertuples(index=False):
         rows = [(popup_labels.get(col, col), getattr(row, col)) for col in spots.columns if col not in ("lat", "lon")]
-        folium.CircleMarker(
-            location=(float(row.lat), float(row.lon)),
-            radius=6 + min(12.0, math.sqrt(float(getattr(row, "cases", 1) or 1))),
-            color="#6a3d9a",
-            fill=True,
-            fill_opacity=0.5,
-            popup=folium.Popup(popup_html(layer_name, rows), max_width=300),
-        ).add_to(group)
+        style = {
+            "radius": 6 + min(12.0, math.sqrt(float(getattr(row, "cases", 1) or 1))),
+            "color": "#6a3d9a",
+            "fill": True,
+            "fillColor": "#6a3d9a",
+            "fillOpacity": 0.5,
+        }
+        features.append(_point_feature(row.lat, row.lon, style, popup_html(layer_name, rows)))
+    if features:
+        _circle_layer(features, popup_width=300).add_to(group)
     group.add_to(fmap)
+
+
+def _point_feature(
+    lat: float, lon: float, style: dict[str, object], popup: str, tooltip: str = ""
+) -> dict[str, object]:
+    """A GeoJSON point feature carrying its Leaflet style, popup HTML and tooltip HTML (both already escaped)."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
+        "properties": {"style": style, "popup": popup, "tooltip": tooltip},
+    }
+
+
+def _circle_layer(features: list[dict[str, object]], *, popup_width: int) -> folium.GeoJson:
+    """One GeoJSON layer drawing every feature as a circle marker with its own style, popup and tooltip.
+
+    A single layer instead of one folium element per marker: folium compiles a template for every element
+    it renders, which made a map with a few hundred popups take seconds to build.
+    """
+    bind = folium.JsCode(
+        f"""function(feature, layer) {{
+            layer.bindPopup(feature.properties.popup, {{maxWidth: {int(popup_width)}}});
+            if (feature.properties.tooltip) {{ layer.bindTooltip(feature.properties.tooltip); }}
+        }}"""
+    )
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, marker=folium.CircleMarker(), on_each_feature=bind
+    )
 
 
 @dataclass(frozen=True)
@@ -285,10 +316,10 @@ def add_station_layer(
     """Stations as coloured circles; needs ``name, lat, lon, colour, value_text, category_text, dominant,
     updated_text, stale, ward_name``. Stale stations are grey and say how old their last reading is."""
     group = folium.FeatureGroup(name=labels.layer, show=True)
+    features = []
     for row in stations.itertuples(index=False):
         if row.lat is None or row.lon is None or pd.isna(row.lat) or pd.isna(row.lon):
             continue
-        colour = STALE_COLOUR if row.stale else row.colour
         rows = [
             (labels.value, row.value_text or labels.no_value),
             (labels.category, row.category_text),
@@ -297,17 +328,18 @@ def add_station_layer(
             (labels.ward, row.ward_name),
         ]
         title = f"{row.name} — {labels.stale_label}" if row.stale else row.name
-        folium.CircleMarker(
-            location=(float(row.lat), float(row.lon)),
-            radius=11,
-            color="#333333",
-            weight=1.5,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.95,
-            tooltip=escape(f"{row.name}: {row.value_text or labels.no_value}"),
-            popup=folium.Popup(popup_html(title, rows), max_width=320),
-        ).add_to(group)
+        style = {
+            "radius": 11,
+            "color": "#333333",
+            "weight": 1.5,
+            "fill": True,
+            "fillColor": STALE_COLOUR if row.stale else row.colour,
+            "fillOpacity": 0.95,
+        }
+        tooltip = escape(f"{row.name}: {row.value_text or labels.no_value}")
+        features.append(_point_feature(row.lat, row.lon, style, popup_html(title, rows), tooltip))
+    if features:
+        _circle_layer(features, popup_width=320).add_to(group)
     group.add_to(fmap)
     Legend(labels.legend_title, [*legend, (STALE_COLOUR, labels.stale_label)], "topright").add_to(fmap)
 
