@@ -139,10 +139,9 @@ def store_cases(
     founder_of = np.where(refs < 0, -refs - 1, -1)
     case_ids = np.zeros(len(reports), dtype=np.int64)
     if len(founders):
-        new_ids = _insert_new_cases(conn, reports, refs, founders, router, taxonomy, policy)
-        id_by_founder = dict(zip(founders.tolist(), new_ids, strict=True))
+        new_ids = np.asarray(_insert_new_cases(conn, reports, refs, founders, router, taxonomy, policy))
         new_mask = refs < 0
-        case_ids[new_mask] = [id_by_founder[int(row)] for row in founder_of[new_mask]]
+        case_ids[new_mask] = new_ids[np.searchsorted(founders, founder_of[new_mask])]
     linked = refs > 0
     case_ids[linked] = refs[linked]
     _extend_existing_cases(conn, reports[linked], refs[linked])
@@ -176,14 +175,15 @@ def _insert_new_cases(
     cases["report_count"] = counts.loc[keys].to_numpy()
     cases["last_report_at"] = latest.loc[keys].to_numpy()
     cases = cases.rename(columns={"reported_at": "opened_at"})
-    cases["priority"] = [taxonomy.categories[code].priority for code in cases["category_code"]]
+    codes = cases["category_code"]
+    cases["priority"] = codes.map({code: taxonomy.categories[code].priority for code in codes.unique()})
     closed = all_closed.loc[keys].to_numpy(dtype=bool)
     cases["status"] = np.where(closed, "resolved", "received")
     cases["resolved_at"] = closed_at.loc[keys].where(closed).to_numpy()
     cases["accepted_at"] = cases["resolved_at"]
     cases["unit_id"] = pd.array(router.route(cases["ward_code"], cases["category_code"]), dtype="Int64")
     description = reports["description"].iloc[founders].fillna("").astype(str)
-    category_names = cases["category_code"].map(taxonomy.name)
+    category_names = codes.map({code: taxonomy.name(code) for code in codes.unique()})
     cases["title"] = description.where(description != "", category_names).str.slice(0, 200)
     accept_due, resolve_due = due_times(cases["opened_at"], cases["priority"], policy)
     cases["accept_due_at"], cases["due_at"] = accept_due, resolve_due
