@@ -1,0 +1,168 @@
+"""Access control of the dashboard: no page data without login, the role matrix, operator actions out of reach."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+if "ui_server" not in sys.modules:  # pytest's importlib mode: load the shared helpers by path, once
+    _spec = importlib.util.spec_from_file_location("ui_server", Path(__file__).with_name("_server.py"))
+    sys.modules["ui_server"] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sys.modules["ui_server"])
+ui = sys.modules["ui_server"]
+
+clean_caches = ui.clean_caches
+# (page → roles that may open it); the public air page is open to everyone
+ACCESS = {
+    "overview": {"leader", "analyst", "operator"},
+    "analysis": {"leader", "analyst", "operator"},
+    "alerts": {"leader", "analyst", "operator"},
+    "stations": {"leader", "analyst", "operator"},
+    "imports": {"operator"},
+    "users": {"operator"},
+}
+# texts that only the protected pages show (seeded unit, alert, station reading and user names)
+PROTECTED_DATA = ("UBND phường Hoàn Kiếm", "PM2.5 24 h 62", "COD 180", "row 7: lat 210.5", "Rác thải tồn đọng")
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
+    """The seeded dashboard database (no payloads)."""
+    url, engine = ui.seeded_database(tmp_path_factory.mktemp("ui-security"), hostile=False)
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture
+def page(db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch, clean_caches: None) -> Any:
+    """``ui.run_page`` against the seeded database."""
+    monkeypatch.setenv("DATABASE_URL", db[0])
+    monkeypatch.delenv("ENVMON_TILE_URL", raising=False)
+    return ui.run_page
+
+
+def _shows_login_form_only(at: Any) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert [ti.label for ti in at.text_input] == ["Tên đăng nhập", "Mật khẩu"]
+    assert at.button[-1].label == "Đăng nhập"
+    assert not at.title and not ui.map_payloads(at) and not at.get("arrow_data_frame") and not at.metric
+    text = ui.page_text(at)
+    for secret in (*PROTECTED_DATA, ui.dashboard_seed.REPORTER_NAME, ui.dashboard_seed.REPORTER_PHONE):
+        assert secret not in text
+
+
+@pytest.mark.parametrize("name", [p for p in ui.PROTECTED if p != "users"])
+def test_protected_pages_show_only_the_login_form(page: Any, name: str) -> None:
+    _shows_login_form_only(page(name))
+
+
+def test_user_administration_is_not_even_a_page_without_login(page: Any) -> None:
+    at = page()  # the public page, not logged in
+    with pytest.raises(Exception, match=r"users\.py"):  # not registered in the navigation
+        at.switch_page("views/users.py").run()
+
+
+def test_the_public_page_needs_no_login_and_shows_no_protected_data(page: Any) -> None:
+    at = page()
+    assert [t.value for t in at.title] == ["Chất lượng không khí Hà Nội"]
+    assert not [ti for ti in at.text_input if ti.label == "Mật khẩu"]
+    text = ui.page_text(at)
+    assert not [secret for secret in PROTECTED_DATA if secret in text]
+
+
+@pytest.mark.parametrize("user", list(ui.ROLES))
+@pytest.mark.parametrize("name", list(ACCESS))
+def test_role_matrix(page: Any, name: str, user: str) -> None:
+    role = ui.ROLES[user]
+    if name == "users" and role != "operator":
+        at = page(user=user)
+        with pytest.raises(Exception, match=r"users\.py"):  # the page is not offered to this role at all
+            at.switch_page("views/users.py").run()
+        assert "Người dùng" not in [link.proto.label for link in at.get("page_link")]
+        return
+    at = page(name, user=user)
+    assert not at.exception, [e.value for e in at.exception]
+    if role in ACCESS[name]:
+        assert len(at.title) == 1
+        assert not [w for w in at.warning if "không được dùng trang này" in w.value]
+    else:
+        assert not at.title and not at.get("arrow_data_frame") and not at.get("file_uploader")
+        assert any("Chuyên viên phân tích" in w.value or "Lãnh đạo" in w.value for w in at.warning)
+
+
+class Calls:
+    """Records calls to a replaced action function (which must never run)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((args, kwargs))
+
+
+@pytest.mark.parametrize("user", ["lead", "ana"])
+def test_non_operators_cannot_acknowledge_alerts(
+    page: Any, db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch, user: str
+) -> None:
+    from data.schema import Alert
+    from monitoring import alert_store
+
+    acknowledge = Calls()
+    monkeypatch.setattr(alert_store, "acknowledge", acknowledge)
+    at = page("alerts", user=user)
+    assert not at.exception
+    assert not at.text_area and "Xác nhận" not in [b.label for b in at.button]
+    assert any("Chỉ cán bộ vận hành" in c.value for c in at.caption)
+    assert acknowledge.calls == []
+    with db[1].connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Alert).where(Alert.ack_by.is_not(None))) == 0
+
+
+@pytest.mark.parametrize("user", ["lead", "ana"])
+def test_non_operators_cannot_import(
+    page: Any, db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch, user: str
+) -> None:
+    from data.importers import pipeline
+    from data.schema import ImportBatch
+    from monitoring.feeds import history
+
+    import_table, import_readings = Calls(), Calls()
+    monkeypatch.setattr(pipeline, "import_table", import_table)
+    monkeypatch.setattr(history, "import_readings", import_readings)
+    at = page("imports", user=user)
+    assert not at.get("file_uploader")
+    assert "Nhập" not in [b.label for b in at.button]
+    assert import_table.calls == [] and import_readings.calls == []
+    with db[1].connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(ImportBatch)) == 1  # only the seeded batch
+
+
+def test_the_users_page_refuses_a_non_operator_even_when_reached(
+    page: Any, db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page itself checks the role too (defence in depth if it were ever registered for everyone)."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import state
+    from data import users
+    from data.schema import User
+
+    create_user, set_password = Calls(), Calls()
+    monkeypatch.setattr(users, "create_user", create_user)
+    monkeypatch.setattr(users, "set_password", set_password)
+    at = AppTest.from_file(str(Path(ui.APP).parent / "views" / "users.py"), default_timeout=60)
+    at.session_state[state.LANGUAGE] = "vi"
+    at.session_state[state.USER] = {"username": "ana", "role": "analyst"}
+    at.run()
+    assert not at.exception
+    assert not at.title and not at.text_input and not at.get("arrow_data_frame")
+    assert any("Chuyên viên phân tích" in w.value for w in at.warning)
+    assert create_user.calls == [] and set_password.calls == []
+    with db[1].connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(User)) == 3
