@@ -238,9 +238,7 @@ def _extend_existing_cases(conn: Connection, linked: pd.DataFrame, case_ids: np.
         for case_id, added, latest in zip(grouped.size().index, grouped.size(), grouped.max(), strict=True)
     ]
     current = dict(
-        conn.execute(select(table.c.id, table.c.last_report_at).where(table.c.id.in_([s["b_id"] for s in stats])))
-        .tuples()
-        .all()
+        conn.execute(select(table.c.id, table.c.last_report_at).where(table.c.id.in_([s["b_id"] for s in stats]))).all()
     )
     for entry in stats:
         entry["b_latest"] = max(entry["b_latest"].to_pydatetime(), current[entry["b_id"]])

@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseUnavailableError as err:
         print(f"envmon: {err}", file=sys.stderr)
         return 3
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, LookupError) as err:  # LookupError: unknown boundary set, case, …
         print(f"envmon: error: {err}", file=sys.stderr)
         return 2
 
