@@ -22,16 +22,27 @@ clean_caches = ui.clean_caches
 ESCAPED = [html.escape(p, quote=True) for p in ui.PAYLOADS[:3]]
 # the payloads each map must show escaped: case titles and units (cases), station names (stations)
 OVERVIEW_MAP_TEXT = ESCAPED
+# Opens every popup and tooltip of the map; a GeoJSON group's tooltip (a function of the hovered feature) is
+# rendered for every feature into a div with innerHTML, exactly as Leaflet fills a tooltip on hover.
 OPEN_EVERYTHING = """() => {
     let opened = 0;
+    const attempt = (open) => { try { open(); opened++; } catch (err) { /* cannot open at this zoom */ } };
     map_div.eachLayer((layer) => {
-        try {
-            if (layer.getTooltip && layer.getTooltip()) {
-                if (layer.getLayers) { for (const child of layer.getLayers()) { layer.openTooltip(child); opened++; } }
-                else { layer.openTooltip(); opened++; }
+        const tooltip = layer.getTooltip && layer.getTooltip();
+        if (tooltip && layer.getLayers) {
+            for (const child of layer.getLayers()) {
+                const shown = document.createElement('div');
+                shown.className = 'leaflet-tooltip envmon-test-tooltip';
+                attempt(() => {
+                    const content = tooltip._content;
+                    shown.innerHTML = typeof content === 'function' ? content(child) : content;
+                    document.body.appendChild(shown);
+                });
             }
-            if (layer.getPopup && layer.getPopup() && layer._map) { layer.openPopup(); opened++; }
-        } catch (err) { /* a layer that cannot open at this zoom */ }
+        } else if (tooltip && layer._map) {
+            attempt(() => layer.openTooltip());
+        }
+        if (layer.getPopup && layer.getPopup() && layer._map && !layer.getLayers) attempt(() => layer.openPopup());
     });
     return opened;
 }"""
@@ -128,7 +139,12 @@ def _check_page(page: Any, recorder: Any, title: str, *, has_map: bool) -> None:
     if has_map:
         frame = page.frame_locator(ui.MAP_FRAME)
         frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=ui.TIMEOUT_MS)
-        opened = frame.locator("body").evaluate(OPEN_EVERYTHING)
+        opened = 0
+        for _attempt in range(20):  # the new map's layers are added a moment after its first polygon
+            opened = frame.locator("body").evaluate(OPEN_EVERYTHING)
+            if opened:
+                break
+            page.wait_for_timeout(500)
         assert opened > 0
     page.wait_for_timeout(1000)  # let any injected handler fire
     assert page.locator('[data-testid="stException"]').count() == 0
