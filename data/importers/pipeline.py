@@ -245,14 +245,21 @@ def _import_table(
 
 
 def _existing_ids(conn: Connection, source: str, ids: list[str]) -> set[str]:
-    """Report ids of ``source`` already stored (queried in chunks, as plain driver SQL: no per-chunk compiling)."""
-    found: set[str] = set()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    """Report ids of ``source`` already stored, as plain driver SQL (no statement compiling per chunk).
+
+    PostgreSQL joins the stored reports to the ids passed as one array; SQLite queries ``IN (...)`` chunks.
+    """
     table = ComplaintReport.__tablename__
+    if conn.dialect.name == "postgresql":
+        query = (
+            f"SELECT r.external_id FROM {table} r JOIN unnest(%s::text[]) AS wanted(id) "
+            "ON r.external_id = wanted.id WHERE r.source = %s"
+        )
+        return {value for (value,) in conn.exec_driver_sql(query, (ids, source))}
+    found: set[str] = set()
     for start in range(0, len(ids), _ID_CHUNK):
         chunk = ids[start : start + _ID_CHUNK]
-        marks = ", ".join([mark] * len(chunk))
-        query = f"SELECT external_id FROM {table} WHERE source = {mark} AND external_id IN ({marks})"
+        query = f"SELECT external_id FROM {table} WHERE source = ? AND external_id IN ({', '.join('?' * len(chunk))})"
         found.update(value for (value,) in conn.exec_driver_sql(query, (source, *chunk)))
     return found
 
