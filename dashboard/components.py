@@ -242,7 +242,7 @@ def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool
         no_data_label=t("map.no_cases"),
         decimals=2 if rate else 0,
     )
-    classes = loaders.hotspots(flt, set_name, rate, now) if overview else None
+    classes = loaders.hotspots(flt, set_name, rate) if overview else None
     if classes is not None:
         merged = stats.merge(classes[["ward_code", "class"]], left_on="code", right_on="ward_code", how="left")
         maps.add_hotspot_layer(

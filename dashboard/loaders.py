@@ -24,8 +24,8 @@ from data.config import Settings, load_settings
 from data.db import check_connection, make_engine
 from data.queries import CaseFilter
 from geo.boundaries import wards_frame
-from geo.case_points import load_complaint_cases
 from geo.hotspots import MIN_UNITS, gi_star
+from geo.spots import WINDOW as SPOT_WINDOW
 from geo.spots import find_spots
 from geo.weights import SpatialWeights, queen_weights
 from monitoring.thresholds import EffectiveLimit, LimitProfile, ThresholdTable, load_thresholds
@@ -115,24 +115,49 @@ def _weights(set_name: str) -> SpatialWeights:
     return queen_weights(wards(set_name), "code")
 
 
-@st.cache_data(ttl=600, show_spinner=False)
-def hotspots(flt: CaseFilter, set_name: str, rate: bool, now: dt.datetime) -> pd.DataFrame | None:
+def data_version() -> tuple[int, ...]:
+    """A key that changes whenever complaint data changes (``data.queries.complaint_data_version``).
+
+    Results that depend on the complaints but not on the clock are cached under it, so a leader's next visit
+    or a filter change reuses them instead of recomputing them every minute.
+    """
+    return queries.complaint_data_version(engine())
+
+
+def hotspots(flt: CaseFilter, set_name: str, rate: bool) -> pd.DataFrame | None:
     """Gi* classes per ward (``ward_code, value, z, q, class``) on counts or rates; None below 30 wards."""
+    return _hotspots(flt, set_name, rate, data_version())
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=64)
+def _hotspots(flt: CaseFilter, set_name: str, rate: bool, version: tuple[int, ...]) -> pd.DataFrame | None:
+    """Cached under ``version`` (no leading underscore: Streamlit leaves such arguments out of the key)."""
     relation = _weights(set_name)
     if len(relation.ids) < MIN_UNITS:
         return None
-    stats = ward_stats(flt, set_name, now).set_index("code")
+    stats = ward_stats(flt, set_name, now_minute()).set_index("code")  # counts and rates do not depend on now
     column = "rate" if rate else "cases"
     values = stats[column].reindex(list(relation.ids)).fillna(0.0).to_numpy(dtype=float)
     result = gi_star(values, relation, seed=0, value_kind="rate_per_1000" if rate else "count")
     return result.to_frame()[["ward_code", "value", "z", "q", "class"]]
 
 
-@st.cache_data(ttl=600, show_spinner=False)
 def recurring_spots(set_name: str, now: dt.datetime) -> pd.DataFrame:
-    """Recurring complaint spots (``geo.spots.find_spots``) among the cases of the last ``SPOT_LOOKBACK``."""
-    points = load_complaint_cases(engine(), since=now - SPOT_LOOKBACK, set_name=set_name)
-    return find_spots(points.dropna(subset=["lat", "lon"]), now)
+    """Recurring complaint spots (``geo.spots.find_spots``) among the cases of about the last ``SPOT_LOOKBACK``.
+
+    The search runs once per day and data version (the lookback starts at a UTC midnight); only the
+    ``active`` flag, which depends on ``now``, is recomputed here with the rule of ``find_spots``.
+    """
+    since = (now - SPOT_LOOKBACK).replace(hour=0, minute=0, second=0, microsecond=0)
+    spots = _spots_since(set_name, since, data_version()).copy()
+    spots["active"] = (spots["last_report"] >= now - SPOT_WINDOW) & (spots["last_report"] <= now)
+    return spots
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=8)
+def _spots_since(set_name: str, since: dt.datetime, version: tuple[int, ...]) -> pd.DataFrame:
+    """Spots found once per lookback start and ``version`` (both only select the cached answer)."""
+    return find_spots(queries.located_cases_since(engine(), since, set_name), dt.datetime.now(dt.UTC))
 
 
 @st.cache_resource(show_spinner=False)
@@ -153,9 +178,13 @@ def applicable_limit(
     return table.ambient_limit(parameter, "1h", day) or table.ambient_limit(parameter, "24h", day)
 
 
-@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def case_count(flt: CaseFilter) -> int:
     """Number of cases matching the filter."""
+    return _case_count(flt, data_version())
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=64)
+def _case_count(flt: CaseFilter, version: tuple[int, ...]) -> int:
     return queries.case_count(engine(), flt)
 
 
@@ -165,9 +194,13 @@ def case_points(flt: CaseFilter) -> pd.DataFrame:
     return queries.case_points(engine(), flt, MAX_CASE_MARKERS)
 
 
-@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def heat_cells(flt: CaseFilter) -> pd.DataFrame:
     """Case counts on a ~400 m grid for the heat layer."""
+    return _heat_cells(flt, data_version())
+
+
+@st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=16)
+def _heat_cells(flt: CaseFilter, version: tuple[int, ...]) -> pd.DataFrame:
     return queries.heat_cells(engine(), flt, HEAT_CELL_DEG)
 
 

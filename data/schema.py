@@ -223,6 +223,8 @@ class ComplaintCase(Base):
     __tablename__ = "complaint_cases"
     __table_args__ = (
         Index("ix_cases_ward_category", "ward_code", "category_code"),
+        # covers the per-ward counts of the leaders' map (an index-only scan instead of a lookup per case)
+        Index("ix_cases_ward_status", "ward_code", "set_name", "status", "due_at"),
         Index("ix_cases_opened", "opened_at"),
     )
 

@@ -79,7 +79,7 @@ def _overdue(flt: CaseFilter) -> None:
 
 def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
     st.subheader(t("overview.hotspots_title"))
-    classes = loaders.hotspots(flt, set_name, metric == "rate", loaders.now_minute())
+    classes = loaders.hotspots(flt, set_name, metric == "rate")
     if classes is None:
         st.info(t("overview.hotspots_too_few"))
         return

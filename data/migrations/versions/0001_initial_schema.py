@@ -234,6 +234,7 @@ def upgrade() -> None:
     with op.batch_alter_table("complaint_cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_opened", ["opened_at"], unique=False)
         batch_op.create_index("ix_cases_ward_category", ["ward_code", "category_code"], unique=False)
+        batch_op.create_index("ix_cases_ward_status", ["ward_code", "set_name", "status", "due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_cases_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_cases_unit_id"), ["unit_id"], unique=False)
 
@@ -393,6 +394,7 @@ def downgrade() -> None:
     with op.batch_alter_table("complaint_cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_complaint_cases_unit_id"))
         batch_op.drop_index(batch_op.f("ix_complaint_cases_status"))
+        batch_op.drop_index("ix_cases_ward_status")
         batch_op.drop_index("ix_cases_ward_category")
         batch_op.drop_index("ix_cases_opened")
 
