@@ -95,7 +95,10 @@ def prepare_database(folder: Path, cases: int) -> str:
 
 
 class Poller:
-    """``envmon feeds poll --once`` run again and again in a subprocess until stopped; counts polls and failures."""
+    """``envmon feeds poll --once`` run again and again in a subprocess until stopped; counts polls and failures.
+
+    Stopping terminates a poll in progress (a killed poll leaves no partial batch; it is not counted).
+    """
 
     def __init__(self, database_url: str, var_dir: Path, log_path: Path) -> None:
         self.env = {**os.environ, "DATABASE_URL": database_url, "ENVMON_VAR_DIR": str(var_dir)}
@@ -103,13 +106,17 @@ class Poller:
         self.polls = 0
         self.failures = 0
         self._stop = threading.Event()
+        self._process: subprocess.Popen[bytes] | None = None
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
         command = [str(Path(sys.executable).with_name("envmon")), "feeds", "poll", "--once"]
         with self.log_path.open("a") as log:
             while not self._stop.is_set():
-                code = subprocess.run(command, cwd=REPO, env=self.env, stdout=log, stderr=log, check=False).returncode
+                self._process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=log)
+                code = self._process.wait()
+                if self._stop.is_set():
+                    break
                 self.polls += 1
                 self.failures += code != 0
 
@@ -119,7 +126,9 @@ class Poller:
 
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=180)
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+        self._thread.join(timeout=60)
 
 
 async def _session(browser: Any, base: str, index: int, rounds: int) -> list[tuple[str, float | None, str]]:
@@ -190,15 +199,17 @@ def main(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="envmon-load-") as tmp:
         folder = Path(tmp)
         url = prepare_database(folder, plan["cases"])
-        with streamlit_server(url, folder / "streamlit.log") as base, Poller(url, folder, folder / "poll.log") as poll:
-            started = time.perf_counter()
-            results = asyncio.run(run_sessions(base, plan["sessions"], plan["rounds"]))
-            wall = time.perf_counter() - started
+        with streamlit_server(url, folder / "streamlit.log") as base:
+            idle = asyncio.run(run_sessions(base, 2, 1))  # reference: one public and one leader session, no poller
+            with Poller(url, folder, folder / "poll.log") as poll:
+                started = time.perf_counter()
+                results = asyncio.run(run_sessions(base, plan["sessions"], plan["rounds"]))
+                wall = time.perf_counter() - started
         log = (folder / "streamlit.log").read_text(encoding="utf-8", errors="replace")
-    errors = [f"{page}: {error}" for page, _seconds, error in results if error]
+    errors = [f"{page}: {error}" for page, _seconds, error in [*idle, *results] if error]
     summary: dict[str, Any] = {
         "sessions": plan["sessions"],
-        "page_loads": len(results),
+        "page_loads": len(results),  # under load (the idle reference loads are not counted)
         "errors": len(errors),
         "error_details": errors[:10],
         "server_tracebacks": log.count("Traceback"),
@@ -208,13 +219,14 @@ def main(quick: bool = False) -> dict[str, Any]:
     }
     for name in ("air", "overview"):
         summary[name] = _percentiles([s for page, s, error in results if page == name and s is not None and not error])
+        summary[f"{name}_idle"] = _percentiles([s for page, s, error in idle if page == name and s is not None])
     print(
         f"{plan['sessions']} concurrent sessions × {plan['rounds']} page loads, poller ingesting ({poll.polls} polls)"
     )
-    print(f"{'page':<10}{'p50 s':>8}{'p90 s':>8}{'max s':>8}")
-    for name in ("air", "overview"):
+    print(f"{'page':<14}{'p50 s':>8}{'p90 s':>8}{'max s':>8}   (*_idle: 2 sessions before the poller starts)")
+    for name in ("air", "overview", "air_idle", "overview_idle"):
         row = summary[name]
-        print(f"{name:<10}" + "".join(f"{'–' if row[k] is None else row[k]:>8}" for k in ("p50", "p90", "max")))
+        print(f"{name:<14}" + "".join(f"{'–' if row[k] is None else row[k]:>8}" for k in ("p50", "p90", "max")))
     print(f"errors: {len(errors)}; server tracebacks: {summary['server_tracebacks']}; poll failures: {poll.failures}")
     for line in errors[:10]:
         print(f"  {line}")
