@@ -130,11 +130,24 @@ def _legend_entries(breaks: Sequence[float], no_data_label: str, decimals: int) 
 
 
 def _features(frame: gpd.GeoDataFrame, text_columns: Sequence[str]) -> dict[str, object]:
-    """GeoJSON of ``frame`` with every text property escaped, ready for folium tooltips."""
-    out = frame.copy()
+    """GeoJSON of ``frame`` with every text property escaped, ready for folium tooltips.
+
+    Geometries go through ``__geo_interface__`` (no JSON text round trip: that was most of the time of a
+    126-ward map).
+    """
+    properties = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     for column in text_columns:
-        out[column] = [escape(v) for v in out[column]]
-    return json.loads(out.to_json(drop_id=True))
+        properties[column] = [escape(v) for v in properties[column]]
+    records = json.loads(properties.to_json(orient="records")) if len(properties) else []
+    features = [
+        {
+            "type": "Feature",
+            "properties": record,
+            "geometry": None if geometry is None or geometry.is_empty else geometry.__geo_interface__,
+        }
+        for record, geometry in zip(records, frame.geometry, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
 
 
 def add_ward_choropleth(
