@@ -193,9 +193,12 @@ def _report(label: str, result: dict[str, float], target: int) -> None:
     )
 
 
-def main(quick: bool = False) -> dict[str, Any]:
-    """Run the benchmark; ``quick`` uses 20 stations × 1 day (46 k readings) instead of the full 6.9 M."""
-    stations, days = QUICK if quick else FULL
+def main(quick: bool = False, scale: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Run the benchmark; ``quick`` uses 20 stations × 1 day (46 k readings) instead of the full 6.9 M.
+
+    ``scale`` = (stations, days) overrides both.
+    """
+    stations, days = scale or (QUICK if quick else FULL)
     sample_rows = 2_000 if quick else 5_000
     readings = synthetic_readings(stations, days)
     print(f"# Readings ingest — {machine()}")
@@ -219,4 +222,6 @@ def main(quick: bool = False) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="46 k readings instead of 6.9 M")
-    main(parser.parse_args().quick)
+    parser.add_argument("--scale", type=int, nargs=2, metavar=("STATIONS", "DAYS"), help="another data size")
+    arguments = parser.parse_args()
+    main(arguments.quick, tuple(arguments.scale) if arguments.scale else None)
