@@ -111,8 +111,7 @@ class WorkingCalendar:
     @classmethod
     def covering(cls, policy: SlaPolicy, times: ArrayLike, max_hours: float = 0.0) -> WorkingCalendar:
         """A calendar covering ``times`` plus enough days to add ``max_hours`` working hours to each."""
-        stamps = pd.to_datetime(pd.Series(np.asarray(times, dtype=object)), utc=True)
-        local = stamps.dt.tz_convert(policy.timezone)
+        local = _utc_index(times).tz_convert(policy.timezone)
         weeks = math.ceil(max_hours / policy.hours_per_week) + 1
         first = local.min().date() - dt.timedelta(days=1)
         last = local.max().date() + dt.timedelta(days=7 * weeks + len(policy.holidays) + 1)
@@ -120,7 +119,7 @@ class WorkingCalendar:
 
     def working_seconds(self, times: ArrayLike) -> NDArray[np.float64]:
         """Working seconds from the calendar's start to each time (UTC-aware datetimes)."""
-        seconds = _utc_seconds(pd.DatetimeIndex(pd.to_datetime(np.asarray(times, dtype=object), utc=True)))
+        seconds = _utc_seconds(_utc_index(times))
         index = np.searchsorted(self._starts, seconds, side="right") - 1
         inside = index >= 0
         clipped = np.clip(index, 0, None)
@@ -142,6 +141,13 @@ class WorkingCalendar:
         return (self.working_seconds(ends) - self.working_seconds(starts)) / 3600
 
 
+def _utc_index(times: ArrayLike) -> pd.DatetimeIndex:
+    """Timezone-aware times (datetimes, a datetime64 column or index) as one UTC index, without object copies."""
+    if isinstance(times, pd.DatetimeIndex | pd.Series):
+        return pd.DatetimeIndex(pd.to_datetime(times, utc=True))
+    return pd.DatetimeIndex(pd.to_datetime(list(times), utc=True))  # type: ignore[arg-type]
+
+
 def _utc_seconds(index: pd.DatetimeIndex) -> NDArray[np.float64]:
     return index.tz_convert("UTC").tz_localize(None).as_unit("s").asi8.astype(float)
 
@@ -156,10 +162,11 @@ def due_times(
     opened_at: ArrayLike, priorities: ArrayLike, policy: SlaPolicy
 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
     """Accept-by and resolve-by deadlines (UTC) for cases opened at ``opened_at`` with ``priorities``."""
-    terms = [policy.terms(str(priority)) for priority in np.asarray(priorities, dtype=object)]
-    accept = np.array([term.accept_hours for term in terms], dtype=float)
-    resolve = np.array([term.resolve_hours for term in terms], dtype=float)
-    if len(terms) == 0:
+    names = pd.Series(np.asarray(priorities, dtype=object)).astype(str)
+    terms = {name: policy.terms(name) for name in names.unique()}  # one lookup per priority, not per case
+    accept = names.map({name: term.accept_hours for name, term in terms.items()}).to_numpy(dtype=float)
+    resolve = names.map({name: term.resolve_hours for name, term in terms.items()}).to_numpy(dtype=float)
+    if len(names) == 0:
         empty = pd.DatetimeIndex([], tz="UTC")
         return empty, empty
     calendar = WorkingCalendar.covering(policy, opened_at, float(max(accept.max(), resolve.max())))
