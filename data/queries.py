@@ -270,7 +270,7 @@ def located_cases_since(engine: Engine, since: dt.datetime, set_name: str) -> pd
 
     Columns ``id, lat, lon, ward_code, category_code, opened_at`` (tz-aware UTC), ``unit_id``. The times are
     read as the driver gives them and converted in one vectorised step, which at city scale is several times
-    faster than a conversion per row.
+    faster than a conversion per row (about 50,000 rows for 90 days at 200,000 cases a year).
     """
     raw_time = type_coerce(ComplaintCase.opened_at, String if engine.dialect.name == "sqlite" else DateTime(True))
     stmt = select(
@@ -287,7 +287,11 @@ def located_cases_since(engine: Engine, since: dt.datetime, set_name: str) -> pd
         ComplaintCase.lon.is_not(None),
         or_(ComplaintCase.set_name == set_name, ComplaintCase.set_name.is_(None)),
     )
-    frame = _frame(engine, stmt)
+    columns = ["id", "lat", "lon", "ward_code", "category_code", "opened_at", "unit_id"]
+    with engine.connect() as conn:
+        # plain columns and a raw time: the driver's tuples are final, so skip building Row objects
+        rows = conn.execute(stmt).cursor.fetchall()
+    frame = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
     frame["opened_at"] = pd.to_datetime(frame["opened_at"], utc=True, format="ISO8601")
     for column in ("lat", "lon"):
         frame[column] = frame[column].astype(float)
