@@ -133,15 +133,14 @@ def run_page(page: str | None = None, user: str | None = None, language: str | N
     from dashboard import state
 
     at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
     if language:
         at.session_state[state.LANGUAGE] = language
     if user:
         at.session_state[state.USER] = {"username": user, "role": ROLES[user]}
+    at.run()  # registers the pages of the role (switching before a first run stays on the default page)
     if page:
-        at.run()  # registers the pages that depend on the role
         at.switch_page(f"views/{page}.py")
-    at.run()
+        at.run()
     return at
 
 
