@@ -277,10 +277,6 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=2), nullable=False),
         sa.Column("source", sa.String(length=100), nullable=False),
         sa.Column("batch_id", sa.String(length=40), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["station_id"],
-            ["stations.id"],
-        ),
         sa.PrimaryKeyConstraint("station_id", "parameter", "observed_at"),
         sqlite_with_rowid=False,
     )
