@@ -180,7 +180,10 @@ class FeedCoordinator:
             return result
         if recovered:
             logger.info("Fetching %s data recovered", name)
-        self.spec.feed.acknowledge(batch)
+        try:
+            self.spec.feed.acknowledge(batch)
+        except Exception:  # the batch is committed; the ledger keeps a file seen again from being stored twice
+            logger.exception("feed %s: acknowledging the stored batch failed", name)
         result.ok = True
         return result
 

@@ -115,3 +115,32 @@ def test_poller_rides_out_every_fault_and_loses_or_duplicates_nothing(engine: En
     with engine.connect() as conn:
         reasons = conn.execute(select(QuarantineRow.reason).where(QuarantineRow.field == "observed_at")).scalars()
         assert all("in the future" in reason for reason in reasons)
+
+
+class UnmovableDropFolder:
+    """A feed whose post-commit acknowledgement (moving files away) fails, as on a full or read-only disk."""
+
+    name = "unmovable"
+    kind = "air"
+
+    def __init__(self) -> None:
+        self.inner = HttpFeed(
+            "unmovable", requests.Session(), url=URL, mapping=MAPPING, records_path="data", timezone="Asia/Ho_Chi_Minh"
+        )
+
+    def fetch(self, checkpoint: dict[str, Any], now: dt.datetime) -> Any:
+        return self.inner.fetch(checkpoint, now)
+
+    def acknowledge(self, batch: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+
+@responses.activate
+def test_a_failing_acknowledgement_does_not_stop_the_poller(sqlite_engine: Engine) -> None:
+    responses.add_callback(responses.GET, URL, callback=Script([_ok(8, 9), _ok(8, 9, 10)]))
+    spec = FeedSpec(UnmovableDropFolder(), interval=HOUR, stale_after=3 * HOUR, retries=0)
+    first = run_once(sqlite_engine, [spec], T0)["unmovable"]
+    second = run_once(sqlite_engine, [spec], T0 + HOUR)["unmovable"]
+    assert first.ok and second.ok
+    assert (first.summary.accepted, second.summary.accepted, second.summary.duplicates) == (2, 1, 2)
+    assert len(_stored(sqlite_engine)) == 3
