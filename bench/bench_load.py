@@ -36,6 +36,7 @@ FULL = {"sessions": 20, "rounds": 2, "cases": 20_000}
 QUICK = {"sessions": 5, "rounds": 1, "cases": 2_000}
 PAGE_TIMEOUT_MS = 300_000
 SEED = 20251122
+URL_PATHS = {"air": "", "overview": "overview"}  # the default page is served at "/" only
 TITLES = {"air": "Chất lượng không khí Hà Nội", "overview": "Tổng quan"}
 
 
@@ -78,17 +79,20 @@ def streamlit_server(database_url: str, log_path: Path, env: dict[str, str] | No
 
 
 def prepare_database(folder: Path, cases: int) -> str:
-    """URL of a migrated SQLite database in ``folder`` with boundaries, ``cases`` synthetic cases and users."""
+    """URL of a migrated SQLite database in ``folder``: boundaries, ``cases`` synthetic cases, stations, a leader."""
     from bench.bench_dashboard import seed_cases
+    from data.config import PACKAGE_CONFIG_DIR
     from data.db import make_engine, migrate
     from data.users import create_user
     from geo.boundaries import load_shipped_sets
+    from monitoring.stations import load_station_file
 
     url = f"sqlite:///{folder / 'load.db'}"
     engine = make_engine(url)
     migrate(engine)
     load_shipped_sets(engine)
     seed_cases(engine, cases, np.random.default_rng(SEED))
+    load_station_file(engine, PACKAGE_CONFIG_DIR / "stations.csv")  # stations known, their readings come by polls
     create_user(engine, "lead", PASSWORD, "leader")
     engine.dispose()
     return url
@@ -143,7 +147,7 @@ async def _session(browser: Any, base: str, index: int, rounds: int) -> list[tup
             start = time.perf_counter()
             try:
                 if not leader or round_number == 0:
-                    await page.goto(f"{base}/{name}", timeout=PAGE_TIMEOUT_MS)
+                    await page.goto(f"{base}/{URL_PATHS[name]}", timeout=PAGE_TIMEOUT_MS)
                 if leader and round_number == 0:  # a fresh session: log in once, the session keeps the user
                     await page.get_by_label("Tên đăng nhập").fill("lead", timeout=PAGE_TIMEOUT_MS)
                     await page.get_by_label("Mật khẩu").fill(PASSWORD)
