@@ -155,8 +155,9 @@ def test_public_page_html_map_and_server_log(
         page.locator("h1", has_text="Chất lượng không khí Hà Nội").first.wait_for(timeout=ui.TIMEOUT_MS)
         frame = page.frame_locator(ui.MAP_FRAME)
         frame.locator("path.leaflet-interactive").nth(125).wait_for(state="attached", timeout=ui.TIMEOUT_MS)
-        page.wait_for_timeout(1000)
-        public_html = ui.full_html(page)
+        page.get_by_text("Trạm Hoàn Kiếm").first.wait_for(timeout=ui.TIMEOUT_MS)
+        map_document = frame.locator("html").evaluate("(root) => root.outerHTML")
+        public_html = ui.full_html(page) + map_document
         assert "leaflet" in public_html and "Trạm Hoàn Kiếm" in public_html
         assert _private_leaks(public_html, complaint_points) == []
         assert page.locator('[data-testid="stDownloadButton"]').count() == 0  # nothing to download publicly
