@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import math
 from collections.abc import Sequence
-from pathlib import Path
 
 import folium
 import pandas as pd
@@ -23,8 +22,6 @@ from monitoring.poller import feed_status as poller_feed_status
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 MAP_HEIGHT = 520
 MAX_SPOTS = 200  # maps and tables show the largest recurring spots only, so the page stays light at city scale
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # import page limit (the server's own limit is in .streamlit/config.toml)
-_ZIP_MAGIC = b"PK\x03\x04"  # XLSX files are ZIP archives
 THRESHOLD_COLOURS = {"exceeding": "#FF0000", "within": "#00E400"}
 PARAMETER_LABELS = {"pm25": "PM2.5", "pm10": "PM10", "o3": "O₃", "no2": "NO₂", "so2": "SO₂", "co": "CO"}
 
@@ -201,24 +198,6 @@ def geojson_bytes(frame: pd.DataFrame) -> bytes:
         geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
         features.append({"type": "Feature", "geometry": geometry, "properties": record})
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode("utf-8")
-
-
-def check_upload(name: str, content: bytes, allowed: tuple[str, ...]) -> str | None:
-    """The reason an upload is refused (size, extension, content not matching it), or None when acceptable."""
-    suffix = Path(name).suffix.lower().lstrip(".")
-    if len(content) > MAX_UPLOAD_BYTES:
-        return t("import.too_big", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
-    if suffix not in allowed:
-        return t("import.bad_type", types=", ".join(allowed))
-    if not content.strip():
-        return t("import.empty")
-    if suffix == "xlsx":
-        return None if content.startswith(_ZIP_MAGIC) else t("import.bad_content", type=suffix)
-    if b"\x00" in content[:4096]:
-        return t("import.bad_content", type=suffix)
-    if suffix in ("json", "geojson") and content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
-        return t("import.bad_content", type=suffix)
-    return None
 
 
 def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool) -> folium.Map:

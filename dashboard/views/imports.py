@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import tempfile
 from pathlib import Path
 
@@ -12,21 +11,18 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, components, loaders, state
-from dashboard.i18n import label, t
+from dashboard.i18n import current_language, label, t
+from data.uploads import DEFAULT_MAX_BYTES, UploadRejected, check_upload
 
 COMPLAINT_TYPES = ("csv", "xlsx", "json", "geojson")
 READING_TYPES = ("csv", "txt")
 
 
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[:120] or "upload"
-
-
-def _run_import(kind: str, name: str, content: bytes) -> dict[str, object]:
+def _run_import(kind: str, name: str, stored_name: str, content: bytes) -> dict[str, object]:
     engine, settings = loaders.engine(), loaders.settings()
     now = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / _safe_name(name)
+        path = Path(folder) / stored_name
         path.write_bytes(content)
         if kind == "complaints":
             from data.importers.pipeline import ImportContext, import_table
@@ -54,16 +50,20 @@ def _upload() -> None:
     )
     allowed = COMPLAINT_TYPES if kind == "complaints" else READING_TYPES
     uploaded = st.file_uploader(t("import.file", types=", ".join(allowed)), type=list(allowed))
-    st.caption(t("import.limits", mb=components.MAX_UPLOAD_BYTES // (1024 * 1024)))
+    st.caption(t("import.limits", mb=DEFAULT_MAX_BYTES // (1024 * 1024)))
     if uploaded is None or not st.button(t("import.run"), type="primary"):
         return
     content = uploaded.getvalue()
-    problem = components.check_upload(uploaded.name, content, allowed)
-    if problem:
-        st.error(problem)
+    if Path(uploaded.name).suffix.lower().lstrip(".") not in allowed:
+        st.error(t("import.bad_type", types=", ".join(allowed)))
         return
     try:
-        summary = _run_import(kind, uploaded.name, content)
+        checked = check_upload(uploaded.name, content)
+    except UploadRejected as err:
+        st.error(err.vietnamese if current_language() == "vi" else err.english)
+        return
+    try:
+        summary = _run_import(kind, uploaded.name, checked.stored_name, content)
     except (ValueError, LookupError) as err:
         st.error(t("import.failed", error=str(err)))
         return

@@ -40,25 +40,6 @@ def test_feed_status_follows_the_poller_rule(values: dict[str, object], expected
     assert components.feed_status(_feed(**values), NOW) == expected
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "problem"),
-    [
-        ("a.csv", b"a,b\n1,2\n", None),
-        ("a.xlsx", b"PK\x03\x04rest", None),
-        ("a.json", b'\xef\xbb\xbf {"type": "FeatureCollection"}', None),
-        ("a.exe", b"MZ", "Loại tệp không được hỗ trợ"),
-        ("a.xlsx", b"a,b\n", "không đúng định dạng .xlsx"),
-        ("a.csv", b"\x00\x01\x02binary", "không đúng định dạng .csv"),
-        ("a.json", b"<html>", "không đúng định dạng .json"),
-        ("a.csv", b"  \n", "Tệp rỗng"),
-        ("a.csv", b"x" * (components.MAX_UPLOAD_BYTES + 1), "Tệp quá lớn"),
-    ],
-)
-def test_upload_checks(name: str, content: bytes, problem: str | None) -> None:
-    result = components.check_upload(name, content, ("csv", "xlsx", "json"))
-    assert result is None if problem is None else problem in result
-
-
 def test_station_display_uses_official_colours_and_ages() -> None:
     stations = pd.DataFrame(
         [
