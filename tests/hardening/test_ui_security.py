@@ -166,3 +166,36 @@ def test_the_users_page_refuses_a_non_operator_even_when_reached(
     assert create_user.calls == [] and set_password.calls == []
     with db[1].connect() as conn:
         assert conn.scalar(select(func.count()).select_from(User)) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_real_server_guards_pages_and_operator_controls(db: tuple[str, Engine], tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with ui.streamlit_server(db[0], tmp_path / "streamlit.log") as base, sync_playwright() as playwright:
+        browser = ui.launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        for name in ui.PROTECTED:
+            page.goto(ui.url_of(base, name))  # a fresh session each time: nobody is logged in
+            if name == "users":  # not a page without login: Streamlit falls back to the public page
+                page.locator("h1", has_text="Chất lượng không khí Hà Nội").first.wait_for(timeout=ui.TIMEOUT_MS)
+            else:
+                page.get_by_label("Mật khẩu").wait_for(timeout=ui.TIMEOUT_MS)
+                assert page.locator("h1").count() == 0, name
+                assert page.locator(ui.MAP_FRAME).count() == 0, name
+            page.wait_for_timeout(500)
+            html = ui.full_html(page)
+            leaked = [s for s in (*PROTECTED_DATA, ui.dashboard_seed.REPORTER_NAME, "Quản lý người dùng") if s in html]
+            assert leaked == [], name
+        ui.login(page, base, "ana")
+        assert page.get_by_role("link", name="Người dùng", exact=True).count() == 0
+        page.get_by_role("link", name="Nhập dữ liệu", exact=True).click()
+        page.get_by_text("không được dùng trang này").first.wait_for(timeout=ui.TIMEOUT_MS)
+        assert page.locator('input[type="file"]').count() == 0
+        page.get_by_role("link", name="Cảnh báo", exact=True).click()
+        page.locator("h1", has_text="Cảnh báo").first.wait_for(timeout=ui.TIMEOUT_MS)
+        page.get_by_text("Chỉ cán bộ vận hành").first.wait_for(timeout=ui.TIMEOUT_MS)
+        assert page.locator("textarea").count() == 0
+        assert page.get_by_role("button", name="Xác nhận").count() == 0
+        browser.close()
