@@ -162,7 +162,10 @@ def find_spots(
     lon, lat = _TO_WGS84.transform(spots["cx"].to_numpy(), spots["cy"].to_numpy())
     spots["lat"], spots["lon"] = np.round(lat, 6), np.round(lon, 6)
     category_counts = members.groupby(["spot_id", "category"]).size().sort_values(ascending=False, kind="stable")
-    spots["categories"] = [{code: int(n) for code, n in category_counts.loc[spot].items()} for spot in spots.index]
+    per_spot: dict[object, dict[str, int]] = {spot: {} for spot in spots.index}
+    for (spot, code), n in category_counts.items():  # one pass over (spot, category) pairs, largest first
+        per_spot[spot][code] = int(n)
+    spots["categories"] = [per_spot[spot] for spot in spots.index]
     for column in ("unit_id", "ward_code"):
         spots[column] = _most_common_per_spot(labels, points.get(column), spots.index)
     spots["active"] = (spots["last_report"] >= now - window) & (spots["last_report"] <= now)
