@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.request import urlopen
 
 T = TypeVar("T")
 
@@ -21,6 +24,27 @@ def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[float, T]:
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    """Block until the Streamlit server at ``base`` answers its health check.
+
+    Raises
+    ------
+    RuntimeError
+        The process exited, or ``timeout`` seconds passed, first.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urlopen(f"{base}/_stcore/health", timeout=2) as response:  # noqa: S310 - local server
+                if response.read() == b"ok":
+                    return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                msg = f"streamlit did not start (exit {process.poll()}); see {log}"
+                raise RuntimeError(msg) from None
+            time.sleep(0.3)
 
 
 def machine() -> str:

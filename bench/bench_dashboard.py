@@ -33,13 +33,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.request import urlopen
 
 import folium
 import numpy as np
 from sqlalchemy import Engine, insert
 
-from bench._common import machine, timed
+from bench._common import machine, timed, wait_until_healthy
 from data.db import make_engine, migrate
 from data.schema import AqiValue, ComplaintCase, Reading, ResponsibleUnit, Station
 from data.users import create_user
@@ -198,18 +197,11 @@ class _Server:
         command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         self._log = log.open("w")
         self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urlopen(f"{self.base}/_stcore/health", timeout=2) as response:  # noqa: S310 - local server
-                    if response.read() == b"ok":
-                        return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    msg = f"streamlit did not start (exit {self.process.poll()}); see {log}"
-                    raise RuntimeError(msg) from None
-                time.sleep(0.3)
+        try:
+            wait_until_healthy(self.base, self.process, log, timeout=90)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         self.process.terminate()

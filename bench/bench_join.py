@@ -47,9 +47,7 @@ def _postgis_seconds(url: str, wards: gpd.GeoDataFrame, lon: np.ndarray, lat: np
         with cur.copy("COPY bw (code, geom) FROM STDIN") as copy:
             for code, geom in zip(wards["code"], wards.geometry, strict=True):
                 multi = geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom])
-                copy.write_row(
-                    (code, shapely.to_wkb(shapely.set_srid(multi, 4326), hex=True, include_srid=True))
-                )
+                copy.write_row((code, shapely.to_wkb(shapely.set_srid(multi, 4326), hex=True, include_srid=True)))
         cur.execute("CREATE TEMP TABLE bp (id int, x float8, y float8)")
         with cur.copy("COPY bp (id, x, y) FROM STDIN") as copy:
             for i, (x, y) in enumerate(zip(lon, lat, strict=True)):
@@ -72,9 +70,7 @@ def run_set(label: str, wards: gpd.GeoDataFrame, n: int, sample: int) -> dict[st
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
     sjoin_s, _ = timed(lambda: gpd.sjoin(points, wards[["code", "geometry"]], predicate="within", how="left"))
     loop_s, loop = timed(lambda: _per_point_loop(lon[:sample], lat[:sample], wards))
-    assert loop == ours["ward_code"].iloc[:sample].tolist(), (
-        "per-point loop disagrees with the vectorised join"
-    )
+    assert loop == ours["ward_code"].iloc[:sample].tolist(), "per-point loop disagrees with the vectorised join"
     result: dict[str, Any] = {
         "set": label,
         "units": len(wards),
@@ -106,9 +102,7 @@ def main(quick: bool = False) -> dict[str, Any]:
             f"(×{row['loop_s_extrapolated'] / row['ours_s']:.0f})"
         )
         if "postgis_s" in row:
-            line += (
-                f" | PostGIS ST_Contains {row['postgis_s']:.2f} s (×{row['postgis_s'] / row['ours_s']:.1f})"
-            )
+            line += f" | PostGIS ST_Contains {row['postgis_s']:.2f} s (×{row['postgis_s'] / row['ours_s']:.1f})"
         print(line)
     return {"join": rows}
 

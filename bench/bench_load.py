@@ -23,9 +23,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.request import urlopen
 
 import numpy as np
+
+from bench._common import wait_until_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -61,17 +62,7 @@ def streamlit_server(database_url: str, log_path: Path, env: dict[str, str] | No
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=REPO, env=server_env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urlopen(f"{base}/_stcore/health", timeout=2) as response:  # noqa: S310 - local server
-                        if response.read() == b"ok":
-                            break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        msg = f"streamlit did not start (exit {process.poll()}); see {log_path}"
-                        raise RuntimeError(msg) from None
-                    time.sleep(0.3)
+            wait_until_healthy(base, process, log_path)
             yield base
         finally:
             process.terminate()

@@ -7,18 +7,15 @@ Screenshots go to tests/artifacts/ (git-ignored). Skips without /usr/bin/chromiu
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
-from urllib.request import urlopen
 
 import pytest
 from dashboard_seed import PASSWORD, REPORTER_NAME, REPORTER_PHONE, XSS_TITLE
 from sqlalchemy import Engine
+
+from bench.bench_load import streamlit_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -44,12 +41,6 @@ UPLOAD_CSV = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(browser_db: tuple[str, Engine], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of ``streamlit run dashboard/app.py`` on a free local port, over the seeded database."""
@@ -58,41 +49,9 @@ def server(browser_db: tuple[str, Engine], tmp_path_factory: pytest.TempPathFact
         if os.environ.get("ENVMON_REQUIRE_BROWSER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": browser_db[0]}
-    env.pop("ENVMON_TILE_URL", None)
-    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard/app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-    ]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urlopen(f"{base}/_stcore/health", timeout=2) as response:  # noqa: S310 - local server
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not start (exit {process.poll()}); see {log.name}")
-                time.sleep(0.3)
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with streamlit_server(browser_db[0], log) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture(scope="module")
