@@ -6,9 +6,14 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dashboard.cli import _common
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy import Engine
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -112,7 +117,7 @@ def _export(args: argparse.Namespace) -> int:
         since=args.since,
         until=_until_exclusive(args.until),
     )
-    frame = reports_frame(engine, filters, include_personal=args.include_personal)
+    frame = _with_corroboration(engine, reports_frame(engine, filters, include_personal=args.include_personal))
     text = export_csv(frame) if args.format == "csv" else export_geojson(frame)
     if args.out is None:
         sys.stdout.write(text)
@@ -121,6 +126,30 @@ def _export(args: argparse.Namespace) -> int:
         args.out.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
         print(f"{len(frame)} reports -> {args.out}", file=sys.stderr)
     return 0
+
+
+def _with_corroboration(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``corroborated`` (True/False, empty where sensors cannot confirm the category) and the station that did.
+
+    A smoke, dust or odour case is corroborated when its nearest air station within 3 km exceeded its AQI
+    category threshold within ±3 h of the case (see :mod:`geo.corroboration`).
+    """
+    import pandas as pd
+
+    from geo.corroboration import corroboration_report
+
+    if frame.empty:
+        return frame.assign(corroborated=None, corroborating_station=None)
+    times = pd.to_datetime(frame["reported_at"], utc=True)
+    since = times.min().to_pydatetime() - dt.timedelta(days=3)  # a case opens at its first report
+    until = times.max().to_pydatetime() + dt.timedelta(seconds=1)
+    evidence = corroboration_report(engine, since, until).set_index("id")
+    applicable = frame["case_id"].map(evidence["applicable"]).eq(True)
+    corroborated = frame["case_id"].map(evidence["corroborated"]).eq(True)
+    return frame.assign(
+        corroborated=corroborated.where(applicable, None),
+        corroborating_station=frame["case_id"].map(evidence["station_id"]).where(corroborated, None),
+    )
 
 
 def _status(args: argparse.Namespace) -> int:

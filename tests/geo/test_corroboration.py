@@ -153,3 +153,49 @@ def test_quiet_nearer_station_takes_precedence(engine: Engine) -> None:
     report = corroboration_report(engine, T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=1))
     # the complaint is 200 m from the quiet station Q, which had no exceedance: not corroborated by A
     assert report[["station_id", "corroborated"]].values.tolist() == [["Q", False]]
+
+
+def test_complaint_export_carries_corroboration(loaded_engine: Engine, tmp_path) -> None:
+    from dashboard.cli.complaints import _with_corroboration
+    from data.case_views import CaseFilter, reports_frame
+    from data.importers.pipeline import ImportContext, import_table
+    from data.importers.readers import read_table
+
+    lat, lon = _offset(STATION_A, 1200)
+    local = "%d/%m/%Y %H:%M"
+    csv = tmp_path / "reports.csv"
+    csv.write_text(
+        "Mã phản ánh,Thời gian,Nội dung,Địa chỉ,Vĩ độ,Kinh độ,Kênh,Loại phản ánh\n"
+        # times are written in Hà Nội local time (UTC+7): S1 is 30 min before the AQI hour at T0 + 2 h
+        f"S1,{(T0 + dt.timedelta(hours=8, minutes=30)).strftime(local)},Khói đốt rác,,{lat},{lon},Zalo,Đốt rác\n"
+        f"N1,{(T0 + dt.timedelta(hours=8)).strftime(local)},Ồn ào,,{lat},{lon + 0.01},Zalo,Tiếng ồn\n",
+        encoding="utf-8",
+    )
+    from data.config import load_settings
+
+    import_table(
+        loaded_engine,
+        read_table(csv),
+        ImportContext.from_settings(loaded_engine, load_settings()),
+        filename="reports.csv",
+        now=T0 + dt.timedelta(days=1),
+    )
+    with transaction(loaded_engine) as session:
+        session.add(Station(id="A", name="Trạm A", kind="air", lat=STATION_A[0], lon=STATION_A[1], located=True))
+        session.flush()
+        session.add(
+            AqiValue(
+                station_id="A",
+                scale="vn",
+                period="hourly",
+                period_end=T0 + dt.timedelta(hours=2),
+                aqi=165,
+                category=4,
+                dominant="pm25",
+            )
+        )
+    frame = _with_corroboration(loaded_engine, reports_frame(loaded_engine, CaseFilter()))
+    by_id = frame.set_index("source_report_id")
+    assert by_id.loc["S1", "category_code"] == "burning_smoke"
+    assert bool(by_id.loc["S1", "corroborated"]) is True and by_id.loc["S1", "corroborating_station"] == "A"
+    assert by_id.loc["N1", "corroborated"] is None  # noise cannot be confirmed by an air station
