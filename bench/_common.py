@@ -7,7 +7,8 @@ import platform
 import resource
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.request import urlopen
@@ -24,6 +25,38 @@ def timed(fn: Callable[[], T], repeat: int = 1) -> tuple[float, T]:
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+@contextmanager
+def scratch_postgres_engine(url: str, prefix: str = "scratch") -> Iterator[Any]:
+    """A migrated engine on PostgreSQL ``url`` working in a fresh schema of its own, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, event, text
+
+    from data.db import make_engine, migrate
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _search_path(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET search_path TO {schema}, public")
+        dbapi_connection.commit()
+
+    try:
+        migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:

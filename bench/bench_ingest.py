@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from bench._common import machine
+from bench._common import machine, scratch_postgres_engine
 from data.db import make_engine, migrate
 from data.schema import Reading
 from monitoring.ingest import Batch, insert_readings, store_batch
@@ -154,31 +154,13 @@ def measure(engine: Engine, readings: pd.DataFrame, sample_rows: int) -> dict[st
 
 @contextmanager
 def _postgres_engine() -> Iterator[Engine | None]:
+    """A scratch PostgreSQL engine when TEST_DATABASE_URL or DATABASE_URL names one, else None."""
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
     if not url.startswith("postgresql"):
         yield None
         return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET search_path TO {schema}, public")
-        dbapi_connection.commit()
-
-    try:
-        migrate(engine)
+    with scratch_postgres_engine(url, "bench") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def _report(label: str, result: dict[str, float], target: int) -> None:

@@ -9,13 +9,13 @@ Each PostgreSQL test gets its own schema, dropped afterwards.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine
 
+from bench._common import scratch_postgres_engine
 from data.db import make_engine, migrate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,26 +49,8 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def postgres_engine() -> Iterator[Engine]:
     """A migrated PostgreSQL/PostGIS database in a fresh schema of its own."""
-    url = _postgres_url_or_skip()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET search_path TO {schema}, public")
-        dbapi_connection.commit()
-
-    migrate(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with scratch_postgres_engine(_postgres_url_or_skip(), "t") as engine:
+        yield engine
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
