@@ -8,17 +8,15 @@ the batch's write transaction already holds the database's only write lock).
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from sqlalchemy import JSON, Connection, Table, func, select, text
 
+from data.copy_in import copy_frame
 from data.schema import UtcDateTime
 
 _DATE_TIME_SEPARATOR = 10  # position of the "T" in numpy's ISO text, "2025-03-15T06:42:00.000000"
@@ -67,11 +65,11 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[A
         return 0
     dialect = conn.dialect.name
     converted = {name: _as_series(columns[name], table.c[name].type, dialect) for name in names}
+    if dialect == "postgresql":
+        return copy_frame(conn, table.name, pd.DataFrame(converted))
     quote = conn.dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(name) for name in names)})"
     driver_connection: Any = conn.connection.driver_connection
-    if dialect == "postgresql":
-        return _copy(driver_connection, target, pd.DataFrame(converted))
     rows = list(zip(*(series.tolist() for series in converted.values()), strict=True))
     cursor = driver_connection.cursor()
     try:
@@ -79,17 +77,6 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[A
     finally:
         cursor.close()
     return len(rows)
-
-
-def _copy(driver_connection: Any, target: str, frame: pd.DataFrame) -> int:
-    """``COPY`` ``frame`` into ``target`` as CSV written by Arrow (None/NaN/NaT -> NULL, "" stays "")."""
-    buffer = io.BytesIO()
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
-    pa_csv.write_csv(arrow, buffer, write_options=pa_csv.WriteOptions(include_header=False))
-    with driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {target} FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getbuffer())
-        return len(frame)
 
 
 def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
