@@ -126,3 +126,34 @@ def rolling_means(hourly: pd.DataFrame, hours: int, *, min_hours: int) -> pd.Dat
     result["valid"] = result["n_valid"] >= min_hours
     result["period_end"] = result["period_end"].astype("datetime64[us, UTC]")
     return result[list(AVERAGE_COLUMNS)]
+
+
+def refreshed_averages(
+    changed: pd.DataFrame, readings: pd.DataFrame, stored_hourly: pd.DataFrame, *, interval_minutes: int
+) -> pd.DataFrame:
+    """The 1-h, 8-h and 24-h means to (re)write after ``changed`` readings were stored, with a ``period`` column.
+
+    ``readings`` holds every stored reading of the hours touched by ``changed`` (station_id, parameter,
+    observed_at, value, status); ``stored_hourly`` the stored hourly means around them (:data:`AVERAGE_COLUMNS`).
+    Hours touched are those containing a changed reading; rolling means are recomputed for every window that
+    contains a touched hour (up to 23 hours later), from the stored hourly means overlaid with the new ones.
+    """
+    if changed.empty:
+        return _empty().assign(period=pd.Series(dtype="object"))
+    hours = changed["observed_at"].dt.ceil("h")
+    first_hour, last_hour = hours.min(), hours.max()
+    touched = pd.DataFrame(
+        {"station_id": changed["station_id"], "parameter": changed["parameter"], "period_end": hours}
+    ).drop_duplicates()
+    hourly = hourly_means(readings, interval_minutes=interval_minutes).merge(touched, how="inner")
+    pairs = touched[["station_id", "parameter"]].drop_duplicates()
+    context = pd.concat([hourly, stored_hourly.merge(pairs, how="inner")], ignore_index=True).drop_duplicates(
+        ["station_id", "parameter", "period_end"], keep="first"
+    )
+    parts = [hourly.assign(period="1h")]
+    for period, (window, min_hours) in ROLLING_RULES.items():
+        rolled = rolling_means(context, window, min_hours=min_hours)
+        reach = pd.Timedelta(hours=window - 1)
+        in_range = (rolled["period_end"] >= first_hour) & (rolled["period_end"] <= last_hour + reach)
+        parts.append(rolled[in_range].assign(period=period))
+    return pd.concat(parts, ignore_index=True)

@@ -8,7 +8,6 @@ committed together or not at all.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,18 +15,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, String, select, text, type_coerce
 
+from data.copy_in import copy_frame, copy_in_background
 from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
-from monitoring.averages import AVERAGE_COLUMNS, ROLLING_RULES, hourly_means, rolling_means
+from monitoring.averages import AVERAGE_COLUMNS, ROLLING_RULES, refreshed_averages
 from monitoring.schema import NATURAL_KEY, READING_COLUMNS, Reject, empty_readings, validate_readings
 from monitoring.stations import WardLocator, register_unknown, upsert_stations
 
 _ROLLING_REACH = dt.timedelta(hours=max(hours for hours, _ in ROLLING_RULES.values()) - 1)
 _HOUR = dt.timedelta(hours=1)
-_HOURLY_KEY = ["station_id", "parameter", "period_end"]
+_AVERAGE_KEY = ("station_id", "parameter", "period", "period_end")
 _HOUR_READING = ("station_id", "parameter", "observed_at", "value", "status")
 _READING_ROW = (*READING_COLUMNS, "batch_id")
 _AVERAGE_ROW = ("station_id", "parameter", "period", "period_end", "value", "n_valid", "n_expected", "valid")
@@ -140,12 +138,10 @@ def store_batch(
     )
     if not unique.empty:
         unique = unique.assign(observed_at=_utc(unique["observed_at"]))
-        accepted, stored = _store_new_readings(conn, unique, batch_id)
+        accepted = _store_new_readings(conn, unique, batch_id, interval_minutes=batch.interval_minutes)
         summary.accepted += accepted
         summary.duplicates += len(unique) - accepted
         summary.latest_observed_at = unique["observed_at"].max().to_pydatetime()
-        if accepted:
-            refresh_averages(conn, unique, stored, interval_minutes=batch.interval_minutes)
     _quarantine(conn, batch_id, rejects)
     summary.quarantined += sum(1 for reject in rejects if reject.row_number is not None)
     summary.rows = summary.accepted + summary.duplicates + summary.quarantined
@@ -233,31 +229,45 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
     return inserted
 
 
-def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str) -> tuple[int, pd.DataFrame]:
-    """Insert the readings of ``unique`` (no repeated key) not stored yet; returns rows stored and the hours' readings.
+def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str, *, interval_minutes: int) -> int:
+    """Insert the readings of ``unique`` (no repeated key) not stored yet, refresh their averages; returns rows stored.
 
     One range read of the touched hours before the insert finds the keys already stored, so only new rows are
-    written (PostgreSQL: one ``COPY`` straight into ``readings``, no staging table). The second value is every
-    stored reading of those hours afterwards (columns of :data:`_HOUR_READING`), for the averages refresh. Should
-    another transaction store one of the keys in between, the insert falls back to :func:`insert_readings`
-    (which skips them) and the hours are read again.
+    written (PostgreSQL: one ``COPY`` straight into ``readings``, no staging table). The averages come from that
+    read plus the new rows in memory; on PostgreSQL they are computed while the server stores the readings.
+    Should another transaction store one of the keys in between, the insert falls back to
+    :func:`insert_readings` (which skips them) and the hours are read again.
     """
     span = _span(unique)
     stored = _read_readings(conn, *span)
     fresh = _unstored(unique, stored)
     if fresh.empty:
-        return 0, stored
+        return 0
+    context = _read_stored_averages(conn, unique)
+    ordered = _in_key_order(fresh)
+
+    def averages_with_fresh() -> pd.DataFrame:
+        readings = pd.concat([stored, fresh[list(_HOUR_READING)]], ignore_index=True)
+        return refreshed_averages(unique, readings, context.hourly, interval_minutes=interval_minutes)
+
     if conn.dialect.name == "postgresql":
         try:
-            with conn.begin_nested():
-                accepted = _copy(conn, "readings", _reading_rows(_in_key_order(fresh), batch_id))
+            rows = _reading_rows(ordered, batch_id)
+            with conn.begin_nested(), copy_in_background(conn, "readings", rows) as copied:
+                averages = averages_with_fresh()
+            accepted = copied.rows
         except psycopg.errors.UniqueViolation:
             accepted = insert_readings(conn, fresh, batch_id)
+            averages = None
     else:
-        accepted = _sqlite_insert(conn, _in_key_order(fresh), batch_id)
-    if accepted < len(fresh):
-        return accepted, _read_readings(conn, *span)
-    return accepted, pd.concat([stored, fresh[list(_HOUR_READING)]], ignore_index=True)
+        accepted = _sqlite_insert(conn, ordered, batch_id)
+        averages = averages_with_fresh() if accepted == len(fresh) else None
+    if averages is None or accepted < len(fresh):
+        context = _read_stored_averages(conn, unique)
+        readings = _read_readings(conn, *span)
+        averages = refreshed_averages(unique, readings, context.hourly, interval_minutes=interval_minutes)
+    _write_averages(conn, averages, context.keys)
+    return accepted
 
 
 def _span(readings: pd.DataFrame) -> tuple[list[str], list[str], dt.datetime, dt.datetime]:
@@ -335,61 +345,7 @@ def sqlite_times(times: pd.Series) -> list[str]:
 def _stage(conn: Connection, staging: str, frame: pd.DataFrame) -> None:
     """``COPY`` ``frame`` into the session's temporary ``staging`` table (emptied at commit)."""
     conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ({_STAGING[staging]}) ON COMMIT DELETE ROWS"))
-    _copy(conn, staging, frame)
-
-
-def _copy(conn: Connection, table: str, frame: pd.DataFrame) -> int:
-    """``COPY`` ``frame`` (columns named as in ``table``) into PostgreSQL as CSV written by Arrow; returns rows.
-
-    Arrow writes NaN/None as an unquoted empty field (NULL) and empty strings quoted (not NULL), and
-    tz-aware times in UTC with a ``Z`` suffix.
-    """
-    buffer = io.BytesIO()
-    pa_csv.write_csv(
-        pa.Table.from_pandas(frame, preserve_index=False),
-        buffer,
-        write_options=pa_csv.WriteOptions(include_header=False),
-    )
-    driver_connection: Any = conn.connection.driver_connection
-    with driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getbuffer())
-        return cursor.rowcount
-
-
-def refresh_averages(conn: Connection, changed: pd.DataFrame, readings: pd.DataFrame, *, interval_minutes: int) -> int:
-    """Recompute and store the 1-h, 8-h and 24-h means touched by ``changed`` readings; returns rows written.
-
-    ``readings`` holds every stored reading of the touched hours (station_id, parameter, observed_at, value,
-    status). Hours touched are those containing a changed reading; rolling means are recomputed for every window
-    that contains a touched hour (up to 23 hours later), from the stored hourly means overlaid with the new ones.
-    All three periods are written in one bulk upsert.
-    """
-    if changed.empty:
-        return 0
-    hours = _utc(changed["observed_at"]).dt.ceil("h")
-    first_hour = hours.min().to_pydatetime()
-    last_hour = hours.max().to_pydatetime()
-    touched = pd.DataFrame(
-        {"station_id": changed["station_id"], "parameter": changed["parameter"], "period_end": hours}
-    ).drop_duplicates()
-    hourly = hourly_means(readings, interval_minutes=interval_minutes).merge(touched, how="inner")
-    pairs = touched[["station_id", "parameter"]].drop_duplicates()
-    stored = _read_hourly(
-        conn,
-        sorted(pairs["station_id"].unique().tolist()),
-        sorted(pairs["parameter"].unique().tolist()),
-        first_hour - _ROLLING_REACH,
-        last_hour + _ROLLING_REACH,
-    ).merge(pairs, how="inner")
-    context = pd.concat([hourly, stored], ignore_index=True).drop_duplicates(_HOURLY_KEY, keep="first")
-    parts = [hourly.assign(period="1h")]
-    for period, (window, min_hours) in ROLLING_RULES.items():
-        rolled = rolling_means(context, window, min_hours=min_hours)
-        reach = dt.timedelta(hours=window - 1)
-        in_range = (rolled["period_end"] >= first_hour) & (rolled["period_end"] <= last_hour + reach)
-        parts.append(rolled[in_range].assign(period=period))
-    return _upsert_averages(conn, pd.concat(parts, ignore_index=True))
+    copy_frame(conn, staging, frame)
 
 
 def _utc(values: pd.Series) -> pd.Series:
@@ -418,40 +374,69 @@ def _read_readings(
     return frame
 
 
-def _read_hourly(
-    conn: Connection, stations: list[str], parameters: list[str], start: dt.datetime, end: dt.datetime
-) -> pd.DataFrame:
+@dataclass
+class _StoredAverages:
+    """Stored averages around a batch: the hourly means (rolling context) and the keys of every stored row."""
+
+    hourly: pd.DataFrame
+    keys: pd.MultiIndex
+
+
+def _read_stored_averages(conn: Connection, changed: pd.DataFrame) -> _StoredAverages:
+    """Stored averages of ``changed``'s stations and parameters within the rolling reach of its hours."""
+    hours = changed["observed_at"].dt.ceil("h")
     query = select(
         Average.station_id,
         Average.parameter,
+        Average.period,
         type_coerce(Average.period_end, String),
         Average.value,
         Average.n_valid,
         Average.n_expected,
         Average.valid,
     ).where(
-        Average.period == "1h",
-        Average.station_id.in_(stations),
-        Average.parameter.in_(parameters),
-        Average.period_end >= start,
-        Average.period_end <= end,
+        Average.station_id.in_(sorted(changed["station_id"].unique().tolist())),
+        Average.parameter.in_(sorted(changed["parameter"].unique().tolist())),
+        Average.period_end >= hours.min().to_pydatetime() - _ROLLING_REACH,
+        Average.period_end <= hours.max().to_pydatetime() + _ROLLING_REACH,
     )
-    frame = pd.DataFrame(conn.execute(query).all(), columns=list(AVERAGE_COLUMNS))
+    frame = pd.DataFrame(conn.execute(query).all(), columns=list(_AVERAGE_KEY + AVERAGE_COLUMNS[3:]))
     frame["period_end"] = _utc(frame["period_end"])
-    frame["value"] = frame["value"].astype("float64")
-    frame["valid"] = frame["valid"].astype(bool)
-    return frame
+    hourly = frame[frame["period"] == "1h"].drop(columns="period").reset_index(drop=True)
+    hourly["value"] = hourly["value"].astype("float64")
+    hourly["valid"] = hourly["valid"].astype(bool)
+    return _StoredAverages(hourly, pd.MultiIndex.from_frame(frame[list(_AVERAGE_KEY)]))
 
 
-def _upsert_averages(conn: Connection, averages: pd.DataFrame) -> int:
-    """Insert or replace stored averages (one bulk statement); returns rows written.
+def _write_averages(conn: Connection, averages: pd.DataFrame, stored_keys: pd.MultiIndex) -> None:
+    """Insert new averages and replace stored ones (``stored_keys``: the keys already stored).
 
-    SQLite: one prepared ``INSERT … ON CONFLICT DO UPDATE`` executed over all rows; PostgreSQL: ``COPY`` into
-    a staging table and one ``INSERT … SELECT … ON CONFLICT DO UPDATE``.
+    SQLite: one prepared ``INSERT … ON CONFLICT DO UPDATE`` executed over all rows. PostgreSQL: new keys go by
+    one ``COPY`` straight into ``averages``; stored keys by ``COPY`` into a staging table and one
+    ``INSERT … SELECT … ON CONFLICT DO UPDATE`` (also the path for everything if another transaction stored one
+    of the new keys in between).
     """
     if averages.empty:
-        return 0
-    frame = averages[list(_AVERAGE_ROW)].assign(n_valid=averages["n_valid"].astype("int64"))
+        return
+    frame = averages[list(_AVERAGE_ROW)].assign(
+        n_valid=averages["n_valid"].astype("int64"), n_expected=averages["n_expected"].astype("int64")
+    )
+    if conn.dialect.name != "postgresql":
+        _upsert_averages(conn, frame)
+        return
+    new = ~pd.MultiIndex.from_frame(frame[list(_AVERAGE_KEY)]).isin(stored_keys)
+    try:
+        with conn.begin_nested():
+            copy_frame(conn, "averages", frame[new])
+    except psycopg.errors.UniqueViolation:
+        new[:] = False
+    _upsert_averages(conn, frame[~new])
+
+
+def _upsert_averages(conn: Connection, frame: pd.DataFrame) -> None:
+    """Insert or replace the averages of ``frame`` (columns :data:`_AVERAGE_ROW`) in one bulk statement."""
+    if frame.empty:
+        return
     columns = ", ".join(_AVERAGE_ROW)
     upsert = (
         "ON CONFLICT (station_id, parameter, period, period_end) DO UPDATE SET value = excluded.value, "
@@ -466,7 +451,7 @@ def _upsert_averages(conn: Connection, averages: pd.DataFrame) -> int:
             )
         )
         conn.execute(text("DELETE FROM averages_incoming"))
-        return len(frame)
+        return
     rows = list(
         zip(
             frame["station_id"].tolist(),
@@ -475,10 +460,9 @@ def _upsert_averages(conn: Connection, averages: pd.DataFrame) -> int:
             sqlite_times(frame["period_end"]),
             frame["value"].astype(object).where(frame["value"].notna(), None).tolist(),
             frame["n_valid"].tolist(),
-            frame["n_expected"].astype("int64").tolist(),
+            frame["n_expected"].tolist(),
             frame["valid"].astype(bool).tolist(),
             strict=True,
         )
     )
     conn.exec_driver_sql(f"INSERT INTO averages ({columns}) VALUES ({', '.join(['?'] * 8)}) {upsert}", rows)
-    return len(rows)

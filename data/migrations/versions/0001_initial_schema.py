@@ -177,10 +177,6 @@ def upgrade() -> None:
         sa.Column("n_valid", sa.Integer(), nullable=False),
         sa.Column("n_expected", sa.Integer(), nullable=False),
         sa.Column("valid", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["station_id"],
-            ["stations.id"],
-        ),
         sa.PrimaryKeyConstraint("station_id", "parameter", "period", "period_end"),
     )
     op.create_table(
