@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection
 
@@ -34,30 +35,45 @@ class _Abandoned(Exception):
 
 
 @contextmanager
-def copy_in_background(conn: Connection, table: str, frame: pd.DataFrame) -> Iterator[CopyResult]:
+def copy_in_background(
+    conn: Connection,
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    order: np.ndarray | None = None,
+    constants: Mapping[str, str] | None = None,
+) -> Iterator[CopyResult]:
     """``COPY`` ``frame`` (columns named as in ``table``) into PostgreSQL while the ``with`` body runs.
 
-    Arrow writes NaN/None as an unquoted empty field (NULL), empty strings quoted (not NULL) and tz-aware times
-    in UTC with a ``Z`` suffix. The body must not use ``conn``: its socket belongs to the sending thread until the
-    block exits. Leaving the block waits until the server has stored every row, or raises the server's error
-    (e.g. ``psycopg.errors.UniqueViolation``); an exception in the body aborts the ``COPY`` and propagates.
+    ``order`` lists the positions of ``frame``'s rows in the order to store them (all rows as they are when
+    None); ``constants`` are extra columns holding one value for every row. Arrow writes NaN/None as an unquoted
+    empty field (NULL), empty strings quoted (not NULL) and tz-aware times in UTC with a ``Z`` suffix. The body
+    must not use ``conn``: its socket belongs to the sending thread until the block exits. Leaving the block
+    waits until the server has stored every row, or raises the server's error (e.g.
+    ``psycopg.errors.UniqueViolation``); an exception in the body aborts the ``COPY`` and propagates.
     """
     result = CopyResult()
-    arrow = _arrow_table(frame)
+    constants = dict(constants or {})
     quote = conn.dialect.identifier_preparer.quote
-    statement = f"COPY {quote(table)} ({', '.join(quote(name) for name in frame.columns)}) FROM STDIN WITH (FORMAT csv)"
+    columns = ", ".join(quote(name) for name in [*frame.columns, *constants])
+    statement = f"COPY {quote(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
     driver_connection: Any = conn.connection.driver_connection
     abandoned = threading.Event()
     errors: list[BaseException] = []
 
     def send() -> None:
         try:
+            arrow = _encoded(frame)
+            positions = np.arange(len(frame)) if order is None else order
             with driver_connection.cursor() as cursor:
                 with cursor.copy(statement) as copy:
-                    for start in range(0, arrow.num_rows, CHUNK_ROWS):
+                    for start in range(0, len(positions), CHUNK_ROWS):
                         if abandoned.is_set():
                             raise _Abandoned
-                        copy.write(_csv(arrow.slice(start, CHUNK_ROWS)))
+                        chunk = arrow.take(positions[start : start + CHUNK_ROWS])
+                        for name, value in constants.items():
+                            chunk = chunk.append_column(name, _repeated(value, chunk.num_rows))
+                        copy.write(_csv(chunk))
                 result.rows = cursor.rowcount
         except BaseException as error:  # handed to the caller's thread below
             errors.append(error)
@@ -75,21 +91,31 @@ def copy_in_background(conn: Connection, table: str, frame: pd.DataFrame) -> Ite
         raise errors[0]
 
 
-def _arrow_table(frame: pd.DataFrame) -> pa.Table:
-    """``frame`` as an Arrow table; tz-aware times become dictionary-encoded UTC text, one entry per instant.
+def _encoded(frame: pd.DataFrame) -> pa.Table:
+    """``frame`` as an Arrow table whose text and tz-aware time columns are dictionary-encoded.
 
-    Arrow's own timestamp formatting is most of the CSV writer's time, and a batch repeats the same few instants
+    Reordering then moves integers, not strings. Times become UTC text with one dictionary entry per instant:
+    Arrow's own timestamp formatting was most of the CSV writer's time, and a batch repeats the same few instants
     across its stations and parameters.
     """
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
-    for position, name in enumerate(frame.columns):
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for name in frame.columns:
         column = frame[name]
         if isinstance(column.dtype, pd.DatetimeTZDtype):
             codes, instants = pd.factorize(column.dt.tz_convert("UTC").dt.tz_localize(None))
             texts = np.char.add(np.datetime_as_string(instants.to_numpy("datetime64[us]"), unit="us"), "Z")
             indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
-            arrow = arrow.set_column(position, name, pa.DictionaryArray.from_arrays(indices, pa.array(texts)))
-    return arrow
+            columns[name] = pa.DictionaryArray.from_arrays(indices, pa.array(texts))
+            continue
+        values = pa.array(column)  # pandas semantics: NaN and None are nulls
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            values = pc.dictionary_encode(values)
+        columns[name] = values
+    return pa.table(columns)
+
+
+def _repeated(value: str, count: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(count, dtype=np.int32)), pa.array([value]))
 
 
 def _csv(rows: pa.Table) -> memoryview:
@@ -98,8 +124,15 @@ def _csv(rows: pa.Table) -> memoryview:
     return buffer.getbuffer()
 
 
-def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> int:
-    """``COPY`` ``frame`` (columns named as in ``table``) into PostgreSQL; returns the rows stored."""
-    with copy_in_background(conn, table, frame) as copied:
+def copy_frame(
+    conn: Connection,
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    order: np.ndarray | None = None,
+    constants: Mapping[str, str] | None = None,
+) -> int:
+    """``COPY`` ``frame`` into PostgreSQL like :func:`copy_in_background`; returns the rows stored."""
+    with copy_in_background(conn, table, frame, order=order, constants=constants) as copied:
         pass
     return copied.rows

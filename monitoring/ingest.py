@@ -214,10 +214,10 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
     ``COPY`` (CSV) into a temporary staging table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
     Rows go in primary-key order.
     """
-    readings = _in_key_order(readings)
+    order = _key_order(readings)
     if conn.dialect.name != "postgresql":
-        return _sqlite_insert(conn, readings, batch_id)
-    _stage(conn, "readings_incoming", _reading_rows(readings, batch_id))
+        return _sqlite_insert(conn, readings.iloc[order], batch_id)
+    _stage(conn, "readings_incoming", readings[list(READING_COLUMNS)], order=order, constants={"batch_id": batch_id})
     columns = ", ".join(_READING_ROW)
     inserted = conn.execute(
         text(
@@ -244,7 +244,7 @@ def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str, *
     if fresh.empty:
         return 0
     context = _read_stored_averages(conn, unique)
-    ordered = _in_key_order(fresh)
+    order = _key_order(fresh)
 
     def averages_with_fresh() -> pd.DataFrame:
         readings = pd.concat([stored, fresh[list(_HOUR_READING)]], ignore_index=True)
@@ -252,15 +252,16 @@ def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str, *
 
     if conn.dialect.name == "postgresql":
         try:
-            rows = _reading_rows(ordered, batch_id)
-            with conn.begin_nested(), copy_in_background(conn, "readings", rows) as copied:
+            rows = fresh[list(READING_COLUMNS)]
+            copy = copy_in_background(conn, "readings", rows, order=order, constants={"batch_id": batch_id})
+            with conn.begin_nested(), copy as copied:
                 averages = averages_with_fresh()
             accepted = copied.rows
         except psycopg.errors.UniqueViolation:
             accepted = insert_readings(conn, fresh, batch_id)
             averages = None
     else:
-        accepted = _sqlite_insert(conn, ordered, batch_id)
+        accepted = _sqlite_insert(conn, fresh.iloc[order], batch_id)
         averages = averages_with_fresh() if accepted == len(fresh) else None
     if averages is None or accepted < len(fresh):
         context = _read_stored_averages(conn, unique)
@@ -294,20 +295,12 @@ def _unstored(readings: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     return readings[~repeated]
 
 
-def _in_key_order(readings: pd.DataFrame) -> pd.DataFrame:
-    """``readings`` sorted by the primary key, so the b-tree is filled in order (about twice as fast)."""
-    order = np.lexsort(
-        (
-            readings["observed_at"].to_numpy(dtype="datetime64[us]"),
-            pd.factorize(readings["parameter"], sort=True)[0],
-            pd.factorize(readings["station_id"], sort=True)[0],
-        )
-    )
-    return readings.iloc[order]
-
-
-def _reading_rows(readings: pd.DataFrame, batch_id: str) -> pd.DataFrame:
-    return readings[list(READING_COLUMNS)].assign(batch_id=batch_id)
+def _key_order(readings: pd.DataFrame) -> np.ndarray:
+    """Positions of ``readings`` in primary-key order: the b-tree is filled in order (about twice as fast)."""
+    station = pd.factorize(readings["station_id"], sort=True)[0].astype(np.int64)
+    parameter = pd.factorize(readings["parameter"], sort=True)[0]
+    series = station * (parameter.max(initial=0) + 1) + parameter
+    return np.lexsort((readings["observed_at"].to_numpy(dtype="datetime64[us]"), series))
 
 
 def _sqlite_insert(conn: Connection, readings: pd.DataFrame, batch_id: str) -> int:
@@ -342,10 +335,19 @@ def sqlite_times(times: pd.Series) -> list[str]:
     return formatted.astype(object)[positions].tolist()
 
 
-def _stage(conn: Connection, staging: str, frame: pd.DataFrame) -> None:
-    """``COPY`` ``frame`` into the session's temporary ``staging`` table (emptied at commit)."""
+def _stage(
+    conn: Connection,
+    staging: str,
+    frame: pd.DataFrame,
+    order: np.ndarray | None = None,
+    constants: dict[str, str] | None = None,
+) -> None:
+    """``COPY`` ``frame`` into the session's temporary ``staging`` table (emptied at commit).
+
+    ``order`` and ``constants`` as in :func:`data.copy_in.copy_frame`.
+    """
     conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ({_STAGING[staging]}) ON COMMIT DELETE ROWS"))
-    copy_frame(conn, staging, frame)
+    copy_frame(conn, staging, frame, order=order, constants=constants)
 
 
 def _utc(values: pd.Series) -> pd.Series:
