@@ -236,7 +236,8 @@ class ComplaintCase(Base):
     ward_code: Mapped[str | None] = mapped_column(String(20))
     ward_name: Mapped[str | None] = mapped_column(String(200))
     district: Mapped[str | None] = mapped_column(String(200))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_units.id"), index=True)
+    # no index on unit_id: no query selects cases by unit (units are joined to cases), and units are never deleted
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_units.id"))
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
     priority: Mapped[str] = mapped_column(String(20), default="normal")
     title: Mapped[str] = mapped_column(Text, default="")
@@ -258,7 +259,7 @@ class ComplaintReport(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("complaint_cases.id"), index=True)
-    batch_id: Mapped[str] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("import_batches.id"))  # no index: batches are never deleted
     source: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(50), default="")
@@ -446,7 +447,10 @@ class AlertEvent(Base):
 
 
 class User(Base):
-    """A dashboard user with a role (leader, analyst, operator); password stored as an Argon2 hash."""
+    """A dashboard user with a role (leader, analyst, operator); password stored as an Argon2 hash.
+
+    ``failed_logins`` counts wrong passwords in a row; enough of them set ``locked_until`` (see ``data.users``).
+    """
 
     __tablename__ = "users"
 
@@ -456,3 +460,5 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]

@@ -6,6 +6,7 @@ Row numbers are what a person sees when opening the file: for CSV and XLSX the s
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -17,6 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from data.importers.profiles import GEOMETRY_LAT, GEOMETRY_LON
 
@@ -66,40 +70,164 @@ def read_csv_bytes(content: bytes, name: str) -> RawTable:
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
         )
     except pd.errors.ParserError:
-        return _read_csv_rows(text, delimiter)
+        return _read_csv_rows(text, delimiter, content.removeprefix(codecs.BOM_UTF8))
     frame.columns = [str(column).strip() for column in frame.columns]
     frame = frame.replace({"": None}).astype(object)
     return RawTable(frame.reset_index(drop=True), list(range(2, len(frame) + 2)), "csv")
 
 
-def _read_csv_rows(text: str, delimiter: str) -> RawTable:
-    """Record-by-record reading for a CSV with malformed records: those become ``bad_rows``."""
-    records = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [cell.strip() for cell in next(records)]
+def _read_csv_rows(text: str, delimiter: str, data: bytes) -> RawTable:
+    """Record-by-record reading for a CSV with malformed records: those become ``bad_rows``.
+
+    ``data`` is ``text`` as UTF-8. Arrow's parser splits the records when each record is one line (see
+    :func:`_arrow_records`); otherwise the stdlib ``csv`` module does. Both give the same cells, row numbers and
+    bad rows.
+    """
+    header = [cell.strip() for cell in next(csv.reader(io.StringIO(text), delimiter=delimiter))]
     width = len(header)
-    good: list[list[str]] = []
-    numbers: list[int] = []
-    bad: list[dict[str, object]] = []
-    for number, cells in enumerate(records, start=2):
-        if len(cells) == width and "".join(cells).strip():
-            good.append(cells)
-        elif not "".join(cells).strip():
-            continue
-        elif len(cells) > width:
-            reason = (
-                f"row {number}: {len(cells)} cells where the header has {width} "
-                f"(a '{delimiter}' inside an unquoted value?)"
-            )
-            bad.append({"row_number": number, "field": "", "reason": reason, "raw": {"cells": cells}})
-            continue
-        else:
-            good.append(cells + [""] * (width - len(cells)))
-        numbers.append(number)
-    columns = [np.array(values, dtype=object) for values in zip(*good, strict=True)]
+    split = _arrow_records(text, data, delimiter, header)
+    columns, numbers, bad = split if split is not None else _stdlib_records(text, delimiter, width)
     for values in columns:
         values[values == ""] = None
     frame = pd.DataFrame(dict(enumerate(columns)), columns=range(width), dtype=object).set_axis(header, axis=1)
     return RawTable(frame, numbers, "csv", bad)
+
+
+_Records = tuple[list[np.ndarray], list[int], list[dict[str, object]]]
+
+
+def _sort_record(number: int, cells: list[str], width: int, delimiter: str) -> list[str] | dict[str, object] | None:
+    """A record's cells padded to ``width``, a bad row when it has too many cells, or None when it is blank."""
+    if not "".join(cells).strip():
+        return None
+    if len(cells) > width:
+        reason = (
+            f"row {number}: {len(cells)} cells where the header has {width} (a '{delimiter}' inside an unquoted value?)"
+        )
+        return {"row_number": number, "field": "", "reason": reason, "raw": {"cells": cells}}
+    return cells + [""] * (width - len(cells))
+
+
+def _stdlib_records(text: str, delimiter: str, width: int) -> _Records:
+    """Good records as text columns, their row numbers (record index, header = 1) and the bad rows."""
+    records = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(records)
+    good: list[list[str]] = []
+    numbers: list[int] = []
+    bad: list[dict[str, object]] = []
+    for number, cells in enumerate(records, start=2):
+        sorted_record = _sort_record(number, cells, width, delimiter)
+        if isinstance(sorted_record, list):
+            good.append(sorted_record)
+            numbers.append(number)
+        elif sorted_record is not None:
+            bad.append(sorted_record)
+    columns = [np.array(values, dtype=object) for values in zip(*good, strict=True)]
+    return columns or [np.array([], dtype=object) for _ in range(width)], numbers, bad
+
+
+def _arrow_records(text: str, data: bytes, delimiter: str, header: list[str]) -> _Records | None:
+    """The same as :func:`_stdlib_records`, split by Arrow's CSV parser; None where the two could differ.
+
+    Both parsers quote the same way (a quote opens a quoted value only at the start of a cell, ``""`` is a
+    literal quote), but they number records differently when a record spans lines: Arrow's split is used only
+    when every record is one line (see :func:`_one_record_per_line`). Records Arrow cannot fit to the header
+    are set aside with their line number and split by the ``csv`` module: padded, refused or skipped as blank.
+    """
+    width = len(header)
+    lone_carriage_return = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+    if not width or b"\x00" in data or lone_carriage_return:
+        return None
+    parsed = _arrow_parse(data, delimiter, width)
+    if parsed is None or not _one_record_per_line(text, data, delimiter, header, *parsed):
+        return None
+    table, set_aside = parsed
+    count = table.num_rows + len(set_aside)
+    aside_numbers = np.array([number for number, _ in set_aside], dtype=np.int64)
+    if len(np.unique(aside_numbers)) != len(aside_numbers) or not np.isin(aside_numbers, np.arange(2, count + 2)).all():
+        return None
+    numbers = np.setdiff1d(np.arange(2, count + 2), aside_numbers)
+    columns = [column.to_numpy(zero_copy_only=False) for column in table.columns]
+    padded: list[list[str]] = []
+    padded_numbers: list[int] = []
+    bad: list[dict[str, object]] = []
+    for number, row_text in set_aside:
+        sorted_record = _sort_record(number, next(csv.reader([row_text], delimiter=delimiter), []), width, delimiter)
+        if isinstance(sorted_record, list):
+            padded.append(sorted_record)
+            padded_numbers.append(number)
+        elif sorted_record is not None:
+            bad.append(sorted_record)
+    if padded:
+        numbers = np.concatenate([numbers, padded_numbers])
+        order = np.argsort(numbers, kind="stable")
+        extra = [np.array(values, dtype=object) for values in zip(*padded, strict=True)]
+        columns = [np.concatenate([values, more])[order] for values, more in zip(columns, extra, strict=True)]
+        numbers = numbers[order]
+    blank = _blank_records(columns)
+    return [values[~blank] for values in columns], numbers[~blank].tolist(), bad
+
+
+def _arrow_parse(data: bytes, delimiter: str, width: int) -> tuple[pa.Table, list[tuple[int, str]]] | None:
+    """Records with ``width`` cells as a table of strings, plus (line number, text) of every other record."""
+    set_aside: list[tuple[int, str]] = []
+
+    def set_row_aside(row: pa_csv.InvalidRow) -> str:
+        set_aside.append((row.number if row.number is not None else -1, row.text))
+        return "skip"
+
+    names = [f"c{index}" for index in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=set_row_aside,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    return table, set_aside
+
+
+def _one_record_per_line(
+    text: str, data: bytes, delimiter: str, header: list[str], table: pa.Table, set_aside: list[tuple[int, str]]
+) -> bool:
+    """No record spans lines (then a line number is a record number) and no cell is over the ``csv`` size limit.
+
+    A line break can only sit in a quoted value: in a cell, in a set-aside record, in the header, or at the
+    end of a last line that opens a quote and never closes it (the ``csv`` module keeps the break in the cell).
+    """
+    limit = csv.field_size_limit()
+    if table.num_rows and any(pc.max(pc.binary_length(column)).as_py() > limit for column in table.columns):
+        return False
+    if b'"' not in data:
+        return True
+    last_line = text[text.rstrip("\r\n").rfind("\n") + 1 :]
+    last_cells = next(csv.reader(io.StringIO(last_line), delimiter=delimiter), [])
+    return not (
+        any("\n" in cell or "\r" in cell for cell in header + last_cells)
+        or any("\n" in row_text for _, row_text in set_aside)
+        or any(
+            table.num_rows and pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py() for column in table.columns
+        )
+    )
+
+
+def _blank_records(columns: list[np.ndarray]) -> np.ndarray:
+    """Records whose cells are all whitespace (the ``csv`` path skips them)."""
+    candidates = np.flatnonzero([not value.strip() for value in columns[0]])
+    blank = np.zeros(len(columns[0]), dtype=bool)
+    blank[candidates] = [not "".join(values[row] for values in columns).strip() for row in candidates]
+    return blank
 
 
 def _cell_text(value: Any) -> str | None:

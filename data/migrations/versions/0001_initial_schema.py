@@ -130,6 +130,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", data.schema.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        sa.Column("locked_until", data.schema.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username"),
     )
@@ -232,7 +234,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_cases_ward_category", ["ward_code", "category_code"], unique=False)
         batch_op.create_index("ix_cases_ward_status", ["ward_code", "set_name", "status", "due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_cases_status"), ["status"], unique=False)
-        batch_op.create_index(batch_op.f("ix_complaint_cases_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
         "ingested_files",
@@ -345,7 +346,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("source", "external_id"),
     )
     with op.batch_alter_table("complaint_reports", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_complaint_reports_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_reports_case_id"), ["case_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaint_reports_reported_at"), ["reported_at"], unique=False)
 
@@ -369,7 +369,6 @@ def downgrade() -> None:
     with op.batch_alter_table("complaint_reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_complaint_reports_reported_at"))
         batch_op.drop_index(batch_op.f("ix_complaint_reports_case_id"))
-        batch_op.drop_index(batch_op.f("ix_complaint_reports_batch_id"))
 
     op.drop_table("complaint_reports")
     with op.batch_alter_table("case_status_history", schema=None) as batch_op:
@@ -384,7 +383,6 @@ def downgrade() -> None:
     op.drop_table("quarantine")
     op.drop_table("ingested_files")
     with op.batch_alter_table("complaint_cases", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_complaint_cases_unit_id"))
         batch_op.drop_index(batch_op.f("ix_complaint_cases_status"))
         batch_op.drop_index("ix_cases_ward_status")
         batch_op.drop_index("ix_cases_ward_category")
