@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import loaders, state
 from dashboard.i18n import t
-from data.users import verify_password
+from data.users import LOCKOUT, MAX_FAILED_LOGINS, verify_password
 
 ALL_ROLES = ("leader", "analyst", "operator")
 OPERATOR_ONLY = ("operator",)
@@ -36,7 +36,7 @@ def login_form() -> None:
     if submitted:
         user = verify_password(loaders.engine(), username, password) if username and password else None
         if user is None:
-            st.error(t("login.failed"))
+            st.error(t("login.failed", n=MAX_FAILED_LOGINS, minutes=int(LOCKOUT.total_seconds() // 60)))
             return
         st.session_state[state.USER] = {"username": user.username, "role": user.role}
         st.rerun()

@@ -37,7 +37,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "login.username": ("Tên đăng nhập", "Username"),
     "login.password": ("Mật khẩu", "Password"),
     "login.submit": ("Đăng nhập", "Log in"),
-    "login.failed": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password."),
+    "login.failed": (
+        "Sai tên đăng nhập hoặc mật khẩu. Sau {n} lần sai liên tiếp, tài khoản bị tạm khoá {minutes} phút.",
+        "Wrong username or password. After {n} wrong attempts in a row the account is locked for {minutes} minutes.",
+    ),
     "login.required": ("Trang này cần đăng nhập.", "This page needs a login."),
     "login.forbidden": ("Vai trò {role} không được dùng trang này.", "The {role} role cannot use this page."),
     "role.leader": ("Lãnh đạo", "Leader"),

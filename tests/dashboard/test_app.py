@@ -83,7 +83,7 @@ def test_login_flow(app: App, password: str) -> None:
     at.text_input[0].input("lead")
     at.text_input[1].input("wrong password")
     at.button[-1].click().run()
-    assert at.error[0].value == "Sai tên đăng nhập hoặc mật khẩu."
+    assert at.error[0].value.startswith("Sai tên đăng nhập hoặc mật khẩu. Sau 5 lần sai liên tiếp")
     assert at.session_state[state.USER] is None
     at.text_input[0].input("lead")
     at.text_input[1].input(password)

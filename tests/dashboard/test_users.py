@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -11,7 +12,15 @@ from sqlalchemy import Engine, select
 from dashboard.cli import main
 from data.config import load_settings
 from data.schema import User
-from data.users import create_user, ensure_admin_from_env, list_users, set_password, verify_password
+from data.users import (
+    LOCKOUT,
+    MAX_FAILED_LOGINS,
+    create_user,
+    ensure_admin_from_env,
+    list_users,
+    set_password,
+    verify_password,
+)
 
 
 def test_password_is_stored_as_argon2_and_verified(engine: Engine) -> None:
@@ -22,6 +31,31 @@ def test_password_is_stored_as_argon2_and_verified(engine: Engine) -> None:
     assert verify_password(engine, "lan", "mat-khau-dai-du").role == "leader"
     assert verify_password(engine, "lan", "wrong-password") is None
     assert verify_password(engine, "nobody", "mat-khau-dai-du") is None
+
+
+def test_wrong_passwords_in_a_row_lock_the_account_for_a_while(engine: Engine) -> None:
+    create_user(engine, "lan", "mat-khau-dai-du", "leader")
+    start = dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.UTC)
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        assert verify_password(engine, "lan", "doan-mo", now=start) is None
+    assert verify_password(engine, "lan", "mat-khau-dai-du", now=start) is not None  # a success clears the count
+    for _ in range(MAX_FAILED_LOGINS):
+        assert verify_password(engine, "lan", "doan-mo", now=start) is None
+    just_before = start + LOCKOUT - dt.timedelta(seconds=1)
+    assert verify_password(engine, "lan", "mat-khau-dai-du", now=just_before) is None  # locked: right password fails
+    with engine.connect() as conn:
+        failed, locked_until = conn.execute(select(User.failed_logins, User.locked_until)).one()
+    assert (failed, locked_until) == (0, start + LOCKOUT)
+    assert verify_password(engine, "lan", "mat-khau-dai-du", now=start + LOCKOUT).role == "leader"
+
+
+def test_new_password_lifts_the_lock(sqlite_engine: Engine) -> None:
+    create_user(sqlite_engine, "lan", "first-password", "analyst")
+    for _ in range(MAX_FAILED_LOGINS):
+        verify_password(sqlite_engine, "lan", "doan-mo")
+    assert verify_password(sqlite_engine, "lan", "first-password") is None
+    set_password(sqlite_engine, "lan", "second-password")
+    assert verify_password(sqlite_engine, "lan", "second-password") is not None
 
 
 @pytest.mark.parametrize(
