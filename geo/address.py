@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,8 @@ def fold(text: str) -> str:
 def normalise_address(text: str) -> str:
     """Folded address, administrative abbreviations expanded (``"P.Hàng Bạc"`` -> ``"phuong hang bac"``)."""
     folded = fold(text)
+    if "." not in folded and "tp" not in folded and "tx" not in folded:
+        return folded  # no abbreviation: every one has a dot or is "tp" / "tx"; fold already spaced it
     for pattern, replacement in _ABBREVIATIONS:
         folded = pattern.sub(replacement, folded)
     return re.sub(r"\s+", " ", folded.replace(".", " ")).strip()
@@ -93,8 +95,13 @@ class WardNameResolver:
             target = _Target(new_code, names[new_code], "pre2025")
             district = normalise_address(row.district_name)
             self._old.setdefault(_unit_key(row.ward_name), []).append((district, target))
-        keys = sorted(set(self._new) | set(self._old), key=len, reverse=True)
-        self._pattern = re.compile(r"\b(" + "|".join(re.escape(key) for key in keys) + r")\b")
+        self._keys = set(self._new) | set(self._old)
+        self._lengths: dict[str, list[int]] = {}  # key lengths per first word (the unit word), longest first
+        for key in sorted(self._keys, key=len, reverse=True):
+            lengths = self._lengths.setdefault(key.split(" ", 1)[0], [])
+            if len(key) not in lengths:
+                lengths.append(len(key))
+        self._unit_words = re.compile(r"\b(" + "|".join(re.escape(word) for word in self._lengths) + r")\b")
 
     @classmethod
     def from_reference_dir(cls, reference_dir: Path) -> WardNameResolver:
@@ -113,13 +120,27 @@ class WardNameResolver:
         """The ward named in one address, or None."""
         text = normalise_address(address or "")
         old_hit: _Target | None = None
-        for match in self._pattern.finditer(text):
-            key = match.group(1)
+        for key in self._named_units(text):
             if key in self._new:
                 return self._new[key]
             if old_hit is None:
                 old_hit = self._pick_old(key, text)
         return old_hit
+
+    def _named_units(self, text: str) -> Iterator[str]:
+        """Unit names in a normalised address, left to right, the longest at each place, not overlapping.
+
+        A normalised address holds only ``[a-z0-9 ]``: a name is whole when a space or the text's end follows.
+        """
+        position = 0
+        while start := self._unit_words.search(text, position):
+            position = start.start() + 1
+            for length in self._lengths[start.group(1)]:
+                end = start.start() + length
+                if text[start.start() : end] in self._keys and text[end : end + 1] in ("", " "):
+                    yield text[start.start() : end]
+                    position = end
+                    break
 
     def _pick_old(self, key: str, text: str) -> _Target | None:
         candidates = self._old.get(key, [])
