@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,14 +64,20 @@ def read_csv_bytes(content: bytes, name: str) -> RawTable:
     except UnicodeDecodeError as err:
         msg = f"{name}: not UTF-8 text (byte {err.start}); save the file as 'CSV UTF-8'"
         raise ValueError(msg) from err
-    header_line = text.split("\n", 1)[0]
+    header_line = next(_lines(text), "")
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    data = content.removeprefix(codecs.BOM_UTF8)  # the text's UTF-8: parsers read it without another copy
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
+            io.BytesIO(data),
+            encoding="utf-8",
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            quoting=csv.QUOTE_MINIMAL,
         )
     except pd.errors.ParserError:
-        return _read_csv_rows(text, delimiter, content.removeprefix(codecs.BOM_UTF8))
+        return _read_csv_rows(text, delimiter, data)
     frame.columns = [str(column).strip() for column in frame.columns]
     frame = frame.replace({"": None}).astype(object)
     return RawTable(frame.reset_index(drop=True), list(range(2, len(frame) + 2)), "csv")
@@ -83,7 +90,7 @@ def _read_csv_rows(text: str, delimiter: str, data: bytes) -> RawTable:
     :func:`_arrow_records`); otherwise the stdlib ``csv`` module does. Both give the same cells, row numbers and
     bad rows.
     """
-    header = [cell.strip() for cell in next(csv.reader(io.StringIO(text), delimiter=delimiter))]
+    header = [cell.strip() for cell in next(csv.reader(_lines(text), delimiter=delimiter))]
     width = len(header)
     split = _arrow_records(text, data, delimiter, header)
     columns, numbers, bad = split if split is not None else _stdlib_records(text, delimiter, width)
@@ -91,6 +98,16 @@ def _read_csv_rows(text: str, delimiter: str, data: bytes) -> RawTable:
         values[values == ""] = None
     frame = pd.DataFrame(dict(enumerate(columns)), columns=range(width), dtype=object).set_axis(header, axis=1)
     return RawTable(frame, numbers, "csv", bad)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """Lines of ``text`` with their ``\\n``, lazily (what ``io.StringIO(text)`` yields, without copying it all)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
 _Records = tuple[list[np.ndarray], list[int], list[dict[str, object]]]
