@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import folium
+import folium.elements
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
+import streamlit_folium
+from branca.element import Element
 
 from dashboard import loaders, maps, state
 from dashboard.i18n import current_language, label, t
@@ -185,9 +188,97 @@ def station_labels(scale: str) -> maps.StationMarkerLabels:
     )
 
 
-def show_map(fmap: folium.Map, key: str, height: int = MAP_HEIGHT) -> None:
-    """Render a folium map without reruns on pan or zoom (nothing is returned to Python)."""
-    st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[])
+@dataclass(frozen=True)
+class MapPayload:
+    """A folium map rendered into what the streamlit-folium component receives: Leaflet script, header, links."""
+
+    script: str
+    header: str
+    html: str
+    map_id: str
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+
+
+def map_payload(fmap: folium.Map) -> MapPayload:
+    """Render ``fmap`` once into the component's arguments, as ``st_folium`` does (it renders every map twice).
+
+    Uses streamlit-folium 0.27's own helpers (private, pinned in requirements.txt; the browser and AppTest map
+    tests guard them), so the payload is the one ``st_folium`` would send, and a page can cache it.
+    """
+    fmap.render()
+    html = streamlit_folium._get_html(fmap)  # before the script: building the script renames the elements
+    header = streamlit_folium._get_header(fmap)
+    script = streamlit_folium._get_map_string(fmap)
+    css: list[str] = []
+    js: list[str] = []
+    for element in _elements(fmap):
+        if isinstance(element, folium.elements.JSCSSMixin):
+            css += [href for _, href in element.default_css]
+            js += [src for _, src in element.default_js]
+    return MapPayload(
+        script=script,
+        header=header,
+        html=html,
+        map_id=streamlit_folium.get_full_id(fmap),
+        css_links=tuple(dict.fromkeys(css)),
+        js_links=tuple(dict.fromkeys(js)),
+    )
+
+
+def _elements(element: Element) -> Iterator[Element]:
+    yield element
+    for child in element._children.values():
+        yield from _elements(child)
+
+
+def show_map(fmap: folium.Map | MapPayload, key: str, height: int = MAP_HEIGHT) -> None:
+    """Show a folium map (or its rendered payload) without reruns on pan or zoom (nothing returns to Python)."""
+    payload = fmap if isinstance(fmap, MapPayload) else map_payload(fmap)
+    component_key = streamlit_folium.generate_js_hash(payload.script, key, False)
+
+    def on_change() -> None:  # what st_folium registers: the component's value mirrored under ``key``
+        st.session_state[key] = st.session_state.get(component_key, {})
+
+    streamlit_folium._component_func(  # offline_assets wraps it so every asset link stays local
+        script=payload.script,
+        header=payload.header,
+        html=payload.html,
+        id=payload.map_id,
+        key=component_key,
+        height=height,
+        width=None,  # the container's width
+        returned_objects=[],
+        default={},
+        zoom=None,
+        center=None,
+        feature_group=None,
+        return_on_hover=False,
+        layer_control=None,
+        pixelated=False,
+        css_links=list(payload.css_links),
+        js_links=list(payload.js_links),
+        on_change=on_change,
+        wrap_longitude=False,
+    )
+
+
+def overview_map(flt: CaseFilter, set_name: str, metric: str) -> MapPayload:
+    """The leaders' map (``complaint_map(..., overview=True)``) rendered once per minute, metric and language.
+
+    Cached under the complaint data version and the current minute as well (stations' staleness, alerts and
+    the spots' activity follow the clock), so the next leader and a return to a metric skip folium entirely.
+    """
+    language = st.session_state[state.LANGUAGE]
+    return _overview_map(flt, set_name, metric, language, loaders.now_minute(), loaders.data_version())
+
+
+@st.cache_data(ttl=loaders.SHORT_TTL, show_spinner=False, max_entries=16)
+def _overview_map(
+    flt: CaseFilter, set_name: str, metric: str, language: str, now: dt.datetime, version: tuple[int, ...]
+) -> MapPayload:
+    """Cached under ``language``, ``now`` and ``version`` (they only select the cached answer)."""
+    return map_payload(complaint_map(flt, set_name, metric, overview=True))
 
 
 def geojson_bytes(frame: pd.DataFrame) -> bytes:

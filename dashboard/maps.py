@@ -52,18 +52,6 @@ def popup_html(title: object, rows: Sequence[tuple[str, object]]) -> str:
     return f'<div class="envmon-popup"><b>{escape(title)}</b><table>{body}</table></div>'
 
 
-class _PageMap(folium.Map):
-    """A folium map that skips computing its bounds.
-
-    streamlit-folium asks every map for its bounds only to report them back to Python, which our pages never
-    request (``returned_objects=[]``); folium computes them by walking every vertex of every layer in Python,
-    about a fifth of a render at city scale.
-    """
-
-    def get_bounds(self) -> list[list[float | None]]:
-        return [[None, None], [None, None]]
-
-
 def base_map(
     *,
     tile_url: str | None,
@@ -72,7 +60,7 @@ def base_map(
     zoom: int = DEFAULT_ZOOM,
 ) -> folium.Map:
     """An empty map; with no ``tile_url`` there is no tile layer and the ward polygons are the base map."""
-    fmap = _PageMap(location=center, zoom_start=zoom, tiles=None, control_scale=True, maxZoom=MAX_ZOOM)
+    fmap = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, maxZoom=MAX_ZOOM)
     if tile_url:
         folium.TileLayer(
             tiles=tile_url, attr=escape(tile_attribution) or "tiles", name="base", overlay=False, control=False
