@@ -12,6 +12,7 @@ are routed, get SLA deadlines and a first history entry; a case whose reports th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -50,23 +51,23 @@ def cluster_reports(reports: pd.DataFrame, existing: pd.DataFrame, radius_m: flo
     result = -(np.arange(len(reports)) + 1)
     if len(reports) == 0:
         return result
-    window = np.int64(window_hours * 3600 * 1e6)
+    window = int(window_hours * 3600 * 1e6)
     times = reports["reported_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
     times = times.astype(np.int64)
     located = reports["lat"].notna().to_numpy() & reports["lon"].notna().to_numpy()
     lats = np.concatenate([reports["lat"].to_numpy(float)[located], existing["lat"].to_numpy(float)])
     reference_lat = float(np.nanmean(lats)) if len(lats) else 0.0
     old_last = existing["last_report_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[us]")
-    old_last = old_last.astype(np.int64).copy()
-    for category in pd.unique(reports["category_code"][located]):
-        members = np.flatnonzero(located & (reports["category_code"].to_numpy() == category))
+    old_last = old_last.astype(np.int64).tolist()  # Python ints: the loop below runs once per report
+    codes = reports["category_code"].to_numpy()
+    report_lons, report_lats = reports["lon"].to_numpy(float), reports["lat"].to_numpy(float)
+    for category in pd.unique(codes[located]):
+        members = np.flatnonzero(located & (codes == category))
         members = members[np.argsort(times[members], kind="stable")]
-        points = project_metres(
-            reports["lon"].to_numpy(float)[members], reports["lat"].to_numpy(float)[members], reference_lat
-        )
+        points = project_metres(report_lons[members], report_lats[members], reference_lat)
         near_new = cKDTree(points).query_ball_point(points, radius_m)
         old_rows = np.flatnonzero(existing["category_code"].to_numpy() == category)
-        near_old: list[list[int]] = [[] for _ in members]
+        near_old: Sequence[Sequence[int]] = [()] * len(members)
         if len(old_rows):
             anchors = project_metres(
                 existing["lon"].to_numpy(float)[old_rows],
@@ -75,25 +76,25 @@ def cluster_reports(reports: pd.DataFrame, existing: pd.DataFrame, radius_m: flo
             )
             near_old = cKDTree(anchors).query_ball_point(points, radius_m)
         founder_last: dict[int, int] = {}
-        for rank, member in enumerate(members):
-            now = times[member]
-            old_hits = [old_rows[j] for j in near_old[rank] if abs(now - old_last[old_rows[j]]) <= window]
+        member_rows, member_times, old_list = members.tolist(), times[members].tolist(), old_rows.tolist()
+        for rank, (member, now) in enumerate(zip(member_rows, member_times, strict=True)):
+            old_hits = [old_list[j] for j in near_old[rank] if abs(now - old_last[old_list[j]]) <= window]
             if old_hits:
                 chosen = max(old_hits, key=lambda row: old_last[row])
                 result[member] = int(existing["case_id"].iat[chosen])
                 old_last[chosen] = max(old_last[chosen], now)
                 continue
             founders = [
-                int(members[j])
+                member_rows[j]
                 for j in near_new[rank]
-                if j < rank and int(members[j]) in founder_last and now - founder_last[int(members[j])] <= window
+                if j < rank and member_rows[j] in founder_last and now - founder_last[member_rows[j]] <= window
             ]
             if founders:
                 chosen_founder = max(founders, key=lambda row: founder_last[row])
                 result[member] = result[chosen_founder]
                 founder_last[chosen_founder] = now
             else:
-                founder_last[int(member)] = now
+                founder_last[member] = now
     return result
 
 
