@@ -115,6 +115,8 @@ class Router:
         return self.fallback
 
     def route(self, ward_codes: pd.Series, category_codes: pd.Series) -> list[int | None]:
-        """Unit ids for many cases."""
+        """Unit ids for many cases (the rules are looked up once per distinct ward and category pair)."""
         wards = ward_codes.astype(object).where(ward_codes.notna(), None)
-        return [self.route_one(ward, category) for ward, category in zip(wards, category_codes, strict=True)]
+        pairs = list(zip(wards, category_codes, strict=True))
+        units = {pair: self.route_one(*pair) for pair in set(pairs)}
+        return [units[pair] for pair in pairs]
