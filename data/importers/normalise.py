@@ -127,7 +127,11 @@ def _clean_cell(value: object) -> str | None:
 def clean_text(values: pd.Series) -> pd.Series:
     """Trimmed text without control characters; None stays None. Markup is kept literally."""
     cleaned = [
-        (value.strip() or None) if type(value) is str and value.isprintable() else _clean_cell(value)
+        None
+        if value is None
+        else (value.strip() or None)
+        if type(value) is str and value.isprintable()
+        else _clean_cell(value)
         for value in values
     ]
     return pd.Series(cleaned, index=values.index, dtype=object)

@@ -271,7 +271,7 @@ def locate(reports: pd.DataFrame, context: ImportContext) -> pd.DataFrame:
     ``no_location`` (no coordinates and no ward named in the address).
     """
     located = reports.copy()
-    located["flags"] = [list(flags) for flags in located["flags"]]
+    flags = [list(row_flags) for row_flags in located["flags"]]  # positional, like the masks below
     has_point = located["lat"].notna() & located["lon"].notna()
     wards = pd.DataFrame(index=located.index, columns=["ward_code", "ward_name", "district"], dtype=object)
     if has_point.any():
@@ -287,11 +287,14 @@ def locate(reports: pd.DataFrame, context: ImportContext) -> pd.DataFrame:
         wards.loc[codes.index, "ward_code"] = codes
         wards.loc[codes.index, "ward_name"] = names.loc[codes, "name"].to_numpy()
         wards.loc[codes.index, "district"] = names.loc[codes, "district"].to_numpy()
-        for index in resolved.index[(resolved["era"] == "pre2025").to_numpy() & known.to_numpy()]:
-            located.at[index, "flags"].append("ward_from_pre2025_name")
+        pre2025 = (resolved["era"] == "pre2025").to_numpy() & known.to_numpy()
+        for position in np.flatnonzero(by_address.to_numpy())[pre2025]:
+            flags[position].append("ward_from_pre2025_name")
     located[["ward_code", "ward_name", "district"]] = wards.astype(object).where(wards.notna(), None)
-    for index in located.index[(located["ward_code"].isna()).to_numpy()]:
-        located.at[index, "flags"].append("outside_wards" if has_point[index] else "no_location")
+    point_rows = has_point.to_numpy()
+    for position in np.flatnonzero(located["ward_code"].isna().to_numpy()):
+        flags[position].append("outside_wards" if point_rows[position] else "no_location")
+    located["flags"] = flags
     located["location_method"] = np.where(
         has_point, "coordinates", np.where(located["ward_code"].notna(), "address", "none")
     )
