@@ -174,13 +174,13 @@ def _insert_new_cases(
     ].copy()
     keys = -(founders + 1)
     cases["report_count"] = counts.loc[keys].to_numpy()
-    cases["last_report_at"] = latest.loc[keys].to_numpy()
+    cases["last_report_at"] = latest.loc[keys].array  # positional; .array keeps the UTC time dtype
     cases = cases.rename(columns={"reported_at": "opened_at"})
     codes = cases["category_code"]
     cases["priority"] = codes.map({code: taxonomy.categories[code].priority for code in codes.unique()})
     closed = all_closed.loc[keys].to_numpy(dtype=bool)
     cases["status"] = np.where(closed, "resolved", "received")
-    cases["resolved_at"] = closed_at.loc[keys].where(closed).to_numpy()
+    cases["resolved_at"] = closed_at.loc[keys].where(closed).array
     cases["accepted_at"] = cases["resolved_at"]
     cases["unit_id"] = pd.array(router.route(cases["ward_code"], cases["category_code"]), dtype="Int64")
     description = reports["description"].iloc[founders].fillna("").astype(str)

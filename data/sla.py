@@ -163,9 +163,10 @@ def due_times(
 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
     """Accept-by and resolve-by deadlines (UTC) for cases opened at ``opened_at`` with ``priorities``."""
     names = pd.Series(np.asarray(priorities, dtype=object)).astype(str)
-    terms = {name: policy.terms(name) for name in names.unique()}  # one lookup per priority, not per case
-    accept = names.map({name: term.accept_hours for name, term in terms.items()}).to_numpy(dtype=float)
-    resolve = names.map({name: term.resolve_hours for name, term in terms.items()}).to_numpy(dtype=float)
+    positions, distinct = pd.factorize(names)
+    terms = [policy.terms(name) for name in distinct]  # one lookup per priority, not per case
+    accept = np.array([term.accept_hours for term in terms], dtype=float)[positions]
+    resolve = np.array([term.resolve_hours for term in terms], dtype=float)[positions]
     if len(names) == 0:
         empty = pd.DatetimeIndex([], tz="UTC")
         return empty, empty
