@@ -8,15 +8,20 @@ database (``data.queries``); pages never read raw tables.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
+import threading
 import tomllib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from data import queries
 from data.categories import load_taxonomy
@@ -41,6 +46,28 @@ HEAT_CELL_DEG = 0.004  # ≈ 400 m heat-layer cells (a pixel is ≈ 150 m at the
 def now_minute() -> dt.datetime:
     """The current UTC time floored to the minute: a cache key that changes once a minute."""
     return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+
+
+_PREFETCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envmon-prefetch")
+
+
+def prefetch(*calls: Callable[[], object]) -> Future[None]:
+    """Run the cached loader ``calls`` one after another on the background thread; return when it is done.
+
+    The database answers them while the page draws what comes first; when the page then calls the same
+    loader it waits for that value (Streamlit computes one cache key once) or finds it cached. An error is
+    left for the page's own call, which computes again and raises it where it is shown. One thread serves
+    every session, so background work never takes more than one core from the pages.
+    """
+    context = get_script_run_ctx()
+
+    def run() -> None:
+        add_script_run_ctx(threading.current_thread(), context)  # the session's language, settings, caches
+        for call in calls:
+            with contextlib.suppress(Exception):  # the page's own call raises it again
+                call()
+
+    return _PREFETCHER.submit(run)
 
 
 @st.cache_resource

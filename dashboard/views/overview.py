@@ -117,6 +117,14 @@ def render() -> None:
     st.title(t("overview.title"))
     set_name = loaders.settings().boundary_set
     flt = CaseFilter(set_name=set_name)
+    now = loaders.now_minute()
+    # the database fills what the map and the tables below need while the KPIs are computed and drawn
+    loaders.prefetch(
+        lambda: loaders.recurring_spots(set_name, now),
+        lambda: loaders.heat_cells(flt),
+        lambda: loaders.overdue_by_unit(flt, now),
+        lambda: loaders.overdue_cases(flt, now),
+    )
     _kpis(flt)
     metric = st.radio(
         t("map.metric"),
@@ -132,6 +140,8 @@ def render() -> None:
     _hotspots(flt, set_name, metric)
     _spots(set_name)
     _alerts()
+    other = "rate" if metric == "count" else "count"
+    loaders.prefetch(lambda: components.overview_map(flt, set_name, other))  # ready when the leader switches
 
 
 render()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -237,3 +238,44 @@ def test_empty_database_asks_for_init(tmp_path: Path, monkeypatch: pytest.Monkey
     loaders.settings.clear()
     assert not at.exception
     assert "envmon init" in at.error[0].value
+
+
+def test_cached_overview_map_is_redrawn_when_cases_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard_seed import seed_dashboard
+    from sqlalchemy import insert
+
+    from dashboard import loaders
+    from data.db import make_engine, migrate
+    from data.schema import ComplaintCase
+    from geo.boundaries import load_shipped_sets
+
+    url = f"sqlite:///{tmp_path / 'probe.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    load_shipped_sets(engine)
+    seed_dashboard(engine)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("ENVMON_TILE_URL", raising=False)
+    loaders.engine.clear()
+    loaders.settings.clear()
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=60)
+        at.run()
+        at.session_state[state.USER] = {"username": "lead", "role": "leader"}
+        at.run()
+        at.switch_page("views/overview.py").run()
+        (before,) = _map_payloads(at)
+        assert at.run() and _map_payloads(at) == [before]  # the same data and minute: the cached map
+        now = dt.datetime.now(dt.UTC)
+        spot = {"lat": 21.1, "lon": 105.9, "set_name": "hanoi-2025", "category_code": "odour", "status": "received"}
+        with engine.begin() as conn:  # five reports at one new place: a new recurring spot on the map
+            conn.execute(insert(ComplaintCase), [{**spot, "opened_at": now, "last_report_at": now}] * 5)
+        at.run()
+        (after,) = _map_payloads(at)
+        assert not at.exception
+        probe = "[105.9, 21.1]"
+        assert probe not in before["script"] and probe in after["script"]  # new cases: a new data version
+    finally:
+        loaders.engine.clear()
+        loaders.settings.clear()
+        engine.dispose()

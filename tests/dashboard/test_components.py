@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from collections.abc import Callable
 
+import folium
 import pandas as pd
 import pytest
+import streamlit_folium
 
-from dashboard import components, maps
+from dashboard import components, loaders, maps
 
 NOW = dt.datetime(2025, 9, 15, 3, 0, tzinfo=dt.UTC)
 
@@ -101,3 +105,51 @@ def test_geojson_export_keeps_every_row() -> None:
     assert [f["geometry"] for f in collection["features"]] == [{"type": "Point", "coordinates": [105.8, 21.0]}, None]
     assert collection["features"][1]["properties"]["title"] == "<b>"
     assert collection["features"][0]["properties"]["opened_at"].startswith("2025-09-01T00:00:00")
+
+
+def _small_map() -> folium.Map:
+    fmap = maps.base_map(tile_url=None)
+    maps.add_heat_layer(
+        fmap, pd.DataFrame({"lat": [21.0, 21.01], "lon": [105.8, 105.81], "cases": [1, 3]}), layer_name="h"
+    )
+    spots = pd.DataFrame({"lat": [21.02], "lon": [105.83], "cases": [6], "ward": ["<b>Hoàn Kiếm</b>"]})
+    maps.add_spot_layer(fmap, spots, layer_name="Điểm", popup_labels={"ward": "Phường"})
+    maps.Legend("Chú giải", [("#ffffb2", "1 – 2")]).add_to(fmap)
+    return maps.add_layer_control(fmap)
+
+
+def _component_arguments(monkeypatch: pytest.MonkeyPatch, show: Callable[[folium.Map], None]) -> dict[str, object]:
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.append(kwargs))
+    show(_small_map())
+    (arguments,) = sent
+    arguments.pop("on_change")
+    # folium names every element with a random id: compare with the ids masked
+    return json.loads(re.sub(r"[0-9a-f]{32}|[0-9a-f]{64}", "<id>", json.dumps(arguments)))
+
+
+def test_map_payload_is_what_st_folium_sends(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours = _component_arguments(monkeypatch, lambda fmap: components.show_map(fmap, key="k"))
+    theirs = _component_arguments(
+        monkeypatch,
+        lambda fmap: streamlit_folium.st_folium(
+            fmap, key="k", height=components.MAP_HEIGHT, use_container_width=True, returned_objects=[]
+        ),
+    )
+    assert ours == theirs
+    assert "L.heatLayer" in ours["script"] and ours["js_links"]
+
+
+def test_shown_payload_is_the_same_without_folium(monkeypatch: pytest.MonkeyPatch) -> None:
+    payload = components.map_payload(_small_map())
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.append(kwargs))
+    components.show_map(payload, key="k")
+    components.show_map(payload, key="k")
+    assert sent[0]["script"] == payload.script and sent[0]["key"] == sent[1]["key"]  # one component, kept mounted
+
+
+def test_prefetch_runs_every_call_and_leaves_errors_to_the_page() -> None:
+    done: list[str] = []
+    loaders.prefetch(lambda: 1 / 0, lambda: done.append("second")).result(timeout=10)
+    assert done == ["second"]
