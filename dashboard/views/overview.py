@@ -72,7 +72,7 @@ def _overdue(flt: CaseFilter) -> None:
         view = cases.assign(
             category_code=[names.get(c, c) for c in cases["category_code"]],
             status=[label("status", s) for s in cases["status"]],
-            due_at=[components.local_time_text(v) for v in cases["due_at"]],
+            due_at=components.local_time_texts(cases["due_at"]),
         )[["id", "unit", "ward_name", "category_code", "status", "due_at", "days_overdue", "age_days", "title"]]
         st.dataframe(view.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
 
@@ -118,10 +118,15 @@ def render() -> None:
     set_name = loaders.settings().boundary_set
     flt = CaseFilter(set_name=set_name)
     now = loaders.now_minute()
-    # the database fills what the map and the tables below need while the KPIs are computed and drawn
+    # the database fills what the map and the tables below need, in the order they need it, while the KPIs
+    # are computed and drawn
     loaders.prefetch(
-        lambda: loaders.recurring_spots(set_name, now),
+        lambda: loaders.case_count(flt),
+        lambda: loaders.ward_stats(flt, set_name, now),
         lambda: loaders.heat_cells(flt),
+        lambda: loaders.recurring_spots(set_name, now),
+        lambda: loaders.stations("air", "vn", now),
+        lambda: loaders.stations("wastewater", "vn", now),
         lambda: loaders.overdue_by_unit(flt, now),
         lambda: loaders.overdue_cases(flt, now),
     )

@@ -153,3 +153,9 @@ def test_prefetch_runs_every_call_and_leaves_errors_to_the_page() -> None:
     done: list[str] = []
     loaders.prefetch(lambda: 1 / 0, lambda: done.append("second")).result(timeout=10)
     assert done == ["second"]
+
+
+def test_local_time_texts_match_one_by_one() -> None:
+    values = [NOW, None, pd.NaT, dt.datetime(2025, 1, 1, 17, 30), pd.Timestamp("2025-06-30T23:59:00+07:00")]
+    assert components.local_time_texts(values) == [components.local_time_text(v) for v in values]
+    assert components.local_time_texts(pd.Series([], dtype="datetime64[ns, UTC]")) == []
