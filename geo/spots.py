@@ -142,7 +142,7 @@ def find_spots(
             "spot_id": labels[keep],
             "x": xy[keep, 0],
             "y": xy[keep, 1],
-            "time": pd.to_datetime(points[time_column], utc=True).to_numpy()[keep],
+            "time": pd.to_datetime(points[time_column], utc=True).array[keep],  # stays datetime64, no objects
             "category": points["category_code"].astype(str).to_numpy()[keep],
         }
     )
