@@ -9,7 +9,8 @@ wastewater), then runs ``streamlit run dashboard/app.py`` in a subprocess and dr
 * cold: a leader logs in on a freshly started server (every query, Gi* and the spot search hit the database);
   timed from the login click, so it includes the Argon2id password check (about 0.2 CPU-seconds);
 * warm: a second browser session logs in (the ``st.cache_data`` caches are filled: what the next leader sees);
-* filter change: in that session the map metric switches from counts to rates (a new choropleth and Gi* run);
+* filter change: in that session the map metric switches from counts to rates (a new choropleth and Gi*; the
+  page draws the other metric's map in the background after each render, so this finds it drawn);
 * server time: from the browser's rerun request to the server's ``script_finished`` message on the
   websocket, plus the CPU seconds the server process spent (robust on a busy machine);
 * bytes: the websocket payload the server sent for the page (uncompressed frames, as Playwright sees them);
