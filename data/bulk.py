@@ -33,12 +33,23 @@ _TIMES_OF_DAY = _ascii_table(np.datetime_as_string(np.arange(86_400).astype("dat
 _THREE_DIGITS = _ascii_table(np.char.zfill(np.arange(1000).astype(str), 3), 3)
 
 
-def _sqlite_times(stamps: pd.Series) -> list[str | None]:
+def sqlite_times(stamps: pd.Series) -> list[str | None]:
     """UTC times as SQLAlchemy's SQLite text form ``YYYY-MM-DD HH:MM:SS.ffffff`` (None for NaT).
 
-    Vectorised: each part is looked up in a table of its texts (dates of the batch's span, the 86,400 times
-    of day, three-digit groups of microseconds), written into one ASCII buffer of lines, which is decoded and
-    split into the strings: several times faster than numpy's ``datetime_as_string``, still used for years
+    Each distinct instant is formatted once: a batch of readings repeats the same instants across its stations
+    and parameters.
+    """
+    codes, instants = pd.factorize(stamps.reset_index(drop=True))
+    texts = np.asarray(_formatted(pd.Series(instants)) + [None], dtype=object)
+    return texts[codes].tolist()  # code -1 (NaT) picks the trailing None
+
+
+def _formatted(stamps: pd.Series) -> list[str | None]:
+    """:func:`sqlite_times` of every value of ``stamps``, vectorised.
+
+    Each part is looked up in a table of its texts (dates of the batch's span, the 86,400 times of day,
+    three-digit groups of microseconds), written into one ASCII buffer of lines, which is decoded and split into
+    the strings: several times faster than numpy's ``datetime_as_string``, still used for years
     outside 1..9999 or very long spans.
     """
     naive = stamps.dt.tz_localize(None).to_numpy("datetime64[us]")
@@ -95,7 +106,7 @@ def _as_series(values: Sequence[Any] | pd.Series | np.ndarray, column_type: obje
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     if isinstance(column_type, UtcDateTime):
         stamps = pd.to_datetime(series, utc=True).reset_index(drop=True)
-        return pd.Series(_sqlite_times(stamps), dtype=object) if dialect == "sqlite" else stamps
+        return pd.Series(sqlite_times(stamps), dtype=object) if dialect == "sqlite" else stamps
     if isinstance(column_type, JSON):
         return pd.Series(_json_texts(series), dtype=object)
     plain = series.astype(object)

@@ -17,6 +17,7 @@ import pandas as pd
 import psycopg
 from sqlalchemy import Connection, String, select, text, type_coerce
 
+from data.bulk import sqlite_times
 from data.copy_in import copy_frame, copy_in_background
 from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
 from monitoring.averages import AVERAGE_COLUMNS, ROLLING_RULES, refreshed_averages
@@ -320,19 +321,6 @@ def _sqlite_insert(conn: Connection, readings: pd.DataFrame, batch_id: str) -> i
     placeholders = ", ".join("?" for _ in _READING_ROW)
     statement = f"INSERT INTO readings ({', '.join(_READING_ROW)}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
     return conn.exec_driver_sql(statement, rows).rowcount  # sqlite3 sums executemany rowcounts
-
-
-def sqlite_times(times: pd.Series) -> list[str]:
-    """UTC times as SQLAlchemy stores them in SQLite (``YYYY-MM-DD HH:MM:SS.ffffff``), vectorised.
-
-    Each distinct time is formatted once (a batch repeats the same instants across stations and parameters).
-    """
-    utc = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-    positions, distinct = pd.factorize(utc)
-    formatted = np.char.replace(
-        np.datetime_as_string(np.asarray(distinct, dtype="datetime64[us]"), unit="us"), "T", " "
-    )
-    return formatted.astype(object)[positions].tolist()
 
 
 def _stage(

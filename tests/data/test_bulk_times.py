@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.dialects import sqlite
 
-from data.bulk import _sqlite_times
+from data.bulk import sqlite_times
 
 _SQLALCHEMY_TEXT = sqlite.DATETIME().bind_processor(sqlite.dialect())
 
@@ -26,9 +26,11 @@ def test_sqlite_times_match_sqlalchemy(low: str, high: str):
     stamps = pd.Series(pd.to_datetime(rng.integers(start, end, 5000), unit="us", utc=True).as_unit("us"))
     stamps[rng.random(len(stamps)) < 0.1] = pd.NaT
     expected = [None if pd.isna(stamp) else _SQLALCHEMY_TEXT(stamp.to_pydatetime()) for stamp in stamps]
-    assert _sqlite_times(stamps) == expected
+    assert sqlite_times(stamps) == expected
+    repeated = pd.concat([stamps, stamps.iloc[::-1]], ignore_index=True)  # each instant twice, in another order
+    assert sqlite_times(repeated) == expected + expected[::-1]
 
 
 def test_sqlite_times_of_no_rows_and_of_only_missing_times():
-    assert _sqlite_times(pd.Series([], dtype="datetime64[us, UTC]")) == []
-    assert _sqlite_times(pd.Series([pd.NaT, pd.NaT], dtype="datetime64[us, UTC]")) == [None, None]
+    assert sqlite_times(pd.Series([], dtype="datetime64[us, UTC]")) == []
+    assert sqlite_times(pd.Series([pd.NaT, pd.NaT], dtype="datetime64[us, UTC]")) == [None, None]
