@@ -118,17 +118,16 @@ def render() -> None:
     set_name = loaders.settings().boundary_set
     flt = CaseFilter(set_name=set_name)
     now = loaders.now_minute()
-    # the database fills what the map and the tables below need, in the order they need it, while the KPIs
-    # are computed and drawn
+    # the database fills what the map and the tables below need while the KPIs are computed and drawn
     loaders.prefetch(
         lambda: loaders.case_count(flt),
         lambda: loaders.ward_stats(flt, set_name, now),
         lambda: loaders.heat_cells(flt),
-        lambda: loaders.recurring_spots(set_name, now),
         lambda: loaders.stations("air", "vn", now),
         lambda: loaders.stations("wastewater", "vn", now),
         lambda: loaders.overdue_by_unit(flt, now),
         lambda: loaders.overdue_cases(flt, now),
+        lambda: loaders.recurring_spots(set_name, now),  # the map usually asks first and searches them itself
     )
     _kpis(flt)
     metric = st.radio(
