@@ -78,8 +78,13 @@ def settings() -> Settings:
 
 @st.cache_resource
 def engine() -> Engine:
-    """The shared SQLAlchemy engine, checked reachable (raises ``DatabaseUnavailableError`` otherwise)."""
-    result = make_engine(settings().resolved_database_url)
+    """The shared SQLAlchemy engine, checked reachable (raises ``DatabaseUnavailableError`` otherwise).
+
+    On SQLite the dashboard reads through a memory map with small per-connection caches: the page's queries
+    run on several threads' connections at once, and each would otherwise copy the tables it scans into its
+    own cache (slower first scans, and that much more memory per connection).
+    """
+    result = make_engine(settings().resolved_database_url, sqlite_cache_mib=8, sqlite_mmap_mib=1024)
     check_connection(result)
     return result
 

@@ -22,8 +22,13 @@ class DatabaseUnavailableError(RuntimeError):
     """The configured database cannot be reached; the message says which URL (without password)."""
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 0) -> Engine:
     """Create an engine for ``url``; SQLite files get their folder, foreign keys and WAL journaling.
+
+    ``sqlite_cache_mib`` is each SQLite connection's own page cache (bulk batches into large indexes want a
+    big one). ``sqlite_mmap_mib`` memory-maps that much of the database file: reads then come straight from
+    the operating system's file cache, shared by every connection, instead of being copied into each
+    connection's own cache first (the dashboard's many readers, each starting with an empty cache).
 
     Raises
     ------
@@ -54,17 +59,18 @@ def make_engine(url: str) -> Engine:
         msg = f"database unavailable at {safe_url}: unsupported driver ({err.__class__.__name__}: {err})"
         raise DatabaseUnavailableError(msg) from err
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+
+        def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA cache_size={-1024 * int(sqlite_cache_mib)}")  # negative: KiB, not pages
+            cursor.execute(f"PRAGMA mmap_size={1024 * 1024 * int(sqlite_mmap_mib)}")
+            cursor.close()
+
+        event.listen(engine, "connect", sqlite_pragmas)
     return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: bulk ingest into large indexes
-    cursor.close()
 
 
 def is_postgis(bind: Engine | Connection) -> bool:
