@@ -2,7 +2,7 @@
 
 Reuses the dashboard test seed (``tests/dashboard/dashboard_seed.py``), the browser recorder of
 ``tests/dashboard/test_browser.py`` and the server launcher of ``bench/bench_load.py``. Test modules load this
-file with :func:`importlib.util.spec_from_file_location` (pytest runs in importlib mode).
+file as ``ui_server`` (``conftest.py``; pytest runs in importlib mode).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import pytest
 from sqlalchemy import Engine, update
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # bench/ is not an installed package
-    sys.path.insert(0, str(REPO))
 
 
 def _load(name: str, path: Path) -> ModuleType:

@@ -1,7 +1,13 @@
-"""Fixtures shared by the hardening tests: one loaded SQLite database per module and its import context."""
+"""Fixtures shared by the hardening tests: one loaded SQLite database per module and its import context.
+
+It also registers ``_server.py``, the UI tests' shared helpers, as the module ``ui_server``: pytest's importlib
+mode puts no test folder on ``sys.path``, so the UI test modules could not import it by name otherwise.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +18,11 @@ from data.config import load_settings
 from data.db import make_engine, migrate
 from data.importers.pipeline import ImportContext
 from data.routing import seed_routing
+
+if "ui_server" not in sys.modules:
+    _spec = importlib.util.spec_from_file_location("ui_server", Path(__file__).with_name("_server.py"))
+    sys.modules["ui_server"] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sys.modules["ui_server"])
 
 
 @pytest.fixture(scope="module")

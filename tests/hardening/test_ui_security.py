@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import ui_server as ui  # tests/hardening/_server.py, registered by conftest.py
 from sqlalchemy import Engine, func, select
-
-if "ui_server" not in sys.modules:  # pytest's importlib mode: load the shared helpers by path, once
-    _spec = importlib.util.spec_from_file_location("ui_server", Path(__file__).with_name("_server.py"))
-    sys.modules["ui_server"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["ui_server"])
-ui = sys.modules["ui_server"]
 
 clean_caches = ui.clean_caches
 # (page → roles that may open it); the public air page is open to everyone

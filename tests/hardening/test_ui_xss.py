@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import html
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import ui_server as ui  # tests/hardening/_server.py, registered by conftest.py
 from sqlalchemy import Engine
-
-if "ui_server" not in sys.modules:  # pytest's importlib mode: load the shared helpers by path, once
-    _spec = importlib.util.spec_from_file_location("ui_server", Path(__file__).with_name("_server.py"))
-    sys.modules["ui_server"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["ui_server"])
-ui = sys.modules["ui_server"]
 
 clean_caches = ui.clean_caches
 ESCAPED = [html.escape(p, quote=True) for p in ui.PAYLOADS[:3]]
