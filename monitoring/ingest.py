@@ -244,7 +244,7 @@ def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str, *
     fresh = _unstored(unique, stored)
     if fresh.empty:
         return 0
-    context = _read_stored_averages(conn, unique)
+    context = _read_stored_averages(conn, *span)
     order = _key_order(fresh)
 
     def averages_with_fresh() -> pd.DataFrame:
@@ -265,7 +265,7 @@ def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str, *
         accepted = _sqlite_insert(conn, fresh.iloc[order], batch_id)
         averages = averages_with_fresh() if accepted == len(fresh) else None
     if averages is None or accepted < len(fresh):
-        context = _read_stored_averages(conn, unique)
+        context = _read_stored_averages(conn, *span)
         readings = _read_readings(conn, *span)
         averages = refreshed_averages(unique, readings, context.hourly, interval_minutes=interval_minutes)
     _write_averages(conn, averages, context.keys)
@@ -372,9 +372,10 @@ class _StoredAverages:
     keys: pd.MultiIndex
 
 
-def _read_stored_averages(conn: Connection, changed: pd.DataFrame) -> _StoredAverages:
-    """Stored averages of ``changed``'s stations and parameters within the rolling reach of its hours."""
-    hours = changed["observed_at"].dt.ceil("h")
+def _read_stored_averages(
+    conn: Connection, stations: list[str], parameters: list[str], after: dt.datetime, until: dt.datetime
+) -> _StoredAverages:
+    """Stored averages of ``stations`` × ``parameters`` within the rolling reach of the hours (after, until]."""
     query = select(
         Average.station_id,
         Average.parameter,
@@ -385,10 +386,10 @@ def _read_stored_averages(conn: Connection, changed: pd.DataFrame) -> _StoredAve
         Average.n_expected,
         Average.valid,
     ).where(
-        Average.station_id.in_(sorted(changed["station_id"].unique().tolist())),
-        Average.parameter.in_(sorted(changed["parameter"].unique().tolist())),
-        Average.period_end >= hours.min().to_pydatetime() - _ROLLING_REACH,
-        Average.period_end <= hours.max().to_pydatetime() + _ROLLING_REACH,
+        Average.station_id.in_(stations),
+        Average.parameter.in_(parameters),
+        Average.period_end >= after + _HOUR - _ROLLING_REACH,
+        Average.period_end <= until + _ROLLING_REACH,
     )
     frame = pd.DataFrame(conn.execute(query).all(), columns=list(_AVERAGE_KEY + AVERAGE_COLUMNS[3:]))
     frame["period_end"] = _utc(frame["period_end"])
