@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(UV)
 setup: $(VENV)/.installed
 
 demo: setup
-	$(PY) -m dashboard.cli demo --if-missing
+	$(PY) -m cli demo --if-missing
 
 run: demo
 	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.address 127.0.0.1

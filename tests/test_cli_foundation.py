@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from dashboard.cli import main
+from cli import main
 
 
 @pytest.fixture

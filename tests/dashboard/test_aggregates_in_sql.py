@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from data import queries
+from data.case_points import load_complaint_cases
 from data.queries import CaseFilter
 from data.schema import CaseStatusChange, ComplaintCase
-from geo.case_points import load_complaint_cases
 
 NOW = dt.datetime(2025, 9, 20, 3, 0, tzinfo=dt.UTC)
 

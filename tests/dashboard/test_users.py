@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import Engine, select
 
-from dashboard.cli import main
+from cli import main
 from data.config import load_settings
 from data.schema import User
 from data.users import (

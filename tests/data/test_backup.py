@@ -87,7 +87,7 @@ def test_refusals(tmp_path):
 
 
 def test_cli(tmp_path, monkeypatch, capsys):
-    from dashboard.cli import main
+    from cli import main
 
     url, engine = _db(tmp_path)
     _add_batches(engine, 0, 2)

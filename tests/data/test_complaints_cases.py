@@ -11,14 +11,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from dashboard.cli import main
-from data.case_views import CaseFilter, overdue_by_unit, public_cases, reports_frame, sla_signals
+from cli import main
+from data.case_views import CaseFilter, overdue_by_unit, public_cases, reports_frame
 from data.cases import cluster_reports
 from data.config import load_settings
 from data.importers.pipeline import ImportContext, import_complaints
 from data.routing import Router, seed_routing
 from data.schema import ComplaintCase, ResponsibleUnit
 from data.workflow import InvalidTransitionError, change_status, status_history
+from monitoring.sla_signals import sla_signals
 
 NOW = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
 BASE = pd.Timestamp("2025-03-10T02:00:00Z")

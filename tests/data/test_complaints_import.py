@@ -412,7 +412,7 @@ def test_header_only_file_imports_nothing(db: Engine, context: ImportContext, tm
 
 @responses.activate
 def test_cli_pulls_an_open311_endpoint(sqlite_engine: Engine, fixtures_dir: Path, monkeypatch, capsys):
-    from dashboard.cli import main
+    from cli import main
     from geo.boundaries import load_shipped_sets
 
     load_shipped_sets(sqlite_engine)

@@ -156,7 +156,7 @@ def test_quiet_nearer_station_takes_precedence(engine: Engine) -> None:
 
 
 def test_complaint_export_carries_corroboration(loaded_engine: Engine, tmp_path) -> None:
-    from dashboard.cli.complaints import _with_corroboration
+    from cli.complaints import _with_corroboration
     from data.case_views import CaseFilter, reports_frame
     from data.importers.pipeline import ImportContext, import_table
     from data.importers.readers import read_table

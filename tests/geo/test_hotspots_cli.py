@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.cli import main
+from cli import main
 from data.db import make_engine, migrate, transaction
 from data.schema import ComplaintCase
 from geo.boundaries import load_shipped_sets, wards_frame

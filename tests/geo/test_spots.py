@@ -10,7 +10,7 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import Engine
 
-from geo.case_points import load_complaint_cases
+from data.case_points import load_complaint_cases
 from geo.spots import find_spots, label_spots, spot_subject
 
 UTC = dt.UTC

@@ -40,7 +40,7 @@ def _prepared_database(folder: Path) -> str:
 
 def _envmon(url: str, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": url}
-    command = [sys.executable, "-m", "dashboard.cli", *args]
+    command = [sys.executable, "-m", "cli", *args]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from dashboard.cli import main
+from cli import main
 from data.db import make_engine, migrate
 from data.schema import Reading
 from monitoring.ingest import Batch

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, inspect, select
 
-from dashboard.cli import main
+from cli import main
 from data import case_views, queries
 from data.config import load_settings
 from data.importers.pipeline import ImportContext, import_complaints

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from dashboard.cli import main
+from cli import main
 from data.db import transaction
 from data.schema import Alert as AlertRow
 from data.schema import AlertEvent, AqiValue, Average, Reading, Station

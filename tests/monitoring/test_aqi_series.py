@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.cli import main
+from cli import main
 from monitoring.aqi_series import parse_hourly_rows, station_aqi
 
 HANOI = dt.timezone(dt.timedelta(hours=7))

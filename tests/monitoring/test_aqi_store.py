@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, func, select
 
-from dashboard.cli import main
+from cli import main
 from data.db import transaction
 from data.schema import AqiValue, Average, Station
 from monitoring.aqi_store import refresh_aqi

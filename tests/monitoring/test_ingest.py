@@ -191,7 +191,7 @@ def test_canonical_csv_rows_are_validated_and_quarantined(engine: Engine, tmp_pa
 
 
 def test_cli_import_prints_the_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, fixtures_dir) -> None:
-    from dashboard.cli import main
+    from cli import main
     from data.db import make_engine, migrate
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"

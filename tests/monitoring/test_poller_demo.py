@@ -106,7 +106,7 @@ def test_shipped_feed_config_poll_once_ingests_air_and_wastewater(
     )
     specs = load_feed_config(config, var_dir=tmp_path / "var")
     assert [spec.name for spec in specs.feeds] == ["demo-air", "demo-wastewater"]
-    from dashboard.cli import main
+    from cli import main
     from data.db import make_engine, migrate
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
@@ -151,7 +151,7 @@ def test_feeds_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     migrate(engine)
     env = {**os.environ, "DATABASE_URL": url, "ENVMON_VAR_DIR": str(tmp_path / "var")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "feeds", "run", "--config", str(config)],
+        [sys.executable, "-m", "cli", "feeds", "run", "--config", str(config)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

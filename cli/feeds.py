@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dashboard.cli import _common
+from cli import _common
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -2,7 +2,7 @@
 
 This is the one place that wires the rule families of all layers (monitoring thresholds/AQI/silence/device,
 ``geo`` hotspots, ``data`` complaint SLA) into the alert engine; the poller calls :func:`after_poll`
-(``after_poll = ["dashboard.pipeline:after_poll"]`` in ``feeds.toml``) and ``envmon alerts evaluate`` uses
+(``after_poll = ["monitoring.pipeline:after_poll"]`` in ``feeds.toml``) and ``envmon alerts evaluate`` uses
 :func:`all_providers`.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from data.case_views import sla_signals
 from data.config import Settings, load_settings
-from geo.hotspot_signals import hotspot_signals
 from monitoring.alert_engine import Provider, configured_providers, evaluate_alerts
 from monitoring.alert_rules import load_alert_rules
 from monitoring.aqi_store import refresh_aqi
+from monitoring.hotspot_signals import hotspot_signals
+from monitoring.sla_signals import sla_signals
 
 
 def all_providers(settings: Settings | None = None) -> list[Provider]:

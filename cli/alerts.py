@@ -62,10 +62,10 @@ def _time(text: str | None, timezone: str) -> dt.datetime:
 def _evaluate(args: argparse.Namespace) -> int:
     import requests
 
-    from dashboard.cli._common import emit_json, engine, settings
-    from dashboard.pipeline import all_providers
+    from cli._common import emit_json, engine, settings
     from monitoring.alert_engine import evaluate_alerts
     from monitoring.alert_rules import load_alert_rules
+    from monitoring.pipeline import all_providers
 
     config = settings()
     now = _time(args.at, config.timezone)
@@ -92,7 +92,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from dashboard.cli._common import emit_json, engine
+    from cli._common import emit_json, engine
     from monitoring.alert_store import list_alerts
 
     alerts = list_alerts(engine(), args.state)
@@ -124,7 +124,7 @@ def _on_alert(action: Callable[[], None], done: str) -> int:
 
 
 def _ack(args: argparse.Namespace) -> int:
-    from dashboard.cli._common import engine, settings
+    from cli._common import engine, settings
     from monitoring.alert_store import acknowledge
 
     config = settings()
@@ -137,7 +137,7 @@ def _ack(args: argparse.Namespace) -> int:
 
 
 def _silence(args: argparse.Namespace) -> int:
-    from dashboard.cli._common import engine, settings
+    from cli._common import engine, settings
     from monitoring.alert_store import silence
 
     config = settings()
@@ -150,7 +150,7 @@ def _silence(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from dashboard.cli._common import emit_json, engine
+    from cli._common import emit_json, engine
     from monitoring.alert_store import AlertNotFoundError, alert_history
 
     try:

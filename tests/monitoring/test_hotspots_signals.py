@@ -1,4 +1,4 @@
-"""Tests for geo.hotspot_signals: hot wards, recurring spots and weekly spikes as alert-engine signals."""
+"""Tests for monitoring.hotspot_signals: hot wards, recurring spots and weekly spikes as alert-engine signals."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from data.db import transaction
 from data.schema import ComplaintCase
-from geo.hotspot_signals import (
+from monitoring.hotspot_signals import (
     RULE_NEW_SPOT,
     RULE_SPIKE,
     RULE_WARD_HOT,

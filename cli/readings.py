@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from dashboard.cli import _common
+from cli import _common
 from data.config import PACKAGE_CONFIG_DIR
 
 

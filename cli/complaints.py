@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from dashboard.cli import _common
+from cli import _common
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,8 +14,8 @@ import pandas as pd
 from scipy import stats
 from sqlalchemy import Engine
 
+from data.case_points import load_complaint_cases
 from geo.boundaries import wards_frame
-from geo.case_points import load_complaint_cases
 from geo.hotspots import MIN_UNITS, ward_hotspots
 from geo.spots import MIN_REPORTS, RADIUS_M, WINDOW, find_spots, spot_subject
 from monitoring.signals import Signal

@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from dashboard.cli import _common
+from cli import _common
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from dashboard.cli._common import emit_json, parse_date
+from cli._common import emit_json, parse_date
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,7 +148,7 @@ def _window(args: argparse.Namespace, timezone: str) -> tuple[dt.datetime, dt.da
 
 
 def _context(args: argparse.Namespace) -> tuple[Any, str, str, str]:
-    from dashboard.cli._common import engine, settings
+    from cli._common import engine, settings
 
     config = settings()
     return engine(config), args.set_name or config.boundary_set, config.timezone, args.lang or config.language
@@ -163,8 +163,8 @@ def _print_table(frame: pd.DataFrame, columns: list[str], lang: str) -> None:
 
 
 def _wards(args: argparse.Namespace) -> int:
+    from data.case_points import load_complaint_cases
     from geo.boundaries import wards_frame
-    from geo.case_points import load_complaint_cases
     from geo.hotspots import ward_hotspots
 
     db, set_name, timezone, lang = _context(args)
@@ -211,7 +211,7 @@ def _wards(args: argparse.Namespace) -> int:
 
 
 def _spots(args: argparse.Namespace) -> int:
-    from geo.case_points import load_complaint_cases
+    from data.case_points import load_complaint_cases
     from geo.spots import find_spots
 
     db, set_name, timezone, lang = _context(args)
@@ -235,8 +235,8 @@ def _spots(args: argparse.Namespace) -> int:
 
 
 def _emerging(args: argparse.Namespace) -> int:
+    from data.case_points import load_complaint_cases
     from geo.boundaries import wards_frame
-    from geo.case_points import load_complaint_cases
     from geo.emerging import emerging_hotspots, week_bins
     from geo.weights import queen_weights
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from dashboard.cli._common import emit_json, engine, settings
+from cli._common import emit_json, engine, settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,11 +57,11 @@ def _init(_args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from sqlalchemy import func, select
 
-    from dashboard.pipeline import after_poll
     from data.db import transaction
     from data.demo_complaints import build_demo_complaints
     from data.schema import ComplaintReport
     from monitoring.demo import build_demo_monitoring
+    from monitoring.pipeline import after_poll
 
     setup = initialise()
     config = settings()

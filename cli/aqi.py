@@ -66,7 +66,7 @@ def _compute(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from dashboard.cli._common import engine, settings
+    from cli._common import engine, settings
     from monitoring.aqi_store import refresh_aqi
 
     since = dt.datetime.fromisoformat(args.since) if args.since else None
