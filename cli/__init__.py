@@ -10,11 +10,31 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 
 from data.db import DatabaseUnavailableError
+from data.redact import RedactingFilter, redact_text
+
+SECRET_VARIABLES = (
+    "DATABASE_URL",
+    "ENVMON_DATABASE_URL",
+    "ENVMON_OPENAQ_API_KEY",
+    "OPENAQ_API_KEY",
+    "ENVMON_ADMIN_PASSWORD",
+    "ENVMON_WEBHOOK_URLS",
+)
+"""Environment variables whose values (or the secrets inside them) never appear in output or logs."""
+
+
+def _configured_secrets() -> list[str | None]:
+    return [os.environ.get(name) for name in SECRET_VARIABLES]
+
+
+def _error(text: str) -> None:
+    print(f"envmon: {redact_text(text, _configured_secrets())}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,13 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter(_configured_secrets()))
     try:
         return int(args.handler(args) or 0)
     except DatabaseUnavailableError as err:
-        print(f"envmon: {err}", file=sys.stderr)
+        _error(str(err))
         return 3
     except (ValueError, FileNotFoundError, LookupError) as err:  # LookupError: unknown boundary set, case, …
-        print(f"envmon: error: {err}", file=sys.stderr)
+        _error(f"error: {err}")
         return 2
 
 

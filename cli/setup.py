@@ -30,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def initialise() -> dict[str, object]:
     """Migrate the configured database and load what ships with the product; safe to run again."""
     from data.db import migrate, schema_revision
+    from data.redact import redact_url
     from data.routing import seed_routing
     from data.users import ensure_admin_from_env
     from geo.boundaries import load_shipped_sets
@@ -41,7 +42,7 @@ def initialise() -> dict[str, object]:
     routing = seed_routing(db, config.config_path("routing"))
     admin = ensure_admin_from_env(db, config)
     return {
-        "database": db.url.render_as_string(hide_password=True),
+        "database": redact_url(config.resolved_database_url),
         "revision": schema_revision(db),
         "boundary_sets_loaded": loaded,
         "routing": routing,

@@ -13,6 +13,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.redact import redact_text, redact_url
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -35,12 +37,12 @@ def make_engine(url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 
     DatabaseUnavailableError
         When the URL is malformed, names an unsupported driver, or the SQLite folder cannot be created.
     """
+    safe_url = redact_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError as err:
-        msg = f"database URL is not valid: {err}"
+    except (ArgumentError, ValueError) as err:  # ValueError: a port that is not a number
+        msg = f"database URL {safe_url} is not valid: {redact_text(str(err), [url])}"
         raise DatabaseUnavailableError(msg) from None
-    safe_url = parsed.render_as_string(hide_password=True)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -56,7 +58,8 @@ def make_engine(url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 
     try:
         engine = create_engine(parsed, **kwargs)
     except (ImportError, ArgumentError) as err:
-        msg = f"database unavailable at {safe_url}: unsupported driver ({err.__class__.__name__}: {err})"
+        reason = redact_text(f"{err.__class__.__name__}: {err}", [url])
+        msg = f"database unavailable at {safe_url}: unsupported driver ({reason})"
         raise DatabaseUnavailableError(msg) from err
     if parsed.get_backend_name() == "sqlite":
 
@@ -84,8 +87,9 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as err:
-        safe_url = engine.url.render_as_string(hide_password=True)
-        msg = f"database unavailable at {safe_url}: {err.__class__.__name__}: {str(err).splitlines()[0]}"
+        url = engine.url.render_as_string(hide_password=False)
+        reason = redact_text(f"{err.__class__.__name__}: {str(err).splitlines()[0]}", [url])
+        msg = f"database unavailable at {redact_url(url)}: {reason}"
         raise DatabaseUnavailableError(msg) from err
 
 
