@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import io
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,26 +41,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _compute(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from data.exports import csv_text
     from monitoring.aqi_series import parse_hourly_rows, station_aqi
 
     with args.input.open(encoding="utf-8-sig", newline="") as handle:
         hourly = parse_hourly_rows(csv.DictReader(handle), str(args.input))
     results = station_aqi(hourly, scale=args.scale, period=args.period, timezone=args.timezone)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(OUTPUT_COLUMNS)
     zone = ZoneInfo(args.timezone)
+    rows = []
     for item in results:
         result = item.result
         label = result.category.label_vi if args.lang == "vi" else result.category.label_en
         subs = [result.sub_indices[p].aqi if p in result.sub_indices else "" for p in POLLUTANTS]
         period_end = item.period_end.astimezone(zone).isoformat()
-        writer.writerow([item.station_id, period_end, result.aqi, label, result.dominant, result.beyond_scale, *subs])
+        rows.append([item.station_id, period_end, result.aqi, label, result.dominant, result.beyond_scale, *subs])
+    text = csv_text(pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS)))
     if args.out:
-        args.out.write_text(buffer.getvalue(), encoding="utf-8")
+        args.out.write_text(text, encoding="utf-8")
         print(f"{len(results)} {SCALE_NAMES[args.scale]} {args.period} values → {args.out}", file=sys.stderr)
     else:
-        sys.stdout.write(buffer.getvalue())
+        sys.stdout.write(text)
     return 0
 
 

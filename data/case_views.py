@@ -7,7 +7,6 @@ The public view never selects personal columns or free text and shows each locat
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Select, select
 
 from data.categories import Taxonomy, load_taxonomy
+from data.exports import csv_text
 from data.schema import ComplaintCase, ComplaintReport, ResponsibleUnit
 from data.sla import FINAL_STATUSES, overdue_mask
 from geo.address import fold
@@ -24,7 +24,6 @@ from geo.address import fold
 PUBLIC_GRID_DEGREES = 0.001
 PERSONAL_COLUMNS = ("reporter_name", "reporter_phone")
 LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -109,13 +108,6 @@ def reports_frame(engine: Engine, filters: CaseFilter, *, include_personal: bool
     return filters.by_place(frame, "former_district")
 
 
-def _safe_cell(value: object) -> object:
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _with_local_times(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
     """Copy of ``frame`` with every timestamp column as ISO 8601 text in local time (``+07:00``)."""
     out = frame.copy()
@@ -131,12 +123,7 @@ def export_csv(frame: pd.DataFrame, timezone: str = LOCAL_TIMEZONE) -> str:
     """The reports as CSV text (UTF-8, local ISO times); free text kept literally, formula-like cells neutralised."""
     out = _with_local_times(frame, timezone)
     out["flags"] = out["flags"].map(lambda flags: ";".join(flags or []))
-    for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(_safe_cell)
-    buffer = io.StringIO()
-    out.to_csv(buffer, index=False)
-    return buffer.getvalue()
+    return csv_text(out)
 
 
 def export_geojson(frame: pd.DataFrame, timezone: str = LOCAL_TIMEZONE) -> str:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import auth, components, loaders, state
 from dashboard.i18n import label, t
+from data.exports import csv_bytes
 from data.queries import CaseFilter
 
 PAGE_SIZE = 50
@@ -134,7 +135,7 @@ def _exports(flt: CaseFilter) -> None:
     )
     left.download_button(
         t("analysis.export_csv", n=f"{len(frame):,}"),
-        csv.to_csv(index=False).encode("utf-8-sig"),
+        csv_bytes(csv),
         file_name=f"envmon-cases-{stamp}.csv",
         mime="text/csv",
     )

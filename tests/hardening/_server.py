@@ -142,6 +142,22 @@ def run_page(page: str | None = None, user: str | None = None, language: str | N
     return at
 
 
+class Downloads:
+    """Captures every ``download_button`` a page offers: (label, bytes)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from streamlit.delta_generator import DeltaGenerator
+
+        self.offered: list[tuple[str, bytes]] = []
+        original = DeltaGenerator.download_button
+
+        def capture(dg: Any, label: str, data: Any, *args: Any, **kwargs: Any) -> Any:
+            self.offered.append((label, data if isinstance(data, bytes) else str(data).encode()))
+            return original(dg, label, data, *args, **kwargs)
+
+        monkeypatch.setattr(DeltaGenerator, "download_button", capture)
+
+
 def map_payloads(at: Any) -> list[dict[str, Any]]:
     """The st_folium component arguments (``script``, ``html``…) of every map on the page."""
     return [

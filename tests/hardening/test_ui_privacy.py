@@ -69,20 +69,7 @@ def test_the_detector_sees_the_case_markers_of_a_protected_map(
     assert exact_locations(ui.map_html(at), complaint_points)
 
 
-class Downloads:
-    """Captures every ``download_button`` a page offers: (label, bytes)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from streamlit.delta_generator import DeltaGenerator
-
-        self.offered: list[tuple[str, bytes]] = []
-        original = DeltaGenerator.download_button
-
-        def capture(dg: Any, label: str, data: Any, *args: Any, **kwargs: Any) -> Any:
-            self.offered.append((label, data if isinstance(data, bytes) else str(data).encode()))
-            return original(dg, label, data, *args, **kwargs)
-
-        monkeypatch.setattr(DeltaGenerator, "download_button", capture)
+Downloads = ui.Downloads
 
 
 @pytest.fixture
