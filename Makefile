@@ -20,8 +20,10 @@ setup: $(VENV)/.installed
 demo: setup
 	$(PY) -m cli demo --if-missing
 
+# The dashboard and the feed poller together (replayed air data and simulated dataloggers advance in real time);
+# Ctrl-C stops both.
 run: demo
-	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.address 127.0.0.1
+	$(PY) -m cli serve --port $(PORT) --address 127.0.0.1
 
 test: setup
 	$(PY) -m pytest -q

@@ -400,4 +400,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.username": ("Tên đăng nhập", "Username"),
     "col.role": ("Vai trò", "Role"),
     "col.active": ("Hoạt động", "Active"),
+    # envmon serve (CLI)
+    "serve.service.dashboard": ("bảng điều khiển", "dashboard"),
+    "serve.service.poller": ("bộ thu dữ liệu trạm", "feed poller"),
+    "serve.started": ("Đã khởi động {name} (pid {pid})", "Started the {name} (pid {pid})"),
+    "serve.open": ("Mở {name} tại {url}", "Open the {name} at {url}"),
+    "serve.stop_hint": ("Nhấn Ctrl-C để dừng tất cả.", "Press Ctrl-C to stop everything."),
+    "serve.ended": (
+        "Tiến trình {name} đã dừng (mã {code}); đang dừng các tiến trình còn lại.",
+        "The {name} exited (code {code}); stopping the others.",
+    ),
+    "serve.stopped": ("Đã dừng tất cả.", "Everything stopped."),
 }
