@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from branca.element import Element
 
 from dashboard import loaders, maps, state
 from dashboard.i18n import current_language, label, t
+from data.i18n import formats
 from data.queries import FIRING_STATES, CaseFilter
 from monitoring.aqi_tables import CATEGORIES, VN_HEALTH, Category, HealthMessage
 from monitoring.poller import FeedHealth
@@ -26,38 +26,48 @@ LOCAL_TZ = "Asia/Ho_Chi_Minh"
 MAP_HEIGHT = 520
 MAX_SPOTS = 200  # maps and tables show the largest recurring spots only, so the page stays light at city scale
 THRESHOLD_COLOURS = {"exceeding": "#FF0000", "within": "#00E400"}
-PARAMETER_LABELS = {"pm25": "PM2.5", "pm10": "PM10", "o3": "O₃", "no2": "NO₂", "so2": "SO₂", "co": "CO"}
 
 
 def local_time_text(moment: object) -> str:
-    """``dd/mm/yyyy HH:MM`` in Hà Nội time, or an empty string."""
-    if moment is None or (isinstance(moment, float) and math.isnan(moment)) or pd.isna(moment):
-        return ""
-    stamp = pd.Timestamp(moment)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    """``04/12/2026 21:00`` (vi) / ``04 Dec 2026 21:00`` (en) in local time; ``—`` when missing."""
+    return formats.local_time(moment, current_language(), loaders.settings().timezone)
 
 
 def local_time_texts(moments: Iterable[object]) -> list[str]:
     """:func:`local_time_text` of every value, converted in one vectorised step (for table columns)."""
-    stamps = pd.to_datetime(pd.Series(list(moments), dtype=object), utc=True, format="mixed")
-    return stamps.dt.tz_convert(LOCAL_TZ).dt.strftime("%d/%m/%Y %H:%M").fillna("").tolist()
+    return formats.local_times(moments, current_language(), loaders.settings().timezone)
 
 
 def parameter_label(parameter: object) -> str:
-    """Display name of a parameter code (``pm25`` → ``PM2.5``); unknown codes are shown as they are."""
-    return PARAMETER_LABELS.get(str(parameter), str(parameter))
+    """Display name of a parameter code (``pm25`` → ``PM₂.₅``, ``flow`` → ``Lưu lượng``)."""
+    return formats.parameter_name(parameter, current_language())
 
 
 def age_text(hours: float | None) -> str:
     """A human age such as "5 giờ trước" / "2 ngày trước"."""
-    if hours is None or pd.isna(hours):
-        return t("time.never")
-    if hours < 1:
-        return t("time.minutes_ago", n=max(1, round(hours * 60)))
-    if hours < 48:
-        return t("time.hours_ago", n=round(hours))
-    return t("time.days_ago", n=round(hours / 24))
+    return formats.age(hours, current_language())
+
+
+def updated_text(moment: object, hours: float | None) -> str:
+    """``04/12/2026 21:00 (5 giờ trước)``, or only ``chưa có dữ liệu`` when there was never a reading."""
+    if formats.is_missing(moment):
+        return age_text(None)
+    return f"{local_time_text(moment)} ({age_text(hours)})"
+
+
+def number_text(value: object, decimals: int = 0) -> str:
+    """A number with the session language's separators (5.523 / 5,523); ``—`` when missing."""
+    return formats.number(value, current_language(), decimals)
+
+
+def percent_text(value: object, decimals: int = 1) -> str:
+    """A 0–100 percentage in the session language (72,8 % / 72.8 %); ``—`` when missing."""
+    return formats.percent(value, current_language(), decimals)
+
+
+def safe_text(value: object) -> str:
+    """Any value as display text in the session language; missing values show ``—`` (never nan/None)."""
+    return formats.safe_text(value, current_language())
 
 
 def aqi_category(scale: str, level: int) -> Category:
@@ -129,7 +139,7 @@ def station_map_frame(stations: pd.DataFrame, scale: str) -> pd.DataFrame:
         values.append(f"{int(row.aqi)}{'+' if row.beyond_scale else ''}" if has_aqi else "")
         labels.append(category_label(category) if category else "")
         dominants.append(parameter_label(row.dominant) if has_aqi else "")
-        updated.append(f"{local_time_text(row.last_reading_at)} ({age_text(row.age_hours)})")
+        updated.append(updated_text(row.last_reading_at, row.age_hours))
     return out.assign(colour=colours, value_text=values, category_text=labels, dominant=dominants, updated_text=updated)
 
 
@@ -152,7 +162,7 @@ def threshold_map_frame(stations: pd.DataFrame, firing: pd.DataFrame) -> pd.Data
         value_text=["; ".join(exceeding.get(str(i), [])) for i in out["id"]],
         category_text=[t("stations.exceeding") if f else t("stations.within") for f in flagged],
         dominant="",
-        updated_text=[f"{local_time_text(r.last_reading_at)} ({age_text(r.age_hours)})" for r in out.itertuples()],
+        updated_text=[updated_text(r.last_reading_at, r.age_hours) for r in out.itertuples()],
     )
 
 

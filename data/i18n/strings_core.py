@@ -52,7 +52,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "time.minutes_ago": ("{n} phút trước", "{n} min ago"),
     "time.hours_ago": ("{n} giờ trước", "{n} h ago"),
     "time.days_ago": ("{n} ngày trước", "{n} days ago"),
+    # parameter names that are words (chemical symbols are in data.i18n.formats.PARAMETER_SYMBOLS)
+    "parameter.flow": ("Lưu lượng", "Flow"),
+    "parameter.temp": ("Nhiệt độ", "Temperature"),
+    "parameter.color": ("Độ màu", "Colour"),
+    "parameter.rh": ("Độ ẩm", "Humidity"),
+    "parameter.p": ("Áp suất", "Pressure"),
+    "parameter.tp": ("Tổng phốt pho", "Total phosphorus"),
+    "parameter.tn": ("Tổng nitơ", "Total nitrogen"),
+    "parameter.vhg": ("Hơi thuỷ ngân", "Mercury vapour"),
     # common labels
+    "common.no_data": ("không có dữ liệu", "no data"),
     "common.ward": ("Phường/xã", "Ward/commune"),
     "common.district": ("Quận/huyện cũ", "Former district"),
     "common.category": ("Loại phản ánh", "Category"),

@@ -77,11 +77,11 @@ def test_station_display_uses_official_colours_and_ages() -> None:
     assert frame["colour"].tolist() == ["#FFFF00", "#7E0023", maps.STALE_COLOUR]
     assert frame["value_text"].tolist() == ["75", "500+", ""]
     assert frame["category_text"].tolist() == ["Trung bình", "Nguy hại", ""]
-    assert frame["dominant"].tolist() == ["PM2.5", "PM10", ""]
+    assert frame["dominant"].tolist() == ["PM₂.₅", "PM₁₀", ""]
     assert frame["updated_text"].tolist() == [
         "15/09/2025 09:40 (18 phút trước)",
         "14/09/2025 09:40 (30 giờ trước)",
-        " (chưa có dữ liệu)",
+        "chưa có dữ liệu",
     ]
 
 
