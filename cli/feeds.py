@@ -47,6 +47,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
 
 
 def _status_rows(engine: Any, specs: list[Any], now: dt.datetime) -> list[dict[str, Any]]:
+    from data.redact import redact_text
     from monitoring.poller import feed_status, read_health
 
     rows = []
@@ -58,7 +59,7 @@ def _status_rows(engine: Any, specs: list[Any], now: dt.datetime) -> list[dict[s
                 "status": feed_status(health, now, spec.interval, spec.stale_after).value,
                 "last_success_at": health.last_success_at,
                 "last_data_at": health.last_data_at,
-                "last_error": health.last_error,
+                "last_error": redact_text(health.last_error) if health.last_error else None,  # also older rows
                 "last_error_at": health.last_error_at,
                 "consecutive_failures": health.consecutive_failures,
             }

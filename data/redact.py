@@ -130,6 +130,32 @@ def url_secrets(url: str) -> list[str]:
     return [value for value in dict.fromkeys([*values, *decoded]) if value]
 
 
+def endpoint_label(url: str) -> str:
+    """Scheme and host of ``url`` with its path and query hidden (``https://hooks.slack.com/***``).
+
+    For URLs that are secrets as a whole, e.g. webhooks whose path carries the token (Slack, Discord, Teams).
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return MASK
+    at = _userinfo_end(rest)
+    host = rest[at + 1 :] if at is not None else rest
+    authority = host[: _authority_end(host)]
+    return f"{scheme}://{authority}/{MASK}" if host[len(authority) :].strip("/") else f"{scheme}://{authority}"
+
+
+def endpoint_secrets(url: str) -> list[str]:
+    """What to hide of a secret URL in an error message: its path with query, its path, and its credentials."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return [url]
+    at = _userinfo_end(rest)
+    host = rest[at + 1 :] if at is not None else rest
+    path = host[_authority_end(host) :]
+    pieces = [path, path.split("?")[0].split("#")[0]] if path.strip("/") else []
+    return [*[piece for piece in pieces if piece.strip("/")], *url_secrets(url)]
+
+
 def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     """``text`` (an error message, a log line) with every URL redacted and every known secret masked.
 
@@ -140,7 +166,8 @@ def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     for secret in secrets:
         if not secret:
             continue
-        values.extend(url_secrets(secret) if "://" in secret or "=" in secret else [secret])
+        is_connection_string = "://" in secret or _DSN_PASSWORD.search(secret) is not None
+        values.extend(url_secrets(secret) if is_connection_string else [secret])
     expanded = {form for value in values for form in (value, quote(value, safe=""), quote(value)) if form}
     for value in sorted(expanded, key=len, reverse=True):
         text = text.replace(value, f"{MASK}@" if value.endswith("@") else MASK)

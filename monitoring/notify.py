@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from data.redact import endpoint_label, endpoint_secrets, redact_text
 from monitoring.alert_rules import NotifyPolicy
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,9 @@ def deliver(session: requests.Session, urls: Sequence[str], group: NotificationG
             response = session.post(url, json=group.payload, timeout=timeout)
             response.raise_for_status()
         except requests.RequestException as err:
-            logger.warning("alert notification for rule %s to %s failed: %s", group.rule_id, url, err)
+            reason = redact_text(str(err), endpoint_secrets(url))  # a webhook's path and query may hold its token
+            logger.warning(
+                "alert notification for rule %s to %s failed: %s", group.rule_id, endpoint_label(url), reason
+            )
             delivered = False
     return delivered

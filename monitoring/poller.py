@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, select
 
+from data.redact import redact_text
 from data.schema import FeedState
 from monitoring.errors import FeedAuthError, FeedError, FeedRateLimitedError, FeedSchemaError
 from monitoring.feeds.base import Feed
@@ -136,6 +137,14 @@ class FeedCoordinator:
         self.locator = locator
         self.sleep = sleep
 
+    def _safe(self, error: str) -> str:
+        """``error`` with URL credentials, secret query parameters and the feed's own secrets masked.
+
+        Every error is masked here, before it is logged, stored in ``feed_state`` (read by ``envmon feeds
+        status`` and the Stations page) or returned.
+        """
+        return redact_text(error, getattr(self.spec.feed, "secrets", ()))
+
     def _backoff(self, attempt: int, error: FeedError) -> float:
         if isinstance(error, FeedRateLimitedError) and error.retry_after is not None:
             return min(error.retry_after, MAX_BACKOFF_SECONDS)
@@ -159,7 +168,8 @@ class FeedCoordinator:
                     if attempt == self.spec.retries:
                         raise
                     wait = self._backoff(attempt, err)
-                    logger.debug("feed %s attempt %d failed (%s); retrying in %.1f s", name, attempt + 1, err, wait)
+                    reason = self._safe(str(err))
+                    logger.debug("feed %s attempt %d failed (%s); retrying in %.1f s", name, attempt + 1, reason, wait)
                     self.sleep(wait)
             assert batch is not None
             with self.engine.begin() as conn:
@@ -175,7 +185,7 @@ class FeedCoordinator:
                 health.consecutive_failures = 0
                 _write_health(conn, health)
         except Exception as err:
-            result.error = f"{err.__class__.__name__}: {err}"
+            result.error = self._safe(f"{err.__class__.__name__}: {err}")
             self._record_failure(now, result.error)
             return result
         if recovered:

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import requests
 
+from data.redact import redact_text, redact_url
 from monitoring.errors import (
     FeedAuthError,
     FeedError,
@@ -56,12 +57,12 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
 
 
 def check_response(response: requests.Response, *, now: dt.datetime) -> None:
-    """Raise the feed error for a non-2xx response, with the URL and a snippet of the body."""
+    """Raise the feed error for a non-2xx response, with the URL (secrets masked) and a snippet of the body."""
     status = response.status_code
     if 200 <= status < 300:
         return
-    snippet = response.text[:200].replace("\n", " ")
-    msg = f"HTTP {status} from {response.url}: {snippet}"
+    snippet = redact_text(response.text[:200].replace("\n", " "), [response.url])
+    msg = f"HTTP {status} from {redact_url(response.url)}: {snippet}"
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
         raise FeedRateLimitedError(msg, retry_after=retry_after)
@@ -112,10 +113,11 @@ def get(
     try:
         response = session.get(url, params=params, headers=headers, timeout=timeout)
     except requests.Timeout as err:
-        msg = f"timeout after {timeout} s requesting {url}"
+        msg = f"timeout after {timeout} s requesting {redact_url(url)}"
         raise FeedTimeoutError(msg) from err
     except requests.RequestException as err:
-        msg = f"cannot reach {url}: {err.__class__.__name__}: {err}"
+        reason = redact_text(f"{err.__class__.__name__}: {err}", [url])
+        msg = f"cannot reach {redact_url(url)}: {reason}"
         raise FeedUnavailableError(msg) from err
     check_response(response, now=now or dt.datetime.now(dt.UTC))
     return response
@@ -126,5 +128,6 @@ def json_body(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError as err:
-        msg = f"response from {response.url} is not JSON: {response.text[:120]!r}"
+        body = redact_text(repr(response.text[:120]), [response.url])
+        msg = f"response from {redact_url(response.url)} is not JSON: {body}"
         raise FeedSchemaError(msg) from err

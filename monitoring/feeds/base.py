@@ -16,6 +16,8 @@ class Feed(Protocol):
     ``Batch.checkpoint``, empty on the first run) and raises a :class:`~monitoring.errors.FeedError` when the
     source cannot be read. ``acknowledge`` runs after the batch is committed (e.g. moves files out of a drop
     folder); it must be safe to skip, because a crash between commit and acknowledge is possible.
+    A feed holding credentials lists them in ``secrets`` (optional attribute): the poller masks them in every
+    error it logs or stores.
     """
 
     name: str

@@ -10,6 +10,7 @@ from typing import Any, Final, Literal
 import pandas as pd
 import requests
 
+from data.redact import is_secret_name, url_secrets
 from monitoring.errors import FeedSchemaError
 from monitoring.feeds import _http
 from monitoring.ingest import Batch
@@ -112,6 +113,16 @@ class HttpFeed:
         self.overlap = overlap
         self.interval_minutes = interval_minutes
         self.timeout = timeout
+
+    @property
+    def secrets(self) -> list[str]:
+        """Credentials in the URL, secret-named query parameters and secret headers (``Authorization: Bearer …``)."""
+        values = url_secrets(self.url)
+        values += [str(value) for name, value in self.params.items() if is_secret_name(name)]
+        for name, value in self.headers.items():
+            if is_secret_name(name) or name.lower() in {"authorization", "proxy-authorization", "cookie"}:
+                values += [value, value.split()[-1]] if value.split() else [value]
+        return values
 
     def parse(self, response_text: str, payload: Any = None) -> pd.DataFrame:
         """The mapped raw readings from a response body."""

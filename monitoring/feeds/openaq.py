@@ -138,6 +138,7 @@ class OpenAQFeed:
         self.max_retries = max_retries
         self.sleep = sleep
         self.limiter = _http.RateLimiter(REQUESTS_PER_MINUTE, 60.0, clock=clock, sleep=sleep)
+        self.secrets = [api_key] if api_key else []
 
     def _get_json(self, path: str, params: Mapping[str, Any] | None, now: dt.datetime) -> Any:
         headers = {"X-API-Key": self.api_key} if self.api_key else {}

@@ -111,6 +111,7 @@ class FtpFeed:
         self.remote_dir = remote_dir
         self.timeout = timeout
         self.ftp_factory = ftp_factory
+        self.secrets = [password] if password else []
 
     def _walk(self, ftp: ftplib.FTP, folder: str) -> Iterator[str]:
         for entry, facts in sorted(ftp.mlsd(folder, facts=["type"])):

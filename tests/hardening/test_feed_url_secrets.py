@@ -1,0 +1,123 @@
+"""#13.9: a feed's API key or a webhook's token never reaches feeds status, the log, feed_state or the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+from sqlalchemy import Engine
+
+from cli import main
+from data import queries
+from data.db import make_engine, migrate
+from monitoring.feeds.generic_http import HttpFeed
+from monitoring.notify import NotificationGroup, deliver
+from monitoring.poller import FeedSpec, read_health, run_once
+
+KEY = "Zq9apikey"
+TOKEN = "Zq9hooktoken"
+NOW = dt.datetime(2025, 4, 20, 12, 0, tzinfo=dt.UTC)
+MAPPING = {"station_id": "s", "parameter": "p", "value": "v", "unit": "u", "observed_at": "t"}
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _spec(feed: HttpFeed) -> FeedSpec:
+    return FeedSpec(feed, interval=dt.timedelta(hours=1), stale_after=dt.timedelta(hours=3), retries=0)
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "headers"),
+    [
+        (f"https://portal.example.vn/api?api_key={KEY}", {}, {}),
+        ("https://portal.example.vn/api", {"API_KEY": KEY}, {}),
+        ("https://portal.example.vn/api", {"token": KEY}, {}),
+        (f"https://envmon:{KEY}@portal.example.vn/api", {}, {}),
+        ("https://portal.example.vn/api", {}, {"Authorization": f"Bearer {KEY}"}),
+    ],
+    ids=["key-in-url", "key-param", "token-param", "url-credentials", "bearer-header"],
+)
+@pytest.mark.parametrize("answer", [401, 404, 500, "not json"])
+@responses.activate
+def test_failing_http_feed_stores_and_logs_no_secret(engine: Engine, url, params, headers, answer, caplog) -> None:
+    body = f"key {KEY} rejected; request {url}"  # servers echo the request back
+    if answer == "not json":
+        responses.get(url.replace(f"envmon:{KEY}@", ""), body=body, status=200)
+    else:
+        responses.get(url.replace(f"envmon:{KEY}@", ""), body=body, status=answer)
+    feed = HttpFeed("portal", requests.Session(), url=url, mapping=MAPPING, params=params, headers=headers)
+    with caplog.at_level(logging.DEBUG):
+        [result] = run_once(engine, [_spec(feed)], NOW).values()
+    assert not result.ok and "portal.example.vn" in (result.error or "")
+    stored = read_health(engine, "portal")
+    assert KEY not in (stored.last_error or "") and "***" in (stored.last_error or "")
+    assert KEY not in result.error
+    assert KEY not in caplog.text
+    page = queries.feed_health(engine)  # what the Stations page shows
+    assert KEY not in page.to_csv()
+
+
+def test_closed_port_error_masks_the_key(sqlite_engine: Engine, caplog) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/api"
+    feed = HttpFeed("portal", requests.Session(), url=url, mapping=MAPPING, params={"api_key": KEY}, timeout=2)
+    with caplog.at_level(logging.DEBUG):
+        [result] = run_once(sqlite_engine, [_spec(feed)], NOW).values()
+    assert "cannot reach" in (result.error or "")
+    assert KEY not in (result.error or "") + caplog.text + str(read_health(sqlite_engine, "portal").last_error)
+
+
+def test_feeds_poll_and_status_print_no_key(tmp_path: Path, monkeypatch, capsys, caplog) -> None:
+    database = f"sqlite:///{tmp_path / 'envmon.db'}"
+    migrate(make_engine(database))
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        f"""
+[[feed]]
+name = "portal"
+type = "http"
+url = "http://127.0.0.1:{_closed_port()}/api?api_key={KEY}"
+params = {{ token = "{KEY}" }}
+retries = 0
+timeout_seconds = 2
+[feed.mapping]
+station_id = "s"
+parameter = "p"
+value = "v"
+unit = "u"
+observed_at = "t"
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DATABASE_URL", database)
+    assert main(["feeds", "poll", "--once", "--config", str(config)]) == 1
+    assert main(["-v", "feeds", "status", "--config", str(config)]) == 0
+    out, err = capsys.readouterr()
+    [status] = json.loads(out.splitlines()[-1])
+    assert status["status"] == "UNAVAILABLE" and "cannot reach" in status["last_error"]
+    assert KEY not in out + err + caplog.text
+
+
+@pytest.mark.parametrize("status", [404, 500, "closed"])
+@responses.activate
+def test_failing_webhook_is_logged_without_its_token(status, caplog) -> None:
+    if status == "closed":
+        responses.add_passthru("http://127.0.0.1")
+        url = f"http://127.0.0.1:{_closed_port()}/services/T01/B02/{TOKEN}?token={TOKEN}"
+    else:
+        url = f"https://hooks.example.vn/services/T01/B02/{TOKEN}?token={TOKEN}"
+        responses.post(url, status=status)
+    group = NotificationGroup("pm25-high", (1,), {"alerts": []})
+    with caplog.at_level(logging.WARNING):
+        assert deliver(requests.Session(), [url], group, timeout=2) is False
+    assert "alert notification for rule pm25-high" in caplog.text
+    assert TOKEN not in caplog.text
