@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import components, loaders, maps, state
 from dashboard.i18n import t
+from dashboard.markup import escape_markdown, markdown_text
 
 NEAREST = 3
 EARTH_RADIUS_KM = 6371.0
@@ -62,7 +63,7 @@ def _pick_station(stations: pd.DataFrame) -> pd.Series | None:
         located = located.sort_values("distance_km").head(NEAREST)
         st.caption(t("air.nearest", n=len(located)))
     options = list(located["id"])
-    names = dict(zip(located["id"], located["name"], strict=True))
+    names = dict(zip(located["id"], map(escape_markdown, located["name"]), strict=True))  # labels are Markdown
     distances = dict(zip(located["id"], located.get("distance_km", pd.Series(dtype=float)), strict=False))
     chosen = st.radio(
         t("air.station"),
@@ -74,9 +75,9 @@ def _pick_station(stations: pd.DataFrame) -> pd.Series | None:
 
 
 def _current(station: pd.Series, scale: str) -> None:
-    st.subheader(station["name"])
+    st.subheader(escape_markdown(station["name"]))
     st.caption(
-        t(
+        markdown_text(
             "air.location",
             lat=f"{station['lat']:.4f}",
             lon=f"{station['lon']:.4f}",
@@ -99,7 +100,7 @@ def _current(station: pd.Series, scale: str) -> None:
         f"{maps.escape(components.category_label(category))}</div></div>",
         unsafe_allow_html=True,
     )
-    st.write(t("air.dominant_line", parameter=components.parameter_label(station["dominant"])))
+    st.write(markdown_text("air.dominant_line", parameter=components.parameter_label(station["dominant"])))
     st.caption(t("air.updated", time=components.local_time_text(station["period_end"])))
     if scale == "vn":
         effect, public, sensitive = components.health_text(category.level)
