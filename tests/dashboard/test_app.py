@@ -130,7 +130,7 @@ def test_public_page_has_no_personal_data_or_complaint_text(app: App) -> None:
     text = _all_text(at)
     assert REPORTER_NAME not in text and REPORTER_PHONE not in text and XSS_TITLE not in text
     assert "Rác thải" not in text
-    assert r"Thông số quyết định: **PM2\.5**" in text
+    assert r"Thông số quyết định: **PM₂\.₅**" in text
     assert "Nguồn dữ liệu" in text and "1459" in text
     at.radio(key=state.AQI_SCALE).set_value("us").run()
     assert not at.exception and "US AQI" in _all_text(at)
