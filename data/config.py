@@ -33,6 +33,9 @@ thresholds_file, alert_rules_file, feeds_file, sla_file, routing_file : Path | N
 admin_user, admin_password : str | None
     When both are set, ``envmon init`` creates this operator. Env: ``ENVMON_ADMIN_USER``,
     ``ENVMON_ADMIN_PASSWORD``. No default password ships.
+session_idle_minutes, session_max_hours : int
+    A dashboard session ends after this long without interaction, and at the latest this long after login.
+    Defaults 30 min, 12 h. Env: ``ENVMON_SESSION_IDLE_MINUTES``, ``ENVMON_SESSION_MAX_HOURS``.
 webhook_urls : list[str]
     Alert notification receivers (JSON POST). Env: ``ENVMON_WEBHOOK_URLS`` as a JSON list.
 language : str
@@ -80,6 +83,8 @@ class Settings(BaseSettings):
     routing_file: Path | None = None
     admin_user: str | None = None
     admin_password: str | None = None
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
     webhook_urls: list[str] = []
     language: Literal["vi", "en"] = "vi"
 

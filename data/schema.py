@@ -447,18 +447,65 @@ class AlertEvent(Base):
 
 
 class User(Base):
-    """A dashboard user with a role (leader, analyst, operator); password stored as an Argon2 hash.
+    """A dashboard user with a role (leader, analyst, operator, unit); password stored as an Argon2 hash.
 
-    ``failed_logins`` counts wrong passwords in a row; enough of them set ``locked_until`` (see ``data.users``).
+    ``username`` is NFKC-normalised and case-folded; ``username_skeleton`` (unique) is its confusable skeleton, so
+    ``Lead2`` or a Cyrillic ``lеad2`` cannot sit beside ``lead2``. ``failed_logins`` counts password checks not yet
+    known to have succeeded (reserved before each check); enough of them set ``locked_until`` (see ``data.users``).
     """
 
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
+    username_skeleton: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None]
+
+
+class UserUnit(Base):
+    """Binds a ``unit`` account to a responsible unit whose cases it may see and act on (one row per unit)."""
+
+    __tablename__ = "user_units"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("responsible_units.id", ondelete="CASCADE"), primary_key=True)
+
+
+class UserSession(Base):
+    """A signed-in browser: only the SHA-256 of its cookie token is stored (see ``data.sessions``).
+
+    The row is created at login with a one-time ``handoff_hash``; the browser exchanges that code for the cookie
+    token (``token_hash`` set, handoff cleared). Idle expiry is ``last_seen_at`` + the idle timeout; ``expires_at``
+    is the absolute end. ``revoked_at`` ends it at once (logout, deactivation, role or password change).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_expires_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(30))
+
+
+class AuditEntry(Base):
+    """One administrative change: who did what to which target, when (see ``data.audit``)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

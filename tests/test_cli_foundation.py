@@ -10,8 +10,12 @@ import sys
 import geopandas as gpd
 import pytest
 import shapely
+from alembic.script import ScriptDirectory
 
 from cli import main
+from data.db import MIGRATIONS_DIR
+
+HEAD_REVISION = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 @pytest.fixture
@@ -29,7 +33,7 @@ def _run(capsys, *argv: str) -> tuple[int, object]:
 
 def test_init_is_idempotent(database, capsys):
     code, first = _run(capsys, "init")
-    assert code == 0 and first["boundary_sets_loaded"] == ["hanoi-2025"] and first["revision"] == "0001"
+    assert code == 0 and first["boundary_sets_loaded"] == ["hanoi-2025"] and first["revision"] == HEAD_REVISION
     code, second = _run(capsys, "init")
     assert code == 0 and second["boundary_sets_loaded"] == []
 

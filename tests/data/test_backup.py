@@ -8,11 +8,14 @@ import sqlite3
 import threading
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from data.backup import BackupError, backup, restore
-from data.db import make_engine, migrate, transaction
+from data.db import MIGRATIONS_DIR, make_engine, migrate, transaction
 from data.schema import ImportBatch
+
+HEAD_REVISION = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def _db(tmp_path):
@@ -39,7 +42,7 @@ def test_round_trip(tmp_path):
     url, engine = _db(tmp_path)
     _add_batches(engine, 0, 5)
     report = backup(url, tmp_path / "copy.db")
-    assert report["revision"] == "0001"
+    assert report["revision"] == HEAD_REVISION
     _add_batches(engine, 5, 3)
     assert _count(engine) == 8
     engine.dispose()
@@ -93,7 +96,7 @@ def test_cli(tmp_path, monkeypatch, capsys):
     _add_batches(engine, 0, 2)
     monkeypatch.setenv("DATABASE_URL", url)
     assert main(["backup", str(tmp_path / "b.db")]) == 0
-    assert json.loads(capsys.readouterr().out)["revision"] == "0001"
+    assert json.loads(capsys.readouterr().out)["revision"] == HEAD_REVISION
     assert main(["restore", str(tmp_path / "b.db")]) == 0
     assert main(["backup", str(tmp_path / "b.db")]) == 2
     assert "exists" in capsys.readouterr().err
