@@ -34,7 +34,7 @@ from data.db import make_engine, migrate
 from data.demo_complaints import CATEGORY_SHARES, CHANNELS, STREETS, TEMPLATES
 from data.importers.normalise import normalise
 from data.importers.pipeline import ImportContext, import_complaints, locate
-from data.importers.profiles import detect_profile, to_canonical
+from data.importers.profiles import VN_CHANNEL, detect_profile, to_canonical
 from data.importers.readers import read_table
 from data.routing import seed_routing
 from geo.boundaries import load_shipped_sets
@@ -43,7 +43,7 @@ TARGET_ROWS_PER_S = 20_000
 FULL_ROWS, QUICK_ROWS = 200_000, 20_000
 SEED = 20250801
 NOW = dt.datetime(2025, 8, 1, tzinfo=dt.UTC)
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
+LOCAL_TZ = VN_CHANNEL.timezone  # the generated file is a vn-channel export
 HEADER = (
     "Mã phản ánh",
     "Thời gian",

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cli._common import engine, settings
 from monitoring.aqi_tables import POLLUTANTS, SCALE_NAMES
 
 OUTPUT_COLUMNS = ("station_id", "period_end", "aqi", "category", "dominant", "beyond_scale") + tuple(
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     compute.add_argument("--period", choices=("hourly", "daily"), default="hourly")
     compute.add_argument("--out", type=Path, help="output CSV (default: standard output)")
     compute.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the category label")
-    compute.add_argument("--timezone", default="Asia/Ho_Chi_Minh", help="local time zone of the day window")
+    compute.add_argument("--timezone", help="local time zone of the day window (default: ENVMON_TIMEZONE setting)")
     compute.set_defaults(handler=_compute)
 
     refresh = commands.add_parser("refresh", help="recompute stored AQI values from stored hourly averages")
@@ -48,8 +49,9 @@ def _compute(args: argparse.Namespace) -> int:
 
     with args.input.open(encoding="utf-8-sig", newline="") as handle:
         hourly = parse_hourly_rows(csv.DictReader(handle), str(args.input))
-    results = station_aqi(hourly, scale=args.scale, period=args.period, timezone=args.timezone)
-    zone = ZoneInfo(args.timezone)
+    timezone = args.timezone or settings().timezone
+    results = station_aqi(hourly, scale=args.scale, period=args.period, timezone=timezone)
+    zone = ZoneInfo(timezone)
     rows = []
     for item in results:
         result = item.result
@@ -67,7 +69,6 @@ def _compute(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from cli._common import engine, settings
     from monitoring.aqi_store import refresh_aqi
 
     since = dt.datetime.fromisoformat(args.since) if args.since else None

@@ -15,17 +15,21 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy import Engine
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
-
-def _local_day_or_time(text: str) -> dt.datetime:
-    """``YYYY-MM-DD`` (local midnight) or an ISO date-time (naive = Asia/Ho_Chi_Minh) as an aware datetime."""
+def _day_or_time(text: str) -> dt.datetime:
+    """``YYYY-MM-DD`` (midnight) or an ISO date-time; naive until :func:`_local` gives it the settings' zone."""
     try:
-        value = dt.datetime.fromisoformat(text)
+        return dt.datetime.fromisoformat(text)
     except ValueError as err:
         msg = f"not a date or ISO date-time: {text!r}"
         raise ValueError(msg) from err
-    return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+
+
+def _local(value: dt.datetime | None, timezone: str) -> dt.datetime | None:
+    """``value`` with ``timezone`` (``Settings.timezone``) when it has no offset of its own."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=ZoneInfo(timezone))
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,8 +44,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     importer.add_argument("file", help="file path, or the base URL of an Open311 GeoReport v2 endpoint")
     importer.add_argument("--profile", choices=["vn-channel", "open311", "nyc311"], default=None)
     importer.add_argument("--source", default=None, help="source name used for idempotency (default: profile)")
-    importer.add_argument("--since", type=_local_day_or_time, help="Open311 pull: first day (YYYY-MM-DD)")
-    importer.add_argument("--until", type=_local_day_or_time, help="Open311 pull: last day, inclusive")
+    importer.add_argument("--since", type=_day_or_time, help="Open311 pull: first day (YYYY-MM-DD)")
+    importer.add_argument("--until", type=_day_or_time, help="Open311 pull: last day, inclusive")
     importer.add_argument("--page-size", type=int, default=None, help="Open311 pull: page_size parameter")
     importer.set_defaults(handler=_import)
 
@@ -51,8 +55,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     exporter.add_argument("--district", help="former district, e.g. 'Hoàn Kiếm' or 'Quận Hoàn Kiếm'")
     exporter.add_argument("--ward", help="ward code or name")
     exporter.add_argument("--category", help="category code, e.g. waste, noise")
-    exporter.add_argument("--since", type=_local_day_or_time, help="first day (YYYY-MM-DD, local)")
-    exporter.add_argument("--until", type=_local_day_or_time, help="last day, inclusive (YYYY-MM-DD, local)")
+    exporter.add_argument("--since", type=_day_or_time, help="first day (YYYY-MM-DD, local)")
+    exporter.add_argument("--until", type=_day_or_time, help="last day, inclusive (YYYY-MM-DD, local)")
     exporter.add_argument("--include-personal", action="store_true", help="add reporter name and phone")
     exporter.set_defaults(handler=_export)
 
@@ -91,10 +95,11 @@ def _import(args: argparse.Namespace) -> int:
         if args.since is None:
             msg = "pulling from an Open311 endpoint needs --since (and optionally --until)"
             raise ValueError(msg)
-        end = _until_exclusive(args.until) or dt.datetime.now(dt.UTC)
+        end = _until_exclusive(_local(args.until, config.timezone)) or dt.datetime.now(dt.UTC)
+        since = _local(args.since, config.timezone)
         with default_session() as session:
             summary = import_open311(
-                engine, session, args.file, args.since, end, context, source=args.source, page_size=args.page_size
+                engine, session, args.file, since, end, context, source=args.source, page_size=args.page_size
             )
     else:
         path = Path(args.file)
@@ -109,16 +114,17 @@ def _import(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from data.case_views import CaseFilter, export_csv, export_geojson, reports_frame
 
-    engine = _common.engine()
+    config = _common.settings()
+    engine = _common.engine(config)
     filters = CaseFilter(
         district=args.district,
         ward=args.ward,
         category=args.category,
-        since=args.since,
-        until=_until_exclusive(args.until),
+        since=_local(args.since, config.timezone),
+        until=_until_exclusive(_local(args.until, config.timezone)),
     )
     frame = _with_corroboration(engine, reports_frame(engine, filters, include_personal=args.include_personal))
-    text = export_csv(frame) if args.format == "csv" else export_geojson(frame)
+    text = export_csv(frame, config.timezone) if args.format == "csv" else export_geojson(frame, config.timezone)
     if args.out is None:
         sys.stdout.write(text)
     else:

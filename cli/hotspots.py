@@ -240,13 +240,14 @@ def _emerging(args: argparse.Namespace) -> int:
     from geo.emerging import emerging_hotspots, week_bins
     from geo.weights import queen_weights
 
-    db, set_name, _, lang = _context(args)
+    db, set_name, timezone, lang = _context(args)
     now = dt.datetime.now(dt.UTC)
-    edges = week_bins(now, args.weeks)
+    edges = week_bins(now, args.weeks, timezone)
     wards = wards_frame(db, set_name)
     cases = load_complaint_cases(db, since=edges[0], until=edges[-1], category=args.category, set_name=set_name)
     population = wards.set_index("code")["population"] if args.rate else None
-    result = emerging_hotspots(cases, queen_weights(wards, "code"), now, weeks=args.weeks, population=population)
+    weights = queen_weights(wards, "code")
+    result = emerging_hotspots(cases, weights, now, timezone=timezone, weeks=args.weeks, population=population)
     frame = result.to_frame().merge(
         wards[["code", "name"]].rename(columns={"code": "ward_code", "name": "ward_name"}), on="ward_code"
     )

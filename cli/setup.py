@@ -60,6 +60,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from data.db import transaction
     from data.demo_complaints import build_demo_complaints
+    from data.importers.pipeline import ImportContext
     from data.schema import ComplaintReport
     from monitoring.demo import build_demo_monitoring
     from monitoring.pipeline import after_poll
@@ -73,10 +74,11 @@ def _demo(args: argparse.Namespace) -> int:
         emit_json({**setup, "demo": f"skipped: {stored} complaint reports already stored"})
         return 0
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    complaints = build_demo_complaints(db, seed=args.seed, now=now, n_reports=args.reports)
+    context = ImportContext.from_settings(db, config)
+    complaints = build_demo_complaints(db, seed=args.seed, now=now, n_reports=args.reports, context=context)
     monitoring = build_demo_monitoring(
         db, now=now, seed=args.seed, days=args.days, dropbox=config.var_dir / "dropbox", set_name=config.boundary_set
     )
-    pipeline = after_poll(db, now)
+    pipeline = after_poll(db, now, config)
     emit_json({**setup, "complaints": complaints, "monitoring": monitoring, "pipeline": pipeline})
     return 0

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import folium
 import folium.elements
@@ -22,10 +23,14 @@ from monitoring.aqi_tables import CATEGORIES, VN_HEALTH, Category, HealthMessage
 from monitoring.poller import FeedHealth
 from monitoring.poller import feed_status as poller_feed_status
 
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
 MAP_HEIGHT = 520
 MAX_SPOTS = 200  # maps and tables show the largest recurring spots only, so the page stays light at city scale
 THRESHOLD_COLOURS = {"exceeding": "#FF0000", "within": "#00E400"}
+
+
+def local_zone() -> ZoneInfo:
+    """The configured local time zone (``ENVMON_TIMEZONE``) of pages, charts and day windows."""
+    return loaders.settings().zone
 
 
 def local_time_text(moment: object) -> str:
@@ -363,7 +368,7 @@ def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool
             opened=t("common.opened"),
             reports=t("common.reports"),
         )
-        maps.add_case_markers(fmap, points, marker_labels, layer_name=t("map.cases"))
+        maps.add_case_markers(fmap, points, marker_labels, layer_name=t("map.cases"), timezone=flt.timezone)
     else:
         maps.add_heat_layer(fmap, loaders.heat_cells(flt), layer_name=t("map.heat"))
     if overview:

@@ -273,8 +273,11 @@ class CaseMarkerLabels:
     reports: str
 
 
-def add_case_markers(fmap: folium.Map, cases: pd.DataFrame, labels: CaseMarkerLabels, *, layer_name: str) -> None:
-    """Clustered case markers with an escaped popup (title, category, status, ward, unit, opened, reports)."""
+def add_case_markers(
+    fmap: folium.Map, cases: pd.DataFrame, labels: CaseMarkerLabels, *, layer_name: str, timezone: str
+) -> None:
+    """Clustered case markers with an escaped popup (title, category, status, ward, unit, opened in ``timezone``,
+    reports)."""
     cluster = folium.plugins.MarkerCluster(name=layer_name, show=True)
     for row in cases.itertuples(index=False):
         rows = [
@@ -282,7 +285,7 @@ def add_case_markers(fmap: folium.Map, cases: pd.DataFrame, labels: CaseMarkerLa
             (labels.status, row.status),
             (labels.ward, row.ward_name),
             (labels.unit, row.unit_name),
-            (labels.opened, _local_time_text(row.opened_at)),
+            (labels.opened, _local_time_text(row.opened_at, timezone)),
             (labels.reports, row.report_count),
         ]
         folium.CircleMarker(
@@ -363,12 +366,12 @@ def add_layer_control(fmap: folium.Map) -> folium.Map:
     return fmap
 
 
-def _local_time_text(moment: object) -> str:
+def _local_time_text(moment: object, timezone: str) -> str:
     if moment is None or pd.isna(moment):
         return ""
     stamp = pd.Timestamp(moment)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert("Asia/Ho_Chi_Minh").strftime("%d/%m/%Y %H:%M")
+    return stamp.tz_convert(timezone).strftime("%d/%m/%Y %H:%M")
 
 
 def add_ward_outlines(fmap: folium.Map, wards: gpd.GeoDataFrame, *, layer_name: str, tooltip_label: str) -> None:

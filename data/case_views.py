@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Select, select
 
 from data.categories import Taxonomy, load_taxonomy
+from data.config import DEFAULT_TIMEZONE
 from data.exports import csv_text
 from data.schema import ComplaintCase, ComplaintReport, ResponsibleUnit
 from data.sla import FINAL_STATUSES, overdue_mask
@@ -23,7 +24,6 @@ from geo.address import fold
 
 PUBLIC_GRID_DEGREES = 0.001
 PERSONAL_COLUMNS = ("reporter_name", "reporter_phone")
-LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 @dataclass(frozen=True)
@@ -119,14 +119,14 @@ def _with_local_times(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
     return out
 
 
-def export_csv(frame: pd.DataFrame, timezone: str = LOCAL_TIMEZONE) -> str:
+def export_csv(frame: pd.DataFrame, timezone: str = DEFAULT_TIMEZONE) -> str:
     """The reports as CSV text (UTF-8, local ISO times); free text kept literally, formula-like cells neutralised."""
     out = _with_local_times(frame, timezone)
     out["flags"] = out["flags"].map(lambda flags: ";".join(flags or []))
     return csv_text(out)
 
 
-def export_geojson(frame: pd.DataFrame, timezone: str = LOCAL_TIMEZONE) -> str:
+def export_geojson(frame: pd.DataFrame, timezone: str = DEFAULT_TIMEZONE) -> str:
     """The reports as a GeoJSON FeatureCollection (null geometry where a report has no coordinates)."""
     features = []
     out = _with_local_times(frame, timezone)

@@ -15,10 +15,15 @@ database_url : str
     to PostgreSQL/PostGIS. Env: ``DATABASE_URL``.
 var_dir : Path
     Folder for the SQLite file, drop folders and backups. Default ``var``. Env: ``ENVMON_VAR_DIR``.
+media_dir : Path
+    Folder for uploaded photos and other media. Default ``<var_dir>/media``. Env: ``ENVMON_MEDIA_DIR``.
 timezone : str
-    Local time zone for day windows, SLA clocks and display. Default ``Asia/Ho_Chi_Minh``.
+    Local time zone for day windows, SLA clocks, emerging-hotspot weeks, exports and display. Default
+    ``Asia/Ho_Chi_Minh``. Env: ``ENVMON_TIMEZONE``. Code that needs it receives it from this object (or a
+    ``timezone`` argument filled from it); :data:`DEFAULT_TIMEZONE` is only the default of such arguments.
+    Time zones that are part of a source's format (TT10 file names, a profile's naive times) are not this.
 boundary_set : str
-    Boundary set used by joins when none is named. Default ``hanoi-2025``.
+    Boundary set used by joins and alerts when none is named. Default ``hanoi-2025``.
 tile_url : str | None
     XYZ tile URL template for the map base layer (e.g. a tile server inside the government network).
     Default none: ward polygons form the base map. Env: ``ENVMON_TILE_URL``.
@@ -49,12 +54,15 @@ import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parent / "config"
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_BOUNDARY_SET = "hanoi-2025"
 
 
 class Settings(BaseSettings):
@@ -66,8 +74,9 @@ class Settings(BaseSettings):
         default="", validation_alias=AliasChoices("DATABASE_URL", "ENVMON_DATABASE_URL", "database_url")
     )
     var_dir: Path = Path("var")
-    timezone: str = "Asia/Ho_Chi_Minh"
-    boundary_set: str = "hanoi-2025"
+    media_dir: Path = Field(default_factory=lambda data: data["var_dir"] / "media")
+    timezone: str = DEFAULT_TIMEZONE
+    boundary_set: str = DEFAULT_BOUNDARY_SET
     tile_url: str | None = None
     tile_attribution: str = ""
     openaq_api_key: str | None = Field(
@@ -98,6 +107,21 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            msg = f"unknown time zone {value!r} (use an IANA name such as Asia/Ho_Chi_Minh)"
+            raise ValueError(msg) from err
+        return value
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The local time zone as a ``ZoneInfo``."""
+        return ZoneInfo(self.timezone)
 
     @cached_property
     def resolved_database_url(self) -> str:

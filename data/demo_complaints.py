@@ -17,15 +17,15 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, bindparam, insert, select, update
 
-from data.config import REFERENCE_DIR
+from data.config import load_settings
 from data.importers.pipeline import ImportContext, import_table
+from data.importers.profiles import VN_CHANNEL
 from data.importers.readers import RawTable
 from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport, ResponsibleUnit
-from data.sla import FINAL_STATUSES, load_sla_policy
-from geo.address import WardNameResolver
+from data.sla import FINAL_STATUSES
 
 DEMO_SOURCE = "demo-synthetic"
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
+LOCAL_TZ = VN_CHANNEL.timezone  # the synthetic table is read as a vn-channel export, in that profile's zone
 ECHO_SHARE = 0.08  # share of reports that repeat an earlier one (another resident, often another channel)
 CHANNELS = {"Zalo OA": 0.35, "iHanoi": 0.25, "Facebook": 0.2, "Hotline": 0.2}
 CATEGORY_SHARES = {
@@ -206,22 +206,6 @@ def _vn_channel_table(frame: pd.DataFrame, rng: np.random.Generator) -> RawTable
     return RawTable(table, list(range(2, count + 2)), "synthetic")
 
 
-def _default_context(engine: Engine) -> ImportContext:
-    from data.categories import load_taxonomy
-    from data.config import PACKAGE_CONFIG_DIR
-    from geo.boundaries import wards_frame
-
-    return ImportContext(
-        wards=wards_frame(engine, "hanoi-2025"),
-        set_name="hanoi-2025",
-        resolver=WardNameResolver.from_reference_dir(REFERENCE_DIR),
-        taxonomy=load_taxonomy(),
-        policy=load_sla_policy(PACKAGE_CONFIG_DIR / "sla.toml"),
-        radius_m=50.0,
-        window_hours=72.0,
-    )
-
-
 def _simulate_handling(engine: Engine, batch: str, now: pd.Timestamp, rng: np.random.Generator) -> None:
     """Give the batch's new cases a handling history: accepted, worked on, closed, or stuck past the deadline."""
     case, report, unit = ComplaintCase.__table__, ComplaintReport.__table__, ResponsibleUnit.__table__
@@ -318,7 +302,7 @@ def build_demo_complaints(
         msg = "build_demo_complaints needs a timezone-aware `now`"
         raise ValueError(msg)
     rng = np.random.default_rng(seed)
-    context = context or _default_context(engine)
+    context = context or ImportContext.from_settings(engine, load_settings())
     moment = pd.Timestamp(now).tz_convert("UTC")
     frame = _synthetic_frame(context.wards, n_reports, moment, rng)
     table = _vn_channel_table(frame, rng)

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
+from data.config import DEFAULT_TIMEZONE
 from data.schema import (
     Alert,
     AlertEvent,
@@ -52,7 +53,6 @@ from data.schema import (
     Station,
 )
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected", "transferred")
 FIRING_STATES: tuple[str, ...] = ("firing", "no_data")
 PUBLIC_CELL_DEG = 0.001  # ≈ 111 m north-south, ≈ 104 m east-west at Hà Nội's latitude
@@ -62,7 +62,7 @@ PUBLIC_CELL_DEG = 0.001  # ≈ 111 m north-south, ≈ 104 m east-west at Hà N�
 class CaseFilter:
     """What an analyst filtered on; frozen and hashable so it can key ``st.cache_data``.
 
-    Empty tuples mean "all". Dates are local (Asia/Ho_Chi_Minh) calendar days, both ends included.
+    Empty tuples mean "all". Dates are calendar days in ``timezone`` (``Settings.timezone``), both ends included.
     """
 
     set_name: str | None = None
@@ -73,11 +73,12 @@ class CaseFilter:
     statuses: tuple[str, ...] = ()
     opened_from: dt.date | None = None
     opened_to: dt.date | None = None
+    timezone: str = DEFAULT_TIMEZONE
 
 
-def local_midnight_utc(day: dt.date) -> dt.datetime:
-    """00:00 Asia/Ho_Chi_Minh of ``day`` as a UTC datetime."""
-    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+def local_midnight_utc(day: dt.date, timezone: str = DEFAULT_TIMEZONE) -> dt.datetime:
+    """00:00 of ``day`` in ``timezone`` as a UTC datetime."""
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone)).astimezone(dt.UTC)
 
 
 def _case_conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
@@ -93,9 +94,11 @@ def _case_conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
     if flt.statuses:
         conditions.append(ComplaintCase.status.in_(flt.statuses))
     if flt.opened_from:
-        conditions.append(ComplaintCase.opened_at >= local_midnight_utc(flt.opened_from))
+        conditions.append(ComplaintCase.opened_at >= local_midnight_utc(flt.opened_from, flt.timezone))
     if flt.opened_to:
-        conditions.append(ComplaintCase.opened_at < local_midnight_utc(flt.opened_to + dt.timedelta(days=1)))
+        conditions.append(
+            ComplaintCase.opened_at < local_midnight_utc(flt.opened_to + dt.timedelta(days=1), flt.timezone)
+        )
     if flt.channels:
         report = aliased(ComplaintReport)  # an alias, so queries already joining reports still correlate right
         conditions.append(exists().where(report.case_id == ComplaintCase.id, report.channel.in_(flt.channels)))
@@ -132,11 +135,11 @@ def _hours_between(engine: Engine, start: ColumnElement[dt.datetime], end: Colum
     return func.extract("epoch", end - start) / 3600.0
 
 
-def _local_day(engine: Engine, column: ColumnElement[dt.datetime]):  # type: ignore[no-untyped-def]
-    if engine.dialect.name == "sqlite":
-        offset = LOCAL_TZ.utcoffset(dt.datetime(2025, 1, 1)) or dt.timedelta()
-        return func.date(column, f"+{int(offset.total_seconds() // 3600)} hours")
-    return func.date(func.timezone(str(LOCAL_TZ), column))
+def _local_day(engine: Engine, column: ColumnElement[dt.datetime], timezone: str):  # type: ignore[no-untyped-def]
+    if engine.dialect.name == "sqlite":  # a fixed offset: right for zones without daylight saving time
+        offset = ZoneInfo(timezone).utcoffset(dt.datetime(2025, 1, 1)) or dt.timedelta()
+        return func.date(column, f"{int(offset.total_seconds()):+d} seconds")
+    return func.date(func.timezone(timezone, column))
 
 
 # --- complaints: KPIs and aggregates ------------------------------------------------------------------------
@@ -350,7 +353,7 @@ def _days_since(moment: dt.datetime | None, now: dt.datetime) -> float | None:
 
 def cases_per_day(engine: Engine, flt: CaseFilter) -> pd.DataFrame:
     """Cases opened per local calendar day: ``day, cases`` (days without cases are absent)."""
-    day = _local_day(engine, ComplaintCase.opened_at).label("day")
+    day = _local_day(engine, ComplaintCase.opened_at, flt.timezone).label("day")
     stmt = _filtered(select(day, func.count().label("cases")).select_from(ComplaintCase), flt).group_by(day)
     frame = _frame(engine, stmt.order_by(day))
     frame["day"] = pd.to_datetime(frame["day"])

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from data.config import DEFAULT_TIMEZONE
+
 FINAL_STATUSES = frozenset({"resolved", "rejected", "transferred"})
 
 
@@ -59,8 +61,11 @@ def _seconds(value: dt.time) -> int:
     return value.hour * 3600 + value.minute * 60 + value.second
 
 
-def load_sla_policy(path: Path) -> SlaPolicy:
-    """Read an SLA policy TOML file (format documented in the shipped ``data/config/sla.toml``)."""
+def load_sla_policy(path: Path, timezone: str = DEFAULT_TIMEZONE) -> SlaPolicy:
+    """Read an SLA policy TOML file (format in the shipped ``data/config/sla.toml``).
+
+    ``timezone`` (``Settings.timezone``) applies unless the file sets its own ``timezone``.
+    """
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
     try:
@@ -68,7 +73,7 @@ def load_sla_policy(path: Path) -> SlaPolicy:
             (dt.time.fromisoformat(start), dt.time.fromisoformat(end)) for start, end in raw["working_periods"]
         )
         policy = SlaPolicy(
-            timezone=raw.get("timezone", "Asia/Ho_Chi_Minh"),
+            timezone=raw.get("timezone", timezone),
             working_days=frozenset(int(day) for day in raw["working_days"]),
             working_periods=periods,
             holidays=frozenset(dt.date.fromisoformat(day) for day in raw.get("holidays", {})),

@@ -22,7 +22,6 @@ from geo._stats import mann_kendall
 from geo.hotspots import MIN_UNITS, TooFewUnitsError, gi_star
 from geo.weights import SpatialWeights, from_sparse
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEKS = 26
 MIN_WEEKS = 10  # the Mann–Kendall trend needs at least ten time steps
 ALPHA = 0.05
@@ -53,7 +52,7 @@ class EmergingResult:
     ids
         Ward codes (rows of the cube).
     week_starts
-        Start of each weekly bin (Monday 00:00 Asia/Ho_Chi_Minh, as UTC).
+        Start of each weekly bin (Monday 00:00 local time, as UTC).
     values
         Analysed values, shape ``(wards, weeks)``.
     z, q
@@ -97,10 +96,11 @@ class EmergingResult:
         )
 
 
-def week_bins(now: dt.datetime, weeks: int = WEEKS) -> list[dt.datetime]:
-    """Starts (UTC) of the ``weeks`` complete local weeks before the week containing ``now``, plus its end."""
-    local = now.astimezone(LOCAL_TZ)
-    this_monday = dt.datetime.combine(local.date() - dt.timedelta(days=local.weekday()), dt.time(), LOCAL_TZ)
+def week_bins(now: dt.datetime, weeks: int, timezone: str) -> list[dt.datetime]:
+    """Starts (UTC) of the ``weeks`` whole weeks (Monday 00:00 in ``timezone``) before ``now``'s week, plus its end."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    this_monday = dt.datetime.combine(local.date() - dt.timedelta(days=local.weekday()), dt.time(), zone)
     return [(this_monday - dt.timedelta(weeks=weeks - i)).astimezone(dt.UTC) for i in range(weeks + 1)]
 
 
@@ -177,6 +177,7 @@ def emerging_hotspots(
     weights: SpatialWeights,
     now: dt.datetime,
     *,
+    timezone: str,
     weeks: int = WEEKS,
     alpha: float = ALPHA,
     population: pd.Series | None = None,
@@ -193,6 +194,8 @@ def emerging_hotspots(
         Ward contiguity; its ids are the ward codes.
     now
         Reference time; the week containing it is incomplete and left out.
+    timezone
+        Zone whose Monday 00:00 starts a week (``Settings.timezone``).
     weeks
         Number of weekly bins (at least :data:`MIN_WEEKS`).
     alpha
@@ -208,7 +211,7 @@ def emerging_hotspots(
     if weeks < MIN_WEEKS:
         msg = f"emerging hotspots need at least {MIN_WEEKS} weekly bins for a trend; got {weeks}"
         raise ValueError(msg)
-    edges = week_bins(now, weeks)
+    edges = week_bins(now, weeks, timezone)
     ids = list(weights.ids)
     values = weekly_counts(cases, ids, edges)
     if population is not None:

@@ -18,10 +18,10 @@ from typing import Any
 import requests
 from sqlalchemy import Engine
 
-from data.config import PACKAGE_CONFIG_DIR
+from data.config import DEFAULT_TIMEZONE, PACKAGE_CONFIG_DIR
 from data.db import transaction
 from monitoring.alert_rules import DEFAULT_RULES_PATH, AlertRules, load_alert_rules
-from monitoring.alert_signals import HANOI_TZ, aqi_signals, device_signals, silence_signals, threshold_signals
+from monitoring.alert_signals import aqi_signals, device_signals, silence_signals, threshold_signals
 from monitoring.alert_store import alert_record, load_alerts, mark_notified, save_evaluation, to_alert
 from monitoring.alerts import evaluate
 from monitoring.notify import deliver, plan_notifications
@@ -41,7 +41,7 @@ class BuiltinProvider:
     kind: str
     rules_path: Path = DEFAULT_RULES_PATH
     thresholds_path: Path = DEFAULT_THRESHOLDS_PATH
-    timezone: str = HANOI_TZ
+    timezone: str = DEFAULT_TIMEZONE
 
     def __call__(self, engine: Engine, now: dt.datetime) -> list[Signal]:
         rules = load_alert_rules(self.rules_path).of_kind(self.kind)
@@ -60,7 +60,7 @@ DEFAULT_PROVIDERS: list[Provider] = [
 ]
 
 
-def configured_providers(rules_path: Path, thresholds_path: Path, timezone: str = HANOI_TZ) -> list[Provider]:
+def configured_providers(rules_path: Path, thresholds_path: Path, timezone: str = DEFAULT_TIMEZONE) -> list[Provider]:
     """``DEFAULT_PROVIDERS`` with the built-in families reading the given config files (others unchanged)."""
     return [
         replace(p, rules_path=rules_path, thresholds_path=thresholds_path, timezone=timezone)

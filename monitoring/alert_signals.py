@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, literal, select
 
+from data.config import DEFAULT_TIMEZONE
 from data.schema import AqiValue, Average, FeedState, Reading, Station
 from monitoring.alert_rules import RuleConfig
 from monitoring.aqi_tables import CATEGORIES, SCALE_NAMES, Scale
 from monitoring.signals import Signal
 from monitoring.thresholds import EffectiveLimit, LimitProfile, ThresholdTable, period_date
 
-HANOI_TZ = "Asia/Ho_Chi_Minh"
 _RAW_LOOKBACK = dt.timedelta(days=1)
 
 
@@ -136,7 +136,7 @@ def _threshold_signal(rule: RuleConfig, station: Any, latest: LatestValue, limit
 
 
 def threshold_signals(
-    engine: Engine, now: dt.datetime, rule: RuleConfig, thresholds: ThresholdTable, timezone: str = HANOI_TZ
+    engine: Engine, now: dt.datetime, rule: RuleConfig, thresholds: ThresholdTable, timezone: str = DEFAULT_TIMEZONE
 ) -> list[Signal]:
     """One signal per station and parameter with data: ambient limits by date, or the station's Cmax."""
     stations = _stations(engine)

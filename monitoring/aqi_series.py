@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from data.config import DEFAULT_TIMEZONE
 from monitoring.aqi import AqiResult, Period, compute_aqi, daily_inputs, hourly_inputs
 from monitoring.aqi_tables import POLLUTANTS, Scale
 
-HANOI_TZ = "Asia/Ho_Chi_Minh"
 #: hours of context behind an hourly AQI (24-h mean for US SO2; NowCast needs 12)
 _HOURLY_CONTEXT = 24
 #: hours behind a daily AQI: the 24 hours of the day plus 7 before it for the early 8-h windows
@@ -88,7 +88,9 @@ def _hourly_grid(pivot: pd.DataFrame, context: int) -> tuple[pd.DatetimeIndex, d
     return index, columns
 
 
-def station_aqi(hourly: pd.DataFrame, *, scale: Scale, period: Period, timezone: str = HANOI_TZ) -> list[StationAqi]:
+def station_aqi(
+    hourly: pd.DataFrame, *, scale: Scale, period: Period, timezone: str = DEFAULT_TIMEZONE
+) -> list[StationAqi]:
     """AQI per station and hour (``hourly``) or local day (``daily``, 01:00–24:00 hour-ending).
 
     ``hourly`` has columns station_id, parameter, period_end (tz-aware, end of the hour), value (µg/m³).

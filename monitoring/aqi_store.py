@@ -8,10 +8,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, delete, insert, select
 
+from data.config import DEFAULT_TIMEZONE
 from data.db import transaction
 from data.schema import AqiValue, Average
 from monitoring.aqi import AqiResult, Period
-from monitoring.aqi_series import HANOI_TZ, StationAqi, station_aqi
+from monitoring.aqi_series import StationAqi, station_aqi
 from monitoring.aqi_tables import POLLUTANTS, Scale
 
 #: hours read before ``since`` so that NowCast, 8-h windows and the first day are complete
@@ -68,7 +69,7 @@ def _row(item: StationAqi) -> dict[str, Any]:
     }
 
 
-def refresh_aqi(engine: Engine, *, since: dt.datetime | None = None, timezone: str = HANOI_TZ) -> int:
+def refresh_aqi(engine: Engine, *, since: dt.datetime | None = None, timezone: str = DEFAULT_TIMEZONE) -> int:
     """Recompute AQI values for periods ending at or after ``since`` (all when None); return rows written.
 
     Reads valid hourly averages (``averages``, period ``1h``, values in µg/m³) and replaces the VN and US,

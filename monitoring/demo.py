@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from data.config import PACKAGE_CONFIG_DIR, REFERENCE_DIR
+from data.config import DEFAULT_BOUNDARY_SET, PACKAGE_CONFIG_DIR, REFERENCE_DIR
 from monitoring.feeds.replay import AirReplayFeed
 from monitoring.feeds.stationfiles import DropFolderFeed
 from monitoring.feeds.tt10 import LOCAL_TZ, TIME_FORMAT
@@ -220,7 +220,7 @@ def build_demo_monitoring(
     days: int = 7,
     dropbox: Path = Path("var") / "dropbox",
     stations_file: Path = PACKAGE_CONFIG_DIR / "stations.csv",
-    set_name: str = "hanoi-2025",
+    set_name: str = DEFAULT_BOUNDARY_SET,
 ) -> dict[str, Any]:
     """Load the station registry and run the demo feeds once for the last ``days`` before ``now``.
 

@@ -15,6 +15,7 @@ from scipy import stats
 from sqlalchemy import Engine
 
 from data.case_points import load_complaint_cases
+from data.config import DEFAULT_BOUNDARY_SET, DEFAULT_TIMEZONE
 from geo.boundaries import wards_frame
 from geo.hotspots import MIN_UNITS, ward_hotspots
 from geo.spots import MIN_REPORTS, RADIUS_M, WINDOW, find_spots, spot_subject
@@ -76,14 +77,18 @@ def spot_signals(
     min_reports: int = MIN_REPORTS,
     radius_m: float = RADIUS_M,
     window: dt.timedelta = WINDOW,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> list[Signal]:
-    """One signal per recurring spot of the last ``lookback``: condition True while the spot is active."""
+    """One signal per recurring spot of the last ``lookback``: condition True while the spot is active.
+
+    The message shows the last report's time in ``timezone`` (``Settings.timezone``).
+    """
     recent = cases[(cases["opened_at"] >= now - lookback) & (cases["opened_at"] <= now)].dropna(subset=["lat", "lon"])
     spots = find_spots(recent, now, min_reports=min_reports, radius_m=radius_m, window=window)
     signals = []
     for spot in spots.itertuples(index=False):
         categories = ", ".join(f"{code} ×{count}" for code, count in spot.categories.items())
-        last_local = spot.last_report.tz_convert("Asia/Ho_Chi_Minh").strftime("%d/%m/%Y %H:%M")
+        last_local = spot.last_report.tz_convert(timezone).strftime("%d/%m/%Y %H:%M")
         signals.append(
             Signal(
                 RULE_NEW_SPOT,
@@ -155,13 +160,18 @@ def spike_signals(
     return signals
 
 
-def hotspot_signals(engine: Engine, now: dt.datetime, *, set_name: str = "hanoi-2025") -> list[Signal]:
-    """All hotspot signals at ``now`` from the complaint cases and the ward set ``set_name`` in the database."""
+def hotspot_signals(
+    engine: Engine, now: dt.datetime, *, set_name: str = DEFAULT_BOUNDARY_SET, timezone: str = DEFAULT_TIMEZONE
+) -> list[Signal]:
+    """All hotspot signals at ``now`` from the complaint cases and the ward set ``set_name`` in the database.
+
+    :func:`monitoring.pipeline.all_providers` binds ``set_name`` and ``timezone`` from the settings.
+    """
     earliest = now - max(SPOT_LOOKBACK, HOT_WINDOW, dt.timedelta(days=7 * (BASELINE_WEEKS + 1)))
     cases = load_complaint_cases(engine, since=earliest, until=now + dt.timedelta(seconds=1), set_name=set_name)
     wards = wards_frame(engine, set_name)
     return [
         *ward_hot_signals(cases, wards, now),
-        *spot_signals(cases, now),
+        *spot_signals(cases, now, timezone=timezone),
         *spike_signals(cases, wards, now),
     ]

@@ -9,6 +9,7 @@ This is the one place that wires the rule families of all layers (monitoring thr
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,10 +23,14 @@ from monitoring.sla_signals import sla_signals
 
 
 def all_providers(settings: Settings | None = None) -> list[Provider]:
-    """Built-in monitoring rule families (reading the configured rule files) plus hotspot and SLA signals."""
+    """Built-in monitoring rule families (reading the configured rule files) plus hotspot and SLA signals.
+
+    Every provider receives what it needs of ``settings`` (rule files, time zone, boundary set) here.
+    """
     config = settings or load_settings()
     builtin = configured_providers(config.config_path("alert_rules"), config.config_path("thresholds"), config.timezone)
-    return [*builtin, hotspot_signals, sla_signals]
+    hotspots = partial(hotspot_signals, set_name=config.boundary_set, timezone=config.timezone)
+    return [*builtin, hotspots, sla_signals]
 
 
 def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = None) -> dict[str, Any]:

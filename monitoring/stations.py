@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
+from data.config import DEFAULT_BOUNDARY_SET
 from data.schema import Station
 from monitoring.units import normalise_parameter
 
@@ -31,7 +32,7 @@ class WardLocator:
     When the boundary set is not loaded, every point gets no ward (stations stay located but unassigned).
     """
 
-    def __init__(self, engine: Engine, set_name: str = "hanoi-2025") -> None:
+    def __init__(self, engine: Engine, set_name: str = DEFAULT_BOUNDARY_SET) -> None:
         self.engine = engine
         self.set_name = set_name
         self._wards: Any = None
@@ -242,7 +243,7 @@ def register_unknown(conn: Connection, station_ids: Iterable[str], *, kind: str,
     return new
 
 
-def load_station_file(engine: Engine, path: Path, *, set_name: str = "hanoi-2025") -> int:
+def load_station_file(engine: Engine, path: Path, *, set_name: str = DEFAULT_BOUNDARY_SET) -> int:
     """Read ``path`` and write every station in it (registry wins); returns how many were new."""
     stations = read_station_file(path)
     locator = WardLocator(engine, set_name)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from data.config import DEFAULT_TIMEZONE
+
 AMBIENT_PERIODS = ("1h", "8h", "24h", "year")
 EFFLUENT_PERIOD = "sample"
 SEWER_WITHOUT_WWTP = "sewer"
@@ -165,7 +167,7 @@ class ThresholdTable:
         return EffectiveLimit(parameter, EFFLUENT_PERIOD, low, high, row.unit, f"{row.standard} {column}{factors_text}")
 
 
-def period_date(period_end: dt.datetime, timezone: str = "Asia/Ho_Chi_Minh") -> dt.date:
+def period_date(period_end: dt.datetime, timezone: str = DEFAULT_TIMEZONE) -> dt.date:
     """The local date an averaging period belongs to (hour-ending: a period ending at 24:00 is that day)."""
     return (period_end.astimezone(ZoneInfo(timezone)) - dt.timedelta(microseconds=1)).date()
 

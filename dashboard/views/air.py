@@ -146,7 +146,7 @@ def _charts(station: pd.Series, scale: str) -> None:
 
 
 def _local_index(frame: pd.DataFrame) -> pd.DataFrame:
-    index = pd.to_datetime(frame["period_end"], utc=True).dt.tz_convert(components.LOCAL_TZ).dt.tz_localize(None)
+    index = pd.to_datetime(frame["period_end"], utc=True).dt.tz_convert(components.local_zone()).dt.tz_localize(None)
     return frame.set_index(index)
 
 

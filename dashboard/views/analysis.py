@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -48,11 +47,12 @@ def _filters() -> CaseFilter:
             format_func=lambda s: label("status", s),
             placeholder=t("common.choose"),
         )
-        today = dt.datetime.now(ZoneInfo(components.LOCAL_TZ)).date()
+        today = dt.datetime.now(components.local_zone()).date()
         period = st.date_input(t("analysis.period"), value=(today - dt.timedelta(days=365), today), format="DD/MM/YYYY")
     start, end = period if isinstance(period, tuple) and len(period) == 2 else (None, None)
     return CaseFilter(
         set_name=set_name,
+        timezone=loaders.settings().timezone,
         districts=tuple(districts),
         ward_codes=tuple(ward_codes),
         categories=tuple(categories),

@@ -116,7 +116,7 @@ def render() -> None:
     auth.require_role(auth.ALL_ROLES)
     st.title(t("overview.title"))
     set_name = loaders.settings().boundary_set
-    flt = CaseFilter(set_name=set_name)
+    flt = CaseFilter(set_name=set_name, timezone=loaders.settings().timezone)
     now = loaders.now_minute()
     # the database fills what the map and the tables below need while the KPIs are computed and drawn
     loaders.prefetch(

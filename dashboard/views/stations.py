@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
@@ -101,14 +100,14 @@ def render() -> None:
             else:
                 series = series.assign(
                     time=pd.to_datetime(series["observed_at"], utc=True)
-                    .dt.tz_convert(components.LOCAL_TZ)
+                    .dt.tz_convert(components.local_zone())
                     .dt.tz_localize(None)
                 )
                 limit = loaders.applicable_limit(
                     str(station["kind"]),
                     station["limit_profile"] or {},
                     parameter,
-                    now.astimezone(ZoneInfo(components.LOCAL_TZ)).date(),
+                    now.astimezone(components.local_zone()).date(),
                 )
                 st.altair_chart(_chart(series, limit, str(series["unit"].iloc[-1])), width="stretch")
                 if limit is None:

@@ -14,12 +14,12 @@ from typing import Any, Final
 
 import pandas as pd
 
+from data.config import DEFAULT_TIMEZONE
 from data.i18n import STRINGS, translate
 
 MISSING: Final = "—"
 """What a missing value shows as on every surface."""
 
-DEFAULT_TIMEZONE: Final = "Asia/Ho_Chi_Minh"
 
 VI_DAYS: Final = ("Chủ nhật", "Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy")
 VI_SHORT_DAYS: Final = ("CN", "T2", "T3", "T4", "T5", "T6", "T7")

@@ -77,7 +77,7 @@ class ImportContext:
             set_name=settings.boundary_set,
             resolver=WardNameResolver.from_reference_dir(REFERENCE_DIR),
             taxonomy=load_taxonomy(),
-            policy=load_sla_policy(settings.config_path("sla")),
+            policy=load_sla_policy(settings.config_path("sla"), settings.timezone),
             radius_m=settings.dedup_radius_m,
             window_hours=settings.dedup_window_hours,
         )

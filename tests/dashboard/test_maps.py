@@ -71,7 +71,7 @@ def test_popups_and_tooltips_escape_user_text() -> None:
         ]
     )
     labels = maps.CaseMarkerLabels("t", "c", "s", "w", "u", "o", "r")
-    maps.add_case_markers(fmap, cases, labels, layer_name="cases")
+    maps.add_case_markers(fmap, cases, labels, layer_name="cases", timezone="Asia/Ho_Chi_Minh")
     html = _render(fmap)
     assert XSS not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html

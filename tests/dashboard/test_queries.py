@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from dashboard_seed import CASE_PLAN, NOW, REPORTER_NAME, REPORTER_PHONE, XSS_TITLE, case_totals, seed_dashboard
@@ -79,7 +80,7 @@ def test_cases_per_day_uses_hanoi_days(seeded: Engine) -> None:
     per_day = queries.cases_per_day(seeded, CaseFilter())
     total = sum(sum(plan) for plan in CASE_PLAN.values())
     assert per_day["cases"].sum() == total
-    expected_first = (NOW - dt.timedelta(days=3 + total)).astimezone(queries.LOCAL_TZ).date()
+    expected_first = (NOW - dt.timedelta(days=3 + total)).astimezone(ZoneInfo(CaseFilter().timezone)).date()
     assert per_day["day"].min().date() == expected_first
 
 

@@ -24,6 +24,7 @@ from geo.weights import queen_weights
 UTC = dt.UTC
 NOW = dt.datetime(2026, 7, 1, 3, tzinfo=UTC)  # Wednesday 10:00 in Hà Nội
 SIDE = 10
+TZ = "Asia/Ho_Chi_Minh"
 
 
 def _series(flags: str) -> tuple[np.ndarray, np.ndarray]:
@@ -66,15 +67,17 @@ def test_consecutive_needs_no_earlier_hot_bin() -> None:
 
 
 def test_week_bins_are_local_mondays_before_the_current_week() -> None:
-    edges = week_bins(NOW, 3)
+    edges = week_bins(NOW, 3, TZ)
     # the week containing Wed 1 July 2026 starts Mon 29 June 00:00 +07 = 28 June 17:00 UTC
     assert edges[-1] == dt.datetime(2026, 6, 28, 17, tzinfo=UTC)
     assert edges[0] == dt.datetime(2026, 6, 7, 17, tzinfo=UTC)
     assert len(edges) == 4
+    # the same moment in New York (Tue 30 June 23:00 EDT): that week starts Mon 29 June 00:00 -04
+    assert week_bins(NOW, 1, "America/New_York")[-1] == dt.datetime(2026, 6, 29, 4, tzinfo=UTC)
 
 
 def test_weekly_counts_place_cases_in_bins() -> None:
-    edges = week_bins(NOW, 2)
+    edges = week_bins(NOW, 2, TZ)
     cases = pd.DataFrame(
         {
             "ward_code": ["a", "a", "b", None, "zzz", "a"],
@@ -112,9 +115,9 @@ def _block(row: int, col: int) -> list[int]:
 
 def _run(counts: np.ndarray) -> pd.DataFrame:
     weights = _lattice_weights()
-    edges = week_bins(NOW, counts.shape[1])
+    edges = week_bins(NOW, counts.shape[1], TZ)
     cases = _cases_from_counts(counts, edges, weights.ids)
-    result = emerging_hotspots(cases, weights, NOW, weeks=counts.shape[1])
+    result = emerging_hotspots(cases, weights, NOW, timezone=TZ, weeks=counts.shape[1])
     np.testing.assert_array_equal(result.values, counts)
     return result.to_frame().set_index("ward_code")
 
@@ -146,23 +149,25 @@ def test_planted_new_block_is_consecutive() -> None:
 def test_noise_cube_is_mostly_no_pattern() -> None:
     weights = _lattice_weights()
     weeks = 12
-    edges = week_bins(NOW, weeks)
+    edges = week_bins(NOW, weeks, TZ)
     counts = np.random.default_rng(3).poisson(4, (SIDE * SIDE, weeks)).astype(float)
-    result = emerging_hotspots(_cases_from_counts(counts, edges, weights.ids), weights, NOW, weeks=weeks)
+    result = emerging_hotspots(_cases_from_counts(counts, edges, weights.ids), weights, NOW, timezone=TZ, weeks=weeks)
     assert (result.patterns == "no_pattern").mean() >= 0.9
 
 
 def test_rates_and_guards() -> None:
     weights = _lattice_weights()
     with pytest.raises(ValueError, match="at least 10 weekly bins"):
-        emerging_hotspots(pd.DataFrame(columns=["ward_code", "opened_at"]), weights, NOW, weeks=4)
+        emerging_hotspots(pd.DataFrame(columns=["ward_code", "opened_at"]), weights, NOW, timezone=TZ, weeks=4)
     district = weights.subset([f"w{i:03d}" for i in range(25)])
     with pytest.raises(TooFewUnitsError, match="at least 30 wards"):
-        emerging_hotspots(pd.DataFrame(columns=["ward_code", "opened_at"]), district, NOW)
+        emerging_hotspots(pd.DataFrame(columns=["ward_code", "opened_at"]), district, NOW, timezone=TZ)
     population = pd.Series(1000.0, index=list(weights.ids))
     population.iloc[3] = 0
     with pytest.raises(ValueError, match="w003"):
-        emerging_hotspots(pd.DataFrame(columns=["ward_code", "opened_at"]), weights, NOW, population=population)
+        emerging_hotspots(
+            pd.DataFrame(columns=["ward_code", "opened_at"]), weights, NOW, timezone=TZ, population=population
+        )
 
 
 def test_space_time_neighbourhood() -> None:
