@@ -40,6 +40,7 @@ import numpy as np
 from sqlalchemy import Engine, insert
 
 from bench._common import machine, timed, wait_until_healthy
+from bench.bench_load import MAP_FRAME
 from data.db import make_engine, migrate
 from data.schema import AqiValue, ComplaintCase, Reading, ResponsibleUnit, Station
 from data.users import create_user
@@ -269,7 +270,7 @@ class _Session:
         self.page.get_by_role("button", name="Đăng nhập").click()
 
     def wait_for_map(self) -> None:
-        frame = self.page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+        frame = self.page.frame_locator(MAP_FRAME)
         frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=TIMEOUT_MS)
 
     def switch_to_rate(self) -> None:

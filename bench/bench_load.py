@@ -31,7 +31,7 @@ from bench._common import wait_until_healthy
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+MAP_FRAME = 'iframe[data-testid="stIFrame"]'  # every map is an st.iframe (dashboard.components.show_map)
 PASSWORD = "load-test-password"
 FULL = {"sessions": 20, "rounds": 2, "cases": 20_000}
 QUICK = {"sessions": 5, "rounds": 1, "cases": 2_000}

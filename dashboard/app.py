@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # `streamlit run dashboard/app.py` without -m only adds dashboard/
     sys.path.insert(0, str(REPO_ROOT))
 
-from dashboard import auth, components, loaders, offline_assets, state  # noqa: E402
+from dashboard import auth, components, loaders, state  # noqa: E402
 from dashboard.i18n import LANGUAGES, t  # noqa: E402
 from data.db import DatabaseUnavailableError, schema_revision  # noqa: E402
 
@@ -23,7 +23,6 @@ VIEWS = Path(__file__).resolve().parent / "views"
 STATIC = Path(__file__).resolve().parent / "static"
 
 st.set_page_config(page_title="envmon · Hà Nội", page_icon=str(STATIC / "envmon-icon.png"), layout="wide")
-offline_assets.install()
 state.init_state(st.session_state, loaders.settings().language)
 
 

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import folium
-import folium.elements
 import pandas as pd
 import streamlit as st
-import streamlit_folium
-from branca.element import Element
 
-from dashboard import loaders, maps, state
+from dashboard import loaders, maps, offline_assets, state
 from dashboard.i18n import current_language, label, t
 from data.i18n import formats
 from data.queries import FIRING_STATES, CaseFilter
@@ -211,77 +208,25 @@ def station_labels(scale: str) -> maps.StationMarkerLabels:
 
 @dataclass(frozen=True)
 class MapPayload:
-    """A folium map rendered into what the streamlit-folium component receives: Leaflet script, header, links."""
+    """A folium map rendered once into a standalone HTML page whose asset links are all local (cacheable)."""
 
-    script: str
-    header: str
     html: str
-    map_id: str
-    css_links: tuple[str, ...]
-    js_links: tuple[str, ...]
 
 
 def map_payload(fmap: folium.Map) -> MapPayload:
-    """Render ``fmap`` once into the component's arguments, as ``st_folium`` does (it renders every map twice).
-
-    Uses streamlit-folium 0.27's own helpers (private, pinned in requirements.txt; the browser and AppTest map
-    tests guard them), so the payload is the one ``st_folium`` would send, and a page can cache it.
-    """
-    fmap.render()
-    html = streamlit_folium._get_html(fmap)  # before the script: building the script renames the elements
-    header = streamlit_folium._get_header(fmap)
-    script = streamlit_folium._get_map_string(fmap)
-    css: list[str] = []
-    js: list[str] = []
-    for element in _elements(fmap):
-        if isinstance(element, folium.elements.JSCSSMixin):
-            css += [href for _, href in element.default_css]
-            js += [src for _, src in element.default_js]
-    return MapPayload(
-        script=script,
-        header=header,
-        html=html,
-        map_id=streamlit_folium.get_full_id(fmap),
-        css_links=tuple(dict.fromkeys(css)),
-        js_links=tuple(dict.fromkeys(js)),
-    )
-
-
-def _elements(element: Element) -> Iterator[Element]:
-    yield element
-    for child in element._children.values():
-        yield from _elements(child)
+    """Render ``fmap`` into its standalone page with the vendored assets (see :mod:`dashboard.offline_assets`)."""
+    return MapPayload(html=offline_assets.offline_html(fmap.get_root().render()))
 
 
 def show_map(fmap: folium.Map | MapPayload, key: str, height: int = MAP_HEIGHT) -> None:
-    """Show a folium map (or its rendered payload) without reruns on pan or zoom (nothing returns to Python)."""
+    """Show a folium map (or its rendered payload) in an ``st.iframe``; nothing returns to Python, so panning
+    and zooming never rerun the page. ``key`` names the map's container (CSS class ``st-key-<key>``).
+
+    Every text in the page was escaped by :mod:`dashboard.maps` when the map was built.
+    """
     payload = fmap if isinstance(fmap, MapPayload) else map_payload(fmap)
-    component_key = streamlit_folium.generate_js_hash(payload.script, key, False)
-
-    def on_change() -> None:  # what st_folium registers: the component's value mirrored under ``key``
-        st.session_state[key] = st.session_state.get(component_key, {})
-
-    streamlit_folium._component_func(  # offline_assets wraps it so every asset link stays local
-        script=payload.script,
-        header=payload.header,
-        html=payload.html,
-        id=payload.map_id,
-        key=component_key,
-        height=height,
-        width=None,  # the container's width
-        returned_objects=[],
-        default={},
-        zoom=None,
-        center=None,
-        feature_group=None,
-        return_on_hover=False,
-        layer_control=None,
-        pixelated=False,
-        css_links=list(payload.css_links),
-        js_links=list(payload.js_links),
-        on_change=on_change,
-        wrap_longitude=False,
-    )
+    with st.container(key=key):
+        st.iframe(payload.html, height=height)
 
 
 def overview_map(flt: CaseFilter, set_name: str, metric: str) -> MapPayload:

@@ -1,36 +1,34 @@
 """Serve every map asset from the app itself: vendored Leaflet and plugins, no CDN request ever.
 
-folium and streamlit-folium point at CDNs (jsdelivr, cdnjs, d3js.org). On a closed government network one
-unreachable script blanks the whole map, because the streamlit-folium iframe loads scripts one by one and
-stops at the first failure. This module
+folium points at CDNs (jsdelivr, cdnjs, code.jquery.com, d3js.org). On a closed government network one
+unreachable script blanks the whole map. This module
 
 * vendors the exact npm packages into ``dashboard/static/vendor`` (``python -m dashboard.offline_assets``,
-  run once by a developer; the result is committed so deployments need no registry),
-* rewrites the ``default_js`` / ``default_css`` of ``folium.Map`` and the plugins we use to those local files,
-  which Streamlit serves at ``/app/static/vendor`` (``[server] enableStaticServing = true``),
-* patches streamlit-folium's hard-coded d3 URLs (added whenever a branca colormap is on the map) and drops any
-  other external URL with a warning.
+  run once by a developer; the result is committed so deployments need no registry), which Streamlit serves
+  at ``/app/static/vendor`` (``[server] enableStaticServing = true``),
+* rewrites the asset links of a rendered map page to those local files (:func:`offline_html`) and drops any
+  other external link with a warning. Nothing is patched: folium's classes and other maps are untouched.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import folium
 import folium.plugins
 
 VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
-# The component iframe is <base>/component/streamlit_folium.st_folium/index.html, so this relative prefix
-# resolves to <base>/app/static/vendor whatever the server's baseUrlPath is.
-RELATIVE_BASE = "../../app/static/vendor"
+# The map is an ``st.components.v1.html`` iframe (``srcdoc``), whose relative links resolve against the page's
+# URL (<base>/<page>), so this prefix is <base>/app/static/vendor whatever the server's baseUrlPath is.
+RELATIVE_BASE = "app/static/vendor"
 
 # npm package spec -> {path inside the package: path under the vendor folder}
 VENDORED_PACKAGES: dict[str, dict[str, str]] = {
@@ -126,83 +124,66 @@ def _tarball_for(spec: str, tarballs: Iterable[Path]) -> Path:
     raise FileNotFoundError(msg)
 
 
-def local_assets(base: str = RELATIVE_BASE) -> dict[str, list[tuple[str, str]]]:
-    """The local ``default_js`` / ``default_css`` lists keyed by ``<Class>.<attribute>``."""
-    return {
-        "Map.default_js": [
-            ("leaflet", f"{base}/leaflet/leaflet.js"),
-            ("leaflet_imagepath", f"{base}/leaflet/leaflet-imagepath.js"),
-            ("jquery", f"{base}/jquery/jquery.min.js"),
-            ("bootstrap", f"{base}/bootstrap/bootstrap.bundle.min.js"),
-            ("awesome_markers", f"{base}/awesome-markers/leaflet.awesome-markers.js"),
-        ],
-        "Map.default_css": [
-            ("leaflet_css", f"{base}/leaflet/leaflet.css"),
-            ("bootstrap_css", f"{base}/bootstrap/bootstrap.min.css"),
-            ("awesome_markers_font_css", f"{base}/fontawesome/css/all.min.css"),
-            ("awesome_markers_css", f"{base}/awesome-markers/leaflet.awesome-markers.css"),
-        ],
-        "MarkerCluster.default_js": [("markerclusterjs", f"{base}/markercluster/leaflet.markercluster.js")],
-        "MarkerCluster.default_css": [
-            ("markerclustercss", f"{base}/markercluster/MarkerCluster.css"),
-            ("markerclusterdefaultcss", f"{base}/markercluster/MarkerCluster.Default.css"),
-        ],
-        "HeatMap.default_js": [("leaflet-heat.js", f"{base}/heat/leaflet-heat.js")],
-        "HeatMap.default_css": [],
+# folium's asset names (the first item of its public ``default_js`` / ``default_css`` pairs) -> vendored file.
+# Assets folium lists that the maps do not use (Bootstrap 3 glyphicons, the awesome-markers rotation CSS) map
+# to None: their links are dropped from the page.
+VENDORED_BY_NAME: dict[str, str | None] = {
+    "leaflet": "leaflet/leaflet.js",
+    "jquery": "jquery/jquery.min.js",
+    "bootstrap": "bootstrap/bootstrap.bundle.min.js",
+    "awesome_markers": "awesome-markers/leaflet.awesome-markers.js",
+    "leaflet_css": "leaflet/leaflet.css",
+    "bootstrap_css": "bootstrap/bootstrap.min.css",
+    "awesome_markers_font_css": "fontawesome/css/all.min.css",
+    "awesome_markers_css": "awesome-markers/leaflet.awesome-markers.css",
+    "markerclusterjs": "markercluster/leaflet.markercluster.js",
+    "markerclustercss": "markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": "markercluster/MarkerCluster.Default.css",
+    "leaflet-heat.js": "heat/leaflet-heat.js",
+    "glyphicons_css": None,
+    "awesome_rotate_css": None,
+}
+_ASSET_TAG = re.compile(r'<script src="(?P<js>[^"]+)"></script>|<link rel="stylesheet" href="(?P<css>[^"]+)"/>')
+
+
+def vendored_urls() -> dict[str, str | None]:
+    """CDN URL -> vendored path (relative to the vendor folder; None: not needed) for folium's assets."""
+    owners = (folium.Map, folium.plugins.MarkerCluster, folium.plugins.HeatMap)
+    urls = {
+        url: VENDORED_BY_NAME[name]
+        for owner in owners
+        for name, url in (*owner.default_js, *owner.default_css)
+        if name in VENDORED_BY_NAME
     }
+    return {**urls, **_D3_URLS}
 
 
-def use_local_assets(base: str = RELATIVE_BASE) -> None:
-    """Point folium's map and the MarkerCluster / HeatMap plugins at the vendored files under ``base``."""
-    owners = {
-        "Map": folium.Map,
-        "MarkerCluster": folium.plugins.MarkerCluster,
-        "HeatMap": folium.plugins.HeatMap,
-    }
-    for key, links in local_assets(base).items():
-        owner, attribute = key.split(".")
-        setattr(owners[owner], attribute, links)
+def offline_html(page: str, base: str = RELATIVE_BASE) -> str:
+    """A rendered folium page (``fmap.get_root().render()``) with every asset link pointing at ``base``.
 
-
-def offline_links(urls: Iterable[str], base: str = RELATIVE_BASE) -> list[str]:
-    """Map known CDN URLs to the vendored copies and drop (with a warning) any other external URL."""
-    kept: list[str] = []
-    for url in urls:
-        local = _D3_URLS.get(url)
-        if local is not None:
-            kept.append(f"{base}/{local}")
-        elif url.startswith(("http://", "https://", "//")):
-            warnings.warn(f"offline map: dropping external asset {url}", RuntimeWarning, stacklevel=2)
-        else:
-            kept.append(url)
-    return kept
-
-
-def patch_streamlit_folium(base: str = RELATIVE_BASE) -> None:
-    """Wrap streamlit-folium's component call so every JS/CSS link it sends is local (idempotent).
-
-    Relies on the private ``streamlit_folium._component_func`` (streamlit-folium 0.27); the browser test
-    guards it.
+    Known CDN links become the vendored copies (plus the Leaflet image-path line right after leaflet.js); any
+    other external link is dropped with a warning, so the page never asks another host for anything.
     """
-    import streamlit_folium
+    local = vendored_urls()
 
-    original: Callable[..., Any] = streamlit_folium._component_func
-    if getattr(original, "_envmon_offline", False):
-        return
+    def replace(match: re.Match[str]) -> str:
+        url = match.group("js") or match.group("css")
+        if url in local:
+            if local[url] is None:
+                return ""
+            path = f"{base}/{local[url]}"
+            if match.group("js") is None:
+                return f'<link rel="stylesheet" href="{path}"/>'
+            tag = f'<script src="{path}"></script>'
+            if local[url] == VENDORED_BY_NAME["leaflet"]:
+                tag += f'<script src="{base}/leaflet/leaflet-imagepath.js"></script>'
+            return tag
+        if url.startswith(("http://", "https://", "//")):
+            warnings.warn(f"offline map: dropping external asset {url}", RuntimeWarning, stacklevel=2)
+            return ""
+        return match.group(0)
 
-    def offline_component(*args: Any, **kwargs: Any) -> Any:
-        kwargs["js_links"] = offline_links(kwargs.get("js_links", []), base)
-        kwargs["css_links"] = offline_links(kwargs.get("css_links", []), base)
-        return original(*args, **kwargs)
-
-    offline_component._envmon_offline = True  # type: ignore[attr-defined]
-    streamlit_folium._component_func = offline_component
-
-
-def install() -> None:
-    """Make every folium map in this process offline (call once, before any map is built)."""
-    use_local_assets()
-    patch_streamlit_folium()
+    return _ASSET_TAG.sub(replace, page)
 
 
 if __name__ == "__main__":  # pragma: no cover - developer tool

@@ -15,7 +15,7 @@ import pytest
 from dashboard_seed import PASSWORD, REPORTER_NAME, REPORTER_PHONE, XSS_TITLE
 from sqlalchemy import Engine
 
-from bench.bench_load import streamlit_server
+from bench.bench_load import MAP_FRAME, streamlit_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,7 +32,6 @@ CHROMIUM_ARGS = [
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 TIMEOUT_MS = 45_000
 UPLOAD_CSV = (
     "Thời gian,Nội dung,Địa chỉ,Vĩ độ,Kinh độ,Kênh,Loại phản ánh,Họ tên,Số điện thoại\n"
@@ -164,7 +163,8 @@ def test_login_every_page_and_escaped_complaint_text(browser: object, server: st
     frame = _wait_for_wards(page)
     opened = frame.locator("body").evaluate(
         """(_body, title) => new Promise((resolve) => {
-            map_div.eachLayer((layer) => {
+            const map = Object.values(window).find((value) => value instanceof L.Map);  // folium's map_<id>
+            map.eachLayer((layer) => {
                 if (!layer.zoomToShowLayer) return;  // only the MarkerClusterGroup itself
                 for (const marker of layer.getLayers()) {
                     const content = marker.getPopup() && marker.getPopup().getContent();

@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
 
 import folium
 import pandas as pd
 import pytest
-import streamlit_folium
 
-from dashboard import components, loaders, maps
+from dashboard import components, loaders, maps, offline_assets
 
 NOW = dt.datetime(2025, 9, 15, 3, 0, tzinfo=dt.UTC)
 
@@ -118,35 +116,22 @@ def _small_map() -> folium.Map:
     return maps.add_layer_control(fmap)
 
 
-def _component_arguments(monkeypatch: pytest.MonkeyPatch, show: Callable[[folium.Map], None]) -> dict[str, object]:
-    sent: list[dict[str, object]] = []
-    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.append(kwargs))
-    show(_small_map())
-    (arguments,) = sent
-    arguments.pop("on_change")
-    # folium names every element with a random id: compare with the ids masked
-    return json.loads(re.sub(r"[0-9a-f]{32}|[0-9a-f]{64}", "<id>", json.dumps(arguments)))
-
-
-def test_map_payload_is_what_st_folium_sends(monkeypatch: pytest.MonkeyPatch) -> None:
-    ours = _component_arguments(monkeypatch, lambda fmap: components.show_map(fmap, key="k"))
-    theirs = _component_arguments(
-        monkeypatch,
-        lambda fmap: streamlit_folium.st_folium(
-            fmap, key="k", height=components.MAP_HEIGHT, use_container_width=True, returned_objects=[]
-        ),
-    )
-    assert ours == theirs
-    assert "L.heatLayer" in ours["script"] and ours["js_links"]
-
-
-def test_shown_payload_is_the_same_without_folium(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_map_payload_is_the_standalone_page_with_local_assets() -> None:
     payload = components.map_payload(_small_map())
-    sent: list[dict[str, object]] = []
-    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.append(kwargs))
+    assert "L.heatLayer" in payload.html and "\\u0026lt;b\\u0026gt;Ho\\u00e0n" in payload.html  # escaped text
+    links = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', payload.html)
+    assert links and all(link.startswith(offline_assets.RELATIVE_BASE + "/") for link in links)
+    assert folium.Map.default_js[0][1].startswith("https://")  # folium's own classes are left alone
+
+
+def test_show_map_sends_the_cached_page_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    payload = components.map_payload(_small_map())
+    sent: list[tuple[str, object]] = []
+    monkeypatch.setattr(components.st, "iframe", lambda src, **kwargs: sent.append((src, kwargs["height"])))
     components.show_map(payload, key="k")
-    components.show_map(payload, key="k")
-    assert sent[0]["script"] == payload.script and sent[0]["key"] == sent[1]["key"]  # one component, kept mounted
+    components.show_map(_small_map(), key="k", height=300)
+    assert sent[0] == (payload.html, components.MAP_HEIGHT)
+    assert sent[1][1] == 300 and "L.heatLayer" in str(sent[1][0])
 
 
 def test_prefetch_runs_every_call_and_leaves_errors_to_the_page() -> None:

@@ -124,27 +124,26 @@ def test_stations_stale_are_grey_and_legend_is_local_html() -> None:
 
 
 def test_offline_assets_are_local_and_exist() -> None:
-    offline_assets.use_local_assets()
     fmap = maps.base_map(tile_url=None)
     maps.add_heat_layer(fmap, pd.DataFrame({"lat": [21.0], "lon": [105.8], "cases": [3]}), layer_name="h")
     cluster = folium.plugins.MarkerCluster().add_to(fmap)
     folium.Marker((21.0, 105.8)).add_to(cluster)
-    html = _render(fmap)
-    links = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every asset folium links is known: nothing dropped with a warning
+        html = offline_assets.offline_html(_render(fmap))
+    links = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', html)
     assert links and all(link.startswith(offline_assets.RELATIVE_BASE) for link in links)
     for link in links:
         assert (offline_assets.VENDOR_DIR / link.removeprefix(offline_assets.RELATIVE_BASE + "/")).is_file(), link
+    assert "heat/leaflet-heat.js" in html and "markercluster/MarkerCluster.css" in html
 
 
-def test_streamlit_folium_links_are_rewritten_or_dropped() -> None:
+def test_unknown_external_links_are_dropped_and_d3_is_vendored() -> None:
     base = offline_assets.RELATIVE_BASE
-    assert offline_assets.offline_links(["https://d3js.org/d3.v4.min.js", f"{base}/x.js"]) == [
-        f"{base}/d3/d3.v4.min.js",
-        f"{base}/x.js",
-    ]
+    page = (
+        '<script src="https://d3js.org/d3.v4.min.js"></script><script src="local.js"></script>'
+        '<script src="https://cdn.example.org/a.js"></script><link rel="stylesheet" href="//cdn.example.org/b.css"/>'
+    )
     with pytest.warns(RuntimeWarning, match="dropping external asset"):
-        assert offline_assets.offline_links(["https://cdn.example.org/a.js"]) == []
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        offline_assets.patch_streamlit_folium()
-        offline_assets.patch_streamlit_folium()  # idempotent
+        html = offline_assets.offline_html(page)
+    assert html == f'<script src="{base}/d3/d3.v4.min.js"></script><script src="local.js"></script>'

@@ -159,12 +159,8 @@ class Downloads:
 
 
 def map_payloads(at: Any) -> list[dict[str, Any]]:
-    """The st_folium component arguments (``script``, ``html``…) of every map on the page."""
-    return [
-        json.loads(el.proto.json_args)
-        for el in at.get("component_instance")
-        if el.proto.component_name == "streamlit_folium.st_folium"
-    ]
+    """The page (``script``: the ``st.iframe`` HTML, as in dashboard.components.show_map) of every map."""
+    return [{"script": el.proto.srcdoc} for el in at.get("iframe")]
 
 
 def map_html(at: Any) -> str:
