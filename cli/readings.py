@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _import(args: argparse.Namespace) -> int:
-    from monitoring.feeds.history import import_readings
+    from monitoring.readings_import import import_readings
     from monitoring.stations import WardLocator
 
     config = _common.settings()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,8 @@ from data.bulk import sqlite_times
 from data.copy_in import copy_frame, copy_in_background
 from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
 from monitoring.averages import AVERAGE_COLUMNS, ROLLING_RULES, refreshed_averages
-from monitoring.schema import NATURAL_KEY, READING_COLUMNS, Reject, empty_readings, validate_readings
+from monitoring.feeds.base import Batch, Reject
+from monitoring.schema import NATURAL_KEY, READING_COLUMNS, validate_readings
 from monitoring.stations import WardLocator, register_unknown, upsert_stations
 
 _ROLLING_REACH = dt.timedelta(hours=max(hours for hours, _ in ROLLING_RULES.values()) - 1)
@@ -36,38 +36,6 @@ _STAGING = {
     "averages_incoming": "station_id text, parameter text, period text, period_end timestamptz, "
     "value double precision, n_valid integer, n_expected integer, valid boolean",
 }
-
-
-@dataclass
-class SourceFile:
-    """One parsed station file: its row rejects, or a whole-file ``error``.
-
-    Its accepted readings travel in ``Batch.readings``, tagged with the file name in a ``file`` column.
-    """
-
-    name: str
-    content_hash: str
-    rows: int
-    rejects: list[Reject] = field(default_factory=list)
-    error: str | None = None
-
-
-@dataclass
-class Batch:
-    """What one import or feed poll delivers: readings, rejects, station files and station metadata.
-
-    ``interval_minutes`` is the sources' reporting interval (5 for station files, 60 for hourly feeds) used
-    for the hourly-mean validity rule; ``checkpoint`` is the feed position to save with the batch.
-    """
-
-    source: str
-    kind: str
-    readings: pd.DataFrame = field(default_factory=empty_readings)
-    rejects: list[Reject] = field(default_factory=list)
-    files: list[SourceFile] = field(default_factory=list)
-    stations: pd.DataFrame | None = None
-    interval_minutes: int = 60
-    checkpoint: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -159,10 +127,11 @@ def _ledger_files(
 ) -> set[str]:
     """Record the batch's new files in the ledger and collect their rejects.
 
-    Returns the names of files whose readings must not be stored: files already in the ledger (their rows
-    count as duplicates) and refused files (their rows count as quarantined).
+    Files are known by path and content hash (``SourceFile.name`` is a path; paths longer than the ledger
+    column keep their last characters). Returns the names of files whose readings must not be stored: files
+    already in the ledger (their rows count as duplicates) and refused files (their rows count as quarantined).
     """
-    names = sorted({source_file.name for source_file in batch.files})
+    names = sorted({_ledger_name(source_file.name) for source_file in batch.files})
     known: set[tuple[str, str]] = set()
     for start in range(0, len(names), 500):
         query = select(IngestedFile.filename, IngestedFile.content_hash).where(
@@ -172,7 +141,7 @@ def _ledger_files(
     skipped: set[str] = set()
     ledger = []
     for source_file in batch.files:
-        key = (source_file.name, source_file.content_hash)
+        key = (_ledger_name(source_file.name), source_file.content_hash)
         if key in known:
             summary.duplicates += source_file.rows
             skipped.add(source_file.name)
@@ -189,6 +158,12 @@ def _ledger_files(
     if ledger:
         conn.execute(IngestedFile.__table__.insert(), ledger)
     return skipped
+
+
+def _ledger_name(name: str) -> str:
+    """``name`` as stored in the ledger: whole, or its last characters when longer than the column."""
+    width = IngestedFile.__table__.c.filename.type.length
+    return name if len(name) <= width else name[-width:]
 
 
 def _quarantine(conn: Connection, batch_id: str, rejects: list[Reject]) -> None:

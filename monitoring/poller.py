@@ -23,13 +23,12 @@ from sqlalchemy import Connection, Engine, select
 from data.redact import redact_text
 from data.schema import FeedState
 from monitoring.errors import FeedAuthError, FeedError, FeedRateLimitedError, FeedSchemaError
-from monitoring.feeds.base import Feed
+from monitoring.feeds.base import AfterPoll, FeedSpec
 from monitoring.ingest import IngestSummary, store_batch
 from monitoring.stations import WardLocator
 
 logger = logging.getLogger(__name__)
 
-AfterPoll = Callable[[Engine, dt.datetime], None]
 MAX_BACKOFF_SECONDS: Final = 300.0
 NO_RETRY: Final = (FeedAuthError, FeedSchemaError)
 
@@ -40,21 +39,6 @@ class FeedStatus(enum.StrEnum):
     OK = "OK"
     STALE = "STALE"
     UNAVAILABLE = "UNAVAILABLE"
-
-
-@dataclass(frozen=True)
-class FeedSpec:
-    """A configured feed with its schedule and retry policy."""
-
-    feed: Feed
-    interval: dt.timedelta
-    stale_after: dt.timedelta
-    retries: int = 2
-    backoff_seconds: float = 2.0
-
-    @property
-    def name(self) -> str:
-        return self.feed.name
 
 
 @dataclass

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Hashable
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from monitoring.errors import ReadingsSchemaError
+from monitoring.feeds.base import Reject
 from monitoring.units import AIR_PARAMETERS, normalise_parameter, to_standard_units
 
 READING_COLUMNS: Final = ("station_id", "parameter", "value", "unit", "observed_at", "status", "source")
@@ -26,32 +26,6 @@ VALID_STATUSES: Final = frozenset({STATUS_MEASURING, STATUS_CALIBRATING, STATUS_
 NATURAL_KEY: Final = ("station_id", "parameter", "observed_at")
 FUTURE_TOLERANCE: Final = dt.timedelta(minutes=10)
 """How far past the reference time an observation may be before it counts as clock skew and is refused."""
-
-
-@dataclass(frozen=True)
-class Reject:
-    """One refused input row (or whole file when ``row_number`` is None), with the reason naming the field."""
-
-    source: str
-    row_number: int | None
-    field: str
-    reason: str
-    raw: dict[str, Any] = field(default_factory=dict)
-
-
-def empty_readings() -> pd.DataFrame:
-    """An empty frame with the canonical columns and dtypes."""
-    return pd.DataFrame(
-        {
-            "station_id": pd.Series(dtype="object"),
-            "parameter": pd.Series(dtype="object"),
-            "value": pd.Series(dtype="float64"),
-            "unit": pd.Series(dtype="object"),
-            "observed_at": pd.Series(dtype="datetime64[us, UTC]"),
-            "status": pd.Series(dtype="object"),
-            "source": pd.Series(dtype="object"),
-        }
-    )
 
 
 def _json_safe(value: Any) -> Any:

@@ -37,7 +37,7 @@ def _run_import(kind: str, name: str, stored_name: str, content: bytes) -> dict[
                 now=now,
             )
             return summary.as_dict()
-        from monitoring.feeds.history import import_readings
+        from monitoring.readings_import import import_readings
         from monitoring.stations import WardLocator
 
         readings = import_readings(engine, path, now=now, locator=WardLocator(engine, settings.boundary_set))

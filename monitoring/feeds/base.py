@@ -1,12 +1,90 @@
-"""The Feed protocol every connector implements, so the poller and the CLI treat all feeds alike."""
+"""The feed contract: what a feed delivers (Batch, SourceFile, Reject), the Feed protocol, and the feed registry.
+
+Parsing a payload needs only this module (pandas), never the database driver: the storage side
+(:mod:`monitoring.ingest`) imports these types, not the other way round. Each feed class registers under its
+``type`` in ``feeds.toml`` with :func:`register_feed` and builds itself from its ``[[feed]]`` table with
+``from_config``; :mod:`monitoring.feeds.config` looks the type up in :data:`FEED_TYPES`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, Self, TypeVar
 
-from monitoring.ingest import Batch
+import pandas as pd
+from sqlalchemy import Engine
+
+AfterPoll = Callable[[Engine, dt.datetime], None]
+"""A function run after each round of polls as ``hook(engine, now)`` (AQI refresh, alert evaluation)."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One refused input row (or whole file when ``row_number`` is None), with the reason naming the field."""
+
+    source: str
+    row_number: int | None
+    field: str
+    reason: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def empty_readings() -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes."""
+    return pd.DataFrame(
+        {
+            "station_id": pd.Series(dtype="object"),
+            "parameter": pd.Series(dtype="object"),
+            "value": pd.Series(dtype="float64"),
+            "unit": pd.Series(dtype="object"),
+            "observed_at": pd.Series(dtype="datetime64[us, UTC]"),
+            "status": pd.Series(dtype="object"),
+            "source": pd.Series(dtype="object"),
+        }
+    )
+
+
+@dataclass
+class SourceFile:
+    """One parsed station file: its row rejects, or a whole-file ``error``.
+
+    ``name`` identifies the file by its path (relative to a drop folder, absolute for an import, the remote
+    path on an FTP server), never by its base name alone: two folders may hold files of the same name. The
+    ingested-file ledger keys on ``name`` and ``content_hash``. Its accepted readings travel in
+    ``Batch.readings``, tagged with ``name`` in a ``file`` column.
+    """
+
+    name: str
+    content_hash: str
+    rows: int
+    rejects: list[Reject] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def basename(self) -> str:
+        """The file name without its folders (what Circular 10/2021 prescribes)."""
+        return self.name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@dataclass
+class Batch:
+    """What one import or feed poll delivers: readings, rejects, station files and station metadata.
+
+    ``interval_minutes`` is the sources' reporting interval (5 for station files, 60 for hourly feeds) used
+    for the hourly-mean validity rule; ``checkpoint`` is the feed position to save with the batch.
+    """
+
+    source: str
+    kind: str
+    readings: pd.DataFrame = field(default_factory=empty_readings)
+    rejects: list[Reject] = field(default_factory=list)
+    files: list[SourceFile] = field(default_factory=list)
+    stations: pd.DataFrame | None = None
+    interval_minutes: int = 60
+    checkpoint: dict[str, Any] = field(default_factory=dict)
 
 
 class Feed(Protocol):
@@ -30,3 +108,65 @@ class Feed(Protocol):
     def acknowledge(self, batch: Batch) -> None:
         """Called once ``batch`` is committed."""
         ...
+
+
+@dataclass(frozen=True)
+class FeedContext:
+    """What a feed may need beyond its own ``[[feed]]`` table: folders, keys, an HTTP session factory."""
+
+    var_dir: Path
+    session_factory: Callable[[], Any]
+    openaq_api_key: str | None = None
+
+    def folder(self, entry: Mapping[str, Any], default: str = "dropbox") -> Path:
+        """The entry's ``folder``, relative to ``var_dir`` unless absolute."""
+        folder = Path(entry.get("folder", default))
+        return folder if folder.is_absolute() else self.var_dir / folder
+
+
+class ConfigurableFeed(Feed, Protocol):
+    """A feed class that builds itself from its ``[[feed]]`` table."""
+
+    @classmethod
+    def from_config(cls, name: str, entry: Mapping[str, Any], context: FeedContext) -> Self:
+        """The feed ``name`` configured by ``entry``; raises ``KeyError``/``ValueError`` naming a bad key."""
+        ...
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """A configured feed with its schedule and retry policy."""
+
+    feed: Feed
+    interval: dt.timedelta
+    stale_after: dt.timedelta
+    retries: int = 2
+    backoff_seconds: float = 2.0
+
+    @property
+    def name(self) -> str:
+        return self.feed.name
+
+
+FEED_TYPES: dict[str, type[ConfigurableFeed]] = {}
+"""Feed classes by their ``type`` in ``feeds.toml``, filled by :func:`register_feed`."""
+
+_F = TypeVar("_F", bound=type)
+
+
+def register_feed(type_name: str) -> Callable[[_F], _F]:
+    """Class decorator: make the feed class available as ``type = "<type_name>"`` in ``feeds.toml``."""
+
+    def register(cls: _F) -> _F:
+        if FEED_TYPES.get(type_name, cls) is not cls:
+            msg = f"feed type {type_name!r} is registered twice ({FEED_TYPES[type_name].__name__}, {cls.__name__})"
+            raise ValueError(msg)
+        FEED_TYPES[type_name] = cls
+        return cls
+
+    return register
+
+
+def timeout_from(entry: Mapping[str, Any]) -> tuple[float, float]:
+    """(connect, read) seconds for an HTTP feed: 5 s to connect, ``timeout_seconds`` (default 30) to read."""
+    return (5.0, float(entry.get("timeout_seconds", 30)))

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import requests
 
-from monitoring.demo import DataloggerSimulator
-from monitoring.feeds.base import Feed
-from monitoring.feeds.generic_http import HttpFeed
-from monitoring.feeds.openaq import OpenAQFeed
-from monitoring.feeds.replay import AirReplayFeed
-from monitoring.feeds.stationfiles import DropFolderFeed, FtpFeed
-from monitoring.poller import AfterPoll, FeedSpec
+from monitoring.feeds.base import FEED_TYPES, AfterPoll, Feed, FeedContext, FeedSpec
+
+FEED_MODULES: Final = (
+    "monitoring.feeds.generic_http",
+    "monitoring.feeds.openaq",
+    "monitoring.feeds.replay",
+    "monitoring.feeds.simulator",
+    "monitoring.feeds.stationfiles",
+)
+"""Modules whose feed classes register themselves (``@register_feed``); a new feed type adds its module here."""
+
+for _module in FEED_MODULES:
+    importlib.import_module(_module)
 
 
 @dataclass(frozen=True)
@@ -44,85 +49,29 @@ def resolve_hook(reference: str) -> AfterPoll:
     return hook
 
 
-def _folder(entry: Mapping[str, Any], var_dir: Path) -> Path:
-    folder = Path(entry.get("folder", "dropbox"))
-    return folder if folder.is_absolute() else var_dir / folder
-
-
-def _timeout(entry: Mapping[str, Any]) -> tuple[float, float]:
-    return (5.0, float(entry.get("timeout_seconds", 30)))
-
-
-def build_feed(
-    entry: Mapping[str, Any],
-    *,
-    var_dir: Path,
-    openaq_api_key: str | None,
-    session_factory: Callable[[], requests.Session],
-) -> Feed:
-    """One feed object from its ``[[feed]]`` table.
+def build_feed(entry: Mapping[str, Any], context: FeedContext) -> Feed:
+    """One feed object from its ``[[feed]]`` table, built by the class registered for its ``type``.
 
     Raises
     ------
     ValueError
-        Naming the feed and the key that is missing or wrong.
+        Naming the feed and the type or key that is missing or wrong.
     """
     name, kind = entry["name"], entry["type"]
-    if kind == "openaq":
-        if not openaq_api_key:
-            msg = f"feed {name!r}: OpenAQ needs an API key (set ENVMON_OPENAQ_API_KEY)"
-            raise ValueError(msg)
-        return OpenAQFeed(
-            name,
-            session_factory(),
-            api_key=openaq_api_key,
-            location_ids=entry["location_ids"],
-            overlap=dt.timedelta(hours=entry.get("overlap_hours", 3)),
-            backfill=dt.timedelta(hours=entry.get("backfill_hours", 24)),
-            timeout=_timeout(entry),
-        )
-    if kind == "http":
-        return HttpFeed(
-            name,
-            session_factory(),
-            url=entry["url"],
-            mapping=entry["mapping"],
-            kind=entry.get("kind", "air"),
-            payload_format=entry.get("format", "json"),
-            records_path=entry.get("records_path", ""),
-            defaults=entry.get("defaults"),
-            timezone=entry.get("timezone", "UTC"),
-            params=entry.get("params"),
-            headers=entry.get("headers"),
-            since_param=entry.get("since_param"),
-            overlap=dt.timedelta(hours=entry.get("overlap_hours", 3)),
-            interval_minutes=int(entry.get("data_interval_minutes", 60)),
-            timeout=_timeout(entry),
-        )
-    if kind == "tt10-dropbox":
-        return DropFolderFeed(name, _folder(entry, var_dir), kind=entry.get("kind", "wastewater"))
-    if kind == "tt10-ftp":
-        return FtpFeed(
-            name,
-            entry["host"],
-            port=int(entry.get("port", 21)),
-            user=entry.get("user", "anonymous"),
-            password=os.environ.get(entry.get("password_env", ""), ""),
-            remote_dir=entry.get("remote_dir", "/"),
-            timeout=float(entry.get("timeout_seconds", 30)),
-            kind=entry.get("kind", "wastewater"),
-        )
-    if kind == "demo-air-replay":
-        return AirReplayFeed(name, days=int(entry.get("days", 7)))
-    if kind == "demo-dataloggers":
-        return DataloggerSimulator(
-            name,
-            _folder(entry, var_dir),
-            seed=int(entry.get("seed", 2025)),
-            backfill=dt.timedelta(days=float(entry.get("backfill_days", 1))),
-        )
-    msg = f"feed {name!r}: unknown type {kind!r}"
-    raise ValueError(msg)
+    feed_class = FEED_TYPES.get(kind)
+    if feed_class is None:
+        msg = f"feed {name!r}: unknown type {kind!r} (known: {', '.join(sorted(FEED_TYPES))})"
+        raise ValueError(msg)
+    try:
+        return feed_class.from_config(name, entry, context)
+    except KeyError as err:
+        msg = f"feed {name!r} (type {kind!r}) needs the key {err.args[0]!r}"
+        raise ValueError(msg) from None
+    except (TypeError, ValueError) as err:
+        if str(err).startswith(f"feed {name!r}"):
+            raise
+        msg = f"feed {name!r} (type {kind!r}): {err}"
+        raise ValueError(msg) from err
 
 
 def load_feed_config(
@@ -134,6 +83,7 @@ def load_feed_config(
     only: set[str] | None = None,
 ) -> FeedConfig:
     """Read ``path`` and build every enabled feed (or only those named in ``only``)."""
+    context = FeedContext(var_dir=var_dir, session_factory=session_factory, openaq_api_key=openaq_api_key)
     with path.open("rb") as handle:
         config = tomllib.load(handle)
     specs = []
@@ -151,7 +101,7 @@ def load_feed_config(
             continue
         if only is None and not entry.get("enabled", True):
             continue
-        feed = build_feed(entry, var_dir=var_dir, openaq_api_key=openaq_api_key, session_factory=session_factory)
+        feed = build_feed(entry, context)
         specs.append(
             FeedSpec(
                 feed,

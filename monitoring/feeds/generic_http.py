@@ -10,10 +10,10 @@ from typing import Any, Final, Literal
 import pandas as pd
 import requests
 
+from data import http_client
 from data.redact import is_secret_name, url_secrets
 from monitoring.errors import FeedSchemaError
-from monitoring.feeds import _http
-from monitoring.ingest import Batch
+from monitoring.feeds.base import Batch, FeedContext, register_feed, timeout_from
 from monitoring.schema import STATUS_MEASURING, canonicalise
 
 REQUIRED_FIELDS: Final = ("station_id", "parameter", "value", "observed_at")
@@ -72,6 +72,7 @@ def parse_table(
     return raw
 
 
+@register_feed("http")
 class HttpFeed:
     """Readings from one JSON or CSV URL, columns mapped to the canonical schema by configuration.
 
@@ -96,7 +97,7 @@ class HttpFeed:
         since_param: str | None = None,
         overlap: dt.timedelta = dt.timedelta(hours=3),
         interval_minutes: int = 60,
-        timeout: float | tuple[float, float] = _http.DEFAULT_TIMEOUT,
+        timeout: float | tuple[float, float] = http_client.DEFAULT_TIMEOUT,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -113,6 +114,27 @@ class HttpFeed:
         self.overlap = overlap
         self.interval_minutes = interval_minutes
         self.timeout = timeout
+
+    @classmethod
+    def from_config(cls, name: str, entry: Mapping[str, Any], context: FeedContext) -> HttpFeed:
+        """``url`` and ``mapping``; the other keys as documented in the shipped ``feeds.toml``."""
+        return cls(
+            name,
+            context.session_factory(),
+            url=entry["url"],
+            mapping=entry["mapping"],
+            kind=entry.get("kind", "air"),
+            payload_format=entry.get("format", "json"),
+            records_path=entry.get("records_path", ""),
+            defaults=entry.get("defaults"),
+            timezone=entry.get("timezone", "UTC"),
+            params=entry.get("params"),
+            headers=entry.get("headers"),
+            since_param=entry.get("since_param"),
+            overlap=dt.timedelta(hours=entry.get("overlap_hours", 3)),
+            interval_minutes=int(entry.get("data_interval_minutes", 60)),
+            timeout=timeout_from(entry),
+        )
 
     @property
     def secrets(self) -> list[str]:
@@ -142,8 +164,10 @@ class HttpFeed:
         if self.since_param and checkpoint.get("latest"):
             since = dt.datetime.fromisoformat(checkpoint["latest"]) - self.overlap
             params[self.since_param] = since.isoformat()
-        response = _http.get(self.session, self.url, params=params, headers=self.headers, timeout=self.timeout, now=now)
-        payload = None if self.payload_format == "csv" else _http.json_body(response)
+        response = http_client.get(
+            self.session, self.url, params=params, headers=self.headers, timeout=self.timeout, now=now
+        )
+        payload = None if self.payload_format == "csv" else http_client.json_body(response)
         raw = self.parse(response.text, payload)
         readings, rejects = canonicalise(raw, source=self.name, now=now)
         latest = readings["observed_at"].max().isoformat() if not readings.empty else None

@@ -8,18 +8,15 @@ local START of the hour (TimescaleDB ``time_bucket``), so one hour is added.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 from typing import Final
 
 import pandas as pd
-from sqlalchemy import Engine
 
 from monitoring.errors import FeedSchemaError
-from monitoring.feeds.stationfiles import read_station_files
-from monitoring.ingest import Batch, IngestSummary, SourceFile, store_batch
+from monitoring.feeds.base import Batch
+from monitoring.feeds.openaq import openaq_station_id
 from monitoring.schema import STATUS_MEASURING, canonicalise
-from monitoring.stations import WardLocator
 
 OPENAQ_EXPORT_COLUMNS: Final = ("location_id", "location_name", "parameter", "value", "unit", "datetimeUtc")
 MOITRUONGTHUDO_COLUMNS: Final = ("time_bucket", "location")
@@ -34,11 +31,6 @@ MOITRUONGTHUDO_STATIONS: Final[dict[str, str]] = {
     "Vân Hà": "openaq-2161320",
 }
 """moitruongthudo.vn station names → registry ids (the OpenAQ location ids of the same stations)."""
-
-
-def openaq_station_id(location_id: object) -> str:
-    """Registry id of an OpenAQ location."""
-    return f"openaq-{int(str(location_id))}"
 
 
 def read_openaq_export(frame: pd.DataFrame, *, source: str, now: dt.datetime | None = None) -> Batch:
@@ -163,51 +155,3 @@ def read_history_csv(path: Path, *, now: dt.datetime | None = None) -> Batch:
         f"or canonical columns ({', '.join(CANONICAL_COLUMNS)})"
     )
     raise FeedSchemaError(msg)
-
-
-def _rejected_file(path: Path, reason: str) -> Batch:
-    """A batch carrying one refused file, so it is quarantined whole with its data rows counted."""
-    content = path.read_bytes()
-    rows = max(len([line for line in content.splitlines() if line.strip()]) - 1, 0)
-    refused = SourceFile(path.name, hashlib.sha256(content).hexdigest(), rows, error=reason)
-    return Batch(source=path.name, kind="air", files=[refused])
-
-
-def import_readings(
-    engine: Engine,
-    path: Path,
-    *,
-    now: dt.datetime,
-    locator: WardLocator | None = None,
-    chunk_files: int = 500,
-) -> IngestSummary:
-    """Import a readings CSV, a Circular 10/2021 ``.txt`` file, or a folder of them (searched recursively).
-
-    Each CSV is one transaction; station files are stored ``chunk_files`` per transaction. A CSV in no known
-    format is quarantined whole. Importing the same input twice stores nothing new (its rows come back as
-    duplicates).
-    """
-    if path.is_dir():
-        inputs = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in {".csv", ".txt"})
-    elif path.is_file():
-        inputs = [path]
-    else:
-        msg = f"no such file or folder: {path}"
-        raise FileNotFoundError(msg)
-    summary = IngestSummary()
-    station_paths = [p for p in inputs if p.suffix.lower() == ".txt"]
-    for csv_path in (p for p in inputs if p.suffix.lower() == ".csv"):
-        try:
-            batch = read_history_csv(csv_path, now=now)
-        except FeedSchemaError as err:
-            batch = _rejected_file(csv_path, str(err))
-        with engine.begin() as conn:
-            part = store_batch(conn, batch, locator=locator, filename=str(csv_path))
-        part.files = 1
-        summary += part
-    for start in range(0, len(station_paths), chunk_files):
-        chunk = station_paths[start : start + chunk_files]
-        batch = read_station_files(chunk, now=now, source=chunk[0].parent.name or "tt10")
-        with engine.begin() as conn:
-            summary += store_batch(conn, batch, locator=locator, filename=str(path))
-    return summary

@@ -15,11 +15,10 @@ from typing import Any, Final
 import pandas as pd
 import requests
 
+from data import http_client
 from monitoring.errors import FeedRateLimitedError, FeedSchemaError
-from monitoring.feeds import _http
-from monitoring.feeds.history import openaq_station_id
-from monitoring.ingest import Batch
-from monitoring.schema import STATUS_MEASURING, canonicalise, empty_readings
+from monitoring.feeds.base import Batch, FeedContext, empty_readings, register_feed, timeout_from
+from monitoring.schema import STATUS_MEASURING, canonicalise
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +26,11 @@ BASE_URL: Final = "https://api.openaq.org"
 PAGE_LIMIT: Final = 1000
 REQUESTS_PER_MINUTE: Final = 60
 DEFAULT_RETRY_AFTER: Final = 60.0
+
+
+def openaq_station_id(location_id: object) -> str:
+    """Registry id of an OpenAQ location."""
+    return f"openaq-{int(str(location_id))}"
 
 
 def _field(record: Mapping[str, Any], path: str, where: str) -> Any:
@@ -101,6 +105,7 @@ def parse_hours(payload: Any, station_id: str) -> pd.DataFrame:
     return frame
 
 
+@register_feed("openaq")
 class OpenAQFeed:
     """Hourly measurements of configured OpenAQ locations, resumed per sensor from the checkpoint.
 
@@ -116,7 +121,7 @@ class OpenAQFeed:
         api_key: str | None,
         location_ids: Sequence[int],
         base_url: str = BASE_URL,
-        timeout: float | tuple[float, float] = _http.DEFAULT_TIMEOUT,
+        timeout: float | tuple[float, float] = http_client.DEFAULT_TIMEOUT,
         overlap: dt.timedelta = dt.timedelta(hours=3),
         backfill: dt.timedelta = dt.timedelta(hours=24),
         max_retries: int = 3,
@@ -137,8 +142,24 @@ class OpenAQFeed:
         self.backfill = backfill
         self.max_retries = max_retries
         self.sleep = sleep
-        self.limiter = _http.RateLimiter(REQUESTS_PER_MINUTE, 60.0, clock=clock, sleep=sleep)
+        self.limiter = http_client.RateLimiter(REQUESTS_PER_MINUTE, 60.0, clock=clock, sleep=sleep)
         self.secrets = [api_key] if api_key else []
+
+    @classmethod
+    def from_config(cls, name: str, entry: Mapping[str, Any], context: FeedContext) -> OpenAQFeed:
+        """``location_ids``; optional ``overlap_hours`` (3), ``backfill_hours`` (24), ``timeout_seconds``."""
+        if not context.openaq_api_key:
+            msg = f"feed {name!r}: OpenAQ needs an API key (set ENVMON_OPENAQ_API_KEY)"
+            raise ValueError(msg)
+        return cls(
+            name,
+            context.session_factory(),
+            api_key=context.openaq_api_key,
+            location_ids=entry["location_ids"],
+            overlap=dt.timedelta(hours=entry.get("overlap_hours", 3)),
+            backfill=dt.timedelta(hours=entry.get("backfill_hours", 24)),
+            timeout=timeout_from(entry),
+        )
 
     def _get_json(self, path: str, params: Mapping[str, Any] | None, now: dt.datetime) -> Any:
         headers = {"X-API-Key": self.api_key} if self.api_key else {}
@@ -146,7 +167,7 @@ class OpenAQFeed:
         while True:
             self.limiter.acquire()
             try:
-                response = _http.get(
+                response = http_client.get(
                     self.session,
                     f"{self.base_url}{path}",
                     params=params,
@@ -162,7 +183,7 @@ class OpenAQFeed:
                 logger.info("OpenAQ rate limit on %s; waiting %.0f s", path, wait)
                 self.sleep(wait)
                 continue
-            return _http.json_body(response)
+            return http_client.json_body(response)
 
     def _hours(self, sensor_id: int, station_id: str, since: dt.datetime, now: dt.datetime) -> pd.DataFrame:
         pages = []

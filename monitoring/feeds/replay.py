@@ -16,8 +16,9 @@ from typing import Any, Final
 import pandas as pd
 
 from data.config import REFERENCE_DIR
-from monitoring.feeds.history import openaq_station_id, read_moitruongthudo, read_openaq_export
-from monitoring.ingest import Batch
+from monitoring.feeds.base import Batch, FeedContext, register_feed
+from monitoring.feeds.history import read_moitruongthudo, read_openaq_export
+from monitoring.feeds.openaq import openaq_station_id
 from monitoring.schema import NATURAL_KEY
 
 AIR_DIR: Final = REFERENCE_DIR / "air_quality"
@@ -55,6 +56,7 @@ def station_metadata(air_dir: Path = AIR_DIR) -> pd.DataFrame:
     return pd.concat([frame, pd.DataFrame([van_ha])], ignore_index=True)
 
 
+@register_feed("demo-air-replay")
 class AirReplayFeed:
     """Replays the real Hà Nội hourly air series as if it were arriving now (demo only)."""
 
@@ -63,6 +65,11 @@ class AirReplayFeed:
         self.kind = "air"
         self.days = days
         self.air_dir = air_dir
+
+    @classmethod
+    def from_config(cls, name: str, entry: Mapping[str, Any], context: FeedContext) -> AirReplayFeed:
+        """Optional ``days`` (7): how much of the series the first poll emits."""
+        return cls(name, days=int(entry.get("days", 7)))
 
     @cached_property
     def _series(self) -> pd.DataFrame:

@@ -1,18 +1,23 @@
-"""Circular 10/2021 station files from a local drop folder or an FTP server."""
+"""Circular 10/2021 station files from a local drop folder or an FTP server.
+
+A station file is known by its path (relative to the drop folder, or its remote path) and content hash,
+never by its base name: stations upload into folders of their own, where names can repeat.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import ftplib
 import logging
+import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from monitoring.errors import FeedAuthError, FeedUnavailableError
+from monitoring.feeds.base import Batch, FeedContext, register_feed
 from monitoring.feeds.tt10 import parse_tt10_files
-from monitoring.ingest import Batch
 
 logger = logging.getLogger(__name__)
 
@@ -21,27 +26,42 @@ QUARANTINE_DIR: Final = "quarantine"
 STATION_FILE_INTERVAL_MINUTES: Final = 5
 
 
-def station_files(path: Path) -> list[Path]:
-    """The ``.txt`` files at ``path`` (a file, or a folder searched recursively), sorted by name."""
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        msg = f"no such file or folder: {path}"
-        raise FileNotFoundError(msg)
-    return sorted((p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".txt"), key=lambda p: p.name)
+def file_identity(path: Path, root: Path) -> str:
+    """How the ledger knows a file (with its content hash): its path relative to ``root``, the drop folder or
+    the imported folder (``a/HN_…txt`` and ``b/HN_…txt`` are two files)."""
+    return path.relative_to(root).as_posix()
 
 
-def read_station_files(paths: list[Path], *, now: dt.datetime, source: str, kind: str = "wastewater") -> Batch:
-    """Parse station files into one batch (malformed files are carried with their error, not raised)."""
-    files, readings = parse_tt10_files([(path.name, path.read_bytes()) for path in paths], now=now)
+def read_station_files(
+    paths: Sequence[Path], *, now: dt.datetime, source: str, root: Path, kind: str = "wastewater"
+) -> Batch:
+    """Parse station files under ``root`` into one batch (malformed files carry their error, nothing raises).
+
+    Each :class:`~monitoring.feeds.base.SourceFile` is named by :func:`file_identity` (path, not base name).
+    """
+    named = [(file_identity(path, root), path.read_bytes()) for path in paths]
+    files, readings = parse_tt10_files(named, now=now)
     return Batch(source, kind, readings, files=files, interval_minutes=STATION_FILE_INTERVAL_MINUTES)
 
 
+def unused_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/<stem>.<n><suffix>`` with the first free ``n``: nothing is overwritten."""
+    candidate = folder / name
+    stem, suffix = os.path.splitext(name)
+    number = 1
+    while candidate.exists():
+        candidate = folder / f"{stem}.{number}{suffix}"
+        number += 1
+    return candidate
+
+
+@register_feed("tt10-dropbox")
 class DropFolderFeed:
     """Station files pushed into a local folder; after commit they move to ``processed/`` or ``quarantine/``.
 
-    A file whose move failed is seen again on the next poll and recognised as already ingested by its name
-    and content hash, so nothing is stored twice.
+    A file whose move failed is seen again on the next poll and recognised as already ingested by its path
+    and content hash, so nothing is stored twice. A moved file never replaces one already there (a second
+    file of the same name gets a numbered name), so a corrected file and the bad one it replaces both stay.
     """
 
     def __init__(self, name: str, folder: Path, *, kind: str = "wastewater") -> None:
@@ -49,6 +69,11 @@ class DropFolderFeed:
         self.kind = kind
         self.folder = folder
         self._paths: dict[str, Path] = {}
+
+    @classmethod
+    def from_config(cls, name: str, entry: Mapping[str, Any], context: FeedContext) -> DropFolderFeed:
+        """``folder`` (relative to var_dir; default ``dropbox``) and ``kind`` (default ``wastewater``)."""
+        return cls(name, context.folder(entry), kind=entry.get("kind", "wastewater"))
 
     def _pending(self) -> Iterator[Path]:
         for path in sorted(self.folder.rglob("*.txt")):
@@ -62,13 +87,15 @@ class DropFolderFeed:
             msg = f"drop folder {self.folder} does not exist"
             raise FeedUnavailableError(msg)
         paths = list(self._pending())
-        self._paths = {path.name: path for path in paths}
-        batch = read_station_files(paths, now=now, source=self.name, kind=self.kind)
-        batch.checkpoint = {"last_file": paths[-1].name if paths else checkpoint.get("last_file")}
+        self._paths = {file_identity(path, self.folder): path for path in paths}
+        batch = read_station_files(paths, now=now, source=self.name, kind=self.kind, root=self.folder)
+        batch.checkpoint = {
+            "last_file": file_identity(paths[-1], self.folder) if paths else checkpoint.get("last_file")
+        }
         return batch
 
     def acknowledge(self, batch: Batch) -> None:
-        """Move the batch's files to ``processed/<yyyy>/<MM>/<dd>/`` or ``quarantine/``."""
+        """Move the batch's files to ``processed/<yyyy>/<MM>/<dd>/`` or ``quarantine/``, never overwriting."""
         for source_file in batch.files:
             path = self._paths.pop(source_file.name, None)
             if path is None or not path.exists():
@@ -76,17 +103,19 @@ class DropFolderFeed:
             if source_file.error:
                 target = self.folder / QUARANTINE_DIR
             else:
-                stamp = source_file.name.rsplit("_", 1)[-1]
+                stamp = source_file.basename.rsplit("_", 1)[-1]
                 target = self.folder / PROCESSED_DIR / stamp[:4] / stamp[4:6] / stamp[6:8]
             target.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(path), target / path.name)
+            shutil.move(str(path), unused_path(target, path.name))
 
 
+@register_feed("tt10-ftp")
 class FtpFeed:
     """Station files on an FTP server (the DONRE receiving server), walked recursively under ``remote_dir``.
 
-    The checkpoint keeps the names already fetched that are still on the server, so each file is downloaded
-    once; the ingested-file ledger still guards against a file stored twice.
+    The checkpoint keeps the remote paths already fetched that are still on the server, so each file is
+    downloaded once; the ingested-file ledger (remote path + content hash) still guards against a file
+    stored twice.
     """
 
     def __init__(
@@ -113,6 +142,21 @@ class FtpFeed:
         self.ftp_factory = ftp_factory
         self.secrets = [password] if password else []
 
+    @classmethod
+    def from_config(cls, name: str, entry: Mapping[str, Any], context: FeedContext) -> FtpFeed:
+        """``host``; optional ``port`` (21), ``user``, ``password_env`` (the variable holding the password),
+        ``remote_dir`` ("/"), ``timeout_seconds`` (30), ``kind`` (wastewater)."""
+        return cls(
+            name,
+            entry["host"],
+            port=int(entry.get("port", 21)),
+            user=entry.get("user", "anonymous"),
+            password=os.environ.get(entry.get("password_env", ""), ""),
+            remote_dir=entry.get("remote_dir", "/"),
+            timeout=float(entry.get("timeout_seconds", 30)),
+            kind=entry.get("kind", "wastewater"),
+        )
+
     def _walk(self, ftp: ftplib.FTP, folder: str) -> Iterator[str]:
         for entry, facts in sorted(ftp.mlsd(folder, facts=["type"])):
             path = f"{folder.rstrip('/')}/{entry}"
@@ -135,7 +179,7 @@ class FtpFeed:
                     continue
                 chunks: list[bytes] = []
                 ftp.retrbinary(f"RETR {path}", chunks.append)
-                downloads.append((path.rsplit("/", 1)[-1], b"".join(chunks)))
+                downloads.append((path, b"".join(chunks)))
             ftp.quit()
         except ftplib.error_perm as err:
             if str(err).startswith("530"):

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from monitoring.ingest import SourceFile
+from monitoring.feeds.base import SourceFile
 from monitoring.schema import canonicalise
 
 LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -113,8 +113,18 @@ def _parse_lines(name: str, text: str) -> list[tuple[int, str, float, str, dt.da
 
 
 def _read_file(name: str, content: bytes, now: dt.datetime) -> tuple[str, list[tuple[Any, ...]]]:
-    """The station id and parsed lines of one file; raises :class:`Tt10FormatError` when it is malformed."""
-    parts = parse_filename(name)
+    """The station id and parsed lines of one file (``name`` may carry folders; messages name the whole path).
+
+    Raises :class:`Tt10FormatError` when it is malformed.
+    """
+    basename = name.replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        parts = parse_filename(basename)
+    except Tt10FormatError as err:
+        if basename == name:
+            raise
+        msg = f"{name}: {err}"
+        raise Tt10FormatError(msg) from err
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -129,7 +139,7 @@ def _read_file(name: str, content: bytes, now: dt.datetime) -> tuple[str, list[t
 
 
 def parse_tt10_files(files: Sequence[tuple[str, bytes]], *, now: dt.datetime) -> tuple[list[SourceFile], pd.DataFrame]:
-    """Parse station files given as (name, content).
+    """Parse station files given as (name, content); ``name`` may be a path (its last part is the file name).
 
     Never raises for bad content: a malformed file comes back with ``error`` set (the reason names the file,
     line and field) so it can be quarantined whole; lines with an unknown symbol or status code come back as

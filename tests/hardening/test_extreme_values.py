@@ -14,7 +14,7 @@ from data.importers.pipeline import ImportContext, import_complaints
 from data.schema import ComplaintReport, QuarantineRow, Reading
 from monitoring.aqi import PeriodInputs, compute_aqi, nowcast, sub_index
 from monitoring.aqi_tables import VN_TABLES
-from monitoring.feeds.history import import_readings
+from monitoring.readings_import import import_readings
 
 NOW = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
 UTC = dt.UTC

@@ -20,8 +20,8 @@ from sqlalchemy import Engine, select
 
 from data.importers.pipeline import ImportContext, ImportSummary, import_complaints
 from data.schema import QuarantineRow
-from monitoring.feeds.history import import_readings
 from monitoring.feeds.tt10 import Tt10FormatError, parse_filename, parse_tt10_files
+from monitoring.readings_import import import_readings
 
 NOW = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
 PROPERTY = settings(

@@ -123,11 +123,11 @@ def test_non_operators_cannot_import(
 ) -> None:
     from data.importers import pipeline
     from data.schema import ImportBatch
-    from monitoring.feeds import history
+    from monitoring import readings_import
 
     import_table, import_readings = Calls(), Calls()
     monkeypatch.setattr(pipeline, "import_table", import_table)
-    monkeypatch.setattr(history, "import_readings", import_readings)
+    monkeypatch.setattr(readings_import, "import_readings", import_readings)
     at = page("imports", user=user)
     assert not at.get("file_uploader")
     assert "Nhập" not in [b.label for b in at.button]

@@ -59,7 +59,7 @@ def _feed(address: tuple[str, int], password: str = "s3cret") -> FtpFeed:
 def test_ftp_walks_folders_and_downloads_each_file_once(ftp_server: tuple[str, int], sqlite_engine: Engine) -> None:
     feed = _feed(ftp_server)
     batch = feed.fetch({}, NOW)
-    assert sorted(f.name for f in batch.files) == [GOOD, MALFORMED]
+    assert sorted(f.name for f in batch.files) == [f"/NT01/2025/03/15/{GOOD}", f"/NT01/2025/03/15/{MALFORMED}"]
     assert len(batch.readings) == 7
     assert batch.checkpoint == {
         "seen": [f"/NT01/2025/03/15/{GOOD}", f"/NT01/2025/03/15/{MALFORMED}"],

@@ -11,6 +11,7 @@ import requests
 import responses
 from responses import matchers
 
+from data.http_client import RateLimiter, parse_retry_after
 from monitoring.errors import (
     FeedAuthError,
     FeedRateLimitedError,
@@ -18,7 +19,6 @@ from monitoring.errors import (
     FeedTimeoutError,
     FeedUnavailableError,
 )
-from monitoring.feeds._http import RateLimiter, parse_retry_after
 from monitoring.feeds.openaq import OpenAQFeed, parse_hours
 
 BASE = "https://api.openaq.org"

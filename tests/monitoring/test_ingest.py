@@ -14,8 +14,8 @@ from sqlalchemy import Engine, func, select
 from data.config import REFERENCE_DIR
 from data.schema import Average, IngestedFile, QuarantineRow, Reading, Station
 from monitoring import ingest
-from monitoring.feeds.history import import_readings
 from monitoring.ingest import Batch, store_batch
+from monitoring.readings_import import import_readings
 from monitoring.schema import canonicalise
 
 AIR = REFERENCE_DIR / "air_quality"

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from data.schema import Reading
 from monitoring import poller
 from monitoring.errors import FeedAuthError, FeedRateLimitedError, FeedUnavailableError
-from monitoring.ingest import Batch
+from monitoring.feeds.base import Batch
 from monitoring.poller import FeedHealth, FeedSpec, FeedStatus, feed_status, read_health, run_forever, run_once
 from monitoring.schema import canonicalise
 

@@ -12,9 +12,10 @@ from sqlalchemy import Engine, select
 
 from data.config import PACKAGE_CONFIG_DIR
 from data.schema import Reading, Station
-from monitoring.demo import DEMO_PLANTS, DataloggerSimulator, build_demo_monitoring
+from monitoring.demo import build_demo_monitoring
 from monitoring.feeds.config import load_feed_config
 from monitoring.feeds.replay import AirReplayFeed, real_series
+from monitoring.feeds.simulator import DEMO_PLANTS, DataloggerSimulator
 
 NOW = dt.datetime(2026, 11, 22, 20, 33, tzinfo=dt.UTC)
 

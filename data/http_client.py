@@ -1,4 +1,9 @@
-"""HTTP plumbing shared by the feed clients: one status→exception table, timeouts, Retry-After, rate limit."""
+"""The HTTP client shared by every remote source (OpenAQ, portal feeds, Open311 pulls) and its error taxonomy.
+
+One status→exception table, timeouts on every request, ``Retry-After`` for 429 answers, a sliding-window rate
+limiter, and URLs named with their secrets masked. It lives in ``data/`` so that both the importers (Open311)
+and the monitoring feeds use it; ``monitoring.errors`` re-exports the errors.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,35 @@ from typing import Any, Final
 import requests
 
 from data.redact import redact_text, redact_url
-from monitoring.errors import (
-    FeedAuthError,
-    FeedError,
-    FeedRateLimitedError,
-    FeedSchemaError,
-    FeedTimeoutError,
-    FeedUnavailableError,
-)
+
+
+class FeedError(Exception):
+    """A remote source (a station feed, an Open311 endpoint, a drop folder) could not deliver data."""
+
+
+class FeedUnavailableError(FeedError):
+    """The source did not answer usefully (timeout, connection error, 5xx, 404, missing drop folder)."""
+
+
+class FeedTimeoutError(FeedUnavailableError):
+    """The request timed out."""
+
+
+class FeedAuthError(FeedError):
+    """The source refused the credentials (401/403); retrying will not help."""
+
+
+class FeedRateLimitedError(FeedError):
+    """The source asked us to slow down (HTTP 429); ``retry_after`` is the delay it asked for, in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FeedSchemaError(FeedError, ValueError):
+    """A payload or file does not have the expected shape; the message names the field."""
+
 
 DEFAULT_TIMEOUT: Final = (5.0, 30.0)
 """(connect, read) seconds; every request carries a timeout."""
