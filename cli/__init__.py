@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from data.db import DatabaseUnavailableError
+from data.http_client import FeedError
 from data.redact import RedactingFilter, redact_text
 
 SECRET_VARIABLES = (
@@ -65,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except DatabaseUnavailableError as err:
         _error(str(err))
+        return 3
+    except FeedError as err:  # a remote source (Open311 endpoint, feed) cannot be reached or answers wrongly
+        _error(f"error: {err}")
         return 3
     except (ValueError, FileNotFoundError, LookupError) as err:  # LookupError: unknown boundary set, case, …
         _error(f"error: {err}")

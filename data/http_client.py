@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import logging
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -47,8 +49,14 @@ class FeedSchemaError(FeedError, ValueError):
     """A payload or file does not have the expected shape; the message names the field."""
 
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_TIMEOUT: Final = (5.0, 30.0)
 """(connect, read) seconds; every request carries a timeout."""
+DEFAULT_RETRY_AFTER: Final = 60.0
+"""Seconds to wait after a 429 answer that names no ``Retry-After``."""
+MAX_RETRY_AFTER: Final = 300.0
+"""Longest wait honoured within one call; a server asking for more gets the error instead."""
 
 STATUS_ERRORS: Final[dict[int, type[FeedError]]] = {
     400: FeedSchemaError,
@@ -142,11 +150,48 @@ def get(
         msg = f"timeout after {timeout} s requesting {redact_url(url)}"
         raise FeedTimeoutError(msg) from err
     except requests.RequestException as err:
-        reason = redact_text(f"{err.__class__.__name__}: {err}", [url])
-        msg = f"cannot reach {redact_url(url)}: {reason}"
+        msg = f"cannot reach {redact_url(url)}: {redact_text(_transport_reason(err), [url])}"
         raise FeedUnavailableError(msg) from err
     check_response(response, now=now or dt.datetime.now(dt.UTC))
     return response
+
+
+def get_patiently(
+    session: requests.Session,
+    url: str,
+    *,
+    rate_limit_retries: int = 3,
+    sleep: Callable[[float], None] = time.sleep,
+    limiter: RateLimiter | None = None,
+    **request: Any,
+) -> requests.Response:
+    """:func:`get`, waiting for the ``limiter`` before each request and retrying after a 429 answer.
+
+    A 429 is retried up to ``rate_limit_retries`` times after the server's ``Retry-After`` (60 s when it
+    names none); the last :class:`FeedRateLimitedError` is raised when the retries run out or the server
+    asks for more than :data:`MAX_RETRY_AFTER`. ``request`` are the keyword arguments of :func:`get`.
+    """
+    retries = 0
+    while True:
+        if limiter is not None:
+            limiter.acquire()
+        try:
+            return get(session, url, **request)
+        except FeedRateLimitedError as err:
+            wait = err.retry_after if err.retry_after is not None else DEFAULT_RETRY_AFTER
+            retries += 1
+            if retries > rate_limit_retries or wait > MAX_RETRY_AFTER:
+                raise
+            logger.info("rate limited by %s; waiting %.0f s", redact_url(url), wait)
+            sleep(wait)
+
+
+def _transport_reason(error: requests.RequestException) -> str:
+    """The innermost cause of a transport failure (``[Errno 111] Connection refused``), else the error itself."""
+    text = str(error)
+    causes = re.findall(r"\[Errno -?\d+\] [^'\")\]]+", text)
+    first_line = text.strip().splitlines()[0] if text.strip() else ""
+    return causes[-1].strip() if causes else f"{error.__class__.__name__}: {first_line}"
 
 
 def json_body(response: requests.Response) -> Any:

@@ -30,6 +30,7 @@ from data.importers.normalise import normalise
 from data.importers.open311_client import fetch_requests
 from data.importers.profiles import Profile, detect_profile, get_profile, to_canonical
 from data.importers.readers import RawTable, read_json_payload, read_table
+from data.redact import redact_url
 from data.routing import Router
 from data.schema import ComplaintReport, ImportBatch, QuarantineRow
 from data.sla import SlaPolicy, load_sla_policy
@@ -122,14 +123,15 @@ def import_open311(
 ) -> ImportSummary:
     """Pull requests created in ``start``..``end`` from an Open311 endpoint; import them as one batch."""
     items = fetch_requests(session, base_url, start, end, page_size=page_size)
-    table = read_json_payload(items, base_url)
+    safe_url = redact_url(base_url)  # the batch record and report sources never keep an API key
+    table = read_json_payload(items, safe_url)
     return import_table(
         engine,
         table,
         context,
-        filename=f"{base_url} {start.isoformat()}..{end.isoformat()}",
+        filename=f"{safe_url} {start.isoformat()}..{end.isoformat()}",
         profile="open311",
-        source=source or base_url,
+        source=source or safe_url,
         now=now,
     )
 

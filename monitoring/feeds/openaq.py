@@ -7,7 +7,6 @@ limit) and a 429 answer is retried after the server's ``Retry-After`` delay.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
@@ -16,16 +15,13 @@ import pandas as pd
 import requests
 
 from data import http_client
-from monitoring.errors import FeedRateLimitedError, FeedSchemaError
+from monitoring.errors import FeedSchemaError
 from monitoring.feeds.base import Batch, FeedContext, empty_readings, register_feed, timeout_from
 from monitoring.schema import STATUS_MEASURING, canonicalise
-
-logger = logging.getLogger(__name__)
 
 BASE_URL: Final = "https://api.openaq.org"
 PAGE_LIMIT: Final = 1000
 REQUESTS_PER_MINUTE: Final = 60
-DEFAULT_RETRY_AFTER: Final = 60.0
 
 
 def openaq_station_id(location_id: object) -> str:
@@ -162,28 +158,18 @@ class OpenAQFeed:
         )
 
     def _get_json(self, path: str, params: Mapping[str, Any] | None, now: dt.datetime) -> Any:
-        headers = {"X-API-Key": self.api_key} if self.api_key else {}
-        retries = 0
-        while True:
-            self.limiter.acquire()
-            try:
-                response = http_client.get(
-                    self.session,
-                    f"{self.base_url}{path}",
-                    params=params,
-                    headers=headers,
-                    timeout=self.timeout,
-                    now=now,
-                )
-            except FeedRateLimitedError as err:
-                retries += 1
-                if retries > self.max_retries:
-                    raise
-                wait = err.retry_after if err.retry_after is not None else DEFAULT_RETRY_AFTER
-                logger.info("OpenAQ rate limit on %s; waiting %.0f s", path, wait)
-                self.sleep(wait)
-                continue
-            return http_client.json_body(response)
+        response = http_client.get_patiently(
+            self.session,
+            f"{self.base_url}{path}",
+            rate_limit_retries=self.max_retries,
+            sleep=self.sleep,
+            limiter=self.limiter,
+            params=params,
+            headers={"X-API-Key": self.api_key} if self.api_key else {},
+            timeout=self.timeout,
+            now=now,
+        )
+        return http_client.json_body(response)
 
     def _hours(self, sensor_id: int, station_id: str, since: dt.datetime, now: dt.datetime) -> pd.DataFrame:
         pages = []

@@ -14,8 +14,9 @@ from responses import matchers
 from sqlalchemy import Engine, func, select, text
 
 from data.config import load_settings
+from data.http_client import FeedAuthError
 from data.importers import pipeline
-from data.importers.open311_client import Open311Error, date_windows, fetch_requests
+from data.importers.open311_client import date_windows, fetch_requests
 from data.importers.pipeline import ImportContext, import_complaints, import_open311
 from data.routing import seed_routing
 from data.schema import ComplaintCase, ComplaintReport, ImportBatch, QuarantineRow
@@ -358,7 +359,7 @@ def test_open311_error_is_reported():
     import requests
 
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-    with requests.Session() as session, pytest.raises(Open311Error, match="HTTP 403: Invalid api_key"):
+    with requests.Session() as session, pytest.raises(FeedAuthError, match="HTTP 403 from .*Invalid api_key"):
         fetch_requests(session, "https://311api.example.org/open311/v2", start, start + dt.timedelta(days=1))
 
 
