@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from data.config import DEFAULT_TIMEZONE
+from data.redact import redact_text
 from data.schema import (
     Alert,
     AlertEvent,
@@ -586,7 +587,10 @@ def feed_health(engine: Engine) -> pd.DataFrame:
         FeedState.last_error_at,
         FeedState.consecutive_failures,
     ).order_by(FeedState.feed)
-    return _frame(engine, stmt)
+    frame = _frame(engine, stmt)
+    # Errors are masked when recorded; masking again on the way out covers rows stored before that.
+    frame["last_error"] = frame["last_error"].map(lambda error: redact_text(error) if isinstance(error, str) else error)
+    return frame
 
 
 # --- alerts and imports ---------------------------------------------------------------------------------------

@@ -121,3 +121,23 @@ def test_failing_webhook_is_logged_without_its_token(status, caplog) -> None:
         assert deliver(requests.Session(), [url], group, timeout=2) is False
     assert "alert notification for rule pm25-high" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_errors_stored_before_masking_are_masked_on_the_way_out(sqlite_engine: Engine, tmp_path: Path, monkeypatch,
+                                                                 capsys) -> None:  # fmt: skip
+    from data.schema import FeedState
+
+    leaked = f"HTTPError: HTTP 401 from https://portal.example.vn/api?api_key={KEY}: denied"
+    with sqlite_engine.begin() as conn:
+        conn.execute(FeedState.__table__.insert().values(feed="portal", last_error=leaked, consecutive_failures=1))
+    assert KEY not in queries.feed_health(sqlite_engine).to_csv()  # the Stations page
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        '[[feed]]\nname = "portal"\ntype = "http"\nurl = "https://portal.example.vn/api"\n'
+        '[feed.mapping]\nstation_id = "s"\nparameter = "p"\nvalue = "v"\nunit = "u"\nobserved_at = "t"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DATABASE_URL", str(sqlite_engine.url))
+    assert main(["feeds", "status", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert KEY not in out and "api_key=***" in out
