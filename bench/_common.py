@@ -109,7 +109,7 @@ def pre2025_units() -> tuple[Any, str]:
     import numpy as np
     import shapely
 
-    from geo.boundaries import read_shipped_set
+    from data.boundary_store import read_shipped_set
 
     shared = Path(__file__).resolve().parents[2] / "shared/data/boundaries/hanoi_wards_pre2025_gadm41.geojson"
     if shared.is_file():

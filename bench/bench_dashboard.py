@@ -41,10 +41,10 @@ from sqlalchemy import Engine, insert
 
 from bench._common import machine, timed, wait_until_healthy
 from bench.bench_load import MAP_FRAME
+from data.boundary_store import load_shipped_sets, wards_frame
 from data.db import make_engine, migrate
 from data.schema import AqiValue, ComplaintCase, Reading, ResponsibleUnit, Station
 from data.users import create_user
-from geo.boundaries import load_shipped_sets, wards_frame
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

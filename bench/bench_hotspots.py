@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bench._common import machine, pre2025_units, timed
-from geo.boundaries import read_shipped_set
+from data.boundary_store import read_shipped_set
 from geo.hotspots import gi_star
 from geo.spots import find_spots
 from geo.weights import SpatialWeights, queen_weights

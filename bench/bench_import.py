@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 
 from bench._common import machine, timed
 from bench.bench_ingest import _postgres_engine
+from data.boundary_store import load_shipped_sets
 from data.cases import cluster_reports
 from data.config import load_settings
 from data.db import make_engine, migrate
@@ -37,7 +38,6 @@ from data.importers.pipeline import ImportContext, import_complaints, locate
 from data.importers.profiles import VN_CHANNEL, detect_profile, to_canonical
 from data.importers.readers import read_table
 from data.routing import seed_routing
-from geo.boundaries import load_shipped_sets
 
 TARGET_ROWS_PER_S = 20_000
 FULL_ROWS, QUICK_ROWS = 200_000, 20_000

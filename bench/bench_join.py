@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 
 from bench._common import machine, pre2025_units, timed
-from geo.boundaries import read_shipped_set
+from data.boundary_store import read_shipped_set
 from geo.join import assign_wards
 
 

@@ -72,10 +72,10 @@ def streamlit_server(database_url: str, log_path: Path, env: dict[str, str] | No
 def prepare_database(folder: Path, cases: int) -> str:
     """URL of a migrated SQLite database in ``folder``: boundaries, ``cases`` synthetic cases, stations, a leader."""
     from bench.bench_dashboard import seed_cases
+    from data.boundary_store import load_shipped_sets
     from data.config import PACKAGE_CONFIG_DIR
     from data.db import make_engine, migrate
     from data.users import create_user
-    from geo.boundaries import load_shipped_sets
     from monitoring.stations import load_station_file
 
     url = f"sqlite:///{folder / 'load.db'}"

@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _load(args: argparse.Namespace) -> int:
-    from geo.boundaries import read_boundary_file, store_boundary_set
+    from data.boundary_store import store_boundary_set
+    from geo.boundaries import read_boundary_file
 
     units, report = read_boundary_file(
         args.file,
@@ -61,7 +62,7 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _list(_args: argparse.Namespace) -> int:
-    from geo.boundaries import list_sets
+    from data.boundary_store import list_sets
 
     emit_json(
         [
@@ -79,7 +80,7 @@ def _list(_args: argparse.Namespace) -> int:
 
 
 def _locate(args: argparse.Namespace) -> int:
-    from geo.boundaries import wards_frame
+    from data.boundary_store import wards_frame
     from geo.join import locate
 
     config = settings()

@@ -138,11 +138,11 @@ def _with_corroboration(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
     """Add ``corroborated`` (True/False, empty where sensors cannot confirm the category) and the station that did.
 
     A smoke, dust or odour case is corroborated when its nearest air station within 3 km exceeded its AQI
-    category threshold within ±3 h of the case (see :mod:`geo.corroboration`).
+    category threshold within ±3 h of the case (see :mod:`geo.corroboration`, :mod:`data.corroboration_report`).
     """
     import pandas as pd
 
-    from geo.corroboration import corroboration_report
+    from data.corroboration_report import corroboration_report
 
     if frame.empty:
         return frame.assign(corroborated=None, corroborating_station=None)

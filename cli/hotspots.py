@@ -163,8 +163,8 @@ def _print_table(frame: pd.DataFrame, columns: list[str], lang: str) -> None:
 
 
 def _wards(args: argparse.Namespace) -> int:
+    from data.boundary_store import wards_frame
     from data.case_points import load_complaint_cases
-    from geo.boundaries import wards_frame
     from geo.hotspots import ward_hotspots
 
     db, set_name, timezone, lang = _context(args)
@@ -235,8 +235,8 @@ def _spots(args: argparse.Namespace) -> int:
 
 
 def _emerging(args: argparse.Namespace) -> int:
+    from data.boundary_store import wards_frame
     from data.case_points import load_complaint_cases
-    from geo.boundaries import wards_frame
     from geo.emerging import emerging_hotspots, week_bins
     from geo.weights import queen_weights
 
@@ -261,7 +261,7 @@ def _emerging(args: argparse.Namespace) -> int:
 
 
 def _corroboration(args: argparse.Namespace) -> int:
-    from geo.corroboration import corroboration_report
+    from data.corroboration_report import corroboration_report
 
     db, _, timezone, lang = _context(args)
     since, until = _window(args, timezone)

@@ -29,11 +29,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def initialise() -> dict[str, object]:
     """Migrate the configured database and load what ships with the product; safe to run again."""
+    from data.boundary_store import load_shipped_sets
     from data.db import migrate, schema_revision
     from data.redact import redact_url
     from data.routing import seed_routing
     from data.users import ensure_admin_from_env
-    from geo.boundaries import load_shipped_sets
 
     config = settings()
     db = engine(config)

@@ -24,11 +24,11 @@ from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from data import queries
+from data.boundary_store import wards_frame
 from data.categories import load_taxonomy
 from data.config import Settings, load_settings
 from data.db import check_connection, make_engine
 from data.queries import CaseFilter
-from geo.boundaries import wards_frame
 from geo.hotspots import MIN_UNITS, gi_star
 from geo.spots import WINDOW as SPOT_WINDOW
 from geo.spots import find_spots

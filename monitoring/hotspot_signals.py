@@ -14,9 +14,9 @@ import pandas as pd
 from scipy import stats
 from sqlalchemy import Engine
 
+from data.boundary_store import wards_frame
 from data.case_points import load_complaint_cases
 from data.config import DEFAULT_BOUNDARY_SET, DEFAULT_TIMEZONE
-from geo.boundaries import wards_frame
 from geo.hotspots import MIN_UNITS, ward_hotspots
 from geo.spots import MIN_REPORTS, RADIUS_M, WINDOW, find_spots, spot_subject
 from monitoring.signals import Signal

@@ -48,7 +48,7 @@ class WardLocator:
         lon_values = np.asarray(list(lon), dtype="float64")
         lat_values = np.asarray(list(lat), dtype="float64")
         if not self._loaded:
-            from geo.boundaries import wards_frame
+            from data.boundary_store import wards_frame
 
             try:
                 self._wards = wards_frame(self.engine, self.set_name)

@@ -62,7 +62,7 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 @pytest.fixture
 def loaded_engine(engine: Engine) -> Engine:
     """``engine`` after ``envmon init``: schema plus the shipped Hà Nội boundary sets."""
-    from geo.boundaries import load_shipped_sets
+    from data.boundary_store import load_shipped_sets
 
     load_shipped_sets(engine)
     return engine

@@ -71,7 +71,7 @@ class ImportContext:
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> ImportContext:
         """Context from the configured boundary set, shipped reference files and config files."""
-        from geo.boundaries import wards_frame
+        from data.boundary_store import wards_frame
 
         return cls(
             wards=wards_frame(engine, settings.boundary_set),

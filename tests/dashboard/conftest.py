@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
+from data.boundary_store import load_shipped_sets
 from data.db import make_engine, migrate
-from geo.boundaries import load_shipped_sets
 
 # pytest runs in importlib mode (no sys.path changes): register the seed module so tests can import it by name
 _SEED_PATH = Path(__file__).resolve().parent / "dashboard_seed.py"

@@ -244,9 +244,9 @@ def test_cached_overview_map_is_redrawn_when_cases_change(tmp_path: Path, monkey
     from sqlalchemy import insert
 
     from dashboard import loaders
+    from data.boundary_store import load_shipped_sets
     from data.db import make_engine, migrate
     from data.schema import ComplaintCase
-    from geo.boundaries import load_shipped_sets
 
     url = f"sqlite:///{tmp_path / 'probe.db'}"
     engine = make_engine(url)

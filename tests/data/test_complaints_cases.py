@@ -222,7 +222,7 @@ def test_export_filters_and_personal_columns(imported: Engine):
 
 
 def test_cli_import_export_status(sqlite_engine: Engine, fixtures_dir: Path, tmp_path: Path, monkeypatch, capsys):
-    from geo.boundaries import load_shipped_sets
+    from data.boundary_store import load_shipped_sets
 
     load_shipped_sets(sqlite_engine)
     monkeypatch.setenv("DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))

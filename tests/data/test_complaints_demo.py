@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
+from data.boundary_store import wards_frame
 from data.case_views import overdue_by_unit
 from data.demo_complaints import DEMO_SOURCE, PLANTED_SPOTS, build_demo_complaints
 from data.routing import seed_routing
 from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport
-from geo.boundaries import wards_frame
 
 NOW = dt.datetime(2025, 11, 20, 3, 0, tzinfo=dt.UTC)
 

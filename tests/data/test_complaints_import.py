@@ -414,7 +414,7 @@ def test_header_only_file_imports_nothing(db: Engine, context: ImportContext, tm
 @responses.activate
 def test_cli_pulls_an_open311_endpoint(sqlite_engine: Engine, fixtures_dir: Path, monkeypatch, capsys):
     from cli import main
-    from geo.boundaries import load_shipped_sets
+    from data.boundary_store import load_shipped_sets
 
     load_shipped_sets(sqlite_engine)
     monkeypatch.setenv("DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))

@@ -10,17 +10,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.boundaries import (
-    BoundaryFileError,
-    former_districts,
+from data.boundary_store import (
+    HANOI_2025,
     list_sets,
     load_shipped_sets,
-    read_boundary_file,
     read_shipped_set,
     set_valid_on,
     store_boundary_set,
     wards_frame,
 )
+from geo.boundaries import BoundaryFileError, former_districts, read_boundary_file
 
 
 def _write(frame: gpd.GeoDataFrame, path: Path, driver: str | None = None) -> Path:
@@ -101,7 +100,7 @@ def test_reports_gaps_inside_the_union(tmp_path):
 
 
 def test_former_districts_take_the_district_that_contributed_most_wards():
-    districts = former_districts().set_index("code")
+    districts = former_districts(HANOI_2025.crosswalk_path, HANOI_2025.old_wards_path).set_index("code")
     assert len(districts) == 126
     assert districts.loc["00070", "district"] == "Quận Hoàn Kiếm"
     # Ba Đình (00004) took wards from Ba Đình, Hoàn Kiếm and Tây Hồ; Ba Đình contributed most

@@ -1,4 +1,4 @@
-"""Tests for geo.corroboration: complaints matched with nearby station exceedances, and the database loaders."""
+"""Tests for geo.corroboration (complaints matched with nearby station exceedances) and its database loaders."""
 
 from __future__ import annotations
 
@@ -10,16 +10,10 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import Engine
 
+from data.corroboration_report import corroboration_report, load_corroborable_complaints, load_observations
 from data.db import transaction
 from data.schema import AqiValue, ComplaintCase, Station
-from geo.corroboration import (
-    complaints_near_exceedances,
-    corroborate_complaints,
-    corroboration_report,
-    exceeding,
-    load_corroborable_complaints,
-    load_observations,
-)
+from geo.corroboration import corroborate_complaints, exceeding
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 10, 8, tzinfo=UTC)
@@ -94,17 +88,6 @@ def test_distance_and_window_are_parameters() -> None:
     assert wide.loc[2, "corroborated"] and wide.loc[3, "corroborated"]
     only_odour = corroborate_complaints(_complaints(), _observations(), categories={"odour"}).set_index("id")
     assert not only_odour.loc[1, "applicable"] and not only_odour.loc[1, "corroborated"]
-
-
-def test_exceedance_lists_nearby_complaints_nearest_first() -> None:
-    complaints = pd.concat(
-        [_complaints(), _complaints().iloc[[0]].assign(id=7, lat=_offset(STATION_A, 200)[0])], ignore_index=True
-    )
-    listed = complaints_near_exceedances(complaints, _observations())
-    by_station = listed.set_index("station_id")
-    assert by_station.loc["A", "complaint_ids"] == [7, 1]
-    assert by_station.loc["B", "complaint_ids"] == [6]
-    assert listed["complaint_count"].tolist() == [2, 1]
 
 
 def test_loaders_read_aqi_readings_and_cases(engine: Engine) -> None:

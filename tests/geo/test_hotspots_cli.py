@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from cli import main
+from data.boundary_store import load_shipped_sets, wards_frame
 from data.db import make_engine, migrate, transaction
 from data.schema import ComplaintCase
-from geo.boundaries import load_shipped_sets, wards_frame
 
 UTC = dt.UTC
 CLASSES = {"hot_99", "hot_95", "hot_90", "cold_99", "cold_95", "cold_90", "none"}

@@ -1,4 +1,4 @@
-"""Point-in-ward join: known points, shared edges, points outside, CRS checks, PostGIS agreement."""
+"""Point-in-ward join: known points, shared edges, points outside, CRS checks."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.boundaries import wards_frame
+from data.boundary_store import wards_frame
 from geo.join import (
     CRSMismatchError,
     assign_wards,
-    join_points,
     locate,
     swapped_candidates,
-    ward_codes_in_database,
     ward_index,
 )
 
@@ -48,22 +46,10 @@ def test_edge_resolution_does_not_depend_on_row_order(squares):
 
 
 def test_crs_mismatch_raises(squares):
-    points = gpd.GeoSeries([shapely.Point(0.5, 0.5)], crs="EPSG:3857")
     with pytest.raises(CRSMismatchError, match="EPSG:4326"):
-        join_points(points, squares)
-    with pytest.raises(CRSMismatchError):
         ward_index([0.5], [0.5], squares.to_crs("EPSG:32648"))
     with pytest.raises(CRSMismatchError):
         ward_index([0.5], [0.5], squares.set_crs(None, allow_override=True))
-
-
-def test_join_points_keeps_the_index(squares):
-    points = gpd.GeoDataFrame(
-        geometry=[shapely.Point(1.5, 0.5), shapely.Point(9, 9)], index=[10, 20], crs=4326
-    )
-    joined = join_points(points, squares)
-    assert joined.index.tolist() == [10, 20]
-    assert joined["ward_code"].tolist() == ["B", None]
 
 
 def test_swapped_pairs_are_detected(squares):
@@ -109,21 +95,3 @@ def test_vectorised_join_matches_geopandas_sjoin(loaded_engine):
     theirs = gpd.sjoin(points, wards[["code", "geometry"]], predicate="within", how="left")
     theirs = theirs[~theirs.index.duplicated()]["code"].astype(object)
     assert ours.tolist() == [None if isinstance(c, float) else c for c in theirs]
-
-
-def test_in_database_join_agrees_with_python(postgres_engine):
-    from geo.boundaries import load_shipped_sets
-
-    load_shipped_sets(postgres_engine)
-    wards = wards_frame(postgres_engine)
-    rng = np.random.default_rng(3)
-    lon, lat = rng.uniform(105.3, 106.0, 400), rng.uniform(20.6, 21.38, 400)
-    in_db = ward_codes_in_database(postgres_engine, lon, lat, "hanoi-2025")
-    in_python = assign_wards(lon, lat, wards)["ward_code"].tolist()
-    assert in_db == in_python
-    assert ward_codes_in_database(postgres_engine, [105.8523], [21.0288], "hanoi-2025") == ["00070"]
-
-
-def test_in_database_join_refuses_sqlite(sqlite_engine):
-    with pytest.raises(ValueError, match="PostgreSQL"):
-        ward_codes_in_database(sqlite_engine, [105.85], [21.02], "hanoi-2025")

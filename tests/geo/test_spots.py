@@ -155,9 +155,9 @@ def test_spot_subject_is_rounded() -> None:
 
 
 def test_demo_planted_spots_come_out(sqlite_engine: Engine) -> None:
+    from data.boundary_store import load_shipped_sets
     from data.demo_complaints import PLANTED_SPOTS, build_demo_complaints
     from data.routing import seed_routing
-    from geo.boundaries import load_shipped_sets
 
     load_shipped_sets(sqlite_engine)
     seed_routing(sqlite_engine)

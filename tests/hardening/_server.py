@@ -58,8 +58,8 @@ XSS_WARDS = "xss-wards"  # a user-loaded boundary set whose ward names are paylo
 
 def seeded_database(folder: Path, *, hostile: bool) -> tuple[str, Engine]:
     """(URL, engine) of the dashboard seed in ``folder``; ``hostile`` plants a payload in every free-text field."""
+    from data.boundary_store import load_shipped_sets
     from data.db import make_engine, migrate
-    from geo.boundaries import load_shipped_sets
 
     url = f"sqlite:///{folder / 'ui.db'}"
     engine = make_engine(url)
@@ -73,8 +73,8 @@ def seeded_database(folder: Path, *, hostile: bool) -> tuple[str, Engine]:
 
 def plant_payloads(engine: Engine) -> None:
     """Write the payloads into complaint text, address, category raw text, unit, station, alert and ward names."""
+    from data.boundary_store import store_boundary_set, wards_frame
     from data.schema import Alert, AlertEvent, ComplaintCase, ComplaintReport, ResponsibleUnit, Station
-    from geo.boundaries import store_boundary_set, wards_frame
 
     with engine.begin() as conn:
         for case_id, payload in enumerate(PAYLOADS, start=1):

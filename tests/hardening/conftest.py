@@ -31,7 +31,7 @@ def module_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
     Property-based tests run many examples against it, so it is built once per module, not per example.
     """
-    from geo.boundaries import load_shipped_sets
+    from data.boundary_store import load_shipped_sets
 
     folder: Path = tmp_path_factory.mktemp("hardening-db")
     engine = make_engine(f"sqlite:///{folder / 'envmon.db'}")

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 
 def _prepared_database(folder: Path) -> str:
-    from geo.boundaries import load_shipped_sets
+    from data.boundary_store import load_shipped_sets
 
     url = f"sqlite:///{folder / 'envmon.db'}"
     engine = make_engine(url)

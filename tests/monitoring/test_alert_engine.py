@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from cli import main
+from data.boundary_store import load_shipped_sets
 from data.db import transaction
 from data.schema import Alert as AlertRow
 from data.schema import AlertEvent, AqiValue, Average, Reading, Station
-from geo.boundaries import load_shipped_sets
 from monitoring.alert_engine import DEFAULT_THRESHOLDS_PATH, configured_providers, evaluate_alerts
 from monitoring.alert_rules import AlertRules, load_alert_rules
 from monitoring.alert_store import AlertNotFoundError, acknowledge, alert_history, list_alerts, silence

@@ -28,7 +28,7 @@ def _frame(engine: Engine, query: object) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_build_demo_monitoring_shows_every_alert_path(sqlite_engine: Engine, tmp_path: Path) -> None:
-    from geo.boundaries import load_shipped_sets
+    from data.boundary_store import load_shipped_sets
 
     load_shipped_sets(sqlite_engine)
     result = build_demo_monitoring(sqlite_engine, now=NOW, days=2, dropbox=tmp_path / "dropbox")
