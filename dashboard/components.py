@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import altair as alt
 import folium
 import pandas as pd
 import streamlit as st
@@ -19,8 +20,10 @@ from data.queries import FIRING_STATES, CaseFilter
 from monitoring.aqi_tables import CATEGORIES, VN_HEALTH, Category, HealthMessage
 from monitoring.poller import FeedHealth
 from monitoring.poller import feed_status as poller_feed_status
+from monitoring.thresholds import EffectiveLimit
 
 MAP_HEIGHT = 520
+LIMIT_HEADROOM = 1.5
 MAX_SPOTS = 200  # maps and tables show the largest recurring spots only, so the page stays light at city scale
 THRESHOLD_COLOURS = {"exceeding": "#FF0000", "within": "#00E400"}
 
@@ -70,6 +73,55 @@ def percent_text(value: object, decimals: int = 1) -> str:
 def safe_text(value: object) -> str:
     """Any value as display text in the session language; missing values show ``—`` (never nan/None)."""
     return formats.safe_text(value, current_language())
+
+
+def show_table(frame: pd.DataFrame, columns: Sequence[str], *, decimals: dict[str, int] | None = None) -> None:
+    """``st.dataframe`` of ``columns`` with translated headers (``col.<name>``) and every cell as display text in
+    the session language (5.523 · 72,8 · 04/12/2026 21:00; missing values ``—``, never nan/None)."""
+    places = decimals or {}
+    language = current_language()
+    view = pd.DataFrame(
+        {
+            t(f"col.{column}"): [
+                formats.number(v, language, places[column])
+                if column in places and not isinstance(v, str)
+                else formats.safe_text(v, language)
+                for v in frame[column]
+            ]
+            for column in columns
+        }
+    )
+    st.dataframe(view, hide_index=True, width="stretch")
+
+
+def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """``chart`` with the session language's Vega locale (day and month names, number separators)."""
+    return chart.configure(locale=formats.vega_locale(current_language()))
+
+
+def time_axis(field: str, title: str, *, domain: tuple[object, object] | None = None) -> alt.X:
+    """An x encoding for local wall-clock times (see ``formats.wall_clock``): a UTC scale, so the browser's own
+    time zone never shifts the hours, with 24-hour labels and day names in the session language."""
+    scale = (
+        alt.Scale(type="utc", domain=[pd.Timestamp(v).isoformat() for v in domain]) if domain else alt.Scale(type="utc")
+    )
+    return alt.X(
+        f"{field}:T",
+        title=title,
+        scale=scale,
+        axis=alt.Axis(labelExpr=formats.time_axis_label_expr(current_language()), labelOverlap=True),
+    )
+
+
+def limits_in_range(limit: EffectiveLimit | None, values: pd.Series) -> list[float]:
+    """The bounds of ``limit`` worth drawing over ``values``: one far above every reading (more than
+    ``LIMIT_HEADROOM`` × the highest) would squash the series into a flat line, so it is stated, not drawn."""
+    present = values.dropna()
+    if limit is None or present.empty:
+        return []
+    peak, low = float(present.max()), float(present.min())
+    bounds = [b for b in (limit.high, limit.low) if b is not None]
+    return [float(b) for b in bounds if b <= max(peak, 0.0) * LIMIT_HEADROOM or b <= low]
 
 
 def aqi_category(scale: str, level: int) -> Category:

@@ -33,11 +33,11 @@ from geo.hotspots import MIN_UNITS, gi_star
 from geo.spots import WINDOW as SPOT_WINDOW
 from geo.spots import find_spots
 from geo.weights import SpatialWeights, queen_weights
+from monitoring.station_health import STALE_AFTER
 from monitoring.thresholds import EffectiveLimit, LimitProfile, ThresholdTable, load_thresholds
 
 SHORT_TTL = 60  # seconds: live numbers (KPIs, alerts, latest AQI)
 LONG_TTL = 3600  # seconds: slow-changing reference data (ward polygons, choices)
-STALE_AFTER = dt.timedelta(hours=3)  # a station whose newest reading is older than this is shown as stale
 MAX_CASE_MARKERS = 2000  # above this, the map shows a heat layer and ward aggregates instead of markers
 SPOT_LOOKBACK = dt.timedelta(days=90)  # recurring spots are searched in the cases of the last 90 days
 HEAT_CELL_DEG = 0.004  # ≈ 400 m heat-layer cells (a pixel is ≈ 150 m at the city zoom): light payload
@@ -283,6 +283,13 @@ def stations(kind: str | None, scale: str, now: dt.datetime) -> pd.DataFrame:
     frame["age_hours"] = age.round(1)
     frame["stale"] = frame["last_reading_at"].isna() | (age > STALE_AFTER.total_seconds() / 3600.0)
     return frame
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def station_device_status() -> dict[str, str]:
+    """Station id → the worst TT 10/2021 status among its newest readings (``00`` | ``01`` | ``02``)."""
+    frame = queries.station_device_status(engine())
+    return dict(zip(frame["station_id"], frame["status"], strict=True))
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)

@@ -576,6 +576,22 @@ def station_parameters(engine: Engine, station_id: str) -> list[str]:
         return list(conn.execute(stmt).scalars())
 
 
+def station_device_status(engine: Engine) -> pd.DataFrame:
+    """The worst device status (TT 10/2021: ``00`` measuring, ``01`` calibrating, ``02`` error) among each
+    station's newest readings: ``station_id, status``."""
+    newest = (
+        select(Reading.station_id, func.max(Reading.observed_at).label("observed_at"))
+        .group_by(Reading.station_id)
+        .subquery()
+    )
+    stmt = (
+        select(Reading.station_id, func.max(Reading.status).label("status"))
+        .join(newest, and_(newest.c.station_id == Reading.station_id, newest.c.observed_at == Reading.observed_at))
+        .group_by(Reading.station_id)
+    )
+    return _frame(engine, stmt)
+
+
 def feed_health(engine: Engine) -> pd.DataFrame:
     """One row per configured feed with last attempt, success, data time, error and failure count."""
     stmt = select(

@@ -296,6 +296,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stations.within": ("Trong giới hạn", "Within limits"),
     "stations.exceedances": ("Thông số vượt", "Exceedances"),
     "stations.feed_health": ("Tình trạng nguồn dữ liệu", "Feed health"),
+    "stations.list": ("Danh sách trạm", "Station list"),
+    "stations.chart_title": ("Diễn biến theo thời gian", "Over time"),
+    "stations.partial_range": (
+        "Trạm chỉ có số liệu {parameter} từ {first}: biểu đồ hiển thị đủ {window}, phần trước đó để trống.",
+        "This station has {parameter} readings only since {first}: the chart spans the full {window} and leaves "
+        "the time before empty.",
+    ),
+    "stations.limit_off_chart": (
+        "Giới hạn áp dụng: {value} — {basis}. Không vẽ trên biểu đồ vì mọi giá trị đo (cao nhất {peak}) thấp hơn "
+        "nhiều so với giới hạn.",
+        "Applicable limit: {value} — {basis}. Not drawn on the chart: every reading (highest {peak}) is far below it.",
+    ),
+    "stations.value": ("Giá trị", "Value"),
+    "station_kind.air": ("Không khí", "Air"),
+    "station_kind.wastewater": ("Nước thải", "Wastewater"),
+    "station_state.ok": ("Bình thường", "OK"),
+    "station_state.stale": ("Dữ liệu cũ", "Stale"),
+    "station_state.offline": ("Mất kết nối từ {since}", "Offline since {since}"),
+    "station_state.calibrating": ("Đang hiệu chuẩn", "Calibrating"),
+    "station_state.error": ("Lỗi thiết bị", "Device error"),
+    "station_state.no_data": ("Chưa có dữ liệu", "No data yet"),
     "device_status.00": ("Đang đo", "Measuring"),
     "device_status.01": ("Đang hiệu chuẩn", "Calibrating"),
     "device_status.02": ("Lỗi thiết bị", "Device error"),
@@ -410,6 +431,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.username": ("Tên đăng nhập", "Username"),
     "col.role": ("Vai trò", "Role"),
     "col.active": ("Hoạt động", "Active"),
+    "col.station": ("Trạm", "Station"),
+    "col.station_kind": ("Loại trạm", "Kind"),
+    "col.station_state": ("Tình trạng", "State"),
+    "col.last_reading": ("Lần đo gần nhất", "Last reading"),
     # envmon serve (CLI)
     "serve.service.dashboard": ("bảng điều khiển", "dashboard"),
     "serve.service.poller": ("bộ thu dữ liệu trạm", "feed poller"),

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from dashboard import components, loaders, maps, offline_assets
+from monitoring.thresholds import EffectiveLimit
 
 NOW = dt.datetime(2025, 9, 15, 3, 0, tzinfo=dt.UTC)
 
@@ -144,3 +145,16 @@ def test_local_time_texts_match_one_by_one() -> None:
     values = [NOW, None, pd.NaT, dt.datetime(2025, 1, 1, 17, 30), pd.Timestamp("2025-06-30T23:59:00+07:00")]
     assert components.local_time_texts(values) == [components.local_time_text(v) for v in values]
     assert components.local_time_texts(pd.Series([], dtype="datetime64[ns, UTC]")) == []
+
+
+def _limit(low: float | None, high: float | None) -> EffectiveLimit:
+    return EffectiveLimit("co", "1h", low, high, "µg/m³", "QCVN 05:2023")
+
+
+def test_a_limit_far_above_the_series_is_not_drawn() -> None:
+    co = pd.Series([420.0, 880.0, None, 1200.0])
+    assert components.limits_in_range(_limit(None, 30000.0), co) == []  # would flatten the series
+    assert components.limits_in_range(_limit(None, 1500.0), co) == [1500.0]
+    ph = pd.Series([6.8, 7.4])
+    assert components.limits_in_range(_limit(5.5, 9.0), ph) == [9.0, 5.5]
+    assert components.limits_in_range(None, co) == [] and components.limits_in_range(_limit(None, 1.0), co[2:3]) == []
