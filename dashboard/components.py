@@ -82,16 +82,19 @@ def show_table(frame: pd.DataFrame, columns: Sequence[str], *, decimals: dict[st
     language = current_language()
     view = pd.DataFrame(
         {
-            t(f"col.{column}"): [
-                formats.number(v, language, places[column])
-                if column in places and not isinstance(v, str)
-                else formats.safe_text(v, language)
-                for v in frame[column]
-            ]
+            t(f"col.{column}"): [_cell(column, v, language, places.get(column)) for v in frame[column]]
             for column in columns
         }
     )
     st.dataframe(view, hide_index=True, width="stretch")
+
+
+def _cell(column: str, value: object, language: str, decimals: int | None) -> str:
+    if column == "id" or column.endswith("_id"):  # identifiers: no thousands separator
+        return formats.safe_text(str(value) if not formats.is_missing(value) else None, language)
+    if decimals is not None and not isinstance(value, str):
+        return formats.number(value, language, decimals)
+    return formats.safe_text(value, language)
 
 
 def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:

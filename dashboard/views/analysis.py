@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import auth, components, loaders, state
-from dashboard.i18n import label, t
+from dashboard.i18n import current_language, label, t
 from data.exports import csv_bytes
+from data.i18n import formats
 from data.queries import CaseFilter
 
 PAGE_SIZE = 50
@@ -76,8 +78,27 @@ def _trend(flt: CaseFilter) -> None:
     if daily.empty:
         st.info(t("analysis.no_cases"))
         return
-    series = daily.set_index("day")["cases"].resample(frequency).sum()
-    st.line_chart(series.rename(t("analysis.cases")), x_label=t("analysis.time"), y_label=t("analysis.cases"))
+    series = daily.set_index(pd.to_datetime(daily["day"]))["cases"].resample(frequency).sum()
+    frame = pd.DataFrame(
+        {
+            "time": series.index.tz_localize("UTC") if series.index.tz is None else series.index,
+            "cases": series.to_numpy(),
+            "time_text": [formats.local_date(d.date(), current_language()) for d in series.index],
+        }
+    )
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=len(frame) < 60)
+        .encode(
+            x=components.time_axis("time", t("analysis.time")),
+            y=alt.Y("cases:Q", title=t("analysis.cases")),
+            tooltip=[
+                alt.Tooltip("time_text:N", title=t("analysis.time")),
+                alt.Tooltip("cases:Q", title=t("analysis.cases")),
+            ],
+        )
+    )
+    st.altair_chart(components.localised(chart.properties(height=280)), width="stretch")
 
 
 def _breakdowns(flt: CaseFilter) -> None:
@@ -86,24 +107,29 @@ def _breakdowns(flt: CaseFilter) -> None:
     left, right = st.columns(2)
     left.subheader(t("analysis.by_category"))
     if len(by_category):
-        left.bar_chart(
-            by_category.assign(category=[names.get(c, c) for c in by_category["category_code"]]),
-            x="category",
-            y="cases",
-            x_label=t("common.category"),
-            y_label=t("analysis.cases"),
-            horizontal=True,
-        )
+        categories = by_category.assign(category=[names.get(c, c) for c in by_category["category_code"]])
+        left.altair_chart(_bars(categories, "category", "cases", t("common.category"), t("analysis.cases")))
     right.subheader(t("analysis.by_channel"))
     if len(by_channel):
-        right.bar_chart(
-            by_channel.assign(channel=[c or t("analysis.unknown_channel") for c in by_channel["channel"]]),
-            x="channel",
-            y="reports",
-            x_label=t("common.channel"),
-            y_label=t("analysis.reports"),
-            horizontal=True,
+        channels = by_channel.assign(channel=[c or t("analysis.unknown_channel") for c in by_channel["channel"]])
+        right.altair_chart(_bars(channels, "channel", "reports", t("common.channel"), t("analysis.reports")))
+
+
+def _bars(frame: pd.DataFrame, label_field: str, count_field: str, label_title: str, count_title: str) -> object:
+    """Horizontal bars, largest first, with counts in the session language's format."""
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{label_field}:N", title=label_title, sort="-x"),
+            x=alt.X(f"{count_field}:Q", title=count_title),
+            tooltip=[
+                alt.Tooltip(f"{label_field}:N", title=label_title),
+                alt.Tooltip(f"{count_field}:Q", title=count_title, format=",d"),
+            ],
         )
+    )
+    return components.localised(chart)
 
 
 def _table(flt: CaseFilter, total: int) -> None:
@@ -115,11 +141,11 @@ def _table(flt: CaseFilter, total: int) -> None:
     rows = rows.assign(
         category_code=[names.get(c, c) for c in rows["category_code"]],
         status=[label("status", s) for s in rows["status"]],
-        opened_at=[components.local_time_text(v) for v in rows["opened_at"]],
-        due_at=[components.local_time_text(v) for v in rows["due_at"]],
-        resolved_at=[components.local_time_text(v) for v in rows["resolved_at"]],
+        opened_at=components.local_time_texts(rows["opened_at"]),
+        due_at=components.local_time_texts(rows["due_at"]),
+        resolved_at=components.local_time_texts(rows["resolved_at"]),
     )
-    st.dataframe(rows.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+    components.show_table(rows, list(rows.columns), decimals={"lat": 5, "lon": 5})
 
 
 def _exports(flt: CaseFilter) -> None:
@@ -157,7 +183,7 @@ def render() -> None:
     st.title(t("analysis.title"))
     flt = _filters()
     total = loaders.case_count(flt)
-    st.metric(t("analysis.matching"), f"{total:,}")
+    st.metric(t("analysis.matching"), components.number_text(total))
     metric = st.radio(
         t("map.metric"),
         ["count", "rate"],
@@ -166,7 +192,7 @@ def render() -> None:
         format_func=lambda m: t(f"map.metric_{m}"),
     )
     if total > loaders.MAX_CASE_MARKERS:
-        st.caption(t("map.too_many_filtered", limit=f"{loaders.MAX_CASE_MARKERS:,}"))
+        st.caption(t("map.too_many_filtered", limit=components.number_text(loaders.MAX_CASE_MARKERS)))
     components.show_map(components.complaint_map(flt, flt.set_name or "", metric, overview=False), key="analysis_map")
     _trend(flt)
     _breakdowns(flt)

@@ -16,11 +16,15 @@ def _kpis(flt: CaseFilter) -> None:
     median = values["median_hours_to_resolve"]
     components.kpi_row(
         [
-            (t("kpi.open"), f"{values['open']:,}", None),
-            (t("kpi.overdue"), f"{values['overdue']:,}", t("kpi.overdue_help")),
-            (t("kpi.on_time"), None if on_time is None else f"{on_time:.1f} %", t("kpi.on_time_help")),
-            (t("kpi.median"), None if median is None else t("kpi.hours", n=f"{median:.1f}"), t("kpi.median_help")),
-            (t("kpi.alerts"), f"{values['active_alerts']:,}", None),
+            (t("kpi.open"), components.number_text(values["open"]), None),
+            (t("kpi.overdue"), components.number_text(values["overdue"]), t("kpi.overdue_help")),
+            (t("kpi.on_time"), None if on_time is None else components.percent_text(on_time), t("kpi.on_time_help")),
+            (
+                t("kpi.median"),
+                None if median is None else t("kpi.hours", n=components.number_text(median, 1)),
+                t("kpi.median_help"),
+            ),
+            (t("kpi.alerts"), components.number_text(values["active_alerts"]), None),
         ]
     )
 
@@ -31,9 +35,7 @@ def _spots(set_name: str) -> None:
     if spots.empty:
         st.info(t("overview.no_spots"))
         return
-    st.dataframe(
-        spots.drop(columns=["lat", "lon"]).rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch"
-    )
+    components.show_table(spots, ["ward", "cases", "categories", "first_report", "last_report", "active"])
     st.caption(
         t(
             "overview.spots_method",
@@ -44,7 +46,13 @@ def _spots(set_name: str) -> None:
     )
     total = len(loaders.recurring_spots(set_name, loaders.now_minute()))
     if total > components.MAX_SPOTS:
-        st.caption(t("overview.spots_largest", shown=components.MAX_SPOTS, total=f"{total:,}"))
+        st.caption(
+            t(
+                "overview.spots_largest",
+                shown=components.number_text(components.MAX_SPOTS),
+                total=components.number_text(total),
+            )
+        )
 
 
 def _overdue(flt: CaseFilter) -> None:
@@ -55,26 +63,21 @@ def _overdue(flt: CaseFilter) -> None:
         st.success(t("overview.no_overdue"))
         return
     table = by_unit.assign(unit=[u or t("overview.unassigned") for u in by_unit["unit"]])
-    st.dataframe(
-        table[["unit", "overdue", "oldest_days_overdue"]].rename(
-            columns={
-                "unit": t("common.unit"),
-                "overdue": t("kpi.overdue"),
-                "oldest_days_overdue": t("overview.oldest_days"),
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    components.show_table(table, ["unit", "overdue", "oldest_days_overdue"], decimals={"oldest_days_overdue": 1})
     with st.expander(t("overview.overdue_cases")):
         cases = loaders.overdue_cases(flt, now)
         names = loaders.category_names(st.session_state[state.LANGUAGE])
         view = cases.assign(
+            unit=[u or t("overview.unassigned") for u in cases["unit"]],
             category_code=[names.get(c, c) for c in cases["category_code"]],
             status=[label("status", s) for s in cases["status"]],
             due_at=components.local_time_texts(cases["due_at"]),
-        )[["id", "unit", "ward_name", "category_code", "status", "due_at", "days_overdue", "age_days", "title"]]
-        st.dataframe(view.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+        )
+        components.show_table(
+            view,
+            ["id", "unit", "ward_name", "category_code", "status", "due_at", "days_overdue", "age_days", "title"],
+            decimals={"days_overdue": 1, "age_days": 1},
+        )
 
 
 def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
@@ -90,10 +93,8 @@ def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
     wards = loaders.wards(set_name)[["code", "name", "district"]]
     table = hot.merge(wards, left_on="ward_code", right_on="code").sort_values("z", ascending=False)
     table = table.assign(label=[t(f"hotspot.{c}") for c in table["class"]])
-    st.dataframe(
-        table[["name", "district", "value", "z", "q", "label"]].rename(columns=lambda c: t(f"col.{c}")),
-        hide_index=True,
-        width="stretch",
+    components.show_table(
+        table, ["name", "district", "value", "z", "q", "label"], decimals={"value": 2, "z": 2, "q": 3}
     )
     st.caption(t("overview.hotspots_method"))
 
@@ -106,9 +107,9 @@ def _alerts() -> None:
         return
     view = firing.assign(
         state=[label("alert_state", s) for s in firing["state"]],
-        state_since=[components.local_time_text(v) for v in firing["state_since"]],
-    )[["subject", "rule_id", "state", "value", "threshold", "state_since", "message"]]
-    st.dataframe(view.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+        state_since=components.local_time_texts(firing["state_since"]),
+    )
+    components.show_table(view, ["subject", "state", "value", "threshold", "state_since", "message"])
 
 
 def render() -> None:
@@ -138,7 +139,7 @@ def render() -> None:
         format_func=lambda m: t(f"map.metric_{m}"),
     )
     if loaders.case_count(flt) > loaders.MAX_CASE_MARKERS:
-        st.caption(t("map.too_many", limit=f"{loaders.MAX_CASE_MARKERS:,}"))
+        st.caption(t("map.too_many", limit=components.number_text(loaders.MAX_CASE_MARKERS)))
     components.show_map(components.overview_map(flt, set_name, metric), key="overview_map")
     _overdue(flt)
     _hotspots(flt, set_name, metric)

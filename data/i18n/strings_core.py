@@ -130,7 +130,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "overview.overdue_title": ("Vụ việc quá hạn theo đơn vị xử lý", "Overdue cases by responsible unit"),
     "overview.no_overdue": ("Không có vụ việc quá hạn.", "No overdue cases."),
     "overview.unassigned": ("(chưa giao đơn vị)", "(no unit assigned)"),
-    "overview.oldest_days": ("Quá hạn lâu nhất (ngày)", "Longest overdue (days)"),
     "overview.overdue_cases": ("Danh sách vụ việc quá hạn", "Overdue case list"),
     "overview.hotspots_title": ("Điểm nóng", "Hotspots"),
     "overview.hotspots_too_few": (
@@ -372,6 +371,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.due_at": ("Hạn xử lý", "Due"),
     "col.resolved_at": ("Hoàn thành", "Resolved"),
     "col.days_overdue": ("Số ngày quá hạn", "Days overdue"),
+    "col.overdue": ("Quá hạn", "Overdue"),
+    "col.oldest_days_overdue": ("Quá hạn lâu nhất (ngày)", "Longest overdue (days)"),
     "col.age_days": ("Tuổi (ngày)", "Age (days)"),
     "col.report_count": ("Số phản ánh", "Reports"),
     "col.lat": ("Vĩ độ", "Latitude"),

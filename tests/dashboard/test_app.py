@@ -117,9 +117,9 @@ def test_overview_map_is_offline_and_shows_wards_and_escaped_cases(app: App) -> 
     assert "Hoàn Kiếm" in page
     assert XSS_TITLE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     overdue = at.dataframe[0].value
-    assert overdue.iloc[0].tolist()[:2] == ["UBND phường Hoàn Kiếm", 2]
+    assert overdue.iloc[0].tolist()[:2] == ["UBND phường Hoàn Kiếm", "2"]
     spots = next(d.value for d in at.dataframe if "Phản ánh gần nhất" in d.value.columns)
-    assert spots.iloc[0]["Phường/xã"] == "Hoàn Kiếm" and spots.iloc[0]["Số vụ việc"] == 7  # the 7 seeded cases
+    assert spots.iloc[0]["Phường/xã"] == "Hoàn Kiếm" and spots.iloc[0]["Số vụ việc"] == "7"  # the 7 seeded cases
 
 
 def test_public_page_has_no_personal_data_or_complaint_text(app: App) -> None:
