@@ -6,14 +6,9 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from cli import _common
-
-if TYPE_CHECKING:
-    import pandas as pd
-    from sqlalchemy import Engine
 
 
 def _day_or_time(text: str) -> dt.datetime:
@@ -58,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     exporter.add_argument("--since", type=_day_or_time, help="first day (YYYY-MM-DD, local)")
     exporter.add_argument("--until", type=_day_or_time, help="last day, inclusive (YYYY-MM-DD, local)")
     exporter.add_argument("--include-personal", action="store_true", help="add reporter name and phone")
+    exporter.add_argument("--lang", choices=["vi", "en"], default=None, help="headers and labels (default: settings)")
     exporter.set_defaults(handler=_export)
 
     status = commands.add_parser("status", help="change a case's status (recorded with time, actor, note)")
@@ -112,19 +108,25 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from data.case_views import CaseFilter, export_csv, export_geojson, reports_frame
+    from data.case_views import CaseFilter as PlaceFilter
+    from data.exports import export_csv, export_geojson, reports_frame
+    from data.queries import CaseFilter
 
     config = _common.settings()
     engine = _common.engine(config)
-    filters = CaseFilter(
-        district=args.district,
-        ward=args.ward,
-        category=args.category,
-        since=_local(args.since, config.timezone),
-        until=_until_exclusive(_local(args.until, config.timezone)),
+    frame = reports_frame(
+        engine,
+        CaseFilter(categories=(args.category,) if args.category else ()),
+        reported_since=_local(args.since, config.timezone),
+        reported_until=_until_exclusive(_local(args.until, config.timezone)),
+        include_personal=args.include_personal,
     )
-    frame = _with_corroboration(engine, reports_frame(engine, filters, include_personal=args.include_personal))
-    text = export_csv(frame, config.timezone) if args.format == "csv" else export_geojson(frame, config.timezone)
+    frame = PlaceFilter(district=args.district, ward=args.ward).by_place(frame, "former_district")
+    language = args.lang or config.language
+    if args.format == "csv":
+        text = export_csv(frame, language, config.timezone)
+    else:
+        text = export_geojson(frame, language, config.timezone)
     if args.out is None:
         sys.stdout.write(text)
     else:
@@ -132,30 +134,6 @@ def _export(args: argparse.Namespace) -> int:
         args.out.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
         print(f"{len(frame)} reports -> {args.out}", file=sys.stderr)
     return 0
-
-
-def _with_corroboration(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``corroborated`` (True/False, empty where sensors cannot confirm the category) and the station that did.
-
-    A smoke, dust or odour case is corroborated when its nearest air station within 3 km exceeded its AQI
-    category threshold within ±3 h of the case (see :mod:`geo.corroboration`, :mod:`data.corroboration_report`).
-    """
-    import pandas as pd
-
-    from data.corroboration_report import corroboration_report
-
-    if frame.empty:
-        return frame.assign(corroborated=None, corroborating_station=None)
-    times = pd.to_datetime(frame["reported_at"], utc=True)
-    since = times.min().to_pydatetime() - dt.timedelta(days=3)  # a case opens at its first report
-    until = times.max().to_pydatetime() + dt.timedelta(seconds=1)
-    evidence = corroboration_report(engine, since, until).set_index("id")
-    applicable = frame["case_id"].map(evidence["applicable"]).eq(True)
-    corroborated = frame["case_id"].map(evidence["corroborated"]).eq(True)
-    return frame.assign(
-        corroborated=corroborated.where(applicable, None),
-        corroborating_station=frame["case_id"].map(evidence["station_id"]).where(corroborated, None),
-    )
 
 
 def _status(args: argparse.Namespace) -> int:

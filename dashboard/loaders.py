@@ -23,7 +23,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from data import queries
+from data import exports, queries
 from data.boundary_store import wards_frame
 from data.categories import load_taxonomy
 from data.config import Settings, load_settings
@@ -268,8 +268,8 @@ def case_page(flt: CaseFilter, page: int, page_size: int) -> pd.DataFrame:
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False, max_entries=4)
 def case_export(flt: CaseFilter) -> pd.DataFrame:
-    """Every filtered case for export."""
-    return queries.case_export(engine(), flt)
+    """Every report of the filtered cases for export (:func:`data.exports.reports_frame`, no personal data)."""
+    return exports.reports_frame(engine(), flt)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)

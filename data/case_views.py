@@ -1,13 +1,12 @@
-"""Read paths over complaint cases: staff export (CSV/GeoJSON), the public view, overdue counts, SLA signals.
+"""Read paths over complaint cases: the place filter of the CLI, the public view, overdue counts.
 
 The public view never selects personal columns or free text and shows each location as the centre of its
-0.001° grid cell (about 100 m). The staff export leaves personal data out unless explicitly asked for.
+0.001° grid cell (about 100 m). The staff export is :mod:`data.exports`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,14 +15,11 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Select, select
 
 from data.categories import Taxonomy, load_taxonomy
-from data.config import DEFAULT_TIMEZONE
-from data.exports import csv_text
-from data.schema import ComplaintCase, ComplaintReport, ResponsibleUnit
+from data.schema import ComplaintCase, ResponsibleUnit
 from data.sla import FINAL_STATUSES, overdue_mask
 from geo.address import fold
 
 PUBLIC_GRID_DEGREES = 0.001
-PERSONAL_COLUMNS = ("reporter_name", "reporter_phone")
 
 
 @dataclass(frozen=True)
@@ -66,75 +62,6 @@ def _strip_unit(folded: str) -> str:
         if folded.startswith(prefix):
             return folded[len(prefix) :]
     return folded
-
-
-def reports_frame(engine: Engine, filters: CaseFilter, *, include_personal: bool = False) -> pd.DataFrame:
-    """One row per report with its case, ward, former district, unit and status (staff view)."""
-    report, case, unit = ComplaintReport.__table__, ComplaintCase.__table__, ResponsibleUnit.__table__
-    columns = [
-        report.c.source,
-        report.c.external_id.label("source_report_id"),
-        case.c.id.label("case_id"),
-        report.c.reported_at,
-        report.c.channel,
-        report.c.category_code,
-        report.c.category_raw,
-        report.c.description,
-        report.c.address,
-        report.c.lat,
-        report.c.lon,
-        report.c.location_method,
-        report.c.flags,
-        case.c.ward_code,
-        case.c.ward_name,
-        case.c.district.label("former_district"),
-        case.c.status,
-        case.c.priority,
-        unit.c.code.label("unit_code"),
-        unit.c.name.label("unit_name"),
-        case.c.report_count,
-        case.c.due_at,
-        case.c.resolved_at,
-    ]
-    if include_personal:
-        columns += [report.c.reporter_name, report.c.reporter_phone]
-    query = select(*columns).select_from(
-        report.join(case, report.c.case_id == case.c.id).outerjoin(unit, case.c.unit_id == unit.c.id)
-    )
-    query = filters.where(query, report.c.category_code, report.c.reported_at)
-    with engine.connect() as conn:
-        rows = conn.execute(query.order_by(report.c.reported_at, report.c.id)).all()
-    frame = pd.DataFrame(rows, columns=[column.name for column in columns])
-    return filters.by_place(frame, "former_district")
-
-
-def _with_local_times(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
-    """Copy of ``frame`` with every timestamp column as ISO 8601 text in local time (``+07:00``)."""
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            local = values.dt.tz_convert(timezone)
-            out[column] = [None if pd.isna(moment) else moment.isoformat() for moment in local]
-    return out
-
-
-def export_csv(frame: pd.DataFrame, timezone: str = DEFAULT_TIMEZONE) -> str:
-    """The reports as CSV text (UTF-8, local ISO times); free text kept literally, formula-like cells neutralised."""
-    out = _with_local_times(frame, timezone)
-    out["flags"] = out["flags"].map(lambda flags: ";".join(flags or []))
-    return csv_text(out)
-
-
-def export_geojson(frame: pd.DataFrame, timezone: str = DEFAULT_TIMEZONE) -> str:
-    """The reports as a GeoJSON FeatureCollection (null geometry where a report has no coordinates)."""
-    features = []
-    out = _with_local_times(frame, timezone)
-    for row in out.astype(object).where(out.notna(), None).to_dict("records"):
-        lon, lat = row.pop("lon"), row.pop("lat")
-        geometry = {"type": "Point", "coordinates": [lon, lat]} if lon is not None and lat is not None else None
-        features.append({"type": "Feature", "geometry": geometry, "properties": row})
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 
 def public_cases(engine: Engine, filters: CaseFilter | None = None, taxonomy: Taxonomy | None = None) -> pd.DataFrame:

@@ -82,7 +82,8 @@ def local_midnight_utc(day: dt.date, timezone: str = DEFAULT_TIMEZONE) -> dt.dat
     return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone)).astimezone(dt.UTC)
 
 
-def _case_conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
+def case_conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``flt`` on ``complaint_cases`` (also used by :mod:`data.exports`)."""
     conditions: list[ColumnElement[bool]] = []
     if flt.set_name:
         conditions.append(ComplaintCase.set_name == flt.set_name)
@@ -107,7 +108,7 @@ def _case_conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
 
 
 def _filtered(stmt: Select, flt: CaseFilter) -> Select:  # type: ignore[type-arg]
-    conditions = _case_conditions(flt)
+    conditions = case_conditions(flt)
     return stmt.where(and_(*conditions)) if conditions else stmt
 
 
@@ -421,12 +422,6 @@ def case_page(engine: Engine, flt: CaseFilter, page: int, page_size: int) -> pd.
     """One page (0-based) of filtered cases, newest first, without personal data."""
     stmt = _filtered(_case_table_select(), flt).order_by(ComplaintCase.opened_at.desc(), ComplaintCase.id.desc())
     return _frame(engine, stmt.offset(page * page_size).limit(page_size), list(CASE_TABLE_COLUMNS))
-
-
-def case_export(engine: Engine, flt: CaseFilter) -> pd.DataFrame:
-    """Every filtered case (the same columns as the table), for CSV / GeoJSON export."""
-    stmt = _filtered(_case_table_select(), flt).order_by(ComplaintCase.opened_at, ComplaintCase.id)
-    return _frame(engine, stmt, list(CASE_TABLE_COLUMNS))
 
 
 def case_filter_choices(engine: Engine) -> dict[str, list[str]]:

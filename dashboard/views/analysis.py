@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import auth, components, loaders, state
 from dashboard.i18n import current_language, label, t
-from data.exports import csv_bytes
+from data.exports import export_csv, export_geojson
 from data.i18n import formats
 from data.queries import CaseFilter
 
@@ -151,30 +151,23 @@ def _table(flt: CaseFilter, total: int) -> None:
 def _exports(flt: CaseFilter) -> None:
     if not st.toggle(t("analysis.prepare_export")):
         return
-    frame = loaders.case_export(flt)
+    frame = loaders.case_export(flt)  # one row per report: the same export as `envmon complaints export`
+    language, timezone = st.session_state[state.LANGUAGE], loaders.settings().timezone
+    cases = formats.number(frame["case_id"].nunique(), language)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
     left, right = st.columns(2)
-    csv = frame.assign(
-        opened_at=frame["opened_at"].map(_iso),
-        due_at=frame["due_at"].map(_iso),
-        resolved_at=frame["resolved_at"].map(_iso),
-    )
     left.download_button(
-        t("analysis.export_csv", n=f"{len(frame):,}"),
-        csv_bytes(csv),
+        t("analysis.export_csv", n=cases),
+        export_csv(frame, language, timezone).encode("utf-8-sig"),
         file_name=f"envmon-cases-{stamp}.csv",
         mime="text/csv",
     )
     right.download_button(
-        t("analysis.export_geojson", n=f"{len(frame):,}"),
-        components.geojson_bytes(frame),
+        t("analysis.export_geojson", n=cases),
+        export_geojson(frame, language, timezone).encode("utf-8"),
         file_name=f"envmon-cases-{stamp}.geojson",
         mime="application/geo+json",
     )
-
-
-def _iso(value: object) -> str:
-    return "" if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
 
 
 def render() -> None:

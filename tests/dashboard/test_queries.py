@@ -9,7 +9,7 @@ import pytest
 from dashboard_seed import CASE_PLAN, NOW, REPORTER_NAME, REPORTER_PHONE, XSS_TITLE, case_totals, seed_dashboard
 from sqlalchemy import Engine
 
-from data import queries
+from data import exports, queries
 from data.queries import CaseFilter
 
 
@@ -38,9 +38,10 @@ def test_ward_counts_and_filters(seeded: Engine) -> None:
         assert counts.loc[code, "overdue"] == plan[1]
     only_hk = CaseFilter(ward_codes=("00070",), statuses=("resolved",))
     assert queries.case_count(seeded, only_hk) == CASE_PLAN["00070"][2] + CASE_PLAN["00070"][3]
-    hotline = queries.case_export(seeded, CaseFilter(channels=("hotline",)))
+    hotline = exports.reports_frame(seeded, CaseFilter(channels=("hotline",)))
     total = sum(sum(plan) for plan in CASE_PLAN.values())
-    assert sorted(hotline["id"]) == [i for i in range(1, total + 1) if i % 3 == 0]
+    assert sorted(set(hotline["case_id"])) == [i for i in range(1, total + 1) if i % 3 == 0]
+    assert set(hotline["channel"]) == {"hotline"}
     assert queries.case_count(seeded, CaseFilter(opened_from=NOW.date() + dt.timedelta(days=1))) == 0
     by_channel = queries.channel_breakdown(seeded, CaseFilter(channels=("hotline",)))
     assert by_channel.values.tolist() == [["hotline", total // 3]]
@@ -59,7 +60,6 @@ def test_no_personal_data_in_any_read(seeded: Engine) -> None:
     frames = [
         queries.case_points(seeded, CaseFilter(), 100),
         queries.case_page(seeded, CaseFilter(), 0, 100),
-        queries.case_export(seeded, CaseFilter()),
         queries.public_stations(seeded),
         queries.heat_cells(seeded, CaseFilter()),
     ]
@@ -68,6 +68,9 @@ def test_no_personal_data_in_any_read(seeded: Engine) -> None:
         assert REPORTER_NAME not in text and REPORTER_PHONE not in text
         assert not {"reporter_name", "reporter_phone", "description"} & set(frame.columns)
     assert XSS_TITLE in queries.case_page(seeded, CaseFilter(), 0, 100)["title"].tolist()
+    export = exports.reports_frame(seeded, CaseFilter())  # the analysts' export: report texts, no reporter
+    assert len(export) > 0 and not {"reporter_name", "reporter_phone"} & set(export.columns)
+    assert REPORTER_NAME not in export.to_csv() and REPORTER_PHONE not in export.to_csv()
 
 
 def test_heat_cells_coarsen_to_about_100_m(seeded: Engine) -> None:

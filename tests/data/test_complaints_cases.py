@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from cli import main
-from data.case_views import CaseFilter, overdue_by_unit, public_cases, reports_frame
+from data.case_views import CaseFilter, overdue_by_unit, public_cases
 from data.cases import cluster_reports
 from data.config import load_settings
+from data.exports import reports_frame
 from data.importers.pipeline import ImportContext, import_complaints
+from data.queries import CaseFilter as QueryFilter
 from data.routing import Router, seed_routing
 from data.schema import ComplaintCase, ResponsibleUnit
 from data.workflow import InvalidTransitionError, change_status, status_history
@@ -105,7 +107,7 @@ def _unit_code(engine: Engine, unit_id: int | None) -> str | None:
 
 
 def _case(engine: Engine, external_id: str):
-    frame = reports_frame(engine, CaseFilter())
+    frame = reports_frame(engine, QueryFilter())
     case_id = int(frame.set_index("source_report_id").at[external_id, "case_id"])
     with engine.connect() as conn:
         return conn.execute(select(ComplaintCase).where(ComplaintCase.id == case_id)).one()
@@ -213,11 +215,12 @@ def test_public_view_has_no_personal_data_or_free_text(imported: Engine):
 
 
 def test_export_filters_and_personal_columns(imported: Engine):
-    frame = reports_frame(imported, CaseFilter(district="Cầu Giấy"))
+    frame = CaseFilter(district="Cầu Giấy").by_place(reports_frame(imported, QueryFilter()), "former_district")
     assert frame["source_report_id"].str.startswith(("PA-001", "sha1:")).all() and len(frame) == 2
     assert {"ward_code", "ward_name", "former_district"} <= set(frame.columns)
     assert "reporter_phone" not in frame.columns
-    personal = reports_frame(imported, CaseFilter(ward="Cầu Giấy"), include_personal=True)
+    personal = reports_frame(imported, QueryFilter(), include_personal=True)
+    personal = CaseFilter(ward="Cầu Giấy").by_place(personal, "former_district")
     assert sorted(personal["reporter_phone"].dropna()) == ["0912345678", "0977000111"]
 
 
@@ -238,14 +241,14 @@ def test_cli_import_export_status(sqlite_engine: Engine, fixtures_dir: Path, tmp
     }
     assert main(["complaints", "export", "--format", "geojson", "--category", "wastewater"]) == 0
     exported = json.loads(capsys.readouterr().out)
-    assert [f["properties"]["source_report_id"] for f in exported["features"]] == ["38282161"]
+    assert [f["properties"]["Mã phản ánh gốc"] for f in exported["features"]] == ["38282161"]
     out = tmp_path / "reports.csv"
     assert main(["complaints", "export", "--out", str(out), "--include-personal"]) == 0
     exported_csv = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
-    assert len(exported_csv) == 155 and "reporter_name" in exported_csv.columns
+    assert len(exported_csv) == 155 and "Người phản ánh" in exported_csv.columns
     # 01/22/2018 12:00:00 AM New York (EST) = 05:00 UTC = 12:00 in Hà Nội.
-    assert exported_csv["reported_at"].iloc[0] == "2018-01-22T12:00:00+07:00"
-    case_id = int(exported_csv["case_id"].iloc[0])
+    assert exported_csv["Thời điểm phản ánh"].iloc[0] == "2018-01-22T12:00:00+07:00"
+    case_id = int(exported_csv["Mã vụ việc"].iloc[0])
     capsys.readouterr()
     assert main(["complaints", "status", str(case_id), "--to", "assigned", "--by", "Trần Văn Nam"]) == 0
     assert json.loads(capsys.readouterr().out)["to"] == "assigned"
@@ -256,7 +259,7 @@ def test_cli_import_export_status(sqlite_engine: Engine, fixtures_dir: Path, tmp
 def test_views_on_an_empty_database(engine: Engine):
     filters = CaseFilter(district="Hoàn Kiếm", ward="00070")
     assert public_cases(engine, filters).empty and "category" in public_cases(engine, filters).columns
-    assert reports_frame(engine, filters).empty
+    assert filters.by_place(reports_frame(engine, QueryFilter()), "former_district").empty
     assert overdue_by_unit(engine, NOW).empty
     assert sla_signals(engine, NOW) == []
 

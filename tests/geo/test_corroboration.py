@@ -139,10 +139,10 @@ def test_quiet_nearer_station_takes_precedence(engine: Engine) -> None:
 
 
 def test_complaint_export_carries_corroboration(loaded_engine: Engine, tmp_path) -> None:
-    from cli.complaints import _with_corroboration
-    from data.case_views import CaseFilter, reports_frame
+    from data.exports import reports_frame
     from data.importers.pipeline import ImportContext, import_table
     from data.importers.readers import read_table
+    from data.queries import CaseFilter
 
     lat, lon = _offset(STATION_A, 1200)
     local = "%d/%m/%Y %H:%M"
@@ -177,7 +177,7 @@ def test_complaint_export_carries_corroboration(loaded_engine: Engine, tmp_path)
                 dominant="pm25",
             )
         )
-    frame = _with_corroboration(loaded_engine, reports_frame(loaded_engine, CaseFilter()))
+    frame = reports_frame(loaded_engine, CaseFilter())
     by_id = frame.set_index("source_report_id")
     assert by_id.loc["S1", "category_code"] == "burning_smoke"
     assert bool(by_id.loc["S1", "corroborated"]) is True and by_id.loc["S1", "corroborating_station"] == "A"

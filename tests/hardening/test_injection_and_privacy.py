@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, inspect, select
 
 from cli import main
-from data import case_views, queries
+from data import case_views, exports, queries
 from data.config import load_settings
 from data.importers.pipeline import ImportContext, import_complaints
 from data.routing import seed_routing
@@ -130,7 +130,7 @@ def test_injection_strings_in_query_functions_match_nothing_and_change_nothing(
             queries.category_breakdown(loaded_engine, analyst),
             queries.channel_breakdown(loaded_engine, analyst),
             queries.case_page(loaded_engine, analyst, 0, 50),
-            queries.case_export(loaded_engine, analyst),
+            exports.reports_frame(loaded_engine, analyst),
             queries.ward_choices(loaded_engine, payload),
             queries.public_stations(loaded_engine, kind=payload),
             queries.public_latest_aqi(loaded_engine, payload, payload),
@@ -139,9 +139,7 @@ def test_injection_strings_in_query_functions_match_nothing_and_change_nothing(
             queries.reading_series(loaded_engine, payload, payload, SINCE),
             queries.alerts(loaded_engine, states=(payload,)),
             queries.quarantine_rows(loaded_engine, payload),
-            case_views.reports_frame(
-                loaded_engine, case_views.CaseFilter(district=payload, ward=payload, category=payload)
-            ),
+            exports.reports_frame(loaded_engine, queries.CaseFilter(categories=(payload,))),
             case_views.public_cases(loaded_engine, case_views.CaseFilter(district=payload, category=payload)),
         ):
             assert len(frame) == 0 or frame.get("cases", pd.Series(dtype=int)).sum() == 0, frame
