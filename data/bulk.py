@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import JSON, Connection, Table, func, select, text
 
 from data.copy_in import copy_frame
+from data.dialect import is_postgresql
 from data.schema import UtcDateTime
 
 _DATE_TIME_SEPARATOR = 10  # position of the "T" in numpy's ISO text, "2025-03-15T06:42:00.000000"
@@ -102,11 +103,11 @@ def _json_texts(values: pd.Series) -> list[str]:
     ]
 
 
-def _as_series(values: Sequence[Any] | pd.Series | np.ndarray, column_type: object, dialect: str) -> pd.Series:
+def _as_series(values: Sequence[Any] | pd.Series | np.ndarray, column_type: object, postgresql: bool) -> pd.Series:
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     if isinstance(column_type, UtcDateTime):
         stamps = pd.to_datetime(series, utc=True).reset_index(drop=True)
-        return pd.Series(sqlite_times(stamps), dtype=object) if dialect == "sqlite" else stamps
+        return stamps if postgresql else pd.Series(sqlite_times(stamps), dtype=object)
     if isinstance(column_type, JSON):
         return pd.Series(_json_texts(series), dtype=object)
     plain = series.astype(object)
@@ -122,9 +123,9 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Sequence[A
         raise ValueError(msg)
     if not lengths or lengths == {0}:
         return 0
-    dialect = conn.dialect.name
-    converted = {name: _as_series(columns[name], table.c[name].type, dialect) for name in names}
-    if dialect == "postgresql":
+    postgresql = is_postgresql(conn)
+    converted = {name: _as_series(columns[name], table.c[name].type, postgresql) for name in names}
+    if postgresql:
         return copy_frame(conn, table.name, pd.DataFrame(converted))
     quote = conn.dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(name) for name in names)})"
@@ -142,7 +143,7 @@ def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
     """``count`` new primary-key values for ``table`` (integer ``id`` column), safe inside the write transaction."""
     if count == 0:
         return []
-    if conn.dialect.name == "postgresql":
+    if is_postgresql(conn):
         query = text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)")
         return [int(value) for value in conn.execute(query, {"n": count}).scalars()]
     start = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,11 +74,6 @@ def make_engine(url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 
 
         event.listen(engine, "connect", sqlite_pragmas)
     return engine
-
-
-def is_postgis(bind: Engine | Connection) -> bool:
-    """True when ``bind`` is PostgreSQL (the migration installs PostGIS there)."""
-    return bind.dialect.name == "postgresql"
 
 
 def check_connection(engine: Engine) -> None:

@@ -30,6 +30,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine, UserDefinedType
 
+from data.dialect import is_postgresql
+
 SRID = 4326
 
 
@@ -46,7 +48,7 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
             msg = f"naive datetime {value!r} given where UTC is required"
             raise ValueError(msg)
         value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value if is_postgresql(dialect) else value.replace(tzinfo=None)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
@@ -79,7 +81,7 @@ class GeometryType(TypeDecorator[Any]):
         self.geometry_type = geometry_type
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
+        if is_postgresql(dialect):
             return dialect.type_descriptor(_PostgisGeometry(self.geometry_type))
         return dialect.type_descriptor(Text())
 
@@ -87,7 +89,7 @@ class GeometryType(TypeDecorator[Any]):
         if value is None:
             return None
         geom = shapely.set_srid(value, SRID)
-        return shapely.to_wkb(geom, hex=True, include_srid=dialect.name == "postgresql")
+        return shapely.to_wkb(geom, hex=True, include_srid=is_postgresql(dialect))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:

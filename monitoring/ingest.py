@@ -18,6 +18,7 @@ from sqlalchemy import Connection, String, select, text, type_coerce
 
 from data.bulk import sqlite_times
 from data.copy_in import copy_frame, copy_in_background
+from data.dialect import is_postgresql
 from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
 from monitoring.averages import AVERAGE_COLUMNS, ROLLING_RULES, refreshed_averages
 from monitoring.feeds.base import Batch, Reject
@@ -191,7 +192,7 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
     Rows go in primary-key order.
     """
     order = _key_order(readings)
-    if conn.dialect.name != "postgresql":
+    if not is_postgresql(conn):
         return _sqlite_insert(conn, readings.iloc[order], batch_id)
     _stage(conn, "readings_incoming", readings[list(READING_COLUMNS)], order=order, constants={"batch_id": batch_id})
     columns = ", ".join(_READING_ROW)
@@ -226,7 +227,7 @@ def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str, *
         readings = pd.concat([stored, fresh[list(_HOUR_READING)]], ignore_index=True)
         return refreshed_averages(unique, readings, context.hourly, interval_minutes=interval_minutes)
 
-    if conn.dialect.name == "postgresql":
+    if is_postgresql(conn):
         try:
             rows = fresh[list(READING_COLUMNS)]
             copy = copy_in_background(conn, "readings", rows, order=order, constants={"batch_id": batch_id})
@@ -387,7 +388,7 @@ def _write_averages(conn: Connection, averages: pd.DataFrame, stored_keys: pd.Mu
     frame = averages[list(_AVERAGE_ROW)].assign(
         n_valid=averages["n_valid"].astype("int64"), n_expected=averages["n_expected"].astype("int64")
     )
-    if conn.dialect.name != "postgresql":
+    if not is_postgresql(conn):
         _upsert_averages(conn, frame)
         return
     new = ~pd.MultiIndex.from_frame(frame[list(_AVERAGE_KEY)]).isin(stored_keys)
@@ -408,7 +409,7 @@ def _upsert_averages(conn: Connection, frame: pd.DataFrame) -> None:
         "ON CONFLICT (station_id, parameter, period, period_end) DO UPDATE SET value = excluded.value, "
         "n_valid = excluded.n_valid, n_expected = excluded.n_expected, valid = excluded.valid"
     )
-    if conn.dialect.name == "postgresql":
+    if is_postgresql(conn):
         _stage(conn, "averages_incoming", frame)
         conn.execute(
             text(

@@ -89,6 +89,18 @@ def test_imports_point_down_only() -> None:
     assert layer_violations(ROOT) == []
 
 
+def test_engine_differences_live_in_data_dialect() -> None:
+    """``<bind>.dialect.name`` is read in ``data/dialect.py`` only; everything else asks that module."""
+    readers = []
+    for package in (*FLOORS, *EDGES):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                is_dialect_name = isinstance(node, ast.Attribute) and node.attr == "name"
+                if is_dialect_name and _called_name(node.value) == "dialect":  # type: ignore[attr-defined]
+                    readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert readers and all(reader.startswith("data/dialect.py:") for reader in readers), readers
+
+
 def test_every_package_of_the_product_has_a_floor() -> None:
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
     assert packages <= set(FLOORS) | set(EDGES), f"give {sorted(packages - set(FLOORS) - set(EDGES))} a floor"

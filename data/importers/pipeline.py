@@ -26,6 +26,7 @@ from data.bulk import insert_columns
 from data.cases import store_cases
 from data.categories import Taxonomy, load_taxonomy
 from data.config import REFERENCE_DIR, Settings
+from data.dialect import is_postgresql
 from data.importers.normalise import normalise
 from data.importers.open311_client import fetch_requests
 from data.importers.profiles import Profile, detect_profile, get_profile, to_canonical
@@ -252,7 +253,7 @@ def _existing_ids(conn: Connection, source: str, ids: list[str]) -> set[str]:
     PostgreSQL joins the stored reports to the ids passed as one array; SQLite queries ``IN (...)`` chunks.
     """
     table = ComplaintReport.__tablename__
-    if conn.dialect.name == "postgresql":
+    if is_postgresql(conn):
         query = (
             f"SELECT r.external_id FROM {table} r JOIN unnest(%s::text[]) AS wanted(id) "
             "ON r.external_id = wanted.id WHERE r.source = %s"

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import data.schema
+from data.dialect import is_postgresql
 
 revision = "0001"
 down_revision = None
@@ -19,7 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    postgis = op.get_bind().dialect.name == "postgresql"
+    postgis = is_postgresql(op.get_bind())
     if postgis:
         op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     op.create_table(
