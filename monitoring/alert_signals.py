@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, literal, select
 
 from data.config import DEFAULT_TIMEZONE
+from data.redact import redact_text
 from data.schema import AqiValue, Average, FeedState, Reading, Station
 from monitoring.alert_rules import RuleConfig
 from monitoring.aqi_tables import CATEGORIES, SCALE_NAMES, Scale
@@ -213,7 +214,11 @@ def silence_signals(engine: Engine, now: dt.datetime, rule: RuleConfig) -> list[
     )
     with engine.connect() as conn:
         last_seen = conn.execute(query).all()
-        feed_errors = {f.feed: f.last_error for f in conn.execute(select(FeedState.feed, FeedState.last_error)).all()}
+        feed_errors = {
+            f.feed: redact_text(f.last_error)  # alert labels reach pages and webhooks: no secret, even from old rows
+            for f in conn.execute(select(FeedState.feed, FeedState.last_error)).all()
+            if f.last_error
+        }
     signals = []
     for station_id, last in last_seen:
         station = stations.get(station_id)

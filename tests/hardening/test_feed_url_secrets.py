@@ -141,3 +141,23 @@ def test_errors_stored_before_masking_are_masked_on_the_way_out(sqlite_engine: E
     assert main(["feeds", "status", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert KEY not in out and "api_key=***" in out
+
+
+def test_silence_alert_labels_carry_the_feed_error_without_its_key(engine: Engine) -> None:
+    from data.schema import FeedState, Reading, Station
+    from monitoring.alert_rules import RuleConfig
+    from monitoring.alert_signals import silence_signals
+    from monitoring.alerts import RuleTiming
+
+    leaked = f"FeedAuthError: HTTP 401 from https://portal.example.vn/api?api_key={KEY}: denied"
+    with engine.begin() as conn:  # a row written before errors were masked
+        conn.execute(Station.__table__.insert().values(id="S1", name="Trạm 1", kind="air", source="portal"))
+        conn.execute(FeedState.__table__.insert().values(feed="portal", last_error=leaked, consecutive_failures=3))
+        conn.execute(
+            Reading.__table__.insert().values(station_id="S1", parameter="pm25", value=1.0, unit="µg/m³",
+                                              observed_at=NOW - dt.timedelta(hours=5), status="00", source="portal")
+        )  # fmt: skip
+    rule = RuleConfig("silent", "silence", RuleTiming(), silent_after=dt.timedelta(hours=2))
+    [signal] = silence_signals(engine, NOW, rule)
+    assert signal.condition is True and "api_key=***" in signal.labels["feed_error"]
+    assert KEY not in json.dumps(signal.labels)
