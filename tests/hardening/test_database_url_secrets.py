@@ -66,3 +66,25 @@ def test_envmon_init_prints_the_database_url_masked(monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert PASSWORD not in out + err
     assert "password=***" in json.loads(out)["database"]
+
+
+@pytest.mark.parametrize("form", ["query-password", "unencoded-at", "non-numeric-port"])
+def test_the_public_page_shows_the_connection_failure_masked(form, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import loaders
+
+    monkeypatch.setenv("DATABASE_URL", DOWN[form])
+    loaders.engine.clear()
+    loaders.settings.clear()
+    try:
+        app = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+        at = AppTest.from_file(str(app), default_timeout=60).run()
+    finally:
+        loaders.engine.clear()
+        loaders.settings.clear()
+    assert not at.exception
+    [error] = [element.value for element in at.error]
+    assert "***" in error and PASSWORD not in error
