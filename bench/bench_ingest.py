@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from bench._common import machine, scratch_postgres_engine
 from data.db import make_engine, migrate
 from data.schema import Reading
-from monitoring.ingest import Batch, insert_readings, store_batch
+from monitoring.feeds.base import Batch
+from monitoring.ingest import insert_readings, store_batch
 from monitoring.stations import register_unknown
 
 PARAMETERS = ("temp", "ph", "color", "cod", "bod5", "tss", "nh4", "flow")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import pkgutil
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 
 from data.db import DatabaseUnavailableError
 from data.http_client import FeedError
-from data.redact import RedactingFilter, redact_text
+from data.redact import RedactingFilter, endpoint_secrets, redact_text
 
 SECRET_VARIABLES = (
     "DATABASE_URL",
@@ -25,13 +26,20 @@ SECRET_VARIABLES = (
     "ENVMON_OPENAQ_API_KEY",
     "OPENAQ_API_KEY",
     "ENVMON_ADMIN_PASSWORD",
-    "ENVMON_WEBHOOK_URLS",
+    "ENVMON_FTP_PASSWORD",
 )
 """Environment variables whose values (or the secrets inside them) never appear in output or logs."""
 
 
 def _configured_secrets() -> list[str | None]:
-    return [os.environ.get(name) for name in SECRET_VARIABLES]
+    secrets: list[str | None] = [os.environ.get(name) for name in SECRET_VARIABLES]
+    try:  # webhook URLs carry their token in the path or the query
+        webhooks = json.loads(os.environ.get("ENVMON_WEBHOOK_URLS") or "[]")
+    except ValueError:
+        webhooks = []
+    for url in webhooks if isinstance(webhooks, list) else []:
+        secrets += endpoint_secrets(str(url))
+    return secrets
 
 
 def _error(text: str) -> None:

@@ -145,15 +145,18 @@ def endpoint_label(url: str) -> str:
 
 
 def endpoint_secrets(url: str) -> list[str]:
-    """What to hide of a secret URL in an error message: its path with query, its path, and its credentials."""
+    """What to hide of a secret URL in an error message: its path with query, its path, its token-like path
+    segments (six characters or more with a digit, or sixteen or more) and its credentials."""
     scheme, separator, rest = url.partition("://")
     if not separator:
         return [url]
     at = _userinfo_end(rest)
     host = rest[at + 1 :] if at is not None else rest
     path = host[_authority_end(host) :]
-    pieces = [path, path.split("?")[0].split("#")[0]] if path.strip("/") else []
-    return [*[piece for piece in pieces if piece.strip("/")], *url_secrets(url)]
+    bare = path.split("?")[0].split("#")[0]
+    pieces = [path, bare] if path.strip("/") else []
+    tokens = [part for part in bare.split("/") if len(part) >= 6 and (len(part) >= 16 or re.search(r"\d", part))]
+    return [*[piece for piece in pieces if piece.strip("/")], *tokens, *url_secrets(url)]
 
 
 def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:

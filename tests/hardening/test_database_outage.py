@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from cli import main
 from data.db import make_engine, migrate
 from data.schema import Reading
-from monitoring.ingest import Batch
+from monitoring.feeds.base import Batch
 from monitoring.poller import FeedSpec, read_health, run_forever
 from monitoring.schema import canonicalise
 

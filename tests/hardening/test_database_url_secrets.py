@@ -88,3 +88,12 @@ def test_the_public_page_shows_the_connection_failure_masked(form, monkeypatch):
     assert not at.exception
     [error] = [element.value for element in at.error]
     assert "***" in error and PASSWORD not in error
+
+
+def test_cli_errors_hide_webhook_tokens_and_ftp_passwords(monkeypatch, capsys):
+    monkeypatch.setenv("ENVMON_WEBHOOK_URLS", '["https://hooks.example.vn/services/T1/B2/Zq9hook"]')
+    monkeypatch.setenv("ENVMON_FTP_PASSWORD", "Zq9ftp")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:1/db?application_name=Zq9hook-Zq9ftp")
+    assert main(["feeds", "status"]) == 3
+    err = capsys.readouterr().err
+    assert "Zq9" not in err and "application_name=***-***" in err
