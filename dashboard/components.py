@@ -313,15 +313,18 @@ def geojson_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool) -> folium.Map:
-    """Ward choropleth of the filtered cases plus markers (few) or a heat layer (many), and a layer control.
+    """Ward choropleth of the filtered cases plus markers (few) or a heat layer (many), one collapsible legend
+    and a layer control.
 
-    ``overview=True`` adds the leaders' layers: Gi* hotspot classes, recurring spots, air stations by VN_AQI
-    and wastewater stations by threshold state.
+    ``overview=True`` adds the leaders' layers: Gi* hotspot outlines, recurring spots, sensor-corroborated smoke
+    and odour complaints, air stations (circles, VN_AQI) and wastewater stations (squares, threshold state); the
+    case density is then off by default (the ward colours already count the cases).
     """
     settings = loaders.settings()
     now = loaders.now_minute()
     stats = loaders.ward_stats(flt, set_name, now)
     fmap = maps.base_map(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
+    legend = maps.LegendPanel(t("map.legend"))
     rate = metric == "rate"
     maps.add_ward_choropleth(
         fmap,
@@ -331,7 +334,8 @@ def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool
         legend_title=t("map.rate_legend") if rate else t("map.count_legend"),
         tooltip_labels=(t("common.ward"), t("common.district"), t("map.rate") if rate else t("map.count")),
         no_data_label=t("map.no_cases"),
-        decimals=2 if rate else 0,
+        number=lambda v: number_text(v, 2 if rate else 0),
+        legend=legend,
     )
     classes = loaders.hotspots(flt, set_name, rate) if overview else None
     if classes is not None:
@@ -340,9 +344,10 @@ def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool
             fmap,
             merged,
             "class",
-            {c: t(f"hotspot.{c}") for c in maps.HOTSPOT_COLOURS},
+            {c: t(f"hotspot.{c}") for c in maps.HOTSPOT_STYLES},
             layer_name=t("map.hotspots"),
             legend_title=t("map.hotspots"),
+            legend=legend,
         )
     spots = spot_table(set_name) if overview else None
     if spots is not None and len(spots):
@@ -351,6 +356,7 @@ def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool
             spots[["lat", "lon", "cases", "ward", "categories", "last_report", "active"]],
             layer_name=t("map.spots"),
             popup_labels={c: t(f"col.{c}") for c in spots.columns},
+            legend=legend,
         )
     if loaders.case_count(flt) <= loaders.MAX_CASE_MARKERS:
         names = loaders.category_names(st.session_state[state.LANGUAGE])
@@ -358,6 +364,8 @@ def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool
         points = points.assign(
             category_code=[names.get(c, c) for c in points["category_code"]],
             status=[label("status", s) for s in points["status"]],
+            opened_at=local_time_texts(points["opened_at"]),
+            report_count=[number_text(n) for n in points["report_count"]],
         )
         marker_labels = maps.CaseMarkerLabels(
             title=t("common.case"),
@@ -368,15 +376,70 @@ def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool
             opened=t("common.opened"),
             reports=t("common.reports"),
         )
-        maps.add_case_markers(fmap, points, marker_labels, layer_name=t("map.cases"), timezone=flt.timezone)
+        maps.add_case_markers(fmap, points, marker_labels, layer_name=t("map.cases"))
     else:
-        maps.add_heat_layer(fmap, loaders.heat_cells(flt), layer_name=t("map.heat"))
+        maps.add_heat_layer(fmap, loaders.heat_cells(flt), layer_name=t("map.heat"), show=not overview)
     if overview:
-        _add_station_layers(fmap, now)
+        _add_corroborated_layer(fmap, now, legend)
+        _add_station_layers(fmap, now, legend)
+    legend.add_to(fmap)
     return maps.add_layer_control(fmap)
 
 
-def _add_station_layers(fmap: folium.Map, now: dt.datetime) -> None:
+def corroboration_table(now: dt.datetime) -> pd.DataFrame:
+    """Corroborated complaints of the last ``loaders.CORROBORATION_DAYS`` days with display texts: ``id, lat,
+    lon, category, reported, evidence`` (the station, what it measured and when, how far)."""
+    found = loaders.corroborated_cases(now)
+    names = loaders.category_names(current_language())
+    stations = loaders.stations(None, "vn", now).set_index("id")["name"].to_dict()
+    evidence = []
+    for row in found.itertuples(index=False):
+        measured = (
+            f"AQI {number_text(row.value)}"
+            if row.parameter == "aqi"
+            else f"{parameter_label(row.parameter)} {number_text(row.value, 1)}"
+        )
+        evidence.append(
+            t(
+                "corroboration.evidence",
+                station=stations.get(row.station_id, row.station_id),
+                measured=measured,
+                time=local_time_text(row.observed_at),
+                distance=number_text(row.distance_m / 1000.0, 1),
+            )
+        )
+    return pd.DataFrame(
+        {
+            "id": found["id"],
+            "lat": found["lat"],
+            "lon": found["lon"],
+            "category": [names.get(c, c) for c in found["category_code"]],
+            "reported": local_time_texts(found["reported_at"]),
+            "evidence": evidence,
+        }
+    )
+
+
+def corroboration_column(case_ids: Iterable[object]) -> list[str]:
+    """For a case list: what confirmed each case (station, measurement, time, distance), empty otherwise."""
+    table = corroboration_table(loaders.now_minute())
+    evidence = dict(zip(table["id"], table["evidence"], strict=True))
+    return [evidence.get(case_id, "") for case_id in case_ids]
+
+
+def _add_corroborated_layer(fmap: folium.Map, now: dt.datetime, legend: maps.LegendPanel) -> None:
+    table = corroboration_table(now)
+    labels = (t("common.category"), t("common.opened"), t("corroboration.by"))
+    maps.add_corroborated_layer(
+        fmap,
+        table,
+        layer_name=t("map.corroborated", days=loaders.CORROBORATION_DAYS),
+        popup_rows=lambda row: list(zip(labels, (row.category, row.reported, row.evidence), strict=True)),
+        legend=legend,
+    )
+
+
+def _add_station_layers(fmap: folium.Map, now: dt.datetime, legend: maps.LegendPanel) -> None:
     stations = loaders.stations("air", "vn", now)
     if len(stations):
         maps.add_station_layer(
@@ -384,6 +447,7 @@ def _add_station_layers(fmap: folium.Map, now: dt.datetime) -> None:
             station_map_frame(stations, "vn"),
             station_labels("vn"),
             aqi_legend("vn"),
+            panel=legend,
         )
     effluent = loaders.stations("wastewater", "vn", now)
     if len(effluent):
@@ -393,6 +457,8 @@ def _add_station_layers(fmap: folium.Map, now: dt.datetime) -> None:
             threshold_map_frame(effluent, firing),
             threshold_labels(),
             threshold_legend(),
+            shape="square",
+            panel=legend,
         )
 
 

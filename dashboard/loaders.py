@@ -27,6 +27,7 @@ from data import exports, queries
 from data.boundary_store import wards_frame
 from data.categories import load_taxonomy
 from data.config import Settings, load_settings
+from data.corroboration_report import corroboration_report, load_corroborable_complaints
 from data.db import check_connection, make_engine
 from data.queries import CaseFilter
 from geo.hotspots import MIN_UNITS, gi_star
@@ -39,6 +40,7 @@ from monitoring.thresholds import EffectiveLimit, LimitProfile, ThresholdTable, 
 SHORT_TTL = 60  # seconds: live numbers (KPIs, alerts, latest AQI)
 LONG_TTL = 3600  # seconds: slow-changing reference data (ward polygons, choices)
 MAX_CASE_MARKERS = 2000  # above this, the map shows a heat layer and ward aggregates instead of markers
+CORROBORATION_DAYS = 30  # the leaders' map and case list mark sensor-corroborated complaints of this many days
 SPOT_LOOKBACK = dt.timedelta(days=90)  # recurring spots are searched in the cases of the last 90 days
 HEAT_CELL_DEG = 0.004  # ≈ 400 m heat-layer cells (a pixel is ≈ 150 m at the city zoom): light payload
 
@@ -283,6 +285,18 @@ def stations(kind: str | None, scale: str, now: dt.datetime) -> pd.DataFrame:
     frame["age_hours"] = age.round(1)
     frame["stale"] = frame["last_reading_at"].isna() | (age > STALE_AFTER.total_seconds() / 3600.0)
     return frame
+
+
+@st.cache_data(ttl=SHORT_TTL, show_spinner=False)
+def corroborated_cases(now: dt.datetime) -> pd.DataFrame:
+    """Smoke and odour complaints of the last ``CORROBORATION_DAYS`` days that a nearby station's exceedance
+    corroborates (``data.corroboration_report``), with their location: id, lat, lon, category_code,
+    reported_at, station_id, distance_m, parameter, value, observed_at."""
+    since = now - dt.timedelta(days=CORROBORATION_DAYS)
+    report = corroboration_report(engine(), since, now)
+    found = report[report["corroborated"]].drop(columns=["category_code", "reported_at"])
+    located = load_corroborable_complaints(engine(), since, now)
+    return located.merge(found, on="id")
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import folium.plugins
@@ -27,14 +28,31 @@ MAX_ZOOM = 19  # MarkerCluster needs an explicit maxZoom when there is no tile l
 CHOROPLETH_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 NO_DATA_COLOUR = "#d9d9d9"
 STALE_COLOUR = "#9e9e9e"
-HOTSPOT_COLOURS = {
-    "hot_99": "#b2182b",
-    "hot_95": "#ef8a62",
-    "hot_90": "#fddbc7",
-    "cold_99": "#2166ac",
-    "cold_95": "#67a9cf",
-    "cold_90": "#d1e5f0",
+# Hotspot classes are outlines whose width and dash say the confidence: black for hot, navy for cold. Neither
+# colour is a case-count or an AQI colour, and nothing is filled, so the choropleth stays readable underneath.
+HOT_COLOUR, COLD_COLOUR = "#000000", "#08306b"
+
+
+@dataclass(frozen=True)
+class OutlineStyle:
+    """How one hotspot class is drawn (and drawn again, identically, in the legend)."""
+
+    colour: str
+    weight: float
+    dash: str | None  # SVG stroke-dasharray; None = solid
+
+
+HOTSPOT_STYLES = {
+    "hot_99": OutlineStyle(HOT_COLOUR, 4.5, None),
+    "hot_95": OutlineStyle(HOT_COLOUR, 3.0, "8 4"),
+    "hot_90": OutlineStyle(HOT_COLOUR, 2.0, "2 4"),
+    "cold_99": OutlineStyle(COLD_COLOUR, 4.5, None),
+    "cold_95": OutlineStyle(COLD_COLOUR, 3.0, "8 4"),
+    "cold_90": OutlineStyle(COLD_COLOUR, 2.0, "2 4"),
 }
+SPOT_STROKE = "#263238"  # recurring spots: dark hollow rings (never an AQI colour)
+CORROBORATED_COLOUR = "#000000"
+HEAT_GRADIENT = {0.3: "#fed976", 0.6: "#fd8d3c", 1.0: "#bd0026"}  # the case palette; no blue edge glow
 
 
 def escape(value: object) -> str:
@@ -68,37 +86,108 @@ def base_map(
     return fmap
 
 
-class Legend(MacroElement):
-    """A legend box drawn as a Leaflet control (plain HTML, no d3 and no CDN)."""
+def swatch_fill(colour: str) -> str:
+    """A filled square legend swatch."""
+    return (
+        f'<span style="display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:middle;'
+        f'border:1px solid #555;background:{escape(colour)}"></span>'
+    )
+
+
+def swatch_outline(style: OutlineStyle) -> str:
+    """A legend swatch drawn with the same stroke as the map: an unfilled square of that width and dash."""
+    dash = f' stroke-dasharray="{escape(style.dash)}"' if style.dash else ""
+    return (
+        f'<svg width="22" height="14" style="margin-right:6px;vertical-align:middle">'
+        f'<rect x="2" y="2" width="18" height="10" fill="none" stroke="{escape(style.colour)}" '
+        f'stroke-width="{style.weight}"{dash}/></svg>'
+    )
+
+
+def swatch_marker(shape: str, fill: str, stroke: str = "#333333") -> str:
+    """A legend swatch of a point symbol: ``circle`` (air stations), ``square`` (wastewater), ``ring`` (recurring
+    spots) or ``badge`` (corroborated complaints), as :func:`point_symbol` draws it on the map."""
+    symbol = point_symbol(shape, fill, stroke, 12)
+    return f'<span style="display:inline-block;margin-right:6px;vertical-align:middle">{symbol}</span>'
+
+
+def point_symbol(shape: str, fill: str, stroke: str, size: int) -> str:
+    """The HTML of a point symbol of ``size`` pixels (used by the map markers and the legend alike)."""
+    base = f"display:inline-block;width:{size}px;height:{size}px;box-sizing:border-box;"
+    if shape == "square":
+        return f'<span style="{base}background:{escape(fill)};border:2px solid {escape(stroke)}"></span>'
+    if shape == "ring":
+        ring = f"border-radius:50%;border:3px solid {escape(stroke)};background:rgba(255,255,255,.35)"
+        return f'<span style="{base}{ring}"></span>'
+    if shape == "badge":
+        return (
+            f'<span style="{base}border-radius:50%;background:{escape(fill)};border:2px solid #fff;color:#fff;'
+            f'font:bold {max(8, size - 5)}px/1 sans-serif;text-align:center;padding-top:1px">!</span>'
+        )
+    return (
+        f'<span style="{base}border-radius:50%;background:{escape(fill)};border:1.5px solid {escape(stroke)}"></span>'
+    )
+
+
+class LegendPanel(MacroElement):
+    """One collapsible legend for the whole map (a Leaflet control, plain HTML, no d3 and no CDN).
+
+    Layers add their sections; the panel starts open on wide maps and folded on phones.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function() {
+            var map = {{ this._parent.get_name() }};
             var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function() {
                 var div = L.DomUtil.create("div", "envmon-legend");
-                div.innerHTML = {{ this.content|tojson }};
-                div.style.cssText = "background:rgba(255,255,255,0.92);padding:6px 8px;font:12px/1.4 sans-serif;"
-                    + "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:220px";
+                div.innerHTML = {{ this.content()|tojson }};
+                div.style.cssText = "background:rgba(255,255,255,0.94);padding:4px 8px;font:12px/1.45 sans-serif;"
+                    + "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:240px;max-height:60vh;"
+                    + "overflow:auto";
+                if (map.getSize().x < 600) { div.querySelector("details").removeAttribute("open"); }
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
                 return div;
             };
-            legend.addTo({{ this._parent.get_name() }});
+            legend.addTo(map);
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, title: str, entries: Sequence[tuple[str, str]], position: str = "bottomright") -> None:
+    def __init__(self, title: str, position: str = "bottomright") -> None:
         super().__init__()
-        self._name = "Legend"
+        self._name = "LegendPanel"
+        self.title = title
         self.position = position
-        rows = "".join(
-            f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
-            f'border:1px solid #555;background:{escape(colour)}"></span>{escape(label)}</div>'
-            for colour, label in entries
+        self.sections: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def add_section(self, title: str, entries: Sequence[tuple[str, str]]) -> None:
+        """A titled group of (swatch HTML from the ``swatch_*`` functions, label) entries; labels are escaped."""
+        self.sections.append((title, list(entries)))
+
+    def content(self) -> str:
+        """The panel's HTML (titles and labels escaped)."""
+        body = "".join(
+            f'<div style="margin-top:4px"><b>{escape(title)}</b>'
+            + "".join(f"<div>{swatch}{escape(label)}</div>" for swatch, label in entries)
+            + "</div>"
+            for title, entries in self.sections
         )
-        self.content = f"<b>{escape(title)}</b>{rows}"
+        summary = f'<summary style="cursor:pointer;font-weight:bold">{escape(self.title)}</summary>'
+        return f"<details open>{summary}{body}</details>"
+
+
+def legend_for(fmap: folium.Map, panel: LegendPanel | None, title: str) -> LegendPanel:
+    """``panel``, or a new one-section panel added to ``fmap`` (for a map with a single legend)."""
+    if panel is not None:
+        return panel
+    single = LegendPanel(title)
+    single.add_to(fmap)
+    return single
 
 
 def class_breaks(values: Sequence[float], classes: int = len(CHOROPLETH_COLOURS)) -> list[float]:
@@ -120,13 +209,15 @@ def colour_for(value: float | None, breaks: Sequence[float]) -> str:
     return CHOROPLETH_COLOURS[-1]
 
 
-def _legend_entries(breaks: Sequence[float], no_data_label: str, decimals: int) -> list[tuple[str, str]]:
+def _legend_entries(
+    breaks: Sequence[float], no_data_label: str, number: Callable[[float], str]
+) -> list[tuple[str, str]]:
     offset = len(CHOROPLETH_COLOURS) - len(breaks)
     entries, lower = [], 0.0
     for index, upper in enumerate(breaks):
-        entries.append((CHOROPLETH_COLOURS[offset + index], f"{lower:.{decimals}f} – {upper:.{decimals}f}"))
+        entries.append((swatch_fill(CHOROPLETH_COLOURS[offset + index]), f"{number(lower)} – {number(upper)}"))
         lower = upper
-    return [*entries, (NO_DATA_COLOUR, no_data_label)]
+    return [*entries, (swatch_fill(NO_DATA_COLOUR), no_data_label)]
 
 
 def _features(frame: gpd.GeoDataFrame, text_columns: Sequence[str]) -> dict[str, object]:
@@ -159,13 +250,15 @@ def add_ward_choropleth(
     legend_title: str,
     tooltip_labels: tuple[str, str, str],
     no_data_label: str,
-    decimals: int = 0,
+    number: Callable[[float], str] = "{:,.0f}".format,
+    legend: LegendPanel | None = None,
 ) -> folium.GeoJson:
-    """Colour wards by ``value_column`` (5 quantile classes) with a name/district/value tooltip and legend."""
+    """Colour wards by ``value_column`` (5 quantile classes) with a name/district/value tooltip and a legend
+    section; ``number`` writes a value in the page language (5.523 / 5,523)."""
     values = [float(v) if v is not None and not pd.isna(v) else math.nan for v in wards[value_column]]
     breaks = class_breaks(values)
     frame = wards[["code", "name", "district", "geometry"]].copy()
-    frame["value"] = [f"{v:,.{decimals}f}" if not math.isnan(v) else "–" for v in values]
+    frame["value"] = [number(v) if not math.isnan(v) else "—" for v in values]
     frame["fill"] = [colour_for(v, breaks) for v in values]
     layer = folium.GeoJson(
         _features(frame, ["name", "district"]),
@@ -180,7 +273,7 @@ def add_ward_choropleth(
         tooltip=folium.GeoJsonTooltip(fields=["name", "district", "value"], aliases=list(tooltip_labels)),
     )
     layer.add_to(fmap)
-    Legend(legend_title, _legend_entries(breaks, no_data_label, decimals), "bottomright").add_to(fmap)
+    legend_for(fmap, legend, legend_title).add_section(legend_title, _legend_entries(breaks, no_data_label, number))
     return layer
 
 
@@ -192,72 +285,131 @@ def add_hotspot_layer(
     *,
     layer_name: str,
     legend_title: str,
+    legend: LegendPanel | None = None,
 ) -> None:
-    """Outline wards in a hot or cold class (``hot_99``, ``cold_95``…); other wards are left out."""
-    frame = wards[wards[class_column].isin(list(HOTSPOT_COLOURS))][["name", "district", class_column, "geometry"]]
+    """Outline wards in a hot or cold class (``hot_99``, ``cold_95``…) with the class's width and dash; other
+    wards are left out. The legend draws the same strokes."""
+    frame = wards[wards[class_column].isin(list(HOTSPOT_STYLES))][["name", "district", class_column, "geometry"]]
     frame = frame.assign(label=[class_labels.get(c, c) for c in frame[class_column]])
     group = folium.FeatureGroup(name=layer_name, show=True)
     if len(frame):
         folium.GeoJson(
             _features(frame, ["name", "district", "label"]),
-            style_function=lambda feature: {
-                "color": HOTSPOT_COLOURS.get(feature["properties"][class_column], "#000000"),
-                "weight": 3,
-                "fillOpacity": 0.0,
-                "dashArray": "4 3",
-            },
+            style_function=lambda feature: _outline(HOTSPOT_STYLES[feature["properties"][class_column]]),
             tooltip=folium.GeoJsonTooltip(fields=["name", "label"], labels=False),
         ).add_to(group)
     group.add_to(fmap)
-    entries = [(colour, class_labels.get(key, key)) for key, colour in HOTSPOT_COLOURS.items()]
-    Legend(legend_title, entries, "bottomleft").add_to(fmap)
+    entries = [(swatch_outline(style), class_labels.get(key, key)) for key, style in HOTSPOT_STYLES.items()]
+    legend_for(fmap, legend, legend_title).add_section(legend_title, entries)
 
 
-def add_spot_layer(fmap: folium.Map, spots: pd.DataFrame, *, layer_name: str, popup_labels: dict[str, str]) -> None:
-    """Recurring spots as purple circles sized by their number of cases (``lat, lon, cases`` + labels)."""
+def _outline(style: OutlineStyle) -> dict[str, object]:
+    return {"color": style.colour, "weight": style.weight, "fillOpacity": 0.0, "dashArray": style.dash}
+
+
+def add_spot_layer(
+    fmap: folium.Map,
+    spots: pd.DataFrame,
+    *,
+    layer_name: str,
+    popup_labels: dict[str, str],
+    legend: LegendPanel | None = None,
+) -> None:
+    """Recurring spots as dark hollow rings sized by their number of cases (``lat, lon, cases`` + labels)."""
     group = folium.FeatureGroup(name=layer_name, show=True)
     features = []
     for row in spots.itertuples(index=False):
         rows = [(popup_labels.get(col, col), getattr(row, col)) for col in spots.columns if col not in ("lat", "lon")]
         style = {
             "radius": 6 + min(12.0, math.sqrt(float(getattr(row, "cases", 1) or 1))),
-            "color": "#6a3d9a",
+            "color": SPOT_STROKE,
+            "weight": 3,
             "fill": True,
-            "fillColor": "#6a3d9a",
-            "fillOpacity": 0.5,
+            "fillColor": "#ffffff",
+            "fillOpacity": 0.35,
         }
         features.append(_point_feature(row.lat, row.lon, style, popup_html(layer_name, rows)))
     if features:
-        _circle_layer(features, popup_width=300).add_to(group)
+        PointLayer(features, popup_width=300).add_to(group)
     group.add_to(fmap)
+    legend_for(fmap, legend, layer_name).add_section(layer_name, [(swatch_marker("ring", "", SPOT_STROKE), layer_name)])
+
+
+def add_corroborated_layer(
+    fmap: folium.Map,
+    cases: pd.DataFrame,
+    *,
+    layer_name: str,
+    popup_rows: Callable[[Any], list[tuple[str, object]]],
+    legend: LegendPanel | None = None,
+) -> None:
+    """Smoke, dust and odour complaints that a station's exceedance corroborates: black "!" badges at the
+    complaint (``lat, lon`` + whatever ``popup_rows`` reads from a row)."""
+    group = folium.FeatureGroup(name=layer_name, show=True)
+    features = [
+        _point_feature(
+            row.lat,
+            row.lon,
+            {},
+            popup_html(layer_name, popup_rows(row)),
+            icon=point_symbol("badge", CORROBORATED_COLOUR, "", 18),
+        )
+        for row in cases.itertuples(index=False)
+        if not (pd.isna(row.lat) or pd.isna(row.lon))
+    ]
+    if features:
+        PointLayer(features, popup_width=320).add_to(group)
+    group.add_to(fmap)
+    legend_for(fmap, legend, layer_name).add_section(
+        layer_name, [(swatch_marker("badge", CORROBORATED_COLOUR), layer_name)]
+    )
 
 
 def _point_feature(
-    lat: float, lon: float, style: dict[str, object], popup: str, tooltip: str = ""
+    lat: float, lon: float, style: dict[str, object], popup: str, tooltip: str = "", icon: str = ""
 ) -> dict[str, object]:
-    """A GeoJSON point feature carrying its Leaflet style, popup HTML and tooltip HTML (both already escaped)."""
+    """A GeoJSON point feature carrying its Leaflet style (or icon HTML), popup and tooltip (all already escaped)."""
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
-        "properties": {"style": style, "popup": popup, "tooltip": tooltip},
+        "properties": {"style": style, "popup": popup, "tooltip": tooltip, "icon": icon},
     }
 
 
-def _circle_layer(features: list[dict[str, object]], *, popup_width: int) -> folium.GeoJson:
-    """One GeoJSON layer drawing every feature as a circle marker with its own style, popup and tooltip.
+class PointLayer(MacroElement):
+    """One GeoJSON layer drawing every point feature as a circle marker with its own style, or as an HTML icon
+    (square stations, badges) when the feature has one, each with its own popup and tooltip.
 
-    A single layer instead of one folium element per marker: folium compiles a template for every element
-    it renders, which made a map with a few hundred popups take seconds to build.
+    A single layer instead of one folium element per marker: folium compiles a template for every element it
+    renders, which made a map with a few hundred popups take seconds to build.
     """
-    bind = folium.JsCode(
-        f"""function(feature, layer) {{
-            layer.bindPopup(feature.properties.popup, {{maxWidth: {int(popup_width)}}});
-            if (feature.properties.tooltip) {{ layer.bindTooltip(feature.properties.tooltip); }}
-        }}"""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.geoJSON({{ this.data|tojson }}, {
+            pointToLayer: function(feature, latlng) {
+                var p = feature.properties;
+                if (p.icon) {
+                    return L.marker(latlng, {icon: L.divIcon({className: "envmon-icon", html: p.icon,
+                        iconSize: [18, 18], iconAnchor: [9, 9], popupAnchor: [0, -9]})});
+                }
+                return L.circleMarker(latlng, p.style);
+            },
+            onEachFeature: function(feature, layer) {
+                layer.bindPopup(feature.properties.popup, {maxWidth: {{ this.popup_width }}});
+                if (feature.properties.tooltip) { layer.bindTooltip(feature.properties.tooltip); }
+            }
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
     )
-    return folium.GeoJson(
-        {"type": "FeatureCollection", "features": features}, marker=folium.CircleMarker(), on_each_feature=bind
-    )
+
+    def __init__(self, features: list[dict[str, object]], *, popup_width: int) -> None:
+        super().__init__()
+        self._name = "PointLayer"
+        self.data = {"type": "FeatureCollection", "features": features}
+        self.popup_width = int(popup_width)
 
 
 @dataclass(frozen=True)
@@ -273,11 +425,9 @@ class CaseMarkerLabels:
     reports: str
 
 
-def add_case_markers(
-    fmap: folium.Map, cases: pd.DataFrame, labels: CaseMarkerLabels, *, layer_name: str, timezone: str
-) -> None:
-    """Clustered case markers with an escaped popup (title, category, status, ward, unit, opened in ``timezone``,
-    reports)."""
+def add_case_markers(fmap: folium.Map, cases: pd.DataFrame, labels: CaseMarkerLabels, *, layer_name: str) -> None:
+    """Clustered case markers with an escaped popup (title, category, status, ward, unit, opened, reports);
+    ``opened_at`` and ``report_count`` arrive as display text in the page language."""
     cluster = folium.plugins.MarkerCluster(name=layer_name, show=True)
     for row in cases.itertuples(index=False):
         rows = [
@@ -285,7 +435,7 @@ def add_case_markers(
             (labels.status, row.status),
             (labels.ward, row.ward_name),
             (labels.unit, row.unit_name),
-            (labels.opened, _local_time_text(row.opened_at, timezone)),
+            (labels.opened, row.opened_at),
             (labels.reports, row.report_count),
         ]
         folium.CircleMarker(
@@ -299,8 +449,11 @@ def add_case_markers(
     cluster.add_to(fmap)
 
 
-def add_heat_layer(fmap: folium.Map, cells: pd.DataFrame, *, layer_name: str) -> None:
-    """A heat layer over aggregated grid cells (``lat, lon, cases``), for when markers would be too many."""
+def add_heat_layer(fmap: folium.Map, cells: pd.DataFrame, *, layer_name: str, show: bool = True) -> None:
+    """A heat layer over aggregated grid cells (``lat, lon, cases``), for when markers would be too many.
+
+    Cells fade to transparent (no minimum opacity, no blue low end), so nothing glows where there are no cases.
+    """
     if cells.empty:
         return
     peak = float(cells["cases"].max())
@@ -308,7 +461,9 @@ def add_heat_layer(fmap: folium.Map, cells: pd.DataFrame, *, layer_name: str) ->
     data = np.column_stack(
         [cells["lat"].to_numpy(dtype=float).round(5), cells["lon"].to_numpy(dtype=float).round(5), weights]
     ).tolist()
-    folium.plugins.HeatMap(data, name=layer_name, radius=12, blur=15, min_opacity=0.3, show=True).add_to(fmap)
+    folium.plugins.HeatMap(
+        data, name=layer_name, radius=12, blur=15, min_opacity=0.0, gradient=HEAT_GRADIENT, show=show
+    ).add_to(fmap)
 
 
 @dataclass(frozen=True)
@@ -327,10 +482,17 @@ class StationMarkerLabels:
 
 
 def add_station_layer(
-    fmap: folium.Map, stations: pd.DataFrame, labels: StationMarkerLabels, legend: Sequence[tuple[str, str]]
+    fmap: folium.Map,
+    stations: pd.DataFrame,
+    labels: StationMarkerLabels,
+    legend: Sequence[tuple[str, str]],
+    *,
+    shape: str = "circle",
+    panel: LegendPanel | None = None,
 ) -> None:
-    """Stations as coloured circles; needs ``name, lat, lon, colour, value_text, category_text, dominant,
-    updated_text, stale, ward_name``. Stale stations are grey and say how old their last reading is."""
+    """Stations as coloured circles (air) or squares (``shape="square"``: wastewater); needs ``name, lat, lon,
+    colour, value_text, category_text, dominant, updated_text, stale, ward_name``. Stale stations are grey and
+    say how old their last reading is. ``legend`` is (colour, label) entries, drawn with the same symbol."""
     group = folium.FeatureGroup(name=labels.layer, show=True)
     features = []
     for row in stations.itertuples(index=False):
@@ -353,25 +515,20 @@ def add_station_layer(
             "fillOpacity": 0.95,
         }
         tooltip = escape(f"{row.name}: {row.value_text or labels.no_value}")
-        features.append(_point_feature(row.lat, row.lon, style, popup_html(title, rows), tooltip))
+        fill = str(style["fillColor"])
+        icon = point_symbol("square", fill, "#333333", 16) if shape == "square" else ""
+        features.append(_point_feature(row.lat, row.lon, style, popup_html(title, rows), tooltip, icon))
     if features:
-        _circle_layer(features, popup_width=320).add_to(group)
+        PointLayer(features, popup_width=320).add_to(group)
     group.add_to(fmap)
-    Legend(labels.legend_title, [*legend, (STALE_COLOUR, labels.stale_label)], "topright").add_to(fmap)
+    entries = [(swatch_marker(shape, colour), text) for colour, text in [*legend, (STALE_COLOUR, labels.stale_label)]]
+    legend_for(fmap, panel, labels.legend_title).add_section(labels.legend_title, entries)
 
 
 def add_layer_control(fmap: folium.Map) -> folium.Map:
     """Add the layer switcher (collapsed on small screens) and return the map."""
     folium.LayerControl(collapsed=True).add_to(fmap)
     return fmap
-
-
-def _local_time_text(moment: object, timezone: str) -> str:
-    if moment is None or pd.isna(moment):
-        return ""
-    stamp = pd.Timestamp(moment)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(timezone).strftime("%d/%m/%Y %H:%M")
 
 
 def add_ward_outlines(fmap: folium.Map, wards: gpd.GeoDataFrame, *, layer_name: str, tooltip_label: str) -> None:

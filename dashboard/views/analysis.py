@@ -144,6 +144,7 @@ def _table(flt: CaseFilter, total: int) -> None:
         opened_at=components.local_time_texts(rows["opened_at"]),
         due_at=components.local_time_texts(rows["due_at"]),
         resolved_at=components.local_time_texts(rows["resolved_at"]),
+        corroborated_by=components.corroboration_column(rows["id"]),
     )
     components.show_table(rows, list(rows.columns), decimals={"lat": 5, "lon": 5})
 

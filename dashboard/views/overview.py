@@ -72,10 +72,22 @@ def _overdue(flt: CaseFilter) -> None:
             category_code=[names.get(c, c) for c in cases["category_code"]],
             status=[label("status", s) for s in cases["status"]],
             due_at=components.local_time_texts(cases["due_at"]),
+            corroborated_by=components.corroboration_column(cases["id"]),
         )
         components.show_table(
             view,
-            ["id", "unit", "ward_name", "category_code", "status", "due_at", "days_overdue", "age_days", "title"],
+            [
+                "id",
+                "unit",
+                "ward_name",
+                "category_code",
+                "status",
+                "due_at",
+                "days_overdue",
+                "age_days",
+                "title",
+                "corroborated_by",
+            ],
             decimals={"days_overdue": 1, "age_days": 1},
         )
 

@@ -32,6 +32,7 @@ EN_MONTHS: Final = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 EN_SHORT_MONTHS: Final = tuple(month[:3] for month in EN_MONTHS)
+_EN_MONTH_OF: Final = {f"{n:02d}": name for n, name in enumerate(EN_SHORT_MONTHS, start=1)}
 
 # Chemical symbols read the same in both languages; names that are words live in the catalogue (parameter.*).
 PARAMETER_SYMBOLS: Final[dict[str, str]] = {
@@ -143,9 +144,9 @@ def local_times(moments: Any, language: str, timezone: str = DEFAULT_TIMEZONE) -
     local = stamps.dt.tz_convert(timezone)
     if language == "vi":
         texts = local.dt.strftime("%d/%m/%Y %H:%M")
-    else:
-        months = local.dt.month.map(lambda m: EN_SHORT_MONTHS[int(m) - 1] if not pd.isna(m) else "")
-        texts = local.dt.strftime("%d ") + months + local.dt.strftime(" %Y %H:%M")
+    else:  # the month abbreviation is ours, not the C library's locale
+        texts = local.dt.strftime("%d ") + local.dt.strftime("%m").map(_EN_MONTH_OF, na_action="ignore").astype(str)
+        texts = texts + local.dt.strftime(" %Y %H:%M")
     return [MISSING if pd.isna(text) else str(text) for text in texts]
 
 

@@ -102,11 +102,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.rate_legend": ("Vụ việc trên 1.000 dân", "Cases per 1,000 residents"),
     "map.no_cases": ("Không có / không có dữ liệu", "None / no data"),
     "map.hotspots": ("Điểm nóng (Gi*)", "Hotspots (Gi*)"),
+    "map.legend": ("Chú giải", "Legend"),
+    "map.corroborated": (
+        "Phản ánh khói, mùi được trạm xác nhận ({days} ngày)",
+        "Smoke and odour reports confirmed by a station ({days} days)",
+    ),
+    "corroboration.by": ("Trạm xác nhận", "Confirmed by"),
+    "corroboration.evidence": (
+        "{station}: {measured} lúc {time}, cách {distance} km",
+        "{station}: {measured} at {time}, {distance} km away",
+    ),
     "map.cases": ("Vụ việc", "Cases"),
     "map.heat": ("Mật độ vụ việc", "Case density"),
     "map.spots": ("Điểm phát sinh lặp lại", "Recurring spots"),
-    "map.stations": ("Trạm quan trắc không khí", "Air stations"),
-    "map.wastewater": ("Trạm nước thải", "Wastewater stations"),
+    "map.stations": ("Trạm quan trắc không khí (tròn)", "Air stations (circles)"),
+    "map.wastewater": ("Trạm nước thải (vuông)", "Wastewater stations (squares)"),
     "map.threshold_state": ("Nước thải so với giới hạn", "Effluent against limits"),
     "map.too_many": (
         "Hơn {limit} vụ việc: bản đồ hiển thị mật độ và tổng theo phường thay cho từng điểm. "
@@ -433,6 +443,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.role": ("Vai trò", "Role"),
     "col.active": ("Hoạt động", "Active"),
     "col.station": ("Trạm", "Station"),
+    "col.corroborated_by": ("Trạm quan trắc xác nhận", "Confirmed by a station"),
     "col.station_kind": ("Loại trạm", "Kind"),
     "col.station_state": ("Tình trạng", "State"),
     "col.last_reading": ("Lần đo gần nhất", "Last reading"),

@@ -113,7 +113,7 @@ def _small_map() -> folium.Map:
     )
     spots = pd.DataFrame({"lat": [21.02], "lon": [105.83], "cases": [6], "ward": ["<b>Hoàn Kiếm</b>"]})
     maps.add_spot_layer(fmap, spots, layer_name="Điểm", popup_labels={"ward": "Phường"})
-    maps.Legend("Chú giải", [("#ffffb2", "1 – 2")]).add_to(fmap)
+    maps.LegendPanel("Chú giải").add_to(fmap)
     return maps.add_layer_control(fmap)
 
 

@@ -64,18 +64,18 @@ def test_popups_and_tooltips_escape_user_text() -> None:
                 "status": "received",
                 "ward_name": "x",
                 "unit_name": None,
-                "opened_at": pd.Timestamp("2025-09-01T01:00Z"),
+                "opened_at": "01/09/2025 08:00",  # display text, written by the page in its language
                 "report_count": 1,
                 "title": XSS,
             }
         ]
     )
     labels = maps.CaseMarkerLabels("t", "c", "s", "w", "u", "o", "r")
-    maps.add_case_markers(fmap, cases, labels, layer_name="cases", timezone="Asia/Ho_Chi_Minh")
+    maps.add_case_markers(fmap, cases, labels, layer_name="cases")
     html = _render(fmap)
     assert XSS not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert "01/09/2025 08:00" in html  # opened time shown in Hà Nội time
+    assert "01/09/2025 08:00" in html
 
 
 def test_no_tile_layer_without_url_and_configured_tiles_otherwise() -> None:
@@ -121,6 +121,56 @@ def test_stations_stale_are_grey_and_legend_is_local_html() -> None:
     assert '"fillColor": "#FFFF00"' in html and f'"fillColor": "{maps.STALE_COLOUR}"' in html
     assert '"fillColor": "#FF0000"' not in html  # the stale station is greyed, not red
     assert "envmon-legend" in html and json.dumps("0–50 Tốt")[1:-1] in html
+
+
+def test_one_collapsible_legend_draws_what_the_map_draws() -> None:
+    fmap = maps.base_map(tile_url=None)
+    panel = maps.LegendPanel("Chú giải")
+    wards = _wards().assign(cls=["hot_99", "cold_90", None])
+    maps.add_ward_choropleth(
+        fmap, wards, "cases", layer_name="w", legend_title="Số vụ", tooltip_labels=("a", "b", "c"),
+        no_data_label="none", legend=panel,
+    )  # fmt: skip
+    labels = {key: key for key in maps.HOTSPOT_STYLES}
+    maps.add_hotspot_layer(fmap, wards, "cls", labels, layer_name="h", legend_title="Gi*", legend=panel)
+    spots = pd.DataFrame({"lat": [21.0], "lon": [105.8], "cases": [6]})
+    maps.add_spot_layer(fmap, spots, layer_name="Điểm lặp lại", popup_labels={}, legend=panel)
+    panel.add_to(fmap)
+    html = _render(fmap)
+    assert html.count('L.DomUtil.create("div", "envmon-legend")') == 1 and "details open" in html
+    assert [title for title, _ in panel.sections] == ["Số vụ", "Gi*", "Điểm lặp lại"]
+    hot, cold = maps.HOTSPOT_STYLES["hot_99"], maps.HOTSPOT_STYLES["cold_90"]
+    # the map's strokes…
+    assert f'"weight": {hot.weight}' in html and f'"dashArray": "{cold.dash}"' in html
+    # …are the legend's strokes, and neither is a case-count or AQI colour
+    assert f'stroke-width="{hot.weight}"' in panel.content() and f'stroke-dasharray="{cold.dash}"' in panel.content()
+    aqi_and_count = {c.upper() for c in (*maps.CHOROPLETH_COLOURS, "#00E400", "#FFFF00", "#FF7E00", "#FF0000")}
+    assert not {s.colour.upper() for s in maps.HOTSPOT_STYLES.values()} & (aqi_and_count | {"#8F3F97", "#7E0023"})
+    assert "#6a3d9a" not in html.lower() and "#8f3f97" not in html.lower()  # recurring spots are not AQI purple
+
+
+def test_wastewater_stations_are_squares_and_air_stations_circles() -> None:
+    fmap = maps.base_map(tile_url=None)
+    station = {
+        "name": "KCN", "lat": 21.0, "lon": 105.8, "colour": "#00E400", "value_text": "", "category_text": "ok",
+        "dominant": "", "updated_text": "", "stale": False, "ward_name": "w",
+    }  # fmt: skip
+    labels = maps.StationMarkerLabels("ww", "Nước thải", "Mất dữ liệu", "-", "v", "c", "", "u", "w")
+    panel = maps.LegendPanel("Chú giải")
+    maps.add_station_layer(fmap, pd.DataFrame([station]), labels, [("#FF0000", "Vượt")], shape="square", panel=panel)
+    maps.add_station_layer(fmap, pd.DataFrame([{**station, "name": "Air"}]), labels, [], panel=panel)
+    html = _render(fmap)
+    assert html.count("L.divIcon") == 2  # both layers can draw icons…
+    assert html.count("border:2px solid #333333") >= 1  # …and the wastewater station is a square icon
+    assert "border-radius:50%" in panel.content() and "border:2px solid #333333" in panel.content()
+
+
+def test_heat_fades_out_without_a_blue_edge() -> None:
+    fmap = maps.base_map(tile_url=None)
+    cells = pd.DataFrame({"lat": [21.0, 21.01], "lon": [105.8, 105.81], "cases": [1, 30]})
+    maps.add_heat_layer(fmap, cells, layer_name="h", show=False)
+    html = _render(fmap)
+    assert '"minOpacity": 0.0' in html and "blue" not in html.split("L.heatLayer")[1][:600]
 
 
 def test_offline_assets_are_local_and_exist() -> None:

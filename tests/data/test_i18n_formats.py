@@ -123,3 +123,9 @@ def test_parameter_catalogue_has_both_languages() -> None:
     keys = [key for key in STRINGS if key.startswith("parameter.")]
     assert keys
     assert all(all(STRINGS[key]) for key in keys)
+
+
+def test_local_times_of_an_empty_column() -> None:
+    for language in ("vi", "en"):
+        assert formats.local_times([], language) == []
+        assert formats.local_times(pd.Series([], dtype="datetime64[ns, UTC]"), language) == []
