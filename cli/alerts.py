@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from monitoring.alerts import AlertState
+from data.alert_states import AlertState
 
 STATES = tuple(state.value for state in AlertState)
 
@@ -93,9 +93,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from cli._common import emit_json, engine
-    from monitoring.alert_store import list_alerts
+    from data.alert_queries import alert_frame
+    from data.frames import plain_records
 
-    alerts = list_alerts(engine(), args.state)
+    alerts = plain_records(alert_frame(engine(), states=(args.state,) if args.state else ()))
     if args.json:
         emit_json(alerts)
         return 0
@@ -151,13 +152,14 @@ def _silence(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     from cli._common import emit_json, engine
-    from monitoring.alert_store import AlertNotFoundError, alert_history
+    from data.alert_queries import alert_events, alert_frame
+    from data.frames import plain_records
 
-    try:
-        events = alert_history(engine(), args.id)
-    except AlertNotFoundError as err:
-        print(f"envmon: error: {err}", file=sys.stderr)
+    database = engine()
+    if alert_frame(database, alert_id=args.id).empty:
+        print(f"envmon: error: no alert with id {args.id}", file=sys.stderr)
         return 2
+    events = plain_records(alert_events(database, args.id, limit=None, newest_first=False))
     if args.json:
         emit_json(events)
         return 0

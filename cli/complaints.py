@@ -68,7 +68,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     routing.add_argument("--file", type=Path, default=None, help="routing CSV (default: configured)")
     routing.set_defaults(handler=_routing)
 
-    overdue = commands.add_parser("overdue", help="open and overdue cases per responsible unit")
+    overdue = commands.add_parser(
+        "overdue",
+        help="open and overdue cases per responsible unit (overdue: past the resolve-by time, or not accepted "
+        "by the accept-by time)",
+    )
+    overdue.add_argument("--at", type=_day_or_time, help="count at this time (default now)")
     overdue.set_defaults(handler=_overdue)
 
 
@@ -108,20 +113,22 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from data.case_views import CaseFilter as PlaceFilter
+    from data.case_filter import CaseFilter, place_filter
     from data.exports import export_csv, export_geojson, reports_frame
-    from data.queries import CaseFilter
 
     config = _common.settings()
     engine = _common.engine(config)
     frame = reports_frame(
         engine,
-        CaseFilter(categories=(args.category,) if args.category else ()),
+        CaseFilter(
+            categories=(args.category,) if args.category else (),
+            timezone=config.timezone,
+            **place_filter(engine, district=args.district, ward=args.ward),
+        ),
         reported_since=_local(args.since, config.timezone),
         reported_until=_until_exclusive(_local(args.until, config.timezone)),
         include_personal=args.include_personal,
     )
-    frame = PlaceFilter(district=args.district, ward=args.ward).by_place(frame, "former_district")
     language = args.lang or config.language
     if args.format == "csv":
         text = export_csv(frame, language, config.timezone)
@@ -171,10 +178,14 @@ def _routing(args: argparse.Namespace) -> int:
     return 0
 
 
-def _overdue(_args: argparse.Namespace) -> int:
-    from data.case_views import overdue_by_unit
+def _overdue(args: argparse.Namespace) -> int:
+    from data.case_filter import CaseFilter
+    from data.frames import plain_records
+    from data.queries import overdue_by_unit
 
-    engine = _common.engine()
-    table = overdue_by_unit(engine, dt.datetime.now(dt.UTC))
-    _common.emit_json(table.to_dict("records"))
+    config = _common.settings()
+    engine = _common.engine(config)
+    at = _local(args.at, config.timezone) or dt.datetime.now(dt.UTC)
+    table = overdue_by_unit(engine, CaseFilter(timezone=config.timezone), at)
+    _common.emit_json(plain_records(table.drop(columns=["unit_id"])))
     return 0

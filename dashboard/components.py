@@ -15,8 +15,9 @@ import streamlit as st
 
 from dashboard import loaders, maps, offline_assets, state
 from dashboard.i18n import current_language, label, t
+from data.alert_states import ACTIVE_STATES
+from data.case_filter import CaseFilter
 from data.i18n import formats
-from data.queries import FIRING_STATES, CaseFilter
 from monitoring.aqi_tables import CATEGORIES, VN_HEALTH, Category, HealthMessage
 from monitoring.poller import FeedHealth
 from monitoring.poller import feed_status as poller_feed_status
@@ -451,7 +452,7 @@ def _add_station_layers(fmap: folium.Map, now: dt.datetime, legend: maps.LegendP
         )
     effluent = loaders.stations("wastewater", "vn", now)
     if len(effluent):
-        firing = loaders.alerts(FIRING_STATES, None)
+        firing = loaders.alerts(ACTIVE_STATES, None)
         maps.add_station_layer(
             fmap,
             threshold_map_frame(effluent, firing),

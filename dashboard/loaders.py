@@ -1,7 +1,7 @@
 """Cached data access for the pages: one engine per process, frames cached by small hashable arguments.
 
 ``st.cache_resource`` holds shared singletons (settings, engine, neighbour weights); ``st.cache_data`` holds
-frames with a time-to-live, keyed by a frozen :class:`data.queries.CaseFilter`, a station id, a scale… and by
+frames with a time-to-live, keyed by a frozen :class:`data.case_filter.CaseFilter`, a station id, a scale… and by
 ``now`` rounded to the minute where the answer depends on the clock. Every query is aggregated in the
 database (``data.queries``); pages never read raw tables.
 """
@@ -23,13 +23,13 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from data import exports, queries
+from data import alert_queries, exports, queries
 from data.boundary_store import wards_frame
+from data.case_filter import CaseFilter
 from data.categories import load_taxonomy
 from data.config import Settings, load_settings
 from data.corroboration_report import corroboration_report, load_corroborable_complaints
 from data.db import check_connection, make_engine
-from data.queries import CaseFilter
 from geo.hotspots import MIN_UNITS, gi_star
 from geo.spots import WINDOW as SPOT_WINDOW
 from geo.spots import find_spots
@@ -126,7 +126,7 @@ def filter_choices() -> dict[str, list[str]]:
 def kpis(flt: CaseFilter, now: dt.datetime) -> dict[str, float | int | None]:
     """Leaders' KPIs plus the number of active alerts."""
     values = queries.case_kpis(engine(), flt, now)
-    values["active_alerts"] = queries.active_alert_count(engine())
+    values["active_alerts"] = alert_queries.active_alert_count(engine())
     return values
 
 
@@ -354,13 +354,13 @@ def feed_health() -> pd.DataFrame:
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def alerts(states: tuple[str, ...], since: dt.datetime | None) -> pd.DataFrame:
     """Alerts in ``states`` or changed since ``since``."""
-    return queries.alerts(engine(), states=states, since=since)
+    return alert_queries.alert_frame(engine(), states=states, since=since)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def alert_history(alert_id: int | None) -> pd.DataFrame:
     """Alert events, newest first."""
-    return queries.alert_history(engine(), alert_id)
+    return alert_queries.alert_events(engine(), alert_id)
 
 
 def import_batches() -> pd.DataFrame:

@@ -24,7 +24,8 @@ from data.bulk import insert_columns, reserve_ids
 from data.categories import Taxonomy
 from data.routing import Router
 from data.schema import CaseStatusChange, ComplaintCase
-from data.sla import FINAL_STATUSES, SlaPolicy, due_times
+from data.sla import SlaPolicy, due_times
+from data.workflow import CLOSED_STATUSES
 
 _METRES_PER_DEGREE_LAT = 110_574.0
 _METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
@@ -107,7 +108,7 @@ def open_cases_near(conn: Connection, start: dt.datetime, end: dt.datetime, wind
             table.c.lat.is_not(None),
             table.c.last_report_at >= since,
             table.c.opened_at <= end + dt.timedelta(hours=window_hours),
-            table.c.status.not_in(sorted(FINAL_STATUSES)),
+            table.c.status.not_in(CLOSED_STATUSES),
         )
     ).all()
     frame = pd.DataFrame(rows, columns=["case_id", "lat", "lon", "category_code", "last_report_at"])

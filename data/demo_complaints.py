@@ -22,7 +22,7 @@ from data.importers.pipeline import ImportContext, import_table
 from data.importers.profiles import VN_CHANNEL
 from data.importers.readers import RawTable
 from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport, ResponsibleUnit
-from data.sla import FINAL_STATUSES
+from data.workflow import CLOSED_STATUSES
 
 DEMO_SOURCE = "demo-synthetic"
 LOCAL_TZ = VN_CHANNEL.timezone  # the synthetic table is read as a vn-channel export, in that profile's zone
@@ -266,7 +266,7 @@ def _simulate_handling(engine: Engine, batch: str, now: pd.Timestamp, rng: np.ra
                 "b_id": int(row.id),
                 "b_status": final,
                 "b_accepted": accepted.iat[index].to_pydatetime(),
-                "b_resolved": reached[-1][2].to_pydatetime() if final in FINAL_STATUSES else None,
+                "b_resolved": reached[-1][2].to_pydatetime() if final in CLOSED_STATUSES else None,
             }
         )
     with engine.begin() as conn:
@@ -310,9 +310,10 @@ def build_demo_complaints(
         engine, table, context, filename=f"synthetic seed={seed}", profile="vn-channel", source=DEMO_SOURCE, now=now
     )
     _simulate_handling(engine, summary.batch, moment, rng)
-    from data.case_views import overdue_by_unit
+    from data.case_filter import CaseFilter
+    from data.queries import overdue_by_unit
 
-    per_unit = overdue_by_unit(engine, now)
+    per_unit = overdue_by_unit(engine, CaseFilter(), now)
     return {
         **summary.as_dict(),
         "source": DEMO_SOURCE,

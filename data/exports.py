@@ -1,6 +1,6 @@
 """Every export the product writes for people: one complaint export definition, CSV with formulas neutralised.
 
-:func:`reports_frame` selects the reports an analyst's filter (:class:`data.queries.CaseFilter`) covers and
+:func:`reports_frame` selects the reports an analyst's filter (:class:`data.case_filter.CaseFilter`) covers and
 :func:`export_table` shows them as people read them; the dashboard download and ``envmon complaints export`` both
 use them, so both files have the same rows, columns, labels and local times.
 
@@ -21,12 +21,14 @@ from typing import Final
 import pandas as pd
 from pandas.api import types as ptypes
 from sqlalchemy import Engine, select
+from sqlalchemy import case as sql_case
 
+from data.case_filter import CaseFilter
 from data.categories import Taxonomy, load_taxonomy
 from data.corroboration_report import corroboration_report
 from data.i18n import label_in, translate
-from data.queries import CaseFilter, case_conditions
 from data.schema import ComplaintCase, ComplaintReport, ResponsibleUnit
+from data.sla import is_overdue
 
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -106,6 +108,7 @@ EXPORT_COLUMNS: Final = (
     _Column("report_count", "number"),
     _Column("opened_at", "time"),
     _Column("due_at", "time"),
+    _Column("overdue", "yes_no"),
     _Column("resolved_at", "time"),
     _Column("corroborated", "yes_no"),
     _Column("corroborating_station"),
@@ -120,11 +123,13 @@ def reports_frame(
     reported_since: dt.datetime | None = None,
     reported_until: dt.datetime | None = None,
     include_personal: bool = False,
+    now: dt.datetime | None = None,
 ) -> pd.DataFrame:
     """One row per report of the cases ``flt`` selects (codes, UTC times), with case, ward, unit and corroboration.
 
     A channel filter keeps only the reports that came in by those channels. ``reported_since`` (inclusive) and
     ``reported_until`` (exclusive) bound the report time. Reporter name and phone only with ``include_personal``.
+    ``overdue`` is the case's state at ``now`` (default the current time) by :func:`data.sla.is_overdue`.
     """
     report, case, unit = ComplaintReport.__table__, ComplaintCase.__table__, ResponsibleUnit.__table__
     columns = [
@@ -154,13 +159,14 @@ def reports_frame(
         case.c.opened_at,
         case.c.due_at,
         case.c.resolved_at,
+        sql_case((is_overdue(now or dt.datetime.now(dt.UTC)), True), else_=False).label("overdue"),
     ]
     if include_personal:
         columns += [report.c.reporter_name, report.c.reporter_phone]
     query = select(*columns).select_from(
         report.join(case, report.c.case_id == case.c.id).outerjoin(unit, case.c.unit_id == unit.c.id)
     )
-    conditions = case_conditions(flt)
+    conditions = flt.conditions()
     if flt.channels:
         conditions.append(report.c.channel.in_(flt.channels))
     if reported_since is not None:
@@ -170,6 +176,7 @@ def reports_frame(
     with engine.connect() as conn:
         rows = conn.execute(query.where(*conditions).order_by(report.c.reported_at, report.c.id)).all()
     frame = pd.DataFrame(rows, columns=[column.name for column in columns])
+    frame["overdue"] = frame["overdue"].astype(bool)
     for name in ("reported_at", "opened_at", "due_at", "resolved_at"):
         frame[name] = pd.to_datetime(frame[name], utc=True)
     return with_corroboration(engine, frame)

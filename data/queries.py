@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import (
@@ -22,7 +20,6 @@ from sqlalchemy import (
     Engine,
     and_,
     case,
-    exists,
     func,
     literal,
     literal_column,
@@ -30,15 +27,13 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
-from data.config import DEFAULT_TIMEZONE
+from data.case_filter import CaseFilter
 from data.dialect import driver_time_type, hours_between, is_postgresql, local_day
+from data.frames import read_frame
 from data.redact import redact_text
 from data.schema import (
-    Alert,
-    AlertEvent,
     AqiValue,
     BoundarySet,
     BoundaryUnit,
@@ -52,82 +47,9 @@ from data.schema import (
     ResponsibleUnit,
     Station,
 )
+from data.sla import is_open, is_overdue, missed_deadline
 
-CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected", "transferred")
-FIRING_STATES: tuple[str, ...] = ("firing", "no_data")
 PUBLIC_CELL_DEG = 0.001  # ≈ 111 m north-south, ≈ 104 m east-west at Hà Nội's latitude
-
-
-@dataclass(frozen=True)
-class CaseFilter:
-    """What an analyst filtered on; frozen and hashable so it can key ``st.cache_data``.
-
-    Empty tuples mean "all". Dates are calendar days in ``timezone`` (``Settings.timezone``), both ends included.
-    """
-
-    set_name: str | None = None
-    districts: tuple[str, ...] = ()
-    ward_codes: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    channels: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    opened_from: dt.date | None = None
-    opened_to: dt.date | None = None
-    timezone: str = DEFAULT_TIMEZONE
-
-
-def local_midnight_utc(day: dt.date, timezone: str = DEFAULT_TIMEZONE) -> dt.datetime:
-    """00:00 of ``day`` in ``timezone`` as a UTC datetime."""
-    return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone)).astimezone(dt.UTC)
-
-
-def case_conditions(flt: CaseFilter) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of ``flt`` on ``complaint_cases`` (also used by :mod:`data.exports`)."""
-    conditions: list[ColumnElement[bool]] = []
-    if flt.set_name:
-        conditions.append(ComplaintCase.set_name == flt.set_name)
-    if flt.districts:
-        conditions.append(ComplaintCase.district.in_(flt.districts))
-    if flt.ward_codes:
-        conditions.append(ComplaintCase.ward_code.in_(flt.ward_codes))
-    if flt.categories:
-        conditions.append(ComplaintCase.category_code.in_(flt.categories))
-    if flt.statuses:
-        conditions.append(ComplaintCase.status.in_(flt.statuses))
-    if flt.opened_from:
-        conditions.append(ComplaintCase.opened_at >= local_midnight_utc(flt.opened_from, flt.timezone))
-    if flt.opened_to:
-        conditions.append(
-            ComplaintCase.opened_at < local_midnight_utc(flt.opened_to + dt.timedelta(days=1), flt.timezone)
-        )
-    if flt.channels:
-        report = aliased(ComplaintReport)  # an alias, so queries already joining reports still correlate right
-        conditions.append(exists().where(report.case_id == ComplaintCase.id, report.channel.in_(flt.channels)))
-    return conditions
-
-
-def _filtered(stmt: Select, flt: CaseFilter) -> Select:  # type: ignore[type-arg]
-    conditions = case_conditions(flt)
-    return stmt.where(and_(*conditions)) if conditions else stmt
-
-
-def _frame(engine: Engine, stmt: Select, columns: list[str] | None = None) -> pd.DataFrame:  # type: ignore[type-arg]
-    with engine.connect() as conn:
-        result = conn.execute(stmt)
-        names = columns or list(result.keys())
-        rows = result.all()
-    if not rows:
-        return pd.DataFrame(columns=names)
-    # column by column: several times faster than handing pandas the Row objects at city scale
-    return pd.DataFrame(dict(zip(names, zip(*rows, strict=True), strict=True)))
-
-
-def _is_open() -> ColumnElement[bool]:
-    return ComplaintCase.status.not_in(CLOSED_STATUSES)
-
-
-def _is_overdue(now: dt.datetime) -> ColumnElement[bool]:
-    return and_(_is_open(), ComplaintCase.due_at.is_not(None), ComplaintCase.due_at < now)
 
 
 # --- complaints: KPIs and aggregates ------------------------------------------------------------------------
@@ -139,17 +61,16 @@ def case_kpis(engine: Engine, flt: CaseFilter, now: dt.datetime) -> dict[str, fl
     on_time = and_(resolved, ComplaintCase.due_at.is_not(None), ComplaintCase.resolved_at <= ComplaintCase.due_at)
     with_due = and_(resolved, ComplaintCase.due_at.is_not(None), ComplaintCase.resolved_at.is_not(None))
     timed_resolution = and_(resolved, ComplaintCase.resolved_at.is_not(None))
-    stmt = _filtered(
+    stmt = flt.apply(
         select(
             func.count().label("total"),
-            func.sum(case((_is_open(), 1), else_=0)).label("open"),
-            func.sum(case((_is_overdue(now), 1), else_=0)).label("overdue"),
+            func.sum(case((is_open(), 1), else_=0)).label("open"),
+            func.sum(case((is_overdue(now), 1), else_=0)).label("overdue"),
             func.sum(case((resolved, 1), else_=0)).label("resolved"),
             func.sum(case((on_time, 1), else_=0)).label("on_time"),
             func.sum(case((with_due, 1), else_=0)).label("with_due"),
             func.sum(case((timed_resolution, 1), else_=0)).label("timed"),
         ).select_from(ComplaintCase),
-        flt,
     )
     with engine.connect() as conn:
         row = conn.execute(stmt).one()
@@ -176,9 +97,9 @@ def _median_hours_to_resolve(engine: Engine, conn: Connection, flt: CaseFilter, 
     hours = hours_between(engine, ComplaintCase.opened_at, ComplaintCase.resolved_at)
     resolved = and_(ComplaintCase.status == "resolved", ComplaintCase.resolved_at.is_not(None))
     if is_postgresql(engine):
-        stmt = _filtered(select(func.percentile_cont(0.5).within_group(hours)).where(resolved), flt)
+        stmt = flt.apply(select(func.percentile_cont(0.5).within_group(hours)).where(resolved))
         return float(conn.execute(stmt).scalar_one())
-    stmt = _filtered(select(hours.label("hours")).where(resolved), flt).order_by(literal_column("hours"))
+    stmt = flt.apply(select(hours.label("hours")).where(resolved)).order_by(literal_column("hours"))
     middle = conn.execute(stmt.offset((count - 1) // 2).limit(2 - count % 2)).scalars().all()
     return float(sum(middle) / len(middle))
 
@@ -186,26 +107,25 @@ def _median_hours_to_resolve(engine: Engine, conn: Connection, flt: CaseFilter, 
 def case_count(engine: Engine, flt: CaseFilter) -> int:
     """Number of cases matching ``flt``."""
     with engine.connect() as conn:
-        return int(conn.execute(_filtered(select(func.count()).select_from(ComplaintCase), flt)).scalar_one())
+        return int(conn.execute(flt.apply(select(func.count()).select_from(ComplaintCase))).scalar_one())
 
 
 def ward_case_counts(engine: Engine, flt: CaseFilter, now: dt.datetime) -> pd.DataFrame:
     """Cases per ward code: ``ward_code, cases, open, overdue`` (wards without cases are absent)."""
-    stmt = _filtered(
+    stmt = flt.apply(
         select(
             ComplaintCase.ward_code,
             func.count().label("cases"),
-            func.sum(case((_is_open(), 1), else_=0)).label("open"),
-            func.sum(case((_is_overdue(now), 1), else_=0)).label("overdue"),
+            func.sum(case((is_open(), 1), else_=0)).label("open"),
+            func.sum(case((is_overdue(now), 1), else_=0)).label("overdue"),
         ).where(ComplaintCase.ward_code.is_not(None)),
-        flt,
     ).group_by(ComplaintCase.ward_code)
-    return _frame(engine, stmt)
+    return read_frame(engine, stmt)
 
 
 def case_points(engine: Engine, flt: CaseFilter, limit: int) -> pd.DataFrame:
     """Located cases for map markers, newest first, at most ``limit`` rows (no personal data)."""
-    stmt = _filtered(
+    stmt = flt.apply(
         select(
             ComplaintCase.id,
             ComplaintCase.lat,
@@ -221,9 +141,8 @@ def case_points(engine: Engine, flt: CaseFilter, limit: int) -> pd.DataFrame:
         )
         .outerjoin(ResponsibleUnit, ResponsibleUnit.id == ComplaintCase.unit_id)
         .where(ComplaintCase.lat.is_not(None), ComplaintCase.lon.is_not(None)),
-        flt,
     )
-    return _frame(engine, stmt.order_by(ComplaintCase.opened_at.desc()).limit(limit))
+    return read_frame(engine, stmt.order_by(ComplaintCase.opened_at.desc()).limit(limit))
 
 
 def heat_cells(engine: Engine, flt: CaseFilter, cell_deg: float = PUBLIC_CELL_DEG) -> pd.DataFrame:
@@ -231,13 +150,12 @@ def heat_cells(engine: Engine, flt: CaseFilter, cell_deg: float = PUBLIC_CELL_DE
     per_degree = literal(round(1 / cell_deg), literal_execute=True)  # inlined, so GROUP BY repeats one expression
     lat = (func.round(ComplaintCase.lat * per_degree) / per_degree).label("lat")
     lon = (func.round(ComplaintCase.lon * per_degree) / per_degree).label("lon")
-    stmt = _filtered(
+    stmt = flt.apply(
         select(lat, lon, func.count().label("cases")).where(
             ComplaintCase.lat.is_not(None), ComplaintCase.lon.is_not(None)
         ),
-        flt,
     ).group_by(lat, lon)
-    return _frame(engine, stmt)
+    return read_frame(engine, stmt)
 
 
 def complaint_data_version(engine: Engine) -> tuple[int, int, int]:
@@ -290,27 +208,60 @@ def located_cases_since(engine: Engine, since: dt.datetime, set_name: str) -> pd
 
 
 def overdue_by_unit(engine: Engine, flt: CaseFilter, now: dt.datetime) -> pd.DataFrame:
-    """Overdue open cases per responsible unit, worst first: ``unit, overdue, oldest_due_at``."""
-    unit = func.coalesce(ResponsibleUnit.name, "").label("unit")
+    """Open and overdue cases per responsible unit (units with open cases), most overdue first.
+
+    Columns ``unit_id, unit_code, unit`` (code and name "" for cases without a unit), ``open_cases, overdue,
+    oldest_due_at`` (the earliest deadline an overdue case missed, see :func:`data.sla.missed_deadline`) and
+    ``oldest_days_overdue``.
+    """
+    overdue = is_overdue(now)
+    oldest = type_coerce(func.min(case((overdue, missed_deadline(now)))), ComplaintCase.due_at.type)
+    unit_code = func.coalesce(ResponsibleUnit.code, "").label("unit_code")
+    unit_name = func.coalesce(ResponsibleUnit.name, "").label("unit")
     stmt = (
-        _filtered(
-            select(unit, func.count().label("overdue"), func.min(ComplaintCase.due_at).label("oldest_due_at"))
+        flt.apply(
+            select(
+                ComplaintCase.unit_id,
+                unit_code,
+                unit_name,
+                func.count().label("open_cases"),
+                func.sum(case((overdue, 1), else_=0)).label("overdue"),
+                oldest.label("oldest_due_at"),
+            )
             .select_from(ComplaintCase)
             .outerjoin(ResponsibleUnit, ResponsibleUnit.id == ComplaintCase.unit_id)
-            .where(_is_overdue(now)),
-            flt,
+            .where(is_open())
         )
-        .group_by(unit)
-        .order_by(func.count().desc())
+        .group_by(ComplaintCase.unit_id, unit_code, unit_name)
+        .order_by(func.sum(case((overdue, 1), else_=0)).desc(), func.count().desc(), unit_name)
     )
-    frame = _frame(engine, stmt)
+    frame = read_frame(engine, stmt, ["unit_id", "unit_code", "unit", "open_cases", "overdue", "oldest_due_at"])
+    frame["unit_id"] = frame["unit_id"].astype("Int64")
+    frame["open_cases"] = frame["open_cases"].astype(int)
+    frame["overdue"] = frame["overdue"].astype(int)
+    frame["oldest_due_at"] = pd.to_datetime(frame["oldest_due_at"], utc=True)
     frame["oldest_days_overdue"] = [_days_since(value, now) for value in frame["oldest_due_at"]]
     return frame
 
 
+def oldest_overdue_cases(engine: Engine, flt: CaseFilter, now: dt.datetime) -> pd.DataFrame:
+    """Per unit, the overdue case that missed its deadline first: ``unit_id, case_id, missed_deadline``."""
+    deadline = type_coerce(missed_deadline(now), ComplaintCase.due_at.type)
+    rank = func.row_number().over(partition_by=ComplaintCase.unit_id, order_by=(deadline, ComplaintCase.id))
+    ranked = flt.apply(
+        select(ComplaintCase.unit_id, ComplaintCase.id.label("case_id"), deadline.label("missed_deadline"),
+               rank.label("rank")).where(is_overdue(now))
+    ).subquery()  # fmt: skip
+    stmt = select(ranked.c.unit_id, ranked.c.case_id, ranked.c.missed_deadline).where(ranked.c["rank"] == 1)
+    frame = read_frame(engine, stmt, ["unit_id", "case_id", "missed_deadline"])
+    frame["unit_id"] = frame["unit_id"].astype("Int64")
+    frame["missed_deadline"] = pd.to_datetime(frame["missed_deadline"], utc=True)
+    return frame
+
+
 def overdue_cases(engine: Engine, flt: CaseFilter, now: dt.datetime, limit: int = 500) -> pd.DataFrame:
-    """The overdue open cases themselves, most overdue first, with unit, ward and days overdue."""
-    stmt = _filtered(
+    """The overdue open cases themselves, most overdue first, with unit, ward and days past the missed deadline."""
+    stmt = flt.apply(
         select(
             ComplaintCase.id,
             func.coalesce(ResponsibleUnit.name, "").label("unit"),
@@ -318,14 +269,13 @@ def overdue_cases(engine: Engine, flt: CaseFilter, now: dt.datetime, limit: int 
             ComplaintCase.category_code,
             ComplaintCase.status,
             ComplaintCase.opened_at,
-            ComplaintCase.due_at,
+            type_coerce(missed_deadline(now), ComplaintCase.due_at.type).label("due_at"),
             ComplaintCase.title,
         )
         .outerjoin(ResponsibleUnit, ResponsibleUnit.id == ComplaintCase.unit_id)
-        .where(_is_overdue(now)),
-        flt,
-    ).order_by(ComplaintCase.due_at)
-    frame = _frame(engine, stmt.limit(limit))
+        .where(is_overdue(now)),
+    ).order_by(missed_deadline(now), ComplaintCase.id)
+    frame = read_frame(engine, stmt.limit(limit))
     frame["days_overdue"] = [_days_since(value, now) for value in frame["due_at"]]
     frame["age_days"] = [_days_since(value, now) for value in frame["opened_at"]]
     return frame
@@ -342,29 +292,28 @@ def _days_since(moment: dt.datetime | None, now: dt.datetime) -> float | None:
 def cases_per_day(engine: Engine, flt: CaseFilter) -> pd.DataFrame:
     """Cases opened per local calendar day: ``day, cases`` (days without cases are absent)."""
     day = local_day(engine, ComplaintCase.opened_at, flt.timezone).label("day")
-    stmt = _filtered(select(day, func.count().label("cases")).select_from(ComplaintCase), flt).group_by(day)
-    frame = _frame(engine, stmt.order_by(day))
+    stmt = flt.apply(select(day, func.count().label("cases")).select_from(ComplaintCase)).group_by(day)
+    frame = read_frame(engine, stmt.order_by(day))
     frame["day"] = pd.to_datetime(frame["day"])
     return frame
 
 
 def category_breakdown(engine: Engine, flt: CaseFilter) -> pd.DataFrame:
     """Cases per category code, largest first."""
-    stmt = _filtered(select(ComplaintCase.category_code, func.count().label("cases")), flt)
-    return _frame(engine, stmt.group_by(ComplaintCase.category_code).order_by(func.count().desc()))
+    stmt = flt.apply(select(ComplaintCase.category_code, func.count().label("cases")))
+    return read_frame(engine, stmt.group_by(ComplaintCase.category_code).order_by(func.count().desc()))
 
 
 def channel_breakdown(engine: Engine, flt: CaseFilter) -> pd.DataFrame:
     """Reports per channel for the filtered cases, largest first."""
-    stmt = _filtered(
+    stmt = flt.apply(
         select(ComplaintReport.channel, func.count().label("reports")).join(
             ComplaintCase, ComplaintCase.id == ComplaintReport.case_id
         ),
-        flt,
     )
     if flt.channels:
         stmt = stmt.where(ComplaintReport.channel.in_(flt.channels))
-    return _frame(engine, stmt.group_by(ComplaintReport.channel).order_by(func.count().desc()))
+    return read_frame(engine, stmt.group_by(ComplaintReport.channel).order_by(func.count().desc()))
 
 
 CASE_TABLE_COLUMNS = (
@@ -406,8 +355,8 @@ def _case_table_select() -> Select:  # type: ignore[type-arg]
 
 def case_page(engine: Engine, flt: CaseFilter, page: int, page_size: int) -> pd.DataFrame:
     """One page (0-based) of filtered cases, newest first, without personal data."""
-    stmt = _filtered(_case_table_select(), flt).order_by(ComplaintCase.opened_at.desc(), ComplaintCase.id.desc())
-    return _frame(engine, stmt.offset(page * page_size).limit(page_size), list(CASE_TABLE_COLUMNS))
+    stmt = flt.apply(_case_table_select()).order_by(ComplaintCase.opened_at.desc(), ComplaintCase.id.desc())
+    return read_frame(engine, stmt.offset(page * page_size).limit(page_size), list(CASE_TABLE_COLUMNS))
 
 
 def case_filter_choices(engine: Engine) -> dict[str, list[str]]:
@@ -439,7 +388,7 @@ def ward_choices(engine: Engine, set_name: str) -> pd.DataFrame:
         .where(BoundarySet.name == set_name)
         .order_by(BoundaryUnit.name)
     )
-    frame = _frame(engine, stmt, ["code", "name", "district", "geometry"])
+    frame = read_frame(engine, stmt, ["code", "name", "district", "geometry"])
     points = [geom.representative_point() if geom is not None else None for geom in frame.pop("geometry")]
     frame["lat"] = [p.y if p is not None else math.nan for p in points]
     frame["lon"] = [p.x if p is not None else math.nan for p in points]
@@ -474,7 +423,7 @@ def public_stations(engine: Engine, kind: str | None = None) -> pd.DataFrame:
     ).outerjoin(last, last.c.station_id == Station.id)
     if kind:
         stmt = stmt.where(Station.kind == kind)
-    frame = _frame(engine, stmt.order_by(Station.name))
+    frame = read_frame(engine, stmt.order_by(Station.name))
     frame["last_reading_at"] = pd.to_datetime(frame["last_reading_at"], utc=True)
     return frame
 
@@ -502,7 +451,7 @@ def public_latest_aqi(engine: Engine, scale: str, period: str = "hourly") -> pd.
             newest.c.period_end == AqiValue.period_end,
         ),
     )
-    return _frame(engine, stmt.where(AqiValue.scale == scale, AqiValue.period == period))
+    return read_frame(engine, stmt.where(AqiValue.scale == scale, AqiValue.period == period))
 
 
 def public_aqi_series(engine: Engine, station_id: str, scale: str, period: str, since: dt.datetime) -> pd.DataFrame:
@@ -517,7 +466,7 @@ def public_aqi_series(engine: Engine, station_id: str, scale: str, period: str, 
         )
         .order_by(AqiValue.period_end)
     )
-    return _frame(engine, stmt)
+    return read_frame(engine, stmt)
 
 
 def public_latest_readings(engine: Engine, station_id: str) -> pd.DataFrame:
@@ -537,7 +486,7 @@ def public_latest_readings(engine: Engine, station_id: str) -> pd.DataFrame:
         .where(Reading.station_id == station_id)
         .order_by(Reading.parameter)
     )
-    return _frame(engine, stmt)
+    return read_frame(engine, stmt)
 
 
 def reading_series(engine: Engine, station_id: str, parameter: str, since: dt.datetime) -> pd.DataFrame:
@@ -547,7 +496,7 @@ def reading_series(engine: Engine, station_id: str, parameter: str, since: dt.da
         .where(Reading.station_id == station_id, Reading.parameter == parameter, Reading.observed_at >= since)
         .order_by(Reading.observed_at)
     )
-    return _frame(engine, stmt)
+    return read_frame(engine, stmt)
 
 
 def station_parameters(engine: Engine, station_id: str) -> list[str]:
@@ -570,7 +519,7 @@ def station_device_status(engine: Engine) -> pd.DataFrame:
         .join(newest, and_(newest.c.station_id == Reading.station_id, newest.c.observed_at == Reading.observed_at))
         .group_by(Reading.station_id)
     )
-    return _frame(engine, stmt)
+    return read_frame(engine, stmt)
 
 
 def feed_health(engine: Engine) -> pd.DataFrame:
@@ -584,70 +533,13 @@ def feed_health(engine: Engine) -> pd.DataFrame:
         FeedState.last_error_at,
         FeedState.consecutive_failures,
     ).order_by(FeedState.feed)
-    frame = _frame(engine, stmt)
+    frame = read_frame(engine, stmt)
     # Errors are masked when recorded; masking again on the way out covers rows stored before that.
     frame["last_error"] = frame["last_error"].map(lambda error: redact_text(error) if isinstance(error, str) else error)
     return frame
 
 
-# --- alerts and imports ---------------------------------------------------------------------------------------
-
-
-def alerts(engine: Engine, *, states: tuple[str, ...] = (), since: dt.datetime | None = None) -> pd.DataFrame:
-    """Alerts in ``states`` (all when empty), or changed since ``since``, most recent change first."""
-    stmt = select(
-        Alert.id,
-        Alert.rule_id,
-        Alert.subject,
-        Alert.kind,
-        Alert.severity,
-        Alert.state,
-        Alert.value,
-        Alert.threshold,
-        Alert.message,
-        Alert.labels,
-        Alert.state_since,
-        Alert.fired_at,
-        Alert.resolved_at,
-        Alert.last_data_at,
-        Alert.ack_by,
-        Alert.ack_note,
-        Alert.ack_at,
-    )
-    conditions: list[ColumnElement[bool]] = []
-    if states:
-        conditions.append(Alert.state.in_(states))
-    if since is not None:
-        conditions.append(Alert.state_since >= since)
-    if conditions:
-        stmt = stmt.where(or_(*conditions))
-    return _frame(engine, stmt.order_by(Alert.state_since.desc(), Alert.id))
-
-
-def active_alert_count(engine: Engine) -> int:
-    """Alerts currently firing (including firing alerts whose data went stale)."""
-    with engine.connect() as conn:
-        stmt = select(func.count()).select_from(Alert).where(Alert.state.in_(FIRING_STATES))
-        return int(conn.execute(stmt).scalar_one())
-
-
-def alert_history(engine: Engine, alert_id: int | None = None, limit: int = 500) -> pd.DataFrame:
-    """Alert events (transitions, acknowledgements, silences, notifications), newest first."""
-    stmt = select(
-        AlertEvent.alert_id,
-        Alert.rule_id,
-        Alert.subject,
-        AlertEvent.at,
-        AlertEvent.event,
-        AlertEvent.from_state,
-        AlertEvent.to_state,
-        AlertEvent.value,
-        AlertEvent.actor,
-        AlertEvent.note,
-    ).join(Alert, Alert.id == AlertEvent.alert_id)
-    if alert_id is not None:
-        stmt = stmt.where(AlertEvent.alert_id == alert_id)
-    return _frame(engine, stmt.order_by(AlertEvent.at.desc(), AlertEvent.id.desc()).limit(limit))
+# --- imports -------------------------------------------------------------------------------------------------
 
 
 def import_batches(engine: Engine, limit: int = 50) -> pd.DataFrame:
@@ -661,7 +553,7 @@ def import_batches(engine: Engine, limit: int = 50) -> pd.DataFrame:
         ImportBatch.status,
         ImportBatch.summary,
     ).order_by(ImportBatch.started_at.desc())
-    return _frame(engine, stmt.limit(limit))
+    return read_frame(engine, stmt.limit(limit))
 
 
 def quarantine_rows(engine: Engine, batch_id: str) -> pd.DataFrame:
@@ -671,4 +563,4 @@ def quarantine_rows(engine: Engine, batch_id: str) -> pd.DataFrame:
         .where(QuarantineRow.batch_id == batch_id)
         .order_by(QuarantineRow.row_number, QuarantineRow.id)
     )
-    return _frame(engine, stmt)
+    return read_frame(engine, stmt)

@@ -1,9 +1,14 @@
-"""Working-hours SLA arithmetic for complaint cases: calendar, due times, overdue status (pure, vectorised).
+"""Working-hours SLA arithmetic for complaint cases: calendar, due times, and the one open/overdue rule.
 
 The calendar counts only working periods (default Mon–Fri 08:00–17:00 local time) outside public holidays.
 Working time is turned into a piecewise-linear "working seconds since the first period" scale, so adding
 working hours to many start times, or measuring working hours between two times, is two ``searchsorted``
 calls instead of a loop over days.
+
+"Open" and "overdue" are defined here once, as a vectorised mask for frames and as SQL conditions for queries
+(a test holds the two to the same answer): a case is open unless its status is closed
+(:data:`data.workflow.CLOSED_STATUSES`); an open case is overdue when it is past its resolve-by time, or still
+not accepted past its accept-by time.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from sqlalchemy import ColumnElement, and_, case, or_
 
 from data.config import DEFAULT_TIMEZONE
-
-FINAL_STATUSES = frozenset({"resolved", "rejected", "transferred"})
+from data.schema import ComplaintCase
+from data.workflow import CLOSED_STATUSES, NOT_ACCEPTED
 
 
 @dataclass(frozen=True)
@@ -179,13 +185,40 @@ def due_times(
     return calendar.add_hours(opened_at, accept), calendar.add_hours(opened_at, resolve)
 
 
-def overdue_mask(status: ArrayLike, accept_due_at: ArrayLike, due_at: ArrayLike, now: dt.datetime) -> NDArray[np.bool_]:
-    """True where an open case is past its resolve-by time, or still unaccepted past its accept-by time."""
+def open_mask(status: ArrayLike) -> NDArray[np.bool_]:
+    """True where a case is open (its status is not closed)."""
+    return ~pd.Series(np.asarray(status, dtype=object)).isin(CLOSED_STATUSES).to_numpy(dtype=bool)
+
+
+def accept_late_mask(status: ArrayLike, accept_due_at: ArrayLike, now: dt.datetime) -> NDArray[np.bool_]:
+    """True where a case is still not accepted past its accept-by time."""
     statuses = pd.Series(np.asarray(status, dtype=object))
     accept_due = pd.to_datetime(pd.Series(np.asarray(accept_due_at, dtype=object)), utc=True)
+    return (statuses.eq(NOT_ACCEPTED) & (accept_due < pd.Timestamp(now).tz_convert("UTC"))).to_numpy(dtype=bool)
+
+
+def overdue_mask(status: ArrayLike, accept_due_at: ArrayLike, due_at: ArrayLike, now: dt.datetime) -> NDArray[np.bool_]:
+    """True where an open case is past its resolve-by time, or still unaccepted past its accept-by time."""
     resolve_due = pd.to_datetime(pd.Series(np.asarray(due_at, dtype=object)), utc=True)
-    moment = pd.Timestamp(now).tz_convert("UTC")
-    open_case = ~statuses.isin(list(FINAL_STATUSES))
-    late_accept = statuses.eq("received") & (accept_due < moment)
-    late_resolve = resolve_due < moment
-    return (open_case & (late_accept | late_resolve)).to_numpy(dtype=bool)
+    late_resolve = (resolve_due < pd.Timestamp(now).tz_convert("UTC")).to_numpy(dtype=bool)
+    return open_mask(status) & (accept_late_mask(status, accept_due_at, now) | late_resolve)
+
+
+def is_open() -> ColumnElement[bool]:
+    """SQL: the case is open (the rule of :func:`open_mask`)."""
+    return ComplaintCase.status.not_in(CLOSED_STATUSES)
+
+
+def is_accept_late(now: dt.datetime) -> ColumnElement[bool]:
+    """SQL: the case is still not accepted past its accept-by time (the rule of :func:`accept_late_mask`)."""
+    return and_(ComplaintCase.status == NOT_ACCEPTED, ComplaintCase.accept_due_at < now)
+
+
+def is_overdue(now: dt.datetime) -> ColumnElement[bool]:
+    """SQL: the case is overdue at ``now`` (the rule of :func:`overdue_mask`; NULL deadlines never count)."""
+    return and_(is_open(), or_(is_accept_late(now), ComplaintCase.due_at < now))
+
+
+def missed_deadline(now: dt.datetime) -> ColumnElement[dt.datetime]:
+    """SQL: the deadline an overdue case missed first: accept-by while it is accept-late, else resolve-by."""
+    return case((is_accept_late(now), ComplaintCase.accept_due_at), else_=ComplaintCase.due_at)

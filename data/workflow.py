@@ -14,6 +14,10 @@ from sqlalchemy import Engine, insert, select, update
 from data.schema import CaseStatusChange, ComplaintCase, ResponsibleUnit
 
 STATUSES = ("received", "assigned", "in_progress", "resolved", "rejected", "transferred")
+#: a case in one of these statuses is closed; every other status is open (reopening returns it to "received")
+CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected", "transferred")
+#: the status of a case nobody has accepted yet (the acceptance deadline applies while it lasts)
+NOT_ACCEPTED = "received"
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"assigned", "rejected", "transferred"}),
     "assigned": frozenset({"in_progress", "resolved", "rejected", "transferred"}),
@@ -100,11 +104,11 @@ def change_status(
                 msg = f"no responsible unit with code {unit_code!r}"
                 raise LookupError(msg)
         values: dict[str, object] = {"status": to_status, "unit_id": unit_id}
-        if row.status == "received" and row.accepted_at is None:
+        if row.status == NOT_ACCEPTED and row.accepted_at is None:
             values["accepted_at"] = at
-        if to_status in {"resolved", "rejected", "transferred"}:
+        if to_status in CLOSED_STATUSES:
             values["resolved_at"] = at
-        if to_status == "received":
+        if to_status == NOT_ACCEPTED:
             values["resolved_at"] = None
         conn.execute(update(table).where(table.c.id == case_id).values(**values))
         conn.execute(

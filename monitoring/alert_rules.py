@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
+from data.alert_states import Severity
 from data.config import PACKAGE_CONFIG_DIR
 from monitoring.alerts import RuleTiming
 from monitoring.signals import SignalKind
@@ -17,7 +18,7 @@ from monitoring.signals import SignalKind
 DEFAULT_RULES_PATH = PACKAGE_CONFIG_DIR / "alert_rules.toml"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-SEVERITIES = ("info", "warning", "critical")
+SEVERITIES = tuple(severity.value for severity in Severity)
 THRESHOLD_PERIODS = ("raw", "1h", "8h", "24h")
 
 

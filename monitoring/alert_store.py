@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from data.alert_states import AlertState
 from data.db import transaction
+from data.frames import plain_labels, plain_value
 from data.schema import Alert as AlertRow
 from data.schema import AlertEvent
-from monitoring.alerts import Alert, AlertState, Evaluation
+from monitoring.alerts import Alert, Evaluation
 
 _FIELDS = (
     "kind",
@@ -62,9 +64,9 @@ def save_evaluation(session: Session, rows: dict[tuple[str, str], AlertRow], eva
             session.add(row)
             rows[key] = row
         row.state = alert.state.value
-        row.labels = dict(alert.labels)
+        row.labels = plain_labels(alert.labels)  # JSON: never NaN (pandas' missing text) or None
         for name in _FIELDS:
-            setattr(row, name, getattr(alert, name))
+            setattr(row, name, plain_value(getattr(alert, name)))
         if alert.state in (AlertState.RESOLVED, AlertState.INACTIVE):
             row.ack_by = row.ack_note = None
             row.ack_at = row.ack_until = None
@@ -77,7 +79,7 @@ def save_evaluation(session: Session, rows: dict[tuple[str, str], AlertRow], eva
                 event="transition",
                 from_state=transition.from_state.value if transition.from_state else None,
                 to_state=transition.to_state.value,
-                value=transition.value,
+                value=plain_value(transition.value),
             )
         )
     return len(evaluation.transitions)
@@ -131,29 +133,5 @@ def mark_notified(session: Session, rows: Iterable[AlertRow], now: dt.datetime, 
 
 
 def alert_record(row: AlertRow) -> dict[str, Any]:
-    """A stored alert as a plain dict (for JSON output and the dashboard)."""
-    columns = [c.name for c in AlertRow.__table__.columns]
-    return {name: getattr(row, name) for name in columns}
-
-
-def list_alerts(engine: Engine, state: str | None = None) -> list[dict[str, Any]]:
-    """Stored alerts, optionally of one state, most severe and most recent first."""
-    query = select(AlertRow)
-    if state is not None:
-        query = query.where(AlertRow.state == state)
-    with transaction(engine) as session:
-        rows = list(session.scalars(query))
-        records = [alert_record(row) for row in rows]
-    order = {"critical": 0, "warning": 1, "info": 2}
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    records.sort(key=lambda r: (order.get(r["severity"], 3), -(r["state_since"] or epoch).timestamp(), r["id"]))
-    return records
-
-
-def alert_history(engine: Engine, alert_id: int) -> list[dict[str, Any]]:
-    """Every event of one alert, oldest first."""
-    with transaction(engine) as session:
-        _get(session, alert_id)
-        events = session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id))
-        columns = [c.name for c in AlertEvent.__table__.columns]
-        return [{name: getattr(event, name) for name in columns} for event in events]
+    """A stored alert as a plain dict (the notification planner's input)."""
+    return {column.name: getattr(row, column.name) for column in AlertRow.__table__.columns}

@@ -12,23 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 
+from data.alert_states import OPEN_STATES, AlertState
 from monitoring.signals import Signal
-
-
-class AlertState(StrEnum):
-    """Lifecycle state of one alert (rule, subject)."""
-
-    INACTIVE = "inactive"
-    PENDING = "pending"
-    FIRING = "firing"
-    STALE = "stale"
-    RESOLVED = "resolved"
-
-
-#: states in which an alert is "open": an exceedance episode that has not ended
-OPEN_STATES = frozenset({AlertState.PENDING, AlertState.FIRING, AlertState.STALE})
 
 
 @dataclass(frozen=True)

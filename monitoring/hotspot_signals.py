@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from data.boundary_store import wards_frame
 from data.case_points import load_complaint_cases
 from data.config import DEFAULT_BOUNDARY_SET, DEFAULT_TIMEZONE
+from data.frames import plain_text, plain_value
 from geo.hotspots import MIN_UNITS, ward_hotspots
 from geo.spots import MIN_REPORTS, RADIUS_M, WINDOW, find_spots, spot_subject
 from monitoring.signals import Signal
@@ -101,8 +102,8 @@ def spot_signals(
                 labels={
                     "lat": f"{spot.lat:.5f}",
                     "lon": f"{spot.lon:.5f}",
-                    "ward_code": str(spot.ward_code or ""),
-                    "unit_id": "" if spot.unit_id is None else str(spot.unit_id),
+                    "ward_code": plain_text(spot.ward_code),
+                    "unit_id": plain_text(plain_value(spot.unit_id)),
                     "last_report": spot.last_report.isoformat(),
                 },
                 message=(

@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from data.alert_states import AlertState
 from data.redact import endpoint_label, endpoint_secrets, redact_text
 from monitoring.alert_rules import NotifyPolicy
 
@@ -45,13 +46,13 @@ def is_due(alert: Mapping[str, Any], now: dt.datetime, policy: NotifyPolicy) -> 
     if _active(alert["silenced_until"], now):
         return False
     state, sent_state, sent_at = alert["state"], alert["last_notified_state"], alert["last_notified_at"]
-    if state == "firing":
-        if sent_state != "firing" or sent_at is None:
+    if state == AlertState.FIRING:
+        if sent_state != AlertState.FIRING or sent_at is None:
             return True
         acknowledged = alert["ack_by"] is not None and (alert["ack_until"] is None or alert["ack_until"] > now)
         return not acknowledged and now - sent_at >= policy.repeat_interval
-    if state in ("stale", "resolved"):
-        return sent_state in ("firing", "stale") and sent_state != state
+    if state in (AlertState.STALE, AlertState.RESOLVED):
+        return sent_state in (AlertState.FIRING, AlertState.STALE) and sent_state != state
     return False
 
 
@@ -75,7 +76,7 @@ def plan_notifications(
     for rule_id, due in sorted(by_rule.items()):
         if rule_id in last_sent and now - last_sent[rule_id] < policy.group_interval:
             continue
-        status = "firing" if any(a["state"] == "firing" for a in due) else due[0]["state"]
+        status = AlertState.FIRING.value if any(a["state"] == AlertState.FIRING for a in due) else due[0]["state"]
         payload = {
             "source": "envmon",
             "group": {"rule_id": rule_id},

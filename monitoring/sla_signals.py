@@ -1,4 +1,9 @@
-"""Complaint SLA signals for the alert engine: overdue open cases, and clears for cases closed since."""
+"""Complaint SLA signals for the alert engine: one overdue reminder per responsible unit, not one per case.
+
+The counts are :func:`data.queries.overdue_by_unit` — the numbers of the leaders' page and of ``envmon
+complaints overdue`` — so a reminder never disagrees with them. The per-case detail lives with the unit's
+cases; the alert carries the count, the oldest overdue case and its missed deadline.
+"""
 
 from __future__ import annotations
 
@@ -7,81 +12,73 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from data.case_views import open_cases
-from data.categories import load_taxonomy
-from data.schema import ComplaintCase
-from data.sla import FINAL_STATUSES, overdue_mask
-from data.workflow import STATUS_LABELS_VI
+from data.case_filter import CaseFilter
+from data.frames import is_missing, plain_text, plain_value
+from data.queries import oldest_overdue_cases, overdue_by_unit
+from data.schema import ResponsibleUnit
 from monitoring.signals import Signal
 
-SLA_RULE_ID = "complaint-case-overdue"
-SLA_CLEAR_LOOKBACK = dt.timedelta(days=30)
+SLA_RULE_ID = "complaint-overdue-unit"
+NO_UNIT = "-"  # subject code of the cases that have no responsible unit yet
 
 
-def sla_signals(engine: Engine, now: dt.datetime) -> list[Signal]:
-    """``kind="sla"`` signals for the alert engine, subject ``case:<id>``.
+def unit_subject(unit_code: str | None) -> str:
+    """Alert subject of a unit's overdue reminder (``unit:URENCO``; ``unit:-`` for cases without a unit)."""
+    return f"unit:{unit_code or NO_UNIT}"
 
-    One breaching signal (``condition=True``) per overdue open case, ``value`` = clock hours past the
-    deadline, the message naming the unit. Cases closed within :data:`SLA_CLEAR_LOOKBACK` give a clear signal
-    (``condition=False``) so an alert raised while they were late resolves.
+
+def sla_signals(engine: Engine, now: dt.datetime, flt: CaseFilter | None = None) -> list[Signal]:
+    """``kind="sla"`` signals, one per responsible unit (and one for cases without a unit).
+
+    Breaching while the unit has overdue open cases: ``value`` = how many, labels name the unit, the oldest
+    overdue case, its missed deadline and how many are still not accepted. Every known unit gets a signal on
+    every evaluation, so a reminder resolves as soon as the unit's last overdue case is handled.
     """
-    taxonomy = load_taxonomy()
-    frame = open_cases(engine)
-    late = frame[overdue_mask(frame["status"], frame["accept_due_at"], frame["due_at"], now)]
-    moment = pd.Timestamp(now).tz_convert("UTC")
-    signals = []
-    for row in late.itertuples(index=False):
-        accept_late = row.status == "received" and pd.Timestamp(row.accept_due_at) < moment
-        deadline = pd.Timestamp(row.accept_due_at if accept_late else row.due_at)
-        hours_late = round((moment - deadline).total_seconds() / 3600, 1)
-        what = "chưa tiếp nhận" if accept_late else "chưa xử lý xong"
-        unit = row.unit_name or "chưa có đơn vị"
-        signals.append(
-            Signal(
-                rule_id=SLA_RULE_ID,
-                subject=f"case:{row.id}",
-                condition=True,
-                value=hours_late,
-                threshold=0.0,
-                observed_at=now,
-                kind="sla",
-                labels={
-                    "case_id": str(row.id),
-                    "deadline": "accept" if accept_late else "resolve",
-                    "due_at": deadline.isoformat(),
-                    "unit_code": row.unit_code or "",
-                    "unit_name": unit,
-                    "ward_code": row.ward_code or "",
-                    "category_code": row.category_code,
-                    "priority": row.priority,
-                },
-                message=(
-                    f"Phản ánh #{row.id} ({taxonomy.name(row.category_code)}, "
-                    f"{row.ward_name or 'chưa rõ phường'}) {what}, quá hạn {hours_late} giờ — đơn vị: {unit}"
-                ),
-            )
-        )
-    return signals + _cleared_signals(engine, now)
-
-
-def _cleared_signals(engine: Engine, now: dt.datetime) -> list[Signal]:
-    """Clear signals for cases closed recently (their SLA alert, if any, resolves)."""
-    case = ComplaintCase.__table__
-    query = select(case.c.id, case.c.status).where(
-        case.c.status.in_(sorted(FINAL_STATUSES)), case.c.resolved_at >= now - SLA_CLEAR_LOOKBACK
-    )
+    flt = flt or CaseFilter()
+    per_unit = overdue_by_unit(engine, flt, now)
+    oldest = oldest_overdue_cases(engine, flt, now)
+    oldest_by_unit = {plain_value(u): (int(c), d) for u, c, d in oldest.itertuples(index=False, name=None)}
     with engine.connect() as conn:
-        rows = conn.execute(query.order_by(case.c.id)).all()
-    return [
-        Signal(
-            rule_id=SLA_RULE_ID,
-            subject=f"case:{case_id}",
-            condition=False,
-            threshold=0.0,
-            observed_at=now,
-            kind="sla",
-            labels={"case_id": str(case_id), "status": status},
-            message=f"Phản ánh #{case_id}: {STATUS_LABELS_VI[status].lower()}",
+        units = conn.execute(select(ResponsibleUnit.id, ResponsibleUnit.code, ResponsibleUnit.name)).all()
+    signals: dict[str, Signal] = {}
+    for unit_id, code, name in units:
+        signals[unit_subject(code)] = _signal(now, unit_id, code, name, 0, 0, None)
+    for row in per_unit.itertuples(index=False):
+        unit_id = plain_value(row.unit_id)
+        code, name = plain_text(row.unit_code), plain_text(row.unit)
+        signals[unit_subject(code)] = _signal(
+            now, unit_id, code, name, int(row.overdue), int(row.open_cases), oldest_by_unit.get(unit_id)
         )
-        for case_id, status in rows
-    ]
+    if unit_subject(None) not in signals:
+        signals[unit_subject(None)] = _signal(now, None, "", "", 0, 0, None)
+    return [signals[subject] for subject in sorted(signals)]
+
+
+def _signal(
+    now: dt.datetime,
+    unit_id: int | None,
+    code: str,
+    name: str,
+    overdue: int,
+    open_cases: int,
+    oldest: tuple[int, object] | None,
+) -> Signal:
+    labels = {"unit_code": code, "unit_name": name, "open_cases": str(open_cases)}
+    if unit_id is not None:
+        labels["unit_id"] = str(unit_id)
+    if oldest is not None:
+        case_id, deadline = oldest
+        labels["oldest_case_id"] = str(case_id)
+        if not is_missing(deadline):
+            labels["oldest_due_at"] = pd.Timestamp(deadline).isoformat()
+    return Signal(
+        rule_id=SLA_RULE_ID,
+        subject=unit_subject(code),
+        condition=overdue > 0,
+        value=float(overdue),
+        threshold=0.0,
+        observed_at=now,
+        kind="sla",
+        labels=labels,
+        message=f"{name or 'Chưa có đơn vị'}: {overdue} vụ việc quá hạn",
+    )

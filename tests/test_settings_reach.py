@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from data import queries
+from data.case_filter import CaseFilter
 from data.case_views import export_csv
 from data.config import PACKAGE_CONFIG_DIR, load_settings
-from data.queries import CaseFilter
 from data.schema import ComplaintCase
 from data.sla import load_sla_policy
 from monitoring.alert_engine import BuiltinProvider

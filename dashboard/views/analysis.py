@@ -10,9 +10,9 @@ import streamlit as st
 
 from dashboard import auth, components, loaders, state
 from dashboard.i18n import current_language, label, t
+from data.case_filter import CaseFilter
 from data.exports import export_csv, export_geojson
 from data.i18n import formats
-from data.queries import CaseFilter
 
 PAGE_SIZE = 50
 

@@ -6,7 +6,8 @@ import streamlit as st
 
 from dashboard import auth, components, loaders, state
 from dashboard.i18n import label, t
-from data.queries import FIRING_STATES, CaseFilter
+from data.alert_states import ACTIVE_STATES
+from data.case_filter import CaseFilter
 from geo import spots as spots_rules
 
 
@@ -59,6 +60,7 @@ def _overdue(flt: CaseFilter) -> None:
     now = loaders.now_minute()
     st.subheader(t("overview.overdue_title"))
     by_unit = loaders.overdue_by_unit(flt, now)
+    by_unit = by_unit[by_unit["overdue"] > 0]
     if by_unit.empty:
         st.success(t("overview.no_overdue"))
         return
@@ -113,7 +115,7 @@ def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
 
 def _alerts() -> None:
     st.subheader(t("overview.alerts_title"))
-    firing = loaders.alerts(FIRING_STATES, None)
+    firing = loaders.alerts(ACTIVE_STATES, None)
     if firing.empty:
         st.success(t("alerts.none_active"))
         return

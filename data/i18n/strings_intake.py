@@ -29,6 +29,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export.report_count": ("Số phản ánh của vụ việc", "Reports in the case"),
     "export.opened_at": ("Thời điểm mở vụ việc", "Case opened at"),
     "export.due_at": ("Hạn xử lý", "Due at"),
+    "export.overdue": ("Quá hạn", "Overdue"),
     "export.resolved_at": ("Thời điểm hoàn thành", "Resolved at"),
     "export.corroborated": ("Trạm quan trắc xác nhận", "Confirmed by a station"),
     "export.corroborating_station": ("Trạm xác nhận", "Confirming station"),

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from data import queries
+from data.case_filter import CaseFilter
 from data.case_points import load_complaint_cases
-from data.queries import CaseFilter
 from data.schema import CaseStatusChange, ComplaintCase
 
 NOW = dt.datetime(2025, 9, 20, 3, 0, tzinfo=dt.UTC)

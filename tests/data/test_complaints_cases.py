@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import Engine, select
 
 from cli import main
-from data.case_views import CaseFilter, overdue_by_unit, public_cases
+from data.case_filter import CaseFilter, place_filter
+from data.case_views import public_cases
 from data.cases import cluster_reports
 from data.config import load_settings
 from data.exports import reports_frame
 from data.importers.pipeline import ImportContext, import_complaints
-from data.queries import CaseFilter as QueryFilter
+from data.queries import overdue_by_unit
 from data.routing import Router, seed_routing
 from data.schema import ComplaintCase, ResponsibleUnit
 from data.workflow import InvalidTransitionError, change_status, status_history
@@ -107,7 +108,7 @@ def _unit_code(engine: Engine, unit_id: int | None) -> str | None:
 
 
 def _case(engine: Engine, external_id: str):
-    frame = reports_frame(engine, QueryFilter())
+    frame = reports_frame(engine, CaseFilter())
     case_id = int(frame.set_index("source_report_id").at[external_id, "case_id"])
     with engine.connect() as conn:
         return conn.execute(select(ComplaintCase).where(ComplaintCase.id == case_id)).one()
@@ -191,18 +192,19 @@ def test_transfer_reroutes_to_another_unit(imported: Engine):
 
 def test_overdue_counts_and_sla_signals(imported: Engine):
     now = dt.datetime(2025, 3, 17, 6, 0, tzinfo=dt.UTC)  # Monday 13:00 local: urgent cases (due 12:00) are late
-    table = overdue_by_unit(imported, now).set_index("unit_code")
+    table = overdue_by_unit(imported, CaseFilter(), now).set_index("unit_code")
     # CCBVMT: two urgent burning cases (late) and the normal wastewater case (due Friday).
     assert table.loc["CCBVMT", ["open_cases", "overdue"]].tolist() == [3, 2]
     assert table.loc["THOATNUOC", ["open_cases", "overdue"]].tolist() == [1, 1]  # urgent flooding
     assert table.loc["URENCO", ["open_cases", "overdue"]].tolist() == [3, 0]
-    signals = sla_signals(imported, now)
+    by_subject = {signal.subject: signal for signal in sla_signals(imported, now)}
+    firing = {subject: signal.value for subject, signal in by_subject.items() if signal.condition}
+    assert firing == {"unit:CCBVMT": 2.0, "unit:THOATNUOC": 1.0}  # one reminder per unit, not one per case
+    assert by_subject["unit:URENCO"].condition is False
+    reminder = by_subject["unit:CCBVMT"]
     burning = _case(imported, "PA-001")
-    assert [signal.condition for signal in signals] == [True, True, True]
-    by_subject = {signal.subject: signal for signal in signals}
-    signal = by_subject[f"case:{burning.id}"]
-    assert (signal.kind, signal.condition, signal.value, signal.labels["unit_code"]) == ("sla", True, 1.0, "CCBVMT")
-    assert "quá hạn 1.0 giờ" in signal.message
+    assert reminder.kind == "sla" and reminder.labels["open_cases"] == "3"
+    assert reminder.labels["oldest_case_id"] in {str(burning.id), str(_case(imported, "PA-011").id)}
 
 
 def test_public_view_has_no_personal_data_or_free_text(imported: Engine):
@@ -215,12 +217,11 @@ def test_public_view_has_no_personal_data_or_free_text(imported: Engine):
 
 
 def test_export_filters_and_personal_columns(imported: Engine):
-    frame = CaseFilter(district="Cầu Giấy").by_place(reports_frame(imported, QueryFilter()), "former_district")
+    frame = reports_frame(imported, CaseFilter(**place_filter(imported, district="Cầu Giấy")))
     assert frame["source_report_id"].str.startswith(("PA-001", "sha1:")).all() and len(frame) == 2
     assert {"ward_code", "ward_name", "former_district"} <= set(frame.columns)
     assert "reporter_phone" not in frame.columns
-    personal = reports_frame(imported, QueryFilter(), include_personal=True)
-    personal = CaseFilter(ward="Cầu Giấy").by_place(personal, "former_district")
+    personal = reports_frame(imported, CaseFilter(**place_filter(imported, ward="Cầu Giấy")), include_personal=True)
     assert sorted(personal["reporter_phone"].dropna()) == ["0912345678", "0977000111"]
 
 
@@ -257,18 +258,17 @@ def test_cli_import_export_status(sqlite_engine: Engine, fixtures_dir: Path, tmp
 
 
 def test_views_on_an_empty_database(engine: Engine):
-    filters = CaseFilter(district="Hoàn Kiếm", ward="00070")
+    filters = CaseFilter(**place_filter(engine, district="Hoàn Kiếm", ward="00070"))
     assert public_cases(engine, filters).empty and "category" in public_cases(engine, filters).columns
-    assert filters.by_place(reports_frame(engine, QueryFilter()), "former_district").empty
-    assert overdue_by_unit(engine, NOW).empty
-    assert sla_signals(engine, NOW) == []
+    assert reports_frame(engine, filters).empty
+    assert overdue_by_unit(engine, CaseFilter(), NOW).empty
+    assert [(s.subject, s.condition) for s in sla_signals(engine, NOW)] == [("unit:-", False)]
 
 
 def test_sla_signal_clears_when_the_case_is_closed(imported: Engine):
     now = dt.datetime(2025, 3, 17, 6, 0, tzinfo=dt.UTC)
-    burning = _case(imported, "PA-001")
-    assert {s.subject: s.condition for s in sla_signals(imported, now)}[f"case:{burning.id}"] is True
-    change_status(imported, burning.id, "rejected", actor="Chi cục BVMT", note="trùng phản ánh", at=now)
+    flooding = _case(imported, "PA-010")
+    assert {s.subject: s.condition for s in sla_signals(imported, now)}["unit:THOATNUOC"] is True
+    change_status(imported, flooding.id, "rejected", actor="Công ty Thoát nước", note="trùng phản ánh", at=now)
     later = now + dt.timedelta(hours=1)
-    assert {s.subject: s.condition for s in sla_signals(imported, later)}[f"case:{burning.id}"] is False
-    assert f"case:{burning.id}" not in {s.subject for s in sla_signals(imported, later + dt.timedelta(days=31))}
+    assert {s.subject: s.condition for s in sla_signals(imported, later)}["unit:THOATNUOC"] is False

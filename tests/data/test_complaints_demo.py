@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from data.boundary_store import wards_frame
-from data.case_views import overdue_by_unit
+from data.case_filter import CaseFilter
 from data.demo_complaints import DEMO_SOURCE, PLANTED_SPOTS, build_demo_complaints
+from data.queries import overdue_by_unit
 from data.routing import seed_routing
 from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport
 
@@ -72,7 +73,7 @@ def test_statuses_history_and_overdue_cases(demo):
     assert (cases["report_count"] > 1).sum() > 0  # repeated reports were merged into cases
     closed = cases[cases["status"] == "resolved"]
     assert (closed["resolved_at"] > closed["accepted_at"]).all()
-    overdue = overdue_by_unit(engine, NOW)
+    overdue = overdue_by_unit(engine, CaseFilter(), NOW)
     assert summary["overdue_cases"] == overdue["overdue"].sum() > 0
 
     again = build_demo_complaints(engine, now=NOW, n_reports=1500)

@@ -139,10 +139,10 @@ def test_quiet_nearer_station_takes_precedence(engine: Engine) -> None:
 
 
 def test_complaint_export_carries_corroboration(loaded_engine: Engine, tmp_path) -> None:
+    from data.case_filter import CaseFilter
     from data.exports import reports_frame
     from data.importers.pipeline import ImportContext, import_table
     from data.importers.readers import read_table
-    from data.queries import CaseFilter
 
     lat, lon = _offset(STATION_A, 1200)
     local = "%d/%m/%Y %H:%M"

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, func, inspect, select
 
 from cli import main
-from data import case_views, exports, queries
+from data import alert_queries, case_views, exports, queries
+from data.case_filter import CaseFilter, place_filter
 from data.config import load_settings
 from data.importers.pipeline import ImportContext, import_complaints
 from data.routing import seed_routing
@@ -110,7 +111,7 @@ def test_injection_strings_in_query_functions_match_nothing_and_change_nothing(
     before = _table_state(loaded_engine)
     assert before[1] > 0
     for payload in INJECTIONS:
-        analyst = queries.CaseFilter(
+        analyst = CaseFilter(
             set_name=payload,
             districts=(payload,),
             ward_codes=(payload,),
@@ -137,10 +138,13 @@ def test_injection_strings_in_query_functions_match_nothing_and_change_nothing(
             queries.public_aqi_series(loaded_engine, payload, payload, payload, SINCE),
             queries.public_latest_readings(loaded_engine, payload),
             queries.reading_series(loaded_engine, payload, payload, SINCE),
-            queries.alerts(loaded_engine, states=(payload,)),
+            alert_queries.alert_frame(loaded_engine, states=(payload,)),
             queries.quarantine_rows(loaded_engine, payload),
-            exports.reports_frame(loaded_engine, queries.CaseFilter(categories=(payload,))),
-            case_views.public_cases(loaded_engine, case_views.CaseFilter(district=payload, category=payload)),
+            exports.reports_frame(
+                loaded_engine,
+                CaseFilter(categories=(payload,), **place_filter(loaded_engine, district=payload, ward=payload)),
+            ),
+            case_views.public_cases(loaded_engine, CaseFilter(**place_filter(loaded_engine, district=payload))),
         ):
             assert len(frame) == 0 or frame.get("cases", pd.Series(dtype=int)).sum() == 0, frame
         assert queries.station_parameters(loaded_engine, payload) == []
@@ -159,7 +163,7 @@ def test_public_reads_carry_no_personal_data_and_only_grid_locations(populated: 
     for column in ("lat", "lon"):
         cells = located[column].to_numpy() / case_views.PUBLIC_GRID_DEGREES
         assert np.allclose(cells - np.floor(cells), 0.5, atol=1e-6)  # every point is a ~100 m cell centre
-    heat = queries.heat_cells(populated, queries.CaseFilter())
+    heat = queries.heat_cells(populated, CaseFilter())
     assert np.allclose(heat["lat"] * 1000, np.round(heat["lat"] * 1000), atol=1e-6)
     texts = [_text_of(public), _text_of(heat)]
     texts += [_text_of(queries.public_stations(populated)), _text_of(queries.public_latest_aqi(populated, "vn"))]

@@ -11,13 +11,15 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from cli import main
+from data.alert_queries import alert_events, alert_frame
 from data.boundary_store import load_shipped_sets
 from data.db import transaction
+from data.frames import plain_records
 from data.schema import Alert as AlertRow
 from data.schema import AlertEvent, AqiValue, Average, Reading, Station
 from monitoring.alert_engine import DEFAULT_THRESHOLDS_PATH, configured_providers, evaluate_alerts
 from monitoring.alert_rules import AlertRules, load_alert_rules
-from monitoring.alert_store import AlertNotFoundError, acknowledge, alert_history, list_alerts, silence
+from monitoring.alert_store import AlertNotFoundError, acknowledge, silence
 from monitoring.signals import Signal
 
 T = dt.datetime(2025, 3, 8, 10, 0, tzinfo=dt.UTC)
@@ -68,6 +70,10 @@ stale_after = "1h"
 """
 
 
+def _events(engine: Engine, alert_id: int) -> list[dict]:
+    return plain_records(alert_events(engine, alert_id, limit=None, newest_first=False))
+
+
 @pytest.fixture
 def rules_path(tmp_path: Path) -> Path:
     path = tmp_path / "alert_rules.toml"
@@ -82,7 +88,7 @@ def run(engine: Engine, rules_path: Path) -> Callable[[dt.datetime], dict]:
 
     def evaluate(now: dt.datetime) -> dict:
         evaluate_alerts(engine, now, providers, rules=rules)
-        return {(a["rule_id"], a["subject"]): a for a in list_alerts(engine)}
+        return {(a["rule_id"], a["subject"]): a for a in plain_records(alert_frame(engine))}
 
     return evaluate
 
@@ -129,7 +135,7 @@ def test_station_dying_mid_exceedance_goes_stale_then_resolves_on_data(engine: E
     add_average(engine, "A", "pm25", "24h", T + 32 * HOUR, 30.0)
     final = run(T + 32 * HOUR + MIN)[("pm25-24h", "station:A/pm25")]
     assert final["state"] == "resolved"
-    transitions = [(e["from_state"], e["to_state"]) for e in alert_history(engine, final["id"])]
+    transitions = [(e["from_state"], e["to_state"]) for e in _events(engine, final["id"])]
     assert transitions == [(None, "firing"), ("firing", "stale"), ("stale", "firing"), ("firing", "resolved")]
 
 
@@ -209,7 +215,7 @@ def test_ack_is_cleared_by_resolution_and_silence_is_recorded(engine: Engine, ru
     alert = run(T + 3 * MIN)[("pm25-24h", "station:A/pm25")]
     assert (alert["state"], alert["ack_by"], alert["ack_until"]) == ("firing", "Nguyễn Văn A", T + 5 * HOUR)
     assert alert["silenced_until"] == T + 2 * HOUR
-    events = [(e["event"], e["actor"]) for e in alert_history(engine, alert_id)]
+    events = [(e["event"], e["actor"]) for e in _events(engine, alert_id)]
     assert events[1:] == [("ack", "Nguyễn Văn A"), ("silence", "Trần B")]
     add_average(engine, "A", "pm25", "24h", T + HOUR, 20.0)
     resolved = run(T + HOUR)[("pm25-24h", "station:A/pm25")]
@@ -229,7 +235,7 @@ def test_plugged_in_provider_and_failing_provider(engine: Engine, rules_path: Pa
     summary = evaluate_alerts(engine, T, [broken, hotspot], rules=rules)
     assert summary.provider_errors and "boom" in summary.provider_errors[0]
     assert summary.states == {"firing": 1}
-    (alert,) = list_alerts(engine, "firing")
+    (alert,) = plain_records(alert_frame(engine, states=("firing",)))
     assert (alert["rule_id"], alert["kind"]) == ("complaint-hotspot", "hotspot")
 
 
@@ -255,3 +261,17 @@ def test_cli_evaluate_list_ack(
     assert "[ack: Lê C]" in capsys.readouterr().out
     assert main(["alerts", "ack", "999", "--by", "x", "--note", "y"]) == 2
     assert "no alert with id 999" in capsys.readouterr().err
+
+
+def test_missing_values_never_reach_stored_labels_or_values(engine: Engine) -> None:
+    """pandas 3 gives NaN for missing text: the store keeps labels JSON-safe (PostgreSQL refused NaN before)."""
+    nan = float("nan")
+    signal = Signal(
+        "sla", "unit:X", True, value=nan, threshold=float("inf"), observed_at=T, kind="sla",
+        labels={"ward_code": nan, "unit_code": None, "unit_name": "URENCO", "count": 3},  # type: ignore[dict-item]
+    )  # fmt: skip
+    evaluate_alerts(engine, T, [lambda _engine, _now: [signal]], rules=load_alert_rules())
+    (alert,) = plain_records(alert_frame(engine))
+    assert alert["labels"] == {"unit_name": "URENCO", "count": "3"}
+    assert (alert["value"], alert["threshold"]) == (None, None)
+    assert json.dumps(alert, default=str, allow_nan=False)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from data.alert_states import AlertState
 from monitoring.alert_rules import load_alert_rules
-from monitoring.alerts import Alert, AlertState, RuleTiming, evaluate
+from monitoring.alerts import Alert, RuleTiming, evaluate
 from monitoring.signals import Signal
 
 T0 = dt.datetime(2025, 3, 8, 10, 0, tzinfo=dt.UTC)

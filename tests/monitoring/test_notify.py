@@ -11,9 +11,11 @@ import requests
 import responses
 from sqlalchemy import Engine
 
+from data.alert_queries import alert_frame
+from data.frames import plain_records
 from monitoring.alert_engine import evaluate_alerts
 from monitoring.alert_rules import AlertRules, load_alert_rules
-from monitoring.alert_store import acknowledge, list_alerts, silence
+from monitoring.alert_store import acknowledge, silence
 from monitoring.signals import Signal
 
 T = dt.datetime(2025, 3, 8, 10, 0, tzinfo=dt.UTC)
@@ -71,7 +73,7 @@ def test_grouping_repeat_ack_silence_and_resolved_notice(engine: Engine, rules: 
         evaluate(T + 30 * MIN)  # A and B are still firing, but the repeat interval is 1 h
         assert len(mock.calls) == 2
 
-        ids = {a["subject"]: a["id"] for a in list_alerts(engine)}
+        ids = {a["subject"]: a["id"] for a in plain_records(alert_frame(engine))}
         acknowledge(engine, ids["station:A/no2"], by="Phạm D", note="đang xử lý", now=T + 40 * MIN)
         silence(engine, ids["station:C/no2"], until=T + 3 * dt.timedelta(hours=1), by="Phạm D", now=T + 40 * MIN)
         evaluate(T + 61 * MIN)  # repeat: B only (A acknowledged, C silenced)
@@ -108,5 +110,5 @@ def test_no_session_means_no_delivery_and_nothing_marked(engine: Engine, rules: 
     feed.breaching = {"station:A/no2": True}
     summary = evaluate_alerts(engine, T, [feed], None, rules=rules, webhook_urls=[URL])
     assert summary.notifications_sent == 0
-    (alert,) = list_alerts(engine)
+    (alert,) = plain_records(alert_frame(engine))
     assert alert["last_notified_at"] is None
