@@ -10,8 +10,9 @@ import streamlit as st
 
 from dashboard import auth, components, loaders
 from dashboard.i18n import label, t
+from data.alert_states import OPEN_STATES
 
-ACTIVE_STATES = ("firing", "pending", "no_data")
+ACTIVE_STATES = tuple(OPEN_STATES)  # pending, firing and stale: every episode that has not ended
 RECENT_DAYS = 7
 ACK_HOURS = (4, 8, 24, 72)
 REFRESH = dt.timedelta(seconds=loaders.SHORT_TTL)  # the live panel re-reads as often as the cache expires
