@@ -17,9 +17,9 @@ import ui_server as ui  # tests/hardening/_server.py, registered by conftest.py
 from sqlalchemy import Engine
 
 from cli import main
+from data.case_filter import CaseFilter
 from data.exports import EXPORT_COLUMNS, export_table, reports_frame
 from data.i18n import translate
-from data.queries import CaseFilter
 
 clean_caches = ui.clean_caches
 SEED = ui.dashboard_seed
