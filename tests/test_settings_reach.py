@@ -12,8 +12,8 @@ from sqlalchemy import Engine, insert
 
 from data import queries
 from data.case_filter import CaseFilter
-from data.case_views import export_csv
-from data.config import PACKAGE_CONFIG_DIR, load_settings
+from data.config import DEFAULT_TIMEZONE, PACKAGE_CONFIG_DIR, load_settings
+from data.exports import export_csv
 from data.schema import ComplaintCase
 from data.sla import load_sla_policy
 from monitoring.alert_engine import BuiltinProvider
@@ -61,9 +61,9 @@ def test_day_windows_follow_the_configured_zone(engine: Engine, new_york: str) -
 
 
 def test_display_export_and_sla_follow_the_configured_zone(new_york: str) -> None:
-    frame = pd.DataFrame({"id": [1], "flags": [[]], "opened_at": [pd.Timestamp(EARLY_UTC)]})
-    assert "2025-03-01T09:30:00+07:00" in export_csv(frame)
-    assert "2025-02-28T21:30:00-05:00" in export_csv(frame, new_york)
+    frame = pd.DataFrame({"flags": [[]], "opened_at": [pd.Timestamp(EARLY_UTC)], "lat": [None], "lon": [None]})
+    assert "2025-03-01T09:30:00+07:00" in export_csv(frame, "vi", DEFAULT_TIMEZONE)
+    assert "2025-02-28T21:30:00-05:00" in export_csv(frame, "vi", new_york)
     assert load_sla_policy(PACKAGE_CONFIG_DIR / "sla.toml", new_york).timezone == new_york
     spot = pd.DataFrame(
         {
