@@ -1,160 +1,272 @@
-"""Không khí (public, no login): station map in VN_AQI colours, my ward's nearest stations, health advice.
+"""Không khí (public, no login): the AQI of my ward or station first, then the map, parameters, history, city.
 
-Reads only the public path (stations, readings, AQI values): no complaint text and no personal data.
+Renders :class:`monitoring.public_snapshot.PublicSnapshot`, the same object the published site is built from,
+so both show the same figures. Every data string reaching Markdown goes through :mod:`dashboard.markup`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard import components, loaders, maps, state
-from dashboard.i18n import t
+from dashboard.i18n import LANGUAGES, current_language, t
 from dashboard.markup import escape_markdown, markdown_text
+from data.i18n.formats import MISSING, local_time, measurement, number, parameter_name
+from monitoring.aqi_tables import CATEGORIES, Scale
+from monitoring.public_snapshot import (
+    WARD_RADIUS_KM,
+    HistoryPoint,
+    PublicSnapshot,
+    StationSnapshot,
+    WardSnapshot,
+    advice,
+    build_snapshot,
+)
+from monitoring.public_text import aqi_text, day_label, distance_text, freshness, hour_label, level_text, text_colour
 
-NEAREST = 3
-EARTH_RADIUS_KM = 6371.0
+
+@st.cache_data(ttl=loaders.SHORT_TTL, show_spinner=False)
+def _snapshot(now: dt.datetime) -> PublicSnapshot:
+    """The public snapshot, built once a minute for every visitor."""
+    settings = loaders.settings()
+    return build_snapshot(loaders.engine(), now=now, timezone=settings.timezone, boundary_set=settings.boundary_set)
 
 
-def _distance_km(lat1: float, lon1: float, lat2: pd.Series, lon2: pd.Series) -> pd.Series:
-    """Great-circle (haversine) distance from one point to many, in km."""
-    p1, p2 = math.radians(lat1), lat2.astype(float).map(math.radians)
-    dlat = p2 - p1
-    dlon = (lon2.astype(float) - lon1).map(math.radians)
-    a = (dlat / 2).map(math.sin) ** 2 + math.cos(p1) * p2.map(math.cos) * (dlon / 2).map(math.sin) ** 2
-    return 2 * EARTH_RADIUS_KM * a.map(lambda v: math.asin(math.sqrt(v)))
+def _language_switch() -> None:
+    """A language switch on the page itself: on a phone the sidebar's one is hidden behind a button."""
+
+    def switch() -> None:
+        st.session_state[state.LANGUAGE] = st.session_state[state.AIR_LANGUAGE] or current_language()
+
+    st.session_state[state.AIR_LANGUAGE] = current_language()
+    st.segmented_control(
+        t("public.language"),
+        list(LANGUAGES),
+        key=state.AIR_LANGUAGE,
+        format_func=lambda code: LANGUAGES[code],
+        on_change=switch,
+        label_visibility="collapsed",
+    )
 
 
-def _station_map(stations: pd.DataFrame, scale: str) -> None:
+def _choose_ward(snapshot: PublicSnapshot) -> WardSnapshot | None:
+    labels = {w.code: f"{w.name} ({w.district})" if w.district else w.name for w in snapshot.wards}
+
+    def on_ward() -> None:  # a new ward selects the station that stands for it (or its nearest one)
+        ward = snapshot.ward(st.session_state[state.AIR_WARD] or "")
+        if ward is not None and (ward.station_id or ward.nearest):
+            st.session_state[state.AIR_STATION] = ward.station_id or ward.nearest[0][0]
+
+    code = st.selectbox(  # selectbox options are plain text, not Markdown
+        t("air.my_ward"),
+        list(labels),
+        index=None,
+        key=state.AIR_WARD,
+        placeholder=t("air.any_ward"),
+        format_func=labels.__getitem__,
+        on_change=on_ward,
+    )
+    return snapshot.ward(code) if code else None
+
+
+def _default_station(snapshot: PublicSnapshot, ward: WardSnapshot | None) -> str:
+    chosen = st.session_state.get(state.AIR_STATION)
+    options = _station_options(snapshot, ward)
+    if chosen in options:
+        return str(chosen)
+    if ward is not None and ward.station_id:
+        return ward.station_id
+    fresh = [s.id for s in snapshot.stations if s.value("vn") is not None]
+    return fresh[0] if fresh else options[0]
+
+
+def _station_options(snapshot: PublicSnapshot, ward: WardSnapshot | None) -> list[str]:
+    return [sid for sid, _ in ward.nearest] if ward is not None else [s.id for s in snapshot.stations]
+
+
+def _card(station: StationSnapshot, ward: WardSnapshot | None, scale: Scale, timezone: str) -> None:
+    """The AQI card: colour, number, category, station (and ward), freshness; first thing on a phone."""
+    language = current_language()
+    value = station.value(scale)
+    if ward is not None:
+        if ward.station_id == station.id and ward.distance_km is not None:
+            heading = t("public.card_ward", ward=ward.name, station=station.name,
+                        km=distance_text(ward.distance_km, language))  # fmt: skip
+        else:
+            heading = t("public.card_station", station=station.name)
+            st.warning(
+                t("public.ward_no_station", km=distance_text(WARD_RADIUS_KM, language), ward=escape_markdown(ward.name))
+            )
+    else:
+        heading = t("public.card_station", station=station.name)
+    if value is None:
+        background, colour, shown, label = maps.STALE_COLOUR, "#FFFFFF", MISSING, t("public.no_data")
+    else:
+        background, colour = value.category.hex, text_colour(value.level)
+        shown, label = aqi_text(value), level_text(scale, value.level, language)
+        if value.beyond_scale:
+            label += f" ({t('public.beyond_scale')})"
+    st.markdown(  # one HTML block, every text HTML-escaped (Markdown is not parsed inside an HTML block)
+        f'<div class="envmon-aqi-card" style="background:{background};color:{colour};padding:12px 16px;'
+        f'border-radius:8px;max-width:100%"><div style="font-size:.95rem">{maps.escape(heading)}</div>'
+        f'<div style="font-size:2.6rem;font-weight:700;line-height:1.1">{maps.escape(shown)}</div>'
+        f'<div style="font-size:1.1rem">{maps.escape(t(f"aqi.scale_{scale}"))} · {maps.escape(label)}</div>'
+        f'<div style="font-size:.85rem">{maps.escape(freshness(station, language, timezone))}</div></div>',
+        unsafe_allow_html=True,
+    )
+    st.caption(
+        markdown_text(
+            "public.location",
+            lat=number(station.lat, language, 4),
+            lon=number(station.lon, language, 4),
+            ward=station.ward_name or MISSING,
+            operator=station.operator or MISSING,
+        )
+    )
+    if value is None:
+        return
+    if value.dominant:
+        st.markdown(markdown_text("air.dominant_line", parameter=parameter_name(value.dominant, language)))
+    tips = advice(scale, value.level, language)
+    st.markdown(f"**{t('air.health_effect')}:** {escape_markdown(tips.effect)}")
+    st.markdown(f"**{t('air.advice_public')}:** {escape_markdown(tips.public)}")
+    st.markdown(f"**{t('air.advice_sensitive')}:** {escape_markdown(tips.sensitive)}")
+    if scale == "us":
+        st.caption(t("public.us_advice_note"))
+
+
+def _map(snapshot: PublicSnapshot, scale: Scale) -> None:
     settings = loaders.settings()
     fmap = maps.base_map(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
     wards = loaders.wards(settings.boundary_set)
     maps.add_ward_outlines(fmap, wards, layer_name=t("map.wards"), tooltip_label=t("common.ward"))
     maps.add_station_layer(
         fmap,
-        components.station_map_frame(stations, scale),
+        components.station_map_frame(_map_frame(snapshot, scale), scale),
         components.station_labels(scale),
         components.aqi_legend(scale),
     )
-    components.show_map(maps.add_layer_control(fmap), key="air_map", height=420)
+    components.show_map(maps.add_layer_control(fmap), key="air_map", height=380)
 
 
-def _pick_station(stations: pd.DataFrame) -> pd.Series | None:
-    wards = loaders.ward_choices(loaders.settings().boundary_set)
-    located = stations.dropna(subset=["lat", "lon"])
-    if located.empty:
-        st.info(t("air.no_stations"))
-        return None
-    labels = dict(zip(wards["code"], wards["name"] + " (" + wards["district"].fillna("") + ")", strict=True))
-    ward_code = st.selectbox(
-        t("air.my_ward"),
-        [None, *labels],
-        format_func=lambda c: labels.get(c, t("air.any_ward")),
-        on_change=lambda: st.session_state.pop(state.AIR_STATION, None),  # a new ward starts at its nearest station
-    )
-    if ward_code is not None:
-        ward = wards.set_index("code").loc[ward_code]
-        located = located.assign(
-            distance_km=_distance_km(float(ward["lat"]), float(ward["lon"]), located["lat"], located["lon"])
-        )
-        located = located.sort_values("distance_km").head(NEAREST)
-        st.caption(t("air.nearest", n=len(located)))
-    options = list(located["id"])
-    names = dict(zip(located["id"], map(escape_markdown, located["name"]), strict=True))  # labels are Markdown
-    distances = dict(zip(located["id"], located.get("distance_km", pd.Series(dtype=float)), strict=False))
-    chosen = st.radio(
-        t("air.station"),
-        options,
-        key=state.AIR_STATION,
-        format_func=lambda i: f"{names[i]} · {distances[i]:.1f} km" if i in distances else names[i],
-    )
-    return located.set_index("id").loc[chosen].rename(chosen)
+def _map_frame(snapshot: PublicSnapshot, scale: Scale) -> pd.DataFrame:
+    """The snapshot's stations in the columns ``components.station_map_frame`` reads."""
+    rows = []
+    for s in snapshot.stations:
+        value = s.current[scale]
+        rows.append(
+            {
+                "name": s.name, "lat": s.lat, "lon": s.lon, "ward_name": s.ward_name or "", "stale": s.stale,
+                "aqi": value.aqi if value else None, "category": value.level if value else None,
+                "beyond_scale": value.beyond_scale if value else False, "dominant": value.dominant if value else None,
+                "last_reading_at": s.last_reading_at, "age_hours": s.age_hours,
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
 
 
-def _current(station: pd.Series, scale: str) -> None:
-    st.subheader(escape_markdown(station["name"]))
-    st.caption(
-        markdown_text(
-            "air.location",
-            lat=f"{station['lat']:.4f}",
-            lon=f"{station['lon']:.4f}",
-            ward=station.get("ward_name") or "–",
-            operator=station.get("operator") or "–",
-        )
-    )
-    if station["stale"]:
-        st.warning(t("air.stale_badge", age=components.age_text(station["age_hours"])))
-    if station["aqi"] is None or pd.isna(station["aqi"]):
-        st.info(t("air.no_aqi"))
-        return
-    category = components.aqi_category(scale, int(station["category"]))
-    text_colour = "#000000" if category.level <= 3 else "#FFFFFF"
-    beyond = "+" if station["beyond_scale"] else ""
-    st.markdown(
-        f'<div style="background:{category.hex};color:{text_colour};padding:12px 16px;border-radius:8px;'
-        f'max-width:100%"><div style="font-size:2.4rem;font-weight:700;line-height:1">{int(station["aqi"])}{beyond}'
-        f'</div><div style="font-size:1.1rem">{maps.escape(t(f"aqi.scale_{scale}"))} · '
-        f"{maps.escape(components.category_label(category))}</div></div>",
-        unsafe_allow_html=True,
-    )
-    st.write(markdown_text("air.dominant_line", parameter=components.parameter_label(station["dominant"])))
-    st.caption(t("air.updated", time=components.local_time_text(station["period_end"])))
-    if scale == "vn":
-        effect, public, sensitive = components.health_text(category.level)
-        st.markdown(f"**{t('air.health_effect')}:** {effect}")
-        st.markdown(f"**{t('air.advice_public')}:** {public}")
-        st.markdown(f"**{t('air.advice_sensitive')}:** {sensitive}")
-    else:
-        st.caption(t("air.us_health_note"))
-
-
-def _parameters(station: pd.Series) -> None:
+def _parameters(station: StationSnapshot) -> None:
     st.subheader(t("air.parameters"))
-    readings = loaders.latest_readings(str(station.name))
-    if readings.empty:
+    if not station.readings:
         st.info(t("air.no_readings"))
         return
-    sub = station["sub_indices"] if isinstance(station["sub_indices"], dict) else {}
-    dominant = station["dominant"]
-    table = readings.assign(
-        aqi_x=[str(sub[p]) if sub.get(p) is not None else "" for p in readings["parameter"]],
-        observed_at=[components.local_time_text(v) for v in readings["observed_at"]],
-        parameter=[("★ " if p == dominant else "") + components.parameter_label(p) for p in readings["parameter"]],
-        measure_unit=readings["unit"],
-    )[["parameter", "value", "measure_unit", "aqi_x", "observed_at"]]
-    st.dataframe(table.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+    language = current_language()
+    dominant = {s: (v.dominant if v else None) for s, v in station.current.items()}
+    table = pd.DataFrame(
+        {
+            t("col.parameter"): [
+                ("★ " if r.parameter == dominant["vn"] else "") + parameter_name(r.parameter, language)
+                for r in station.readings
+            ],
+            t("public.col_value"): [measurement(r.value, r.unit, language) for r in station.readings],
+            t("public.col_sub_vn"): [_sub(r.sub_index.get("vn")) for r in station.readings],
+            t("public.col_sub_us"): [_sub(r.sub_index.get("us")) for r in station.readings],
+            t("public.col_time"): [local_time(r.observed_at, language) for r in station.readings],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
     st.caption(t("air.dominant_marker"))
 
 
-def _charts(station: pd.Series, scale: str) -> None:
-    now = loaders.now_minute()
-    hourly = loaders.aqi_series(str(station.name), scale, "hourly", now - dt.timedelta(hours=24))
-    daily = loaders.aqi_series(str(station.name), scale, "daily", now - dt.timedelta(days=7))
-    st.subheader(t("air.chart_24h"))
-    if hourly.empty:
+def _sub(value: int | None) -> str:
+    return MISSING if value is None else str(value)
+
+
+def _history_chart(points: tuple[HistoryPoint, ...], labels: list[str], scale: Scale, title: str) -> None:
+    """Bars in their category colours; slots without a value stay empty (and are counted below the chart)."""
+    st.subheader(title)
+    if all(p.aqi is None for p in points):
         st.caption(t("air.no_series"))
-    else:
-        st.bar_chart(_local_index(hourly)["aqi"], y_label="AQI", x_label=t("analysis.time"), height=220)
-    st.subheader(t("air.chart_7d"))
-    if daily.empty:
-        st.caption(t("air.no_series"))
-    else:
-        st.bar_chart(_local_index(daily)["aqi"], y_label="AQI", x_label=t("analysis.time"), height=220)
+        return
+    language = current_language()
+    frame = pd.DataFrame(
+        {
+            "slot": labels,
+            "aqi": [p.aqi for p in points],
+            "category": [level_text(scale, p.level, language) for p in points],
+        }
+    )
+    colours = CATEGORIES[scale]
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("slot:N", sort=labels, title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("aqi:Q", title=t(f"aqi.scale_{scale}")),
+            color=alt.Color(
+                "category:N",
+                scale=alt.Scale(
+                    domain=[level_text(scale, c.level, language) for c in colours], range=[c.hex for c in colours]
+                ),
+                legend=None,
+            ),
+            tooltip=[alt.Tooltip("slot:N", title=""), alt.Tooltip("aqi:Q", title="AQI"), "category:N"],
+        )
+        .properties(height=220)
+    )
+    st.altair_chart(chart, width="stretch")
+    empty = sum(p.aqi is None for p in points)
+    if empty:
+        st.caption(t("public.history_empty", n=empty))
 
 
-def _local_index(frame: pd.DataFrame) -> pd.DataFrame:
-    index = pd.to_datetime(frame["period_end"], utc=True).dt.tz_convert(components.local_zone()).dt.tz_localize(None)
-    return frame.set_index(index)
+def _charts(station: StationSnapshot, scale: Scale, timezone: str) -> None:
+    language = current_language()
+    hours = station.hourly[scale]
+    _history_chart(hours, [hour_label(p.period_end, timezone) for p in hours], scale, t("air.chart_24h"))
+    days = station.daily[scale]
+    _history_chart(days, [day_label(p.day, language) for p in days if p.day], scale, t("air.chart_7d"))
 
 
-def _method(scale: str) -> None:
+def _city(snapshot: PublicSnapshot, scale: Scale) -> None:
+    st.subheader(t("public.city"))
+    summary = snapshot.summary[scale]
+    language = current_language()
+    if summary.worst is None or summary.best is None:
+        st.caption(t("public.city_none"))
+        return
+    for key, station_id in (("public.city_worst", summary.worst), ("public.city_best", summary.best)):
+        station = snapshot.station(station_id)
+        value = station.value(scale) if station else None
+        if station is not None and value is not None:
+            st.markdown(
+                markdown_text(
+                    key, station=station.name, aqi=aqi_text(value), category=level_text(scale, value.level, language)
+                )  # fmt: skip
+            )
+    st.caption(t("public.city_counts", reporting=summary.reporting, stale=summary.stale))
+
+
+def _method(scale: Scale) -> None:
     with st.expander(t("air.method_title")):
         st.markdown(t("air.method_body"))
+        language = current_language()
         table = pd.DataFrame(
-            [(f"{c.low}–{c.high}", components.category_label(c), c.hex) for c in components.CATEGORIES[scale]],
+            [(f"{c.low}–{c.high}", level_text(scale, c.level, language), c.hex) for c in CATEGORIES[scale]],
             columns=[t("col.aqi_range"), t("air.category"), t("col.colour")],
         )
         st.dataframe(table, hide_index=True, width="stretch")
@@ -162,27 +274,41 @@ def _method(scale: str) -> None:
 
 
 def render() -> None:
-    """Draw the public air-quality page."""
+    """Draw the public air-quality page, phone first: the chosen AQI card before the map and details."""
+    _language_switch()
     st.title(t("air.title"))
-    scale = st.radio(
-        t("air.scale"),
-        ["vn", "us"],
-        key=state.AQI_SCALE,
-        horizontal=True,
-        format_func=lambda s: t(f"aqi.scale_{s}"),
-    )
-    st.caption(t("air.why_differ"))
-    stations = loaders.stations("air", scale, loaders.now_minute())
-    if stations.empty:
+    snapshot = _snapshot(loaders.now_minute())
+    scale: Scale = st.session_state.get(state.AQI_SCALE, "vn")
+    if not snapshot.stations:
         st.info(t("air.no_stations"))
         _method(scale)
         return
-    _station_map(stations, scale)
-    station = _pick_station(stations)
-    if station is not None:
-        _current(station, scale)
-        _parameters(station)
-        _charts(station, scale)
+    ward = _choose_ward(snapshot)
+    st.session_state[state.AIR_STATION] = _default_station(snapshot, ward)
+    station = snapshot.station(st.session_state[state.AIR_STATION])
+    assert station is not None
+    card = st.container()
+    names = {s.id: escape_markdown(s.name) for s in snapshot.stations}  # radio labels are Markdown
+    distances = dict(ward.nearest) if ward is not None else {}
+    language = current_language()
+    st.radio(
+        t("air.nearest", n=len(distances)) if ward is not None else t("air.station"),
+        _station_options(snapshot, ward),
+        key=state.AIR_STATION,
+        format_func=lambda i: (
+            f"{names[i]} · {distance_text(distances[i], language)} km" if i in distances else names[i]
+        ),
+    )
+    scale = st.radio(
+        t("air.scale"), ["vn", "us"], key=state.AQI_SCALE, horizontal=True, format_func=lambda s: t(f"aqi.scale_{s}")
+    )
+    st.caption(t("public.scale_note"))
+    with card:
+        _card(station, ward, scale, snapshot.timezone)
+    _map(snapshot, scale)
+    _parameters(station)
+    _charts(station, scale, snapshot.timezone)
+    _city(snapshot, scale)
     _method(scale)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from dashboard_seed import REPORTER_NAME, REPORTER_PHONE, XSS_TITLE
+from dashboard_seed import XSS_TITLE
 from streamlit.testing.v1 import AppTest
 
 from dashboard import offline_assets, state
@@ -122,29 +122,6 @@ def test_overview_map_is_offline_and_shows_wards_and_escaped_cases(app: App) -> 
     assert spots.iloc[0]["Phường/xã"] == "Hoàn Kiếm" and spots.iloc[0]["Số vụ việc"] == "7"  # the 7 seeded cases
 
 
-def test_public_page_has_no_personal_data_or_complaint_text(app: App) -> None:
-    at = app()
-    assert not at.exception
-    assert [t.value for t in at.title] == [PAGES["air"]]
-    text = _all_text(at)
-    assert REPORTER_NAME not in text and REPORTER_PHONE not in text and XSS_TITLE not in text
-    assert "Rác thải" not in text
-    assert r"Thông số quyết định: **PM₂\.₅**" in text
-    assert "Nguồn dữ liệu" in text and "1459" in text
-    at.radio(key=state.AQI_SCALE).set_value("us").run()
-    assert not at.exception and "US AQI" in _all_text(at)
-
-
-def test_public_page_health_advice_for_the_selected_station(app: App) -> None:
-    at = app()
-    at.radio(key=state.AIR_STATION).set_value("hn-air-1").run()  # Trạm Hoàn Kiếm: VN_AQI 75, Trung bình
-    text = _all_text(at)
-    assert "Trung bình" in text
-    assert "Nên theo dõi các triệu chứng như ho hoặc khó thở" in text  # Bảng 5, sensitive groups, 51–100
-    at.radio(key=state.AIR_STATION).set_value("hn-air-2").run()  # last reading 10 h ago
-    assert any("Dữ liệu cũ" in w.value for w in at.warning)
-
-
 def test_analysis_filters_table_and_exports(app: App) -> None:
     at = app("analysis", user="ana")
     assert at.metric[0].value == "12"
@@ -206,22 +183,6 @@ def test_operator_acknowledges_an_alert(app: App, seeded_db: tuple[str, object])
     with seeded_db[1].connect() as conn:
         row = conn.execute(select(Alert.ack_by, Alert.ack_note, Alert.state).where(Alert.id == 2)).one()
     assert tuple(row) == ("ops", "Đã cử đoàn kiểm tra", "firing")  # acknowledged, still firing
-
-
-def test_my_ward_lists_nearest_stations_first(app: App) -> None:
-    at = app()
-    at.selectbox[0].set_value("00070").run()  # phường Hoàn Kiếm
-    assert not at.exception
-    assert "2 trạm gần nhất" in [c.value for c in at.caption]
-    station = at.radio(key=state.AIR_STATION)
-    assert station.options[0].startswith("Trạm Hoàn Kiếm · ") and station.options[0].endswith(" km")
-    assert station.value == "hn-air-1"
-
-
-def test_public_page_in_english(app: App) -> None:
-    at = app(language="en")
-    assert [t.value for t in at.title] == ["Hà Nội air quality"]
-    assert any("VN_AQI (Decision 1459/QĐ-TCMT) and US AQI" in c.value for c in at.caption)
 
 
 def test_empty_database_asks_for_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
