@@ -169,7 +169,7 @@ def _map_frame(snapshot: PublicSnapshot, scale: Scale) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _parameters(station: StationSnapshot) -> None:
+def _parameters(station: StationSnapshot, timezone: str) -> None:
     st.subheader(t("air.parameters"))
     if not station.readings:
         st.info(t("air.no_readings"))
@@ -185,7 +185,7 @@ def _parameters(station: StationSnapshot) -> None:
             t("public.col_value"): [measurement(r.value, r.unit, language) for r in station.readings],
             t("public.col_sub_vn"): [_sub(r.sub_index.get("vn")) for r in station.readings],
             t("public.col_sub_us"): [_sub(r.sub_index.get("us")) for r in station.readings],
-            t("public.col_time"): [local_time(r.observed_at, language) for r in station.readings],
+            t("public.col_time"): [local_time(r.observed_at, language, timezone) for r in station.readings],
         }
     )
     st.dataframe(table, hide_index=True, width="stretch")
@@ -306,7 +306,7 @@ def render() -> None:
     with card:
         _card(station, ward, scale, snapshot.timezone)
     _map(snapshot, scale)
-    _parameters(station)
+    _parameters(station, snapshot.timezone)
     _charts(station, scale, snapshot.timezone)
     _city(snapshot, scale)
     _method(scale)

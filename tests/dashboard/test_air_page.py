@@ -45,14 +45,22 @@ def test_public_page_has_no_personal_data_and_no_program_data(app: App) -> None:
     assert "Nguồn dữ liệu" in text and "1459" in text
 
 
+def _flat(node: object) -> list[object]:
+    """Every element under ``node`` in page order."""
+    children = getattr(node, "children", None)
+    if not children:
+        return [node]
+    return [leaf for key in sorted(children) for leaf in _flat(children[key])]
+
+
 def test_the_aqi_card_comes_before_the_scale_switch_and_the_map(app: App) -> None:
     at = app()
-    blocks = [el for el in at.main if el.type not in ("empty",)]
-    kinds = [getattr(el, "type", "") for el in blocks]
-    card_at = next(i for i, el in enumerate(at.main) if CARD in str(getattr(el, "value", "")))
-    map_at = next(i for i, k in enumerate(at.main) if getattr(k, "type", "") == "component_instance")
-    assert card_at < map_at, kinds
-    assert at.radio(key=state.AQI_SCALE)  # the scale switch exists below the card
+    elements = _flat(at.main)
+    kinds = [getattr(el, "type", "") for el in elements]
+    card_at = next(i for i, el in enumerate(elements) if CARD in str(getattr(el, "value", "")))
+    scale_at = next(i for i, el in enumerate(elements) if getattr(el, "key", None) == state.AQI_SCALE)
+    map_at = kinds.index("iframe")
+    assert card_at < scale_at < map_at, kinds
 
 
 def test_vn_advice_for_the_selected_station_and_us_advice_on_the_us_scale(app: App) -> None:
