@@ -9,13 +9,21 @@ refusal is an :class:`UploadRejected` whose message is Vietnamese first, then En
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import io
 import json
 import re
+import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
+
+from sqlalchemy import Engine
+
+from data.config import Settings
 
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 MAX_EXPANDED_BYTES: Final = 500 * 1024 * 1024
@@ -168,3 +176,34 @@ def check_upload(filename: str, content: bytes, *, max_bytes: int = DEFAULT_MAX_
     else:
         _check_json(content, kind)
     return UploadCheck(stored_name, kind, len(content))
+
+
+def import_complaint_upload(
+    engine: Engine, settings: Settings, filename: str, content: bytes, now: dt.datetime
+) -> dict[str, object]:
+    """Import an uploaded complaint file (already passed :func:`check_upload`) and return its summary.
+
+    Errors name the user's file (``filename``'s base name), never the temporary path it is read from.
+
+    Raises
+    ------
+    data.importers.readers.ExplainedError
+        The file cannot be read, or the database cannot store it (one sentence in either language).
+    """
+    from data.importers.pipeline import ImportContext, import_table
+    from data.importers.readers import read_table
+
+    name = re.split(r"[\\/]", filename)[-1]  # the base name, also of a Windows path
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / safe_name(filename)
+        path.write_bytes(content)
+        table = read_table(path, name)
+    summary = import_table(
+        engine,
+        table,
+        ImportContext.from_settings(engine, settings),
+        filename=name,
+        content_hash=hashlib.sha256(content).hexdigest(),
+        now=now,
+    )
+    return summary.as_dict()

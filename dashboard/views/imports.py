@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import logging
 import tempfile
 from pathlib import Path
 
@@ -12,7 +12,10 @@ import streamlit as st
 
 from dashboard import auth, components, loaders, state
 from dashboard.i18n import current_language, label, t
-from data.uploads import DEFAULT_MAX_BYTES, UploadRejected, check_upload
+from data.importers.readers import ExplainedError
+from data.uploads import DEFAULT_MAX_BYTES, UploadRejected, check_upload, import_complaint_upload
+
+LOGGER = logging.getLogger(__name__)
 
 COMPLAINT_TYPES = ("csv", "xlsx", "json", "geojson")
 READING_TYPES = ("csv", "txt")
@@ -21,27 +24,16 @@ READING_TYPES = ("csv", "txt")
 def _run_import(kind: str, name: str, stored_name: str, content: bytes) -> dict[str, object]:
     engine, settings = loaders.engine(), loaders.settings()
     now = dt.datetime.now(dt.UTC)
+    if kind == "complaints":
+        return import_complaint_upload(engine, settings, name, content, now)
+    from monitoring.readings_import import import_readings
+    from monitoring.stations import WardLocator
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / stored_name
         path.write_bytes(content)
-        if kind == "complaints":
-            from data.importers.pipeline import ImportContext, import_table
-            from data.importers.readers import read_table
-
-            summary = import_table(
-                engine,
-                read_table(path),
-                ImportContext.from_settings(engine, settings),
-                filename=Path(name).name,  # the user's file name, not the temporary path
-                content_hash=hashlib.sha256(content).hexdigest(),
-                now=now,
-            )
-            return summary.as_dict()
-        from monitoring.readings_import import import_readings
-        from monitoring.stations import WardLocator
-
         readings = import_readings(engine, path, now=now, locator=WardLocator(engine, settings.boundary_set))
-        return readings.as_dict()
+    return readings.as_dict()
 
 
 def _upload() -> None:
@@ -64,8 +56,15 @@ def _upload() -> None:
         return
     try:
         summary = _run_import(kind, uploaded.name, checked.stored_name, content)
+    except ExplainedError as err:  # unreadable file, database locked or full: one sentence in the language
+        st.error(err.sentence(current_language()))
+        return
     except (ValueError, LookupError) as err:
         st.error(t("import.failed", error=str(err)))
+        return
+    except Exception:  # never a traceback on the page: the operator reads one sentence, the log keeps the rest
+        LOGGER.exception("import of an uploaded file failed")
+        st.error(t("import.error.unexpected", file=Path(uploaded.name).name))
         return
     loaders.clear_live_caches()
     st.session_state[state.IMPORT_RESULT] = summary

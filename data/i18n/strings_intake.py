@@ -54,4 +54,69 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "export.flag.outside_wards": ("Toạ độ nằm ngoài mọi phường/xã", "Coordinates outside every ward"),
     "export.flag.no_location": ("Không có vị trí", "No location"),
+    # files that cannot be imported (data/importers/readers.py UnreadableFileError, pipeline database errors)
+    "import.error.not_utf8": (
+        "{file}: tệp không phải văn bản UTF-8 (byte {byte}); hãy lưu dưới dạng 'CSV UTF-8'.",
+        "{file}: not UTF-8 text (byte {byte}); save the file as 'CSV UTF-8'.",
+    ),
+    "import.error.bad_json": (
+        "{file}: JSON không hợp lệ (dòng {line}, cột {column}).",
+        "{file}: invalid JSON (line {line}, column {column}).",
+    ),
+    "import.error.bad_json_shape": (
+        "{file}: JSON không phải GeoJSON FeatureCollection cũng không phải danh sách yêu cầu Open311.",
+        "{file}: the JSON is neither a GeoJSON FeatureCollection nor an Open311 list of requests.",
+    ),
+    "import.error.bad_features": (
+        "{file}: trường 'features' của GeoJSON không phải danh sách.",
+        "{file}: the GeoJSON 'features' member is not a list.",
+    ),
+    "import.error.unsupported_type": (
+        "{file}: loại tệp {suffix} không được hỗ trợ (dùng .csv, .xlsx, .geojson hoặc .json Open311).",
+        "{file}: unsupported file type {suffix} (use .csv, .xlsx, .geojson or Open311 .json).",
+    ),
+    "import.error.too_many_columns": (
+        "{file}: tệp có {columns} cột, tối đa {limit}; không đọc tiếp.",
+        "{file}: the file has {columns} columns, at most {limit} are accepted; not read further.",
+    ),
+    "import.error.xlsx_not_zip": (
+        "{file}: không đọc được sổ tính Excel (tệp không phải .xlsx thật); hãy mở và lưu lại bằng Excel rồi thử lại.",
+        "{file}: not a readable Excel workbook (not a real .xlsx file); open and save it again in Excel, then retry.",
+    ),
+    "import.error.xlsx_missing_parts": (
+        "{file}: không đọc được sổ tính Excel (thiếu thành phần); hãy mở và lưu lại bằng Excel rồi thử lại.",
+        "{file}: not a readable Excel workbook (parts are missing); open and save it again in Excel, then retry.",
+    ),
+    "import.error.xlsx_bad_xml": (
+        "{file}: không đọc được sổ tính Excel (XML hỏng hoặc không an toàn: {detail}); hãy mở và lưu lại bằng "
+        "Excel rồi thử lại.",
+        "{file}: not a readable Excel workbook (damaged or unsafe XML: {detail}); open and save it again in Excel, "
+        "then retry.",
+    ),
+    "import.error.xlsx_damaged": (
+        "{file}: không đọc được sổ tính Excel (tệp hỏng: {detail}); hãy mở và lưu lại bằng Excel rồi thử lại.",
+        "{file}: not a readable Excel workbook (damaged file: {detail}); open and save it again in Excel, then retry.",
+    ),
+    "import.error.empty_sheet": (
+        "{file}: trang tính đầu tiên trống.",
+        "{file}: the first worksheet is empty.",
+    ),
+    "import.error.database_locked": (
+        "{file}: chưa nhập — cơ sở dữ liệu đang bị chương trình khác khoá quá lâu; không có dòng nào được lưu, "
+        "hãy thử lại sau.",
+        "{file}: not imported — the database stayed locked by another program for too long; nothing was stored, "
+        "try again later.",
+    ),
+    "import.error.disk_full": (
+        "{file}: chưa nhập — ổ đĩa của cơ sở dữ liệu đã đầy; không có dòng nào được lưu.",
+        "{file}: not imported — the database's disk is full; nothing was stored.",
+    ),
+    "import.error.database": (
+        "{file}: chưa nhập — cơ sở dữ liệu từ chối ghi ({detail}); không có dòng nào được lưu.",
+        "{file}: not imported — the database refused the write ({detail}); nothing was stored.",
+    ),
+    "import.error.unexpected": (
+        "{file}: chưa nhập được do lỗi không mong đợi. Lỗi đã được ghi vào nhật ký máy chủ; hãy báo quản trị viên.",
+        "{file}: not imported because of an unexpected error. The error is in the server log; tell the administrator.",
+    ),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,18 +20,21 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import psycopg
 import requests
 from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy.exc import OperationalError
 
 from data.bulk import insert_columns
 from data.cases import store_cases
 from data.categories import Taxonomy, load_taxonomy
 from data.config import REFERENCE_DIR, Settings
+from data.db import DatabaseUnavailableError
 from data.dialect import is_postgresql
 from data.importers.normalise import normalise
 from data.importers.open311_client import fetch_requests
 from data.importers.profiles import Profile, detect_profile, get_profile, to_canonical
-from data.importers.readers import RawTable, read_json_payload, read_table
+from data.importers.readers import ExplainedError, RawTable, read_json_payload, read_table
 from data.redact import redact_url
 from data.routing import Router
 from data.schema import ComplaintReport, ImportBatch, QuarantineRow
@@ -39,6 +43,27 @@ from geo.address import WardNameResolver
 from geo.join import assign_wards
 
 _ID_CHUNK = 5000  # ids per IN (...) query; below SQLite and PostgreSQL parameter limits
+_LOCKED = ("database is locked", "database table is locked", "lock timeout", "could not obtain lock")
+_DISK_FULL = ("disk is full", "no space left", "could not extend file", "disk full")
+
+
+class ImportStorageError(ExplainedError, DatabaseUnavailableError):
+    """The database could not store a batch (locked too long, disk full, …); nothing of the batch was stored.
+
+    The sentence comes from the driver's own first line only: never the SQL statement or its parameters.
+    """
+
+    @classmethod
+    def from_error(cls, name: str, err: Exception) -> ImportStorageError:
+        """The storage error of ``err`` (SQLAlchemy's or the driver's own) raised while importing ``name``."""
+        driver_error = err.orig if isinstance(err, OperationalError) else err
+        detail = (str(driver_error).strip().splitlines() or [err.__class__.__name__])[0]
+        folded = detail.lower()
+        if any(words in folded for words in _LOCKED):
+            return cls(name, "database_locked")
+        if any(words in folded for words in _DISK_FULL):
+            return cls(name, "disk_full")
+        return cls(name, "database", detail=detail[:200])
 
 
 @dataclass(frozen=True)
@@ -200,7 +225,7 @@ def _import_table(
     clean = clean[~repeated]
     clean["category_code"] = context.taxonomy.classify(chosen.name, clean["category_raw"], clean["description"])
     batch_id = f"cmp-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
-    with engine.begin() as conn:
+    with _storage_errors(filename), engine.begin() as conn:
         conn.execute(
             insert(ImportBatch).values(
                 id=batch_id,
@@ -245,6 +270,15 @@ def _import_table(
             .values(status="done", finished_at=dt.datetime.now(dt.UTC), summary=details)
         )
     return summary
+
+
+@contextmanager
+def _storage_errors(name: str) -> Iterator[None]:
+    """Turn the driver's operational errors (locked, disk full, …) into one sentence naming the file ``name``."""
+    try:
+        yield
+    except (OperationalError, sqlite3.OperationalError, psycopg.OperationalError) as err:  # bulk inserts: driver's
+        raise ImportStorageError.from_error(name, err) from None
 
 
 def _existing_ids(conn: Connection, source: str, ids: list[str]) -> set[str]:

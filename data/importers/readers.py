@@ -12,10 +12,12 @@ import datetime as dt
 import io
 import json
 import math
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+from xml.etree.ElementTree import ParseError
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,31 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from data.i18n import translate
 from data.importers.profiles import GEOMETRY_LAT, GEOMETRY_LON
+
+MAX_COLUMNS: Final = 1000
+"""Most columns a complaint file may have (real exports have a few dozen); wider files are refused unread."""
+
+
+class ExplainedError(Exception):
+    """An import failure told as one sentence naming the file, in either language.
+
+    ``code`` and ``params`` render it (``import.error.<code>`` in :mod:`data.i18n.strings_intake`); ``str()`` is
+    the English sentence the CLI prints.
+    """
+
+    def __init__(self, name: str, code: str, **params: object) -> None:
+        self.name, self.code, self.params = name, code, params
+        super().__init__(self.sentence("en"))
+
+    def sentence(self, language: str) -> str:
+        """The error as one sentence in ``language``."""
+        return translate(f"import.error.{self.code}", language, file=self.name, **self.params)
+
+
+class UnreadableFileError(ExplainedError, ValueError):
+    """A file that cannot be read as a table: not what its extension says, damaged, or far too wide."""
 
 
 @dataclass(frozen=True)
@@ -39,22 +65,34 @@ class RawTable:
     bad_rows: list[dict[str, object]] = field(default_factory=list)
 
 
-def read_table(path: Path) -> RawTable:
-    """Read ``path`` by its extension (.csv/.txt, .xlsx, .geojson/.json)."""
+def read_table(path: Path, name: str | None = None) -> RawTable:
+    """Read ``path`` by its extension (.csv/.txt, .xlsx, .geojson/.json); errors name the file as ``name``.
+
+    Raises
+    ------
+    UnreadableFileError
+        When the file is not what its extension says, is damaged, or has more than :data:`MAX_COLUMNS` columns.
+    """
+    name = name or str(path)
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt"}:
-        return read_csv_bytes(path.read_bytes(), str(path))
+        return read_csv_bytes(path.read_bytes(), name)
     if suffix == ".xlsx":
-        return read_xlsx(path)
+        return read_xlsx(path, name)
     if suffix in {".json", ".geojson"}:
         try:
             payload = json.loads(path.read_bytes().decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            msg = f"{path}: not valid UTF-8 JSON: {err}"
-            raise ValueError(msg) from err
-        return read_json_payload(payload, str(path))
-    msg = f"{path}: unsupported file type {suffix!r} (use .csv, .xlsx, .geojson or Open311 .json)"
-    raise ValueError(msg)
+        except UnicodeDecodeError as err:
+            raise UnreadableFileError(name, "not_utf8", byte=err.start) from None
+        except json.JSONDecodeError as err:
+            raise UnreadableFileError(name, "bad_json", line=err.lineno, column=err.colno) from None
+        return read_json_payload(payload, name)
+    raise UnreadableFileError(name, "unsupported_type", suffix=suffix or "-")
+
+
+def _refuse_wide(name: str, columns: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise UnreadableFileError(name, "too_many_columns", columns=f"{columns:,}", limit=f"{MAX_COLUMNS:,}")
 
 
 def read_csv_bytes(content: bytes, name: str) -> RawTable:
@@ -62,10 +100,11 @@ def read_csv_bytes(content: bytes, name: str) -> RawTable:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        msg = f"{name}: not UTF-8 text (byte {err.start}); save the file as 'CSV UTF-8'"
-        raise ValueError(msg) from err
+        raise UnreadableFileError(name, "not_utf8", byte=err.start) from None
     header_line = next(_lines(text), "")
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    if header_line.count(delimiter) >= MAX_COLUMNS:  # counted exactly only when it may be too wide
+        _refuse_wide(name, len(next(csv.reader([header_line], delimiter=delimiter), [])))
     data = content.removeprefix(codecs.BOM_UTF8)  # the text's UTF-8: parsers read it without another copy
     try:
         frame = pd.read_csv(
@@ -258,31 +297,73 @@ def _cell_text(value: Any) -> str | None:
     return text or None
 
 
-def read_xlsx(path: Path) -> RawTable:
-    """First worksheet of an XLSX workbook; the first non-empty row is the header."""
+def read_xlsx(path: Path, name: str | None = None) -> RawTable:
+    """First worksheet of an XLSX workbook; the first non-empty row is the header.
+
+    A row with a value beyond the header's last column is refused like a CSV record with too many cells. A
+    workbook that is not a zip, lacks parts, or holds damaged or unsafe XML (external entities, entity
+    expansion) is refused with one sentence: the XML parser resolves no external entity and stops expansions.
+    """
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    name = name or str(path)
+    header: list[str] | None = None
+    records: list[list[str | None]] = []
+    row_numbers: list[int] = []
+    bad: list[dict[str, object]] = []
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header: list[str] | None = None
-        records: list[list[str | None]] = []
-        row_numbers: list[int] = []
-        for number, row in enumerate(rows, start=1):
-            cells = [_cell_text(value) for value in row]
-            if header is None:
-                if any(cells):
-                    header = [cell or f"column_{index + 1}" for index, cell in enumerate(cells)]
-                continue
-            if any(cells):
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            for number, row in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+                if header is None:
+                    header = _xlsx_header(row, name)
+                    continue
+                cells = [_cell_text(value) for value in row]
+                if not any(cells):
+                    continue
+                if any(cells[len(header) :]):
+                    bad.append(_extra_cells_row(number, cells, len(header)))
+                    continue
                 records.append((cells + [None] * len(header))[: len(header)])
                 row_numbers.append(number)
-    finally:
-        workbook.close()
-    if header is None:
-        msg = f"{path}: the first worksheet is empty"
-        raise ValueError(msg)
-    return RawTable(pd.DataFrame(records, columns=header, dtype=object), row_numbers, "xlsx")
+        finally:
+            workbook.close()
+    except UnreadableFileError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as err:  # openpyxl raises whatever its zip, XML and cell parsers raise on a damaged file
+        code, params = _xlsx_problem(err)
+        raise UnreadableFileError(name, code, **params) from None
+    if not header:
+        raise UnreadableFileError(name, "empty_sheet")
+    return RawTable(pd.DataFrame(records, columns=header, dtype=object), row_numbers, "xlsx", bad)
+
+
+def _xlsx_header(row: tuple[Any, ...], name: str) -> list[str] | None:
+    """The header of a first non-empty row (up to its last non-empty cell), or None for an empty row."""
+    cells = [_cell_text(value) for value in row]
+    width = max((index + 1 for index, cell in enumerate(cells) if cell), default=0)
+    _refuse_wide(name, width)
+    return [cell or f"column_{index + 1}" for index, cell in enumerate(cells[:width])] or None
+
+
+def _extra_cells_row(number: int, cells: list[str | None], width: int) -> dict[str, object]:
+    """The quarantine entry of a spreadsheet row with values beyond the header's ``width`` columns."""
+    used = max(index + 1 for index, cell in enumerate(cells) if cell)
+    reason = f"row {number}: {used} cells where the header has {width}"
+    return {"row_number": number, "field": "", "reason": reason, "raw": {"cells": cells[:used]}}
+
+
+def _xlsx_problem(err: Exception) -> tuple[str, dict[str, object]]:
+    """The error code (and parameters) of why a workbook could not be read: path-free, in either language."""
+    if isinstance(err, zipfile.BadZipFile | zipfile.LargeZipFile):
+        return "xlsx_not_zip", {}
+    if isinstance(err, KeyError):
+        return "xlsx_missing_parts", {}
+    if isinstance(err, ParseError):
+        return "xlsx_bad_xml", {"detail": str(err).split(":")[0]}
+    return "xlsx_damaged", {"detail": err.__class__.__name__}
 
 
 def _json_text(value: Any) -> str | None:
@@ -295,23 +376,49 @@ def _json_text(value: Any) -> str | None:
 
 
 def read_json_payload(payload: Any, name: str) -> RawTable:
-    """A GeoJSON FeatureCollection (point geometry -> geometry_lat/lon) or an Open311 ``requests`` list."""
+    """A GeoJSON FeatureCollection (point geometry -> geometry_lat/lon) or an Open311 ``requests`` list.
+
+    A feature that is not an object, or whose ``properties`` or ``geometry`` is not an object, is refused with
+    its position (a quarantine entry); the other features are read.
+    """
+    bad: list[dict[str, object]] = []
     if isinstance(payload, dict) and payload.get("type") == "FeatureCollection":
-        records = []
-        for feature in payload.get("features") or []:
-            properties = dict(feature.get("properties") or {})
-            geometry = feature.get("geometry") or {}
-            coordinates = geometry.get("coordinates") if geometry.get("type") == "Point" else None
-            if isinstance(coordinates, list) and len(coordinates) >= 2:
-                properties[GEOMETRY_LON], properties[GEOMETRY_LAT] = coordinates[0], coordinates[1]
-            records.append(properties)
+        features = payload.get("features") or []
+        if not isinstance(features, list):
+            raise UnreadableFileError(name, "bad_features")
+        records, numbers = [], []
+        for number, feature in enumerate(features, start=1):
+            record = _feature_properties(feature)
+            if isinstance(record, str):
+                bad.append(
+                    {"row_number": number, "field": "", "reason": record.format(number), "raw": {"feature": feature}}
+                )
+            else:
+                records.append(record)
+                numbers.append(number)
         file_format = "geojson"
     elif isinstance(payload, list) and all(isinstance(record, dict) for record in payload):
-        records = payload
+        records, numbers = payload, list(range(1, len(payload) + 1))
         file_format = "open311"
     else:
-        msg = f"{name}: JSON is neither a GeoJSON FeatureCollection nor an Open311 list of requests"
-        raise ValueError(msg)
+        raise UnreadableFileError(name, "bad_json_shape")
+    _refuse_wide(name, len({key for record in records for key in record}))
     flat = pd.json_normalize(records, max_level=1) if records else pd.DataFrame()
     frame = flat.map(_json_text).astype(object) if len(flat.columns) else flat
-    return RawTable(frame.reset_index(drop=True), list(range(1, len(frame) + 1)), file_format)
+    return RawTable(frame.reset_index(drop=True), numbers, file_format, bad)
+
+
+def _feature_properties(feature: Any) -> dict[str, Any] | str:
+    """A feature's properties plus its point coordinates, or the reason (``{}``: its position) it is refused."""
+    if not isinstance(feature, dict):
+        return "feature {}: not a GeoJSON Feature object"
+    properties, geometry = feature.get("properties") or {}, feature.get("geometry") or {}
+    if not isinstance(properties, dict):
+        return "feature {}: 'properties' is not an object"
+    if not isinstance(geometry, dict):
+        return "feature {}: 'geometry' is not an object"
+    record = dict(properties)
+    coordinates = geometry.get("coordinates") if geometry.get("type") == "Point" else None
+    if isinstance(coordinates, list) and len(coordinates) >= 2:
+        record[GEOMETRY_LON], record[GEOMETRY_LAT] = coordinates[0], coordinates[1]
+    return record
