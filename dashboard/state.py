@@ -6,7 +6,12 @@ from collections.abc import MutableMapping
 from typing import Any
 
 LANGUAGE = "envmon_language"  # "vi" | "en"
-USER = "envmon_user"  # dict(username, role) after a successful login, else None
+USER = "envmon_user"  # dict(id, username, role, units) of the live session, re-read every run; else None
+SESSION_ID = "envmon_session_id"  # id of this browser's row in user_sessions (data.sessions), else None
+SESSION_ENDED = "envmon_session_ended"  # True once after the session ended under an open tab (shows why)
+COOKIE_CHECKED = "envmon_cookie_checked"  # the cookie token already tried in this browser session
+COOKIE_ACTION = "envmon_cookie_action"  # ("set", handoff code) or ("clear", "") for the cookie component
+CASE_FILTER = "envmon_case_filter"  # the shared case filter, mirrored in the URL (dashboard.url_state)
 AQI_SCALE = "envmon_aqi_scale"  # "vn" | "us" on the public page
 AIR_STATION = "envmon_air_station"  # station chosen on the public page
 AIR_WARD = "envmon_air_ward"  # ward chosen on the public page
@@ -17,6 +22,10 @@ IMPORT_RESULT = "envmon_import_result"  # summary of the last upload on the impo
 
 DEFAULTS: dict[str, Any] = {
     USER: None,
+    SESSION_ID: None,
+    SESSION_ENDED: False,
+    COOKIE_CHECKED: None,
+    COOKIE_ACTION: None,
     AQI_SCALE: "vn",
     MAP_METRIC: "count",
     ANALYSIS_METRIC: "count",

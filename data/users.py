@@ -337,6 +337,13 @@ def list_users(engine: Engine) -> list[UserInfo]:
         return [UserInfo(row.id, row.username, row.role, row.active, tuple(bound.get(row.id, ()))) for row in rows]
 
 
+def unit_names(engine: Engine) -> dict[str, str]:
+    """Responsible units an account can be bound to: code → name, by code."""
+    with transaction(engine) as session:
+        query = select(ResponsibleUnit.code, ResponsibleUnit.name).order_by(ResponsibleUnit.code)
+        return {code: name for code, name in session.execute(query)}
+
+
 def unit_scope(engine: Engine, user_id: int) -> frozenset[int] | None:
     """The responsible-unit ids whose cases ``user_id`` may see: None = all units (staff roles).
 

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, components, loaders, state
+from dashboard import auth, components, loaders, state, url_state
 from dashboard.i18n import current_language, label, t
 from data.case_filter import CaseFilter
 from data.exports import export_csv, export_geojson
@@ -27,16 +27,21 @@ def _filters() -> CaseFilter:
         set_name = left.selectbox(
             t("analysis.boundary_set"), sets, index=sets.index(default_set) if default_set in sets else 0
         )
-        districts = middle.multiselect(t("common.district"), choices["districts"], placeholder=t("common.choose"))
+        districts = url_state.multiselect(
+            middle, "district", t("common.district"), choices["districts"], placeholder=t("common.choose")
+        )
         ward_table = loaders.ward_choices(set_name)
         if districts:
             ward_table = ward_table[ward_table["district"].isin(districts)]
         ward_names = dict(zip(ward_table["code"], ward_table["name"], strict=True))
-        ward_codes = right.multiselect(
-            t("common.ward"), list(ward_names), format_func=lambda c: ward_names[c], placeholder=t("common.choose")
+        ward_codes = url_state.multiselect(
+            right, "ward", t("common.ward"), list(ward_names), format_func=lambda c: ward_names[c],
+            placeholder=t("common.choose"),
         )
         left, middle, right = st.columns(3)
-        categories = left.multiselect(
+        categories = url_state.multiselect(
+            left,
+            "category",
             t("common.category"),
             choices["categories"],
             format_func=lambda c: names.get(c, c),
@@ -50,7 +55,9 @@ def _filters() -> CaseFilter:
             placeholder=t("common.choose"),
         )
         today = dt.datetime.now(components.local_zone()).date()
-        period = st.date_input(t("analysis.period"), value=(today - dt.timedelta(days=365), today), format="DD/MM/YYYY")
+        period = url_state.date_range(
+            st, t("analysis.period"), (today - dt.timedelta(days=365), today), format="DD/MM/YYYY"
+        )
     start, end = period if isinstance(period, tuple) and len(period) == 2 else (None, None)
     return CaseFilter(
         set_name=set_name,

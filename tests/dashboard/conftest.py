@@ -63,10 +63,9 @@ def app(seeded_db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) -> Calla
         if language:
             at.session_state[state.LANGUAGE] = language
         if user:
-            role = {"lead": "leader", "ana": "analyst", "ops": "operator"}[user]
-            at.session_state[state.USER] = {"username": user, "role": role}
+            for key, value in dashboard_seed.signed_in(seeded_db[0], user).items():
+                at.session_state[key] = value
         if page:
-            at.run()  # registers pages that depend on the role (user administration)
             at.switch_page(f"views/{page}.py")
         at.run()
         return at

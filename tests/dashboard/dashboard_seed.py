@@ -326,3 +326,20 @@ def case_totals() -> dict[str, int]:
         totals["resolved"] += done_ok + done_late
         totals["on_time"] += done_ok
     return totals
+
+
+def signed_in(database_url: str, username: str) -> dict[str, object]:
+    """Session-state entries of a browser signed in as ``username`` (a real server-side session, as after a login)."""
+    from dashboard import state
+    from data import sessions
+    from data.db import make_engine
+    from data.schema import User
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            user_id = conn.execute(select(User.id).where(User.username == username)).scalar_one()
+        session_id, _code = sessions.start(engine, user_id, sessions.SessionPolicy())
+    finally:
+        engine.dispose()
+    return {state.SESSION_ID: session_id}

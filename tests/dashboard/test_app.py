@@ -90,7 +90,7 @@ def test_login_flow(app: App, password: str) -> None:
     at.text_input[1].input(password)
     at.button[-1].click().run()
     assert not at.exception
-    assert at.session_state[state.USER] == {"username": "lead", "role": "leader"}
+    assert {k: at.session_state[state.USER][k] for k in ("username", "role")} == {"username": "lead", "role": "leader"}
     assert [t.value for t in at.title] == ["Tổng quan"]
     assert [m.label for m in at.metric][:2] == ["Đang xử lý", "Quá hạn"]
 
@@ -201,7 +201,7 @@ def test_empty_database_asks_for_init(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_cached_overview_map_is_redrawn_when_cases_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard_seed import seed_dashboard
+    from dashboard_seed import seed_dashboard, signed_in
     from sqlalchemy import insert
 
     from dashboard import loaders
@@ -221,7 +221,8 @@ def test_cached_overview_map_is_redrawn_when_cases_change(tmp_path: Path, monkey
     try:
         at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=60)
         at.run()
-        at.session_state[state.USER] = {"username": "lead", "role": "leader"}
+        for key, value in signed_in(url, "lead").items():
+            at.session_state[key] = value
         at.run()
         at.switch_page("views/overview.py").run()
         (before,) = _map_pages(at)

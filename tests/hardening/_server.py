@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -134,8 +135,9 @@ def run_page(page: str | None = None, user: str | None = None, language: str | N
     if language:
         at.session_state[state.LANGUAGE] = language
     if user:
-        at.session_state[state.USER] = {"username": user, "role": ROLES[user]}
-    at.run()  # registers the pages of the role (switching before a first run stays on the default page)
+        for key, value in dashboard_seed.signed_in(os.environ["DATABASE_URL"], user).items():
+            at.session_state[key] = value
+    at.run()  # switching before a first run stays on the default page
     if page:
         at.switch_page(f"views/{page}.py")
         at.run()

@@ -1,4 +1,5 @@
-"""Access control of the dashboard: no page data without login, the role matrix, operator actions out of reach."""
+"""Access control of the dashboard: no page data without login, the role matrix (pages and navigation, unit
+accounts included), operator actions out of reach, sessions re-checked against the database on every run."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ ACCESS = {
     "imports": {"operator"},
     "users": {"operator"},
 }
+USERS = {**ui.ROLES, "donvi": "unit"}  # seeded staff plus a unit account bound to one responsible unit
+NAV_LABELS = {
+    "air": "Không khí",
+    "overview": "Tổng quan",
+    "analysis": "Phân tích",
+    "alerts": "Cảnh báo",
+    "stations": "Trạm quan trắc",
+    "imports": "Nhập dữ liệu",
+    "users": "Người dùng",
+}
 # texts that only the protected pages show (seeded unit, alert, station reading and user names)
 PROTECTED_DATA = ("UBND phường Hoàn Kiếm", "PM2.5 24 h 62", "COD 180", "row 7: lat 210.5", "Rác thải tồn đọng")
 
@@ -27,7 +38,10 @@ PROTECTED_DATA = ("UBND phường Hoàn Kiếm", "PM2.5 24 h 62", "COD 180", "ro
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
     """The seeded dashboard database (no payloads)."""
+    from data.users import create_user
+
     url, engine = ui.seeded_database(tmp_path_factory.mktemp("ui-security"), hostile=False)
+    create_user(engine, "donvi", ui.PASSWORD, "unit", units=["urenco"])
     yield url, engine
     engine.dispose()
 
@@ -50,15 +64,14 @@ def _shows_login_form_only(at: Any) -> None:
         assert secret not in text
 
 
-@pytest.mark.parametrize("name", [p for p in ui.PROTECTED if p != "users"])
+@pytest.mark.parametrize("name", ui.PROTECTED)
 def test_protected_pages_show_only_the_login_form(page: Any, name: str) -> None:
+    """Every page is registered (a deep link works), but without login a protected one is only the form."""
     _shows_login_form_only(page(name))
 
 
-def test_user_administration_is_not_even_a_page_without_login(page: Any) -> None:
-    at = page()  # the public page, not logged in
-    with pytest.raises(Exception, match=r"users\.py"):  # not registered in the navigation
-        at.switch_page("views/users.py").run()
+def _nav(at: Any) -> list[str]:
+    return [link.proto.label for link in at.get("page_link")]
 
 
 def test_the_public_page_needs_no_login_and_shows_no_protected_data(page: Any) -> None:
@@ -69,16 +82,10 @@ def test_the_public_page_needs_no_login_and_shows_no_protected_data(page: Any) -
     assert not [secret for secret in PROTECTED_DATA if secret in text]
 
 
-@pytest.mark.parametrize("user", list(ui.ROLES))
+@pytest.mark.parametrize("user", list(USERS))
 @pytest.mark.parametrize("name", list(ACCESS))
 def test_role_matrix(page: Any, name: str, user: str) -> None:
-    role = ui.ROLES[user]
-    if name == "users" and role != "operator":
-        at = page(user=user)
-        with pytest.raises(Exception, match=r"users\.py"):  # the page is not offered to this role at all
-            at.switch_page("views/users.py").run()
-        assert "Người dùng" not in [link.proto.label for link in at.get("page_link")]
-        return
+    role = USERS[user]
     at = page(name, user=user)
     assert not at.exception, [e.value for e in at.exception]
     if role in ACCESS[name]:
@@ -86,7 +93,54 @@ def test_role_matrix(page: Any, name: str, user: str) -> None:
         assert not [w for w in at.warning if "không được dùng trang này" in w.value]
     else:
         assert not at.title and not at.get("arrow_data_frame") and not at.get("file_uploader")
-        assert any("Chuyên viên phân tích" in w.value or "Lãnh đạo" in w.value for w in at.warning)
+        assert not ui.map_payloads(at) and not at.metric
+        assert any("không được dùng trang này" in w.value for w in at.warning)
+        assert not [secret for secret in PROTECTED_DATA if secret in ui.page_text(at)]
+
+
+@pytest.mark.parametrize("user", [None, *USERS])
+def test_navigation_offers_only_what_the_role_may_open(page: Any, user: str | None) -> None:
+    """#16: Import is not shown to leaders, Users only to operators, nothing protected to visitors."""
+    at = page(user=user)
+    role = None if user is None else USERS[user]
+    allowed = ["air", *[name for name in ACCESS if role in ACCESS[name]]]
+    expected = [NAV_LABELS[name] for name in NAV_LABELS if name in allowed]
+    assert _nav(at) == expected + (["Đăng nhập"] if user is None else [])
+
+
+def test_an_open_tab_loses_rights_when_the_account_changes(
+    page: Any, db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#13.3: demotion, deactivation and a new password end the session under an open tab at its next run."""
+    from dashboard import state
+    from data.users import create_user, set_active, set_password, set_role
+
+    create_user(db[1], "ops2", ui.PASSWORD, "operator")
+    at = page("users", user="ops2")
+    assert [t.value for t in at.title] == ["Quản lý người dùng"]
+    set_role(db[1], "ops2", "leader", actor="ops")
+    at.run()
+    assert not at.title and at.session_state[state.USER] is None
+    assert any("Phiên đăng nhập đã kết thúc" in w.value for w in at.warning)
+    for change in (
+        lambda: set_active(db[1], "ops2", False, actor="ops"),
+        lambda: set_password(db[1], "ops2", "brand-new-secret-42", actor="ops"),
+    ):
+        set_active(db[1], "ops2", True, actor="ops")
+        at = page("overview", user="ops2")
+        assert [t.value for t in at.title] == ["Tổng quan"]
+        change()
+        at.run()
+        assert not at.title and [ti.label for ti in at.text_input] == ["Tên đăng nhập", "Mật khẩu"]
+
+
+def test_a_forged_session_id_is_not_a_login(page: Any) -> None:
+    from dashboard import state
+
+    at = page()
+    at.session_state[state.SESSION_ID] = 424242
+    at.switch_page("views/users.py").run()
+    _shows_login_form_only(at)
 
 
 class Calls:
@@ -139,13 +193,15 @@ def test_non_operators_cannot_import(
 def test_the_users_page_refuses_a_non_operator_even_when_reached(
     page: Any, db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The page itself checks the role too (defence in depth if it were ever registered for everyone)."""
+    """The page itself checks the role too (defence in depth: the app registers it for everyone)."""
     from streamlit.testing.v1 import AppTest
 
     from dashboard import state
     from data import users
     from data.schema import User
 
+    with db[1].connect() as conn:
+        accounts = conn.scalar(select(func.count()).select_from(User))
     create_user, set_password = Calls(), Calls()
     monkeypatch.setattr(users, "create_user", create_user)
     monkeypatch.setattr(users, "set_password", set_password)
@@ -158,7 +214,7 @@ def test_the_users_page_refuses_a_non_operator_even_when_reached(
     assert any("Chuyên viên phân tích" in w.value for w in at.warning)
     assert create_user.calls == [] and set_password.calls == []
     with db[1].connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(User)) == 3
+        assert conn.scalar(select(func.count()).select_from(User)) == accounts
 
 
 @pytest.mark.slow
@@ -171,12 +227,9 @@ def test_the_real_server_guards_pages_and_operator_controls(db: tuple[str, Engin
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         for name in ui.PROTECTED:
             page.goto(ui.url_of(base, name))  # a fresh session each time: nobody is logged in
-            if name == "users":  # not a page without login: Streamlit falls back to the public page
-                page.locator("h1", has_text="Chất lượng không khí Hà Nội").first.wait_for(timeout=ui.TIMEOUT_MS)
-            else:
-                page.get_by_label("Mật khẩu").wait_for(timeout=ui.TIMEOUT_MS)
-                assert page.locator("h1").count() == 0, name
-                assert page.locator(ui.MAP_FRAME).count() == 0, name
+            page.get_by_label("Mật khẩu").wait_for(timeout=ui.TIMEOUT_MS)
+            assert page.locator("h1").count() == 0, name
+            assert page.locator(ui.MAP_FRAME).count() == 0, name
             page.wait_for_timeout(500)
             html = ui.full_html(page)
             leaked = [s for s in (*PROTECTED_DATA, ui.dashboard_seed.REPORTER_NAME, "Quản lý người dùng") if s in html]
