@@ -7,11 +7,13 @@ import datetime as dt
 import io
 import json
 import threading
+from collections.abc import Callable
 from typing import Literal
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
+from streamlit.testing.v1 import AppTest
 
 from cli import main
 from data import sessions
@@ -277,3 +279,48 @@ def test_cli_account_changes(
     assert main(["users", "audit", "--user", "urenco"]) == 0
     actions = [entry["action"] for entry in json.loads(capsys.readouterr().out)]
     assert actions == ["user.password", "user.role", "user.units", "user.activate", "user.deactivate", "user.create"]
+
+
+def test_users_page_changes_accounts_and_shows_the_audit_log(
+    app: Callable[..., AppTest], seeded_db: tuple[str, Engine]
+) -> None:
+    """#16: an operator deactivates, reactivates, re-roles and re-passwords an account on the page; each change
+    is in the audit log table (who, when, what, target), and refusals are one sentence in Vietnamese."""
+    engine = seeded_db[1]
+    create_user(engine, "tam", "mat-khau-dai-du", "analyst", actor="ops")
+    at = app("users", user="ops")
+    assert [t.value for t in at.title] == ["Quản lý người dùng"]
+
+    def change(action: str, *, role: str | None = None, password: str = "") -> None:
+        [box for box in at.selectbox if box.label == "Tài khoản"][0].set_value("tam")
+        [box for box in at.selectbox if box.label == "Thao tác"][0].set_value(action)
+        if role:
+            [box for box in at.selectbox if box.label == "Vai trò"][-1].set_value(role)
+        [box for box in at.text_input if box.label == "Mật khẩu mới"][0].input(password)
+        [button for button in at.button if button.label == "Thực hiện"][0].click().run()
+        assert not at.exception
+
+    change("deactivate")
+    assert "Đã khóa tam; 0 phiên đăng nhập đã kết thúc." in [s.value for s in at.success]
+    assert verify_password(engine, "tam", "mat-khau-dai-du") is None
+    change("activate")
+    change("role", role="leader")
+    assert [u.role for u in list_users(engine) if u.username == "tam"] == ["leader"]
+    change("password", password="1234567890")
+    assert [e.value for e in at.error] == [
+        "Mật khẩu quá dễ đoán (mật khẩu phổ biến, dãy phím, lặp lại hoặc từ điển); hãy dùng một cụm vài từ ít gặp."
+    ]
+    change("password", password="mot-mat-khau-moi-dai")
+    assert verify_password(engine, "tam", "mot-mat-khau-moi-dai") is not None
+    audit_table = at.dataframe[-1].value
+    rows = audit_table[audit_table["Tài khoản"] == "tam"]
+    assert list(rows["Thao tác"]) == [
+        "Đổi mật khẩu",
+        "Đổi vai trò",
+        "Mở lại tài khoản",
+        "Khóa tài khoản",
+        "Tạo tài khoản",
+    ]
+    assert set(rows["Người thực hiện"]) == {"ops"}
+    assert "Chuyên viên phân tích → Lãnh đạo" in " ".join(rows["Chi tiết"])
+    assert not rows["Thời điểm"].str.contains("None|nan|NaT").any()
