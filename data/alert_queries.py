@@ -7,13 +7,15 @@ stale alert whose station died mid-exceedance stays active).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, case, func, or_, select
 
 from data.alert_states import ACTIVE_STATES, SEVERITY_RANK
 from data.frames import read_frame
-from data.schema import Alert, AlertEvent, UtcDateTime
+from data.schema import Alert, AlertEvent, AlertSilence, UtcDateTime
 
 #: every stored column of an alert, in table order
 ALERT_COLUMNS: tuple[str, ...] = tuple(column.name for column in Alert.__table__.columns)
@@ -82,3 +84,31 @@ def alert_events(
     frame = read_frame(engine, stmt if limit is None else stmt.limit(limit))
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame
+
+
+#: alert fields a silence may match on; any other matcher key is a label
+SILENCE_FIELDS = ("rule_id", "kind", "subject", "severity")
+
+
+def silence_matches(matchers: Mapping[str, Any], alert: Mapping[str, Any]) -> bool:
+    """Whether a silence with ``matchers`` covers ``alert`` (every matcher equal; an empty silence matches nothing)."""
+    if not matchers:
+        return False
+    labels = alert.get("labels") or {}
+    for key, wanted in matchers.items():
+        actual = alert.get(key) if key in SILENCE_FIELDS else labels.get(key)
+        if actual is None or str(actual) != str(wanted):
+            return False
+    return True
+
+
+def active_silences(engine: Engine, now: dt.datetime) -> list[dict[str, Any]]:
+    """Silences in force at ``now``: ``id, matchers, starts_at, ends_at, created_by, comment``."""
+    stmt = select(*AlertSilence.__table__.columns).where(AlertSilence.starts_at <= now, AlertSilence.ends_at > now)
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(stmt.order_by(AlertSilence.id))]
+
+
+def silenced_by(alert: Mapping[str, Any], silences: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The first of ``silences`` that covers ``alert``, or None."""
+    return next((silence for silence in silences if silence_matches(silence["matchers"], alert)), None)

@@ -424,9 +424,22 @@ class Alert(Base):
     ack_note: Mapped[str | None] = mapped_column(Text)
     ack_at: Mapped[dt.datetime | None]
     ack_until: Mapped[dt.datetime | None]
-    silenced_until: Mapped[dt.datetime | None]
     last_notified_at: Mapped[dt.datetime | None]
     last_notified_state: Mapped[str | None] = mapped_column(String(20))
+
+
+class AlertSilence(Base):
+    """No notifications, until ``ends_at``, for alerts matching every matcher (``rule_id``, ``kind``, ``subject``
+    or a label such as ``station_id``, ``ward_code``, ``unit_code``); evaluation and history continue."""
+
+    __tablename__ = "alert_silences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matchers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime] = mapped_column(index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str] = mapped_column(Text, default="")
 
 
 class AlertEvent(Base):

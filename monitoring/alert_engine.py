@@ -18,6 +18,7 @@ from typing import Any
 import requests
 from sqlalchemy import Engine
 
+from data.alert_queries import active_silences
 from data.config import DEFAULT_TIMEZONE, PACKAGE_CONFIG_DIR
 from data.db import transaction
 from monitoring.alert_rules import DEFAULT_RULES_PATH, AlertRules, load_alert_rules
@@ -115,7 +116,8 @@ def _notify(
     with transaction(engine) as db:
         rows = load_alerts(db)
         by_id = {row.id: row for row in rows.values()}
-        groups = plan_notifications([alert_record(row) for row in rows.values()], now, rules.notify)
+        silences = active_silences(engine, now)
+        groups = plan_notifications([alert_record(row) for row in rows.values()], now, rules.notify, silences)
         for group in groups:
             if deliver(session, urls, group, rules.notify.timeout_seconds):
                 mark_notified(db, [by_id[i] for i in group.alert_ids], now, ", ".join(urls))

@@ -197,7 +197,14 @@ def aqi_signals(engine: Engine, now: dt.datetime, rule: RuleConfig) -> list[Sign
                 threshold=float(floor.low),
                 observed_at=row.period_end,
                 kind="aqi",
-                labels=_station_labels(station, scale=scale, category=category.label_vi, dominant=row.dominant),
+                labels=_station_labels(
+                    station,
+                    scale=scale,
+                    category=str(row.category),
+                    category_vi=category.label_vi,
+                    category_en=category.label_en,
+                    dominant=row.dominant,
+                ),
                 message=f"{station.name}: {label} ({category.label_vi}), chủ yếu {row.dominant.upper()}",
             )
         )

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from data.alert_queries import silence_matches
 from data.alert_states import AlertState
 from data.db import transaction
 from data.frames import plain_labels, plain_value
 from data.schema import Alert as AlertRow
-from data.schema import AlertEvent
+from data.schema import AlertEvent, AlertSilence
 from monitoring.alerts import Alert, Evaluation
 
 _FIELDS = (
@@ -110,15 +111,38 @@ def acknowledge(
         )  # fmt: skip
 
 
-def silence(engine: Engine, alert_id: int, *, until: dt.datetime, by: str, now: dt.datetime) -> None:
-    """Suppress the alert's notifications until ``until``; evaluation and history continue."""
+def add_silence(
+    engine: Engine, matchers: dict[str, str], *, until: dt.datetime, by: str, now: dt.datetime, comment: str = ""
+) -> int:
+    """Silence notifications of every alert matching ``matchers`` until ``until``; returns the silence id.
+
+    Each alert the silence covers now gets a ``silence`` history event; evaluation and history continue.
+    """
+    if not by.strip() or not matchers:
+        msg = "a silence needs who (by) and at least one matcher"
+        raise ValueError(msg)
+    with transaction(engine) as session:
+        silence_row = AlertSilence(
+            matchers=dict(matchers), starts_at=now, ends_at=until, created_by=by, comment=comment
+        )
+        session.add(silence_row)
+        session.flush()
+        note = f"{comment} (đến {until.isoformat()})".strip()
+        for row in session.scalars(select(AlertRow)):
+            if silence_matches(matchers, alert_record(row)):
+                session.add(
+                    AlertEvent(alert_id=row.id, at=now, event="silence", from_state=row.state, to_state=row.state,
+                               actor=by, note=note)
+                )  # fmt: skip
+        return int(silence_row.id)
+
+
+def silence(engine: Engine, alert_id: int, *, until: dt.datetime, by: str, now: dt.datetime, comment: str = "") -> int:
+    """Silence one alert's notifications until ``until`` (a silence matching its rule and subject)."""
     with transaction(engine) as session:
         row = _get(session, alert_id)
-        row.silenced_until = until
-        session.add(
-            AlertEvent(alert_id=alert_id, at=now, event="silence", from_state=row.state, to_state=row.state,
-                       actor=by, note=f"đến {until.isoformat()}")
-        )  # fmt: skip
+        matchers = {"rule_id": row.rule_id, "subject": row.subject}
+    return add_silence(engine, matchers, until=until, by=by, now=now, comment=comment)
 
 
 def mark_notified(session: Session, rows: Iterable[AlertRow], now: dt.datetime, receivers: str) -> None:

@@ -63,7 +63,7 @@ def ward_hot_signals(
                 value=round(float(z), 3),
                 observed_at=now,
                 kind="hotspot",
-                labels={"ward_code": code, "ward_name": str(names[code]), "class": klass},
+                labels={"ward_code": code, "ward_name": str(names[code]), "class": klass, "cases": str(int(count))},
                 message=message,
             )
         )

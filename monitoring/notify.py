@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from data.alert_queries import silenced_by
 from data.alert_states import AlertState
 from data.redact import endpoint_label, endpoint_secrets, redact_text
 from monitoring.alert_rules import NotifyPolicy
@@ -37,13 +38,14 @@ class NotificationGroup:
     payload: dict[str, Any]
 
 
-def _active(until: dt.datetime | None, now: dt.datetime) -> bool:
-    return until is not None and until > now
+def is_due(
+    alert: Mapping[str, Any], now: dt.datetime, policy: NotifyPolicy, silences: Sequence[Mapping[str, Any]] = ()
+) -> bool:
+    """Whether this alert (a stored alert record) should be part of a notification at ``now``.
 
-
-def is_due(alert: Mapping[str, Any], now: dt.datetime, policy: NotifyPolicy) -> bool:
-    """Whether this alert (a stored alert record) should be part of a notification at ``now``."""
-    if _active(alert["silenced_until"], now):
+    ``silences`` are the silences in force (:func:`data.alert_queries.active_silences`).
+    """
+    if silenced_by(alert, silences) is not None:
         return False
     state, sent_state, sent_at = alert["state"], alert["last_notified_state"], alert["last_notified_at"]
     if state == AlertState.FIRING:
@@ -61,7 +63,10 @@ def _json_value(value: Any) -> Any:
 
 
 def plan_notifications(
-    alerts: Sequence[Mapping[str, Any]], now: dt.datetime, policy: NotifyPolicy
+    alerts: Sequence[Mapping[str, Any]],
+    now: dt.datetime,
+    policy: NotifyPolicy,
+    silences: Sequence[Mapping[str, Any]] = (),
 ) -> list[NotificationGroup]:
     """Due alerts grouped by rule, skipping rules that sent a message less than ``group_interval`` ago."""
     by_rule: dict[str, list[Mapping[str, Any]]] = {}
@@ -70,7 +75,7 @@ def plan_notifications(
         if alert["last_notified_at"] is not None:
             rule = alert["rule_id"]
             last_sent[rule] = max(last_sent.get(rule, alert["last_notified_at"]), alert["last_notified_at"])
-        if is_due(alert, now, policy):
+        if is_due(alert, now, policy, silences):
             by_rule.setdefault(alert["rule_id"], []).append(alert)
     groups = []
     for rule_id, due in sorted(by_rule.items()):

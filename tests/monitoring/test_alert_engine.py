@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from cli import main
-from data.alert_queries import alert_events, alert_frame
+from data.alert_queries import active_silences, alert_events, alert_frame
 from data.boundary_store import load_shipped_sets
 from data.db import transaction
 from data.frames import plain_records
@@ -214,7 +214,9 @@ def test_ack_is_cleared_by_resolution_and_silence_is_recorded(engine: Engine, ru
     silence(engine, alert_id, until=T + 2 * HOUR, by="Trần B", now=T + 2 * MIN)
     alert = run(T + 3 * MIN)[("pm25-24h", "station:A/pm25")]
     assert (alert["state"], alert["ack_by"], alert["ack_until"]) == ("firing", "Nguyễn Văn A", T + 5 * HOUR)
-    assert alert["silenced_until"] == T + 2 * HOUR
+    assert [s["matchers"] for s in active_silences(engine, T + 3 * MIN)] == [
+        {"rule_id": "pm25-24h", "subject": "station:A/pm25"}
+    ]
     events = [(e["event"], e["actor"]) for e in _events(engine, alert_id)]
     assert events[1:] == [("ack", "Nguyễn Văn A"), ("silence", "Trần B")]
     add_average(engine, "A", "pm25", "24h", T + HOUR, 20.0)
