@@ -39,6 +39,7 @@ class PageSpec:
     title_key: str
     roles: tuple[str, ...] | None  # None: everyone, signed in or not
     signed_out_only: bool = False
+    in_menu: bool = True  # a detail page (one alert) is reached by its links, not from the sidebar
 
 
 if __name__ != "__main__":  # imported by `streamlit run` / uvicorn: the ASGI app around this script
@@ -55,6 +56,7 @@ else:
         PageSpec(VIEWS / "overview.py", "overview", "nav.overview", auth.STAFF_ROLES),
         PageSpec(VIEWS / "analysis.py", "analysis", "nav.analysis", auth.STAFF_ROLES),
         PageSpec(VIEWS / "alerts.py", "alerts", "nav.alerts", auth.STAFF_ROLES),
+        PageSpec(VIEWS / "alert.py", "alert", "nav.alert", auth.STAFF_ROLES, in_menu=False),
         PageSpec(VIEWS / "stations.py", "stations", "nav.stations", auth.STAFF_ROLES),
         PageSpec(VIEWS / "imports.py", "import", "nav.import", auth.OPERATOR_ONLY),
         PageSpec(VIEWS / "users.py", "users", "nav.users", auth.OPERATOR_ONLY),
@@ -91,7 +93,7 @@ else:
             )
             params = url_state.link_params()
             for spec in PAGES:
-                if may_open(spec, role):
+                if spec.in_menu and may_open(spec, role):
                     st.page_link(pages[spec.url_path], query_params=params or None)
             if user is None:
                 st.caption(t("sidebar.public"))

@@ -15,7 +15,7 @@ from typing import Any
 
 from data.alert_states import AlertState
 from data.config import DEFAULT_TIMEZONE
-from data.i18n import label_in, translate
+from data.i18n import STRINGS, label_in, translate
 from data.i18n.formats import age, is_missing, local_time, measurement, number, parameter_name
 
 #: rule family → the kind of place its alerts are about
@@ -75,7 +75,8 @@ def _threshold(alert: Mapping[str, Any], labels: Mapping[str, Any], language: st
     if alert.get("state") in (AlertState.RESOLVED, AlertState.INACTIVE):
         comparison = "≤"
     period = _text(labels.get("period"))
-    period_text = translate(f"alerts.period_{period}", language) if period else ""
+    period_key = f"alerts.period_{period}"
+    period_text = f" ({translate(period_key, language)})" if period_key in STRINGS else ""
     basis = _text(labels.get("basis"))
     if basis.startswith("giấy phép"):
         basis = translate("alerts.basis_permit", language)
@@ -87,7 +88,7 @@ def _threshold(alert: Mapping[str, Any], labels: Mapping[str, Any], language: st
         value=measurement(alert.get("value"), unit, language),
         comparison=comparison,
         limit=measurement(alert.get("threshold"), unit, language),
-        basis=basis,
+        basis=f", {basis}" if basis else "",
     )
 
 

@@ -1,120 +1,223 @@
-"""Cảnh báo (alerts): active and recent alerts with state, since when and value; acknowledge; history."""
+"""Cảnh báo (alerts): open and recent alerts grouped by rule family and place, in words; filters, search;
+acknowledge and silence for operators. Each row links to the alert's own page (``/alert?id=N``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, components, loaders
-from dashboard.i18n import label, t
-from data.alert_states import OPEN_STATES
+from dashboard import auth, loaders
+from dashboard.i18n import current_language, label, t
+from data import alert_queries
+from data.alert_states import OPEN_STATES, SEVERITY_RANK, AlertState
+from data.alert_text import SEVERITY_ICON, SUBJECT_KIND, describe
+from data.i18n.formats import local_time, number
 
-ACTIVE_STATES = tuple(OPEN_STATES)  # pending, firing and stale: every episode that has not ended
 RECENT_DAYS = 7
 ACK_HOURS = (4, 8, 24, 72)
-REFRESH = dt.timedelta(seconds=loaders.SHORT_TTL)  # the live panel re-reads as often as the cache expires
+REFRESH = dt.timedelta(seconds=loaders.SHORT_TTL)
+FAMILIES = ("threshold", "device", "silence", "aqi", "sla", "hotspot")
+PLACE_KEYS = {"station": "station_id", "ward": "ward_code", "unit": "unit_code"}
 
 
-def _table(frame: pd.DataFrame) -> pd.DataFrame:
-    view = frame.assign(
-        state=[label("alert_state", s) for s in frame["state"]],
-        severity=[label("severity", s) for s in frame["severity"]],
-        state_since=[components.local_time_text(v) for v in frame["state_since"]],
-        ack_at=[components.local_time_text(v) for v in frame["ack_at"]],
-        ack_by=frame["ack_by"].fillna(""),
-        ack_note=frame["ack_note"].fillna(""),
-    )
-    columns = [
-        "id",
-        "severity",
-        "state",
-        "subject",
-        "rule_id",
-        "value",
-        "threshold",
-        "state_since",
-        "message",
-        "ack_by",
-        "ack_note",
-        "ack_at",
-    ]
-    return view[columns].rename(columns=lambda c: t(f"col.{c}"))
+def alert_rows(frame: pd.DataFrame, language: str, now: dt.datetime, silences: list[dict]) -> pd.DataFrame:
+    """The alerts as display rows: words, place, family, severity and search text (no rule id, no subject)."""
+    rows = []
+    for alert in frame.to_dict("records"):
+        text = describe(alert, language, now=now, timezone=loaders.settings().timezone)
+        labels = alert["labels"] or {}
+        silence = alert_queries.silenced_by(alert, silences)
+        ack = ""
+        if alert.get("ack_by") and not pd.isna(alert.get("ack_at")):
+            ack = t("alerts.ack_short", who=alert["ack_by"], at=local_time(alert["ack_at"], language))
+        elif silence is not None:
+            ack = t("alerts.silenced_short", who=silence["created_by"], until=local_time(silence["ends_at"], language))
+        kind = str(alert["kind"])
+        rows.append(
+            {
+                "id": int(alert["id"]),
+                "family": kind,
+                "severity_code": alert["severity"],
+                "state_code": alert["state"],
+                "severity": text.severity,
+                "state": text.state,
+                "place_kind": label("alert_place", SUBJECT_KIND.get(kind, "station")),
+                "place": text.place,
+                "what": text.what,
+                "since": text.since,
+                "last_data": text.data_age,
+                "handled": ack,
+                "link": f"alert?id={int(alert['id'])}",
+                "district": str(labels.get("district", "")),
+                "ward": str(labels.get("ward_code", "")),
+                "station": str(labels.get("station_id", "")),
+                "unit": str(labels.get("unit_code", "")),
+                "search": f"{text.place} {text.what}".casefold(),
+            }
+        )
+    columns = ["id", "family", "severity_code", "state_code", "severity", "state", "place_kind", "place", "what",
+               "since", "last_data", "handled", "link", "district", "ward", "station", "unit", "search"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
-def _acknowledge(active: pd.DataFrame, username: str) -> None:
-    st.subheader(t("alerts.ack_title"))
-    if importlib.util.find_spec("monitoring.alert_store") is None:
-        st.info(t("alerts.ack_unavailable"))
+def _choices(rows: pd.DataFrame, column: str, names: pd.Series) -> dict[str, str]:
+    present = rows[rows[column] != ""]
+    return dict(sorted(zip(present[column], names[present.index], strict=True), key=lambda item: item[1]))
+
+
+def _filters(rows: pd.DataFrame) -> pd.DataFrame:
+    with st.expander(t("alerts.filters"), expanded=False):
+        left, middle, right = st.columns(3)
+        states = left.multiselect(
+            t("alerts.filter_state"),
+            [s.value for s in AlertState if s != AlertState.INACTIVE],
+            default=[s.value for s in OPEN_STATES],
+            format_func=lambda s: label("alert_state", s),
+        )
+        families = middle.multiselect(t("alerts.filter_family"), FAMILIES, format_func=lambda f: t(f"alert_family.{f}"))
+        severities = right.multiselect(t("alerts.filter_severity"), list(SEVERITY_RANK),
+                                       format_func=lambda s: f"{SEVERITY_ICON[s]} {label('severity', s)}")  # fmt: skip
+        left, middle, right, far = st.columns(4)
+        districts = sorted(d for d in rows["district"].unique() if d)
+        everything = t("alerts.filter_all")
+        district = left.selectbox(t("alerts.filter_district"), ["", *districts], format_func=lambda d: d or everything)
+        picks = {}
+        for column, box, key in (("ward", middle, "ward"), ("station", right, "station"), ("unit", far, "unit")):
+            options = _choices(rows, column, rows["place"])
+            picks[column] = box.selectbox(t(f"alerts.filter_{key}"), ["", *options],
+                                          format_func=lambda c, o=options: o.get(c, everything))  # fmt: skip
+        query = st.text_input(t("alerts.search"), placeholder=t("alerts.search_hint"))
+    keep = rows["state_code"].isin(states) if states else pd.Series(True, index=rows.index)
+    if families:
+        keep &= rows["family"].isin(families)
+    if severities:
+        keep &= rows["severity_code"].isin(severities)
+    if district:
+        keep &= rows["district"] == district
+    for column, value in picks.items():
+        if value:
+            keep &= rows[column] == value
+    if query.strip():
+        keep &= rows["search"].str.contains(query.strip().casefold(), regex=False)
+    return rows[keep]
+
+
+def _summary(rows: pd.DataFrame) -> None:
+    active = rows[rows["state_code"].isin([s.value for s in OPEN_STATES])]
+    cells = st.columns(len(SEVERITY_RANK) + 1)
+    for cell, severity in zip(cells, SEVERITY_RANK, strict=False):
+        count = int((active["severity_code"] == severity).sum())
+        cell.metric(f"{SEVERITY_ICON[severity]} {label('severity', severity)}", number(count, current_language()))
+    cells[-1].metric(label("alert_state", AlertState.STALE), number(int((active["state_code"] == "stale").sum()),
+                                                                    current_language()))  # fmt: skip
+
+
+def _groups(rows: pd.DataFrame) -> None:
+    if rows.empty:
+        st.success(t("alerts.none_match"))
         return
-    from monitoring import alert_store
+    ranked = rows.assign(rank=rows["severity_code"].map(SEVERITY_RANK).fillna(3))
+    order = ranked.groupby("family")["rank"].min().sort_values().index
+    for family in order:
+        group = ranked[ranked["family"] == family].sort_values(["rank", "place"])
+        icon = SEVERITY_ICON.get(str(group.iloc[0]["severity_code"]), "")
+        st.subheader(f"{icon} {t(f'alert_family.{family}')} · {number(len(group), current_language())}")
+        per_place = group.groupby("place").size().sort_values(ascending=False)
+        shown = [f"{place} ({number(n, current_language())})" for place, n in per_place.head(12).items()]
+        more = len(per_place) - len(shown)
+        st.caption(f"{group.iloc[0]['place_kind']}: " + " · ".join(shown) + (f" · +{more}" if more > 0 else ""))
+        view = group[["severity", "state", "place", "what", "since", "last_data", "handled", "link"]]
+        st.dataframe(
+            view.rename(columns=lambda c: t(f"alerts.col_{c}")),
+            hide_index=True,
+            width="stretch",
+            column_config={t("alerts.col_link"): st.column_config.LinkColumn(display_text=t("alerts.open_detail"))},
+        )
 
-    subjects = dict(zip(active["id"], active["subject"] + " · " + active["rule_id"], strict=True))
-    with st.form("ack"):
-        alert_id = st.selectbox(t("alerts.ack_which"), list(subjects), format_func=lambda i: f"#{i} {subjects[i]}")
+
+def _handle(rows: pd.DataFrame, username: str) -> None:
+    """Acknowledge (who, note, until) or silence (until, what it covers) one open alert."""
+    open_rows = rows[rows["state_code"].isin([s.value for s in OPEN_STATES])]
+    if open_rows.empty:
+        return
+    choices = dict(zip(open_rows["id"], open_rows["place"] + ": " + open_rows["what"], strict=True))
+    st.subheader(t("alerts.handle_title"))
+    ack_tab, silence_tab = st.tabs([t("alerts.ack_title"), t("alerts.silence_title")])
+    with ack_tab, st.form("ack"):
+        alert_id = st.selectbox(t("alerts.ack_which"), list(choices), format_func=lambda i: choices[i])
         note = st.text_area(t("alerts.ack_note"), max_chars=1000)
         hours = st.selectbox(t("alerts.ack_until"), ACK_HOURS, index=2, format_func=lambda h: t("kpi.hours", n=h))
-        submitted = st.form_submit_button(t("alerts.ack_submit"), type="primary")
-    if submitted:
-        if not note.strip():
-            st.error(t("alerts.ack_note_required"))
-            return
-        now = dt.datetime.now(dt.UTC)
-        alert_store.acknowledge(
-            loaders.engine(),
-            int(alert_id),
-            by=username,
-            note=note.strip(),
-            until=now + dt.timedelta(hours=hours),
-            now=now,
+        if st.form_submit_button(t("alerts.ack_submit"), type="primary"):
+            if not note.strip():
+                st.error(t("alerts.ack_note_required"))
+            else:
+                acknowledge_alert(int(alert_id), username, note.strip(), hours)
+                st.success(t("alerts.ack_done", what=choices[alert_id]))
+    with silence_tab, st.form("silence"):
+        alert_id = st.selectbox(t("alerts.ack_which"), list(choices), format_func=lambda i: choices[i], key="sil_id")
+        scope = st.radio(
+            t("alerts.silence_scope"), ["alert", "place", "family"], format_func=lambda s: t(f"alerts.scope_{s}")
         )
-        loaders.clear_live_caches()
-        st.success(t("alerts.ack_done", id=alert_id))
+        hours = st.selectbox(t("alerts.ack_until"), ACK_HOURS, index=1, format_func=lambda h: t("kpi.hours", n=h),
+                             key="sil_hours")  # fmt: skip
+        note = st.text_input(t("alerts.silence_note"), max_chars=500)
+        if st.form_submit_button(t("alerts.silence_submit"), type="primary"):
+            silence_alerts(int(alert_id), scope, username, note.strip(), hours)
+            st.success(t("alerts.silence_done"))
+
+
+def acknowledge_alert(alert_id: int, username: str, note: str, hours: int) -> None:
+    """Record the acknowledgement and forget cached frames."""
+    from monitoring import alert_store
+
+    now = dt.datetime.now(dt.UTC)
+    alert_store.acknowledge(loaders.engine(), alert_id, by=username, note=note, until=now + dt.timedelta(hours=hours),
+                            now=now)  # fmt: skip
+    loaders.clear_live_caches()
+
+
+def silence_alerts(alert_id: int, scope: str, username: str, note: str, hours: int) -> None:
+    """Silence this alert, every alert of its family at its place, or its whole family, for ``hours``."""
+    from monitoring import alert_store
+
+    (alert,) = alert_queries.alert_frame(loaders.engine(), alert_id=alert_id).to_dict("records")
+    matchers = {"rule_id": alert["rule_id"], "subject": alert["subject"]}
+    if scope != "alert":
+        matchers = {"kind": alert["kind"]}
+        key = PLACE_KEYS[SUBJECT_KIND.get(alert["kind"], "station")]
+        if scope == "place" and alert["labels"].get(key):
+            matchers[key] = alert["labels"][key]
+    now = dt.datetime.now(dt.UTC)
+    alert_store.add_silence(loaders.engine(), matchers, until=now + dt.timedelta(hours=hours), by=username, now=now,
+                            comment=note)  # fmt: skip
+    loaders.clear_live_caches()
 
 
 @st.fragment(run_every=REFRESH)
-def _active_panel() -> None:
-    """The active alerts, refreshed on their own every ``REFRESH`` without rerunning the page."""
-    active = loaders.alerts(ACTIVE_STATES, None)
-    st.subheader(t("alerts.active"))
-    if active.empty:
-        st.success(t("alerts.none_active"))
-    else:
-        st.dataframe(_table(active), hide_index=True, width="stretch")
+def _panel(username: str | None) -> None:
+    now = loaders.now_minute()
+    language = current_language()
+    frame = loaders.alerts(tuple(OPEN_STATES), now - dt.timedelta(days=RECENT_DAYS))
+    silences = alert_queries.active_silences(loaders.engine(), now)
+    rows = alert_rows(frame, language, now, silences)
+    _summary(rows)
+    shown = _filters(rows)
+    _groups(shown)
+    if username is not None:
+        _handle(shown, username)
 
 
 def render() -> None:
     """Draw the alerts page."""
     user = auth.require_role(auth.ALL_ROLES)
     st.title(t("alerts.title"))
-    _active_panel()
-    active = loaders.alerts(ACTIVE_STATES, None)
-    since = loaders.now_minute() - dt.timedelta(days=RECENT_DAYS)
-    recent = loaders.alerts((), since)
-    recent = recent[~recent["state"].isin(ACTIVE_STATES)]
-    st.subheader(t("alerts.recent", days=RECENT_DAYS))
-    if recent.empty:
-        st.caption(t("alerts.none_recent"))
-    else:
-        st.dataframe(_table(recent), hide_index=True, width="stretch")
-    if not active.empty:
-        if auth.has_role(auth.OPERATOR_ONLY):
-            _acknowledge(active, user["username"])
-        else:
-            st.caption(t("alerts.ack_operator_only"))
-    st.subheader(t("alerts.history"))
-    history = loaders.alert_history(None)
-    if history.empty:
-        st.caption(t("alerts.no_history"))
-    else:
-        view = history.assign(
-            at=[components.local_time_text(v) for v in history["at"]],
-            from_state=[label("alert_state", s) if s else "" for s in history["from_state"]],
-            to_state=[label("alert_state", s) if s else "" for s in history["to_state"]],
-        )
-        st.dataframe(view.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+    operator = auth.has_role(auth.OPERATOR_ONLY)
+    _panel(user["username"] if operator else None)
+    if not operator:
+        st.caption(t("alerts.ack_operator_only"))
+    st.caption(t("alerts.footnote"))
 
 
 render()

@@ -274,7 +274,8 @@ def _monitoring(engine: Engine) -> None:
                     "value": 62.0,
                     "threshold": 50.0,
                     "message": "PM2.5 24 h 62 > 50 µg/m³",
-                    "labels": {"station_id": "hn-air-2", "parameter": "pm25"},
+                    "labels": {"station_id": "hn-air-2", "station_name": "Trạm Hoàn Kiếm", "parameter": "pm25",
+                               "period": "24h", "unit": "µg/m³", "basis": "QCVN 05:2023/BTNMT (24h)"},  # fmt: skip
                     "state_since": NOW - dt.timedelta(hours=5),
                     "fired_at": NOW - dt.timedelta(hours=5),
                 },
@@ -288,7 +289,8 @@ def _monitoring(engine: Engine) -> None:
                     "value": 180.0,
                     "threshold": 135.0,
                     "message": "COD 180 > 135 mg/L",
-                    "labels": {"station_id": "ww-1", "parameter": "cod"},
+                    "labels": {"station_id": "ww-1", "station_name": "KCN Thăng Long", "parameter": "cod",
+                               "period": "raw", "unit": "mg/L", "basis": "QCVN 40:2011 B × Kq 0.9 × Kf 1"},  # fmt: skip
                     "state_since": NOW - dt.timedelta(hours=2),
                     "fired_at": NOW - dt.timedelta(hours=2),
                 },

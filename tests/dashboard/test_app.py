@@ -142,8 +142,24 @@ def test_import_page_shows_quarantine_reasons(app: App) -> None:
 
 def test_alerts_page_lists_firing_alert(app: App) -> None:
     at = app("alerts", user="lead")
-    assert "hn-air-2" in at.dataframe[0].value.to_csv()
+    assert not at.exception
+    text = _all_text(at) + "".join(h.value for h in at.subheader)
+    text += "".join(frame.value.to_csv() for frame in at.dataframe)
+    assert "Vượt ngưỡng quy chuẩn" in text and "KCN Thăng Long" in text
+    assert "COD (5 phút) 180,0 mg/L > 135,0 mg/L, QCVN 40:2011 B × Kq 0.9 × Kf 1" in text
+    for raw in ("pm25-24h-qcvn05", "effluent-qcvn40", "station:ww-1/cod", "hn-air-2", "'station_id'", "nan", "None"):
+        assert raw not in text, raw  # no rule id, subject, dict or missing value reaches the page
     assert any("Chỉ cán bộ vận hành" in c.value for c in at.caption)
+
+
+def test_alert_page_shows_history_and_chart(app: App) -> None:
+    at = app("alerts", user="lead")
+    at.switch_page("views/alert.py")
+    at.query_params["id"] = "1"
+    at.run()
+    assert not at.exception
+    assert any("PM₂.₅" in h.value for h in at.subheader)
+    assert "Đổi trạng thái" in at.dataframe[-1].value.to_csv()
 
 
 def test_stations_page_draws_the_qcvn_limit(app: App) -> None:
@@ -175,11 +191,12 @@ def test_operator_acknowledges_an_alert(app: App, seeded_db: tuple[str, object])
     from data.schema import Alert
 
     at = app("alerts", user="ops")
-    at.selectbox[0].set_value(2)
+    which = next(box for box in at.selectbox if box.label == "Cảnh báo")
+    which.set_value(2)
     at.text_area[0].input("Đã cử đoàn kiểm tra")
     next(b for b in at.button if b.label == "Xác nhận").click().run()
     assert not at.exception
-    assert "Đã xác nhận cảnh báo #2." in [s.value for s in at.success]
+    assert any(s.value.startswith("Đã xác nhận: ") and "COD" in s.value for s in at.success)
     with seeded_db[1].connect() as conn:
         row = conn.execute(select(Alert.ack_by, Alert.ack_note, Alert.state).where(Alert.id == 2)).one()
     assert tuple(row) == ("ops", "Đã cử đoàn kiểm tra", "firing")  # acknowledged, still firing
