@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, text, update
 
 from data.bulk import insert_columns, reserve_ids
 from data.categories import Taxonomy
+from data.dialect import is_postgresql
 from data.routing import Router
 from data.schema import CaseStatusChange, ComplaintCase
 from data.sla import SlaPolicy, due_times
 from data.workflow import CLOSED_STATUSES
 
+CLUSTERING_LOCK: Final = 0x656E_766D  # "envm": the advisory lock key of complaint storing on PostgreSQL
 _METRES_PER_DEGREE_LAT = 110_574.0
 _METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
 IMPORT_ACTOR = "hệ thống (nhập dữ liệu)"
@@ -97,6 +99,19 @@ def cluster_reports(reports: pd.DataFrame, existing: pd.DataFrame, radius_m: flo
             else:
                 founder_last[member] = now
     return result
+
+
+def serialise_case_storing(conn: Connection) -> None:
+    """Make concurrent imports store their reports one after another, as if run in sequence.
+
+    Each import reads the stored report ids (duplicates) and the open cases (clustering) before it writes. Two
+    PostgreSQL transactions doing that at once would both miss the other's rows: the second would fail on the
+    unique report id, and two nearby reports would open two cases. A transaction-scoped advisory lock, taken
+    before those reads and released at commit or rollback, orders them; reading and checking the files still
+    runs in parallel. SQLite allows one writer at a time by itself.
+    """
+    if is_postgresql(conn):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLUSTERING_LOCK})
 
 
 def open_cases_near(conn: Connection, start: dt.datetime, end: dt.datetime, window_hours: float) -> pd.DataFrame:

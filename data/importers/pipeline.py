@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, insert, update
 from sqlalchemy.exc import OperationalError
 
 from data.bulk import insert_columns
-from data.cases import store_cases
+from data.cases import serialise_case_storing, store_cases
 from data.categories import Taxonomy, load_taxonomy
 from data.config import REFERENCE_DIR, Settings
 from data.db import DatabaseUnavailableError
@@ -226,6 +226,7 @@ def _import_table(
     clean["category_code"] = context.taxonomy.classify(chosen.name, clean["category_raw"], clean["description"])
     batch_id = f"cmp-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
     with _storage_errors(filename), engine.begin() as conn:
+        serialise_case_storing(conn)  # the duplicate check and clustering below see every earlier import
         conn.execute(
             insert(ImportBatch).values(
                 id=batch_id,
