@@ -1,0 +1,63 @@
+"""The ASGI app: routes, CORS for public reads, errors as one sentence (400 for bad parameters, never 422)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import air
+from api.common import ApiError, Context, utc_now
+from data.config import Settings, load_settings
+from data.db import make_engine
+
+
+def _validation_message(err: RequestValidationError) -> str:
+    parts = []
+    for item in err.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p not in {"query", "path", "body"})
+        parts.append(f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """One error answer: ``{"error": message}`` with ``status``."""
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now) -> FastAPI:
+    """The API over ``engine``; ``clock`` gives "now" (tests pass a fixed one)."""
+    app = FastAPI(
+        title="envmon API",
+        version="1",
+        description="Hà Nội air quality (VN_AQI and US AQI) in the OpenAQ v3 / AirNow shape.",
+    )
+    app.state.context = Context(engine=engine, settings=settings, clock=clock)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"])
+    app.include_router(air.router)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(request, exc.status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(request, 400, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    return app
+
+
+def app_from_settings() -> FastAPI:
+    """The API over the configured database (the factory ``envmon api`` hands to uvicorn)."""
+    settings = load_settings()
+    return create_app(make_engine(settings.resolved_database_url), settings)

@@ -1,0 +1,117 @@
+"""What every route shares: the app's context (engine, settings, clock), paging, times with offsets, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import Engine
+
+from data.config import Settings
+from monitoring.public_snapshot import PublicSnapshot, build_snapshot
+
+MAX_LIMIT = 1000
+_PLUS_AS_SPACE = re.compile(r"(T[\d:.]+) (\d\d:?\d\d)$")  # an unencoded "+07:00" arrives as " 07:00" in a query string
+
+
+def utc_now() -> dt.datetime:
+    """The current time, UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class ApiError(Exception):
+    """A request the API refuses: ``status`` (400, 404, …) and one sentence saying why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Context:
+    """The shared state of one running app: database, settings, clock and the cached public snapshot."""
+
+    engine: Engine
+    settings: Settings
+    clock: Callable[[], dt.datetime] = utc_now
+    _snapshot: tuple[dt.datetime, PublicSnapshot] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def snapshot(self) -> PublicSnapshot:
+        """The public snapshot of the current minute: the very object the public page and site render."""
+        minute = self.clock().astimezone(dt.UTC).replace(second=0, microsecond=0)
+        with self._lock:
+            if self._snapshot is None or self._snapshot[0] != minute:
+                built = build_snapshot(
+                    self.engine, now=minute, timezone=self.settings.timezone, boundary_set=self.settings.boundary_set
+                )
+                self._snapshot = (minute, built)
+            return self._snapshot[1]
+
+
+def context(request: Request) -> Context:
+    """The app's :class:`Context` (a FastAPI dependency)."""
+    return request.app.state.context  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Page:
+    """``limit`` rows of page ``page`` (1-based)."""
+
+    limit: int
+    page: int
+
+    @property
+    def offset(self) -> int:
+        """Rows skipped before this page."""
+        return (self.page - 1) * self.limit
+
+    def meta(self, found: int) -> dict[str, Any]:
+        """The ``meta`` block of a paged answer (OpenAQ v3 names)."""
+        return {"name": "envmon-api", "website": "/docs", "page": self.page, "limit": self.limit, "found": found}
+
+    def cut(self, rows: list[Any]) -> dict[str, Any]:
+        """A paged answer of an in-memory list: ``{"meta": …, "results": this page's rows}``."""
+        return {"meta": self.meta(len(rows)), "results": rows[self.offset : self.offset + self.limit]}
+
+
+def paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page (1–1000)")] = 100,
+    page: Annotated[int, Query(ge=1, description="page number, from 1")] = 1,
+) -> Page:
+    """The ``limit`` and ``page`` query parameters (a FastAPI dependency)."""
+    return Page(limit=limit, page=page)
+
+
+Ctx = Annotated[Context, Depends(context)]
+"""A route parameter receiving the app's :class:`Context`."""
+Paging = Annotated[Page, Depends(paging)]
+"""A route parameter receiving the requested :class:`Page`."""
+
+
+def moment(value: dt.datetime | None, timezone: str) -> dict[str, str] | None:
+    """A time as OpenAQ v3 writes it: ``{"utc": "…Z", "local": "…+07:00"}`` (None stays None)."""
+    if value is None:
+        return None
+    utc = value.astimezone(dt.UTC)
+    return {
+        "utc": utc.isoformat().replace("+00:00", "Z"),
+        "local": utc.astimezone(ZoneInfo(timezone)).isoformat(),
+    }
+
+
+def parse_time(text: str, name: str) -> dt.datetime:
+    """An ISO 8601 time or date from a query parameter (a naive one is UTC), else a 400 naming ``name``."""
+    try:
+        parsed = dt.datetime.fromisoformat(_PLUS_AS_SPACE.sub(r"\1+\2", text.strip()).replace("Z", "+00:00"))
+    except ValueError:
+        msg = f"{name}: not an ISO 8601 time (e.g. 2025-03-08T14:00:00Z): {text[:40]!r}"
+        raise ApiError(400, msg) from None
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
