@@ -74,9 +74,11 @@ def _evaluate(args: argparse.Namespace) -> int:
             engine(config),
             now,
             all_providers(config),
-            session if config.webhook_urls else None,
+            session,
             rules=load_alert_rules(config.config_path("alert_rules")),
             webhook_urls=config.webhook_urls,
+            language=config.language,
+            timezone=config.timezone,
         )
     if args.json:
         emit_json(summary.as_dict())

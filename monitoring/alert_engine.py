@@ -25,7 +25,8 @@ from monitoring.alert_rules import DEFAULT_RULES_PATH, AlertRules, load_alert_ru
 from monitoring.alert_signals import aqi_signals, device_signals, silence_signals, threshold_signals
 from monitoring.alert_store import alert_record, load_alerts, mark_notified, save_evaluation, to_alert
 from monitoring.alerts import evaluate
-from monitoring.notify import deliver, plan_notifications
+from monitoring.notify import plan_notifications
+from monitoring.notify_channels import send
 from monitoring.signals import Signal
 from monitoring.thresholds import load_thresholds
 
@@ -110,20 +111,40 @@ def _collect(
 
 
 def _notify(
-    engine: Engine, now: dt.datetime, rules: AlertRules, session: requests.Session, urls: Sequence[str]
+    engine: Engine,
+    now: dt.datetime,
+    rules: AlertRules,
+    session: requests.Session,
+    webhook_urls: Sequence[str],
+    language: str,
+    timezone: str,
 ) -> tuple[int, int]:
+    """Send the due groups to their receivers; an alert counts as notified once every receiver accepted it."""
+    routing = rules.routing
+    usable = {name for name, receiver in routing.receivers.items()
+              if receiver.type != "webhook" or receiver.urls or receiver.url_env or webhook_urls}  # fmt: skip
     sent = failed = 0
     with transaction(engine) as db:
         rows = load_alerts(db)
         by_id = {row.id: row for row in rows.values()}
+        records = [alert_record(row) for row in rows.values()]
         silences = active_silences(engine, now)
-        groups = plan_notifications([alert_record(row) for row in rows.values()], now, rules.notify, silences)
-        for group in groups:
-            if deliver(session, urls, group, rules.notify.timeout_seconds):
-                mark_notified(db, [by_id[i] for i in group.alert_ids], now, ", ".join(urls))
+        groups = plan_notifications(records, now, rules.notify, silences, routing, language=language,
+                                    timezone=timezone)  # fmt: skip
+        refused: set[int] = set()
+        accepted: dict[int, list[str]] = {}
+        for group in (g for g in groups if g.receiver in usable and g.message is not None):
+            if send(routing.receivers[group.receiver], group.message, session, webhook_urls,
+                    rules.notify.timeout_seconds):  # fmt: skip
                 sent += 1
+                for alert_id in group.alert_ids:
+                    accepted.setdefault(alert_id, []).append(group.receiver)
             else:
                 failed += 1
+                refused.update(group.alert_ids)
+        for alert_id, receivers in accepted.items():
+            if alert_id not in refused:
+                mark_notified(db, [by_id[alert_id]], now, ", ".join(receivers))
     return sent, failed
 
 
@@ -135,12 +156,15 @@ def evaluate_alerts(
     *,
     rules: AlertRules | None = None,
     webhook_urls: Sequence[str] = (),
+    language: str = "vi",
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> EvaluationSummary:
     """Evaluate every rule at ``now`` (tz-aware), store states and history, send due notifications.
 
     ``providers`` None means :data:`DEFAULT_PROVIDERS`; ``rules`` None means the shipped rules file (timing,
-    notification policy). Notifications need both a ``session`` and ``webhook_urls``. Evaluating the same
-    ``now`` twice adds no history and sends nothing new.
+    notification policy, routing). Notifications need a ``session``; they go to the receivers of
+    ``rules.routing`` in ``language`` (``webhook_urls`` serve the default webhook receiver). Evaluating the
+    same ``now`` twice adds no history and sends nothing new.
     """
     if now.tzinfo is None:
         msg = f"evaluation time {now!r} must be timezone-aware"
@@ -155,6 +179,8 @@ def evaluate_alerts(
         evaluation = evaluate(signals, previous, rules.timings(), now, rules.default_timing)
         summary.transitions = save_evaluation(db, rows, evaluation)
     summary.states = dict(Counter(alert.state.value for alert in evaluation.alerts.values()))
-    if session is not None and webhook_urls:
-        summary.notifications_sent, summary.notification_failures = _notify(engine, now, rules, session, webhook_urls)
+    if session is not None:
+        summary.notifications_sent, summary.notification_failures = _notify(
+            engine, now, rules, session, webhook_urls, language, timezone
+        )
     return summary

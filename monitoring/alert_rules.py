@@ -6,13 +6,14 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
 from data.alert_states import Severity
 from data.config import PACKAGE_CONFIG_DIR
 from monitoring.alerts import RuleTiming
+from monitoring.notify_channels import Routing, load_routing
 from monitoring.signals import SignalKind
 
 DEFAULT_RULES_PATH = PACKAGE_CONFIG_DIR / "alert_rules.toml"
@@ -66,6 +67,7 @@ class AlertRules:
     rules: tuple[RuleConfig, ...]
     default_timing: RuleTiming
     notify: NotifyPolicy
+    routing: Routing = field(default_factory=Routing)
 
     def timings(self) -> dict[str, RuleTiming]:
         """Timing per rule id."""
@@ -159,4 +161,5 @@ def load_alert_rules(path: Path = DEFAULT_RULES_PATH) -> AlertRules:
         repeat_interval=parse_duration(notify.get("repeat_interval", "4h"), f"{path}: notify.repeat_interval"),
         timeout_seconds=float(notify.get("timeout_seconds", 10)),
     )
-    return AlertRules(tuple(rules), _timing({}, defaults, f"{path}: defaults"), policy)
+    routing = load_routing(document.get("receiver", []), document.get("route", []), str(path))
+    return AlertRules(tuple(rules), _timing({}, defaults, f"{path}: defaults"), policy, routing)

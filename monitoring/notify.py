@@ -1,9 +1,10 @@
-"""Webhook notifications for alerts: which alerts are due, grouped by rule, and delivery as JSON POST.
+"""Alert notifications: which alerts are due, grouped by rule and receiver, as JSON and as text in words.
 
 An alert is due when it starts firing, when it is still firing (unacknowledged) after ``repeat_interval``, and
 once when it goes stale or resolves after a firing notice. Silenced alerts are not sent. Alerts of one rule
-go out together, at most once per ``group_interval``. Delivery is at least once: a failed POST is logged and
-the group stays due, so the next evaluation retries it.
+go out together, at most once per ``group_interval``, to every receiver their routes name (family, severity,
+unit; :mod:`monitoring.notify_channels`). Delivery is at least once: a failed delivery is logged and the alert
+stays due, so the next evaluation retries it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from data.alert_queries import silenced_by
 from data.alert_states import AlertState
-from data.redact import endpoint_label, endpoint_secrets, redact_text
+from data.alert_text import headline
+from data.config import DEFAULT_TIMEZONE
+from data.i18n import STRINGS, label_in, translate
 from monitoring.alert_rules import NotifyPolicy
+from monitoring.notify_channels import Message, Routing
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +33,13 @@ _PAYLOAD_FIELDS = (
 
 @dataclass(frozen=True)
 class NotificationGroup:
-    """One message: the due alerts of one rule."""
+    """One message: the due alerts of one rule for one receiver."""
 
     rule_id: str
     alert_ids: tuple[int, ...]
     payload: dict[str, Any]
+    receiver: str = "webhook"
+    message: Message | None = None
 
 
 def is_due(
@@ -67,8 +71,14 @@ def plan_notifications(
     now: dt.datetime,
     policy: NotifyPolicy,
     silences: Sequence[Mapping[str, Any]] = (),
+    routing: Routing | None = None,
+    *,
+    language: str = "vi",
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> list[NotificationGroup]:
-    """Due alerts grouped by rule, skipping rules that sent a message less than ``group_interval`` ago."""
+    """Due alerts grouped by rule and receiver, skipping rules that sent a message less than ``group_interval``
+    ago; each group carries the JSON payload and the text in ``language``."""
+    routing = routing or Routing()
     by_rule: dict[str, list[Mapping[str, Any]]] = {}
     last_sent: dict[str, dt.datetime] = {}
     for alert in alerts:
@@ -81,29 +91,34 @@ def plan_notifications(
     for rule_id, due in sorted(by_rule.items()):
         if rule_id in last_sent and now - last_sent[rule_id] < policy.group_interval:
             continue
-        status = AlertState.FIRING.value if any(a["state"] == AlertState.FIRING for a in due) else due[0]["state"]
-        payload = {
-            "source": "envmon",
-            "group": {"rule_id": rule_id},
-            "status": status,
-            "sent_at": now.isoformat(),
-            "alerts": [{name: _json_value(a[name]) for name in _PAYLOAD_FIELDS} for a in due],
-        }
-        groups.append(NotificationGroup(rule_id, tuple(int(a["id"]) for a in due), payload))
+        per_receiver: dict[str, list[Mapping[str, Any]]] = {}
+        for alert in due:
+            for name in routing.receivers_for(alert):
+                per_receiver.setdefault(name, []).append(alert)
+        for name, alerts_of_receiver in per_receiver.items():
+            receiver = routing.receivers[name]
+            message = _message(rule_id, alerts_of_receiver, now, receiver.language or language, timezone)
+            ids = tuple(int(a["id"]) for a in alerts_of_receiver)
+            groups.append(NotificationGroup(rule_id, ids, message.payload, name, message))
     return groups
 
 
-def deliver(session: requests.Session, urls: Sequence[str], group: NotificationGroup, timeout: float) -> bool:
-    """POST the group's JSON to every webhook; True only if all accepted it (failures are logged)."""
-    delivered = True
-    for url in urls:
-        try:
-            response = session.post(url, json=group.payload, timeout=timeout)
-            response.raise_for_status()
-        except requests.RequestException as err:
-            reason = redact_text(str(err), endpoint_secrets(url))  # a webhook's path and query may hold its token
-            logger.warning(
-                "alert notification for rule %s to %s failed: %s", group.rule_id, endpoint_label(url), reason
-            )
-            delivered = False
-    return delivered
+def _message(
+    rule_id: str, due: Sequence[Mapping[str, Any]], now: dt.datetime, language: str, timezone: str
+) -> Message:
+    status = AlertState.FIRING.value if any(a["state"] == AlertState.FIRING for a in due) else due[0]["state"]
+    lines = [f"{label_in('alert_state', a['state'], language)}: {headline(a, language, now=now, timezone=timezone)}"
+             for a in due]  # fmt: skip
+    payload = {
+        "source": "envmon",
+        "group": {"rule_id": rule_id},
+        "status": status,
+        "sent_at": now.isoformat(),
+        "alerts": [{**{name: _json_value(a[name]) for name in _PAYLOAD_FIELDS}, "text": line}
+                   for a, line in zip(due, lines, strict=True)],
+    }  # fmt: skip
+    family_key = f"alert_family.{due[0]['kind']}"
+    family = translate(family_key, language) if family_key in STRINGS else translate("alerts.what_other", language)
+    subject = translate("alerts.notify_subject", language, family=family, n=len(due),
+                        state=label_in("alert_state", status, language))  # fmt: skip
+    return Message(subject, "\n".join([subject, *lines]), payload)

@@ -47,5 +47,7 @@ def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = Non
             session,
             rules=load_alert_rules(config.config_path("alert_rules")),
             webhook_urls=config.webhook_urls,
+            language=config.language,
+            timezone=config.timezone,
         )
     return {"aqi_rows": aqi_rows, "alerts": summary.as_dict()}

@@ -128,4 +128,5 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alert_event.ack": ("Xác nhận", "Acknowledged"),
     "alert_event.silence": ("Tạm tắt thông báo", "Silenced"),
     "alert_event.notify": ("Đã gửi thông báo", "Notification sent"),
+    "alerts.notify_subject": ("[envmon] {family}: {n} cảnh báo ({state})", "[envmon] {family}: {n} alerts ({state})"),
 }

@@ -17,7 +17,7 @@ from cli import main
 from data import queries
 from data.db import make_engine, migrate
 from monitoring.feeds.generic_http import HttpFeed
-from monitoring.notify import NotificationGroup, deliver
+from monitoring.notify_channels import Message, Receiver, send
 from monitoring.poller import FeedSpec, read_health, run_once
 
 KEY = "Zq9apikey"
@@ -116,10 +116,10 @@ def test_failing_webhook_is_logged_without_its_token(status, caplog) -> None:
     else:
         url = f"https://hooks.example.vn/services/T01/B02/{TOKEN}?token={TOKEN}"
         responses.post(url, status=status)
-    group = NotificationGroup("pm25-high", (1,), {"alerts": []})
+    message = Message("pm25-high", "pm25-high", {"alerts": []})
     with caplog.at_level(logging.WARNING):
-        assert deliver(requests.Session(), [url], group, timeout=2) is False
-    assert "alert notification for rule pm25-high" in caplog.text
+        assert send(Receiver("hook", "webhook", urls=(url,)), message, requests.Session(), [], timeout=2) is False
+    assert "alert notification to https://hooks.example.vn" in caplog.text or "127.0.0.1" in caplog.text
     assert TOKEN not in caplog.text
 
 
