@@ -73,6 +73,13 @@ def read_password() -> str:
     return first
 
 
+def _name(args: argparse.Namespace) -> str:
+    """The account name as stored (NFKC, case-folded), so the JSON output names the account the change hit."""
+    from data.users import normalize_username
+
+    return normalize_username(args.name)
+
+
 def actor() -> str:
     """Who the audit log names for a command-line change."""
     return f"cli:{getpass.getuser()}"
@@ -104,40 +111,44 @@ def _list(_args: argparse.Namespace) -> int:
 def _passwd(args: argparse.Namespace) -> int:
     from data.users import set_password
 
-    ended = set_password(_common.engine(), args.name, read_password(), actor=actor())
-    _common.emit_json({"password_changed": args.name, "sessions_ended": ended})
+    name = _name(args)
+    ended = set_password(_common.engine(), name, read_password(), actor=actor())
+    _common.emit_json({"password_changed": name, "sessions_ended": ended})
     return 0
 
 
 def _deactivate(args: argparse.Namespace) -> int:
     from data.users import set_active
 
-    ended = set_active(_common.engine(), args.name, False, actor=actor())
-    _common.emit_json({"deactivated": args.name, "sessions_ended": ended})
+    name = _name(args)
+    ended = set_active(_common.engine(), name, False, actor=actor())
+    _common.emit_json({"deactivated": name, "sessions_ended": ended})
     return 0
 
 
 def _activate(args: argparse.Namespace) -> int:
     from data.users import set_active
 
-    set_active(_common.engine(), args.name, True, actor=actor())
-    _common.emit_json({"activated": args.name})
+    set_active(_common.engine(), _name(args), True, actor=actor())
+    _common.emit_json({"activated": _name(args)})
     return 0
 
 
 def _role(args: argparse.Namespace) -> int:
     from data.users import set_role
 
-    ended = set_role(_common.engine(), args.name, args.role, units=args.unit, actor=actor())
-    _common.emit_json({"user": args.name, "role": args.role, "units": sorted(set(args.unit)), "sessions_ended": ended})
+    name = _name(args)
+    ended = set_role(_common.engine(), name, args.role, units=args.unit, actor=actor())
+    _common.emit_json({"user": name, "role": args.role, "units": sorted(set(args.unit)), "sessions_ended": ended})
     return 0
 
 
 def _units(args: argparse.Namespace) -> int:
     from data.users import set_units
 
-    set_units(_common.engine(), args.name, args.unit, actor=actor())
-    _common.emit_json({"user": args.name, "units": sorted(set(args.unit))})
+    name = _name(args)
+    set_units(_common.engine(), name, args.unit, actor=actor())
+    _common.emit_json({"user": name, "units": sorted(set(args.unit))})
     return 0
 
 

@@ -101,12 +101,13 @@ def has_role(roles: Collection[str]) -> bool:
     return user is not None and user["role"] in roles
 
 
-def login_form() -> None:
+def login_form(*, heading: bool = True) -> None:
     """Username, password and a submit button; on success a session starts and the page reruns."""
     if st.session_state.get(state.SESSION_ENDED):
         st.warning(t("session.ended"))
     with st.form("login", clear_on_submit=False):
-        st.subheader(t("login.title"))
+        if heading:
+            st.subheader(t("login.title"))
         username = st.text_input(t("login.username"), key="login_username")
         password = st.text_input(t("login.password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("login.submit"), type="primary")
@@ -143,7 +144,7 @@ def login_page() -> None:
     user = current_user()
     if user is None:
         st.caption(t("login.page_intro"))
-        login_form()
+        login_form(heading=False)
     else:
         st.success(t("login.done", name=user["username"], role=t(f"role.{user['role']}")))
 

@@ -112,7 +112,7 @@ def _audit_log() -> None:
         pd.DataFrame(
             {
                 t("col.audit_at"): components.local_time_texts([e.at for e in entries]),
-                t("col.audit_actor"): [e.actor for e in entries],
+                t("col.audit_actor"): [label("audit.actor", e.actor) for e in entries],
                 t("col.audit_action"): [t(f"audit.{e.action}") for e in entries],
                 t("col.audit_target"): [e.target for e in entries],
                 t("col.audit_detail"): [_detail(e) for e in entries],

@@ -101,6 +101,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.audit_action": ("Thao tác", "What"),
     "col.audit_target": ("Tài khoản", "Account"),
     "col.audit_detail": ("Chi tiết", "Details"),
+    "audit.actor.system": ("hệ thống", "system"),
     "audit.user.create": ("Tạo tài khoản", "Account created"),
     "audit.user.password": ("Đổi mật khẩu", "Password changed"),
     "audit.user.deactivate": ("Khóa tài khoản", "Deactivated"),
