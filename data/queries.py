@@ -559,7 +559,14 @@ def import_batches(engine: Engine, limit: int = 50) -> pd.DataFrame:
 def quarantine_rows(engine: Engine, batch_id: str) -> pd.DataFrame:
     """Refused rows of one batch with row number, field, reason and the raw input row (operators only)."""
     stmt = (
-        select(QuarantineRow.row_number, QuarantineRow.field, QuarantineRow.reason, QuarantineRow.raw)
+        select(
+            QuarantineRow.row_number,
+            QuarantineRow.field,
+            QuarantineRow.reason,
+            QuarantineRow.reason_code,
+            QuarantineRow.reason_params,
+            QuarantineRow.raw,
+        )
         .where(QuarantineRow.batch_id == batch_id)
         .order_by(QuarantineRow.row_number, QuarantineRow.id)
     )

@@ -199,6 +199,8 @@ class QuarantineRow(Base):
     row_number: Mapped[int | None] = mapped_column(Integer)
     field: Mapped[str] = mapped_column(String(100), default="")
     reason: Mapped[str] = mapped_column(Text)
+    reason_code: Mapped[str | None] = mapped_column(String(40))  # quarantine.<code> in data.i18n; None: older rows
+    reason_params: Mapped[dict[str, Any] | None]
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
 

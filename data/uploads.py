@@ -17,10 +17,12 @@ import re
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from data.config import Settings
@@ -207,3 +209,59 @@ def import_complaint_upload(
         now=now,
     )
     return summary.as_dict()
+
+
+def mask_personal(value: object) -> str:
+    """A reporter's name or phone masked for display: ``Nguyễn Văn An`` → ``N••• V•• A••``, ``0912345678`` →
+    ``••••••••78``."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return ""
+    if any(character.isdigit() for character in text):
+        return "•" * max(len(text) - 2, 1) + text[-2:]
+    return " ".join(word[0] + "•" * max(len(word) - 1, 2) for word in text.split())
+
+
+def quarantine_view(rows: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Refused rows as an operator reads them: row, field, refused value, reason in ``language``, the input row.
+
+    ``rows`` are :func:`data.queries.quarantine_rows`. Reasons stored as a code render in ``language`` (older
+    rows keep their stored text); the reporter's name and phone are masked in the value and the input row.
+    """
+    from data.importers.normalise import quarantine_reason
+    from data.importers.profiles import is_personal_header
+
+    values, reasons, inputs = [], [], []
+    for row in rows.itertuples(index=False):
+        params = row.reason_params if isinstance(row.reason_params, dict) else {}
+        field = str(row.field or "")
+        value = params.get("value")
+        values.append(mask_personal(value) if is_personal_header(field) else "" if value is None else str(value))
+        code = row.reason_code if isinstance(row.reason_code, str) and row.reason_code else None
+        row_number = "" if row.row_number is None or pd.isna(row.row_number) else int(row.row_number)
+        reasons.append(quarantine_reason(code, params, language, row=row_number, field=field) if code else row.reason)
+        inputs.append(_input_text(row.raw, is_personal_header))
+    return pd.DataFrame(
+        {
+            "row_number": [None if pd.isna(n) else int(n) for n in rows["row_number"]],
+            "field": [str(field or "") for field in rows["field"]],
+            "value": values,
+            "reason": reasons,
+            "raw": inputs,
+        }
+    )
+
+
+def _input_text(raw: object, is_personal: Callable[[str], bool]) -> str:
+    """The refused input row as ``header: value · header: value`` with personal values masked."""
+    if not isinstance(raw, dict):
+        return ""
+    parts = []
+    for header, value in raw.items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, list | dict):
+            value = json.dumps(value, ensure_ascii=False)
+        shown = mask_personal(value) if is_personal(str(header)) else str(value)
+        parts.append(f"{header}: {shown}")
+    return " · ".join(parts)

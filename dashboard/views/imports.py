@@ -12,8 +12,15 @@ import streamlit as st
 
 from dashboard import auth, components, loaders, state
 from dashboard.i18n import current_language, label, t
+from data.i18n import formats
 from data.importers.readers import ExplainedError
-from data.uploads import DEFAULT_MAX_BYTES, UploadRejected, check_upload, import_complaint_upload
+from data.uploads import (
+    DEFAULT_MAX_BYTES,
+    UploadRejected,
+    check_upload,
+    import_complaint_upload,
+    quarantine_view,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -72,10 +79,14 @@ def _upload() -> None:
 
 def _batches() -> None:
     result = st.session_state.get(state.IMPORT_RESULT)
+    language = current_language()
     if result:
-        st.success(t("import.done"))
+        if int(result.get("accepted", 1)) == 0 and int(result.get("duplicates", 0)) > 0:
+            st.info(t("import.nothing_new", n=formats.number(result["duplicates"], language)))
+        else:
+            st.success(t("import.done"))
         counts = [key for key in ("rows", "accepted", "duplicates", "quarantined", "unassigned") if key in result]
-        components.kpi_row([(t(f"col.{key}"), f"{int(result[key]):,}", None) for key in counts])
+        components.kpi_row([(t(f"col.{key}"), formats.number(result[key], language), None) for key in counts])
     st.subheader(t("import.batches"))
     batches = loaders.import_batches()
     if batches.empty:
@@ -89,6 +100,7 @@ def _batches() -> None:
     summaries = pd.json_normalize(list(view.pop("summary"))).reindex(
         columns=["rows", "accepted", "duplicates", "quarantined", "unassigned"]
     )
+    summaries = summaries.map(lambda count: "" if pd.isna(count) else formats.number(count, language))
     st.dataframe(
         pd.concat([view.reset_index(drop=True), summaries], axis=1).rename(columns=lambda c: t(f"col.{c}")),
         hide_index=True,
@@ -102,8 +114,8 @@ def _batches() -> None:
     if rows.empty:
         st.caption(t("import.no_quarantine"))
     else:
-        rows = rows.assign(raw=[str(r) for r in rows["raw"]])
-        st.dataframe(rows.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
+        view = quarantine_view(rows, language)  # reasons in the page language, name and phone masked
+        st.dataframe(view.rename(columns=lambda c: t(f"col.{c}")), hide_index=True, width="stretch")
 
 
 def render() -> None:

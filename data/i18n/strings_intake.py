@@ -119,4 +119,52 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{file}: chưa nhập được do lỗi không mong đợi. Lỗi đã được ghi vào nhật ký máy chủ; hãy báo quản trị viên.",
         "{file}: not imported because of an unexpected error. The error is in the server log; tell the administrator.",
     ),
+    # quarantine reasons (data/importers/normalise.py, readers.py): code -> sentence; {value} is the refused cell
+    "quarantine.where": ("dòng {row}, trường '{field}': {reason}", "row {row}, field '{field}': {reason}"),
+    "quarantine.missing_time": ("thiếu thời gian", "missing time"),
+    "quarantine.unparseable_date": (
+        "không đọc được ngày giờ {value!r} (cần ISO 8601 hoặc dd/mm/yyyy HH:MM)",
+        "unparseable date {value!r} (expected ISO 8601 or dd/mm/yyyy HH:MM)",
+    ),
+    "quarantine.future_time": ("thời điểm {value} nằm ở tương lai", "time {value} is in the future"),
+    "quarantine.not_a_number": ("không phải số: {value!r}", "not a number {value!r}"),
+    "quarantine.latitude_range": ("vĩ độ {value} nằm ngoài -90..90", "latitude {value} outside -90..90"),
+    "quarantine.longitude_range": ("kinh độ {value} nằm ngoài -180..180", "longitude {value} outside -180..180"),
+    "quarantine.longitude_missing": ("thiếu kinh độ trong khi có vĩ độ", "missing while a latitude is given"),
+    "quarantine.latitude_missing": ("thiếu vĩ độ trong khi có kinh độ", "missing while a longitude is given"),
+    "quarantine.no_content": (
+        "trống (không có nội dung và không có loại phản ánh)",
+        "missing (no description and no category)",
+    ),
+    "quarantine.conflicting_id": (
+        "mã {value!r} đã dùng ở dòng {first_row} với nội dung khác",
+        "duplicate id {value!r} already used by row {first_row} with different content",
+    ),
+    "quarantine.extra_cells": (
+        "dòng {row}: {cells} ô trong khi tiêu đề có {width} "
+        "(dấu '{delimiter}' trong giá trị không đặt trong ngoặc kép?)",
+        "row {row}: {cells} cells where the header has {width} (a '{delimiter}' inside an unquoted value?)",
+    ),
+    "quarantine.extra_sheet_cells": (
+        "dòng {row}: {cells} ô trong khi tiêu đề có {width}",
+        "row {row}: {cells} cells where the header has {width}",
+    ),
+    "quarantine.bad_feature": (
+        "đối tượng {row}: không phải GeoJSON Feature",
+        "feature {row}: not a GeoJSON Feature object",
+    ),
+    "quarantine.bad_properties": (
+        "đối tượng {row}: 'properties' không phải object",
+        "feature {row}: 'properties' is not an object",
+    ),
+    "quarantine.bad_geometry": (
+        "đối tượng {row}: 'geometry' không phải object",
+        "feature {row}: 'geometry' is not an object",
+    ),
+    # import page
+    "import.nothing_new": (
+        "Tệp này đã nhập trước đó, không có dòng mới ({n} dòng trùng với dữ liệu đã có).",
+        "This file was imported before; no new rows ({n} rows match stored reports).",
+    ),
+    "batch_status.nothing_new": ("Đã nhập trước đó, không có dòng mới", "Imported before, no new rows"),
 }

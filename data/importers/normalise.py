@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from data.i18n import translate
 from data.importers.profiles import Profile
 from geo.address import fold
 from geo.join import swapped_candidates
@@ -145,32 +146,51 @@ class Quarantine:
     rows: list[dict[str, object]] = field(default_factory=list)
 
     def add(
-        self, frame: pd.DataFrame, mask: pd.Series, header: str, template: str, values: pd.Series | None = None
+        self, frame: pd.DataFrame, mask: pd.Series, header: str, code: str, values: pd.Series | None = None
     ) -> None:
         """Quarantine the rows of ``frame`` where ``mask`` holds (each row once; the first reason wins).
 
-        ``template`` is the reason; ``{}`` in it is filled with the row's entry of ``values``. Reasons and raw
-        cells are only built for the refused rows.
+        ``code`` names the reason (``quarantine.<code>`` in :mod:`data.i18n.strings_intake`); the row's entry of
+        ``values`` is its ``value`` (or, as a dict, all its parameters). The stored ``reason`` is the English
+        sentence (CLI, older readers); pages render ``reason_code`` and ``reason_params`` in their language.
+        Only refused rows are built.
         """
         mask = pd.Series(np.asarray(mask, dtype=bool), index=frame.index) & ~frame["_refused"]
         if not mask.any():
             return
         refused = frame.index[mask.to_numpy()]
-        filled = values[refused] if values is not None else pd.Series("", index=refused)
+        filled = values[refused] if values is not None else pd.Series(None, index=refused, dtype=object)
         raw = self.raw.loc[refused].astype(object)
         raw_rows = raw.where(raw.notna(), None).to_dict("records")
         numbers = frame.loc[refused, "row_number"].tolist()
         for number, value, cells in zip(numbers, filled, raw_rows, strict=True):
-            reason = template.format(value)
+            params = value if isinstance(value, dict) else {"value": _plain(value)}
             self.rows.append(
                 {
                     "row_number": number,
                     "field": header,
-                    "reason": f"row {number}, field '{header}': {reason}",
+                    "reason": quarantine_reason(code, params, "en", row=number, field=header),
+                    "reason_code": code,
+                    "reason_params": params,
                     "raw": cells,
                 }
             )
         frame.loc[mask, "_refused"] = True
+
+
+def quarantine_reason(code: str, params: dict[str, object], language: str, *, row: object, field: str) -> str:
+    """A refused row's reason as one sentence in ``language``: ``row 5, field 'Thời gian': unparseable date …``."""
+    reason = translate(f"quarantine.{code}", language, **params)
+    if not field:
+        return reason
+    return translate("quarantine.where", language, row=row, field=field, reason=reason)
+
+
+def _plain(value: object) -> object:
+    """A JSON-safe value (NaN and NA become None, numpy numbers Python numbers)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _clean_cell(value: object) -> str | None:
@@ -240,11 +260,10 @@ def normalise(
     time_text = clean_text(canonical["reported_at"])
     frame["reported_at"] = parse_times(time_text, profile.timezone, profile.date_formats)
     header = headers["reported_at"]
-    quarantine.add(frame, time_text.isna(), header, "missing time")
-    expected = "(expected ISO 8601 or dd/mm/yyyy HH:MM)"
-    quarantine.add(frame, frame["reported_at"].isna(), header, "unparseable date {!r} " + expected, time_text)
+    quarantine.add(frame, time_text.isna(), header, "missing_time")
+    quarantine.add(frame, frame["reported_at"].isna(), header, "unparseable_date", time_text)
     future = frame["reported_at"] > pd.Timestamp(now).tz_convert("UTC") + _FUTURE_TOLERANCE
-    quarantine.add(frame, future, header, "time {} is in the future", time_text)
+    quarantine.add(frame, future, header, "future_time", time_text)
 
     lat, bad_lat = _numbers(canonical["lat"])
     lon, bad_lon = _numbers(canonical["lon"])
@@ -255,12 +274,12 @@ def normalise(
     lat, lon = lat.mask(swapped, lon), lon.mask(swapped, lat)
     for index in frame.index[swapped]:
         frame.at[index, "flags"].append("swapped_latlon")
-    quarantine.add(frame, bad_lat, headers["lat"], "not a number {!r}", canonical["lat"])
-    quarantine.add(frame, bad_lon, headers["lon"], "not a number {!r}", canonical["lon"])
-    quarantine.add(frame, lat.abs() > 90, headers["lat"], "latitude {} outside -90..90", lat)
-    quarantine.add(frame, lon.abs() > 180, headers["lon"], "longitude {} outside -180..180", lon)
-    quarantine.add(frame, lat.notna() & lon.isna(), headers["lon"], "missing while a latitude is given")
-    quarantine.add(frame, lon.notna() & lat.isna(), headers["lat"], "missing while a longitude is given")
+    quarantine.add(frame, bad_lat, headers["lat"], "not_a_number", canonical["lat"])
+    quarantine.add(frame, bad_lon, headers["lon"], "not_a_number", canonical["lon"])
+    quarantine.add(frame, lat.abs() > 90, headers["lat"], "latitude_range", lat)
+    quarantine.add(frame, lon.abs() > 180, headers["lon"], "longitude_range", lon)
+    quarantine.add(frame, lat.notna() & lon.isna(), headers["lon"], "longitude_missing")
+    quarantine.add(frame, lon.notna() & lat.isna(), headers["lat"], "latitude_missing")
     null_island = (lat == 0) & (lon == 0)
     lat, lon = lat.mask(null_island), lon.mask(null_island)
     for index in frame.index[null_island.to_numpy()]:
@@ -270,7 +289,7 @@ def normalise(
     _closing(frame, canonical["closed_at"], profile)
 
     empty = frame["description"].isna() & frame["category_raw"].isna()
-    quarantine.add(frame, empty, headers["description"], "missing (no description and no category)")
+    quarantine.add(frame, empty, headers["description"], "no_content")
 
     ids = frame["external_id"]
     needs_hash = (ids.isna() | ids.duplicated(keep=False)).to_numpy()
@@ -319,9 +338,12 @@ def _refuse_conflicting_ids(frame: pd.DataFrame, quarantine: Quarantine, header:
     conflict[reused.index] = expected.notna() & (expected != reused["content_hash"])
     labels = pd.Series(
         {
-            index: f"{frame.at[index, 'external_id']!r} already used by row {first_row[frame.at[index, 'external_id']]}"
+            index: {
+                "value": frame.at[index, "external_id"],
+                "first_row": int(first_row[frame.at[index, "external_id"]]),
+            }
             for index in frame.index[conflict.to_numpy(dtype=bool)]
         },
         dtype=object,
     )
-    quarantine.add(frame, conflict, header, "duplicate id {} with different content", labels)
+    quarantine.add(frame, conflict, header, "conflicting_id", labels)

@@ -268,9 +268,14 @@ def _import_table(
         conn.execute(
             update(ImportBatch)
             .where(ImportBatch.id == batch_id)
-            .values(status="done", finished_at=dt.datetime.now(dt.UTC), summary=details)
+            .values(status=_batch_status(summary), finished_at=dt.datetime.now(dt.UTC), summary=details)
         )
     return summary
+
+
+def _batch_status(summary: ImportSummary) -> str:
+    """``nothing_new`` for a batch that only met stored reports again (a re-upload), else ``done``."""
+    return "nothing_new" if summary.accepted == 0 and summary.quarantined == 0 and summary.duplicates else "done"
 
 
 @contextmanager

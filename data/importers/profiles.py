@@ -7,6 +7,7 @@ Headers are compared folded (lower case, no diacritics, no BOM), so "Thời gian
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import pandas as pd
 
@@ -137,6 +138,22 @@ NYC311 = Profile(
 )
 
 PROFILES: dict[str, Profile] = {profile.name: profile for profile in (VN_CHANNEL, OPEN311, NYC311)}
+
+
+PERSONAL_FIELDS: Final = ("reporter_name", "reporter_phone")
+
+
+def is_personal_header(header: str) -> bool:
+    """True when a source header feeds the reporter's name or phone in any profile (accents and case ignored)."""
+    return fold(header) in _PERSONAL_HEADERS
+
+
+_PERSONAL_HEADERS = frozenset(
+    fold(candidate)
+    for profile in PROFILES.values()
+    for field in PERSONAL_FIELDS
+    for candidate in profile.columns.get(field, ())
+)
 
 
 def detect_profile(headers: list[str]) -> Profile:

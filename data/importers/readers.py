@@ -90,6 +90,19 @@ def read_table(path: Path, name: str | None = None) -> RawTable:
     raise UnreadableFileError(name, "unsupported_type", suffix=suffix or "-")
 
 
+def bad_row(number: int, code: str, params: dict[str, object], raw: dict[str, object]) -> dict[str, object]:
+    """A quarantine entry for a record refused whole: English ``reason`` plus ``reason_code``/``reason_params``."""
+    reason = translate(f"quarantine.{code}", "en", **params)
+    return {
+        "row_number": number,
+        "field": "",
+        "reason": reason,
+        "reason_code": code,
+        "reason_params": params,
+        "raw": raw,
+    }
+
+
 def _refuse_wide(name: str, columns: int) -> None:
     if columns > MAX_COLUMNS:
         raise UnreadableFileError(name, "too_many_columns", columns=f"{columns:,}", limit=f"{MAX_COLUMNS:,}")
@@ -157,10 +170,8 @@ def _sort_record(number: int, cells: list[str], width: int, delimiter: str) -> l
     if not "".join(cells).strip():
         return None
     if len(cells) > width:
-        reason = (
-            f"row {number}: {len(cells)} cells where the header has {width} (a '{delimiter}' inside an unquoted value?)"
-        )
-        return {"row_number": number, "field": "", "reason": reason, "raw": {"cells": cells}}
+        params = {"row": number, "cells": len(cells), "width": width, "delimiter": delimiter}
+        return bad_row(number, "extra_cells", params, {"cells": cells})
     return cells + [""] * (width - len(cells))
 
 
@@ -351,8 +362,8 @@ def _xlsx_header(row: tuple[Any, ...], name: str) -> list[str] | None:
 def _extra_cells_row(number: int, cells: list[str | None], width: int) -> dict[str, object]:
     """The quarantine entry of a spreadsheet row with values beyond the header's ``width`` columns."""
     used = max(index + 1 for index, cell in enumerate(cells) if cell)
-    reason = f"row {number}: {used} cells where the header has {width}"
-    return {"row_number": number, "field": "", "reason": reason, "raw": {"cells": cells[:used]}}
+    params = {"row": number, "cells": used, "width": width}
+    return bad_row(number, "extra_sheet_cells", params, {"cells": cells[:used]})
 
 
 def _xlsx_problem(err: Exception) -> tuple[str, dict[str, object]]:
@@ -390,9 +401,8 @@ def read_json_payload(payload: Any, name: str) -> RawTable:
         for number, feature in enumerate(features, start=1):
             record = _feature_properties(feature)
             if isinstance(record, str):
-                bad.append(
-                    {"row_number": number, "field": "", "reason": record.format(number), "raw": {"feature": feature}}
-                )
+                bad.append(bad_row(number, record, {"row": number}, {"feature": feature}))
+
             else:
                 records.append(record)
                 numbers.append(number)
@@ -409,14 +419,14 @@ def read_json_payload(payload: Any, name: str) -> RawTable:
 
 
 def _feature_properties(feature: Any) -> dict[str, Any] | str:
-    """A feature's properties plus its point coordinates, or the reason (``{}``: its position) it is refused."""
+    """A feature's properties plus its point coordinates, or the code of the reason it is refused."""
     if not isinstance(feature, dict):
-        return "feature {}: not a GeoJSON Feature object"
+        return "bad_feature"
     properties, geometry = feature.get("properties") or {}, feature.get("geometry") or {}
     if not isinstance(properties, dict):
-        return "feature {}: 'properties' is not an object"
+        return "bad_properties"
     if not isinstance(geometry, dict):
-        return "feature {}: 'geometry' is not an object"
+        return "bad_geometry"
     record = dict(properties)
     coordinates = geometry.get("coordinates") if geometry.get("type") == "Point" else None
     if isinstance(coordinates, list) and len(coordinates) >= 2:
