@@ -181,9 +181,11 @@ def feed_banner() -> None:
 
 
 def kpi_row(items: Sequence[tuple[str, object, str | None]]) -> None:
-    """One row of metric cards: (label, value, help)."""
-    for column, (title, value, help_text) in zip(st.columns(len(items)), items, strict=True):
-        column.metric(title, "–" if value is None else value, help=help_text)
+    """One row of metric cards: (label, value, help); on a phone they wrap two or three to a line instead of
+    stacking one per screen line."""
+    with st.container(horizontal=True, wrap=True, gap="medium"):
+        for title, value, help_text in items:
+            st.metric(title, formats.MISSING if value is None else value, help=help_text, width=210)
 
 
 def station_map_frame(stations: pd.DataFrame, scale: str) -> pd.DataFrame:
@@ -419,6 +421,21 @@ def corroboration_table(now: dt.datetime) -> pd.DataFrame:
             "evidence": evidence,
         }
     )
+
+
+def alert_subject_text(subject: object, labels: object, station_names: dict[str, str]) -> str:
+    """What an alert is about, in words: ``Trạm Hoàn Kiếm · PM₂.₅`` for a station alert (from its labels),
+    the ward or unit name when the labels carry one, else the stored subject."""
+    found = labels if isinstance(labels, dict) else {}
+    station_id = found.get("station_id")
+    if station_id:
+        name = station_names.get(str(station_id), str(station_id))
+        parameter = found.get("parameter")
+        return f"{name} · {parameter_label(parameter)}" if parameter else name
+    for key in ("ward_name", "unit_name", "ward", "unit"):
+        if found.get(key):
+            return str(found[key])
+    return formats.safe_text(subject, current_language())
 
 
 def corroboration_column(case_ids: Iterable[object]) -> list[str]:

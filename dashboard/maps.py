@@ -19,7 +19,7 @@ import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement, Template
+from branca.element import Element, MacroElement, Template
 
 HANOI_CENTER = (21.03, 105.80)
 DEFAULT_ZOOM = 10
@@ -52,6 +52,12 @@ HOTSPOT_STYLES = {
 }
 SPOT_STROKE = "#263238"  # recurring spots: dark hollow rings (never an AQI colour)
 CORROBORATED_COLOUR = "#000000"
+# MarkerCluster's own green/yellow/orange bubbles read as AQI colours: clusters take the case markers' blue.
+CLUSTER_CSS = (
+    "<style>.marker-cluster-small,.marker-cluster-medium,.marker-cluster-large{background-color:rgba(8,81,156,.35)}"
+    ".marker-cluster-small div,.marker-cluster-medium div,.marker-cluster-large div"
+    "{background-color:rgba(8,81,156,.85);color:#fff}</style>"
+)
 HEAT_GRADIENT = {0.3: "#fed976", 0.6: "#fd8d3c", 1.0: "#bd0026"}  # the case palette; no blue edge glow
 
 
@@ -145,8 +151,8 @@ class LegendPanel(MacroElement):
                 var div = L.DomUtil.create("div", "envmon-legend");
                 div.innerHTML = {{ this.content()|tojson }};
                 div.style.cssText = "background:rgba(255,255,255,0.94);padding:4px 8px;font:12px/1.45 sans-serif;"
-                    + "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:240px;max-height:60vh;"
-                    + "overflow:auto";
+                    + "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:240px;overflow:auto";
+                div.style.maxHeight = Math.max(120, map.getSize().y - 130) + "px";  // scrolls inside the map
                 if (map.getSize().x < 600) { div.querySelector("details").removeAttribute("open"); }
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
@@ -172,7 +178,7 @@ class LegendPanel(MacroElement):
     def content(self) -> str:
         """The panel's HTML (titles and labels escaped)."""
         body = "".join(
-            f'<div style="margin-top:4px"><b>{escape(title)}</b>'
+            f'<div style="margin-top:4px">{f"<b>{escape(title)}</b>" if title else ""}'
             + "".join(f"<div>{swatch}{escape(label)}</div>" for swatch, label in entries)
             + "</div>"
             for title, entries in self.sections
@@ -332,7 +338,7 @@ def add_spot_layer(
     if features:
         PointLayer(features, popup_width=300).add_to(group)
     group.add_to(fmap)
-    legend_for(fmap, legend, layer_name).add_section(layer_name, [(swatch_marker("ring", "", SPOT_STROKE), layer_name)])
+    legend_for(fmap, legend, layer_name).add_section("", [(swatch_marker("ring", "", SPOT_STROKE), layer_name)])
 
 
 def add_corroborated_layer(
@@ -360,9 +366,7 @@ def add_corroborated_layer(
     if features:
         PointLayer(features, popup_width=320).add_to(group)
     group.add_to(fmap)
-    legend_for(fmap, legend, layer_name).add_section(
-        layer_name, [(swatch_marker("badge", CORROBORATED_COLOUR), layer_name)]
-    )
+    legend_for(fmap, legend, layer_name).add_section("", [(swatch_marker("badge", CORROBORATED_COLOUR), layer_name)])
 
 
 def _point_feature(
@@ -429,6 +433,7 @@ def add_case_markers(fmap: folium.Map, cases: pd.DataFrame, labels: CaseMarkerLa
     """Clustered case markers with an escaped popup (title, category, status, ward, unit, opened, reports);
     ``opened_at`` and ``report_count`` arrive as display text in the page language."""
     cluster = folium.plugins.MarkerCluster(name=layer_name, show=True)
+    fmap.get_root().header.add_child(Element(CLUSTER_CSS), name="envmon_cluster_css")
     for row in cases.itertuples(index=False):
         rows = [
             (labels.category, row.category_code),

@@ -119,7 +119,12 @@ def _alerts() -> None:
     if firing.empty:
         st.success(t("alerts.none_active"))
         return
+    names = loaders.stations(None, "vn", loaders.now_minute()).set_index("id")["name"].to_dict()
     view = firing.assign(
+        subject=[
+            components.alert_subject_text(s, lb, names)
+            for s, lb in zip(firing["subject"], firing["labels"], strict=True)
+        ],
         state=[label("alert_state", s) for s in firing["state"]],
         state_since=components.local_time_texts(firing["state_since"]),
     )

@@ -42,7 +42,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.operator": ("Vận hành", "Operator"),
     # feeds
     "feeds.none": ("Chưa có nguồn dữ liệu trực tuyến nào được cấu hình.", "No online feed is configured yet."),
-    "feeds.all_ok": ("{n} nguồn dữ liệu hoạt động bình thường.", "{n} feeds are up to date."),
+    "feeds.all_ok": ("{n} nguồn dữ liệu hoạt động bình thường.", "Feeds up to date: {n}."),
     "feeds.problem": ("Nguồn dữ liệu có vấn đề: {feeds}", "Feeds with problems: {feeds}"),
     "feeds.ok": ("bình thường", "OK"),
     "feeds.stale": ("dữ liệu cũ", "stale"),

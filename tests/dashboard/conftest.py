@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from dashboard import state
+from dashboard import loaders, state
 from data.boundary_store import load_shipped_sets
 from data.db import make_engine, migrate
 
@@ -21,6 +21,12 @@ _spec = importlib.util.spec_from_file_location("dashboard_seed", _SEED_PATH)
 dashboard_seed = importlib.util.module_from_spec(_spec)
 sys.modules["dashboard_seed"] = dashboard_seed
 _spec.loader.exec_module(dashboard_seed)
+# …and the browser fixtures and helpers of test_browser.py, shared by the other browser test modules
+_BROWSER_PATH = Path(__file__).resolve().parent / "test_browser.py"
+_browser_spec = importlib.util.spec_from_file_location("dashboard_browser", _BROWSER_PATH)
+dashboard_browser = importlib.util.module_from_spec(_browser_spec)
+sys.modules["dashboard_browser"] = dashboard_browser
+_browser_spec.loader.exec_module(dashboard_browser)
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
@@ -56,6 +62,8 @@ def app(seeded_db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch) -> Calla
     """A factory of AppTests on the seeded database: ``app(page=None, user=None, language=None)``."""
     monkeypatch.setenv("DATABASE_URL", seeded_db[0])
     monkeypatch.delenv("ENVMON_TILE_URL", raising=False)
+    loaders.settings.clear()  # settings and engine read by an earlier test (another database) must not leak in
+    loaders.engine.clear()
 
     def make(page: str | None = None, user: str | None = None, language: str | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)

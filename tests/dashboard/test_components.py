@@ -158,3 +158,15 @@ def test_a_limit_far_above_the_series_is_not_drawn() -> None:
     ph = pd.Series([6.8, 7.4])
     assert components.limits_in_range(_limit(5.5, 9.0), ph) == [9.0, 5.5]
     assert components.limits_in_range(None, co) == [] and components.limits_in_range(_limit(None, 1.0), co[2:3]) == []
+
+
+def test_alert_subjects_are_words_not_codes() -> None:
+    names = {"ww-1": "KCN Thăng Long"}
+    assert components.alert_subject_text("station:ww-1/cod", {"station_id": "ww-1", "parameter": "cod"}, names) == (
+        "KCN Thăng Long · COD"
+    )
+    assert components.alert_subject_text("hn-air-9", {"station_id": "hn-air-9"}, names) == "hn-air-9"
+    assert components.alert_subject_text("unit:x", {"unit_name": "UBND phường Hoàn Kiếm"}, names) == (
+        "UBND phường Hoàn Kiếm"
+    )
+    assert components.alert_subject_text(None, None, names) == "—"

@@ -138,7 +138,7 @@ def test_one_collapsible_legend_draws_what_the_map_draws() -> None:
     panel.add_to(fmap)
     html = _render(fmap)
     assert html.count('L.DomUtil.create("div", "envmon-legend")') == 1 and "details open" in html
-    assert [title for title, _ in panel.sections] == ["Số vụ", "Gi*", "Điểm lặp lại"]
+    assert [title for title, _ in panel.sections] == ["Số vụ", "Gi*", ""]  # one-symbol layers: no heading
     hot, cold = maps.HOTSPOT_STYLES["hot_99"], maps.HOTSPOT_STYLES["cold_90"]
     # the map's strokes…
     assert f'"weight": {hot.weight}' in html and f'"dashArray": "{cold.dash}"' in html
@@ -197,3 +197,13 @@ def test_unknown_external_links_are_dropped_and_d3_is_vendored() -> None:
     with pytest.warns(RuntimeWarning, match="dropping external asset"):
         html = offline_assets.offline_html(page)
     assert html == f'<script src="{base}/d3/d3.v4.min.js"></script><script src="local.js"></script>'
+
+
+def test_case_clusters_are_not_aqi_coloured() -> None:
+    fmap = maps.base_map(tile_url=None)
+    case = {
+        "id": 1, "lat": 21.0, "lon": 105.8, "category_code": "c", "status": "s", "ward_name": "w", "unit_name": "u",
+        "opened_at": "01/09/2025 08:00", "report_count": "1", "title": "t",
+    }  # fmt: skip
+    maps.add_case_markers(fmap, pd.DataFrame([case]), maps.CaseMarkerLabels(*"tcswuor"), layer_name="cases")
+    assert maps.CLUSTER_CSS in _render(fmap)
