@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import air
+from api import air, open311
 from api.common import ApiError, Context, utc_now
 from data.config import Settings, load_settings
 from data.db import make_engine
@@ -27,8 +27,13 @@ def _validation_message(err: RequestValidationError) -> str:
 
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """One error answer: ``{"error": message}`` with ``status``."""
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    """One error answer with ``status``: Open311's ``[{"code", "description"}]`` under ``/open311``, else
+    ``{"error": message}``."""
+    if request.url.path.startswith("/open311"):
+        body: object = [{"code": status, "description": message}]
+    else:
+        body = {"error": message}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now) -> FastAPI:
@@ -41,6 +46,7 @@ def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dt.dat
     app.state.context = Context(engine=engine, settings=settings, clock=clock)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"])
     app.include_router(air.router)
+    app.include_router(open311.router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

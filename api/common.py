@@ -14,6 +14,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
 from data.config import Settings
+from data.importers.pipeline import ImportContext
 from monitoring.public_snapshot import PublicSnapshot, build_snapshot
 
 MAX_LIMIT = 1000
@@ -42,6 +43,7 @@ class Context:
     settings: Settings
     clock: Callable[[], dt.datetime] = utc_now
     _snapshot: tuple[dt.datetime, PublicSnapshot] | None = field(default=None, repr=False)
+    _import_context: ImportContext | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def snapshot(self) -> PublicSnapshot:
@@ -54,6 +56,13 @@ class Context:
                 )
                 self._snapshot = (minute, built)
             return self._snapshot[1]
+
+    def import_context(self) -> ImportContext:
+        """What the complaint pipeline needs (wards, taxonomy, SLA policy), loaded once."""
+        with self._lock:
+            if self._import_context is None:
+                self._import_context = ImportContext.from_settings(self.engine, self.settings)
+            return self._import_context
 
 
 def context(request: Request) -> Context:

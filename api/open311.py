@@ -1,0 +1,131 @@
+"""Open311 GeoReport v2 under ``/open311/v2``: services, public requests, one request, posting a request.
+
+Errors use the spec's format, ``[{"code": 400, "description": "…"}]`` with the same HTTP status (the app's
+error handler writes them for every path under ``/open311``). Posting needs an API key (``envmon apikeys add``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from api.common import ApiError, Ctx, parse_time
+from data.api_keys import client_of
+from data.importers.pipeline import ImportContext
+from data.open311_server import NewRequest, RequestQuery, RequestRefusedError, public_requests, services, submit_request
+
+router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
+MAX_WINDOW = dt.timedelta(days=90)
+MAX_DESCRIPTION = 4000
+FORM_TYPES = ("application/x-www-form-urlencoded", "")
+
+
+@router.get("/services.json", summary="Service list: one per complaint category")
+def services_json(ctx: Ctx, lang: Annotated[str, Query(pattern="^(vi|en)$")] = "vi") -> list[dict[str, Any]]:
+    return services(ctx.import_context().taxonomy, lang)
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ApiError(400, f"service_request_id: a comma-separated list of numbers, not {text[:40]!r}") from None
+
+
+@router.get("/requests.json", summary="Public service requests (locations coarsened to ~100 m, no personal data)")
+def requests_json(
+    ctx: Ctx,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+) -> list[dict[str, Any]]:
+    taxonomy = ctx.import_context().taxonomy
+    codes = tuple(c.strip() for c in (service_code or "").split(",") if c.strip())
+    unknown = [c for c in codes if c not in taxonomy.categories]
+    if unknown:
+        raise ApiError(400, f"service_code: unknown {', '.join(unknown)} (see services.json)")
+    end = parse_time(end_date, "end_date") if end_date else ctx.clock()
+    start = parse_time(start_date, "start_date") if start_date else end - MAX_WINDOW
+    if start > end:
+        raise ApiError(400, "start_date: after end_date")
+    if end - start > MAX_WINDOW:
+        raise ApiError(400, f"start_date..end_date: at most {MAX_WINDOW.days} days")
+    query = RequestQuery(_ids(service_request_id or ""), codes, start, end, status)
+    return public_requests(ctx.engine, query, taxonomy)
+
+
+@router.get("/requests/{request_id}.json", summary="One public service request")
+def request_json(ctx: Ctx, request_id: str) -> list[dict[str, Any]]:
+    found = public_requests(ctx.engine, RequestQuery(ids=_ids(request_id)), ctx.import_context().taxonomy)
+    if not found:
+        raise ApiError(404, f"no public service request with id {request_id[:40]!r}")
+    return found
+
+
+def _one(form: dict[str, list[str]], name: str) -> str | None:
+    values = [v.strip() for v in form.get(name, []) if v.strip()]
+    return values[0] if values else None
+
+
+def _coordinate(form: dict[str, list[str]], name: str, bound: float) -> float | None:
+    text = _one(form, name)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ApiError(400, f"{name}: not a number: {text[:40]!r}") from None
+    if not math.isfinite(value) or abs(value) > bound:
+        raise ApiError(400, f"{name}: out of range: {text[:40]!r}")
+    return value
+
+
+def parse_new_request(form: dict[str, list[str]], context: ImportContext) -> NewRequest:
+    """The posted form as a :class:`NewRequest`, or a 400 naming the first bad field."""
+    code = _one(form, "service_code")
+    if code is None:
+        raise ApiError(400, "service_code: required (see services.json)")
+    if code not in context.taxonomy.categories:
+        raise ApiError(400, f"service_code: unknown {code[:40]!r} (see services.json)")
+    lat, lon = _coordinate(form, "lat", 90.0), _coordinate(form, "long", 180.0)
+    address = _one(form, "address_string")
+    if (lat is None) != (lon is None):
+        raise ApiError(400, "lat and long: give both or neither")
+    if lat is None and address is None:
+        raise ApiError(400, "location: required (lat and long, or address_string)")
+    description = _one(form, "description") or ""
+    if len(description) > MAX_DESCRIPTION:
+        raise ApiError(400, f"description: at most {MAX_DESCRIPTION} characters")
+    media = _one(form, "media_url")
+    if media is not None and not media.lower().startswith(("https://", "http://")):
+        raise ApiError(400, "media_url: an http(s) URL")
+    name = " ".join(p for p in (_one(form, "first_name"), _one(form, "last_name")) if p) or None
+    return NewRequest(code, lat, lon, address, description, media, name, _one(form, "phone"))
+
+
+@router.post("/requests.json", summary="Post a service request (form-encoded; api_key required)")
+async def post_request(ctx: Ctx, request: Request) -> list[dict[str, Any]]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in FORM_TYPES:
+        raise ApiError(400, "send the request form-encoded (application/x-www-form-urlencoded)")
+    try:
+        form = parse_qs((await request.body()).decode("utf-8"), keep_blank_values=False, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise ApiError(400, "the form is not UTF-8") from None
+    client = await run_in_threadpool(client_of, ctx.engine, _one(form, "api_key") or "")
+    if client is None:
+        raise ApiError(403, "api_key: missing, unknown or revoked")
+    context = ctx.import_context()
+    new = parse_new_request(form, context)
+    try:
+        case_id = await run_in_threadpool(submit_request, ctx.engine, new, context, client=client, now=ctx.clock())
+    except RequestRefusedError as err:
+        raise ApiError(400, str(err)) from None
+    return [{"service_request_id": str(case_id), "service_notice": None, "account_id": None}]

@@ -1,0 +1,204 @@
+"""Open311 GeoReport v2, served: our categories as services, public cases as requests, a posted request as a
+one-row batch through the complaint import pipeline (dedup, quarantine, routing, clustering into cases).
+
+Published: category, status, ward, times, the location moved to the centre of its ~100 m cell (the cells of the
+public heat layer, :func:`data.queries.heat_cells`); never a reporter, a phone or the report's text.
+``status_notes`` is the note of the case's latest status change (the case workflow).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, func, select, update
+
+from data.categories import Taxonomy
+from data.importers.pipeline import ImportContext, import_table
+from data.importers.readers import read_json_payload
+from data.queries import PUBLIC_CELL_DEG, quarantine_rows
+from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport, ResponsibleUnit
+from data.workflow import CLOSED_STATUSES
+
+CHANNEL = "Open311 API"
+SOURCE_PREFIX = "open311-api"
+MAX_RESULTS = 1000
+
+
+def services(taxonomy: Taxonomy, language: str = "vi") -> list[dict[str, Any]]:
+    """``services.json``: one realtime service per complaint category."""
+    return [
+        {
+            "service_code": code,
+            "service_name": category.name_vi if language == "vi" else category.name_en,
+            "description": category.name_en if language == "vi" else category.name_vi,
+            "metadata": False,
+            "type": "realtime",
+            "keywords": "",
+            "group": "environment",
+        }
+        for code, category in taxonomy.categories.items()
+    ]
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """The filters of ``GET requests.json`` (already checked): ids win over every other filter."""
+
+    ids: tuple[int, ...] = ()
+    service_codes: tuple[str, ...] = ()
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    status: str | None = None  # "open" | "closed"
+
+
+def public_requests(engine: Engine, query: RequestQuery, taxonomy: Taxonomy) -> list[dict[str, Any]]:
+    """Public cases as Open311 service requests, newest first (at most :data:`MAX_RESULTS`)."""
+    case = ComplaintCase
+    last_change = (
+        select(CaseStatusChange.case_id, func.max(CaseStatusChange.id).label("change_id"))
+        .group_by(CaseStatusChange.case_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            case.id,
+            case.category_code,
+            case.status,
+            case.opened_at,
+            case.resolved_at,
+            case.due_at,
+            case.lat,
+            case.lon,
+            case.ward_name,
+            case.district,
+            ResponsibleUnit.name.label("unit"),
+            CaseStatusChange.note,
+            CaseStatusChange.at.label("changed_at"),
+        )  # fmt: skip
+        .outerjoin(ResponsibleUnit, ResponsibleUnit.id == case.unit_id)
+        .outerjoin(last_change, last_change.c.case_id == case.id)
+        .outerjoin(CaseStatusChange, CaseStatusChange.id == last_change.c.change_id)
+        .where(case.is_public.is_(True))
+    )
+    if query.ids:
+        stmt = stmt.where(case.id.in_(query.ids))
+    else:
+        if query.service_codes:
+            stmt = stmt.where(case.category_code.in_(query.service_codes))
+        if query.start:
+            stmt = stmt.where(case.opened_at >= query.start)
+        if query.end:
+            stmt = stmt.where(case.opened_at <= query.end)
+        if query.status == "open":
+            stmt = stmt.where(case.status.not_in(CLOSED_STATUSES))
+        elif query.status == "closed":
+            stmt = stmt.where(case.status.in_(CLOSED_STATUSES))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.order_by(case.opened_at.desc(), case.id.desc()).limit(MAX_RESULTS)).all()
+    frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
+    lats, lons = coarsen(frame["lat"]), coarsen(frame["lon"])
+    out = []
+    for position, row in enumerate(frame.itertuples(index=False)):
+        updated = max(t for t in (row.opened_at, row.changed_at, row.resolved_at) if _present(t))
+        place = ", ".join(str(p) for p in (row.ward_name, row.district) if _present(p))
+        out.append(
+            {
+                "service_request_id": str(row.id),
+                "status": "closed" if row.status in CLOSED_STATUSES else "open",
+                "status_notes": row.note if _present(row.note) and row.note else None,
+                "service_name": taxonomy.name(row.category_code),
+                "service_code": row.category_code,
+                "description": None,  # the citizen's text may name people: never published
+                "agency_responsible": row.unit if _present(row.unit) else None,
+                "service_notice": None,
+                "requested_datetime": _iso(row.opened_at),
+                "updated_datetime": _iso(updated),
+                "expected_datetime": _iso(row.due_at),
+                "address": place or None,
+                "address_id": None,
+                "zipcode": None,
+                "lat": None if pd.isna(lats.iloc[position]) else float(lats.iloc[position]),
+                "long": None if pd.isna(lons.iloc[position]) else float(lons.iloc[position]),
+                "media_url": None,
+            }
+        )
+    return out
+
+
+def coarsen(degrees: pd.Series) -> pd.Series:
+    """Latitudes or longitudes moved to the centre of their public ``PUBLIC_CELL_DEG`` cell (as the heat layer)."""
+    per_degree = round(1 / PUBLIC_CELL_DEG)
+    return (degrees.astype(float) * per_degree).round() / per_degree
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value is not pd.NaT
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    if not _present(moment):
+        return None
+    utc = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)  # type: ignore[union-attr]
+    return utc.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A request posted by a client: what the pipeline gets, and the private contact kept on the report only."""
+
+    service_code: str
+    lat: float | None
+    lon: float | None
+    address: str | None
+    description: str
+    media_url: str | None
+    contact_name: str | None
+    contact_phone: str | None
+
+
+class RequestRefusedError(ValueError):
+    """The pipeline quarantined the posted request; the message is its reason."""
+
+
+def submit_request(
+    engine: Engine, request: NewRequest, context: ImportContext, *, client: str, now: dt.datetime | None = None
+) -> int:
+    """Store ``request`` as a one-row batch from ``client``; return the id of the case it joined or opened.
+
+    Raises :class:`RequestRefusedError` with the quarantine reason when the pipeline refuses the row.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    external_id = f"{SOURCE_PREFIX}-{uuid.uuid4().hex}"
+    source = f"{SOURCE_PREFIX}:{client}"[:100]
+    category = context.taxonomy.categories[request.service_code]
+    text = request.description + (f"\nMedia: {request.media_url}" if request.media_url else "")
+    record = {
+        "service_request_id": external_id,
+        "requested_datetime": now.isoformat(),
+        "service_name": category.name_vi,
+        "description": text,
+        "address": request.address,
+        "lat": request.lat,
+        "long": request.lon,
+        "channel": CHANNEL,
+    }
+    table = read_json_payload([{k: v for k, v in record.items() if v is not None}], source)
+    summary = import_table(engine, table, context, filename=f"{source} {external_id}", profile="open311",
+                           source=source, now=now)  # fmt: skip
+    if summary.accepted != 1:
+        refused = quarantine_rows(engine, summary.batch)
+        reason = str(refused["reason"].iloc[0]) if len(refused) else "the request could not be stored"
+        raise RequestRefusedError(reason)
+    with engine.begin() as conn:
+        where = (ComplaintReport.source == source, ComplaintReport.external_id == external_id)
+        if request.contact_name or request.contact_phone:
+            conn.execute(
+                update(ComplaintReport)
+                .where(*where)
+                .values(reporter_name=request.contact_name, reporter_phone=request.contact_phone)
+            )
+        return int(conn.execute(select(ComplaintReport.case_id).where(*where)).scalar_one())

@@ -1,0 +1,164 @@
+"""Open311 GeoReport v2 server on both back ends: services, posting through the import pipeline to a stored case,
+public requests (coarsened, no personal data, status and notes from the case workflow), filters, errors in the
+spec's format; posts shaped like public Open311 client libraries' (form-encoded, extra spec fields)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from api.app import create_app
+from data.api_keys import add_key, revoke_key
+from data.categories import load_taxonomy
+from data.config import load_settings
+from data.schema import ComplaintCase, ComplaintReport
+from data.workflow import change_status
+
+NOW = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
+HOAN_KIEM = {"lat": "21.02881", "long": "105.85236"}
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def api(loaded_engine: Engine) -> tuple[TestClient, str, Engine]:
+    """A client, an active key and the database (boundaries loaded, no cases yet)."""
+    key = add_key(loaded_engine, "ward-app")
+    app = create_app(loaded_engine, load_settings(boundary_set="hanoi-2025"), clock=lambda: NOW)
+    return TestClient(app), key, loaded_engine
+
+
+def _post(client: TestClient, fields: dict[str, str]):
+    return client.post("/open311/v2/requests.json", content=urlencode(fields), headers=FORM)
+
+
+def test_services_are_the_categories(api) -> None:
+    client, _, _ = api
+    body = client.get("/open311/v2/services.json").json()
+    assert {s["service_code"] for s in body} == set(load_taxonomy().categories)
+    assert all(s["type"] == "realtime" and s["metadata"] is False for s in body)
+
+
+def test_every_service_code_classifies_to_itself() -> None:
+    """A posted service_code reaches the pipeline as its Vietnamese name: the taxonomy must map it back."""
+    taxonomy = load_taxonomy()
+    for code, category in taxonomy.categories.items():
+        assert taxonomy.classify_one("open311", category.name_vi, None) == code
+
+
+def test_post_reaches_a_case_and_publishes_no_personal_data(api) -> None:
+    client, key, engine = api
+    fields = {"api_key": key, "service_code": "burning_smoke", **HOAN_KIEM, "description": "Đốt rác sau chợ, khói",
+              "media_url": "https://example.org/p/1.jpg", "first_name": "Nguyễn", "last_name": "An",
+              "phone": "0912345678", "email": "an@example.org"}  # fmt: skip
+    response = _post(client, fields)
+    assert response.status_code == 200, response.text
+    case_id = int(response.json()[0]["service_request_id"])
+    with engine.connect() as conn:
+        case = conn.execute(select(ComplaintCase).where(ComplaintCase.id == case_id)).one()
+        report = conn.execute(select(ComplaintReport).where(ComplaintReport.case_id == case_id)).one()
+    assert case.category_code == "burning_smoke" and case.ward_code is not None  # routed to a ward by its point
+    assert report.channel == "Open311 API" and report.source == "open311-api:ward-app"
+    assert report.reporter_name == "Nguyễn An" and report.reporter_phone == "0912345678"  # kept, privately
+    assert "https://example.org/p/1.jpg" in report.description
+    public = client.get(f"/open311/v2/requests/{case_id}.json").json()
+    assert len(public) == 1 and public[0]["status"] == "open" and public[0]["service_code"] == "burning_smoke"
+    for secret in ("0912345678", "Nguyễn", "an@example.org", "Đốt rác sau chợ", key):
+        assert secret not in str(public), secret
+    assert public[0]["lat"] == 21.029 and public[0]["long"] == 105.852  # the ~100 m cell centre, not the point
+    assert public[0]["requested_datetime"] == "2026-12-04T09:00:00Z"
+
+
+def test_second_post_nearby_joins_the_case(api) -> None:
+    client, key, engine = api
+    first = _post(client, {"api_key": key, "service_code": "odour", **HOAN_KIEM, "description": "Mùi hôi"}).json()
+    again = _post(client, {"api_key": key, "service_code": "odour", "lat": "21.02890", "long": "105.85240",
+                           "description": "Mùi hôi nồng"}).json()  # fmt: skip
+    assert first[0]["service_request_id"] == again[0]["service_request_id"]
+    with engine.connect() as conn:
+        assert conn.execute(select(ComplaintReport.id)).all().__len__() == 2
+
+
+def test_post_like_a_client_library(api) -> None:
+    """Form fields as GeoReport client libraries send them: jurisdiction_id, attribute[...], device_id,
+    address_string instead of a point, charset in the content type, '+' for spaces."""
+    client, key, _ = api
+    body = ("jurisdiction_id=hanoi.gov.vn&api_key=" + key + "&service_code=waste&address_string=Ph%C6%B0%E1%BB%9Dng"
+            "+Ho%C3%A0n+Ki%E1%BA%BFm%2C+H%C3%A0+N%E1%BB%99i&description=Trash+bin+is+full.&attribute%5BWHISPR%5D=1"
+            "&device_id=abc123&account_id=42")  # fmt: skip
+    response = client.post(
+        "/open311/v2/requests.json", content=body,
+        headers={"content-type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json()[0]["service_request_id"].isdigit()
+
+
+def test_status_and_notes_follow_the_workflow(api) -> None:
+    client, key, engine = api
+    case_id = int(_post(client, {"api_key": key, "service_code": "noise", **HOAN_KIEM}).json()[0]["service_request_id"])
+    change_status(engine, case_id, "rejected", actor="officer", note="Đã kiểm tra: không vi phạm", at=NOW)
+    row = client.get("/open311/v2/requests.json", params={"service_request_id": str(case_id)}).json()[0]
+    assert row["status"] == "closed" and row["status_notes"] == "Đã kiểm tra: không vi phạm"
+    assert client.get("/open311/v2/requests.json", params={"status": "open"}).json() == []
+    assert [r["service_request_id"] for r in client.get("/open311/v2/requests.json",
+            params={"status": "closed", "service_code": "noise"}).json()] == [str(case_id)]  # fmt: skip
+    old = {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-02-01T00:00:00Z"}
+    assert client.get("/open311/v2/requests.json", params=old).json() == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "word"),
+    [
+        ({"service_code": "noise", **HOAN_KIEM}, 403, "api_key"),
+        ({"api_key": "em_wrong", "service_code": "noise", **HOAN_KIEM}, 403, "api_key"),
+        ({"api_key": "KEY", **HOAN_KIEM}, 400, "service_code"),
+        ({"api_key": "KEY", "service_code": "potholes", **HOAN_KIEM}, 400, "service_code"),
+        ({"api_key": "KEY", "service_code": "noise"}, 400, "location"),
+        ({"api_key": "KEY", "service_code": "noise", "lat": "21.0"}, 400, "long"),
+        ({"api_key": "KEY", "service_code": "noise", "lat": "north", "long": "105.8"}, 400, "lat"),
+        ({"api_key": "KEY", "service_code": "noise", "lat": "95", "long": "105.8"}, 400, "lat"),
+        ({"api_key": "KEY", "service_code": "noise", **HOAN_KIEM, "media_url": "javascript:x"}, 400, "media_url"),
+    ],
+)
+def test_post_errors_in_spec_format(api, fields: dict[str, str], status: int, word: str) -> None:
+    client, key, engine = api
+    fields = {k: (key if v == "KEY" else v) for k, v in fields.items()}
+    response = _post(client, fields)
+    assert response.status_code == status
+    [error] = response.json()
+    assert error["code"] == status and word in error["description"]
+    with engine.connect() as conn:
+        assert conn.execute(select(ComplaintReport.id)).first() is None  # nothing stored
+
+
+def test_revoked_key_refused(api) -> None:
+    client, key, engine = api
+    revoke_key(engine, "ward-app")
+    assert _post(client, {"api_key": key, "service_code": "noise", **HOAN_KIEM}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("params", "word"),
+    [
+        ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-12-01T00:00:00Z"}, "90 days"),
+        ({"start_date": "last week"}, "start_date"),
+        ({"status": "pending"}, "status"),
+        ({"service_code": "potholes"}, "service_code"),
+        ({"service_request_id": "12,abc"}, "service_request_id"),
+    ],
+)
+def test_get_errors_in_spec_format(api, params: dict[str, str], word: str) -> None:
+    client, _, _ = api
+    response = client.get("/open311/v2/requests.json", params=params)
+    assert response.status_code == 400
+    assert response.json()[0]["code"] == 400 and word in response.json()[0]["description"]
+
+
+def test_unknown_request_is_404(api) -> None:
+    client, _, _ = api
+    response = client.get("/open311/v2/requests/999999.json")
+    assert response.status_code == 404 and response.json()[0]["code"] == 404
