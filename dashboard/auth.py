@@ -50,13 +50,16 @@ def _policy() -> sessions.SessionPolicy:
     return sessions.SessionPolicy.from_settings(loaders.settings())
 
 
-def refresh() -> dict[str, Any] | None:
-    """Resolve this browser's session for the current run and store the user (or None) in the session state."""
+def refresh(*, touch: bool = True) -> dict[str, Any] | None:
+    """Resolve this browser's session for the current run and store the user (or None) in the session state.
+
+    ``touch=False``: check without counting the run as activity (for automatic refreshes, see :func:`recheck`).
+    """
     engine = loaders.engine()
     session_id = st.session_state.get(state.SESSION_ID)
     found = None
     if session_id is not None:
-        found = sessions.resolve(engine, _policy(), session_id=session_id)
+        found = sessions.resolve(engine, _policy(), session_id=session_id, touch=touch)
         if found is None:
             st.session_state[state.SESSION_ENDED] = True
             st.session_state[state.COOKIE_ACTION] = ("clear", "")
@@ -135,6 +138,20 @@ def require_role(roles: Collection[str] = ALL_ROLES) -> dict[str, Any]:
     if user["role"] not in roles:
         st.warning(t("login.forbidden", role=t(f"role.{user['role']}")))
         st.stop()
+    return user
+
+
+def recheck(roles: Collection[str] = ALL_ROLES) -> dict[str, Any]:
+    """The user, re-read from the database, for the body of an ``st.fragment``.
+
+    A fragment's rerun (its own buttons, ``run_every``) skips ``app.py`` and so :func:`refresh`: a fragment that
+    shows data or offers actions calls this first. When the session ended or the role no longer allows
+    ``roles``, the whole app reruns (and shows the login form or the refusal). Automatic refreshes do not count as
+    activity, so an open page that refreshes itself still reaches the idle timeout.
+    """
+    user = refresh(touch=False)
+    if user is None or user["role"] not in roles:
+        st.rerun(scope="app")
     return user
 
 

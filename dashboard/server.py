@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -25,9 +26,16 @@ from starlette.routing import Route
 
 from data import sessions
 
+
+def _base_path() -> str:
+    """``/prefix`` when Streamlit is served under ``server.baseUrlPath``, else empty."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}" if base else ""
+
+
 COOKIE = "envmon_session"
-SESSION_PATH = "/_envmon/session"
-FRAMED_BY_SELF = ("/component/", "/_stcore/bidi-components/", "/app/static/")
+SESSION_PATH = f"{_base_path()}/_envmon/session"
+FRAMED_BY_SELF = tuple(f"{_base_path()}{path}" for path in ("/component/", "/_stcore/bidi-components/", "/app/static/"))
 """Paths whose documents the app itself shows in frames (component iframes, vendored map assets)."""
 
 Scope = MutableMapping[str, Any]

@@ -112,11 +112,13 @@ def resolve(
     session_id: int | None = None,
     token: str | None = None,
     now: dt.datetime | None = None,
+    touch: bool = True,
 ) -> SessionUser | None:
     """The live session's user (by server-side id or by cookie token), or None when it ended.
 
     A session ends when revoked, past its absolute end, idle longer than ``policy.idle``, or when its user is
-    inactive; the first three are recorded (``revoked_reason``) the first time they are seen.
+    inactive; the first three are recorded (``revoked_reason``) the first time they are seen. ``touch=False``
+    checks without counting as activity (a page's automatic refresh).
     """
     if session_id is None and not token:
         return None
@@ -139,7 +141,7 @@ def resolve(
             return None
         if not user.active:
             return None
-        if now - row.last_seen_at >= TOUCH_EVERY:
+        if touch and now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
         return SessionUser(row.id, user.id, user.username, user.role, _unit_codes(session, user.id))
 

@@ -196,7 +196,9 @@ def silence_alerts(alert_id: int, scope: str, username: str, note: str, hours: i
 
 
 @st.fragment(run_every=REFRESH)
-def _panel(username: str | None) -> None:
+def _panel() -> None:
+    user = auth.recheck(auth.ALL_ROLES)  # a fragment rerun skips app.py: the session and role are re-read here
+    username = user["username"] if user["role"] in auth.OPERATOR_ONLY else None
     now = loaders.now_minute()
     language = current_language()
     frame = loaders.alerts(tuple(OPEN_STATES), now - dt.timedelta(days=RECENT_DAYS))
@@ -211,10 +213,10 @@ def _panel(username: str | None) -> None:
 
 def render() -> None:
     """Draw the alerts page."""
-    user = auth.require_role(auth.ALL_ROLES)
+    auth.require_role(auth.ALL_ROLES)
     st.title(t("alerts.title"))
     operator = auth.has_role(auth.OPERATOR_ONLY)
-    _panel(user["username"] if operator else None)
+    _panel()
     if not operator:
         st.caption(t("alerts.ack_operator_only"))
     st.caption(t("alerts.footnote"))

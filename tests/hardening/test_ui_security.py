@@ -3,13 +3,14 @@ accounts included), operator actions out of reach, sessions re-checked against t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import ui_server as ui  # tests/hardening/_server.py, registered by conftest.py
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 clean_caches = ui.clean_caches
 # (page → roles that may open it); the public air page is open to everyone
@@ -245,3 +246,55 @@ def test_the_real_server_guards_pages_and_operator_controls(db: tuple[str, Engin
         assert page.locator("textarea").count() == 0
         assert page.get_by_role("button", name="Xác nhận").count() == 0
         browser.close()
+
+
+def _fragment_script() -> None:
+    """A page whose fragment re-checks the user; the second pass of a run marks a whole-app rerun."""
+    import streamlit as st
+
+    from dashboard import auth
+
+    st.session_state["passes"] = st.session_state.get("passes", 0) + 1
+    if st.session_state["passes"] > 1:
+        st.markdown("whole app rerun")
+        st.stop()
+
+    @st.fragment
+    def panel() -> None:
+        user = auth.recheck(auth.OPERATOR_ONLY)
+        st.markdown(f"acting as {user['username']}")
+
+    panel()
+
+
+def test_fragments_recheck_the_session_without_counting_as_activity(
+    db: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch, clean_caches: None
+) -> None:
+    """An auto-refreshing fragment (the alerts panel) skips app.py: ``auth.recheck`` re-reads the session there."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import state
+    from data.schema import UserSession
+    from data.users import create_user, set_role
+
+    monkeypatch.setenv("DATABASE_URL", db[0])
+    create_user(db[1], "ops3", ui.PASSWORD, "operator")
+    at = AppTest.from_function(_fragment_script, default_timeout=60)
+    for key, value in ui.dashboard_seed.signed_in(db[0], "ops3").items():
+        at.session_state[key] = value
+    seen = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)  # last activity ten minutes ago
+    with db[1].begin() as conn:
+        conn.execute(
+            update(UserSession).where(UserSession.id == at.session_state[state.SESSION_ID]).values(last_seen_at=seen)
+        )
+    at.run()
+    assert [m.value for m in at.markdown] == ["acting as ops3"]
+    with db[1].connect() as conn:  # the fragment's check is not activity: the idle clock keeps running
+        assert (
+            conn.scalar(select(UserSession.last_seen_at).where(UserSession.id == at.session_state[state.SESSION_ID]))
+            == seen
+        )
+    set_role(db[1], "ops3", "leader", actor="ops")
+    at.session_state["passes"] = 0
+    at.run()
+    assert [m.value for m in at.markdown] == ["whole app rerun"]  # the fragment did not act as an operator
