@@ -53,10 +53,12 @@ HOTSPOT_STYLES = {
 SPOT_STROKE = "#263238"  # recurring spots: dark hollow rings (never an AQI colour)
 CORROBORATED_COLOUR = "#000000"
 # MarkerCluster's own green/yellow/orange bubbles read as AQI colours: clusters take the case markers' blue.
+_CLUSTERS = ".leaflet-container .marker-cluster-small,.leaflet-container .marker-cluster-medium," + (
+    ".leaflet-container .marker-cluster-large"
+)  # more specific than MarkerCluster.Default.css, which the page loads after this style
 CLUSTER_CSS = (
-    "<style>.marker-cluster-small,.marker-cluster-medium,.marker-cluster-large{background-color:rgba(8,81,156,.35)}"
-    ".marker-cluster-small div,.marker-cluster-medium div,.marker-cluster-large div"
-    "{background-color:rgba(8,81,156,.85);color:#fff}</style>"
+    f"<style>{_CLUSTERS}{{background-color:rgba(8,81,156,.35)}}"
+    f"{_CLUSTERS.replace(',', ' div,')} div{{background-color:rgba(8,81,156,.85);color:#fff}}</style>"
 )
 HEAT_GRADIENT = {0.3: "#fed976", 0.6: "#fd8d3c", 1.0: "#bd0026"}  # the case palette; no blue edge glow
 

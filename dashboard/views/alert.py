@@ -56,8 +56,12 @@ def _signal_chart(alert: dict, language: str, now: dt.datetime) -> None:
     times = wall_clock(series["observed_at"], loaders.settings().timezone)
     frame = pd.DataFrame({"time": times.to_numpy(), "value": series["value"].astype(float).to_numpy()})
     axis_title = f"{parameter_name(parameter, language)} ({unit})" if unit else parameter_name(parameter, language)
-    line = alt.Chart(frame).mark_line().encode(
-        x=alt.X("time:T", title=None, axis=alt.Axis(format="%d/%m %H:%M")), y=alt.Y("value:Q", title=axis_title)
+    line = (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(
+            x=alt.X("time:T", title=None, axis=alt.Axis(format="%d/%m %H:%M")), y=alt.Y("value:Q", title=axis_title)
+        )
     )
     layers = [line]
     if not pd.isna(alert.get("threshold")):

@@ -35,7 +35,11 @@ def _filters() -> CaseFilter:
             ward_table = ward_table[ward_table["district"].isin(districts)]
         ward_names = dict(zip(ward_table["code"], ward_table["name"], strict=True))
         ward_codes = url_state.multiselect(
-            right, "ward", t("common.ward"), list(ward_names), format_func=lambda c: ward_names[c],
+            right,
+            "ward",
+            t("common.ward"),
+            list(ward_names),
+            format_func=lambda c: ward_names[c],
             placeholder=t("common.choose"),
         )
         left, middle, right = st.columns(3)
@@ -128,7 +132,7 @@ def _bars(frame: pd.DataFrame, label_field: str, count_field: str, label_title: 
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y(f"{label_field}:N", title=label_title, sort="-x"),
+            y=alt.Y(f"{label_field}:N", title=label_title, sort="-x", axis=alt.Axis(labelLimit=220)),
             x=alt.X(f"{count_field}:Q", title=count_title),
             tooltip=[
                 alt.Tooltip(f"{label_field}:N", title=label_title),

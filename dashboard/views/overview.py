@@ -108,7 +108,9 @@ def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
     table = hot.merge(wards, left_on="ward_code", right_on="code").sort_values("z", ascending=False)
     table = table.assign(label=[t(f"hotspot.{c}") for c in table["class"]])
     components.show_table(
-        table, ["name", "district", "value", "z", "q", "label"], decimals={"value": 2, "z": 2, "q": 3}
+        table,
+        ["name", "district", "value", "z", "q", "label"],
+        decimals={"value": 2 if metric == "rate" else 0, "z": 2, "q": 3},
     )
     st.caption(t("overview.hotspots_method"))
 

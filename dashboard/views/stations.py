@@ -99,7 +99,7 @@ def _station_list(stations: pd.DataFrame, now: dt.datetime) -> None:
         ],
         ward=stations["ward_name"],
     )
-    components.show_table(table, ["station", "station_kind", "ward", "station_state", "last_reading"])
+    components.show_table(table, ["station", "station_state", "last_reading", "station_kind", "ward"])
 
 
 def _limit_caption(limit: EffectiveLimit | None, drawn: list[float], values: pd.Series, unit: str) -> None:
