@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from data.config import Settings, load_settings
 from data.db import check_connection, make_engine
+from data.frames import plain_value
 
 
 def settings() -> Settings:
@@ -35,7 +36,8 @@ def _default(value: Any) -> Any:
 
 def emit_json(payload: Any) -> None:
     """Print ``payload`` as one JSON document on stdout (UTF-8, Vietnamese kept readable)."""
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=_default) + "\n")
+    plain = plain_value(payload)  # NaN/NaT/NA → null: the output is always valid JSON
+    sys.stdout.write(json.dumps(plain, ensure_ascii=False, default=_default, allow_nan=False) + "\n")
 
 
 def parse_date(text: str) -> dt.date:

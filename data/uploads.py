@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from data.config import Settings
+from data.frames import plain_text, plain_value
 
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 MAX_EXPANDED_BYTES: Final = 500 * 1024 * 1024
@@ -231,20 +232,22 @@ def quarantine_view(rows: pd.DataFrame, language: str) -> pd.DataFrame:
     from data.importers.normalise import quarantine_reason
     from data.importers.profiles import is_personal_header
 
-    values, reasons, inputs = [], [], []
+    numbers, fields, values, reasons, inputs = [], [], [], [], []
     for row in rows.itertuples(index=False):
         params = row.reason_params if isinstance(row.reason_params, dict) else {}
-        field = str(row.field or "")
-        value = params.get("value")
-        values.append(mask_personal(value) if is_personal_header(field) else "" if value is None else str(value))
-        code = row.reason_code if isinstance(row.reason_code, str) and row.reason_code else None
-        row_number = "" if row.row_number is None or pd.isna(row.row_number) else int(row.row_number)
-        reasons.append(quarantine_reason(code, params, language, row=row_number, field=field) if code else row.reason)
+        field, value = plain_text(row.field), plain_text(params.get("value"))
+        number = plain_value(row.row_number)
+        code = plain_text(row.reason_code)
+        numbers.append(None if number is None else int(number))
+        fields.append(field)
+        values.append(mask_personal(value) if is_personal_header(field) else value)
+        reason = quarantine_reason(code, params, language, row=plain_text(number), field=field) if code else None
+        reasons.append(reason or plain_text(row.reason))
         inputs.append(_input_text(row.raw, is_personal_header))
     return pd.DataFrame(
         {
-            "row_number": [None if pd.isna(n) else int(n) for n in rows["row_number"]],
-            "field": [str(field or "") for field in rows["field"]],
+            "row_number": pd.Series(numbers, dtype="Int64"),
+            "field": fields,
             "value": values,
             "reason": reasons,
             "raw": inputs,
@@ -257,11 +260,10 @@ def _input_text(raw: object, is_personal: Callable[[str], bool]) -> str:
     if not isinstance(raw, dict):
         return ""
     parts = []
-    for header, value in raw.items():
-        if value is None or value == "":
+    for header, cell in raw.items():
+        value = json.dumps(plain_value(cell), ensure_ascii=False) if isinstance(cell, list | dict) else plain_text(cell)
+        if not value:
             continue
-        if isinstance(value, list | dict):
-            value = json.dumps(value, ensure_ascii=False)
-        shown = mask_personal(value) if is_personal(str(header)) else str(value)
+        shown = mask_personal(value) if is_personal(str(header)) else value
         parts.append(f"{header}: {shown}")
     return " · ".join(parts)
