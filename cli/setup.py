@@ -77,7 +77,13 @@ def _demo(args: argparse.Namespace) -> int:
     context = ImportContext.from_settings(db, config)
     complaints = build_demo_complaints(db, seed=args.seed, now=now, n_reports=args.reports, context=context)
     monitoring = build_demo_monitoring(
-        db, now=now, seed=args.seed, days=args.days, dropbox=config.var_dir / "dropbox", set_name=config.boundary_set
+        db,
+        now=now,
+        seed=args.seed,
+        days=args.days,
+        dropbox=config.var_dir / "dropbox",
+        set_name=config.boundary_set,
+        settings=config,
     )
     pipeline = after_poll(db, now, config)
     emit_json({**setup, "complaints": complaints, "monitoring": monitoring, "pipeline": pipeline})

@@ -1,8 +1,9 @@
 """Demo air feed: replays the real Hà Nội hourly series (OpenAQ export + moitruongthudo.vn) shifted to the present.
 
-The first poll shifts the real series so that its last hour lands on the current hour and emits the last
-``days``; the shift is saved in the checkpoint, so later polls continue the same series (looping back to its
-start when the real data run out). Readings carry source ``demo-replay``; the stations are the real ones.
+The first poll shifts the real series so that its last hour (or the real hour ``align_to``) lands on the current
+hour and emits the last ``days``; the shift is saved in the checkpoint, so later polls continue the same series
+(looping back to its start when the real data run out). Readings carry source ``demo-replay``; the stations
+are the real ones.
 """
 
 from __future__ import annotations
@@ -60,11 +61,14 @@ def station_metadata(air_dir: Path = AIR_DIR) -> pd.DataFrame:
 class AirReplayFeed:
     """Replays the real Hà Nội hourly air series as if it were arriving now (demo only)."""
 
-    def __init__(self, name: str, *, days: int = 7, air_dir: Path = AIR_DIR) -> None:
+    def __init__(
+        self, name: str, *, days: int = 7, air_dir: Path = AIR_DIR, align_to: dt.datetime | None = None
+    ) -> None:
         self.name = name
         self.kind = "air"
         self.days = days
         self.air_dir = air_dir
+        self.align_to = align_to
 
     @classmethod
     def from_config(cls, name: str, entry: Mapping[str, Any], context: FeedContext) -> AirReplayFeed:
@@ -101,7 +105,8 @@ class AirReplayFeed:
             shift = dt.timedelta(hours=int(checkpoint["shift_hours"]))
             start = dt.datetime.fromisoformat(checkpoint["last_hour"])
         else:
-            shift = current_hour - self._series["observed_at"].max().to_pydatetime()
+            real_now = self.align_to or self._series["observed_at"].max().to_pydatetime()
+            shift = current_hour - real_now
             start = current_hour - dt.timedelta(days=self.days)
         readings = self._replayed(start, current_hour, shift)
         return Batch(
