@@ -251,7 +251,7 @@ def _import_table(
             policy=context.policy,
         )
         _insert_reports(conn, fresh, case_ids, batch_id, source_name)
-        refused_rows = table.bad_rows + quarantine.rows
+        refused_rows = [_cells_by_header(row, headers) for row in table.bad_rows] + quarantine.rows
         if refused_rows:
             refused = pd.DataFrame(refused_rows)
             refused["batch_id"], refused["created_at"] = batch_id, pd.Timestamp(now)
@@ -271,6 +271,16 @@ def _import_table(
             .values(status=_batch_status(summary), finished_at=dt.datetime.now(dt.UTC), summary=details)
         )
     return summary
+
+
+def _cells_by_header(row: dict[str, object], headers: list[str]) -> dict[str, object]:
+    """A record refused whole with its ``cells`` named by the header (extra cells ``column_N``), so the Import page
+    can mask the reporter's name and phone in it like in any other refused row."""
+    cells = row["raw"].get("cells") if isinstance(row.get("raw"), dict) else None
+    if not isinstance(cells, list):
+        return row
+    names = headers + [f"column_{index + 1}" for index in range(len(headers), len(cells))]
+    return {**row, "raw": dict(zip(names, cells, strict=False))}
 
 
 def _batch_status(summary: ImportSummary) -> str:

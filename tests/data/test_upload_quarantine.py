@@ -73,3 +73,17 @@ def test_masking_keeps_a_hint_only() -> None:
     assert mask_personal("Nguyễn Văn An") == "N••••• V•• A••"
     assert mask_personal("0912345678") == "••••••••78"
     assert mask_personal(None) == "" and mask_personal(" ") == ""
+
+
+def test_a_row_with_extra_cells_shows_its_cells_by_header_with_personal_data_masked(db: Engine) -> None:
+    content = (
+        "Mã phản ánh,Thời gian,Nội dung,Họ tên,Số điện thoại\n"
+        "PA-1,15/03/2025 06:42,Đốt rác,Nguyễn Văn An,0912345678\n"
+        "PA-2,15/03/2025 07:00,Khói,Trần Thị Bình,0987654321,ô thừa\n"
+    ).encode()
+    summary = _upload(db, content)
+    assert (summary["accepted"], summary["quarantined"]) == (1, 1)
+    (row,) = quarantine_view(queries.quarantine_rows(db, str(summary["batch"])), "vi").to_dict("records")
+    assert row["reason"] == "dòng 3: 6 ô trong khi tiêu đề có 5 (dấu ',' trong giá trị không đặt trong ngoặc kép?)"
+    assert "Họ tên: T••• T•• B•••" in row["raw"] and "Số điện thoại: ••••••••21" in row["raw"]
+    assert "column_6: ô thừa" in row["raw"] and "Trần Thị Bình" not in row["raw"]
