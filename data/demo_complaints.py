@@ -22,10 +22,13 @@ from data.importers.pipeline import ImportContext, import_table
 from data.importers.profiles import VN_CHANNEL
 from data.importers.readers import RawTable
 from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport, ResponsibleUnit
+from data.sla import SlaPolicy, WorkingCalendar
 from data.workflow import CLOSED_STATUSES
 
 DEMO_SOURCE = "demo-synthetic"
 LOCAL_TZ = VN_CHANNEL.timezone  # the synthetic table is read as a vn-channel export, in that profile's zone
+STUCK_SHARE = 0.03  # recent cases a unit leaves unfinished (they run overdue)
+STUCK_WITHIN = pd.Timedelta(days=21)  # older cases were all closed: no case is older than three weeks and open
 ECHO_SHARE = 0.08  # share of reports that repeat an earlier one (another resident, often another channel)
 CHANNELS = {"Zalo OA": 0.35, "iHanoi": 0.25, "Facebook": 0.2, "Hotline": 0.2}
 CATEGORY_SHARES = {
@@ -206,25 +209,37 @@ def _vn_channel_table(frame: pd.DataFrame, rng: np.random.Generator) -> RawTable
     return RawTable(table, list(range(2, count + 2)), "synthetic")
 
 
-def _simulate_handling(engine: Engine, batch: str, now: pd.Timestamp, rng: np.random.Generator) -> None:
-    """Give the batch's new cases a handling history: accepted, worked on, closed, or stuck past the deadline."""
+def _simulate_handling(
+    engine: Engine, batch: str, now: pd.Timestamp, rng: np.random.Generator, policy: SlaPolicy
+) -> None:
+    """Give the batch's new cases a handling history, in working hours of the SLA calendar: accepted (a few
+    working hours), worked on, closed (most within the resolve deadline); a few recent cases are stuck and run
+    overdue, so that open cases are days to weeks old and a minority of them is overdue."""
     case, report, unit = ComplaintCase.__table__, ComplaintReport.__table__, ResponsibleUnit.__table__
     query = (
-        select(case.c.id, case.c.opened_at, case.c.unit_id, unit.c.name)
+        select(case.c.id, case.c.opened_at, case.c.unit_id, unit.c.name, case.c.priority)
         .select_from(case.outerjoin(unit, case.c.unit_id == unit.c.id))
         .where(case.c.id.in_(select(report.c.case_id).where(report.c.batch_id == batch)), case.c.status == "received")
         .order_by(case.c.id)
     )
     with engine.connect() as conn:
-        cases = pd.DataFrame(conn.execute(query).all(), columns=["id", "opened_at", "unit_id", "unit_name"])
+        cases = pd.DataFrame(conn.execute(query).all(), columns=["id", "opened_at", "unit_id", "unit_name", "priority"])
     if cases.empty:
         return
     count = len(cases)
     opened = pd.to_datetime(cases["opened_at"], utc=True)
-    accepted = opened + pd.to_timedelta(rng.lognormal(np.log(4), 1.0, count), "h").floor("s")
-    started = accepted + pd.to_timedelta(rng.lognormal(np.log(6), 1.0, count), "h").floor("s")
-    closed = started + pd.to_timedelta(rng.lognormal(np.log(36), 0.9, count), "h").floor("s")
-    stuck = rng.random(count) < 0.04
+    terms = {name: policy.terms(name) for name in cases["priority"].unique()}
+    accept_term = cases["priority"].map({n: min(t.accept_hours, t.resolve_hours) for n, t in terms.items()})
+    resolve_term = cases["priority"].map({n: t.resolve_hours for n, t in terms.items()}).to_numpy(dtype=float)
+    # fractions of the priority's deadlines, in working hours: about one case in twenty closes late
+    accept_hours = accept_term.to_numpy(dtype=float) * rng.lognormal(np.log(0.25), 0.6, count)
+    start_hours = accept_hours + resolve_term * rng.lognormal(np.log(0.1), 0.5, count)
+    close_hours = start_hours + resolve_term * rng.lognormal(np.log(0.35), 0.45, count)
+    calendar = WorkingCalendar.covering(policy, opened, float(close_hours.max()))
+    accepted = pd.Series(calendar.add_hours(opened, accept_hours).floor("s"))
+    started = pd.Series(calendar.add_hours(opened, start_hours).floor("s"))
+    closed = pd.Series(calendar.add_hours(opened, close_hours).floor("s"))
+    stuck = (rng.random(count) < STUCK_SHARE) & (opened > now - STUCK_WITHIN).to_numpy()
     outcome = rng.choice(["resolved", "rejected", "transferred"], count, p=[0.88, 0.06, 0.06])
     notes = {
         "resolved": "Đã xử lý xong, đã báo người phản ánh",
@@ -309,7 +324,7 @@ def build_demo_complaints(
     summary = import_table(
         engine, table, context, filename=f"synthetic seed={seed}", profile="vn-channel", source=DEMO_SOURCE, now=now
     )
-    _simulate_handling(engine, summary.batch, moment, rng)
+    _simulate_handling(engine, summary.batch, moment, rng, context.policy)
     from data.case_filter import CaseFilter
     from data.queries import overdue_by_unit
 

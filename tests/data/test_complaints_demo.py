@@ -78,3 +78,32 @@ def test_statuses_history_and_overdue_cases(demo):
 
     again = build_demo_complaints(engine, now=NOW, n_reports=1500)
     assert (again["accepted"], again["duplicates"]) == (0, 1500)
+
+
+@pytest.mark.slow
+def test_cases_behave_like_a_functioning_city(loaded_engine: Engine) -> None:
+    from data.config import PACKAGE_CONFIG_DIR
+    from data.sla import load_sla_policy, overdue_mask
+    from data.workflow import CLOSED_STATUSES
+
+    seed_routing(loaded_engine)
+    engine = loaded_engine
+    build_demo_complaints(engine, now=NOW, n_reports=6000)  # the size `envmon demo` builds
+    cases = _frame(engine, ComplaintCase)
+    opened = pd.to_datetime(cases["opened_at"], utc=True)
+    open_cases = cases[~cases["status"].isin(CLOSED_STATUSES)]
+    overdue = overdue_mask(open_cases["status"], open_cases["accept_due_at"], open_cases["due_at"], NOW)
+    share = overdue.mean()
+    assert 0.10 <= share <= 0.25, (len(open_cases), int(overdue.sum()))
+    ages = pd.Timestamp(NOW) - opened[open_cases.index]
+    assert ages.max() <= pd.Timedelta(weeks=3) and ages.median() >= pd.Timedelta(hours=12)
+    closed = cases[cases["status"].isin(CLOSED_STATUSES)]
+    on_time = pd.to_datetime(closed["resolved_at"], utc=True) <= pd.to_datetime(closed["due_at"], utc=True)
+    assert on_time.mean() > 0.8  # most cases closed within the SLA
+    history = _frame(engine, CaseStatusChange)
+    history = history[history["to_status"] != "received"]  # reports arrive at any hour; handling in office hours
+    policy = load_sla_policy(PACKAGE_CONFIG_DIR / "sla.toml")
+    local = pd.to_datetime(history["at"], utc=True).dt.tz_convert(policy.timezone)
+    working_day = local.dt.isocalendar().day.isin(list(policy.working_days)).to_numpy()
+    working_time = (local.dt.hour >= 8) & ((local.dt.hour < 17) | ((local.dt.hour == 17) & (local.dt.minute == 0)))
+    assert (working_day & working_time.to_numpy()).all()  # every handling step happens in working hours
