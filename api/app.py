@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import air, open311
 from api.common import ApiError, Context, utc_now
+from api.limits import BodyTooLargeError, Guard, Limits, RateLimiter
 from data.config import Settings, load_settings
 from data.db import make_engine
 
@@ -26,39 +27,59 @@ def _validation_message(err: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(path: str, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """One error answer with ``status``: Open311's ``[{"code", "description"}]`` under ``/open311``, else
     ``{"error": message}``."""
-    if request.url.path.startswith("/open311"):
+    if path.startswith("/open311"):
         body: object = [{"code": status, "description": message}]
     else:
         body = {"error": message}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def create_app(engine: Engine, settings: Settings, *, clock: Callable[[], dt.datetime] = utc_now) -> FastAPI:
-    """The API over ``engine``; ``clock`` gives "now" (tests pass a fixed one)."""
+def create_app(
+    engine: Engine,
+    settings: Settings,
+    *,
+    clock: Callable[[], dt.datetime] = utc_now,
+    limits: Limits | None = None,
+    limiter: RateLimiter | None = None,
+) -> FastAPI:
+    """The API over ``engine``; ``clock`` gives "now" (tests pass a fixed one); ``limits`` the rate and size
+    limits (default :class:`Limits`)."""
     app = FastAPI(
         title="envmon API",
         version="1",
         description="Hà Nội air quality (VN_AQI and US AQI) in the OpenAQ v3 / AirNow shape.",
     )
-    app.state.context = Context(engine=engine, settings=settings, clock=clock)
+    limits = limits or Limits()
+    limiter = limiter or RateLimiter()
+    app.state.context = Context(engine=engine, settings=settings, clock=clock, limits=limits, limiter=limiter)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"])
+    app.add_middleware(
+        Guard,
+        limits=limits,
+        limiter=limiter,
+        error=lambda scope, status, message, headers: error_response(scope["path"], status, message, headers),
+    )
     app.include_router(air.router)
     app.include_router(open311.router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(request, exc.status, exc.message)
+        return error_response(request.url.path, exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(BodyTooLargeError)
+    async def _too_large(request: Request, exc: BodyTooLargeError) -> JSONResponse:
+        return error_response(request.url.path, 413, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(request, 400, _validation_message(exc))
+        return error_response(request.url.path, 400, _validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return error_response(request.url.path, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     return app
 

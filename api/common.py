@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
+from api.limits import Limits, RateLimiter
 from data.config import Settings
 from data.importers.pipeline import ImportContext
 from monitoring.public_snapshot import PublicSnapshot, build_snapshot
@@ -29,10 +31,11 @@ def utc_now() -> dt.datetime:
 class ApiError(Exception):
     """A request the API refuses: ``status`` (400, 404, …) and one sentence saying why."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Context:
     engine: Engine
     settings: Settings
     clock: Callable[[], dt.datetime] = utc_now
+    limits: Limits = field(default_factory=Limits)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
     _snapshot: tuple[dt.datetime, PublicSnapshot] | None = field(default=None, repr=False)
     _import_context: ImportContext | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -124,3 +129,11 @@ def parse_time(text: str, name: str) -> dt.datetime:
         msg = f"{name}: not an ISO 8601 time (e.g. 2025-03-08T14:00:00Z): {text[:40]!r}"
         raise ApiError(400, msg) from None
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+def take_token(ctx: Context, client: str) -> None:
+    """Count one request against API client ``client`` (a key's name); a 429 with Retry-After when over."""
+    wait = ctx.limiter.take(f"client:{client}", ctx.limits.per_key_per_minute, ctx.limits.burst)
+    if wait > 0:
+        retry = str(max(1, math.ceil(wait)))
+        raise ApiError(429, f"too many requests for this key: retry in {retry} s", {"Retry-After": retry})

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.common import ApiError, Ctx, parse_time
+from api.common import ApiError, Ctx, parse_time, take_token
 from data.api_keys import client_of
 from data.importers.pipeline import ImportContext
 from data.open311_server import NewRequest, RequestQuery, RequestRefusedError, public_requests, services, submit_request
@@ -122,6 +122,7 @@ async def post_request(ctx: Ctx, request: Request) -> list[dict[str, Any]]:
     client = await run_in_threadpool(client_of, ctx.engine, _one(form, "api_key") or "")
     if client is None:
         raise ApiError(403, "api_key: missing, unknown or revoked")
+    take_token(ctx, client)
     context = ctx.import_context()
     new = parse_new_request(form, context)
     try:

@@ -46,10 +46,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--address", default="127.0.0.1", help="dashboard address (default 127.0.0.1)")
     parser.add_argument("--feeds-config", type=Path, default=None, help="feeds TOML (default: the configured one)")
     parser.add_argument("--no-poller", action="store_true", help="serve the dashboard only")
+    parser.add_argument("--api-port", type=int, default=8502, help="HTTP API port (default 8502; 0: no API)")
     parser.set_defaults(handler=_serve)
 
 
-def services(*, port: int, address: str, feeds_config: Path | None = None, poller: bool = True) -> list[Service]:
+def services(
+    *, port: int, address: str, feeds_config: Path | None = None, poller: bool = True, api_port: int | None = None
+) -> list[Service]:
     """The processes ``envmon serve`` runs, in start order."""
     python = sys.executable
     dashboard = Service(
@@ -65,6 +68,9 @@ def services(*, port: int, address: str, feeds_config: Path | None = None, polle
     if poller:
         config = ("--config", str(feeds_config)) if feeds_config is not None else ()
         result.append(Service("poller", (python, "-m", "cli", "feeds", "run", *config)))
+    if api_port:
+        argv = (python, "-m", "cli", "api", "--host", address, "--port", str(api_port))
+        result.append(Service("api", argv, url=f"http://{address}:{api_port}/docs"))
     return result
 
 
@@ -159,5 +165,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = settings()
     engine(config).dispose()  # a clear error now rather than two failing children
-    specs = services(port=args.port, address=args.address, feeds_config=args.feeds_config, poller=not args.no_poller)
+    specs = services(
+        port=args.port, address=args.address, feeds_config=args.feeds_config, poller=not args.no_poller,
+        api_port=args.api_port,
+    )  # fmt: skip
     return Supervisor(specs, say=lambda key, **values: translate(key, config.language, **values)).run()

@@ -87,7 +87,7 @@ def test_serve_runs_dashboard_and_poller_and_sigint_stops_all(tmp_path: Path) ->
     migrate(engine)
     config = tmp_path / "feeds.toml"
     config.write_text('[[feed]]\nname = "demo-air"\ntype = "demo-air-replay"\ndays = 1\ninterval_minutes = 60\n')
-    port = _free_port()
+    port, api_port = _free_port(), _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -98,7 +98,8 @@ def test_serve_runs_dashboard_and_poller_and_sigint_stops_all(tmp_path: Path) ->
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--port", str(port), "--feeds-config", str(config)],
+            [sys.executable, "-m", "cli", "serve", "--port", str(port), "--feeds-config", str(config),
+             "--api-port", str(api_port)],  # fmt: skip
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -117,7 +118,8 @@ def test_serve_runs_dashboard_and_poller_and_sigint_stops_all(tmp_path: Path) ->
         text = log.read_text()
         assert f"Open the dashboard at http://127.0.0.1:{port}" in text
         pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", text)]
-        assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+        assert len(pids) == 3 and all(_alive(pid) for pid in pids)  # dashboard, poller, API
+        assert f"http://127.0.0.1:{api_port}/docs" in text
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0, log.read_text()
     finally:

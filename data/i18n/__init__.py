@@ -6,7 +6,15 @@ union and a key may be defined once only. Placeholders use ``str.format`` names.
 
 from __future__ import annotations
 
-from data.i18n import strings_access, strings_alerts, strings_cases, strings_core, strings_intake, strings_public
+from data.i18n import (
+    strings_access,
+    strings_alerts,
+    strings_api,
+    strings_cases,
+    strings_core,
+    strings_intake,
+    strings_public,
+)
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 
@@ -28,6 +36,7 @@ STRINGS: dict[str, tuple[str, str]] = _merge(
     strings_cases.STRINGS,
     strings_intake.STRINGS,
     strings_public.STRINGS,
+    strings_api.STRINGS,
 )
 
 

@@ -1,0 +1,159 @@
+"""Protection every request passes: a body-size limit (413), rate limits per key or per address (429 with
+``Retry-After``), and one structured log line per request that never holds a key, a query string or a body.
+
+A pure ASGI middleware (no buffering of responses). The limiter is a token bucket per client held in the
+process: with several uvicorn workers each holds its own buckets (the limit is then per worker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from data.redact import redact_text
+
+LOG = logging.getLogger("envmon.api")
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Requests per minute for an anonymous address and for a key, bursts allowed, and the largest body."""
+
+    per_address_per_minute: int = 300
+    per_key_per_minute: int = 600
+    burst: int = 60
+    max_body_bytes: int = 64 * 1024
+
+
+@dataclass
+class RateLimiter:
+    """Token buckets per client name: ``rate`` tokens a minute, at most ``burst`` held."""
+
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # name → (tokens, last time)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, name: str, per_minute: int, burst: int) -> float:
+        """Take one token for ``name``: 0.0 when allowed, else the seconds until one is available."""
+        now = self.clock()
+        rate = per_minute / 60.0
+        with self._lock:
+            tokens, last = self._buckets.get(name, (float(burst), now))
+            tokens = min(float(burst), tokens + (now - last) * rate)
+            if tokens >= 1.0:
+                self._buckets[name] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[name] = (tokens, now)
+            return (1.0 - tokens) / rate
+
+
+def key_of(scope: Scope) -> str | None:
+    """The API key a request carries in the ``X-API-Key`` header or the ``api_key`` query parameter, or None."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-api-key":
+            return value.decode("latin-1").strip() or None
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("api_key")
+    return values[0].strip() if values and values[0].strip() else None
+
+
+def client_name(scope: Scope) -> str:
+    """Who a request counts against: ``key:<hash prefix>`` for a keyed request, else ``ip:<address>``."""
+    key = key_of(scope)
+    if key:
+        return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    client = scope.get("client") or ("unknown", 0)
+    return f"ip:{client[0]}"
+
+
+class Guard:
+    """The ASGI middleware: size limit, rate limit, request log."""
+
+    def __init__(self, app: Callable[..., Any], limits: Limits, limiter: RateLimiter,
+                 error: Callable[[Scope, int, str, dict[str, str]], Any]) -> None:  # fmt: skip
+        self.app = app
+        self.limits = limits
+        self.limiter = limiter
+        self.error = error  # builds the error response (Open311 or API format) for a path
+
+    async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def logged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, logged_send)
+        finally:
+            _log(scope, status["code"], started)
+
+    async def _guarded(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        length = dict(scope.get("headers", ())).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limits.max_body_bytes):
+            await self.error(scope, 413, f"request body larger than {self.limits.max_body_bytes} bytes", {})(
+                scope, receive, send
+            )
+            return
+        name = client_name(scope)
+        per_minute = self.limits.per_key_per_minute if name.startswith("key:") else self.limits.per_address_per_minute
+        wait = self.limiter.take(name, per_minute, self.limits.burst)
+        if wait > 0:
+            retry = str(max(1, math.ceil(wait)))
+            await self.error(scope, 429, f"too many requests: retry in {retry} s", {"Retry-After": retry})(
+                scope, receive, send
+            )
+            return
+        await self.app(scope, self._capped(receive), send)
+
+    def _capped(self, receive: Callable[..., Any]) -> Callable[..., Any]:
+        """``receive`` that stops a chunked body once it passes the size limit."""
+        seen = {"bytes": 0}
+        limit = self.limits.max_body_bytes
+
+        async def capped() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                seen["bytes"] += len(message.get("body", b""))
+                if seen["bytes"] > limit:
+                    raise BodyTooLargeError(limit)
+            return message
+
+        return capped
+
+
+class BodyTooLargeError(Exception):
+    """A body without Content-Length grew past the limit while being read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body larger than {limit} bytes")
+
+
+def _log(scope: Scope, status: int, started: float) -> None:
+    """One JSON line: method, path (no query string: it may carry a key), status, milliseconds, client kind."""
+    LOG.info(
+        json.dumps(
+            {
+                "event": "request",
+                "method": scope.get("method"),
+                "path": redact_text(scope.get("path", "")),
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "client": client_name(scope).split(":")[0],
+            }
+        )
+    )
