@@ -26,6 +26,7 @@ from data.i18n import translate
 DASHBOARD_APP: Final = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 PR_SET_PDEATHSIG: Final = 1  # linux/prctl.h
+PUBLISH_CHECK_SECONDS: Final = 60  # the publisher rebuilds the public site within a minute of new AQI
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def services(
     if poller:
         config = ("--config", str(feeds_config)) if feeds_config is not None else ()
         result.append(Service("poller", (python, "-m", "cli", "feeds", "run", *config)))
+        result.append(Service("publisher", (python, "-m", "publish", "--watch", str(PUBLISH_CHECK_SECONDS))))
     if api_port:
         argv = (python, "-m", "cli", "api", "--host", address, "--port", str(api_port))
         result.append(Service("api", argv, url=f"http://{address}:{api_port}/docs"))

@@ -71,9 +71,10 @@ def test_children_die_with_a_killed_supervisor(tmp_path: Path) -> None:
 
 def test_service_list_runs_the_dashboard_and_the_poller(tmp_path: Path) -> None:
     specs = services(port=8600, address="127.0.0.1", feeds_config=tmp_path / "feeds.toml")
-    assert [spec.name for spec in specs] == ["dashboard", "poller"]
+    assert [spec.name for spec in specs] == ["dashboard", "poller", "publisher"]
     assert specs[0].url == "http://127.0.0.1:8600" and Path(specs[0].argv[4]).is_file()
     assert specs[1].argv[-4:] == ("feeds", "run", "--config", str(tmp_path / "feeds.toml"))
+    assert specs[2].argv[1:4] == ("-m", "publish", "--watch")
     assert [spec.name for spec in services(port=8600, address="127.0.0.1", poller=False)] == ["dashboard"]
 
 
