@@ -119,7 +119,7 @@ def test_serve_runs_dashboard_and_poller_and_sigint_stops_all(tmp_path: Path) ->
         text = log.read_text()
         assert f"Open the dashboard at http://127.0.0.1:{port}" in text
         pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", text)]
-        assert len(pids) == 3 and all(_alive(pid) for pid in pids)  # dashboard, poller, API
+        assert len(pids) == 4 and all(_alive(pid) for pid in pids)  # dashboard, poller, site publisher, API
         assert f"http://127.0.0.1:{api_port}/docs" in text
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0, log.read_text()

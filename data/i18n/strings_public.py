@@ -111,6 +111,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Advice as worded by the US EPA. Official Vietnamese advice follows VN_AQI.",
     ),
     # the published site
+    "serve.service.publisher": ("bộ xuất bản trang công khai", "public site publisher"),
     "site.title": ("Chất lượng không khí Hà Nội", "Hà Nội air quality"),
     "site.updated": ("Cập nhật trang: {time}", "Page updated: {time}"),
     "site.stations": ("Các trạm", "Stations"),
