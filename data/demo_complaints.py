@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, bindparam, insert, select, update
 
-from data.config import load_settings
+from data.config import REFERENCE_DIR, load_settings
 from data.importers.pipeline import ImportContext, import_table
 from data.importers.profiles import VN_CHANNEL
 from data.importers.readers import RawTable
@@ -44,49 +44,38 @@ CATEGORY_SHARES = {
 }
 TEMPLATES = {
     "Rác thải": [
-        "Rác thải tập kết bừa bãi ở đầu ngõ {n}, lâu ngày không được thu gom.",
-        "Điểm tập kết rác trên phố {street} bốc mùi, tràn ra lòng đường.",
+        "Rác thải tập kết bừa bãi ở đầu {place}, lâu ngày không được thu gom.",
+        "Điểm tập kết rác ở {place} bốc mùi, tràn ra lòng đường.",
     ],
     "Đốt rác": [
-        "Có người đốt rác ngoài trời gần ngõ {n} {street}, khói bay vào nhà dân.",
+        "Có người đốt rác ngoài trời gần {place}, khói bay vào nhà dân.",
         "Khói bụi từ việc đốt rơm rạ, rác thải gây khó thở cho người dân.",
     ],
     "Mùi hôi": [
-        "Mùi hôi thối nồng nặc từ cống thoát nước trên phố {street}.",
-        "Mùi hôi từ cơ sở chăn nuôi gần khu dân cư ngõ {n}.",
+        "Mùi hôi thối nồng nặc từ cống thoát nước ở {place}.",
+        "Mùi hôi từ cơ sở chăn nuôi gần khu dân cư {place}.",
     ],
     "Nước thải": [
-        "Nước thải chảy tràn ra đường tại ngõ {n} {street}.",
+        "Nước thải chảy tràn ra đường tại {place}.",
         "Cơ sở sản xuất xả nước thải chưa qua xử lý ra mương.",
     ],
-    "Tiếng ồn": ["Karaoke gây ồn ào sau 22 giờ tại ngõ {n} {street}.", "Công trình thi công ban đêm gây tiếng ồn lớn."],
+    "Tiếng ồn": ["Karaoke gây ồn ào sau 22 giờ tại {place}.", "Công trình thi công ban đêm gây tiếng ồn lớn."],
     "Trật tự xây dựng": [
-        "Công trình xây dựng lấn chiếm vỉa hè phố {street}.",
-        "Vật liệu xây dựng đổ trên lòng đường ngõ {n}, không che chắn.",
+        "Công trình xây dựng lấn chiếm vỉa hè {place}.",
+        "Vật liệu xây dựng đổ trên lòng đường {place}, không che chắn.",
     ],
-    "Ngập úng": ["Đường {street} ngập sâu sau mưa, nước không thoát được.", "Ngõ {n} ngập úng kéo dài, rác trôi nổi."],
+    "Ngập úng": [
+        "Đường ở {place} ngập sâu sau mưa, nước không thoát được.",
+        "Khu vực {place} ngập úng kéo dài, rác trôi nổi.",
+    ],
     "An toàn thực phẩm": [
-        "Quán ăn trên phố {street} chế biến thực phẩm mất vệ sinh.",
-        "Cơ sở bán thực phẩm không rõ nguồn gốc tại ngõ {n}.",
+        "Quán ăn ở {place} chế biến thực phẩm mất vệ sinh.",
+        "Cơ sở bán thực phẩm không rõ nguồn gốc tại {place}.",
     ],
-    "Khác": ["Cây xanh đổ chắn ngang ngõ {n} {street}.", "Biển báo trên phố {street} bị hỏng."],
+    "Khác": ["Cây xanh đổ chắn ngang {place}.", "Biển báo ở {place} bị hỏng."],
 }
-STREETS = [
-    "Láng",
-    "Kim Mã",
-    "Giải Phóng",
-    "Trường Chinh",
-    "Nguyễn Trãi",
-    "Lạc Long Quân",
-    "Hoàng Quốc Việt",
-    "Minh Khai",
-    "Tam Trinh",
-    "Nguyễn Văn Cừ",
-    "Xuân Thủy",
-    "Tây Sơn",
-    "Bạch Mai",
-    "Thụy Khuê",
-]
+STREETS_FILE = REFERENCE_DIR / "demo_streets_by_ward.csv"  # curated real street names of central wards (labelled)
+GENERIC_PLACES = ("tổ dân phố {t}", "ngõ {n}", "khu tập thể", "khu chợ dân sinh")  # wards without a street list
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Minh", "Thu", "Đức", "Ngọc", "Quang", "Thanh"]
 GIVEN = ["An", "Bình", "Cường", "Dung", "Hà", "Hùng", "Lan", "Long", "Mai", "Nam", "Phương", "Tú"]
@@ -153,7 +142,10 @@ def _synthetic_frame(wards: pd.DataFrame, n_reports: int, now: pd.Timestamp, rng
     categories = rng.choice(labels, count, p=np.array(list(CATEGORY_SHARES.values())))
     times = _report_times(count, now - pd.Timedelta(days=365), now, rng)
     ward_names = wards["name"].to_numpy()[ward_rows]
-    frame = pd.DataFrame({"lat": lats, "lon": lons, "label": categories, "at": times, "ward": ward_names})
+    ward_codes = wards["code"].astype(str).to_numpy()[ward_rows]
+    frame = pd.DataFrame(
+        {"lat": lats, "lon": lons, "label": categories, "at": times, "ward": ward_names, "ward_code": ward_codes}
+    )
     echo = frame.iloc[rng.choice(count, echoes, replace=False)].copy() if count else frame.iloc[:0].copy()
     echo["at"] = (echo["at"] + pd.to_timedelta(rng.uniform(0.2, 30, len(echo)), "h")).clip(
         upper=now.tz_convert(LOCAL_TZ) - pd.Timedelta(minutes=1)
@@ -173,20 +165,42 @@ def _synthetic_frame(wards: pd.DataFrame, n_reports: int, now: pd.Timestamp, rng
                     "label": spot.category_label,
                     "at": [(first + step * i).tz_convert(LOCAL_TZ) for i in range(spot.reports)],
                     "ward": spot.name,
+                    "ward_code": spot.ward_code,
                 }
             )
         )
     return pd.concat([frame, echo, *spots], ignore_index=True)
 
 
+def ward_streets() -> dict[str, list[str]]:
+    """Ward code → real street names of the ward (the curated demo table; central wards only)."""
+    table = pd.read_csv(STREETS_FILE, dtype=str)
+    return {code: streets.split(";") for code, streets in zip(table["ward_code"], table["streets"], strict=True)}
+
+
+def _places(ward_codes: pd.Series, rng: np.random.Generator) -> list[str]:
+    """Where each report is: a street of its ward (``ngõ 12 phố Hàng Bạc``), or a generic place word."""
+    streets = ward_streets()
+    count = len(ward_codes)
+    lanes, picks, halves = rng.integers(1, 200, count), rng.random(count), rng.random(count)
+    places = []
+    for code, lane, pick, half in zip(ward_codes, lanes, picks, halves, strict=True):
+        names = streets.get(code) if isinstance(code, str) else None
+        if names:
+            street = names[int(pick * len(names))]
+            places.append(f"ngõ {lane} phố {street}" if half < 0.5 else f"phố {street}")
+        else:
+            places.append(GENERIC_PLACES[int(pick * len(GENERIC_PLACES))].format(n=lane, t=lane % 40 + 1))
+    return places
+
+
 def _vn_channel_table(frame: pd.DataFrame, rng: np.random.Generator) -> RawTable:
     """The synthetic reports as a vn-channel export, so they take the same path as a real file."""
     count = len(frame)
-    streets = rng.choice(STREETS, count)
-    lanes = rng.integers(1, 200, count)
+    places = _places(frame["ward_code"], rng)
     texts = [
-        TEMPLATES[label][int(choice)].format(n=lane, street=street)
-        for label, choice, lane, street in zip(frame["label"], rng.integers(0, 2, count), lanes, streets, strict=True)
+        TEMPLATES[label][int(choice)].format(place=place)
+        for label, choice, place in zip(frame["label"], rng.integers(0, 2, count), places, strict=True)
     ]
     names = [
         f"{a} {b} {c}"
@@ -197,7 +211,7 @@ def _vn_channel_table(frame: pd.DataFrame, rng: np.random.Generator) -> RawTable
             "Mã phản ánh": [f"DEMO-{index + 1:06d}" for index in range(count)],
             "Thời gian": [moment.isoformat() for moment in frame["at"]],
             "Nội dung": texts,
-            "Địa chỉ": [f"Ngõ {lane} phố {street}, Hà Nội" for lane, street in zip(lanes, streets, strict=True)],
+            "Địa chỉ": [f"{place[0].upper()}{place[1:]}, Hà Nội" for place in places],
             "Vĩ độ": frame["lat"].round(6).astype(str),
             "Kinh độ": frame["lon"].round(6).astype(str),
             "Kênh": rng.choice(list(CHANNELS), count, p=np.array(list(CHANNELS.values()))),

@@ -107,3 +107,23 @@ def test_cases_behave_like_a_functioning_city(loaded_engine: Engine) -> None:
     working_day = local.dt.isocalendar().day.isin(list(policy.working_days)).to_numpy()
     working_time = (local.dt.hour >= 8) & ((local.dt.hour < 17) | ((local.dt.hour == 17) & (local.dt.minute == 0)))
     assert (working_day & working_time.to_numpy()).all()  # every handling step happens in working hours
+
+
+def test_complaint_texts_name_streets_of_their_ward(demo):
+    from data.demo_complaints import ward_streets
+
+    engine, _summary = demo
+    reports = _frame(engine, ComplaintReport)
+    streets = ward_streets()
+    every_street = {street for names in streets.values() for street in names}
+    consistent = []
+    for row in reports.itertuples():
+        text = f"{row.address} {row.description}".lower()
+        named = {street for street in every_street if f"phố {street.lower()}" in text}
+        if row.ward_code in streets:
+            consistent.append(bool(named) and named <= set(streets[row.ward_code]))
+        else:
+            consistent.append(not named)  # generic place words outside the curated wards
+    # a repeated report is moved up to 15 m from the first one, and may cross into the next ward
+    assert sum(consistent) >= 0.99 * len(reports)
+    assert reports["ward_code"].isin(list(streets)).sum() > 20
