@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import air, open311
+from api import air, open311, webhooks
 from api.common import ApiError, Context, utc_now
 from api.limits import BodyTooLargeError, Guard, Limits, RateLimiter
 from data.config import Settings, load_settings
@@ -44,26 +46,39 @@ def create_app(
     clock: Callable[[], dt.datetime] = utc_now,
     limits: Limits | None = None,
     limiter: RateLimiter | None = None,
+    adapters: Mapping[str, webhooks.ChannelAdapter] | None = None,
 ) -> FastAPI:
     """The API over ``engine``; ``clock`` gives "now" (tests pass a fixed one); ``limits`` the rate and size
-    limits (default :class:`Limits`)."""
+    limits (default :class:`Limits`); ``adapters`` the chat channels whose webhooks are open (default: those
+    configured in the environment)."""
+    context = Context(engine=engine, settings=settings, clock=clock, limits=limits or Limits(),
+                      limiter=limiter or RateLimiter())  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(webhooks.flush_forever(context))
+        yield
+        task.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="envmon API",
         version="1",
         description="Hà Nội air quality (VN_AQI and US AQI) in the OpenAQ v3 / AirNow shape.",
     )
-    limits = limits or Limits()
-    limiter = limiter or RateLimiter()
-    app.state.context = Context(engine=engine, settings=settings, clock=clock, limits=limits, limiter=limiter)
+    app.state.context = context
+    app.state.adapters = dict(webhooks.adapters_from_environment() if adapters is None else adapters)
+    app.state.ignored = webhooks.IgnoredEvents()
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"])
     app.add_middleware(
         Guard,
-        limits=limits,
-        limiter=limiter,
+        limits=context.limits,
+        limiter=context.limiter,
         error=lambda scope, status, message, headers: error_response(scope["path"], status, message, headers),
     )
     app.include_router(air.router)
     app.include_router(open311.router)
+    app.include_router(webhooks.router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from api.limits import Limits, RateLimiter
 from data.config import Settings
 from data.importers.pipeline import ImportContext
+from data.intake_messages import DEFAULT_WINDOW
 from monitoring.public_snapshot import PublicSnapshot, build_snapshot
 
 MAX_LIMIT = 1000
@@ -47,6 +48,7 @@ class Context:
     clock: Callable[[], dt.datetime] = utc_now
     limits: Limits = field(default_factory=Limits)
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    intake_window: dt.timedelta = DEFAULT_WINDOW
     _snapshot: tuple[dt.datetime, PublicSnapshot] | None = field(default=None, repr=False)
     _import_context: ImportContext | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

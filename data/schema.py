@@ -539,3 +539,26 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to recognise it in a list
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     revoked_at: Mapped[dt.datetime | None]
+
+
+class IntakeMessage(Base):
+    """One message received from a chat channel (Zalo OA, later Facebook): kept until grouped into a report.
+
+    ``(channel, message_id)`` is unique, so a replayed event stores nothing. ``sender`` is the channel's follower
+    id (personal data: never published). ``report_external_id`` is set once the message went into a report.
+    """
+
+    __tablename__ = "intake_messages"
+    __table_args__ = (UniqueConstraint("channel", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[str] = mapped_column(String(200), index=True)
+    received_at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    report_external_id: Mapped[str | None] = mapped_column(String(200), index=True)
