@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, type_coerce
 
+from data.dialect import driver_time_type
+from data.frames import read_frame
 from data.schema import ComplaintCase
 
 CASE_COLUMNS = ("id", "lat", "lon", "ward_code", "category_code", "opened_at", "unit_id")
@@ -26,7 +28,8 @@ def load_complaint_cases(
     ``set_name`` keeps cases assigned against that boundary set (and unassigned ones, ward_code null).
     """
     table = ComplaintCase.__table__
-    statement = select(*(table.c[name] for name in CASE_COLUMNS))
+    raw_time = type_coerce(table.c.opened_at, driver_time_type(engine)).label("opened_at")  # parsed below, at once
+    statement = select(*(raw_time if name == "opened_at" else table.c[name] for name in CASE_COLUMNS))
     if since is not None:
         statement = statement.where(table.c.opened_at >= since)
     if until is not None:
@@ -35,10 +38,8 @@ def load_complaint_cases(
         statement = statement.where(table.c.category_code == category)
     if set_name is not None:
         statement = statement.where((table.c.set_name == set_name) | table.c.set_name.is_(None))
-    with engine.connect() as connection:
-        rows = connection.execute(statement).all()
-    frame = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
-    frame["opened_at"] = pd.to_datetime(frame["opened_at"], utc=True)
+    frame = read_frame(engine, statement, list(CASE_COLUMNS))  # column by column: no per-Row pandas inference
+    frame["opened_at"] = pd.to_datetime(frame["opened_at"], utc=True, format="ISO8601")
     for column in ("lat", "lon"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     return frame

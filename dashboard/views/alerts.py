@@ -12,7 +12,7 @@ from dashboard import auth, loaders
 from dashboard.i18n import current_language, label, t
 from data import alert_queries
 from data.alert_states import OPEN_STATES, SEVERITY_RANK, AlertState
-from data.alert_text import SEVERITY_ICON, SUBJECT_KIND, describe
+from data.alert_text import SEVERITY_ICON, SUBJECT_KIND, describe_frame
 from data.i18n.formats import local_time, number
 
 RECENT_DAYS = 7
@@ -24,42 +24,41 @@ PLACE_KEYS = {"station": "station_id", "ward": "ward_code", "unit": "unit_code"}
 
 def alert_rows(frame: pd.DataFrame, language: str, now: dt.datetime, silences: list[dict]) -> pd.DataFrame:
     """The alerts as display rows: words, place, family, severity and search text (no rule id, no subject)."""
-    rows = []
-    for alert in frame.to_dict("records"):
-        text = describe(alert, language, now=now, timezone=loaders.settings().timezone)
-        labels = alert["labels"] or {}
-        silence = alert_queries.silenced_by(alert, silences)
-        ack = ""
-        if alert.get("ack_by") and not pd.isna(alert.get("ack_at")):
-            ack = t("alerts.ack_short", who=alert["ack_by"], at=local_time(alert["ack_at"], language))
+    text = describe_frame(frame, language, now=now, timezone=loaders.settings().timezone)
+    labels = [labels or {} for labels in frame["labels"]]
+    handled = []
+    for alert in frame[["ack_by", "ack_at", "rule_id", "subject", "kind", "severity", "labels"]].to_dict("records"):
+        silence = alert_queries.silenced_by(alert, silences) if silences else None
+        if alert["ack_by"] and not pd.isna(alert["ack_at"]):
+            handled.append(t("alerts.ack_short", who=alert["ack_by"], at=local_time(alert["ack_at"], language)))
         elif silence is not None:
-            ack = t("alerts.silenced_short", who=silence["created_by"], until=local_time(silence["ends_at"], language))
-        kind = str(alert["kind"])
-        rows.append(
-            {
-                "id": int(alert["id"]),
-                "family": kind,
-                "severity_code": alert["severity"],
-                "state_code": alert["state"],
-                "severity": text.severity,
-                "state": text.state,
-                "place_kind": label("alert_place", SUBJECT_KIND.get(kind, "station")),
-                "place": text.place,
-                "what": text.what,
-                "since": text.since,
-                "last_data": text.data_age,
-                "handled": ack,
-                "link": f"alert?id={int(alert['id'])}",
-                "district": str(labels.get("district", "")),
-                "ward": str(labels.get("ward_code", "")),
-                "station": str(labels.get("station_id", "")),
-                "unit": str(labels.get("unit_code", "")),
-                "search": f"{text.place} {text.what}".casefold(),
-            }
-        )
-    columns = ["id", "family", "severity_code", "state_code", "severity", "state", "place_kind", "place", "what",
-               "since", "last_data", "handled", "link", "district", "ward", "station", "unit", "search"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
+            until = local_time(silence["ends_at"], language)
+            handled.append(t("alerts.silenced_short", who=silence["created_by"], until=until))
+        else:
+            handled.append("")
+    places = {kind: label("alert_place", kind) for kind in set(SUBJECT_KIND.values())}
+    return pd.DataFrame(
+        {
+            "id": frame["id"].astype(int).to_numpy(),
+            "family": frame["kind"].astype(str).to_numpy(),
+            "severity_code": frame["severity"].to_numpy(),
+            "state_code": frame["state"].to_numpy(),
+            "severity": text["severity"].to_numpy(),
+            "state": text["state"].to_numpy(),
+            "place_kind": text["place_kind"].map(places).to_numpy(),
+            "place": text["place"].to_numpy(),
+            "what": text["what"].to_numpy(),
+            "since": text["since"].to_numpy(),
+            "last_data": text["data_age"].to_numpy(),
+            "handled": handled,
+            "link": [f"alert?id={int(i)}" for i in frame["id"]],
+            "district": [str(item.get("district", "")) for item in labels],
+            "ward": [str(item.get("ward_code", "")) for item in labels],
+            "station": [str(item.get("station_id", "")) for item in labels],
+            "unit": [str(item.get("unit_code", "")) for item in labels],
+            "search": (text["place"] + " " + text["what"]).str.casefold().to_numpy(),
+        }
+    )
 
 
 def _choices(rows: pd.DataFrame, column: str, names: pd.Series) -> dict[str, str]:
