@@ -25,9 +25,10 @@ SUBJECT_KIND = {
     "threshold": "station", "aqi": "station", "silence": "station", "device": "station",
     "hotspot": "ward", "sla": "unit",
 }  # fmt: skip
-SEVERITY_ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
-SEVERITY_COLOUR = {"critical": "#c62828", "warning": "#ef6c00", "info": "#1565c0"}
-STATE_ICON = {"firing": "🔥", "pending": "⏳", "stale": "❔", "resolved": "✅", "inactive": "·"}
+# shapes present in every common font (offline machines have no colour-emoji font); pages add the colour
+SEVERITY_ICON = {"critical": "▲", "warning": "◆", "info": "●"}
+SEVERITY_COLOUR = {"critical": "red", "warning": "orange", "info": "blue"}  # Streamlit's named text colours
+STATE_ICON = {"firing": "●", "pending": "◔", "stale": "◌", "resolved": "✓", "inactive": "·"}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dashboard import auth, loaders
 from dashboard.i18n import current_language, label, t
 from data import alert_queries
 from data.alert_states import OPEN_STATES, SEVERITY_RANK, AlertState
-from data.alert_text import SEVERITY_ICON, SUBJECT_KIND, describe_frame
+from data.alert_text import SEVERITY_COLOUR, SEVERITY_ICON, SUBJECT_KIND, describe_frame
 from data.i18n.formats import local_time, number
 
 RECENT_DAYS = 7
@@ -108,7 +108,8 @@ def _summary(rows: pd.DataFrame) -> None:
     cells = st.columns(len(SEVERITY_RANK) + 1)
     for cell, severity in zip(cells, SEVERITY_RANK, strict=False):
         count = int((active["severity_code"] == severity).sum())
-        cell.metric(f"{SEVERITY_ICON[severity]} {label('severity', severity)}", number(count, current_language()))
+        icon = f":{SEVERITY_COLOUR[severity]}[{SEVERITY_ICON[severity]}]"
+        cell.metric(f"{icon} {label('severity', severity)}", number(count, current_language()))
     cells[-1].metric(label("alert_state", AlertState.STALE), number(int((active["state_code"] == "stale").sum()),
                                                                     current_language()))  # fmt: skip
 
@@ -121,7 +122,8 @@ def _groups(rows: pd.DataFrame) -> None:
     order = ranked.groupby("family")["rank"].min().sort_values().index
     for family in order:
         group = ranked[ranked["family"] == family].sort_values(["rank", "place"])
-        icon = SEVERITY_ICON.get(str(group.iloc[0]["severity_code"]), "")
+        severity = str(group.iloc[0]["severity_code"])
+        icon = f":{SEVERITY_COLOUR.get(severity, 'gray')}[{SEVERITY_ICON.get(severity, '')}]"
         st.subheader(f"{icon} {t(f'alert_family.{family}')} · {number(len(group), current_language())}")
         per_place = group.groupby("place").size().sort_values(ascending=False)
         shown = [f"{place} ({number(n, current_language())})" for place, n in per_place.head(12).items()]

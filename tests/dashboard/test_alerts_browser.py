@@ -1,0 +1,116 @@
+"""The Alerts page in Chromium on a demo-like database: a stale station found by name, overdue reminders grouped
+per unit, no raw rule id or subject anywhere; screenshots in Vietnamese, English and on a 390-px phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dashboard_seed import NOW, PASSWORD, seed_dashboard
+from sqlalchemy import insert
+
+from bench.bench_load import streamlit_server
+from data.alert_states import AlertState
+from data.boundary_store import load_shipped_sets
+from data.db import make_engine, migrate
+from data.schema import Alert
+from monitoring.alert_engine import evaluate_alerts
+from monitoring.alert_rules import load_alert_rules
+from monitoring.sla_signals import sla_signals
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "tests" / "artifacts"
+TIMEOUT_MS = 90_000
+STALE_STATION = "Trạm nước thải KCN Sài Đồng B"
+RAW = ("complaint-overdue-unit", "effluent-cmax", "pm25-24h-qcvn05", "unit:ubnd", "unit:-", "station:", "{'", "nan",
+       "None")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_like(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard seed, its overdue reminders evaluated, and a station that went silent mid-exceedance."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("ENVMON_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests need {CHROMIUM}")
+        pytest.skip(f"browser tests need {CHROMIUM}")
+    url = f"sqlite:///{tmp_path_factory.mktemp('alerts-browser') / 'demo.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    load_shipped_sets(engine)
+    seed_dashboard(engine)
+    evaluate_alerts(engine, NOW, [sla_signals], rules=load_alert_rules())
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Alert).values(
+                rule_id="effluent-cmax", subject="station:SD-B/cod", kind="threshold", severity="critical",
+                state=AlertState.STALE.value, value=212.0, threshold=150.0, message="",
+                labels={"station_id": "SD-B", "station_name": STALE_STATION, "parameter": "cod", "period": "raw",
+                        "unit": "mg/L", "basis": "QCVN 40:2011 B × Kq 1 × Kf 1"},
+                active_at=NOW - dt.timedelta(hours=9), fired_at=NOW - dt.timedelta(hours=9),
+                state_since=NOW - dt.timedelta(hours=5), last_data_at=NOW - dt.timedelta(hours=5),
+            )
+        )  # fmt: skip
+    engine.dispose()
+    log = tmp_path_factory.mktemp("alerts-server") / "streamlit.log"
+    with streamlit_server(url, log) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def chromium(demo_like: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def _signed_in_alerts(chromium: object, base: str, width: int, height: int) -> object:
+    page = chromium.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
+    page.goto(base + "/alerts")
+    page.get_by_label("Tên đăng nhập").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_label("Tên đăng nhập").fill("lead")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.locator("h1", has_text="Cảnh báo").first.wait_for(timeout=TIMEOUT_MS)
+    page.get_by_text("Đơn vị xử lý:", exact=False).first.wait_for(timeout=TIMEOUT_MS)  # the reminders' group
+    page.wait_for_timeout(1500)
+    return page
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_alerts_page_finds_the_stale_station_and_groups_reminders(chromium: object, demo_like: str) -> None:
+    page = _signed_in_alerts(chromium, demo_like, 1400, 1000)
+    text = page.inner_text("body")  # type: ignore[attr-defined]
+    assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
+    assert STALE_STATION in text  # the stale station, by name, in its family's group
+    assert "Vượt ngưỡng quy chuẩn" in text and "Nhắc việc quá hạn" in text
+    assert "UBND phường Hoàn Kiếm (1)" in text  # one reminder for the unit, however many cases are overdue
+    for raw in RAW:
+        assert raw not in text, (raw, text[max(0, text.find(raw) - 80) : text.find(raw) + 80])
+    _shot(page, "alerts_vi")
+    page.get_by_text("English").click()  # type: ignore[attr-defined]
+    page.locator("h1", has_text="Alerts").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.get_by_text("Responsible unit:", exact=False).first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    english = page.inner_text("body")  # type: ignore[attr-defined]
+    assert STALE_STATION in english and "Limit exceedances" in english
+    for raw in RAW:
+        assert raw not in english, (raw, english[max(0, english.find(raw) - 80) : english.find(raw) + 80])
+    _shot(page, "alerts_en")
+
+
+def test_alerts_page_on_a_phone(chromium: object, demo_like: str) -> None:
+    page = _signed_in_alerts(chromium, demo_like, 390, 844)
+    assert STALE_STATION in page.inner_text("body")  # type: ignore[attr-defined]
+    _shot(page, "alerts_phone_390")
