@@ -185,7 +185,7 @@ def kpi_row(items: Sequence[tuple[str, object, str | None]]) -> None:
     stacking one per screen line."""
     with st.container(horizontal=True, wrap=True, gap="medium"):
         for title, value, help_text in items:
-            st.metric(title, formats.MISSING if value is None else value, help=help_text, width=180)
+            st.metric(title, formats.MISSING if value is None else value, help=help_text, width=165)
 
 
 def station_map_frame(stations: pd.DataFrame, scale: str) -> pd.DataFrame:

@@ -154,8 +154,12 @@ class LegendPanel(MacroElement):
                 div.innerHTML = {{ this.content()|tojson }};
                 div.style.cssText = "background:rgba(255,255,255,0.94);padding:4px 8px;font:12px/1.45 sans-serif;"
                     + "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:240px;overflow:auto";
-                div.style.maxHeight = Math.max(120, map.getSize().y - 130) + "px";  // scrolls inside the map
-                if (map.getSize().x < 600) { div.querySelector("details").removeAttribute("open"); }
+                var fold = function() {  // folded on a phone-sized map, also after a resize or rotation
+                    if (map.getSize().x < 600) { div.querySelector("details").removeAttribute("open"); }
+                    div.style.maxHeight = Math.max(120, map.getSize().y - 130) + "px";
+                };
+                fold();
+                map.on("resize", fold);
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
