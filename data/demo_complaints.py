@@ -27,7 +27,7 @@ from data.workflow import CLOSED_STATUSES
 
 DEMO_SOURCE = "demo-synthetic"
 LOCAL_TZ = VN_CHANNEL.timezone  # the synthetic table is read as a vn-channel export, in that profile's zone
-STUCK_SHARE = 0.03  # recent cases a unit leaves unfinished (they run overdue)
+STUCK_SHARE = 0.02  # recent cases a unit leaves unfinished (they run overdue)
 STUCK_WITHIN = pd.Timedelta(days=21)  # older cases were all closed: no case is older than three weeks and open
 ECHO_SHARE = 0.08  # share of reports that repeat an earlier one (another resident, often another channel)
 CHANNELS = {"Zalo OA": 0.35, "iHanoi": 0.25, "Facebook": 0.2, "Hotline": 0.2}
