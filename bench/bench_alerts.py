@@ -214,13 +214,18 @@ def _page_seconds(url: str, repeat: int = 3) -> tuple[float, float]:
     from streamlit.testing.v1 import AppTest
 
     from dashboard import state
+    from data import sessions
+    from data.users import create_user
 
     os.environ["DATABASE_URL"] = url
+    engine = make_engine(url)
+    user_id = create_user(engine, "ops", "bench-operator-2025", "operator").id
+    session_id, _code = sessions.start(engine, user_id, sessions.SessionPolicy())  # as after a login
+    engine.dispose()
     app = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
     at = AppTest.from_file(app, default_timeout=120)
     at.run()
-    at.session_state[state.USER] = {"username": "ops", "role": "operator"}
-    at.run()
+    at.session_state[state.SESSION_ID] = session_id
     at.switch_page("views/alerts.py")
     start = time.perf_counter()
     at.run()
