@@ -1,21 +1,21 @@
 """The site's machine-readable files from the public snapshot: stations.json, wards.json, aqi.geojson, history.csv.
 
 Times are ISO 8601 with the local offset; a missing value is ``null`` (JSON) or an empty cell (CSV), never
-``NaN``; CSV text cells are neutralised against spreadsheet formulas (:func:`data.exports.safe_cell`). A
+``NaN``; CSV goes through :func:`data.exports.csv_text` (formulas neutralised). A
 station's ``aqi`` holds its value *now* (``null`` when stale); ``last_aqi`` keeps its newest stored value.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from data.exports import safe_cell
+import pandas as pd
+
+from data.exports import csv_text
 from monitoring.public_snapshot import SCALES, PublicSnapshot, ScaleValue, StationSnapshot, WardSnapshot
 
 HISTORY_COLUMNS = ("station_id", "station_name", "scale", "period", "period_end", "day", "aqi", "category")
@@ -139,23 +139,21 @@ def aqi_geojson(snapshot: PublicSnapshot, pages: Mapping[str, str]) -> bytes:
 
 def history_csv(snapshot: PublicSnapshot) -> bytes:
     """``history.csv``: every station's hourly (24 h) and daily (7 days) AQI on both scales; empty slots kept."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HISTORY_COLUMNS)
-    for station in snapshot.stations:
-        for scale in SCALES:
-            for period, points in (("hourly", station.hourly[scale]), ("daily", station.daily[scale])):
-                for point in points:
-                    writer.writerow(
-                        [
-                            safe_cell(station.id),
-                            safe_cell(station.name),
-                            scale,
-                            period,
-                            _time(point.period_end, snapshot.timezone),
-                            point.day.isoformat() if point.day else "",
-                            "" if point.aqi is None else point.aqi,
-                            "" if point.level is None else point.level,
-                        ]
-                    )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: spreadsheets then read the text as UTF-8
+    rows = [
+        [
+            station.id,
+            station.name,
+            scale,
+            period,
+            _time(point.period_end, snapshot.timezone),
+            point.day.isoformat() if point.day else None,
+            point.aqi,
+            point.level,
+        ]
+        for station in snapshot.stations
+        for scale in SCALES
+        for period, points in (("hourly", station.hourly[scale]), ("daily", station.daily[scale]))
+        for point in points
+    ]
+    frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)).astype({"aqi": "Int64", "category": "Int64"})
+    return ("\ufeff" + csv_text(frame)).encode("utf-8")  # BOM: spreadsheets then read the text as UTF-8
