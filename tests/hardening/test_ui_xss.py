@@ -20,7 +20,8 @@ OVERVIEW_MAP_TEXT = ESCAPED
 OPEN_EVERYTHING = """() => {
     let opened = 0;
     const attempt = (open) => { try { open(); opened++; } catch (err) { /* cannot open at this zoom */ } };
-    map_div.eachLayer((layer) => {
+    const map = Object.values(window).find((value) => value instanceof L.Map);  // folium's map_<id>
+    map.eachLayer((layer) => {
         const tooltip = layer.getTooltip && layer.getTooltip();
         if (tooltip && layer.getLayers) {
             for (const child of layer.getLayers()) {
