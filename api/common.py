@@ -15,6 +15,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
 from api.limits import Limits, RateLimiter
+from data.categories import Taxonomy, load_taxonomy
 from data.config import Settings
 from data.importers.pipeline import ImportContext
 from data.intake_messages import DEFAULT_WINDOW
@@ -51,6 +52,7 @@ class Context:
     intake_window: dt.timedelta = DEFAULT_WINDOW
     _snapshot: tuple[dt.datetime, PublicSnapshot] | None = field(default=None, repr=False)
     _import_context: ImportContext | None = field(default=None, repr=False)
+    _taxonomy: Taxonomy | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def snapshot(self) -> PublicSnapshot:
@@ -68,8 +70,18 @@ class Context:
         """What the complaint pipeline needs (wards, taxonomy, SLA policy), loaded once."""
         with self._lock:
             if self._import_context is None:
-                self._import_context = ImportContext.from_settings(self.engine, self.settings)
+                try:
+                    self._import_context = ImportContext.from_settings(self.engine, self.settings)
+                except LookupError as err:  # the configured boundary set is not loaded (envmon init)
+                    raise ApiError(503, f"report intake is not set up: {err}") from None
             return self._import_context
+
+    def taxonomy(self) -> Taxonomy:
+        """The complaint categories (Open311 services), loaded once."""
+        with self._lock:
+            if self._taxonomy is None:
+                self._taxonomy = load_taxonomy()
+            return self._taxonomy
 
 
 def context(request: Request) -> Context:

@@ -27,7 +27,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "")
 
 @router.get("/services.json", summary="Service list: one per complaint category")
 def services_json(ctx: Ctx, lang: Annotated[str, Query(pattern="^(vi|en)$")] = "vi") -> list[dict[str, Any]]:
-    return services(ctx.import_context().taxonomy, lang)
+    return services(ctx.taxonomy(), lang)
 
 
 def _ids(text: str) -> tuple[int, ...]:
@@ -46,7 +46,7 @@ def requests_json(
     end_date: str | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
 ) -> list[dict[str, Any]]:
-    taxonomy = ctx.import_context().taxonomy
+    taxonomy = ctx.taxonomy()
     codes = tuple(c.strip() for c in (service_code or "").split(",") if c.strip())
     unknown = [c for c in codes if c not in taxonomy.categories]
     if unknown:
@@ -63,7 +63,7 @@ def requests_json(
 
 @router.get("/requests/{request_id}.json", summary="One public service request")
 def request_json(ctx: Ctx, request_id: str) -> list[dict[str, Any]]:
-    found = public_requests(ctx.engine, RequestQuery(ids=_ids(request_id)), ctx.import_context().taxonomy)
+    found = public_requests(ctx.engine, RequestQuery(ids=_ids(request_id)), ctx.taxonomy())
     if not found:
         raise ApiError(404, f"no public service request with id {request_id[:40]!r}")
     return found

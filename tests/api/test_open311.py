@@ -162,3 +162,14 @@ def test_unknown_request_is_404(api) -> None:
     client, _, _ = api
     response = client.get("/open311/v2/requests/999999.json")
     assert response.status_code == 404 and response.json()[0]["code"] == 404
+
+
+def test_reads_work_and_posts_explain_without_boundaries(sqlite_engine: Engine) -> None:
+    """A database without the configured boundary set: services and requests still answer; a post gets a 503
+    saying why instead of a traceback."""
+    key = add_key(sqlite_engine, "early")
+    client = TestClient(create_app(sqlite_engine, load_settings(), clock=lambda: NOW))
+    assert client.get("/open311/v2/services.json").status_code == 200
+    assert client.get("/open311/v2/requests.json").json() == []
+    response = _post(client, {"api_key": key, "service_code": "noise", **HOAN_KIEM})
+    assert response.status_code == 503 and "not set up" in response.json()[0]["description"]
