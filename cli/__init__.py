@@ -27,6 +27,7 @@ SECRET_VARIABLES = (
     "OPENAQ_API_KEY",
     "ENVMON_ADMIN_PASSWORD",
     "ENVMON_FTP_PASSWORD",
+    "ENVMON_ZALO_OA_SECRET",
 )
 """Environment variables whose values (or the secrets inside them) never appear in output or logs."""
 
