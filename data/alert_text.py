@@ -72,11 +72,20 @@ def place_name(alert: Mapping[str, Any], language: str) -> str:
     return _text(labels.get("unit_name")) or translate("alerts.no_unit", language)
 
 
+def _comparison(alert: Mapping[str, Any], labels: Mapping[str, Any]) -> str:
+    """The sign that is true of the numbers shown: a firing alert inside its hysteresis band reads ``40,5 < 45``."""
+    value, limit = alert.get("value"), alert.get("threshold")
+    if not (is_missing(value) or is_missing(limit)):
+        value, limit = float(value), float(limit)  # type: ignore[arg-type]
+        return ">" if value > limit else "<" if value < limit else "="
+    if alert.get("state") in (AlertState.RESOLVED, AlertState.INACTIVE):
+        return "≤"
+    return {"below": "<"}.get(_text(labels.get("direction")), ">")
+
+
 def _threshold(alert: Mapping[str, Any], labels: Mapping[str, Any], language: str) -> str:
     unit = labels.get("unit")
-    comparison = {"below": "<"}.get(_text(labels.get("direction")), ">")
-    if alert.get("state") in (AlertState.RESOLVED, AlertState.INACTIVE):
-        comparison = "≤"
+    comparison = _comparison(alert, labels)
     period = _text(labels.get("period"))
     period_key = f"alerts.period_{period}"
     period_text = f" ({translate(period_key, language)})" if period_key in STRINGS else ""
