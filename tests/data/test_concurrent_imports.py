@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bench.bench_import import synthetic_frame, write_csv
-from data.boundary_store import load_shipped_sets, wards_frame
+from data.boundary_store import load_shipped_sets
 from data.config import load_settings
 from data.importers import pipeline
 from data.importers.pipeline import ImportContext, ImportSummary, import_complaints
@@ -64,8 +64,15 @@ def test_the_same_30000_row_file_twice_at_once_reports_duplicates(
     pg: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "reports.csv"
-    rows = write_csv(synthetic_frame(wards_frame(pg, "hanoi-2025"), ROWS), path)
-    assert rows >= ROWS
+    rng = np.random.default_rng(7)
+    lats, lons = rng.uniform(20.95, 21.08, ROWS), rng.uniform(105.75, 105.90, ROWS)
+    minutes = rng.integers(0, 60 * 24 * 60, ROWS)
+    start = dt.datetime(2025, 1, 1, 7, 0)
+    lines = [
+        f"R-{i};{start + dt.timedelta(minutes=int(m)):%d/%m/%Y %H:%M};Rác thải;{lat:.6f};{lon:.6f};Zalo OA;Rác thải"
+        for i, (m, lat, lon) in enumerate(zip(minutes, lats, lons, strict=True))
+    ]
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     first, second = sorted(_at_once(pg, [path, path], monkeypatch), key=lambda summary: summary.accepted)
     assert first.accepted == 0 and first.duplicates == second.accepted + second.duplicates
     assert second.accepted > ROWS * 0.8
