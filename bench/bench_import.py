@@ -32,7 +32,7 @@ from data.boundary_store import load_shipped_sets
 from data.cases import cluster_reports
 from data.config import load_settings
 from data.db import make_engine, migrate
-from data.demo_complaints import CATEGORY_SHARES, CHANNELS, STREETS, TEMPLATES
+from data.demo_complaints import CATEGORY_SHARES, CHANNELS, TEMPLATES, ward_streets
 from data.importers.normalise import normalise
 from data.importers.pipeline import ImportContext, import_complaints, locate
 from data.importers.profiles import VN_CHANNEL, detect_profile, to_canonical
@@ -102,9 +102,10 @@ def synthetic_frame(wards: pd.DataFrame, n_rows: int, seed: int = SEED) -> pd.Da
 def _as_export(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Format the rows as a channel export, with address-only rows and the usual defects."""
     count = len(frame)
-    streets, lanes = rng.choice(STREETS, count), rng.integers(1, 300, count)
+    all_streets = sorted({street for streets in ward_streets().values() for street in streets})
+    streets, lanes = rng.choice(all_streets, count), rng.integers(1, 300, count)
     texts = [
-        TEMPLATES[label][choice].format(n=lane, street=street)
+        TEMPLATES[label][choice].format(place=f"ngõ {lane} phố {street}")
         for label, choice, lane, street in zip(frame["label"], rng.integers(0, 2, count), lanes, streets, strict=True)
     ]
     day_first = rng.random(count) < 0.7
