@@ -9,6 +9,7 @@ text.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,15 +84,25 @@ def _comparison(alert: Mapping[str, Any], labels: Mapping[str, Any]) -> str:
     return {"below": "<"}.get(_text(labels.get("direction")), ">")
 
 
+_QCVN_COLUMN = re.compile(r"(QCVN \d+:\d{4}) ([A-C])\b")
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def basis_text(basis: str, language: str) -> str:
+    """A limit's basis as stored (``QCVN 40:2011 B × Kq 0.9 × Kf 1``) in the reader's words and decimal mark."""
+    if basis.startswith("giấy phép"):
+        return translate("alerts.basis_permit", language)
+    basis = _QCVN_COLUMN.sub(lambda m: translate("alerts.basis_column", language, standard=m[1], column=m[2]), basis)
+    return _DECIMAL_POINT.sub(",", basis) if language == "vi" else basis
+
+
 def _threshold(alert: Mapping[str, Any], labels: Mapping[str, Any], language: str) -> str:
     unit = labels.get("unit")
     comparison = _comparison(alert, labels)
     period = _text(labels.get("period"))
     period_key = f"alerts.period_{period}"
     period_text = f" ({translate(period_key, language)})" if period_key in STRINGS else ""
-    basis = _text(labels.get("basis"))
-    if basis.startswith("giấy phép"):
-        basis = translate("alerts.basis_permit", language)
+    basis = basis_text(_text(labels.get("basis")), language)
     return translate(
         "alerts.what_threshold",
         language,

@@ -26,9 +26,9 @@ from data import queries
 from data.i18n import translate
 from data.i18n.formats import is_missing
 from monitoring.aqi_tables import CATEGORIES, VN_HEALTH, Category, Scale
+from monitoring.station_health import STALE_AFTER
 
 SCALES: tuple[Scale, ...] = ("vn", "us")
-STALE_AFTER = dt.timedelta(hours=3)  # a station whose newest reading is older than this is shown as stale
 HISTORY_HOURS = 24
 HISTORY_DAYS = 7
 NEAREST = 3  # stations listed for a ward

@@ -42,6 +42,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alerts.period_8h": ("TB 8 giờ", "8-h mean"),
     "alerts.period_24h": ("TB 24 giờ", "24-h mean"),
     "alerts.basis_permit": ("giấy phép môi trường", "environmental permit"),
+    "alerts.basis_column": ("{standard} cột {column}", "{standard} column {column}"),
     "alerts.what_threshold": ("{parameter}{period} {value} {comparison} {limit}{basis}",
                               "{parameter}{period} {value} {comparison} {limit}{basis}"),
     "alerts.what_aqi": (

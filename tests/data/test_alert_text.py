@@ -43,3 +43,11 @@ def test_the_sign_follows_the_numbers(state: str, value: float, sign: str) -> No
 def test_without_a_value_the_state_decides() -> None:
     assert " ≤ " in describe(_alert("resolved", None, 45.0), "en", now=NOW).what
     assert " > " in describe(_alert("firing", None, 45.0), "en", now=NOW).what
+
+
+def test_the_basis_reads_in_the_language_with_its_decimal_mark() -> None:
+    alert = _alert("firing", 180.0, 135.0) | {
+        "labels": {"parameter": "cod", "unit": "mg/L", "basis": "QCVN 40:2011 B × Kq 0.9 × Kf 1"}
+    }
+    assert describe(alert, "vi", now=NOW).what.endswith("QCVN 40:2011 cột B × Kq 0,9 × Kf 1")
+    assert describe(alert, "en", now=NOW).what.endswith("QCVN 40:2011 column B × Kq 0.9 × Kf 1")

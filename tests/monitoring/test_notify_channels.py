@@ -172,7 +172,7 @@ def test_alerts_are_routed_by_severity_family_and_unit(
     mail = email.message_from_string(raw, policy=email.policy.default)
     text = mail.get_body().get_content()
     assert mail["Subject"] == "[envmon] Vượt ngưỡng quy chuẩn: 1 cảnh báo (Đang cảnh báo)"
-    assert "KCN Thăng Long: COD (5 phút) 168,0 mg/L > 150,0 mg/L, QCVN 40:2011 B × Kq 1 × Kf 1" in text
+    assert "KCN Thăng Long: COD (5 phút) 168,0 mg/L > 150,0 mg/L, QCVN 40:2011 cột B × Kq 1 × Kf 1" in text
     assert "URENCO" not in text
     ((token, body),) = ZaloOa.calls  # URENCO's reminder only, not CCBVMT's, not the effluent alert
     assert token == TOKEN and body["recipient"] == {"user_id": "8841234567"}
