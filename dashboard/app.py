@@ -49,6 +49,7 @@ if __name__ != "__main__":  # imported by `streamlit run` / uvicorn: the ASGI ap
 else:
     from dashboard import auth, components, loaders, state, url_state
     from dashboard.i18n import LANGUAGES, t
+    from dashboard.markup import markdown_text
     from data.db import DatabaseUnavailableError, schema_revision
 
     PAGES: tuple[PageSpec, ...] = (
@@ -98,7 +99,7 @@ else:
             if user is None:
                 st.caption(t("sidebar.public"))
             else:
-                st.markdown(t("sidebar.signed_in", name=user["username"], role=t(f"role.{user['role']}")))
+                st.markdown(markdown_text("sidebar.signed_in", name=user["username"], role=t(f"role.{user['role']}")))
                 st.button(t("sidebar.logout"), on_click=auth.logout)
             auth.cookie_sync()
             components.feed_banner()

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import auth, loaders
 from dashboard.i18n import current_language, label, t
+from dashboard.markup import escape_markdown
 from data import alert_queries, queries
 from data.alert_text import describe
 from data.case_filter import CaseFilter
@@ -26,8 +27,8 @@ def _alert_id() -> int | None:
 
 def _facts(alert: dict, language: str, now: dt.datetime) -> None:
     text = describe(alert, language, now=now, timezone=loaders.settings().timezone)
-    st.title(text.place)
-    st.subheader(text.what)
+    st.title(escape_markdown(text.place))
+    st.subheader(escape_markdown(text.what))
     cells = st.columns(4)
     cells[0].metric(t("alerts.col_severity"), text.severity)
     cells[1].metric(t("alerts.col_state"), text.state)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import auth, loaders
 from dashboard.i18n import current_language, label, t
+from dashboard.markup import escape_markdown, markdown_text
 from data import alert_queries
 from data.alert_states import OPEN_STATES, SEVERITY_RANK, AlertState
 from data.alert_text import SEVERITY_COLOUR, SEVERITY_ICON, SUBJECT_KIND, describe_frame
@@ -126,7 +127,8 @@ def _groups(rows: pd.DataFrame) -> None:
         icon = f":{SEVERITY_COLOUR.get(severity, 'gray')}[{SEVERITY_ICON.get(severity, '')}]"
         st.subheader(f"{icon} {t(f'alert_family.{family}')} · {number(len(group), current_language())}")
         per_place = group.groupby("place").size().sort_values(ascending=False)
-        shown = [f"{place} ({number(n, current_language())})" for place, n in per_place.head(12).items()]
+        language = current_language()
+        shown = [f"{escape_markdown(place)} ({number(n, language)})" for place, n in per_place.head(12).items()]
         more = len(per_place) - len(shown)
         st.caption(f"{group.iloc[0]['place_kind']}: " + " · ".join(shown) + (f" · +{more}" if more > 0 else ""))
         view = group[["severity", "state", "place", "what", "since", "last_data", "handled", "link"]]
@@ -155,7 +157,7 @@ def _handle(rows: pd.DataFrame, username: str) -> None:
                 st.error(t("alerts.ack_note_required"))
             else:
                 acknowledge_alert(int(alert_id), username, note.strip(), hours)
-                st.success(t("alerts.ack_done", what=choices[alert_id]))
+                st.success(markdown_text("alerts.ack_done", what=choices[alert_id]))
     with silence_tab, st.form("silence"):
         alert_id = st.selectbox(t("alerts.ack_which"), list(choices), format_func=lambda i: choices[i], key="sil_id")
         scope = st.radio(
