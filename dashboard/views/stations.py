@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import auth, components, loaders
 from dashboard.i18n import current_language, label, t
+from data.alert_text import basis_text
 from data.i18n import formats
 from monitoring.station_health import station_health
 from monitoring.thresholds import EffectiveLimit
@@ -110,10 +111,10 @@ def _limit_caption(limit: EffectiveLimit | None, drawn: list[float], values: pd.
     bound = limit.high if limit.high is not None else limit.low
     value = formats.measurement(bound, limit.unit, language, 0 if float(bound).is_integer() else 1)
     if drawn or values.dropna().empty:
-        st.caption(t("stations.limit", value=value, basis=limit.basis))
+        st.caption(t("stations.limit", value=value, basis=basis_text(limit.basis, language)))
     else:
         peak = formats.measurement(values.max(), unit, language, 1)
-        st.caption(t("stations.limit_off_chart", value=value, basis=limit.basis, peak=peak))
+        st.caption(t("stations.limit_off_chart", value=value, basis=basis_text(limit.basis, language), peak=peak))
 
 
 def _series(station: pd.Series, station_id: str, parameter: str, window: str, now: dt.datetime) -> None:

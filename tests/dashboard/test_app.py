@@ -146,7 +146,7 @@ def test_alerts_page_lists_firing_alert(app: App) -> None:
     text = _all_text(at) + "".join(h.value for h in at.subheader)
     text += "".join(frame.value.to_csv() for frame in at.dataframe)
     assert "Vượt ngưỡng quy chuẩn" in text and "KCN Thăng Long" in text
-    assert "COD (5 phút) 180,0 mg/L > 135,0 mg/L, QCVN 40:2011 B × Kq 0.9 × Kf 1" in text
+    assert "COD (5 phút) 180,0 mg/L > 135,0 mg/L, QCVN 40:2011 cột B × Kq 0,9 × Kf 1" in text
     for raw in ("pm25-24h-qcvn05", "effluent-qcvn40", "station:ww-1/cod", "hn-air-2", "'station_id'", "nan", "None"):
         assert raw not in text, raw  # no rule id, subject, dict or missing value reaches the page
     assert any("Chỉ cán bộ vận hành" in c.value for c in at.caption)
@@ -175,7 +175,7 @@ def test_wastewater_station_limit_is_the_permit_cmax(app: App) -> None:
     at = app("stations", user="ana")
     at.selectbox[0].set_value("ww-1").run()
     assert not at.exception
-    assert any("135 mg/L — QCVN 40:2011 B × Kq 0.9 × Kf 1" in c.value for c in at.caption)  # 150 × 0.9 × 1
+    assert any("135 mg/L — QCVN 40:2011 cột B × Kq 0,9 × Kf 1" in c.value for c in at.caption)  # 150 × 0.9 × 1
 
 
 def test_overview_map_colours_wastewater_by_threshold_state(app: App) -> None:
