@@ -173,7 +173,8 @@ def feed_banner() -> None:
         return
     now = loaders.now_minute()
     statuses = [feed_status(row, now) for _, row in health.iterrows()]
-    bad = [f"{feed} ({t('feeds.' + s)})" for feed, s in zip(health["feed"], statuses, strict=True) if s != "ok"]
+    bad = [f"{label('feed', feed)} ({t('feeds.' + s)})" for feed, s in zip(health["feed"], statuses, strict=True)
+           if s != "ok"]  # fmt: skip
     if bad:
         st.warning(t("feeds.problem", feeds=", ".join(bad)))
     else:

@@ -151,7 +151,10 @@ def _feed_health(now: dt.datetime) -> None:
     if health.empty:
         st.caption(t("feeds.none"))
         return
-    view = health.assign(status=[label("feeds", components.feed_status(row, now)) for _, row in health.iterrows()])
+    view = health.assign(
+        status=[label("feeds", components.feed_status(row, now)) for _, row in health.iterrows()],
+        feed=health["feed"].map(lambda name: label("feed", name)),
+    )
     components.show_table(
         view,
         ["feed", "status", "last_success_at", "last_data_at", "consecutive_failures", "last_error", "last_error_at"],

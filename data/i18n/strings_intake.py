@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
+    # shipped feeds (data/config/feeds.toml) by name; a feed added by an operator shows its configured name
+    "feed.demo-air": ("Không khí Hà Nội (phát lại dữ liệu thật)", "Hà Nội air (real data replayed)"),
+    "feed.demo-wastewater": ("Nước thải (trạm mô phỏng)", "Wastewater (simulated stations)"),
+    "feed.wastewater-dropbox": ("Nước thải — thư mục nhận tệp TT10", "Wastewater — Circular 10 drop folder"),
+    "feed.openaq-hanoi": ("OpenAQ Hà Nội", "OpenAQ Hà Nội"),
+    "feed.portal-example": ("Cổng dữ liệu (ví dụ)", "Data portal (example)"),
+    "feed.donre-ftp": ("FTP Sở TN&MT", "DoNRE FTP"),
     # complaint export (data/exports.py): column headers
     "export.case_id": ("Mã vụ việc", "Case ID"),
     "export.title": ("Tóm tắt vụ việc", "Case summary"),

@@ -32,3 +32,15 @@ def test_every_literal_key_in_the_code_is_defined() -> None:
 def test_translate_fills_values() -> None:
     assert translate("kpi.hours", "vi", n=3) == "3 giờ"
     assert translate("kpi.hours", "en", n=3) == "3 h"
+
+
+def test_every_shipped_feed_has_a_name_in_both_languages() -> None:
+    import tomllib
+
+    from data.config import PACKAGE_CONFIG_DIR
+    from data.i18n import label_in
+
+    feeds = tomllib.loads((PACKAGE_CONFIG_DIR / "feeds.toml").read_text(encoding="utf-8"))["feed"]
+    for feed in feeds:
+        assert f"feed.{feed['name']}" in STRINGS, feed["name"]  # both languages: test_both_languages_… above
+    assert label_in("feed", "my-own-feed", "vi") == "my-own-feed"  # an operator's feed keeps its configured name
