@@ -137,7 +137,19 @@ def point_symbol(shape: str, fill: str, stroke: str, size: int) -> str:
     )
 
 
-class LegendPanel(MacroElement):
+class AttachedElement(MacroElement):
+    """A map element whose script names the layer or map it was added to (set by :meth:`add_to`)."""
+
+    parent_name = ""
+
+    def add_to(self, parent: Element, name: str | None = None, index: int | None = None) -> AttachedElement:
+        """Add to ``parent`` (a map or layer) and remember its JavaScript name for the template."""
+        self.parent_name = parent.get_name()
+        super().add_to(parent, name=name, index=index)
+        return self
+
+
+class LegendPanel(AttachedElement):
     """One collapsible legend for the whole map (a Leaflet control, plain HTML, no d3 and no CDN).
 
     Layers add their sections; the panel starts open on wide maps and folded on phones.
@@ -147,7 +159,7 @@ class LegendPanel(MacroElement):
         """
         {% macro script(this, kwargs) %}
         (function() {
-            var map = {{ this._parent.get_name() }};
+            var map = {{ this.parent_name }};
             var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function() {
                 var div = L.DomUtil.create("div", "envmon-legend");
@@ -386,7 +398,7 @@ def _point_feature(
     }
 
 
-class PointLayer(MacroElement):
+class PointLayer(AttachedElement):
     """One GeoJSON layer drawing every point feature as a circle marker with its own style, or as an HTML icon
     (square stations, badges) when the feature has one, each with its own popup and tooltip.
 
@@ -410,7 +422,7 @@ class PointLayer(MacroElement):
                 layer.bindPopup(feature.properties.popup, {maxWidth: {{ this.popup_width }}});
                 if (feature.properties.tooltip) { layer.bindTooltip(feature.properties.tooltip); }
             }
-        }).addTo({{ this._parent.get_name() }});
+        }).addTo({{ this.parent_name }});
         {% endmacro %}
         """
     )
