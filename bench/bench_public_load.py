@@ -1,0 +1,301 @@
+"""The public air page under concurrent clients: the published site through nginx vs the Streamlit page; the API.
+
+``python -m bench.bench_public_load [--quick]``: a seeded SQLite database (boundaries, stations, one
+``envmon feeds poll --once`` of the demo feeds), ``envmon publish`` into a temporary folder, nginx (Debian package)
+on a free loopback port running the shipped deploy/nginx/envmon.conf, and Debian's ``wrk`` (2 threads, every run
+bounded by ``-d``) at 10, 50, 200 and 500 connections. A whole page view is the index HTML and every asset and JSON
+it references (the map iframe, its vendored Leaflet files, the stations.json the "near me" button fetches): a Lua
+script cycles each connection's thread through that URL list with ``Accept-Encoding: gzip``, so page views per
+second = requests per second ÷ URLs per view; latency percentiles are per request.
+
+The API runs under uvicorn (one process) with the rate limits raised, so the server and not the per-client limiter
+is measured: ``GET /api/v1/aqi/stations`` at 50 connections, and ``POST /open311/v2/requests.json`` with a key made by
+``envmon apikeys add`` (a distinct description and point per request, so none is a duplicate). The Streamlit page
+is measured with bench.bench_load's browser sessions (headless Chromium, public page only) at 1–5 sessions: 200
+or 500 Streamlit sessions are not feasible on 2 cores, so the ratio uses the best of those figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from bench._common import free_port, loopback_nginx_config, machine
+
+REPO = Path(__file__).resolve().parent.parent
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+CONNECTIONS = (10, 50, 200, 500)
+FULL = {"seconds": 5, "sessions": (1, 3, 5), "rounds": 2}
+QUICK = {"seconds": 3, "sessions": (1, 3), "rounds": 1}
+SITE_PREFIX = "/air/"
+TARGET_P99_MS = 100.0
+TARGET_RATIO = 1000.0
+TARGET_API_P50_MS = 50.0
+TARGET_POST_RPS = 200.0
+
+
+class _References(HTMLParser):
+    """Collects what a browser fetches for a page: script/img/iframe ``src``, stylesheets, ``data-src`` JSON."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag in ("script", "img", "iframe") and values.get("src"):
+            self.found.append(values["src"] or "")
+        if tag == "link" and (values.get("rel") or "").lower() == "stylesheet" and values.get("href"):
+            self.found.append(values["href"] or "")
+        if values.get("data-src"):
+            self.found.append(values["data-src"] or "")
+
+
+def page_view_paths(site: Path, page: str = "index.html", prefix: str = SITE_PREFIX) -> list[str]:
+    """URL paths of one whole view of ``page`` in the published ``site``: the page, then each resource it (and any
+    HTML frame it embeds) references, each once, in the order a browser meets them. External URLs are an error:
+    the site must work offline."""
+    paths: list[str] = []
+    pending = [page]
+    while pending:
+        relative = pending.pop(0)
+        if relative in paths:
+            continue
+        paths.append(relative)
+        if not relative.endswith(".html"):
+            continue
+        parser = _References()
+        parser.feed((site / relative).read_text(encoding="utf-8"))
+        base = Path(relative).parent
+        for reference in parser.found:
+            if re.match(r"^[a-z][a-z0-9+.-]*:|^//", reference, re.IGNORECASE):
+                raise ValueError(f"{relative}: external resource {reference!r}")
+            resolved = os.path.normpath(base / reference.split("#")[0].split("?")[0])
+            if not (site / resolved).is_file():
+                raise ValueError(f"{relative}: {reference!r} is not in the site")
+            pending.append(resolved)
+    return [prefix + path for path in paths]
+
+
+_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests":%d,"seconds":%.3f,"p50_ms":%.3f,"p99_ms":%.3f,"non2xx":%d,"sockets":%d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def cycling_get_script(paths: list[str]) -> str:
+    """A wrk Lua script sending GETs (gzip accepted) for ``paths`` in turn, and printing a JSON summary line."""
+    listed = ", ".join(json.dumps(path) for path in paths)
+    return (
+        f"local paths = {{{listed}}}\nlocal i = 0\n"
+        "request = function()\n  i = i % #paths + 1\n"
+        '  return wrk.format("GET", paths[i], {["Accept-Encoding"] = "gzip"})\nend\n' + _DONE
+    )
+
+
+def open311_post_script(api_key: str, service_code: str) -> str:
+    """A wrk Lua script posting Open311 form bodies: a distinct description and point in Hà Nội per request."""
+    return (
+        f"local key, code = {json.dumps(api_key)}, {json.dumps(service_code)}\nlocal n = 0\n"
+        "local tag = tostring(math.random(1, 1000000000))\n"
+        "request = function()\n  n = n + 1\n"
+        '  local body = string.format("api_key=%s&service_code=%s&lat=%.6f&long=%.6f&description=bench+%s+%d",\n'
+        "    key, code, 21.0 + math.random() * 0.06, 105.78 + math.random() * 0.08, tag, n)\n"
+        '  return wrk.format("POST", "/open311/v2/requests.json",\n'
+        '    {["Content-Type"] = "application/x-www-form-urlencoded"}, body)\nend\n' + _DONE
+    )
+
+
+def run_wrk(base: str, script: str, connections: int, seconds: int, folder: Path) -> dict[str, float]:
+    """One bounded wrk run (2 threads, ``-d seconds``) of ``script`` against ``base``; its summary line as a dict."""
+    lua = folder / f"wrk-{connections}.lua"
+    lua.write_text(script, encoding="utf-8")
+    threads = min(2, connections)
+    command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(lua), base]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=True)
+    line = next((row for row in done.stdout.splitlines() if row.startswith("WRK ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary: {done.stdout[-500:]} {done.stderr[-500:]}")
+    summary = json.loads(line[4:])
+    summary["rps"] = summary["requests"] / summary["seconds"]
+    return summary
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback server
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer (exit {process.poll()})")
+        time.sleep(0.3)
+
+
+@contextlib.contextmanager
+def _serving(command: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait_for(ready_url, process)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def api_without_rate_limits() -> Any:
+    """The API over the configured database with per-client limits far above any load run (uvicorn factory)."""
+    from api.app import create_app
+    from api.limits import Limits
+    from data.config import load_settings
+    from data.db import make_engine
+
+    settings = load_settings()
+    unlimited = Limits(per_address_per_minute=10**9, per_key_per_minute=10**9, burst=10**9)
+    return create_app(make_engine(settings.resolved_database_url), settings, limits=unlimited)
+
+
+def _envmon(args: list[str], env: dict[str, str]) -> str:
+    command = [str(Path(sys.executable).with_name("envmon")), *args]
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True).stdout
+
+
+def _streamlit_page_views(url: str, folder: Path, sessions: tuple[int, ...], rounds: int) -> dict[int, float]:
+    """Public-page views per second of the Streamlit app at each number of concurrent browser sessions."""
+    from bench.bench_load import _session, streamlit_server
+
+    async def public_sessions(base: str, count: int) -> list[tuple[str, float | None, str]]:
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless",
+                                                      "--no-sandbox", "--disable-gpu"])  # fmt: skip
+            try:  # even session indexes open the public page (bench_load's convention)
+                done = await asyncio.gather(*(_session(browser, base, 2 * i, rounds) for i in range(count)))
+            finally:
+                await browser.close()
+        return [result for session in done for result in session]
+
+    views: dict[int, float] = {}
+    with streamlit_server(url, folder / "streamlit.log") as base:
+        asyncio.run(public_sessions(base, 1))  # warm-up: first script run, caches
+        for count in sessions:
+            started = time.perf_counter()
+            results = asyncio.run(public_sessions(base, count))
+            wall = time.perf_counter() - started
+            good = sum(1 for _page, seconds, error in results if seconds is not None and not error)
+            views[count] = good / wall
+            print(f"streamlit public page, {count} session(s) × {rounds}: {good}/{len(results)} views in "
+                  f"{wall:.1f} s → {views[count]:.3f} page views/s")  # fmt: skip
+    return views
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main(quick: bool = False) -> dict[str, Any]:
+    """Run every load scenario, print the tables, the ratios and the targets; return the figures."""
+    from bench.bench_load import prepare_database
+
+    plan = QUICK if quick else FULL
+    seconds = int(plan["seconds"])
+    print(f"machine: {machine()}; load average before the run: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="envmon-public-load-") as tmp:
+        folder = Path(tmp)
+        folder.chmod(0o755)  # nginx's workers read the site
+        url = prepare_database(folder, 200)
+        env = {**os.environ, "DATABASE_URL": url, "ENVMON_VAR_DIR": str(folder / "var")}
+        env.pop("ENVMON_TILE_URL", None)
+        _envmon(["feeds", "poll", "--once"], env)
+        site = folder / "site"
+        _envmon(["publish", "--out", str(site)], env)
+        site = site.resolve()
+        paths = page_view_paths(site)
+        print(f"one page view = {len(paths)} requests: {', '.join(paths)}")
+        port, api = free_port(), free_port()
+        config = loopback_nginx_config(folder, port, site, api, (free_port(), free_port()))
+        front = f"http://127.0.0.1:{port}"
+        site_rows: dict[int, dict[str, float]] = {}
+        with _serving([NGINX, "-p", str(folder), "-c", str(config)], env, f"{front}{SITE_PREFIX}", folder / "n.log"):
+            for connections in CONNECTIONS:
+                row = run_wrk(front, cycling_get_script(paths), connections, seconds, folder)
+                row["views"] = row["rps"] / len(paths)
+                site_rows[connections] = row
+        print(f"\npublished site through nginx (wrk -t2 -d{seconds}s, gzip)")
+        print(f"{'clients':>8}{'req/s':>10}{'views/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+        for connections, row in site_rows.items():
+            errors = int(row["non2xx"] + row["sockets"])
+            print(f"{connections:>8}{row['rps']:>10.0f}{row['views']:>10.0f}{row['p50_ms']:>9.2f}"
+                  f"{row['p99_ms']:>9.2f}{errors:>8}")  # fmt: skip
+
+        key = _envmon(["apikeys", "add", "bench-load"], env).split()[-1]
+        factory = "bench.bench_public_load:api_without_rate_limits"
+        uvicorn = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1", "--port", str(api),
+                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        api_base = f"http://127.0.0.1:{api}"
+        with _serving(uvicorn, env, f"{api_base}/open311/v2/services.json", folder / "api.log"):
+            with urllib.request.urlopen(f"{api_base}/open311/v2/services.json", timeout=5) as response:  # noqa: S310
+                service = json.load(response)[0]["service_code"]
+            stations = run_wrk(api_base, cycling_get_script(["/api/v1/aqi/stations"]), 50, seconds, folder)
+            posts = run_wrk(api_base, open311_post_script(key, service), 50, seconds, folder)
+        print("\nAPI under uvicorn (1 process, rate limits raised; wrk -t2 -c50)")
+        for name, row in (("GET /api/v1/aqi/stations", stations), ("POST /open311/v2/requests.json", posts)):
+            print(f"  {name:<32}{row['rps']:>8.0f} req/s  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  "
+                  f"non-2xx {int(row['non2xx'])}  socket errors {int(row['sockets'])}")  # fmt: skip
+
+        print()
+        streamlit = _streamlit_page_views(url, folder, tuple(plan["sessions"]), int(plan["rounds"]))
+    best_streamlit = max(streamlit.values(), default=0.0)
+    site_500 = site_rows[500]
+    ratio = site_500["views"] / best_streamlit if best_streamlit else float("inf")
+    api_ok = stations["p50_ms"] <= TARGET_API_P50_MS and stations["non2xx"] == 0
+    post_ok = posts["rps"] >= TARGET_POST_RPS and posts["non2xx"] == 0
+    print(f"\nratio: published site at 500 clients {site_500['views']:.0f} page views/s ÷ Streamlit page's best "
+          f"{best_streamlit:.3f} (at {max(streamlit, key=streamlit.get)} session(s)) = {ratio:,.0f}×")  # fmt: skip
+    print("targets:")
+    print(
+        f"  site p99 ≤ {TARGET_P99_MS:.0f} ms at 500 clients: {site_500['p99_ms']:.1f} ms — "
+        f"{_verdict(site_500['p99_ms'] <= TARGET_P99_MS)}"
+    )
+    print(f"  site ≥ {TARGET_RATIO:,.0f}× Streamlit page views/s: {ratio:,.0f}× — {_verdict(ratio >= TARGET_RATIO)}")
+    print(
+        f"  aqi/stations p50 ≤ {TARGET_API_P50_MS:.0f} ms at 50 clients: {stations['p50_ms']:.1f} ms — "
+        f"{_verdict(api_ok)}"
+    )
+    print(f"  Open311 POST ≥ {TARGET_POST_RPS:.0f} req/s: {posts['rps']:.0f} req/s — {_verdict(post_ok)}")
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
+    return {"site": site_rows, "aqi_stations": stations, "open311_post": posts, "streamlit_views": streamlit,
+            "ratio": ratio, "requests_per_view": len(paths)}  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3-second wrk runs; Streamlit at 1 and 3 sessions")
+    main(parser.parse_args().quick)
