@@ -28,10 +28,11 @@ from sqlalchemy.orm import Session
 
 from bench._common import machine, scratch_postgres_engine
 from data.db import make_engine, migrate
+from data.readings_store import insert_readings
 from data.schema import Reading
+from data.station_registry import register_unknown
 from monitoring.feeds.base import Batch
-from monitoring.ingest import insert_readings, store_batch
-from monitoring.stations import register_unknown
+from monitoring.ingest import store_batch
 
 PARAMETERS = ("temp", "ph", "color", "cod", "bod5", "tss", "nh4", "flow")
 FULL = (100, 30)

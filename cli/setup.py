@@ -56,20 +56,16 @@ def _init(_args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
-
-    from data.db import transaction
     from data.demo_complaints import build_demo_complaints
     from data.importers.pipeline import ImportContext
-    from data.schema import ComplaintReport
+    from data.queries import complaint_report_count
     from monitoring.demo import build_demo_monitoring
     from monitoring.pipeline import after_poll
 
     setup = initialise()
     config = settings()
     db = engine(config)
-    with transaction(db) as session:
-        stored = session.scalar(select(func.count()).select_from(ComplaintReport))
+    stored = complaint_report_count(db)
     if args.if_missing and stored:
         emit_json({**setup, "demo": f"skipped: {stored} complaint reports already stored"})
         return 0

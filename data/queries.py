@@ -174,6 +174,12 @@ def complaint_data_version(engine: Engine) -> tuple[int, int, int]:
     return tuple(int(value or 0) for value in row)  # type: ignore[return-value]
 
 
+def complaint_report_count(engine: Engine) -> int:
+    """How many complaint reports are stored."""
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(ComplaintReport)) or 0)
+
+
 def located_cases_since(engine: Engine, since: dt.datetime, set_name: str) -> pd.DataFrame:
     """Located cases opened since ``since`` in ``set_name`` (or not yet in a ward), for the recurring-spot search.
 

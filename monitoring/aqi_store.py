@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine
 
+from data.aqi_values import replace_aqi_values, valid_hourly_averages
 from data.config import DEFAULT_TIMEZONE
-from data.db import transaction
-from data.schema import AqiValue, Average
 from monitoring.aqi import AqiResult, Period
 from monitoring.aqi_series import StationAqi, station_aqi
 from monitoring.aqi_tables import POLLUTANTS, Scale
@@ -23,20 +21,6 @@ _COMBINATIONS: tuple[tuple[Scale, Period], ...] = (
     ("us", "hourly"),
     ("us", "daily"),
 )
-
-
-def _hourly_averages(engine: Engine, since: dt.datetime | None) -> pd.DataFrame:
-    query = select(Average.station_id, Average.parameter, Average.period_end, Average.value).where(
-        Average.period == "1h",
-        Average.valid.is_(True),
-        Average.value.is_not(None),
-        Average.parameter.in_(POLLUTANTS),
-    )
-    if since is not None:
-        query = query.where(Average.period_end >= since - _LOOKBACK)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return pd.DataFrame(rows, columns=["station_id", "parameter", "period_end", "value"])
 
 
 def sub_index_record(result: AqiResult) -> dict[str, Any]:
@@ -78,16 +62,10 @@ def refresh_aqi(engine: Engine, *, since: dt.datetime | None = None, timezone: s
     if since is not None and since.tzinfo is None:
         msg = f"since {since!r} must be timezone-aware"
         raise ValueError(msg)
-    hourly = _hourly_averages(engine, since)
+    hourly = valid_hourly_averages(engine, POLLUTANTS, None if since is None else since - _LOOKBACK)
     rows: list[dict[str, Any]] = []
     for scale, period in _COMBINATIONS:
         items = station_aqi(hourly, scale=scale, period=period, timezone=timezone)
         rows.extend(_row(item) for item in items if since is None or item.period_end >= since)
-    with transaction(engine) as session:
-        stale = delete(AqiValue)
-        if since is not None:
-            stale = stale.where(AqiValue.period_end >= since)
-        session.execute(stale)
-        if rows:
-            session.execute(insert(AqiValue), rows)
+    replace_aqi_values(engine, rows, since=since)
     return len(rows)

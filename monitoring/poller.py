@@ -16,12 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine
 
+from data.db import write_transaction
+from data.feed_state import FeedHealth, read_health, write_health
 from data.redact import redact_text
-from data.schema import FeedState
 from monitoring.errors import FeedAuthError, FeedError, FeedRateLimitedError, FeedSchemaError
 from monitoring.feeds.base import AfterPoll, FeedSpec
 from monitoring.ingest import IngestSummary, store_batch
@@ -41,20 +42,6 @@ class FeedStatus(enum.StrEnum):
     UNAVAILABLE = "UNAVAILABLE"
 
 
-@dataclass
-class FeedHealth:
-    """The stored state of one feed (a row of ``feed_state``)."""
-
-    feed: str
-    checkpoint: dict[str, Any] = field(default_factory=dict)
-    last_attempt_at: dt.datetime | None = None
-    last_success_at: dt.datetime | None = None
-    last_data_at: dt.datetime | None = None
-    last_error: str | None = None
-    last_error_at: dt.datetime | None = None
-    consecutive_failures: int = 0
-
-
 def feed_status(state: FeedHealth, now: dt.datetime, interval: dt.timedelta, stale_after: dt.timedelta) -> FeedStatus:
     """Status of a feed from its stored state.
 
@@ -71,27 +58,6 @@ def feed_status(state: FeedHealth, now: dt.datetime, interval: dt.timedelta, sta
     if state.last_data_at is None or now - state.last_data_at > stale_after:
         return FeedStatus.STALE
     return FeedStatus.OK
-
-
-def read_health(conn: Connection | Engine, feed_name: str) -> FeedHealth:
-    """The stored state of ``feed_name`` (a fresh state when it never ran)."""
-    if isinstance(conn, Engine):
-        with conn.connect() as connection:
-            return read_health(connection, feed_name)
-    row = conn.execute(select(FeedState).where(FeedState.feed == feed_name)).mappings().first()
-    if row is None:
-        return FeedHealth(feed_name)
-    return FeedHealth(**{key: row[key] for key in FeedHealth.__dataclass_fields__})
-
-
-def _write_health(conn: Connection, health: FeedHealth) -> None:
-    table = FeedState.__table__
-    values = {key: getattr(health, key) for key in FeedHealth.__dataclass_fields__}
-    exists = conn.scalar(select(FeedState.feed).where(FeedState.feed == health.feed))
-    if exists is None:
-        conn.execute(table.insert().values(**values))
-    else:
-        conn.execute(table.update().where(table.c.feed == health.feed).values(**values))
 
 
 @dataclass
@@ -156,7 +122,7 @@ class FeedCoordinator:
                     logger.debug("feed %s attempt %d failed (%s); retrying in %.1f s", name, attempt + 1, reason, wait)
                     self.sleep(wait)
             assert batch is not None
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 result.summary = store_batch(conn, batch, locator=self.locator, filename=name)
                 recovered = health.consecutive_failures > 0
                 health.checkpoint = batch.checkpoint
@@ -167,7 +133,7 @@ class FeedCoordinator:
                         filter(None, (health.last_data_at, result.summary.latest_observed_at)), default=None
                     )
                 health.consecutive_failures = 0
-                _write_health(conn, health)
+                write_health(conn, health)
         except Exception as err:
             result.error = self._safe(f"{err.__class__.__name__}: {err}")
             self._record_failure(now, result.error)
@@ -194,7 +160,7 @@ class FeedCoordinator:
             )
 
     def _store_failure(self, now: dt.datetime, error: str) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             health = read_health(conn, self.spec.name)
             if health.consecutive_failures == 0:
                 logger.error("Error fetching %s data: %s", self.spec.name, error)
@@ -202,7 +168,7 @@ class FeedCoordinator:
             health.last_error = error
             health.last_error_at = now
             health.consecutive_failures += 1
-            _write_health(conn, health)
+            write_health(conn, health)
 
 
 def _run_hooks(engine: Engine, now: dt.datetime, after_poll: Sequence[AfterPoll]) -> None:

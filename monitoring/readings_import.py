@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from data.db import write_transaction
 from monitoring.errors import FeedSchemaError
 from monitoring.feeds.base import Batch, SourceFile
 from monitoring.feeds.history import read_history_csv
@@ -62,13 +63,13 @@ def import_readings(
             batch = read_history_csv(csv_path, now=now)
         except FeedSchemaError as err:
             batch = _rejected_file(csv_path, root, str(err))
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             part = store_batch(conn, batch, locator=locator, filename=str(csv_path))
         part.files = 1
         summary += part
     for start in range(0, len(station_paths), chunk_files):
         chunk = station_paths[start : start + chunk_files]
         batch = read_station_files(chunk, now=now, source=chunk[0].parent.name or "tt10", root=root)
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             summary += store_batch(conn, batch, locator=locator, filename=str(path))
     return summary

@@ -9,10 +9,11 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from data.config import DEFAULT_BOUNDARY_SET
-from data.schema import Station
+from data.db import write_transaction
+from data.station_registry import insert_station, located_by_id, update_station
 from monitoring.units import normalise_parameter
 
 logger = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ def upsert_stations(conn: Connection, stations: pd.DataFrame, locator: WardLocat
     """
     if stations.empty:
         return 0
-    existing = {row.id: row for row in conn.execute(select(Station.id, Station.located)).all()}
+    existing = located_by_id(conn)
     has_location = stations["lat"].notna() & stations["lon"].notna()
     wards = (
         locator.assign(stations["lon"].where(has_location, np.nan), stations["lat"].where(has_location, np.nan))
@@ -182,7 +183,6 @@ def upsert_stations(conn: Connection, stations: pd.DataFrame, locator: WardLocat
         else pd.DataFrame(index=stations.index, columns=["ward_code", "ward_name", "district"])
     )
     set_name = locator.set_name if locator is not None and locator.joined else None
-    table = Station.__table__
     created = 0
     for position, (_, row) in enumerate(stations.iterrows()):
         located = bool(has_location.iloc[position])
@@ -209,43 +209,18 @@ def upsert_stations(conn: Connection, stations: pd.DataFrame, locator: WardLocat
             **location,
         }
         if row["id"] not in existing:
-            conn.execute(table.insert().values(**values))
+            insert_station(conn, values)
             created += 1
         elif overwrite:
-            conn.execute(table.update().where(table.c.id == row["id"]).values(**values))
-        elif located and not existing[row["id"]].located:
-            conn.execute(table.update().where(table.c.id == row["id"]).values(**location))
+            update_station(conn, row["id"], values)
+        elif located and not existing[row["id"]]:
+            update_station(conn, row["id"], location)
     return created
-
-
-def register_unknown(conn: Connection, station_ids: Iterable[str], *, kind: str, source: str) -> list[str]:
-    """Register stations seen in readings but missing from the registry, as unlocated; returns their ids.
-
-    Their readings are kept; an operator completes name, location and profile later (standards: nothing
-    silently dropped).
-    """
-    wanted = sorted(set(station_ids))
-    if not wanted:
-        return []
-    known = set(conn.scalars(select(Station.id).where(Station.id.in_(wanted))))
-    new = [station_id for station_id in wanted if station_id not in known]
-    if new:
-        conn.execute(
-            Station.__table__.insert(),
-            [
-                {"id": station_id, "name": station_id, "kind": kind, "operator": "", "located": False,
-                 "grade": "reference", "parameters": [], "limit_profile": {}, "source": source,
-                 "synthetic": False}
-                for station_id in new
-            ],
-        )  # fmt: skip
-        logger.info("registered %d unlocated station(s) from %s: %s", len(new), source, ", ".join(new))
-    return new
 
 
 def load_station_file(engine: Engine, path: Path, *, set_name: str = DEFAULT_BOUNDARY_SET) -> int:
     """Read ``path`` and write every station in it (registry wins); returns how many were new."""
     stations = read_station_file(path)
     locator = WardLocator(engine, set_name)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         return upsert_stations(conn, stations, locator, overwrite=True)

@@ -151,7 +151,7 @@ def test_keys_stored_concurrently_after_the_range_read_are_still_duplicates(
     times = pd.date_range("2025-03-15T00:05Z", periods=24, freq="5min", tz="UTC")
     with engine.begin() as conn:
         store_batch(conn, _five_minute_batch(times[:12], 10.0))
-    read_readings = ingest._read_readings
+    read_readings = ingest.read_readings
     calls: list[object] = []
 
     def stale_first_read(*args: object) -> pd.DataFrame:
@@ -160,7 +160,7 @@ def test_keys_stored_concurrently_after_the_range_read_are_still_duplicates(
         stored = read_readings(*args)
         return stored.iloc[:0] if len(calls) == 1 else stored
 
-    monkeypatch.setattr(ingest, "_read_readings", stale_first_read)
+    monkeypatch.setattr(ingest, "read_readings", stale_first_read)
     with engine.begin() as conn:
         summary = store_batch(conn, _five_minute_batch(times, 20.0))
     assert (summary.accepted, summary.duplicates, len(calls)) == (12, 12, 2)

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, select
 
 from data.config import PACKAGE_CONFIG_DIR
 from data.schema import Station
-from monitoring.stations import WardLocator, load_station_file, read_station_file, register_unknown, upsert_stations
+from data.station_registry import register_unknown
+from monitoring.stations import WardLocator, load_station_file, read_station_file, upsert_stations
 
 SHIPPED = PACKAGE_CONFIG_DIR / "stations.csv"
 
