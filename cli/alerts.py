@@ -60,26 +60,13 @@ def _time(text: str | None, timezone: str) -> dt.datetime:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    import requests
 
     from cli._common import emit_json, engine, settings
-    from monitoring.alert_engine import evaluate_alerts
-    from monitoring.alert_rules import load_alert_rules
-    from monitoring.pipeline import all_providers
+    from monitoring.pipeline import evaluate_configured
 
     config = settings()
     now = _time(args.at, config.timezone)
-    with requests.Session() as session:
-        summary = evaluate_alerts(
-            engine(config),
-            now,
-            all_providers(config),
-            session,
-            rules=load_alert_rules(config.config_path("alert_rules")),
-            webhook_urls=config.webhook_urls,
-            language=config.language,
-            timezone=config.timezone,
-        )
+    summary = evaluate_configured(engine(config), now, config)
     if args.json:
         emit_json(summary.as_dict())
     else:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from data.config import Settings, load_settings
-from monitoring.alert_engine import Provider, configured_providers, evaluate_alerts
+from monitoring.alert_engine import EvaluationSummary, Provider, configured_providers, evaluate_alerts
 from monitoring.alert_rules import load_alert_rules
 from monitoring.aqi_store import refresh_aqi
 from monitoring.hotspot_signals import hotspot_signals
@@ -35,12 +35,17 @@ def all_providers(settings: Settings | None = None) -> list[Provider]:
 
 def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = None) -> dict[str, Any]:
     """Refresh stored AQI values, then evaluate every alert rule at ``now``; return a summary."""
-    import requests
-
     config = settings or load_settings()
     aqi_rows = refresh_aqi(engine, since=now - dt.timedelta(days=2), timezone=config.timezone)
+    return {"aqi_rows": aqi_rows, "alerts": evaluate_configured(engine, now, config).as_dict()}
+
+
+def evaluate_configured(engine: Engine, now: dt.datetime, config: Settings) -> EvaluationSummary:
+    """One evaluation of every rule family at ``now`` with the configured rules, receivers and language."""
+    import requests
+
     with requests.Session() as session:
-        summary = evaluate_alerts(
+        return evaluate_alerts(
             engine,
             now,
             all_providers(config),
@@ -50,4 +55,3 @@ def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = Non
             language=config.language,
             timezone=config.timezone,
         )
-    return {"aqi_rows": aqi_rows, "alerts": summary.as_dict()}
