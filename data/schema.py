@@ -15,6 +15,7 @@ from typing import Any
 import shapely
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -157,6 +159,8 @@ class ResponsibleUnit(Base):
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(50), default="")
     contact: Mapped[str] = mapped_column(Text, default="")
+    # the supervising body a case escalates to when the unit lets it run overdue
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_units.id"))
 
 
 class RoutingRule(Base):
@@ -253,6 +257,14 @@ class ComplaintCase(Base):
     report_count: Mapped[int] = mapped_column(Integer, default=1)
     last_report_at: Mapped[dt.datetime]
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    # case work: every action checks and bumps ``version`` (two people acting at once: the second is refused)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    result_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # the result note may appear on the public results page only once an operator or the unit marked it so
+    result_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_cases.id"))
 
 
 class ComplaintReport(Base):
@@ -281,6 +293,8 @@ class ComplaintReport(Base):
     reporter_name: Mapped[str | None] = mapped_column(Text)
     reporter_phone: Mapped[str | None] = mapped_column(String(50))
     source_status: Mapped[str] = mapped_column(String(50), default="")
+    # placed from the GPS position in the photo's EXIF because the report itself had no coordinates
+    location_from_photo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CaseStatusChange(Base):
@@ -296,6 +310,59 @@ class CaseStatusChange(Base):
     actor: Mapped[str] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text, default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_units.id"))
+
+
+# --- case work: media, attachments, urges ----------------------------------------------------------------
+
+
+class MediaObject(Base):
+    """A stored photo, video or audio file, content-addressed by the SHA-256 of what is served (metadata stripped)."""
+
+    __tablename__ = "media_objects"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mime: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # photo | video | audio
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    has_thumbnail: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+
+
+class CaseAttachment(Base):
+    """A media object attached to a case: with a report, or as evidence of an action (a history entry)."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("complaint_cases.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_reports.id"))
+    history_id: Mapped[int | None] = mapped_column(ForeignKey("case_status_history.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("media_objects.sha256"))
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    purpose: Mapped[str] = mapped_column(String(20))  # report | before | after | evidence
+    # shown on the public results page only once reviewed and marked public by an operator or the unit
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[dt.datetime]
+
+
+class CaseUrge(Base):
+    """A leader's urge ("đôn đốc") or an automatic escalation, on one case or on a unit's overdue list."""
+
+    __tablename__ = "case_urges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_cases.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("responsible_units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # urge | escalation
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime]
+    delivered_via: Mapped[str | None] = mapped_column(String(50))
+    delivered_at: Mapped[dt.datetime | None]
 
 
 # --- monitoring -------------------------------------------------------------------------------------------
