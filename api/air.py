@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from api.common import ApiError, Ctx, Paging, moment, parse_time
 from data.station_hours import hourly_averages, station_exists
@@ -95,26 +95,37 @@ def _ward(ward: WardSnapshot, snapshot: PublicSnapshot, scale: str, language: st
     }
 
 
-@router.get("/stations", summary="Air monitoring stations (OpenAQ v3 locations shape)")
-def stations(ctx: Ctx, page: Paging) -> dict[str, Any]:
-    snapshot = ctx.snapshot()
-    return page.cut([_station(s, snapshot.timezone) for s in snapshot.stations])
+CACHED = "Serialised once per public snapshot (a minute); ETag, and 304 on a matching If-None-Match."
 
 
-@router.get("/aqi/stations", summary="Current AQI of every station (stale stations: aqi null)")
-def aqi_stations(ctx: Ctx, page: Paging, scale: ScaleParam = "vn", lang: LangParam = "vi") -> dict[str, Any]:
-    snapshot = ctx.snapshot()
-    rows = [
-        {**_station(s, snapshot.timezone), **_aqi(s.value(scale), scale, lang, snapshot.timezone)}  # type: ignore[arg-type]
-        for s in snapshot.stations
-    ]
-    return page.cut(rows)
+@router.get("/stations", summary="Air monitoring stations (OpenAQ v3 locations shape)", description=CACHED)
+def stations(ctx: Ctx, page: Paging, request: Request) -> Response:
+    def build(snapshot: PublicSnapshot) -> dict[str, Any]:
+        return page.cut([_station(s, snapshot.timezone) for s in snapshot.stations])
+
+    return ctx.answer(("stations", page), build).response(request)
 
 
-@router.get("/aqi/wards", summary="Current AQI of every ward (its nearest fresh station within 10 km)")
-def aqi_wards(ctx: Ctx, page: Paging, scale: ScaleParam = "vn", lang: LangParam = "vi") -> dict[str, Any]:
-    snapshot = ctx.snapshot()
-    return page.cut([_ward(w, snapshot, scale, lang) for w in snapshot.wards])
+@router.get("/aqi/stations", summary="Current AQI of every station (stale stations: aqi null)", description=CACHED)
+def aqi_stations(
+    ctx: Ctx, page: Paging, request: Request, scale: ScaleParam = "vn", lang: LangParam = "vi"
+) -> Response:
+    def build(snapshot: PublicSnapshot) -> dict[str, Any]:
+        return page.cut([
+            {**_station(s, snapshot.timezone), **_aqi(s.value(scale), scale, lang, snapshot.timezone)}  # type: ignore[arg-type]
+            for s in snapshot.stations
+        ])  # fmt: skip
+
+    return ctx.answer(("aqi/stations", page, scale, lang), build).response(request)
+
+
+@router.get("/aqi/wards", summary="Current AQI of every ward (its nearest fresh station within 10 km)",
+            description=CACHED)  # fmt: skip
+def aqi_wards(ctx: Ctx, page: Paging, request: Request, scale: ScaleParam = "vn", lang: LangParam = "vi") -> Response:
+    def build(snapshot: PublicSnapshot) -> dict[str, Any]:
+        return page.cut([_ward(w, snapshot, scale, lang) for w in snapshot.wards])
+
+    return ctx.answer(("aqi/wards", page, scale, lang), build).response(request)
 
 
 @router.get("/stations/{station_id}/hourly", summary="Hourly averages of one station since a time")

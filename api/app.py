@@ -49,16 +49,18 @@ def create_app(
     adapters: Mapping[str, webhooks.ChannelAdapter] | None = None,
 ) -> FastAPI:
     """The API over ``engine``; ``clock`` gives "now" (tests pass a fixed one); ``limits`` the rate and size
-    limits (default :class:`Limits`); ``adapters`` the chat channels whose webhooks are open (default: those
-    configured in the environment)."""
-    context = Context(engine=engine, settings=settings, clock=clock, limits=limits or Limits(),
-                      limiter=limiter or RateLimiter())  # fmt: skip
+    limits (default: those configured in ``settings``); ``adapters`` the chat channels whose webhooks are open
+    (default: those configured in the environment)."""
+    context = Context(engine=engine, settings=settings, clock=clock,
+                      limits=limits or Limits.from_settings(settings), limiter=limiter or RateLimiter())  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(webhooks.flush_forever(context))
+        tasks = [asyncio.create_task(webhooks.flush_forever(context)),
+                 asyncio.create_task(open311.drain_forever(context, app.state.intake_wake))]  # fmt: skip
         yield
-        task.cancel()
+        for task in tasks:
+            task.cancel()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -69,6 +71,7 @@ def create_app(
     app.state.context = context
     app.state.adapters = dict(webhooks.adapters_from_environment() if adapters is None else adapters)
     app.state.ignored = webhooks.IgnoredEvents()
+    app.state.intake_wake = asyncio.Event()  # set by each Open311 post: the intake worker drains the queue
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"])
     app.add_middleware(
         Guard,

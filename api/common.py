@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy import Engine
 
 from api.limits import Limits, RateLimiter
@@ -22,6 +24,7 @@ from data.intake_messages import DEFAULT_WINDOW
 from monitoring.public_snapshot import PublicSnapshot, build_snapshot
 
 MAX_LIMIT = 1000
+MAX_CACHED_ANSWERS = 256  # distinct (route, parameters) answers kept per snapshot
 _PLUS_AS_SPACE = re.compile(r"(T[\d:.]+) (\d\d:?\d\d)$")  # an unencoded "+07:00" arrives as " 07:00" in a query string
 
 
@@ -51,6 +54,7 @@ class Context:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     intake_window: dt.timedelta = DEFAULT_WINDOW
     _snapshot: tuple[dt.datetime, PublicSnapshot] | None = field(default=None, repr=False)
+    _answers: dict[Hashable, CachedAnswer] = field(default_factory=dict, repr=False)
     _import_context: ImportContext | None = field(default=None, repr=False)
     _taxonomy: Taxonomy | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -64,7 +68,23 @@ class Context:
                     self.engine, now=minute, timezone=self.settings.timezone, boundary_set=self.settings.boundary_set
                 )
                 self._snapshot = (minute, built)
+                self._answers.clear()  # answers of the previous snapshot
             return self._snapshot[1]
+
+    def answer(self, key: Hashable, build: Callable[[PublicSnapshot], Any]) -> CachedAnswer:
+        """The JSON answer ``build(snapshot)`` for request ``key``, serialised once per public-snapshot version."""
+        snapshot = self.snapshot()
+        with self._lock:
+            found = self._answers.get(key)
+        if found is not None and found.version == snapshot.generated_at:
+            return found
+        body = json.dumps(build(snapshot), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        made = CachedAnswer(snapshot.generated_at, f'"{hashlib.sha256(body).hexdigest()[:32]}"', body)
+        with self._lock:
+            if len(self._answers) >= MAX_CACHED_ANSWERS:
+                self._answers.clear()
+            self._answers[key] = made
+        return made
 
     def import_context(self) -> ImportContext:
         """What the complaint pipeline needs (wards, taxonomy, SLA policy), loaded once."""
@@ -82,6 +102,23 @@ class Context:
             if self._taxonomy is None:
                 self._taxonomy = load_taxonomy()
             return self._taxonomy
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A serialised JSON answer of one snapshot ``version``, with its strong ETag (a hash of the bytes)."""
+
+    version: dt.datetime
+    etag: str
+    body: bytes
+
+    def response(self, request: Request) -> Response:
+        """200 with the body, or 304 without it when the client's ``If-None-Match`` names this ETag."""
+        headers = {"ETag": self.etag, "Cache-Control": "public, max-age=60"}
+        asked = request.headers.get("if-none-match", "")
+        if asked.strip() == "*" or self.etag in (tag.strip().removeprefix("W/") for tag in asked.split(",")):
+            return Response(status_code=304, headers=headers)
+        return Response(self.body, media_type="application/json", headers=headers)
 
 
 def context(request: Request) -> Context:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from data.config import Settings
 from data.redact import redact_text
 
 LOG = logging.getLogger("envmon.api")
@@ -33,6 +34,16 @@ class Limits:
     per_key_per_minute: int = 600
     burst: int = 60
     max_body_bytes: int = 64 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits configured in ``settings`` (``api_*`` keys, see :mod:`data.config`)."""
+        return cls(
+            per_address_per_minute=settings.api_address_per_minute,
+            per_key_per_minute=settings.api_key_per_minute,
+            burst=settings.api_burst,
+            max_body_bytes=settings.api_max_body_kib * 1024,
+        )
 
 
 @dataclass

@@ -1,12 +1,18 @@
-"""Open311 GeoReport v2 under ``/open311/v2``: services, public requests, one request, posting a request.
+"""Open311 GeoReport v2 under ``/open311/v2``: services, public requests, one request, posting a request, tokens.
 
 Errors use the spec's format, ``[{"code": 400, "description": "…"}]`` with the same HTTP status (the app's
 error handler writes them for every path under ``/open311``). Posting needs an API key (``envmon apikeys add``).
+A post is checked, stored in the intake queue (:mod:`data.intake_queue`) and answered with a ``token`` at once;
+the app's worker (:func:`drain_forever`) imports the queue in batches, and ``GET tokens/{token}.json`` then gives
+the ``service_request_id``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
 import math
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -14,12 +20,15 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.common import ApiError, Ctx, parse_time, take_token
+from api.common import ApiError, Context, Ctx, parse_time, take_token
 from data.api_keys import client_of
 from data.importers.pipeline import ImportContext
-from data.open311_server import NewRequest, RequestQuery, RequestRefusedError, public_requests, services, submit_request
+from data.intake_queue import enqueue, pending_count, process_queue, token_state
+from data.open311_server import NewRequest, RequestQuery, public_requests, services
 
+LOG = logging.getLogger("envmon.api.open311")
 router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
+DRAIN_EVERY_SECONDS = 1.0  # the worker looks at the queue at least this often (and at once after a post)
 MAX_WINDOW = dt.timedelta(days=90)
 MAX_DESCRIPTION = 4000
 FORM_TYPES = ("application/x-www-form-urlencoded", "")
@@ -110,7 +119,7 @@ def parse_new_request(form: dict[str, list[str]], context: ImportContext) -> New
     return NewRequest(code, lat, lon, address, description, media, name, _one(form, "phone"))
 
 
-@router.post("/requests.json", summary="Post a service request (form-encoded; api_key required)")
+@router.post("/requests.json", summary="Post a service request (form-encoded; api_key required): a token back")
 async def post_request(ctx: Ctx, request: Request) -> list[dict[str, Any]]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in FORM_TYPES:
@@ -119,14 +128,50 @@ async def post_request(ctx: Ctx, request: Request) -> list[dict[str, Any]]:
         form = parse_qs((await request.body()).decode("utf-8"), keep_blank_values=False, strict_parsing=False)
     except UnicodeDecodeError:
         raise ApiError(400, "the form is not UTF-8") from None
-    client = await run_in_threadpool(client_of, ctx.engine, _one(form, "api_key") or "")
+    token = await run_in_threadpool(_accept, ctx, form)
+    request.app.state.intake_wake.set()
+    return [{"token": token, "service_notice": None, "account_id": None}]
+
+
+def _accept(ctx: Context, form: dict[str, list[str]]) -> str:
+    """Check the key and the fields, store the request in the intake queue; its token."""
+    client = client_of(ctx.engine, _one(form, "api_key") or "")
     if client is None:
         raise ApiError(403, "api_key: missing, unknown or revoked")
     take_token(ctx, client)
-    context = ctx.import_context()
-    new = parse_new_request(form, context)
-    try:
-        case_id = await run_in_threadpool(submit_request, ctx.engine, new, context, client=client, now=ctx.clock())
-    except RequestRefusedError as err:
-        raise ApiError(400, str(err)) from None
-    return [{"service_request_id": str(case_id), "service_notice": None, "account_id": None}]
+    new = parse_new_request(form, ctx.import_context())
+    return enqueue(ctx.engine, new, client=client, now=ctx.clock())
+
+
+@router.get("/tokens/{token}.json", summary="The service_request_id of a posted request, once imported")
+def token_json(ctx: Ctx, token: str) -> list[dict[str, Any]]:
+    state = token_state(ctx.engine, token[:40])
+    if state is None:
+        raise ApiError(404, f"no posted request with token {token[:40]!r}")
+    if state.refused_reason is not None:
+        raise ApiError(400, f"the request was refused: {state.refused_reason}")
+    case = None if state.service_request_id is None else str(state.service_request_id)
+    return [{"service_request_id": case, "token": state.token}]
+
+
+def drain(ctx: Context) -> int:
+    """Import every request waiting in the intake queue (the worker's step); how many were processed."""
+    total = 0
+    if pending_count(ctx.engine) == 0:
+        return total
+    while done := process_queue(ctx.engine, ctx.import_context(), now=ctx.clock()):
+        total += done
+    return total
+
+
+async def drain_forever(ctx: Context, wake: asyncio.Event) -> None:
+    """The intake worker (a lifespan task): drain the queue after each post, and every second in any case (rows
+    left by a stopped process, or posted to another uvicorn worker)."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), DRAIN_EVERY_SECONDS)
+        wake.clear()
+        try:
+            await run_in_threadpool(drain, ctx)
+        except Exception:  # noqa: BLE001 - keep the worker alive; the rows stay queued for the next round
+            LOG.exception("open311 intake drain failed")

@@ -1,4 +1,4 @@
-"""``envmon api [--host H] [--port P]``: serve the HTTP API (uvicorn) until Ctrl-C."""
+"""``envmon api [--host H] [--port P] [--workers N]``: serve the HTTP API (uvicorn) until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -16,15 +16,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="uvicorn worker processes (default: the api_workers setting, 2)"
+    )
     parser.set_defaults(handler=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from cli._common import engine
+    from cli._common import engine, settings
 
-    engine().dispose()  # the database is reachable (else one clear line, exit 3) before the server starts
-    # an import string, not an import: edges never import each other (uvicorn loads the app)
-    uvicorn.run(APP_FACTORY, factory=True, host=args.host, port=args.port, log_level="warning", access_log=False)
+    config = settings()
+    engine(config).dispose()  # the database is reachable (else one clear line, exit 3) before the server starts
+    workers = args.workers or config.api_workers
+    # an import string, not an import: edges never import each other (uvicorn loads the app in each worker)
+    uvicorn.run(APP_FACTORY, factory=True, host=args.host, port=args.port, workers=workers, log_level="warning",
+                access_log=False)  # fmt: skip
     return 0

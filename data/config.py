@@ -45,6 +45,15 @@ webhook_urls : list[str]
     Alert notification receivers (JSON POST). Env: ``ENVMON_WEBHOOK_URLS`` as a JSON list.
 language : str
     Default UI language, ``vi`` or ``en``.
+api_workers : int
+    uvicorn worker processes of ``envmon api`` (``--workers`` overrides). Default 2. Env: ``ENVMON_API_WORKERS``.
+api_key_per_minute, api_address_per_minute, api_burst : int
+    HTTP API rate limits: requests a minute per API key, per address of anonymous clients, and the burst either
+    may spend at once; over them a client gets 429 with ``Retry-After``. Defaults 600, 300, 60. Each uvicorn
+    worker counts on its own. Env: ``ENVMON_API_KEY_PER_MINUTE``, ``ENVMON_API_ADDRESS_PER_MINUTE``,
+    ``ENVMON_API_BURST``.
+api_max_body_kib : int
+    Largest request body the API reads (413 beyond). Default 64 KiB. Env: ``ENVMON_API_MAX_BODY_KIB``.
 """
 
 from __future__ import annotations
@@ -96,6 +105,11 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=12, ge=1)
     webhook_urls: list[str] = []
     language: Literal["vi", "en"] = "vi"
+    api_workers: int = Field(default=2, ge=1, le=64)
+    api_key_per_minute: int = Field(default=600, ge=1)
+    api_address_per_minute: int = Field(default=300, ge=1)
+    api_burst: int = Field(default=60, ge=1)
+    api_max_body_kib: int = Field(default=64, ge=1)
 
     @classmethod
     def settings_customise_sources(

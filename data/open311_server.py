@@ -1,5 +1,6 @@
-"""Open311 GeoReport v2, served: our categories as services, public cases as requests, a posted request as a
-one-row batch through the complaint import pipeline (dedup, quarantine, routing, clustering into cases).
+"""Open311 GeoReport v2, served: our categories as services, public cases as requests, posted requests as
+batches through the complaint import pipeline (dedup, quarantine, routing, clustering into cases) — taken from the
+intake queue (:mod:`data.intake_queue`) off the request path.
 
 Published: category, status, ward, times, the location moved to the centre of its ~100 m cell (the cells of the
 public heat layer, :func:`data.queries.heat_cells`); never a reporter, a phone or the report's text.
@@ -9,7 +10,7 @@ public heat layer, :func:`data.queries.heat_cells`); never a reporter, a phone o
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,45 +161,71 @@ class NewRequest:
     contact_phone: str | None
 
 
-class RequestRefusedError(ValueError):
-    """The pipeline quarantined the posted request; the message is its reason."""
+@dataclass(frozen=True)
+class PostedRequest:
+    """A posted request waiting in the intake queue: its external id (from its token), when it arrived, what."""
+
+    external_id: str
+    received_at: dt.datetime
+    request: NewRequest
 
 
-def submit_request(
-    engine: Engine, request: NewRequest, context: ImportContext, *, client: str, now: dt.datetime | None = None
-) -> int:
-    """Store ``request`` as a one-row batch from ``client``; return the id of the case it joined or opened.
+def external_id_of(token: str) -> str:
+    """The report id a posted request with ``token`` is stored under (the pipeline refuses a second copy)."""
+    return f"{SOURCE_PREFIX}-{token}"
 
-    Raises :class:`RequestRefusedError` with the quarantine reason when the pipeline refuses the row.
+
+def import_requests(
+    engine: Engine, posted: Sequence[PostedRequest], context: ImportContext, *, client: str,
+    now: dt.datetime | None = None,
+) -> dict[str, int | str]:  # fmt: skip
+    """Import ``posted`` (all from ``client``) as ONE batch through the complaint pipeline.
+
+    Returns, per external id, the id of the case the report joined or opened, or the quarantine reason when the
+    pipeline refused it. Idempotent: a request whose report is stored already (an earlier run that stopped
+    before recording its outcome) is found again, never stored twice.
     """
     now = now or dt.datetime.now(dt.UTC)
-    external_id = f"{SOURCE_PREFIX}-{uuid.uuid4().hex}"
     source = f"{SOURCE_PREFIX}:{client}"[:100]
-    category = context.taxonomy.categories[request.service_code]
-    text = request.description + (f"\nMedia: {request.media_url}" if request.media_url else "")
-    record = {
-        "service_request_id": external_id,
-        "requested_datetime": now.isoformat(),
-        "service_name": category.name_vi,
-        "description": text,
-        "address": request.address,
-        "lat": request.lat,
-        "long": request.lon,
-        "channel": CHANNEL,
-    }
-    table = read_json_payload([{k: v for k, v in record.items() if v is not None}], source)
-    summary = import_table(engine, table, context, filename=f"{source} {external_id}", profile="open311",
+    records = []
+    for item in posted:
+        request = item.request
+        text = request.description + (f"\nMedia: {request.media_url}" if request.media_url else "")
+        record = {
+            "service_request_id": item.external_id,
+            "requested_datetime": item.received_at.isoformat(),
+            "service_name": context.taxonomy.categories[request.service_code].name_vi,
+            "description": text,
+            "address": request.address,
+            "lat": request.lat,
+            "long": request.lon,
+            "channel": CHANNEL,
+        }
+        records.append({k: v for k, v in record.items() if v is not None})
+    table = read_json_payload(records, source)
+    summary = import_table(engine, table, context, filename=f"{source} ({len(records)} posted)", profile="open311",
                            source=source, now=now)  # fmt: skip
-    if summary.accepted != 1:
-        refused = quarantine_rows(engine, summary.batch)
-        reason = str(refused["reason"].iloc[0]) if len(refused) else "the request could not be stored"
-        raise RequestRefusedError(reason)
+    outcome: dict[str, int | str] = {}
+    refused = quarantine_rows(engine, summary.batch)
+    for raw, reason in zip(refused["raw"], refused["reason"], strict=True):
+        if isinstance(raw, dict) and raw.get("service_request_id"):
+            outcome[str(raw["service_request_id"])] = str(reason)
+    wanted = {item.external_id: item.request for item in posted}
     with engine.begin() as conn:
-        where = (ComplaintReport.source == source, ComplaintReport.external_id == external_id)
-        if request.contact_name or request.contact_phone:
-            conn.execute(
-                update(ComplaintReport)
-                .where(*where)
-                .values(reporter_name=request.contact_name, reporter_phone=request.contact_phone)
+        stored = conn.execute(
+            select(ComplaintReport.id, ComplaintReport.external_id, ComplaintReport.case_id).where(
+                ComplaintReport.source == source, ComplaintReport.external_id.in_(list(wanted))
             )
-        return int(conn.execute(select(ComplaintReport.case_id).where(*where)).scalar_one())
+        ).all()
+        for report_id, external_id, case_id in stored:
+            outcome[external_id] = int(case_id)
+            request = wanted[external_id]
+            if request.contact_name or request.contact_phone:
+                conn.execute(
+                    update(ComplaintReport)
+                    .where(ComplaintReport.id == report_id)
+                    .values(reporter_name=request.contact_name, reporter_phone=request.contact_phone)
+                )
+    for external_id in wanted:
+        outcome.setdefault(external_id, "the request could not be stored")
+    return outcome

@@ -629,3 +629,33 @@ class IntakeMessage(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     report_external_id: Mapped[str | None] = mapped_column(String(200), index=True)
+
+
+class Open311Queued(Base):
+    """A service request posted to the Open311 API, stored durably before the answer and imported afterwards.
+
+    ``token`` is what the client gets back (``GET tokens/{token}.json``); a worker claims rows (``claim``,
+    ``claimed_at``: a claim older than the lease may be taken over) and imports them in batches, then sets
+    ``done_at`` and either ``service_request_id`` (the case) or ``refused_reason`` (the quarantine reason). The
+    contact fields are personal data: copied onto the report, then cleared here.
+    """
+
+    __tablename__ = "open311_queue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(36), unique=True)
+    client: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[dt.datetime]
+    service_code: Mapped[str] = mapped_column(String(50))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(50))
+    claim: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    service_request_id: Mapped[int | None]
+    refused_reason: Mapped[str | None] = mapped_column(Text)

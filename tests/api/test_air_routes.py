@@ -125,3 +125,29 @@ def test_time_with_plus_offset_unencoded(client: TestClient) -> None:
     raw = client.get("/api/v1/stations/HN1/hourly?since=2025-03-08T10:00:00+07:00").json()
     assert raw["meta"]["found"] == 22
     assert dt.datetime.fromisoformat(raw["results"][0]["period"]["datetimeTo"]["utc"].replace("Z", "+00:00"))
+
+
+def test_answers_serialised_once_per_snapshot_with_etag(air_engine: Engine, settings, monkeypatch) -> None:
+    """aqi/stations is built once per public-snapshot version (the minute); a matching If-None-Match gets a 304
+    without a body; the next snapshot builds it again."""
+    from api import air
+    from api.app import create_app
+
+    now = {"at": air_seed.NOW}
+    client = TestClient(create_app(air_engine, settings, clock=lambda: now["at"]))
+    built = []
+    real_station = air._station
+    monkeypatch.setattr(air, "_station", lambda *a: built.append(1) or real_station(*a))
+    first = client.get("/api/v1/aqi/stations")
+    assert first.status_code == 200 and len(built) == 3  # three stations serialised
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and first.headers["cache-control"] == "public, max-age=60"
+    again = client.get("/api/v1/aqi/stations")
+    assert again.content == first.content and again.headers["etag"] == etag and len(built) == 3  # from the cache
+    unchanged = client.get("/api/v1/aqi/stations", headers={"If-None-Match": f'W/"x", {etag}'})
+    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["etag"] == etag
+    other = client.get("/api/v1/aqi/stations", params={"scale": "us"})
+    assert other.headers["etag"] != etag and len(built) == 6  # another answer, built once
+    now["at"] = air_seed.NOW + dt.timedelta(minutes=1)
+    assert client.get("/api/v1/aqi/stations").status_code == 200 and len(built) == 9  # a new snapshot
+    assert client.get("/api/v1/aqi/stations", headers={"If-None-Match": '"stale"'}).status_code == 200

@@ -93,3 +93,15 @@ def test_request_log_has_no_secret(sqlite_engine: Engine, clock: FakeClock, capl
     ]
     assert lines[0]["client"] == "key" and lines[1]["client"] == "ip"
     assert "secret" not in caplog.text
+
+
+def test_limits_come_from_settings(sqlite_engine: Engine, clock: FakeClock) -> None:
+    settings = load_settings(api_address_per_minute=12, api_burst=2, api_max_body_kib=1)
+    assert Limits.from_settings(settings) == Limits(per_address_per_minute=12, per_key_per_minute=600, burst=2,
+                                                    max_body_bytes=1024)  # fmt: skip
+    client = TestClient(create_app(sqlite_engine, settings, limiter=RateLimiter(clock=clock)))
+    assert [client.get("/api/v1/stations").status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get("/api/v1/stations").headers["retry-after"] == "5"  # 12 a minute: one every 5 s
+    big = client.post("/open311/v2/requests.json", content="description=" + "x" * 1100,
+                      headers={"content-type": "application/x-www-form-urlencoded", "X-API-Key": "k"})  # fmt: skip
+    assert big.status_code == 413

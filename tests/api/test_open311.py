@@ -1,6 +1,8 @@
-"""Open311 GeoReport v2 server on both back ends: services, posting through the import pipeline to a stored case,
-public requests (coarsened, no personal data, status and notes from the case workflow), filters, errors in the
-spec's format; posts shaped like public Open311 client libraries' (form-encoded, extra spec fields)."""
+"""Open311 GeoReport v2 server on both back ends: services, posting (a token at once, the intake worker imports
+through the pipeline to a stored case, the token then gives its id), public requests (coarsened, no personal data,
+status and notes from the case workflow), filters, errors in the spec's format; posts shaped like public Open311
+client libraries' (form-encoded, extra spec fields); nothing lost or taken twice when a process stops between
+accepting and importing."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from api.app import create_app
+from api.open311 import drain
 from data.api_keys import add_key, revoke_key
 from data.categories import load_taxonomy
 from data.config import load_settings
-from data.schema import ComplaintCase, ComplaintReport
+from data.intake_queue import pending_count
+from data.schema import ComplaintCase, ComplaintReport, Open311Queued
 from data.workflow import change_status
 
 NOW = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
@@ -33,6 +37,20 @@ def api(loaded_engine: Engine) -> tuple[TestClient, str, Engine]:
 
 def _post(client: TestClient, fields: dict[str, str]):
     return client.post("/open311/v2/requests.json", content=urlencode(fields), headers=FORM)
+
+
+def _case_of(client: TestClient, response) -> int:
+    """The case a post became: its token answered at once, the queue drained, the token's service_request_id."""
+    assert response.status_code == 200, response.text
+    [answer] = response.json()
+    assert set(answer) == {"token", "service_notice", "account_id"}
+    assert client.get(f"/open311/v2/tokens/{answer['token']}.json").json() == [
+        {"service_request_id": None, "token": answer["token"]}
+    ]  # accepted, not imported yet
+    drain(client.app.state.context)
+    [state] = client.get(f"/open311/v2/tokens/{answer['token']}.json").json()
+    assert state["token"] == answer["token"]
+    return int(state["service_request_id"])
 
 
 def test_services_are_the_categories(api) -> None:
@@ -54,9 +72,7 @@ def test_post_reaches_a_case_and_publishes_no_personal_data(api) -> None:
     fields = {"api_key": key, "service_code": "burning_smoke", **HOAN_KIEM, "description": "Đốt rác sau chợ, khói",
               "media_url": "https://example.org/p/1.jpg", "first_name": "Nguyễn", "last_name": "An",
               "phone": "0912345678", "email": "an@example.org"}  # fmt: skip
-    response = _post(client, fields)
-    assert response.status_code == 200, response.text
-    case_id = int(response.json()[0]["service_request_id"])
+    case_id = _case_of(client, _post(client, fields))
     with engine.connect() as conn:
         case = conn.execute(select(ComplaintCase).where(ComplaintCase.id == case_id)).one()
         report = conn.execute(select(ComplaintReport).where(ComplaintReport.case_id == case_id)).one()
@@ -70,14 +86,18 @@ def test_post_reaches_a_case_and_publishes_no_personal_data(api) -> None:
         assert secret not in str(public), secret
     assert public[0]["lat"] == 21.029 and public[0]["long"] == 105.852  # the ~100 m cell centre, not the point
     assert public[0]["requested_datetime"] == "2026-12-04T09:00:00Z"
+    with engine.connect() as conn:
+        queued = conn.execute(select(Open311Queued)).one()
+    assert queued.contact_name is None and queued.contact_phone is None  # on the report only, once imported
 
 
 def test_second_post_nearby_joins_the_case(api) -> None:
     client, key, engine = api
-    first = _post(client, {"api_key": key, "service_code": "odour", **HOAN_KIEM, "description": "Mùi hôi"}).json()
-    again = _post(client, {"api_key": key, "service_code": "odour", "lat": "21.02890", "long": "105.85240",
-                           "description": "Mùi hôi nồng"}).json()  # fmt: skip
-    assert first[0]["service_request_id"] == again[0]["service_request_id"]
+    first = _case_of(client, _post(client, {"api_key": key, "service_code": "odour", **HOAN_KIEM,
+                                            "description": "Mùi hôi"}))  # fmt: skip
+    again = _case_of(client, _post(client, {"api_key": key, "service_code": "odour", "lat": "21.02890",
+                                            "long": "105.85240", "description": "Mùi hôi nồng"}))  # fmt: skip
+    assert first == again
     with engine.connect() as conn:
         assert conn.execute(select(ComplaintReport.id)).all().__len__() == 2
 
@@ -93,13 +113,12 @@ def test_post_like_a_client_library(api) -> None:
         "/open311/v2/requests.json", content=body,
         headers={"content-type": "application/x-www-form-urlencoded; charset=utf-8"},
     )  # fmt: skip
-    assert response.status_code == 200, response.text
-    assert response.json()[0]["service_request_id"].isdigit()
+    assert _case_of(client, response) > 0
 
 
 def test_status_and_notes_follow_the_workflow(api) -> None:
     client, key, engine = api
-    case_id = int(_post(client, {"api_key": key, "service_code": "noise", **HOAN_KIEM}).json()[0]["service_request_id"])
+    case_id = _case_of(client, _post(client, {"api_key": key, "service_code": "noise", **HOAN_KIEM}))
     change_status(engine, case_id, "rejected", actor="officer", note="Đã kiểm tra: không vi phạm", at=NOW)
     row = client.get("/open311/v2/requests.json", params={"service_request_id": str(case_id)}).json()[0]
     assert row["status"] == "closed" and row["status_notes"] == "Đã kiểm tra: không vi phạm"
@@ -131,8 +150,10 @@ def test_post_errors_in_spec_format(api, fields: dict[str, str], status: int, wo
     assert response.status_code == status
     [error] = response.json()
     assert error["code"] == status and word in error["description"]
+    drain(client.app.state.context)
     with engine.connect() as conn:
         assert conn.execute(select(ComplaintReport.id)).first() is None  # nothing stored
+    assert pending_count(engine) == 0
 
 
 def test_revoked_key_refused(api) -> None:
@@ -173,3 +194,65 @@ def test_reads_work_and_posts_explain_without_boundaries(sqlite_engine: Engine) 
     assert client.get("/open311/v2/requests.json").json() == []
     response = _post(client, {"api_key": key, "service_code": "noise", **HOAN_KIEM})
     assert response.status_code == 503 and "not set up" in response.json()[0]["description"]
+
+
+def test_posts_are_imported_in_one_batch_per_round(api) -> None:
+    client, key, engine = api
+    tokens = [_post(client, {"api_key": key, "service_code": "noise", "lat": f"21.0{i}", "long": "105.85",
+                             "description": f"tiếng ồn {i}"}).json()[0]["token"] for i in range(1, 6)]  # fmt: skip
+    assert len(set(tokens)) == 5 and pending_count(engine) == 5
+    assert drain(client.app.state.context) == 5
+    with engine.connect() as conn:
+        batches = {row.batch_id for row in conn.execute(select(ComplaintReport.batch_id))}
+    assert len(batches) == 1  # one pipeline run for the five
+    ids = [client.get(f"/open311/v2/tokens/{t}.json").json()[0]["service_request_id"] for t in tokens]
+    assert all(i and i.isdigit() for i in ids)
+
+
+def test_killed_between_accept_and_import_loses_nothing(loaded_engine: Engine) -> None:
+    """App A accepts (committed) and stops before its worker ran; app B, started later, imports each once —
+    including a request whose report A had stored but whose outcome A never recorded."""
+    from data.intake_queue import process_queue
+    from data.open311_server import external_id_of
+
+    key = add_key(loaded_engine, "bridge")
+    settings = load_settings(boundary_set="hanoi-2025")
+    first = TestClient(create_app(loaded_engine, settings, clock=lambda: NOW))
+    tokens = [_post(first, {"api_key": key, "service_code": "waste", "lat": f"21.0{i}", "long": "105.8"}).json()[0][
+        "token"] for i in (2, 3)]  # fmt: skip
+    context = first.app.state.context
+    # A claimed both and stored the first's report, then died before recording outcomes: simulate with a claim
+    # and an import of that one request outside the queue
+    from data.open311_server import NewRequest, PostedRequest, import_requests
+
+    with loaded_engine.begin() as conn:
+        conn.execute(Open311Queued.__table__.update().values(claim="dead-worker", claimed_at=NOW))
+    import_requests(loaded_engine, [PostedRequest(external_id_of(tokens[0]), NOW, NewRequest(
+        "waste", 21.02, 105.8, None, "", None, None, None))], context.import_context(), client="bridge", now=NOW)
+    del first
+    later = NOW + dt.timedelta(minutes=1)
+    second = TestClient(create_app(loaded_engine, settings, clock=lambda: later))
+    assert process_queue(loaded_engine, second.app.state.context.import_context(), now=later) == 0  # claim held
+    after_lease = NOW + dt.timedelta(minutes=6)
+    assert process_queue(loaded_engine, second.app.state.context.import_context(), now=after_lease) == 2
+    with loaded_engine.connect() as conn:
+        reports = conn.execute(select(ComplaintReport.external_id)).all()
+    assert sorted(r.external_id for r in reports) == sorted(external_id_of(t) for t in tokens)  # each once
+    states = [second.get(f"/open311/v2/tokens/{t}.json").json()[0]["service_request_id"] for t in tokens]
+    assert all(s and s.isdigit() for s in states) and pending_count(loaded_engine) == 0
+
+
+def test_refused_request_and_unknown_token(api) -> None:
+    """A request the pipeline quarantines: its token answers with the reason in the spec's error format."""
+    from data.intake_queue import enqueue
+    from data.open311_server import NewRequest
+
+    client, _, engine = api
+    future = NOW + dt.timedelta(days=2)  # a report time after the import's "now": the pipeline refuses it
+    token = enqueue(engine, NewRequest("noise", 21.03, 105.85, None, "x", None, None, None), client="ward-app",
+                    now=future)  # fmt: skip
+    drain(client.app.state.context)
+    response = client.get(f"/open311/v2/tokens/{token}.json")
+    assert response.status_code == 400 and "refused" in response.json()[0]["description"]
+    missing = client.get("/open311/v2/tokens/nope.json")
+    assert missing.status_code == 404 and missing.json()[0]["code"] == 404
