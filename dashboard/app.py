@@ -47,7 +47,7 @@ if __name__ != "__main__":  # imported by `streamlit run` / uvicorn: the ASGI ap
 
     app = st.App(__file__, routes=server.ROUTES, middleware=server.MIDDLEWARE)
 else:
-    from dashboard import auth, components, loaders, state, url_state
+    from dashboard import auth, casework, components, loaders, state, url_state
     from dashboard.i18n import LANGUAGES, t
     from dashboard.markup import markdown_text
     from data.db import DatabaseUnavailableError, schema_revision
@@ -58,6 +58,7 @@ else:
         PageSpec(VIEWS / "analysis.py", "analysis", "nav.analysis", auth.STAFF_ROLES),
         PageSpec(VIEWS / "alerts.py", "alerts", "nav.alerts", auth.STAFF_ROLES),
         PageSpec(VIEWS / "alert.py", "alert", "nav.alert", auth.STAFF_ROLES, in_menu=False),
+        PageSpec(VIEWS / "queue.py", "queue", "nav.queue", auth.CASE_ROLES),
         PageSpec(VIEWS / "stations.py", "stations", "nav.stations", auth.STAFF_ROLES),
         PageSpec(VIEWS / "imports.py", "import", "nav.import", auth.OPERATOR_ONLY),
         PageSpec(VIEWS / "users.py", "users", "nav.users", auth.OPERATOR_ONLY),
@@ -100,6 +101,8 @@ else:
                 st.caption(t("sidebar.public"))
             else:
                 st.markdown(markdown_text("sidebar.signed_in", name=user["username"], role=t(f"role.{user['role']}")))
+                if casework.is_unit_account(user):
+                    casework.sidebar_queue(user)
                 st.button(t("sidebar.logout"), on_click=auth.logout)
             auth.cookie_sync()
             components.feed_banner()
@@ -113,7 +116,8 @@ else:
         pages = {spec.url_path: st.Page(spec.target, title=t(spec.title_key), url_path=spec.url_path) for spec in PAGES}
 
         def home() -> None:  # "/" (Streamlit serves a default page only there): go to the public page's own URL
-            st.switch_page(pages[PAGES[0].url_path], query_params=url_state.link_params() or None)
+            start = "queue" if casework.is_unit_account(auth.current_user()) else PAGES[0].url_path  # a unit: its queue
+            st.switch_page(pages[start], query_params=url_state.link_params() or None)
 
         url_state.sync()
         _sidebar(pages)

@@ -27,6 +27,8 @@ ALL_ROLES = STAFF_ROLES
 """The roles of the department's staff pages (a ``unit`` account sees only its own cases, on its own pages)."""
 OPERATOR_ONLY = ("operator",)
 UNIT_ONLY = (UNIT_ROLE,)
+CASE_ROLES = (*STAFF_ROLES, UNIT_ROLE)
+"""Who may open the case-work pages (queue, case): the staff, and a unit account for its own units' cases."""
 
 _COOKIE_JS = f"""
 const done = new Set();

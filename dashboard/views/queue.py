@@ -1,0 +1,130 @@
+"""Hàng đợi xử lý (``/queue``): a responsible unit's open cases — new, in progress, due soon, overdue — nearest
+deadline first, each linked to its case page.
+
+A ``unit`` account sees the cases of its own units only (the scope is part of the query, ``data.unit_queue``).
+Staff pick a unit (``/queue?unit=CODE``); without one they see every unit with open cases and its counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, casework, loaders
+from dashboard.i18n import current_language, label, t
+from dashboard.markup import markdown_text
+from data import unit_queue
+from data.i18n import formats
+from data.unit_queue import SECTIONS, QueueScope
+
+
+def _case_rows(frame: pd.DataFrame, now: dt.datetime, *, with_unit: bool) -> pd.DataFrame:
+    names = loaders.category_names(current_language())
+    language, zone = current_language(), loaders.settings().timezone
+    columns: dict[str, Any] = {
+        t("queue.col.case"): [casework.case_url(i) for i in frame["id"]],
+        t("queue.col.clock"): casework.clocks(frame, now),
+        t("queue.col.title"): [formats.safe_text(v, language) for v in frame["title"]],
+        t("common.category"): [names.get(c, c) for c in frame["category_code"]],
+        t("common.ward"): [formats.safe_text(v, language) for v in frame["ward_name"]],
+        t("common.status"): [label("status", s) for s in frame["status"]],
+        t("queue.col.deadline"): formats.local_times(frame["deadline"], language, zone),
+        t("queue.col.assignee"): [formats.safe_text(v, language) for v in frame["assignee"]],
+        t("queue.col.urges"): [formats.number(n, language) for n in frame["urges"]],
+    }
+    if with_unit:
+        columns[t("common.unit")] = [formats.safe_text(v, language) for v in frame["unit_name"]]
+    return pd.DataFrame(columns)
+
+
+def _section(scope: QueueScope, section: str, total: int, now: dt.datetime, *, with_unit: bool) -> None:
+    if total == 0:
+        st.caption(t("queue.empty"))
+        return
+    frame = unit_queue.queue_cases(loaders.engine(), scope, now, casework.sla_policy(), section=section)
+    view = _case_rows(frame, now, with_unit=with_unit)
+    st.dataframe(
+        view,
+        hide_index=True,
+        width="stretch",
+        column_config={t("queue.col.case"): casework.case_link_column(t("queue.col.case"))},
+        key=f"queue_{section}",
+    )
+    if len(frame) < total:
+        st.caption(t("queue.more", shown=formats.number(len(frame), current_language()),
+                     total=formats.number(total, current_language())))  # fmt: skip
+
+
+def _queue(scope: QueueScope, *, with_unit: bool) -> None:
+    now = loaders.now_minute()
+    counts = unit_queue.queue_counts(loaders.engine(), scope, now, casework.sla_policy())
+    st.caption(t("queue.intro"))
+    order = ("overdue", "new", "due_soon", "in_progress")  # what needs a hand first
+    tabs = st.tabs([t("queue.tab", label=t(f"queue.section.{name}"), n=counts[name]) for name in order])
+    for tab, name in zip(tabs, order, strict=True):
+        with tab:
+            _section(scope, name, counts[name], now, with_unit=with_unit)
+
+
+def _unit_list(now: dt.datetime) -> None:
+    """Every unit with open cases and its counts, each linked to its own queue (the staff's entry point)."""
+    summary = unit_queue.unit_summary(loaders.engine(), now, casework.sla_policy())
+    st.subheader(t("queue.all_units"))
+    if summary.empty:
+        st.success(t("queue.no_open"))
+        return
+    language = current_language()
+    view = pd.DataFrame({
+        t("queue.open_queue"): [f"/queue?unit={code}" for code in summary["code"]],
+        t("common.unit"): summary["name"].astype(str),
+        **{t(f"queue.section.{name}"): [formats.number(n, language) for n in summary[name]] for name in SECTIONS},
+    })  # fmt: skip
+    st.dataframe(
+        view,
+        hide_index=True,
+        width="stretch",
+        column_config={t("queue.open_queue"): st.column_config.LinkColumn(display_text=r"/queue\?unit=(.+)")},
+    )
+
+
+def _staff_queue() -> None:
+    code = str(st.query_params.get("unit", "")).strip()
+    if not code:
+        st.title(t("queue.title"))
+        _unit_list(loaders.now_minute())
+        return
+    found = unit_queue.unit_by_code(loaders.engine(), code)
+    if found is None:
+        st.title(t("queue.title"))
+        st.error(markdown_text("queue.unknown_unit", code=code))
+        _unit_list(loaders.now_minute())
+        return
+    unit_id, name = found
+    st.title(markdown_text("queue.title_unit", unit=name))
+    _queue(QueueScope(unit_id=unit_id), with_unit=False)
+
+
+def _unit_account_queue(user: dict[str, Any]) -> None:
+    units = casework.viewer_units(user) or frozenset()
+    st.title(t("queue.title"))
+    if not units:
+        st.warning(t("queue.no_units"))
+        return
+    names = unit_queue.units_of(loaders.engine(), units)["name"].astype(str)
+    st.markdown(markdown_text("queue.units_line", units=", ".join(names)))
+    _queue(QueueScope(units=units), with_unit=len(units) > 1)
+
+
+def render() -> None:
+    """Draw the queue of the signed-in unit, or of the unit a staff member picked."""
+    user = auth.require_role(auth.CASE_ROLES)
+    if casework.is_unit_account(user):
+        _unit_account_queue(user)
+    else:
+        _staff_queue()
+
+
+render()
