@@ -1,4 +1,4 @@
-"""``envmon complaints``: import reports, export them, change a case's status, load routing, overdue per unit."""
+"""``envmon complaints``: import and export reports, show a case, act on it, urge a unit, routing, overdue per unit."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli import _common
@@ -28,7 +29,7 @@ def _local(value: dt.datetime | None, timezone: str) -> dt.datetime | None:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``envmon complaints import|export|status|routing|overdue``."""
+    """Add ``envmon complaints import|export|show|status|urge|routing|overdue``."""
     parser = subparsers.add_parser("complaints", help="citizen complaints: import, export, case status")
     commands = parser.add_subparsers(dest="complaints_command", required=True, metavar="ACTION")
 
@@ -56,12 +57,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     exporter.add_argument("--lang", choices=["vi", "en"], default=None, help="headers and labels (default: settings)")
     exporter.set_defaults(handler=_export)
 
-    status = commands.add_parser("status", help="change a case's status (recorded with time, actor, note)")
-    status.add_argument("case_id", type=int)
-    status.add_argument("--to", required=True, dest="to_status")
-    status.add_argument("--by", required=True, dest="actor", help="who makes the change")
-    status.add_argument("--note", default="")
-    status.add_argument("--unit", default=None, help="responsible unit code (re-route on assign/transfer)")
+    show = commands.add_parser("show", help="one case: reports, record with attachments, urges, SLA clock")
+    show.add_argument("case_id", type=int, metavar="CASE")
+    show.add_argument("--json", action="store_true", help="print JSON instead of text")
+    show.add_argument("--by", dest="actor", default=None, help="view as this account (its units only)")
+    show.add_argument("--include-personal", action="store_true", help="add reporters' names and phones")
+    show.add_argument("--lang", choices=["vi", "en"], default=None, help="language (default: settings)")
+    show.set_defaults(handler=_show)
+
+    status = commands.add_parser(
+        "status", help="act on a case (accept, assign, in_progress, resolve, reject, transfer, reopen, merge, split)"
+    )
+    status.add_argument("case_id", type=int, metavar="CASE")
+    status.add_argument("--to", required=True, dest="to_status", help="an action, or the status it leads to")
+    status.add_argument("--by", required=True, dest="actor", help="the account acting (its role and units apply)")
+    status.add_argument("--note", default="", help="result, reason or feedback (required by some actions)")
+    status.add_argument("--photo", action="append", type=Path, default=[], metavar="FILE", help="attach a file")
+    status.add_argument("--unit", default=None, help="transfer: the receiving unit's code")
+    status.add_argument("--assignee", default=None, help="assign: the person or team")
+    status.add_argument("--into", type=int, default=None, metavar="CASE", help="merge: the surviving case")
+    status.add_argument("--report", type=int, default=None, metavar="ID", help="split: the report to move out")
+    status.add_argument("--lang", choices=["vi", "en"], default=None, help="language of messages")
     status.set_defaults(handler=_status)
 
     routing = commands.add_parser("routing", help="load the routing table (ward + category -> unit)")
@@ -144,29 +160,79 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from data.workflow import STATUS_LABELS_VI, change_status
+    from data.case_actions import CaseActionError, actor_for_user, current_version, perform
+    from data.i18n import label_in
+    from data.workflow import ACTION_FOR_STATUS, ACTIONS
 
-    engine = _common.engine()
+    config = _common.settings()
+    language = args.lang or config.language
+    engine = _common.engine(config)
+    action = args.to_status if args.to_status in ACTIONS else ACTION_FOR_STATUS.get(args.to_status, args.to_status)
+    refusals: tuple[type[Exception], ...] = (CaseActionError,)
+    if args.photo:  # a bad file (wrong type, too large) is refused with a message naming it
+        from data.media import MediaError
+
+        refusals = (CaseActionError, MediaError)
     try:
-        change = change_status(
-            engine, args.case_id, args.to_status, actor=args.actor, note=args.note, unit_code=args.unit
-        )
-    except LookupError as err:
-        print(f"envmon: error: {err}", file=sys.stderr)
-        return 2
-    _common.emit_json(
-        {
-            "case": change.case_id,
-            "from": change.from_status,
-            "to": change.to_status,
-            "label": STATUS_LABELS_VI[change.to_status],
-            "at": change.at,
-            "by": change.actor,
-            "note": change.note,
-            "unit_id": change.unit_id,
-        }
-    )
+        files = _uploads(args.photo)
+        actor = actor_for_user(engine, args.actor)
+        result = perform(
+            engine, args.case_id, action, actor=actor, expected_version=current_version(engine, args.case_id),
+            note=args.note, files=files, to_unit=args.unit, assignee=args.assignee, into_case=args.into,
+            report_id=args.report, media_dir=config.media_dir,
+        )  # fmt: skip
+    except refusals as err:
+        return _refused(err, language)
+    payload = {
+        "case": result.case_id, "action": result.action, "from": result.from_status, "to": result.to_status,
+        "label": label_in("status", result.to_status, language), "at": result.at, "by": actor.username,
+        "note": args.note.strip(), "version": result.version, "attachments": list(result.attachment_ids),
+    }  # fmt: skip
+    if result.new_case_id is not None:
+        payload["new_case"] = result.new_case_id
+    _common.emit_json(payload)
     return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from data.case_actions import Actor, CaseActionError, actor_for_user
+    from data.case_detail import load_case
+    from data.case_text import case_as_dict, case_as_text
+
+    config = _common.settings()
+    language = args.lang or config.language
+    engine = _common.engine(config)
+    try:
+        actor = actor_for_user(engine, args.actor) if args.actor else Actor("cli", "operator", None)
+        detail = load_case(engine, args.case_id, actor=actor, include_personal=args.include_personal)
+    except CaseActionError as err:
+        return _refused(err, language)
+    if args.json:
+        _common.emit_json(case_as_dict(detail))
+    else:
+        sys.stdout.write(case_as_text(detail, language, config.timezone))
+    return 0
+
+
+def _uploads(paths: list[Path]) -> list[Any]:
+    """The files of ``--photo`` as uploads (FileNotFoundError naming a missing one)."""
+    if not paths:
+        return []
+    from data.media import Upload
+
+    uploads = []
+    for path in paths:
+        if not path.is_file():
+            msg = f"no such file: {path}"
+            raise FileNotFoundError(msg)
+        uploads.append(Upload(path.name, path.read_bytes()))
+    return uploads
+
+
+def _refused(err: Any, language: str) -> int:
+    """One line naming why an action or view was refused, in ``language``; exit code 2."""
+    print(f"envmon: error: {err.text(language)}", file=sys.stderr)
+    return 2
 
 
 def _routing(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ class Category:
     name_vi: str
     name_en: str
     priority: str
+    after_photo_required: bool = False  # resolving a case needs at least one "after" photo
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,13 @@ def load_taxonomy(path: Path = CATEGORIES_FILE) -> Taxonomy:
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
     categories = {
-        code: Category(code, entry["name_vi"], entry["name_en"], entry.get("priority", "normal"))
+        code: Category(
+            code,
+            entry["name_vi"],
+            entry["name_en"],
+            entry.get("priority", "normal"),
+            bool(entry.get("after_photo_required", False)),
+        )
         for code, entry in raw["categories"].items()
     }
     mappings = {

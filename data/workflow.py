@@ -1,7 +1,13 @@
-"""Case status workflow: received → assigned → in_progress → resolved | rejected | transferred; reopening.
+"""The case workflow: statuses, the actions that move a case between them, and who may take each action.
 
-Every change is written to ``case_status_history`` with its time, actor and note in the same transaction as
-the status itself: that record is what an inspection, or a citizen complaint about the handling, relies on.
+received → accepted → assigned → in_progress → resolved | rejected; transfer re-routes an open case to another
+unit and returns it to ``received`` (the new unit's accept clock starts again; the history shows
+``… → transferred → received``); reopen brings a resolved or rejected case back to ``received``; merge closes a
+duplicate as ``merged`` (its reports move to the surviving case); split moves one report out into a new case.
+
+The actions themselves (checks, optimistic concurrency, the written record) live in :mod:`data.case_actions`;
+this module is the vocabulary every layer shares, and the one place the open/closed split is defined
+(:data:`CLOSED_STATUSES`, read by the one overdue rule in :mod:`data.sla`).
 """
 
 from __future__ import annotations
@@ -9,41 +15,73 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select
 
-from data.schema import CaseStatusChange, ComplaintCase, ResponsibleUnit
+from data.schema import CaseStatusChange
 
-STATUSES = ("received", "assigned", "in_progress", "resolved", "rejected", "transferred")
-#: a case in one of these statuses is closed; every other status is open (reopening returns it to "received")
-CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected", "transferred")
+STATUSES = ("received", "accepted", "assigned", "in_progress", "resolved", "rejected", "transferred", "merged")
+#: a case in one of these statuses is closed; every other status is open. ``transferred`` is a closed status of
+#: cases transferred before transfer re-routed them (and of the demo); a transfer now ends in ``received``.
+CLOSED_STATUSES: tuple[str, ...] = ("resolved", "rejected", "transferred", "merged")
+OPEN_STATUSES: tuple[str, ...] = tuple(status for status in STATUSES if status not in CLOSED_STATUSES)
 #: the status of a case nobody has accepted yet (the acceptance deadline applies while it lasts)
 NOT_ACCEPTED = "received"
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "received": frozenset({"assigned", "rejected", "transferred"}),
-    "assigned": frozenset({"in_progress", "resolved", "rejected", "transferred"}),
-    "in_progress": frozenset({"resolved", "rejected", "transferred"}),
-    "resolved": frozenset({"received"}),
-    "rejected": frozenset({"received"}),
-    "transferred": frozenset({"received"}),
+#: the status a transfer passes through (recorded in the history, never left on a case)
+TRANSFERRED = "transferred"
+MERGED = "merged"
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """One action: the statuses it starts from, the status it leads to (None: unchanged), who may take it, and
+    whether it needs a note (a result, a reason, the citizen's feedback)."""
+
+    name: str
+    from_statuses: frozenset[str]
+    to_status: str | None
+    roles: frozenset[str]
+    needs_note: bool = False
+
+
+_ACTIVE = frozenset({"received", "accepted", "assigned", "in_progress"})
+_WORKING = frozenset({"accepted", "assigned", "in_progress"})
+ACTIONS: dict[str, ActionRule] = {
+    rule.name: rule
+    for rule in (
+        ActionRule("accept", frozenset({"received"}), "accepted", frozenset({"unit", "operator"})),
+        ActionRule("assign", _ACTIVE, "assigned", frozenset({"unit", "operator"})),
+        ActionRule("in_progress", frozenset({"accepted", "assigned"}), "in_progress", frozenset({"unit", "operator"})),
+        ActionRule("resolve", _WORKING, "resolved", frozenset({"unit", "operator"}), needs_note=True),
+        ActionRule("reject", _ACTIVE, "rejected", frozenset({"unit", "operator"}), needs_note=True),
+        ActionRule("transfer", _ACTIVE, NOT_ACCEPTED, frozenset({"unit", "operator", "leader"}), needs_note=True),
+        ActionRule("reopen", frozenset({"resolved", "rejected"}), NOT_ACCEPTED, frozenset({"operator"}), True),
+        ActionRule("merge", _ACTIVE, MERGED, frozenset({"operator"})),
+        ActionRule("split", _ACTIVE, None, frozenset({"operator"})),
+    )
 }
-STATUS_LABELS_VI = {
-    "received": "Đã tiếp nhận",
-    "assigned": "Đã giao xử lý",
-    "in_progress": "Đang xử lý",
-    "resolved": "Đã xử lý xong",
-    "rejected": "Từ chối",
-    "transferred": "Chuyển đơn vị khác",
+#: ``--to`` words of ``envmon complaints status`` that name a status rather than an action
+ACTION_FOR_STATUS = {
+    "accepted": "accept",
+    "assigned": "assign",
+    "in_progress": "in_progress",
+    "resolved": "resolve",
+    "rejected": "reject",
+    "transferred": "transfer",
+    "received": "reopen",
+    "merged": "merge",
 }
 
 
-class InvalidTransitionError(ValueError):
-    """A status change the workflow does not allow (the message names both states and the allowed ones)."""
+def allowed_actions(case_status: str, role: str) -> tuple[str, ...]:
+    """The actions ``role`` may take on a case in ``case_status`` (in workflow order), e.g. for buttons."""
+    return tuple(name for name, rule in ACTIONS.items() if case_status in rule.from_statuses and role in rule.roles)
 
 
 @dataclass(frozen=True)
 class StatusChange:
-    """The recorded change."""
+    """One entry of a case's written record (a status change, or an action that kept the status)."""
 
+    id: int
     case_id: int
     from_status: str
     to_status: str
@@ -53,85 +91,14 @@ class StatusChange:
     unit_id: int | None
 
 
-def check_transition(from_status: str, to_status: str) -> None:
-    """Raise :class:`InvalidTransitionError` unless ``from_status -> to_status`` is allowed."""
-    if to_status not in STATUSES:
-        msg = f"unknown status {to_status!r} (known: {', '.join(STATUSES)})"
-        raise InvalidTransitionError(msg)
-    allowed = TRANSITIONS.get(from_status, frozenset())
-    if to_status not in allowed:
-        options = ", ".join(sorted(allowed)) or "none"
-        msg = f"cannot change a case from {from_status!r} to {to_status!r} (allowed: {options})"
-        raise InvalidTransitionError(msg)
-
-
-def change_status(
-    engine: Engine,
-    case_id: int,
-    to_status: str,
-    *,
-    actor: str,
-    note: str = "",
-    unit_code: str | None = None,
-    at: dt.datetime | None = None,
-) -> StatusChange:
-    """Move case ``case_id`` to ``to_status`` and record who did it, when and why.
-
-    ``unit_code`` re-routes the case (for ``assigned`` or ``transferred``). Moving back to ``received`` from a
-    closed state is a reopening: the resolution time is cleared. Leaving ``received`` the first time records
-    the acceptance time used by the 8-working-hour acceptance deadline.
-    """
-    if not actor.strip():
-        msg = "a status change needs an actor (who made it)"
-        raise ValueError(msg)
-    at = at or dt.datetime.now(dt.UTC)
-    if at.tzinfo is None:
-        msg = f"time {at!r} has no time zone"
-        raise ValueError(msg)
-    table = ComplaintCase.__table__
-    with engine.begin() as conn:
-        row = conn.execute(
-            select(table.c.status, table.c.unit_id, table.c.accepted_at).where(table.c.id == case_id)
-        ).first()
-        if row is None:
-            msg = f"no case with id {case_id}"
-            raise LookupError(msg)
-        check_transition(row.status, to_status)
-        unit_id = row.unit_id
-        if unit_code is not None:
-            unit_id = conn.execute(select(ResponsibleUnit.id).where(ResponsibleUnit.code == unit_code)).scalar()
-            if unit_id is None:
-                msg = f"no responsible unit with code {unit_code!r}"
-                raise LookupError(msg)
-        values: dict[str, object] = {"status": to_status, "unit_id": unit_id}
-        if row.status == NOT_ACCEPTED and row.accepted_at is None:
-            values["accepted_at"] = at
-        if to_status in CLOSED_STATUSES:
-            values["resolved_at"] = at
-        if to_status == NOT_ACCEPTED:
-            values["resolved_at"] = None
-        conn.execute(update(table).where(table.c.id == case_id).values(**values))
-        conn.execute(
-            insert(CaseStatusChange).values(
-                case_id=case_id,
-                from_status=row.status,
-                to_status=to_status,
-                at=at,
-                actor=actor.strip(),
-                note=note,
-                unit_id=unit_id,
-            )
-        )
-    return StatusChange(case_id, row.status, to_status, at, actor.strip(), note, unit_id)
-
-
 def status_history(engine: Engine, case_id: int) -> list[StatusChange]:
-    """All recorded changes of a case, oldest first (the import's initial "received" entry included)."""
+    """All recorded entries of a case, oldest first (the import's initial "received" entry included)."""
     table = CaseStatusChange.__table__
     with engine.connect() as conn:
         rows = conn.execute(select(table).where(table.c.case_id == case_id).order_by(table.c.at, table.c.id)).mappings()
         return [
             StatusChange(
+                row["id"],
                 row["case_id"],
                 row["from_status"] or "",
                 row["to_status"],

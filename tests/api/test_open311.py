@@ -16,11 +16,11 @@ from sqlalchemy import Engine, select
 from api.app import create_app
 from api.open311 import drain
 from data.api_keys import add_key, revoke_key
+from data.case_actions import Actor, perform
 from data.categories import load_taxonomy
 from data.config import load_settings
 from data.intake_queue import pending_count
 from data.schema import ComplaintCase, ComplaintReport, Open311Queued
-from data.workflow import change_status
 
 NOW = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
 HOAN_KIEM = {"lat": "21.02881", "long": "105.85236"}
@@ -116,10 +116,11 @@ def test_post_like_a_client_library(api) -> None:
     assert _case_of(client, response) > 0
 
 
-def test_status_and_notes_follow_the_workflow(api) -> None:
+def test_status_and_notes_follow_the_workflow(api, tmp_path) -> None:
     client, key, engine = api
     case_id = _case_of(client, _post(client, {"api_key": key, "service_code": "noise", **HOAN_KIEM}))
-    change_status(engine, case_id, "rejected", actor="officer", note="Đã kiểm tra: không vi phạm", at=NOW)
+    perform(engine, case_id, "reject", actor=Actor("officer", "operator", None), expected_version=0,
+            note="Đã kiểm tra: không vi phạm", media_dir=tmp_path, at=NOW)  # fmt: skip
     row = client.get("/open311/v2/requests.json", params={"service_request_id": str(case_id)}).json()[0]
     assert row["status"] == "closed" and row["status_notes"] == "Đã kiểm tra: không vi phạm"
     assert client.get("/open311/v2/requests.json", params={"status": "open"}).json() == []

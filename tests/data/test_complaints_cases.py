@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from cli import main
+from data.case_actions import ActionNotAllowedError, Actor, CaseInputError, current_version, perform
 from data.case_filter import CaseFilter, place_filter
 from data.cases import cluster_reports
 from data.config import load_settings
@@ -20,7 +21,8 @@ from data.importers.pipeline import ImportContext, import_complaints
 from data.queries import overdue_by_unit
 from data.routing import Router, seed_routing
 from data.schema import ComplaintCase, ResponsibleUnit
-from data.workflow import InvalidTransitionError, change_status, status_history
+from data.users import create_user
+from data.workflow import status_history
 from monitoring.sla_signals import sla_signals
 
 NOW = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
@@ -144,48 +146,48 @@ def test_imported_cases_are_routed_with_deadlines(imported: Engine):
     assert _unit_code(imported, _case(imported, "PA-002").unit_id) == "URENCO"
 
 
+OPERATOR = Actor("nguyen.thu.ha", "operator", None)
+
+
+def _act(engine: Engine, case_id: int, action: str, actor: Actor = OPERATOR, **kwargs) -> None:
+    version = current_version(engine, case_id)
+    perform(engine, case_id, action, actor=actor, expected_version=version, media_dir=Path("unused"), **kwargs)
+
+
 def test_status_workflow_records_every_change(imported: Engine):
     case_id = _case(imported, "PA-002").id
     t0 = dt.datetime(2025, 3, 17, 2, 0, tzinfo=dt.UTC)
-    change_status(imported, case_id, "assigned", actor="Nguyễn Thu Hà", note="giao URENCO", at=t0)
-    change_status(imported, case_id, "in_progress", actor="Đội VSMT số 3", at=t0 + dt.timedelta(hours=1))
-    change_status(
-        imported, case_id, "resolved", actor="Đội VSMT số 3", note="đã thu gom", at=t0 + dt.timedelta(hours=3)
-    )
-    change_status(
-        imported,
-        case_id,
-        "received",
-        actor="Nguyễn Thu Hà",
-        note="người dân báo chưa xong",
-        at=t0 + dt.timedelta(days=1),
-    )
+    unit = Actor("doi-vsmt-3", "unit", frozenset({_case(imported, "PA-002").unit_id}))
+    _act(imported, case_id, "assign", assignee="Đội VSMT số 3", note="giao URENCO", at=t0)
+    _act(imported, case_id, "in_progress", unit, at=t0 + dt.timedelta(hours=1))
+    _act(imported, case_id, "reject", unit, note="không thuộc thẩm quyền", at=t0 + dt.timedelta(hours=3))
+    _act(imported, case_id, "reopen", note="người dân báo chưa xong", at=t0 + dt.timedelta(days=1))
     history = status_history(imported, case_id)
     assert [(h.from_status, h.to_status) for h in history] == [
         ("", "received"),
         ("received", "assigned"),
         ("assigned", "in_progress"),
-        ("in_progress", "resolved"),
-        ("resolved", "received"),
+        ("in_progress", "rejected"),
+        ("rejected", "received"),
     ]
-    assert [h.actor for h in history[1:]] == ["Nguyễn Thu Hà", "Đội VSMT số 3", "Đội VSMT số 3", "Nguyễn Thu Hà"]
-    assert history[3].note == "đã thu gom" and history[3].at == t0 + dt.timedelta(hours=3)
+    assert [h.actor for h in history[1:]] == ["nguyen.thu.ha", "doi-vsmt-3", "doi-vsmt-3", "nguyen.thu.ha"]
+    assert history[3].note == "không thuộc thẩm quyền" and history[3].at == t0 + dt.timedelta(hours=3)
     case = _case(imported, "PA-002")
-    assert (case.status, case.accepted_at, case.resolved_at) == ("received", t0, None)
+    assert (case.status, case.accepted_at, case.resolved_at, case.reopen_count) == ("received", t0, None, 1)
 
 
 def test_invalid_transition_is_refused_and_not_recorded(imported: Engine):
     case_id = _case(imported, "PA-002").id
-    with pytest.raises(InvalidTransitionError, match="cannot change a case from 'received' to 'resolved'"):
-        change_status(imported, case_id, "resolved", actor="x")
-    with pytest.raises(InvalidTransitionError, match="unknown status 'done'"):
-        change_status(imported, case_id, "done", actor="x")
+    with pytest.raises(ActionNotAllowedError, match="Cannot “Resolve” a case whose status is “Received”"):
+        _act(imported, case_id, "resolve", note="x")
+    with pytest.raises(CaseInputError, match="No action “done”"):
+        _act(imported, case_id, "done")
     assert len(status_history(imported, case_id)) == 1
 
 
 def test_transfer_reroutes_to_another_unit(imported: Engine):
     case_id = _case(imported, "PA-002").id
-    change_status(imported, case_id, "transferred", actor="URENCO", note="thuộc địa bàn phường", unit_code="UBND-00070")
+    _act(imported, case_id, "transfer", note="thuộc địa bàn phường", to_unit="UBND-00070")
     assert _unit_code(imported, _case(imported, "PA-002").unit_id) == "UBND-00070"
 
 
@@ -241,10 +243,28 @@ def test_cli_import_export_status(sqlite_engine: Engine, fixtures_dir: Path, tmp
     assert exported_csv["Thời điểm phản ánh"].iloc[0] == "2018-01-22T12:00:00+07:00"
     case_id = int(exported_csv["Mã vụ việc"].iloc[0])
     capsys.readouterr()
-    assert main(["complaints", "status", str(case_id), "--to", "assigned", "--by", "Trần Văn Nam"]) == 0
-    assert json.loads(capsys.readouterr().out)["to"] == "assigned"
-    assert main(["complaints", "status", str(case_id), "--to", "received", "--by", "x"]) == 2
-    assert "cannot change a case from 'assigned' to 'received'" in capsys.readouterr().err
+    create_user(sqlite_engine, "tran.van.nam", "Trâu-vàng-đứng-gốc-đa-42", "operator")
+    assert main(["complaints", "status", str(case_id), "--to", "accepted", "--by", "tran.van.nam"]) == 0
+    assert json.loads(capsys.readouterr().out)["to"] == "accepted"
+    assert (
+        main(
+            [
+                "complaints",
+                "status",
+                str(case_id),
+                "--to",
+                "received",
+                "--by",
+                "tran.van.nam",
+                "--note",
+                "x",
+                "--lang",
+                "en",
+            ]
+        )
+        == 2
+    )
+    assert "Cannot “Reopen” a case whose status is “Accepted”" in capsys.readouterr().err
 
 
 def test_views_on_an_empty_database(engine: Engine):
@@ -258,6 +278,6 @@ def test_sla_signal_clears_when_the_case_is_closed(imported: Engine):
     now = dt.datetime(2025, 3, 17, 6, 0, tzinfo=dt.UTC)
     flooding = _case(imported, "PA-010")
     assert {s.subject: s.condition for s in sla_signals(imported, now)}["unit:THOATNUOC"] is True
-    change_status(imported, flooding.id, "rejected", actor="Công ty Thoát nước", note="trùng phản ánh", at=now)
+    _act(imported, flooding.id, "reject", note="trùng phản ánh", at=now)
     later = now + dt.timedelta(hours=1)
     assert {s.subject: s.condition for s in sla_signals(imported, later)}["unit:THOATNUOC"] is False
