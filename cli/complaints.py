@@ -80,6 +80,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     status.add_argument("--lang", choices=["vi", "en"], default=None, help="language of messages")
     status.set_defaults(handler=_status)
 
+    urge = commands.add_parser("urge", help="urge (đôn đốc) a unit on one case or on its whole overdue list")
+    target = urge.add_mutually_exclusive_group(required=True)
+    target.add_argument("case_id", type=int, nargs="?", metavar="CASE")
+    target.add_argument("--unit", default=None, help="the unit's code (its overdue list)")
+    urge.add_argument("--by", required=True, dest="actor", help="the account urging (leader or operator)")
+    urge.add_argument("--note", default="")
+    urge.add_argument("--lang", choices=["vi", "en"], default=None, help="language of messages")
+    urge.set_defaults(handler=_urge)
+
     routing = commands.add_parser("routing", help="load the routing table (ward + category -> unit)")
     routing.add_argument("--file", type=Path, default=None, help="routing CSV (default: configured)")
     routing.set_defaults(handler=_routing)
@@ -168,13 +177,16 @@ def _status(args: argparse.Namespace) -> int:
     language = args.lang or config.language
     engine = _common.engine(config)
     action = args.to_status if args.to_status in ACTIONS else ACTION_FOR_STATUS.get(args.to_status, args.to_status)
+    try:
+        files = _uploads(args.photo)
+    except CaseActionError as err:
+        return _refused(err, language)
     refusals: tuple[type[Exception], ...] = (CaseActionError,)
-    if args.photo:  # a bad file (wrong type, too large) is refused with a message naming it
+    if files:  # a bad file (wrong type, too large) is refused with a message naming it
         from data.media import MediaError
 
         refusals = (CaseActionError, MediaError)
     try:
-        files = _uploads(args.photo)
         actor = actor_for_user(engine, args.actor)
         result = perform(
             engine, args.case_id, action, actor=actor, expected_version=current_version(engine, args.case_id),
@@ -214,19 +226,42 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _urge(args: argparse.Namespace) -> int:
+    from data.case_actions import CaseActionError, actor_for_user
+    from data.urges import urge
+    from monitoring.case_notify import deliver_urges
+
+    config = _common.settings()
+    language = args.lang or config.language
+    engine = _common.engine(config)
+    try:
+        actor = actor_for_user(engine, args.actor)
+        recorded = urge(engine, actor=actor, case_id=args.case_id, unit_code=args.unit, note=args.note)
+    except CaseActionError as err:
+        return _refused(err, language)
+    delivered = deliver_urges(engine, config, ids=[recorded.id])
+    _common.emit_json(
+        {
+            "urge": recorded.id, "case": recorded.case_id, "unit": recorded.unit_code, "kind": recorded.kind,
+            "cases": recorded.case_count, "by": recorded.actor, "at": recorded.at,
+            "delivered_via": delivered.get(recorded.id),
+        }
+    )  # fmt: skip
+    return 0
+
+
 def _uploads(paths: list[Path]) -> list[Any]:
-    """The files of ``--photo`` as uploads (FileNotFoundError naming a missing one)."""
+    """The files of ``--photo`` as uploads; a missing one is refused naming it (before anything is read)."""
+    from data.case_actions import CaseInputError
+
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise CaseInputError("no_file", path=", ".join(missing))
     if not paths:
         return []
     from data.media import Upload
 
-    uploads = []
-    for path in paths:
-        if not path.is_file():
-            msg = f"no such file: {path}"
-            raise FileNotFoundError(msg)
-        uploads.append(Upload(path.name, path.read_bytes()))
-    return uploads
+    return [Upload(path.name, path.read_bytes()) for path in paths]
 
 
 def _refused(err: Any, language: str) -> int:

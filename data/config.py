@@ -33,7 +33,7 @@ openaq_api_key : str | None
     OpenAQ v3 API key. Env: ``ENVMON_OPENAQ_API_KEY`` (or ``OPENAQ_API_KEY``).
 dedup_radius_m, dedup_window_hours : float
     Reports of the same category within this radius and time window become one case. Defaults 50 m, 72 h.
-thresholds_file, alert_rules_file, feeds_file, sla_file, routing_file : Path | None
+thresholds_file, alert_rules_file, feeds_file, sla_file, routing_file, unit_notify_file : Path | None
     Override the shipped defaults in ``data/config/``.
 admin_user, admin_password : str | None
     When both are set, ``envmon init`` creates this operator. Env: ``ENVMON_ADMIN_USER``,
@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     feeds_file: Path | None = None
     sla_file: Path | None = None
     routing_file: Path | None = None
+    unit_notify_file: Path | None = None
     admin_user: str | None = None
     admin_password: str | None = None
     session_idle_minutes: int = Field(default=30, ge=1)
@@ -144,7 +145,7 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'envmon.db').as_posix()}"
 
-    def config_path(self, name: Literal["thresholds", "alert_rules", "feeds", "sla", "routing"]) -> Path:
+    def config_path(self, name: Literal["thresholds", "alert_rules", "feeds", "sla", "routing", "unit_notify"]) -> Path:
         """Path of a named config file: the override if set, else the shipped default."""
         override: Path | None = getattr(self, f"{name}_file")
         if override is not None:

@@ -82,6 +82,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Không thể tách phản ánh duy nhất của vụ việc #{case_id}.",
         "Cannot split out the only report of case #{case_id}.",
     ),
+    "casework.error.no_file": ("Không có tệp: {path}", "No such file: {path}"),
     "casework.error.unknown_user": (
         "Không có tài khoản đang hoạt động tên “{name}” (envmon users add …).",
         "No active account named “{name}” (envmon users add …).",
@@ -118,4 +119,28 @@ STRINGS: dict[str, tuple[str, str]] = {
     "purpose.evidence": ("tài liệu", "evidence"),
     "urge.urge": ("đôn đốc", "urge"),
     "urge.escalation": ("báo cáo cấp trên", "escalation"),
+    # urges and escalations
+    "casework.error.urge_target": (
+        "Đôn đốc cần một vụ việc hoặc một đơn vị (chỉ một trong hai).",
+        "An urge needs one case or one unit (exactly one of them).",
+    ),
+    "casework.error.nothing_overdue": (
+        "Đơn vị “{code}” không có vụ việc quá hạn.",
+        "Unit “{code}” has no overdue cases.",
+    ),
+    "casework.notify.urge_case": (
+        "{unit}: đề nghị khẩn trương xử lý vụ việc {cases}.",
+        "{unit}: please act on case {cases} now.",
+    ),
+    "casework.notify.urge_unit": (
+        "{unit}: đề nghị khẩn trương xử lý {n} vụ việc quá hạn: {cases}.",
+        "{unit}: please act now on {n} overdue cases: {cases}.",
+    ),
+    "casework.notify.escalation": (
+        "{units} để {n} vụ việc quá hạn quá ngưỡng báo cáo cấp trên: {cases}.",
+        "{units} let {n} cases run overdue past the escalation threshold: {cases}.",
+    ),
+    "casework.notify.more": ("và {n} vụ việc khác", "and {n} more"),
+    "casework.notify.note": ("Ghi chú: {note}.", "Note: {note}."),
+    "casework.notify.signed": ("({actor}, {at})", "({actor}, {at})"),
 }

@@ -4,7 +4,11 @@ unit A and a noise case of unit B, both received on Monday 17 March 2025 at 09:0
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -104,3 +108,33 @@ def world(engine: Engine, tmp_path: Path) -> World:
         _report(conn, noise, "R3", 0, "0900000000")
         conn.execute(ComplaintCase.__table__.update().where(ComplaintCase.id == waste).values(report_count=2))
     return World(engine, supervisor, unit_a, unit_b, waste, noise, reports, tmp_path / "media", POLICY)
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Keeps every POST (path, access_token header, JSON body); answers 200 ({"error": 0} like Zalo) or 500."""
+
+    calls: list[tuple[str, str, dict]] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Recorder.calls.append((self.path, self.headers.get("access_token", ""), body))
+        reply = json.dumps({"error": 0, "message": "Success"}).encode()
+        self.send_response(Recorder.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *_: object) -> None:
+        return
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    Recorder.calls, Recorder.status = [], 200
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()

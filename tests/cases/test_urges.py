@@ -1,0 +1,172 @@
+"""Urges and escalations on both engines: who may urge, what is recorded, delivery through a unit's route to a
+webhook and a Zalo OA endpoint on loopback, retries after a failure, and escalation after N working hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from data.case_actions import ActionNotAllowedError, CaseInputError, perform
+from data.case_detail import load_case
+from data.config import load_settings
+from data.schema import CaseUrge, ResponsibleUnit
+from data.urges import set_supervisors, urge
+from monitoring.case_notify import deliver_urges, run_round
+
+from .conftest import OPENED, Recorder
+
+TOKEN = "zalo-oa-token-7c1d2e3f4a5b"
+MONDAY_NOON = OPENED + dt.timedelta(hours=3)  # Monday 12:00 local: nothing overdue yet
+TUESDAY_9 = dt.datetime(2025, 3, 18, 2, 0, tzinfo=dt.UTC)  # both cases 1 working hour past accept-by
+
+
+@pytest.fixture
+def settings(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TEST_ZALO_TOKEN", TOKEN)
+    path = tmp_path / "unit_notify.toml"
+    path.write_text(
+        f"""
+[escalation]
+after_working_hours = 16
+
+[supervisors]
+"*" = "SONNMT"
+
+[[receiver]]
+name = "urenco-hook"
+type = "webhook"
+urls = ["{server}/hook"]
+
+[[receiver]]
+name = "urenco-zalo"
+type = "zalo"
+urls = ["{server}/zalo"]
+access_token_env = "TEST_ZALO_TOKEN"
+user_ids = ["84912000111"]
+
+[[receiver]]
+name = "so-hook"
+type = "webhook"
+urls = ["{server}/so"]
+
+[[route]]
+units = ["URENCO"]
+receivers = ["urenco-hook", "urenco-zalo"]
+
+[[route]]
+units = ["SONNMT"]
+families = ["escalation"]
+receivers = ["so-hook"]
+""",
+        encoding="utf-8",
+    )
+    return load_settings(unit_notify_file=path, webhook_urls=[], language="vi")
+
+
+def _urges(world) -> list[dict]:
+    with world.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(CaseUrge.__table__).order_by(CaseUrge.id))]
+
+
+@pytest.mark.parametrize("role", ["unit", "analyst"])
+def test_only_leaders_and_operators_urge(world, role):
+    actor = world.officer_b if role == "unit" else world.analyst
+    with pytest.raises(ActionNotAllowedError):
+        urge(world.engine, actor=actor, case_id=world.noise_case, at=MONDAY_NOON)
+    assert _urges(world) == []
+
+
+def test_an_urge_needs_one_open_case_or_a_unit_with_overdue_cases(world):
+    with pytest.raises(CaseInputError):
+        urge(world.engine, actor=world.leader, at=MONDAY_NOON)
+    with pytest.raises(CaseInputError):
+        urge(world.engine, actor=world.leader, case_id=world.noise_case, unit_code="URENCO", at=MONDAY_NOON)
+    with pytest.raises(CaseInputError, match="URENCO"):  # nothing overdue on Monday noon
+        urge(world.engine, actor=world.leader, unit_code="URENCO", at=MONDAY_NOON)
+    perform(world.engine, world.noise_case, "reject", actor=world.officer_b, expected_version=0, note="trùng",
+            media_dir=world.media_dir, at=MONDAY_NOON)  # fmt: skip
+    with pytest.raises(ActionNotAllowedError):  # closed
+        urge(world.engine, actor=world.leader, case_id=world.noise_case, at=MONDAY_NOON)
+    assert _urges(world) == []
+
+
+def test_urge_is_delivered_through_the_units_route_in_webhook_and_zalo_format(world, settings):
+    recorded = urge(world.engine, actor=world.leader, case_id=world.noise_case, note="Xử lý trước 17h", at=TUESDAY_9)
+    assert (recorded.unit_code, recorded.kind, recorded.case_count) == ("URENCO", "urge", 1)
+    delivered = deliver_urges(world.engine, settings, ids=[recorded.id], now=TUESDAY_9)
+    assert delivered == {recorded.id: "urenco-hook, urenco-zalo"}
+    by_path = {path: (token, body) for path, token, body in Recorder.calls}
+    hook = by_path["/hook"][1]
+    assert (hook["kind"], hook["to_unit"], hook["units"], hook["actor"]) == ("urge", "URENCO", ["URENCO"], "lanhdao")
+    assert hook["cases"] == [{"id": world.noise_case, "title": "Karaoke", "path": f"/case?id={world.noise_case}"}]
+    token, zalo = by_path["/zalo"]
+    assert token == TOKEN and zalo["recipient"] == {"user_id": "84912000111"}
+    assert zalo["message"]["text"] == (
+        f"[đôn đốc] URENCO: đề nghị khẩn trương xử lý vụ việc #{world.noise_case} Karaoke. "
+        "Ghi chú: Xử lý trước 17h. (lanhdao, 18/03/2025 09:00)"
+    )
+    row = _urges(world)[0]
+    assert (row["delivered_via"], row["delivered_at"]) == ("urenco-hook, urenco-zalo", TUESDAY_9)
+    shown = load_case(world.engine, world.noise_case, actor=world.officer_b, now=TUESDAY_9).urges
+    assert [(u.kind, u.actor, u.note, u.delivered_via) for u in shown] == [
+        ("urge", "lanhdao", "Xử lý trước 17h", "urenco-hook, urenco-zalo")
+    ]
+    assert deliver_urges(world.engine, settings, now=TUESDAY_9) == {}  # delivered once
+
+
+def test_an_urge_on_a_units_overdue_list_names_its_overdue_cases(world, settings):
+    recorded = urge(world.engine, actor=world.operator, unit_code="URENCO", at=TUESDAY_9)
+    assert (recorded.case_id, recorded.case_count) == (None, 1)
+    deliver_urges(world.engine, settings, now=TUESDAY_9)
+    zalo = next(body for path, _, body in Recorder.calls if path == "/zalo")
+    assert "xử lý 1 vụ việc quá hạn: #" in zalo["message"]["text"]
+
+
+def test_a_failed_delivery_stays_pending_and_is_retried(world, settings):
+    recorded = urge(world.engine, actor=world.leader, case_id=world.noise_case, at=TUESDAY_9)
+    Recorder.status = 500
+    assert deliver_urges(world.engine, settings, now=TUESDAY_9) == {}
+    assert _urges(world)[0]["delivered_at"] is None
+    Recorder.status = 200
+    later = TUESDAY_9 + dt.timedelta(minutes=5)
+    assert deliver_urges(world.engine, settings, now=later) == {recorded.id: "urenco-hook, urenco-zalo"}
+
+
+def test_an_urge_to_a_unit_without_a_route_waits_for_one(world, settings):
+    urge(world.engine, actor=world.leader, case_id=world.waste_case, at=TUESDAY_9)  # UBND-A: no route, no webhook
+    assert deliver_urges(world.engine, settings, now=TUESDAY_9) == {} and Recorder.calls == []
+
+
+def test_escalation_after_n_working_hours_overdue_goes_to_the_supervising_body(world, settings):
+    # accept-by Monday 17:00; 16 working hours later is Wednesday 15:00 local (08:00 UTC)
+    wednesday_14 = dt.datetime(2025, 3, 19, 7, 0, tzinfo=dt.UTC)
+    assert run_round(world.engine, wednesday_14, settings) == {"escalated": 0, "delivered": 0}
+    with world.engine.connect() as conn:
+        bosses = dict(conn.execute(select(ResponsibleUnit.code, ResponsibleUnit.supervisor_id)).all())
+    assert bosses == {"SONNMT": None, "UBND-A": world.supervisor, "URENCO": world.supervisor}
+    thursday_8 = dt.datetime(2025, 3, 20, 1, 0, tzinfo=dt.UTC)  # Thursday 08:00 local: 18 working hours late
+    assert run_round(world.engine, thursday_8, settings) == {"escalated": 2, "delivered": 2}
+    rows = _urges(world)
+    assert sorted((r["case_id"], r["unit_id"], r["kind"], r["actor"]) for r in rows) == sorted(
+        [
+            (world.waste_case, world.unit_a, "escalation", "envmon"),
+            (world.noise_case, world.unit_b, "escalation", "envmon"),
+        ]
+    )
+    ((path, _, body),) = Recorder.calls  # one message to the supervising body, listing both cases
+    assert (path, body["kind"], body["to_unit"], body["units"]) == ("/so", "escalation", "SONNMT", ["UBND-A", "URENCO"])
+    assert sorted(case["id"] for case in body["cases"]) == sorted([world.waste_case, world.noise_case])
+    assert run_round(world.engine, thursday_8 + dt.timedelta(hours=2), settings)["escalated"] == 0  # once
+
+
+def test_escalation_is_off_at_zero_and_supervisors_are_not_rewritten(world, tmp_path):
+    path = tmp_path / "off.toml"
+    path.write_text("[escalation]\nafter_working_hours = 0\n", encoding="utf-8")
+    friday = dt.datetime(2025, 3, 21, 9, 0, tzinfo=dt.UTC)
+    assert run_round(world.engine, friday, load_settings(unit_notify_file=path)) == {"escalated": 0, "delivered": 0}
+    assert set_supervisors(world.engine, {"*": "SONNMT"}) == 0  # already so (and SONNMT not its own)
+    assert set_supervisors(world.engine, {"URENCO": "UBND-A", "*": "SONNMT"}) == 1
+    assert set_supervisors(world.engine, {"URENCO": "UBND-A", "*": "SONNMT"}) == 0
