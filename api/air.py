@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.common import ApiError, Ctx, Paging, moment, parse_time
+from api.common import ApiError, Ctx, Paging, moment, parse_time, snapshot_answer
 from data.station_hours import hourly_averages, station_exists
 from monitoring.public_snapshot import (
     PublicSnapshot,
@@ -99,15 +99,15 @@ CACHED = "Serialised once per public snapshot (a minute); ETag, and 304 on a mat
 
 
 @router.get("/stations", summary="Air monitoring stations (OpenAQ v3 locations shape)", description=CACHED)
-def stations(ctx: Ctx, page: Paging, request: Request) -> Response:
+async def stations(ctx: Ctx, page: Paging, request: Request) -> Response:
     def build(snapshot: PublicSnapshot) -> dict[str, Any]:
         return page.cut([_station(s, snapshot.timezone) for s in snapshot.stations])
 
-    return ctx.answer(("stations", page), build).response(request)
+    return await snapshot_answer(ctx, request, ("stations", page), build)
 
 
 @router.get("/aqi/stations", summary="Current AQI of every station (stale stations: aqi null)", description=CACHED)
-def aqi_stations(
+async def aqi_stations(
     ctx: Ctx, page: Paging, request: Request, scale: ScaleParam = "vn", lang: LangParam = "vi"
 ) -> Response:
     def build(snapshot: PublicSnapshot) -> dict[str, Any]:
@@ -116,16 +116,18 @@ def aqi_stations(
             for s in snapshot.stations
         ])  # fmt: skip
 
-    return ctx.answer(("aqi/stations", page, scale, lang), build).response(request)
+    return await snapshot_answer(ctx, request, ("aqi/stations", page, scale, lang), build)
 
 
 @router.get("/aqi/wards", summary="Current AQI of every ward (its nearest fresh station within 10 km)",
             description=CACHED)  # fmt: skip
-def aqi_wards(ctx: Ctx, page: Paging, request: Request, scale: ScaleParam = "vn", lang: LangParam = "vi") -> Response:
+async def aqi_wards(
+    ctx: Ctx, page: Paging, request: Request, scale: ScaleParam = "vn", lang: LangParam = "vi"
+) -> Response:
     def build(snapshot: PublicSnapshot) -> dict[str, Any]:
         return page.cut([_ward(w, snapshot, scale, lang) for w in snapshot.wards])
 
-    return ctx.answer(("aqi/wards", page, scale, lang), build).response(request)
+    return await snapshot_answer(ctx, request, ("aqi/wards", page, scale, lang), build)
 
 
 @router.get("/stations/{station_id}/hourly", summary="Hourly averages of one station since a time")

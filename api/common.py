@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 from api.limits import Limits, RateLimiter
@@ -58,18 +59,40 @@ class Context:
     _import_context: ImportContext | None = field(default=None, repr=False)
     _taxonomy: Taxonomy | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _building: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def snapshot(self) -> PublicSnapshot:
-        """The public snapshot of the current minute: the very object the public page and site render."""
+        """The public snapshot of the current minute: the very object the public page and site render.
+
+        One thread builds the next minute's snapshot; meanwhile the others keep serving the previous one.
+        """
         minute = self.clock().astimezone(dt.UTC).replace(second=0, microsecond=0)
-        with self._lock:
-            if self._snapshot is None or self._snapshot[0] != minute:
+        current = self._snapshot
+        if current is not None and current[0] == minute:
+            return current[1]
+        if not self._building.acquire(blocking=current is None):
+            return current[1]  # type: ignore[index]  # being rebuilt by another thread
+        try:
+            current = self._snapshot
+            if current is None or current[0] != minute:
                 built = build_snapshot(
                     self.engine, now=minute, timezone=self.settings.timezone, boundary_set=self.settings.boundary_set
                 )
-                self._snapshot = (minute, built)
-                self._answers.clear()  # answers of the previous snapshot
-            return self._snapshot[1]
+                with self._lock:
+                    self._snapshot = current = (minute, built)
+                    self._answers.clear()  # answers of the previous snapshot
+            return current[1]
+        finally:
+            self._building.release()
+
+    def cached_answer(self, key: Hashable) -> CachedAnswer | None:
+        """The answer for ``key`` of the current minute's snapshot if already serialised (never blocks), else None."""
+        current = self._snapshot
+        minute = self.clock().astimezone(dt.UTC).replace(second=0, microsecond=0)
+        found = self._answers.get(key)
+        if current is None or current[0] != minute or found is None or found.version != current[1].generated_at:
+            return None
+        return found
 
     def answer(self, key: Hashable, build: Callable[[PublicSnapshot], Any]) -> CachedAnswer:
         """The JSON answer ``build(snapshot)`` for request ``key``, serialised once per public-snapshot version."""
@@ -121,8 +144,8 @@ class CachedAnswer:
         return Response(self.body, media_type="application/json", headers=headers)
 
 
-def context(request: Request) -> Context:
-    """The app's :class:`Context` (a FastAPI dependency)."""
+async def context(request: Request) -> Context:
+    """The app's :class:`Context` (a FastAPI dependency; async, so no thread hop)."""
     return request.app.state.context  # type: ignore[no-any-return]
 
 
@@ -147,11 +170,11 @@ class Page:
         return {"meta": self.meta(len(rows)), "results": rows[self.offset : self.offset + self.limit]}
 
 
-def paging(
+async def paging(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page (1–1000)")] = 100,
     page: Annotated[int, Query(ge=1, description="page number, from 1")] = 1,
 ) -> Page:
-    """The ``limit`` and ``page`` query parameters (a FastAPI dependency)."""
+    """The ``limit`` and ``page`` query parameters (a FastAPI dependency; async, so no thread hop)."""
     return Page(limit=limit, page=page)
 
 
@@ -159,6 +182,14 @@ Ctx = Annotated[Context, Depends(context)]
 """A route parameter receiving the app's :class:`Context`."""
 Paging = Annotated[Page, Depends(paging)]
 """A route parameter receiving the requested :class:`Page`."""
+
+
+async def snapshot_answer(
+    ctx: Context, request: Request, key: Hashable, build: Callable[[PublicSnapshot], Any]
+) -> Response:
+    """The answer for ``key``: from the cache on the event loop, else built in a thread (database reads)."""
+    found = ctx.cached_answer(key) or await run_in_threadpool(ctx.answer, key, build)
+    return found.response(request)
 
 
 def moment(value: dt.datetime | None, timezone: str) -> dict[str, str] | None:

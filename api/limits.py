@@ -156,6 +156,8 @@ class BodyTooLargeError(Exception):
 
 def _log(scope: Scope, status: int, started: float) -> None:
     """One JSON line: method, path (no query string: it may carry a key), status, milliseconds, client kind."""
+    if not LOG.isEnabledFor(logging.INFO):
+        return
     LOG.info(
         json.dumps(
             {

@@ -145,18 +145,20 @@ def free_port() -> int:
 def loopback_nginx_config(folder: Path, port: int, site: Path, api: int, dashboards: tuple[int, int]) -> Path:
     """An nginx main config in ``folder`` running the shipped deploy/nginx/envmon.conf on 127.0.0.1:``port``.
 
-    Only the listen address, upstream ports, the site folder and include paths change; the main context follows
-    Debian's /etc/nginx/nginx.conf (``worker_processes auto``, 768 connections a worker). Start it with
-    ``nginx -p folder -c <returned path>`` (``daemon off``, so the process is the server).
+    Only the listen address, upstream ports, the site folder, the access log (``folder/access.log``) and include
+    paths change; the main context follows Debian's /etc/nginx/nginx.conf (``worker_processes auto``, 768
+    connections a worker, sendfile and tcp_nopush on). Start it with ``nginx -p folder -c <returned path>``
+    (``daemon off``, so the process is the server). The bench and tests/api/test_deploy.py both use this.
     """
     import shutil
 
     deploy = Path(__file__).resolve().parents[1] / "deploy" / "nginx"
     shutil.copy(deploy / "security-headers.conf", folder / "security-headers.conf")
     text = (deploy / "envmon.conf").read_text(encoding="utf-8")
-    for old, new in (("listen 80;", f"listen 127.0.0.1:{port};"), ("127.0.0.1:8501", f"127.0.0.1:{dashboards[0]}"),
+    for old, new in (("listen 80 ", f"listen 127.0.0.1:{port} "), ("127.0.0.1:8501", f"127.0.0.1:{dashboards[0]}"),
                      ("127.0.0.1:8511", f"127.0.0.1:{dashboards[1]}"), ("127.0.0.1:8502", f"127.0.0.1:{api}"),
                      ("/var/lib/envmon/site/", f"{site}/"),
+                     ("/var/log/nginx/envmon.access.log", str(folder / "access.log")),
                      ("/etc/nginx/envmon/security-headers.conf", str(folder / "security-headers.conf"))):  # fmt: skip
         if old not in text:
             raise ValueError(f"deploy/nginx/envmon.conf no longer contains {old!r}")
@@ -165,7 +167,10 @@ def loopback_nginx_config(folder: Path, port: int, site: Path, api: int, dashboa
     temp = " ".join(
         f"{name}_temp_path {folder / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    http = f"access_log off; {temp} include /etc/nginx/mime.types; include {folder / 'envmon.conf'};"
+    http = (
+        f"sendfile on; tcp_nopush on; access_log off; {temp} include /etc/nginx/mime.types; "
+        f"include {folder / 'envmon.conf'};"
+    )
     main = (
         f"daemon off; worker_processes auto; pid {folder / 'nginx.pid'}; error_log {folder / 'error.log'};\n"
         f"events {{ worker_connections 768; }}\nhttp {{ {http} }}\n"

@@ -8,11 +8,15 @@ it references (the map iframe, its vendored Leaflet files, the stations.json the
 script cycles each connection's thread through that URL list with ``Accept-Encoding: gzip``, so page views per
 second = requests per second ÷ URLs per view; latency percentiles are per request.
 
-The API runs under uvicorn (one process) with the rate limits raised, so the server and not the per-client limiter
-is measured: ``GET /api/v1/aqi/stations`` at 50 connections, and ``POST /open311/v2/requests.json`` with a key made by
-``envmon apikeys add`` (a distinct description and point per request, so none is a duplicate). The Streamlit page
-is measured with bench.bench_load's browser sessions (headless Chromium, public page only) at 1–5 sessions: 200
-or 500 Streamlit sessions are not feasible on 2 cores, so the ratio uses the best of those figures.
+The API is ``envmon api --workers N`` (uvicorn) with the rate limits raised through the ``api_*`` settings, so the
+server and not the per-client limiter is measured: ``GET /api/v1/aqi/stations`` at 50 connections with 1 worker and
+with 2 (the answer is serialised once per public snapshot; wrk sends no If-None-Match, so every answer is a full
+200), and ``POST /open311/v2/requests.json`` with a key made by ``envmon apikeys add`` (a distinct description and
+point per request, so none is a duplicate): requests accepted per second, then how long the intake worker takes to
+import them all (batches), against importing posted requests one per pipeline run (the former request path) in
+the same run. The Streamlit page is measured with bench.bench_load's browser sessions (headless Chromium, public
+page only) at 1–5 sessions: 200 or 500 Streamlit sessions are not feasible on 2 cores, so the ratio uses the best
+of those figures.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -169,16 +174,57 @@ def _serving(command: list[str], env: dict[str, str], ready_url: str, log: Path)
                 process.kill()
 
 
-def api_without_rate_limits() -> Any:
-    """The API over the configured database with per-client limits far above any load run (uvicorn factory)."""
-    from api.app import create_app
-    from api.limits import Limits
+UNLIMITED = {"ENVMON_API_KEY_PER_MINUTE": "1000000000", "ENVMON_API_ADDRESS_PER_MINUTE": "1000000000",
+             "ENVMON_API_BURST": "1000000000"}  # fmt: skip
+
+
+def _api(port: int, workers: int, env: dict[str, str], folder: Path) -> contextlib.AbstractContextManager[None]:
+    """``envmon api --workers N`` on ``port`` with the rate limits out of the way, until the block ends."""
+    command = [str(Path(sys.executable).with_name("envmon")), "api", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
+    ready = f"http://127.0.0.1:{port}/open311/v2/services.json"
+    return _serving(command, {**env, **UNLIMITED}, ready, folder / f"api-{workers}.log")
+
+
+def _pending(url: str) -> int:
+    from data.db import make_engine
+    from data.intake_queue import pending_count
+
+    engine = make_engine(url)
+    try:
+        return pending_count(engine)
+    finally:
+        engine.dispose()
+
+
+def _wait_drained(url: str, limit_seconds: float = 300) -> float:
+    """Seconds until the intake queue is empty (the API's worker imports it)."""
+    started = time.perf_counter()
+    while _pending(url) and time.perf_counter() - started < limit_seconds:
+        time.sleep(0.2)
+    return time.perf_counter() - started
+
+
+def one_row_imports(url: str, count: int) -> float:
+    """Posted requests imported per second when each is its own pipeline run (the former request path)."""
     from data.config import load_settings
     from data.db import make_engine
+    from data.importers.pipeline import ImportContext
+    from data.intake_queue import enqueue, process_queue
+    from data.open311_server import NewRequest
 
-    settings = load_settings()
-    unlimited = Limits(per_address_per_minute=10**9, per_key_per_minute=10**9, burst=10**9)
-    return create_app(make_engine(settings.resolved_database_url), settings, limits=unlimited)
+    engine = make_engine(url)
+    context = ImportContext.from_settings(engine, load_settings(database_url=url))
+    now = dt.datetime.now(dt.UTC)
+    for n in range(count):
+        request = NewRequest("noise", 21.0 + n * 1e-3, 105.8, None, f"one-row {n}", None, None, None)
+        enqueue(engine, request, client="bench-load", now=now)
+    started = time.perf_counter()
+    while process_queue(engine, context, now=now, limit=1):
+        pass
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return count / seconds
 
 
 def _envmon(args: list[str], env: dict[str, str]) -> str:
@@ -220,7 +266,7 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def main(quick: bool = False) -> dict[str, Any]:
+def main(quick: bool = False, streamlit_page: bool = True) -> dict[str, Any]:
     """Run every load scenario, print the tables, the ratios and the targets; return the figures."""
     from bench.bench_load import prepare_database
 
@@ -256,29 +302,46 @@ def main(quick: bool = False) -> dict[str, Any]:
                   f"{row['p99_ms']:>9.2f}{errors:>8}")  # fmt: skip
 
         key = _envmon(["apikeys", "add", "bench-load"], env).split()[-1]
-        factory = "bench.bench_public_load:api_without_rate_limits"
-        uvicorn = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1", "--port", str(api),
-                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
         api_base = f"http://127.0.0.1:{api}"
-        with _serving(uvicorn, env, f"{api_base}/open311/v2/services.json", folder / "api.log"):
+        stations: dict[int, dict[str, float]] = {}
+        for workers in (1, 2):
+            with _api(api, workers, env, folder):
+                for _ in range(20):  # each worker builds its snapshot once a minute; measure the steady state
+                    urllib.request.urlopen(f"{api_base}/api/v1/aqi/stations", timeout=30).close()  # noqa: S310
+                stations[workers] = run_wrk(api_base, cycling_get_script(["/api/v1/aqi/stations"]), 50, seconds, folder)
+        with _api(api, 2, env, folder):
             with urllib.request.urlopen(f"{api_base}/open311/v2/services.json", timeout=5) as response:  # noqa: S310
                 service = json.load(response)[0]["service_code"]
-            stations = run_wrk(api_base, cycling_get_script(["/api/v1/aqi/stations"]), 50, seconds, folder)
             posts = run_wrk(api_base, open311_post_script(key, service), 50, seconds, folder)
-        print("\nAPI under uvicorn (1 process, rate limits raised; wrk -t2 -c50)")
-        for name, row in (("GET /api/v1/aqi/stations", stations), ("POST /open311/v2/requests.json", posts)):
-            print(f"  {name:<32}{row['rps']:>8.0f} req/s  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  "
-                  f"non-2xx {int(row['non2xx'])}  socket errors {int(row['sockets'])}")  # fmt: skip
+            drained = _wait_drained(url)
+        accepted = posts["requests"] - posts["non2xx"]
+        posts["imported_per_s"] = accepted / (posts["seconds"] + drained)
+        one_row = one_row_imports(url, 10 if quick else 30)
+        print("\nAPI: envmon api --workers N (rate limits raised; wrk -t2 -c50)")
+        for workers, row in stations.items():
+            print(f"  GET /api/v1/aqi/stations, {workers} worker(s) {row['rps']:>8.0f} req/s  p50 "
+                  f"{row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  non-2xx {int(row['non2xx'])}")  # fmt: skip
+        print(f"  POST /open311/v2/requests.json, 2 workers {posts['rps']:>5.0f} req/s accepted  p50 "
+              f"{posts['p50_ms']:.1f} ms  p99 {posts['p99_ms']:.1f} ms  non-2xx {int(posts['non2xx'])}  socket "
+              f"errors {int(posts['sockets'])}")  # fmt: skip
+        print(f"  intake worker: queue empty {drained:.1f} s after the load → {posts['imported_per_s']:.0f} requests "
+              f"imported/s end to end (batches) vs {one_row:.1f}/s one pipeline run per request "
+              f"(×{posts['imported_per_s'] / one_row:.1f})")  # fmt: skip
+        stations_ratio = stations[1]["p50_ms"] / stations[2]["p50_ms"] if stations[2]["p50_ms"] else float("inf")
+        print(f"  aqi/stations p50: 1 worker ÷ 2 workers = ×{stations_ratio:.2f}")
 
         print()
-        streamlit = _streamlit_page_views(url, folder, tuple(plan["sessions"]), int(plan["rounds"]))
+        streamlit = (
+            _streamlit_page_views(url, folder, tuple(plan["sessions"]), int(plan["rounds"])) if streamlit_page else {}
+        )
     best_streamlit = max(streamlit.values(), default=0.0)
     site_500 = site_rows[500]
     ratio = site_500["views"] / best_streamlit if best_streamlit else float("inf")
-    api_ok = stations["p50_ms"] <= TARGET_API_P50_MS and stations["non2xx"] == 0
+    api_ok = stations[2]["p50_ms"] <= TARGET_API_P50_MS and stations[2]["non2xx"] == 0
     post_ok = posts["rps"] >= TARGET_POST_RPS and posts["non2xx"] == 0
-    print(f"\nratio: published site at 500 clients {site_500['views']:.0f} page views/s ÷ Streamlit page's best "
-          f"{best_streamlit:.3f} (at {max(streamlit, key=streamlit.get)} session(s)) = {ratio:,.0f}×")  # fmt: skip
+    if streamlit:
+        print(f"\nratio: published site at 500 clients {site_500['views']:.0f} page views/s ÷ Streamlit page's best "
+              f"{best_streamlit:.3f} (at {max(streamlit, key=streamlit.get)} session(s)) = {ratio:,.0f}×")  # fmt: skip
     print("targets:")
     print(
         f"  site p99 ≤ {TARGET_P99_MS:.0f} ms at 500 clients: {site_500['p99_ms']:.1f} ms — "
@@ -286,10 +349,10 @@ def main(quick: bool = False) -> dict[str, Any]:
     )
     print(f"  site ≥ {TARGET_RATIO:,.0f}× Streamlit page views/s: {ratio:,.0f}× — {_verdict(ratio >= TARGET_RATIO)}")
     print(
-        f"  aqi/stations p50 ≤ {TARGET_API_P50_MS:.0f} ms at 50 clients: {stations['p50_ms']:.1f} ms — "
+        f"  aqi/stations p50 ≤ {TARGET_API_P50_MS:.0f} ms at 50 clients (2 workers): {stations[2]['p50_ms']:.1f} ms — "
         f"{_verdict(api_ok)}"
     )
-    print(f"  Open311 POST ≥ {TARGET_POST_RPS:.0f} req/s: {posts['rps']:.0f} req/s — {_verdict(post_ok)}")
+    print(f"  Open311 POST ≥ {TARGET_POST_RPS:.0f} req/s accepted: {posts['rps']:.0f} req/s — {_verdict(post_ok)}")
     print(f"load average after the run: {os.getloadavg()[0]:.2f}")
     return {"site": site_rows, "aqi_stations": stations, "open311_post": posts, "streamlit_views": streamlit,
             "ratio": ratio, "requests_per_view": len(paths)}  # fmt: skip
@@ -298,4 +361,6 @@ def main(quick: bool = False) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3-second wrk runs; Streamlit at 1 and 3 sessions")
-    main(parser.parse_args().quick)
+    parser.add_argument("--no-streamlit", action="store_true", help="skip the Streamlit page (no ratio)")
+    arguments = parser.parse_args()
+    main(arguments.quick, streamlit_page=not arguments.no_streamlit)

@@ -1,12 +1,17 @@
 """deploy/nginx/envmon.conf on loopback: nginx (Debian package) in front of 2 Streamlit processes, the API and the
-published site, started from the shipped files with only ports and paths changed. Checks each of the three
-through nginx, and the WebSocket upgrade on /_stcore/stream."""
+published site, started from the shipped files with only ports and paths changed (bench/_common's builder, the one
+the load bench uses). Checks each of the three through nginx, the WebSocket upgrade on /_stcore/stream, and sticky
+sessions by cookie: a browser's first answer sets the affinity cookie, and every request carrying a cookie reaches
+one and the same Streamlit process (read from nginx's access log), while different browsers use both."""
 
 from __future__ import annotations
 
 import base64
+import collections
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -17,22 +22,18 @@ from pathlib import Path
 
 import pytest
 
+from bench._common import free_port, loopback_nginx_config
 from data.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy" / "nginx"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+COOKIE = "envmon_affinity"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _get(url: str) -> tuple[int, bytes]:
+def _get(url: str, cookie: str | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
@@ -49,21 +50,14 @@ def _wait(url: str, seconds: float) -> bool:
     return False
 
 
-def _nginx_config(tmp: Path, port: int, dashboards: tuple[int, int], api: int, site: Path) -> Path:
-    shutil.copy(DEPLOY / "security-headers.conf", tmp / "security-headers.conf")
-    text = (DEPLOY / "envmon.conf").read_text()
-    for old, new in (("listen 80;", f"listen 127.0.0.1:{port};"), ("127.0.0.1:8501", f"127.0.0.1:{dashboards[0]}"),
-                     ("127.0.0.1:8511", f"127.0.0.1:{dashboards[1]}"), ("127.0.0.1:8502", f"127.0.0.1:{api}"),
-                     ("/var/lib/envmon/site/", f"{site}/"),
-                     ("/etc/nginx/envmon/security-headers.conf", str(tmp / "security-headers.conf"))):  # fmt: skip
-        assert old in text, old
-        text = text.replace(old, new)
-    (tmp / "envmon.conf").write_text(text)
-    temp = " ".join(f"{name}_temp_path {tmp / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    http = f"access_log off; {temp} include /etc/nginx/mime.types; include {tmp / 'envmon.conf'};"
-    main = f"daemon off; pid {tmp / 'nginx.pid'}; error_log {tmp / 'error.log'};\nevents {{}}\nhttp {{ {http} }}\n"
-    (tmp / "nginx.conf").write_text(main)
-    return tmp / "nginx.conf"
+def _upstreams_by_probe(log: Path) -> dict[str, set[str]]:
+    """From nginx's access log: the upstream addresses that served each ``?probe=NAME`` request."""
+    served: dict[str, set[str]] = collections.defaultdict(set)
+    for line in log.read_text().splitlines():
+        found = re.search(r"probe=(\w+)[^\s]*.* upstream=(\S+)", line)
+        if found:
+            served[found.group(1)].add(found.group(2))
+    return served
 
 
 @pytest.mark.slow
@@ -75,8 +69,8 @@ def test_nginx_serves_site_api_and_two_dashboards(tmp_path: Path) -> None:
     site.chmod(0o755)
     (site / "index.html").write_text("<!doctype html><title>Chất lượng không khí</title>published")
     (site / "index.html").chmod(0o644)
-    port, api, dashboards = _free_port(), _free_port(), (_free_port(), _free_port())
-    config = _nginx_config(tmp_path, port, dashboards, api, site)
+    port, api, dashboards = free_port(), free_port(), (free_port(), free_port())
+    config = loopback_nginx_config(tmp_path, port, site, api, dashboards)
     env = {**os.environ, "DATABASE_URL": url, "ENVMON_VAR_DIR": str(tmp_path / "var"),
            "ENVMON_CONFIG": str(tmp_path / "absent.toml")}  # fmt: skip
     python = sys.executable
@@ -114,6 +108,7 @@ def test_nginx_serves_site_api_and_two_dashboards(tmp_path: Path) -> None:
             )  # fmt: skip
             answer = conn.recv(1024).decode("latin-1")
         assert answer.startswith("HTTP/1.1 101"), answer
+        _check_sticky_sessions(front, processes[-1], tmp_path / "access.log")
     finally:
         for process in processes:
             process.terminate()
@@ -124,3 +119,28 @@ def test_nginx_serves_site_api_and_two_dashboards(tmp_path: Path) -> None:
                 process.kill()
         log.close()
         shutil.rmtree(site, ignore_errors=True)
+
+
+def _check_sticky_sessions(front: str, nginx: subprocess.Popen[bytes], log: Path) -> None:
+    with urllib.request.urlopen(f"{front}/?probe=first", timeout=5) as response:
+        cookies = response.headers.get_all("Set-Cookie") or []
+    [cookie] = [c for c in cookies if c.startswith(f"{COOKIE}=")]
+    assert "HttpOnly" in cookie and "Path=/" in cookie
+    first = cookie.split(";")[0].split("=", 1)[1]
+    with urllib.request.urlopen(urllib.request.Request(f"{front}/", headers={"Cookie": f"{COOKIE}={first}"})) as again:
+        assert not [c for c in again.headers.get_all("Set-Cookie") or [] if c.startswith(COOKIE)]  # set once
+    with urllib.request.urlopen(f"{front}/api/v1/stations", timeout=5) as api_answer:
+        assert not api_answer.headers.get_all("Set-Cookie")  # the API never gets one
+    for round_ in range(5):
+        assert _get(f"{front}/_stcore/health?probe=first{round_}", cookie=first)[0] == 200
+    browsers = [f"b{n}" for n in range(16)]
+    for name in browsers:
+        for round_ in range(3):
+            assert _get(f"{front}/_stcore/health?probe={name}&r={round_}", cookie=f"browser-{name}")[0] == 200
+    nginx.send_signal(signal.SIGUSR1)  # reopen the log: the buffered lines are written
+    time.sleep(1.5)
+    served = _upstreams_by_probe(log)
+    followed = served["first"] | set().union(*(served[f"first{r}"] for r in range(5)))
+    assert len(followed) == 1, served  # the cookie set by the first answer keeps the browser on its process
+    assert all(len(served[name]) == 1 for name in browsers), served  # each browser on one process
+    assert len(set().union(*(served[name] for name in browsers))) == 2, served  # and the browsers spread over both
