@@ -11,11 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from data.case_actions import Actor, CaseNotFoundError, default_policy
+from data.corroboration_report import load_air_stations, load_observations
+from data.i18n.formats import is_missing
 from data.schema import (
     CaseAttachment,
     CaseStatusChange,
@@ -25,8 +29,10 @@ from data.schema import (
     MediaObject,
     ResponsibleUnit,
 )
-from data.sla import SlaPolicy, WorkingCalendar, accept_late_mask, is_open, open_mask, overdue_mask
-from data.workflow import NOT_ACCEPTED, allowed_actions
+from data.sla import SlaPolicy, accept_late_mask, is_open, open_mask, overdue_mask
+from data.unit_queue import with_clock
+from data.workflow import NOT_ACCEPTED, TRANSFERRED, allowed_actions
+from geo.corroboration import CORROBORABLE_CATEGORIES, WINDOW, corroborate_complaints
 
 PERSONAL_DATA_ROLES = ("operator", "unit")
 NEARBY_RADIUS_M = 300.0
@@ -136,6 +142,22 @@ class NearbyCase:
 
 
 @dataclass(frozen=True)
+class Corroboration:
+    """Station evidence for a smoke/dust/odour case: the nearest air station within reach and, when it exceeded
+    a limit or a poor AQI within the window around the case's opening, that exceedance
+    (:mod:`geo.corroboration`)."""
+
+    station_id: str | None
+    distance_m: float | None
+    corroborated: bool
+    parameter: str | None
+    value: float | None
+    limit: float | None
+    aqi_category: int | None
+    observed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class CaseDetail:
     """Everything the case page shows (see the module docstring)."""
 
@@ -166,6 +188,8 @@ class CaseDetail:
     history: tuple[HistoryEntry, ...]
     urges: tuple[Urge, ...]
     nearby: tuple[NearbyCase, ...]
+    corroboration: Corroboration | None  # None: not a category stations can corroborate, or not located
+    last_transfer: HistoryEntry | None  # None: routed by the routing table (ward + category) and never moved
     allowed_actions: tuple[str, ...] = field(default=())
 
 
@@ -230,6 +254,7 @@ def load_case(
         personal = actor.role in PERSONAL_DATA_ROLES if include_personal is None else include_personal
         reports = _reports(conn, case_id, personal)
         nearby = _nearby(conn, case, actor)
+    transfers = [entry for entry in history if entry.to_status == TRANSFERRED]
     return CaseDetail(
         id=case.id,
         version=case.version,
@@ -258,36 +283,51 @@ def load_case(
         history=history,
         urges=urges,
         nearby=nearby,
+        corroboration=corroboration(engine, case),
+        last_transfer=transfers[-1] if transfers else None,
         allowed_actions=allowed_actions(case.status, actor.role),
     )
 
 
-def sla_clock(case: object, now: dt.datetime, policy: SlaPolicy) -> SlaClock:
-    """The SLA clock of one case row at ``now``, by the one overdue rule of :mod:`data.sla`."""
-    status, accept_due, due = case.status, case.accept_due_at, case.due_at  # type: ignore[attr-defined]
+def sla_clock(case: Any, now: dt.datetime, policy: SlaPolicy) -> SlaClock:
+    """The SLA clock of one case row at ``now``: the one overdue rule of :mod:`data.sla`, and the deadline and
+    working hours left the unit queue shows (:func:`data.unit_queue.with_clock`)."""
+    status, accept_due, due = case.status, case.accept_due_at, case.due_at
     overdue = bool(overdue_mask([status], [accept_due], [due], now)[0])
     accept_late = bool(accept_late_mask([status], [accept_due], now)[0])
     is_open = bool(open_mask([status])[0])
-    deadline, target = None, None
+    deadline, hours = None, None
     if is_open:
-        if status == NOT_ACCEPTED and accept_due is not None and (accept_late or due is None or accept_due <= due):
-            deadline, target = "accept", accept_due
-        elif due is not None:
-            deadline, target = "resolve", due
-    hours = None
-    if target is not None:
-        calendar = WorkingCalendar.covering(policy, [now, target])
-        hours = round(float(calendar.hours_between([now], [target])[0]), 1)
-    return SlaClock(
-        accept_due,
-        due,
-        case.accepted_at,
-        case.resolved_at,
-        is_open,
-        overdue,
-        accept_late,  # type: ignore[attr-defined]
-        deadline,
-        hours,
+        row = with_clock(
+            pd.DataFrame({"status": [status], "accept_due_at": [accept_due], "due_at": [due]}), now, policy
+        )
+        target, left = row["deadline"].iloc[0], row["hours_left"].iloc[0]
+        if not pd.isna(target):
+            deadline = "accept" if status == NOT_ACCEPTED and target == pd.Timestamp(accept_due) else "resolve"
+            hours = round(float(left), 1)
+    return SlaClock(accept_due, due, case.accepted_at, case.resolved_at, is_open, overdue, accept_late, deadline, hours)
+
+
+def corroboration(engine: Engine, case: Any) -> Corroboration | None:
+    """Station evidence for one located case of a corroborable category (None otherwise)."""
+    if case.category_code not in CORROBORABLE_CATEGORIES or case.lat is None or case.lon is None:
+        return None
+    complaint = pd.DataFrame(
+        {"id": [case.id], "lat": [case.lat], "lon": [case.lon], "category_code": [case.category_code],
+         "reported_at": pd.to_datetime([case.opened_at], utc=True)}
+    )  # fmt: skip
+    observations = load_observations(engine, case.opened_at - WINDOW, case.opened_at + WINDOW)
+    row = corroborate_complaints(complaint, observations, stations=load_air_stations(engine)).iloc[0]
+    plain = {key: None if is_missing(value) else value for key, value in row.items()}
+    return Corroboration(
+        plain["station_id"],
+        None if plain["distance_m"] is None else float(plain["distance_m"]),
+        bool(plain["corroborated"]),
+        plain["parameter"],
+        None if plain["value"] is None else float(plain["value"]),
+        None if plain["limit"] is None else float(plain["limit"]),
+        None if plain["aqi_category"] is None else int(plain["aqi_category"]),
+        None if plain["observed_at"] is None else pd.Timestamp(plain["observed_at"]).to_pydatetime(),
     )
 
 
@@ -349,9 +389,9 @@ def _reports(conn: Connection, case_id: int, personal: bool) -> tuple[Report, ..
     )
 
 
-def _nearby(conn: Connection, case: object, actor: Actor) -> tuple[NearbyCase, ...]:
+def _nearby(conn: Connection, case: Any, actor: Actor) -> tuple[NearbyCase, ...]:
     """Open cases within :data:`NEARBY_RADIUS_M` in the actor's scope, nearest first (a bounding box in SQL)."""
-    lat, lon = case.lat, case.lon  # type: ignore[attr-defined]
+    lat, lon = case.lat, case.lon
     if lat is None or lon is None:
         return ()
     dlat = NEARBY_RADIUS_M / _M_PER_DEG_LAT
@@ -360,7 +400,7 @@ def _nearby(conn: Connection, case: object, actor: Actor) -> tuple[NearbyCase, .
         ComplaintCase.id, ComplaintCase.category_code, ComplaintCase.status, ComplaintCase.lat, ComplaintCase.lon
     ).where(
         is_open(),
-        ComplaintCase.id != case.id,  # type: ignore[attr-defined]
+        ComplaintCase.id != case.id,
         ComplaintCase.lat.between(lat - dlat, lat + dlat),
         ComplaintCase.lon.between(lon - dlon, lon + dlon),
     )
