@@ -7,14 +7,14 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import air, open311, webhooks
+from api import air, open311, open311_format, webhooks
 from api.common import ApiError, Context, utc_now
 from api.limits import BodyTooLargeError, Guard, Limits, RateLimiter
 from data.config import Settings, load_settings
@@ -29,14 +29,12 @@ def _validation_message(err: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def error_response(path: str, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """One error answer with ``status``: Open311's ``[{"code", "description"}]`` under ``/open311``, else
-    ``{"error": message}``."""
+def error_response(path: str, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """One error answer with ``status``: Open311's ``[{"code", "description"}]`` under ``/open311`` (XML for a
+    ``.xml`` path), else ``{"error": message}``."""
     if path.startswith("/open311"):
-        body: object = [{"code": status, "description": message}]
-    else:
-        body = {"error": message}
-    return JSONResponse(body, status_code=status, headers=headers)
+        return open311_format.error(path, status, message, headers)
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def create_app(
@@ -84,19 +82,19 @@ def create_app(
     app.include_router(webhooks.router)
 
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(request: Request, exc: ApiError) -> Response:
         return error_response(request.url.path, exc.status, exc.message, exc.headers)
 
     @app.exception_handler(BodyTooLargeError)
-    async def _too_large(request: Request, exc: BodyTooLargeError) -> JSONResponse:
+    async def _too_large(request: Request, exc: BodyTooLargeError) -> Response:
         return error_response(request.url.path, 413, str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         return error_response(request.url.path, 400, _validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return error_response(request.url.path, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     return app

@@ -1,4 +1,5 @@
-"""Open311 GeoReport v2 under ``/open311/v2``: services, public requests, one request, posting a request, tokens.
+"""Open311 GeoReport v2 under ``/open311/v2``: services, public requests, one request, posting a request, tokens;
+each as ``.json`` or ``.xml`` (:mod:`api.open311_format`).
 
 Errors use the spec's format, ``[{"code": 400, "description": "…"}]`` with the same HTTP status (the app's
 error handler writes them for every path under ``/open311``). Posting needs an API key (``envmon apikeys add``).
@@ -14,13 +15,14 @@ import contextlib
 import datetime as dt
 import logging
 import math
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.common import ApiError, Context, Ctx, parse_time, take_token
+from api.open311_format import Format, answer
 from data.api_keys import client_of
 from data.importers.pipeline import ImportContext
 from data.intake_queue import enqueue, pending_count, process_queue, token_state
@@ -34,9 +36,9 @@ MAX_DESCRIPTION = 4000
 FORM_TYPES = ("application/x-www-form-urlencoded", "")
 
 
-@router.get("/services.json", summary="Service list: one per complaint category")
-def services_json(ctx: Ctx, lang: Annotated[str, Query(pattern="^(vi|en)$")] = "vi") -> list[dict[str, Any]]:
-    return services(ctx.taxonomy(), lang)
+@router.get("/services.{fmt}", summary="Service list: one per complaint category (.json or .xml)")
+def services_list(ctx: Ctx, fmt: Format, lang: Annotated[str, Query(pattern="^(vi|en)$")] = "vi") -> Response:
+    return answer(services(ctx.taxonomy(), lang), fmt, item="service")
 
 
 def _ids(text: str) -> tuple[int, ...]:
@@ -46,15 +48,16 @@ def _ids(text: str) -> tuple[int, ...]:
         raise ApiError(400, f"service_request_id: a comma-separated list of numbers, not {text[:40]!r}") from None
 
 
-@router.get("/requests.json", summary="Public service requests (locations coarsened to ~100 m, no personal data)")
-def requests_json(
+@router.get("/requests.{fmt}", summary="Public service requests (locations coarsened to ~100 m, no personal data)")
+def requests_list(
     ctx: Ctx,
+    fmt: Format,
     service_request_id: str | None = None,
     service_code: str | None = None,
     start_date: str | None = None,
     end_date: str | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     taxonomy = ctx.taxonomy()
     codes = tuple(c.strip() for c in (service_code or "").split(",") if c.strip())
     unknown = [c for c in codes if c not in taxonomy.categories]
@@ -67,15 +70,15 @@ def requests_json(
     if end - start > MAX_WINDOW:
         raise ApiError(400, f"start_date..end_date: at most {MAX_WINDOW.days} days")
     query = RequestQuery(_ids(service_request_id or ""), codes, start, end, status)
-    return public_requests(ctx.engine, query, taxonomy)
+    return answer(public_requests(ctx.engine, query, taxonomy), fmt)
 
 
-@router.get("/requests/{request_id}.json", summary="One public service request")
-def request_json(ctx: Ctx, request_id: str) -> list[dict[str, Any]]:
+@router.get("/requests/{request_id}.{fmt}", summary="One public service request")
+def request_one(ctx: Ctx, request_id: str, fmt: Format) -> Response:
     found = public_requests(ctx.engine, RequestQuery(ids=_ids(request_id)), ctx.taxonomy())
     if not found:
         raise ApiError(404, f"no public service request with id {request_id[:40]!r}")
-    return found
+    return answer(found, fmt)
 
 
 def _one(form: dict[str, list[str]], name: str) -> str | None:
@@ -119,8 +122,8 @@ def parse_new_request(form: dict[str, list[str]], context: ImportContext) -> New
     return NewRequest(code, lat, lon, address, description, media, name, _one(form, "phone"))
 
 
-@router.post("/requests.json", summary="Post a service request (form-encoded; api_key required): a token back")
-async def post_request(ctx: Ctx, request: Request) -> list[dict[str, Any]]:
+@router.post("/requests.{fmt}", summary="Post a service request (form-encoded; api_key required): a token back")
+async def post_request(ctx: Ctx, request: Request, fmt: Format) -> Response:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in FORM_TYPES:
         raise ApiError(400, "send the request form-encoded (application/x-www-form-urlencoded)")
@@ -130,7 +133,7 @@ async def post_request(ctx: Ctx, request: Request) -> list[dict[str, Any]]:
         raise ApiError(400, "the form is not UTF-8") from None
     token = await run_in_threadpool(_accept, ctx, form)
     request.app.state.intake_wake.set()
-    return [{"token": token, "service_notice": None, "account_id": None}]
+    return answer([{"token": token, "service_notice": None, "account_id": None}], fmt)
 
 
 def _accept(ctx: Context, form: dict[str, list[str]]) -> str:
@@ -143,15 +146,15 @@ def _accept(ctx: Context, form: dict[str, list[str]]) -> str:
     return enqueue(ctx.engine, new, client=client, now=ctx.clock())
 
 
-@router.get("/tokens/{token}.json", summary="The service_request_id of a posted request, once imported")
-def token_json(ctx: Ctx, token: str) -> list[dict[str, Any]]:
+@router.get("/tokens/{token}.{fmt}", summary="The service_request_id of a posted request, once imported")
+def token_one(ctx: Ctx, token: str, fmt: Format) -> Response:
     state = token_state(ctx.engine, token[:40])
     if state is None:
         raise ApiError(404, f"no posted request with token {token[:40]!r}")
     if state.refused_reason is not None:
         raise ApiError(400, f"the request was refused: {state.refused_reason}")
     case = None if state.service_request_id is None else str(state.service_request_id)
-    return [{"service_request_id": case, "token": state.token}]
+    return answer([{"service_request_id": case, "token": state.token}], fmt)
 
 
 def drain(ctx: Context) -> int:
