@@ -114,7 +114,7 @@ def _deliver(
     names = config.routing.receivers_for({"kind": first.kind, "labels": {"unit_code": first.route_unit}})
     receivers = [config.routing.receivers[name] for name in names if _usable(config.routing.receivers[name], settings)]
     if not receivers:
-        logger.warning("urge %s: no usable receiver for unit %s", first.id, first.route_unit)
+        logger.info("urge %s: no usable receiver for unit %s (kept pending)", first.id, first.route_unit)
         return ""
     accepted = [
         receiver.name
