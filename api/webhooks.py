@@ -1,5 +1,7 @@
-"""Chat-channel webhooks, ``POST /webhooks/{channel}``: one adapter per channel (Zalo OA now; a Facebook Page
-adapter needs only ``verify`` with ``X-Hub-Signature-256`` and ``parse`` of ``entry[].messaging[]``).
+"""Chat-channel webhooks, ``POST /webhooks/{channel}``: one adapter per channel (Zalo OA, Facebook Page), each
+with ``verify`` (its signature over the exact body), ``parse`` (its events → report parts) and ``challenge``
+(``GET /webhooks/{channel}`` subscription check, Facebook's ``hub.challenge``). Everything after the adapter is
+one path for all channels (:mod:`data.intake_messages`).
 
 The request path only checks the signature (a bad or missing one stores nothing: 401) and stores the event's
 messages once (a replayed message id stores nothing); grouping a follower's messages into one report and the
@@ -18,9 +20,10 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
 
 from api.common import ApiError, Context, Ctx
-from data import intake_zalo
+from data import intake_facebook, intake_zalo
 from data.intake_messages import IncomingMessage, flush_due, store_messages
 
 LOG = logging.getLogger("envmon.api.webhooks")
@@ -39,6 +42,9 @@ class ChannelAdapter(Protocol):
     def parse(self, payload: dict[str, Any]) -> tuple[str, list[IncomingMessage] | None]:
         """The event's name and its report parts (None: not a citizen message, ignored)."""
 
+    def challenge(self, params: Mapping[str, str]) -> str | None:
+        """What to answer a subscription check (``GET``) with, or None to refuse it."""
+
 
 @dataclass(frozen=True)
 class ZaloAdapter:
@@ -55,11 +61,40 @@ class ZaloAdapter:
     def parse(self, payload: dict[str, Any]) -> tuple[str, list[IncomingMessage] | None]:
         return str(payload.get("event_name", "")), intake_zalo.messages(payload)
 
+    def challenge(self, params: Mapping[str, str]) -> str | None:
+        return None  # Zalo verifies the domain in its developer console, not by a callback
+
+
+@dataclass(frozen=True)
+class FacebookAdapter:
+    """Facebook Page (Messenger) events signed with the app secret; subscribed with the verify token."""
+
+    app_secret: str
+    verify_token: str
+    channel: str = intake_facebook.CHANNEL
+
+    def verify(self, raw_body: bytes, headers: Mapping[str, str]) -> bool:
+        header = headers.get("x-hub-signature-256")
+        return intake_facebook.signature_ok(raw_body, header, app_secret=self.app_secret)
+
+    def parse(self, payload: dict[str, Any]) -> tuple[str, list[IncomingMessage] | None]:
+        parts = intake_facebook.messages(payload)
+        return f"{payload.get('object', '')}:{'messages' if parts else 'no message'}", parts
+
+    def challenge(self, params: Mapping[str, str]) -> str | None:
+        return intake_facebook.challenge_answer(params, self.verify_token)
+
 
 def adapters_from_environment() -> dict[str, ChannelAdapter]:
-    """The channels configured by environment variables (``ENVMON_ZALO_APP_ID``, ``ENVMON_ZALO_OA_SECRET``)."""
-    app_id, secret = os.environ.get("ENVMON_ZALO_APP_ID", ""), os.environ.get("ENVMON_ZALO_OA_SECRET", "")
-    return {"zalo": ZaloAdapter(app_id, secret)} if app_id and secret else {}
+    """The channels configured by environment variables: Zalo (``ENVMON_ZALO_APP_ID``, ``ENVMON_ZALO_OA_SECRET``),
+    Facebook (``ENVMON_FACEBOOK_APP_SECRET``, ``ENVMON_FACEBOOK_VERIFY_TOKEN``)."""
+    env = os.environ
+    adapters: dict[str, ChannelAdapter] = {}
+    if env.get("ENVMON_ZALO_APP_ID") and env.get("ENVMON_ZALO_OA_SECRET"):
+        adapters["zalo"] = ZaloAdapter(env["ENVMON_ZALO_APP_ID"], env["ENVMON_ZALO_OA_SECRET"])
+    if env.get("ENVMON_FACEBOOK_APP_SECRET") and env.get("ENVMON_FACEBOOK_VERIFY_TOKEN"):
+        adapters["facebook"] = FacebookAdapter(env["ENVMON_FACEBOOK_APP_SECRET"], env["ENVMON_FACEBOOK_VERIFY_TOKEN"])
+    return adapters
 
 
 @dataclass
@@ -89,11 +124,24 @@ async def flush_forever(ctx: Context) -> None:
             LOG.exception("webhook flush failed")
 
 
-@router.post("/webhooks/{channel}", summary="Chat-channel webhook (Zalo OA): signed events become reports")
-async def webhook(channel: str, request: Request, ctx: Ctx, background: BackgroundTasks) -> dict[str, Any]:
-    adapter = request.app.state.adapters.get(channel)
+def _adapter(request: Request, channel: str) -> ChannelAdapter:
+    adapter: ChannelAdapter | None = request.app.state.adapters.get(channel)
     if adapter is None:
         raise ApiError(404, f"no webhook configured for {channel[:20]!r}")
+    return adapter
+
+
+@router.get("/webhooks/{channel}", summary="Subscription check (Facebook: echo hub.challenge for our verify token)")
+async def subscribe(channel: str, request: Request) -> PlainTextResponse:
+    answer = _adapter(request, channel).challenge(request.query_params)
+    if answer is None:
+        raise ApiError(403, "subscription refused: wrong mode or verify token")
+    return PlainTextResponse(answer)
+
+
+@router.post("/webhooks/{channel}", summary="Chat-channel webhook (Zalo OA, Facebook Page): signed events → reports")
+async def webhook(channel: str, request: Request, ctx: Ctx, background: BackgroundTasks) -> dict[str, Any]:
+    adapter = _adapter(request, channel)
     raw = await request.body()
     if not adapter.verify(raw, request.headers):
         raise ApiError(401, "signature missing or wrong")

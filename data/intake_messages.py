@@ -1,4 +1,6 @@
-"""Messages from chat channels (Zalo OA now, a Facebook Page later) grouped into citizen reports.
+"""Messages from chat channels (Zalo OA, a Facebook Page) grouped into citizen reports: ONE path for every
+channel — an adapter (data.intake_zalo, data.intake_facebook) reads its events into :class:`IncomingMessage`
+parts (:func:`message_parts`), and storing, grouping and importing below are the same for all.
 
 A citizen usually sends the text, a photo and the location as separate messages. Each is stored once (a replayed
 event with the same message id stores nothing); once a follower has been quiet for ``window``, their waiting
@@ -9,7 +11,9 @@ through the complaint pipeline (duplicate check, quarantine, ward, routing, clus
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +38,47 @@ class IncomingMessage:
     media_url: str | None
     lat: float | None
     lon: float | None
+
+
+def message_parts(
+    channel: str,
+    message_id: str,
+    sender: str,
+    at: dt.datetime,
+    text: object,
+    attachments: object,
+    point_of: Callable[[dict[str, Any]], tuple[float, float] | None],
+) -> list[IncomingMessage]:
+    """The report parts of one chat message: each attachment (a location through the channel's ``point_of`` its
+    payload, media by ``payload.url``; stickers skipped), then the text. Part ids derive from ``message_id``
+    (``#1``, ``#2``, ``#text``), so a replayed message yields the same ids."""
+    parts: list[IncomingMessage] = []
+    for number, attachment in enumerate(attachments if isinstance(attachments, list) else []):
+        if not isinstance(attachment, dict):
+            continue
+        kind = str(attachment.get("type") or "file")
+        body = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        part_id = message_id if number == 0 else f"{message_id}#{number}"
+        if kind == "location":
+            point = point_of(body)
+            if point is not None:
+                parts.append(IncomingMessage(channel, part_id, sender, at, "location", None, None, *point))
+        elif kind != "sticker" and "sticker_id" not in body:
+            url = body.get("url") if isinstance(body.get("url"), str) else None
+            parts.append(IncomingMessage(channel, part_id, sender, at, kind, None, url, None, None))
+    if isinstance(text, str) and text.strip():
+        text_id = message_id if not parts else f"{message_id}#text"
+        parts.append(IncomingMessage(channel, text_id, sender, at, "text", text.strip(), None, None, None))
+    return parts
+
+
+def point(payload: dict[str, Any], lat_key: str, lon_key: str) -> tuple[float, float] | None:
+    """``payload.coordinates[lat_key, lon_key]`` as numbers, or None when missing or not numbers."""
+    coordinates = payload.get("coordinates") if isinstance(payload.get("coordinates"), dict) else {}
+    try:
+        return float(coordinates[lat_key]), float(coordinates[lon_key])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def store_messages(engine: Engine, parts: list[IncomingMessage]) -> int:

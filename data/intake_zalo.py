@@ -14,7 +14,7 @@ import hmac
 import json
 from typing import Any
 
-from data.intake_messages import IncomingMessage
+from data.intake_messages import IncomingMessage, message_parts, point
 
 CHANNEL = "zalo"
 MESSAGE_EVENTS = frozenset(
@@ -57,27 +57,5 @@ def messages(payload: dict[str, Any]) -> list[IncomingMessage] | None:
     msg_id, follower = str(message.get("msg_id") or ""), str(sender.get("id") or "")
     if not msg_id or not follower:
         return None
-    at = _received_at(payload)
-    text = message.get("text") if isinstance(message.get("text"), str) else None
-    parts: list[IncomingMessage] = []
-    attachments = message.get("attachments") if isinstance(message.get("attachments"), list) else []
-    for number, attachment in enumerate(attachments):
-        if not isinstance(attachment, dict):
-            continue
-        kind = str(attachment.get("type") or "file")
-        body = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
-        part_id = msg_id if number == 0 else f"{msg_id}#{number}"
-        if kind == "location":
-            point = body.get("coordinates") if isinstance(body.get("coordinates"), dict) else {}
-            try:
-                lat, lon = float(point["latitude"]), float(point["longitude"])
-            except (KeyError, TypeError, ValueError):
-                continue
-            parts.append(IncomingMessage(CHANNEL, part_id, follower, at, "location", None, None, lat, lon))
-        elif kind != "sticker":
-            url = body.get("url") if isinstance(body.get("url"), str) else None
-            parts.append(IncomingMessage(CHANNEL, part_id, follower, at, kind, None, url, None, None))
-    if text and text.strip():
-        text_id = msg_id if not parts else f"{msg_id}#text"
-        parts.append(IncomingMessage(CHANNEL, text_id, follower, at, "text", text.strip(), None, None, None))
-    return parts
+    return message_parts(CHANNEL, msg_id, follower, _received_at(payload), message.get("text"),
+                         message.get("attachments"), lambda body: point(body, "latitude", "longitude"))  # fmt: skip

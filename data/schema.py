@@ -609,7 +609,7 @@ class ApiKey(Base):
 
 
 class IntakeMessage(Base):
-    """One message received from a chat channel (Zalo OA, later Facebook): kept until grouped into a report.
+    """One message received from a chat channel (Zalo OA, Facebook Page): kept until grouped into a report.
 
     ``(channel, message_id)`` is unique, so a replayed event stores nothing. ``sender`` is the channel's follower
     id (personal data: never published). ``report_external_id`` is set once the message went into a report.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from api.app import create_app
 from data.config import load_settings
@@ -20,6 +20,12 @@ if "air_seed" not in sys.modules:  # importlib mode: register the shared seed mo
     sys.modules["air_seed"] = _module
     _spec.loader.exec_module(_module)
 air_seed = sys.modules["air_seed"]
+
+
+@pytest.fixture
+def movable_clock():
+    """The class of a clock set by hand (call it with the starting time)."""
+    return MovableClock
 
 
 @pytest.fixture
@@ -39,3 +45,24 @@ def settings():
 def client(air_engine: Engine, settings) -> TestClient:
     """A client of the API over the seeded database, its clock fixed at the seed's NOW."""
     return TestClient(create_app(air_engine, settings, clock=lambda: air_seed.NOW))
+
+
+class MovableClock:
+    """A clock a test sets by hand (``clock.now = …``): the webhook grouping window, the intake queue's lease."""
+
+    def __init__(self, now) -> None:
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def count_rows():
+    """``count_rows(engine, table)``: how many rows ``table`` holds."""
+
+    def count(engine: Engine, table) -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+    return count

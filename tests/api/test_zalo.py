@@ -9,7 +9,7 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from api.app import create_app
 from api.webhooks import ZaloAdapter, flush
@@ -21,17 +21,9 @@ APP_ID, SECRET = "1234567890", "oa-secret-key"
 T0 = dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 @pytest.fixture
-def zalo(loaded_engine: Engine):
-    clock = Clock()
+def zalo(loaded_engine: Engine, movable_clock):
+    clock = movable_clock(T0)
     app = create_app(loaded_engine, load_settings(boundary_set="hanoi-2025"), clock=clock,
                      adapters={"zalo": ZaloAdapter(APP_ID, SECRET)})  # fmt: skip
     return TestClient(app), app, clock, loaded_engine
@@ -58,17 +50,13 @@ IMAGE = _event("user_send_image", "m2", attachments=[{"type": "image", "payload"
 LOCATION = _event("user_send_location", "m3", attachments=[{"type": "location", "payload": {"coordinates": {"latitude": "21.0288", "longitude": "105.8523"}}}])  # noqa: E501
 
 
-def _count(engine: Engine, table) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
-
-def test_text_photo_location_become_one_report(zalo) -> None:
+def test_text_photo_location_become_one_report(zalo, count_rows) -> None:
     client, app, clock, engine = zalo
     for body in (TEXT, IMAGE, LOCATION):
         response = _post(client, body)
         assert response.status_code == 200 and response.json()["stored"] == 1
-    assert _count(engine, ComplaintReport) == 0  # the follower may still be sending
+    assert count_rows(engine, ComplaintReport) == 0  # the follower may still be sending
     clock.now = T0 + dt.timedelta(minutes=11)
     assert flush(app.state.context) == ["zalo-m1"]
     with engine.connect() as conn:
@@ -80,36 +68,36 @@ def test_text_photo_location_become_one_report(zalo) -> None:
     assert flush(app.state.context) == []  # nothing waits any more
 
 
-def test_replayed_events_never_duplicate(zalo) -> None:
+def test_replayed_events_never_duplicate(zalo, count_rows) -> None:
     client, app, clock, engine = zalo
     for body in (TEXT, LOCATION, TEXT, LOCATION):
         assert _post(client, body).status_code == 200
-    assert _count(engine, IntakeMessage) == 2
+    assert count_rows(engine, IntakeMessage) == 2
     clock.now = T0 + dt.timedelta(minutes=11)
     flush(app.state.context)
     assert _post(client, TEXT).json()["stored"] == 0  # replayed after the report was made
     clock.now = T0 + dt.timedelta(minutes=30)
     assert flush(app.state.context) == []
-    assert _count(engine, ComplaintReport) == 1
+    assert count_rows(engine, ComplaintReport) == 1
 
 
 @pytest.mark.parametrize("signature", [None, "", "mac=" + "0" * 64, "sha256=abc"])
-def test_bad_or_missing_signature_stores_nothing(zalo, signature: str | None) -> None:
+def test_bad_or_missing_signature_stores_nothing(zalo, signature: str | None, count_rows) -> None:
     client, _, _, engine = zalo
     response = _post(client, TEXT, signature=signature)
     assert response.status_code == 401 and "signature" in response.json()["error"]
-    assert _count(engine, IntakeMessage) == 0
+    assert count_rows(engine, IntakeMessage) == 0
 
 
-def test_signature_over_the_exact_body(zalo) -> None:
+def test_signature_over_the_exact_body(zalo, count_rows) -> None:
     client, _, _, engine = zalo
     header = sign(TEXT, app_id=APP_ID, secret=SECRET)
     tampered = TEXT.replace("ngõ 12".encode(), "ngõ 13".encode())
     response = client.post("/webhooks/zalo", content=tampered, headers={"X-ZEvent-Signature": header})
-    assert response.status_code == 401 and _count(engine, IntakeMessage) == 0
+    assert response.status_code == 401 and count_rows(engine, IntakeMessage) == 0
 
 
-def test_unknown_events_ignored_and_logged_once(zalo, caplog: pytest.LogCaptureFixture) -> None:
+def test_unknown_events_ignored_and_logged_once(zalo, caplog: pytest.LogCaptureFixture, count_rows) -> None:
     client, _, _, engine = zalo
     seen = _event("user_seen_message", "m9")
     with caplog.at_level(logging.INFO, logger="envmon.api.webhooks"):
@@ -117,16 +105,16 @@ def test_unknown_events_ignored_and_logged_once(zalo, caplog: pytest.LogCaptureF
         assert _post(client, seen).status_code == 200
     ignored = [r for r in caplog.records if "webhook_ignored" in r.getMessage()]
     assert len(ignored) == 1 and "user_seen_message" in ignored[0].getMessage()
-    assert _count(engine, IntakeMessage) == 0
+    assert count_rows(engine, IntakeMessage) == 0
 
 
-def test_two_followers_two_reports(zalo) -> None:
+def test_two_followers_two_reports(zalo, count_rows) -> None:
     client, app, clock, engine = zalo
     _post(client, TEXT)
     _post(client, _event("user_send_text", "n1", sender="follower-2", text="Nước thải đen chảy ra sông Tô Lịch"))
     clock.now = T0 + dt.timedelta(minutes=11)
     assert sorted(flush(app.state.context)) == ["zalo-m1", "zalo-n1"]
-    assert _count(engine, ComplaintReport) == 2
+    assert count_rows(engine, ComplaintReport) == 2
 
 
 def test_unconfigured_channel_is_404(loaded_engine: Engine) -> None:
