@@ -177,3 +177,36 @@ def loopback_nginx_config(folder: Path, port: int, site: Path, api: int, dashboa
     )
     (folder / "nginx.conf").write_text(main, encoding="utf-8")
     return folder / "nginx.conf"
+
+
+def wait_for_ok(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Block until ``url`` answers 200; RuntimeError when ``process`` exits or ``seconds`` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urlopen(url, timeout=2) as response:  # noqa: S310 - loopback server
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer (exit {process.poll()})")
+        time.sleep(0.3)
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+    """Run ``command`` (output to ``log``) from the repository folder until the block ends, once ``ready_url``
+    answers 200; terminated (killed after 20 s) afterwards."""
+    repo = Path(__file__).resolve().parents[1]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_for_ok(ready_url, process)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -34,12 +34,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from bench._common import free_port, loopback_nginx_config, machine
+from bench._common import free_port, loopback_nginx_config, machine, serving
 
 REPO = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -145,35 +144,6 @@ def run_wrk(base: str, script: str, connections: int, seconds: int, folder: Path
     return summary
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback server
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not answer (exit {process.poll()})")
-        time.sleep(0.3)
-
-
-@contextlib.contextmanager
-def _serving(command: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            _wait_for(ready_url, process)
-            yield
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
 UNLIMITED = {"ENVMON_API_KEY_PER_MINUTE": "1000000000", "ENVMON_API_ADDRESS_PER_MINUTE": "1000000000",
              "ENVMON_API_BURST": "1000000000"}  # fmt: skip
 
@@ -183,7 +153,7 @@ def _api(port: int, workers: int, env: dict[str, str], folder: Path) -> contextl
     command = [str(Path(sys.executable).with_name("envmon")), "api", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers)]  # fmt: skip
     ready = f"http://127.0.0.1:{port}/open311/v2/services.json"
-    return _serving(command, {**env, **UNLIMITED}, ready, folder / f"api-{workers}.log")
+    return serving(command, {**env, **UNLIMITED}, ready, folder / f"api-{workers}.log")
 
 
 def _pending(url: str) -> int:
@@ -289,7 +259,7 @@ def main(quick: bool = False, streamlit_page: bool = True) -> dict[str, Any]:
         config = loopback_nginx_config(folder, port, site, api, (free_port(), free_port()))
         front = f"http://127.0.0.1:{port}"
         site_rows: dict[int, dict[str, float]] = {}
-        with _serving([NGINX, "-p", str(folder), "-c", str(config)], env, f"{front}{SITE_PREFIX}", folder / "n.log"):
+        with serving([NGINX, "-p", str(folder), "-c", str(config)], env, f"{front}{SITE_PREFIX}", folder / "n.log"):
             for connections in CONNECTIONS:
                 row = run_wrk(front, cycling_get_script(paths), connections, seconds, folder)
                 row["views"] = row["rps"] / len(paths)
