@@ -143,9 +143,9 @@ def station_hourly(
     start = now - HOURLY_DEFAULT if since is None else parse_time(since, "since")
     if start < now - HOURLY_MAX:
         raise ApiError(400, f"since: at most {HOURLY_MAX.days} days back")
-    if not station_exists(ctx.engine, station_id):
+    if not station_exists(ctx.reader, station_id):
         raise ApiError(404, f"no station with id {station_id!r}")
-    rows, found = hourly_averages(ctx.engine, station_id, start, limit=page.limit, offset=page.offset)
+    rows, found = hourly_averages(ctx.reader, station_id, start, limit=page.limit, offset=page.offset)
     snapshot = ctx.snapshot()
     station = snapshot.station(station_id)
     units = {r.parameter: r.unit for r in station.readings} if station else {}

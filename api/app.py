@@ -17,8 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import air, open311, open311_format, webhooks
 from api.common import ApiError, Context, utc_now
 from api.limits import BodyTooLargeError, Guard, Limits, RateLimiter
+from data import db
 from data.config import Settings, load_settings
-from data.db import make_engine
 
 
 def _validation_message(err: RequestValidationError) -> str:
@@ -45,12 +45,15 @@ def create_app(
     limits: Limits | None = None,
     limiter: RateLimiter | None = None,
     adapters: Mapping[str, webhooks.ChannelAdapter] | None = None,
+    read_engine: Engine | None = None,
 ) -> FastAPI:
     """The API over ``engine``; ``clock`` gives "now" (tests pass a fixed one); ``limits`` the rate and size
     limits (default: those configured in ``settings``); ``adapters`` the chat channels whose webhooks are open
-    (default: those configured in the environment)."""
+    (default: those configured in the environment); ``read_engine`` the read replica for public answers (default:
+    ``engine``)."""
     context = Context(engine=engine, settings=settings, clock=clock,
-                      limits=limits or Limits.from_settings(settings), limiter=limiter or RateLimiter())  # fmt: skip
+                      limits=limits or Limits.from_settings(settings), limiter=limiter or RateLimiter(),
+                      read_engine=read_engine)  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,4 +106,5 @@ def create_app(
 def app_from_settings() -> FastAPI:
     """The API over the configured database (the factory ``envmon api`` hands to uvicorn)."""
     settings = load_settings()
-    return create_app(make_engine(settings.resolved_database_url), settings)
+    primary = db.engine(settings)
+    return create_app(primary, settings, read_engine=db.read_engine(settings, primary=primary))

@@ -50,6 +50,7 @@ class Context:
 
     engine: Engine
     settings: Settings
+    read_engine: Engine | None = None  # the read replica for public answers; None: read ``engine``
     clock: Callable[[], dt.datetime] = utc_now
     limits: Limits = field(default_factory=Limits)
     limiter: RateLimiter = field(default_factory=RateLimiter)
@@ -60,6 +61,11 @@ class Context:
     _taxonomy: Taxonomy | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _building: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def reader(self) -> Engine:
+        """The engine for lag-tolerant public reads (the snapshot, station history): the replica if configured."""
+        return self.read_engine or self.engine
 
     def snapshot(self) -> PublicSnapshot:
         """The public snapshot of the current minute: the very object the public page and site render.
@@ -76,7 +82,7 @@ class Context:
             current = self._snapshot
             if current is None or current[0] != minute:
                 built = build_snapshot(
-                    self.engine, now=minute, timezone=self.settings.timezone, boundary_set=self.settings.boundary_set
+                    self.reader, now=minute, timezone=self.settings.timezone, boundary_set=self.settings.boundary_set
                 )
                 with self._lock:
                     self._snapshot = current = (minute, built)

@@ -23,13 +23,13 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from data import alert_queries, exports, queries
+from data import alert_queries, db, exports, queries
 from data.boundary_store import wards_frame
 from data.case_filter import CaseFilter
 from data.categories import load_taxonomy
 from data.config import Settings, load_settings
 from data.corroboration_report import corroboration_report, load_corroborable_complaints
-from data.db import check_connection, make_engine
+from data.db import check_connection
 from geo.hotspots import MIN_UNITS, gi_star
 from geo.spots import WINDOW as SPOT_WINDOW
 from geo.spots import find_spots
@@ -80,15 +80,33 @@ def settings() -> Settings:
 
 @st.cache_resource
 def engine() -> Engine:
-    """The shared SQLAlchemy engine, checked reachable (raises ``DatabaseUnavailableError`` otherwise).
+    """The shared engine of the primary database, checked reachable (raises ``DatabaseUnavailableError``).
 
-    On SQLite the dashboard reads through a memory map with small per-connection caches: the page's queries
-    run on several threads' connections at once, and each would otherwise copy the tables it scans into its
-    own cache (slower first scans, and that much more memory per connection).
+    Writes and the reads that must see them go here: login, session touch, acknowledgements, silences, case
+    actions, imports, the alert and import lists an operator just changed. On SQLite the dashboard reads through
+    a memory map with small per-connection caches: the page's queries run on several threads' connections at
+    once, and each would otherwise copy the tables it scans into its own cache.
     """
-    result = make_engine(settings().resolved_database_url, sqlite_cache_mib=8, sqlite_mmap_mib=1024)
+    result = db.engine(settings(), sqlite_cache_mib=8, sqlite_mmap_mib=1024)
     check_connection(result)
     return result
+
+
+def read_engine() -> Engine:
+    """The engine for the cached loaders' reads: the read replica if configured (the primary while it is
+    unreachable), else the primary engine itself. Pages show each figure's data time, so replica lag is shown,
+    never an error."""
+    config = settings()
+    if config.resolved_read_url == config.resolved_database_url:
+        return engine()
+    return _replica_engine(config.resolved_read_url, config.resolved_database_url)
+
+
+@st.cache_resource
+def _replica_engine(read_url: str, primary_url: str) -> Engine:
+    """One replica engine per (replica, primary) pair: a settings change never reuses another database's."""
+    return db.read_engine(load_settings(database_url=primary_url, database_read_url=read_url),
+                          sqlite_cache_mib=8, sqlite_mmap_mib=1024)  # fmt: skip
 
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False)
@@ -101,32 +119,32 @@ def category_names(language: str) -> dict[str, str]:
 @st.cache_data(ttl=LONG_TTL, show_spinner=False)
 def boundary_sets() -> list[str]:
     """Names of the stored boundary sets."""
-    return queries.boundary_set_names(engine())
+    return queries.boundary_set_names(read_engine())
 
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False)
 def wards(set_name: str) -> gpd.GeoDataFrame:
     """Display (simplified) ward polygons of ``set_name`` with population and former district."""
-    return wards_frame(engine(), set_name, display=True)
+    return wards_frame(read_engine(), set_name, display=True)
 
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False)
 def ward_choices(set_name: str) -> pd.DataFrame:
     """``code, name, district, lat, lon`` of the wards, for pickers and nearest-station search."""
-    return queries.ward_choices(engine(), set_name)
+    return queries.ward_choices(read_engine(), set_name)
 
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False)
 def filter_choices() -> dict[str, list[str]]:
     """Distinct categories, statuses, channels and former districts for the analysts' filters."""
-    return queries.case_filter_choices(engine())
+    return queries.case_filter_choices(read_engine())
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def kpis(flt: CaseFilter, now: dt.datetime) -> dict[str, float | int | None]:
     """Leaders' KPIs plus the number of active alerts."""
-    values = queries.case_kpis(engine(), flt, now)
-    values["active_alerts"] = alert_queries.active_alert_count(engine())
+    values = queries.case_kpis(read_engine(), flt, now)
+    values["active_alerts"] = alert_queries.active_alert_count(read_engine())
     return values
 
 
@@ -134,7 +152,7 @@ def kpis(flt: CaseFilter, now: dt.datetime) -> dict[str, float | int | None]:
 def ward_stats(flt: CaseFilter, set_name: str, now: dt.datetime) -> gpd.GeoDataFrame:
     """Display wards with ``cases, open, overdue`` and ``rate`` (cases per 1,000 residents); zeros filled in."""
     frame = wards(set_name)
-    counts = queries.ward_case_counts(engine(), flt, now).set_index("ward_code")
+    counts = queries.ward_case_counts(read_engine(), flt, now).set_index("ward_code")
     out = frame.copy()
     for column in ("cases", "open", "overdue"):
         out[column] = counts[column].reindex(out["code"]).fillna(0).astype(int).to_numpy()
@@ -155,7 +173,7 @@ def data_version() -> tuple[int, ...]:
     Results that depend on the complaints but not on the clock are cached under it, so a leader's next visit
     or a filter change reuses them instead of recomputing them every minute.
     """
-    return queries.complaint_data_version(engine())
+    return queries.complaint_data_version(read_engine())
 
 
 def hotspots(flt: CaseFilter, set_name: str, rate: bool) -> pd.DataFrame | None:
@@ -191,7 +209,7 @@ def recurring_spots(set_name: str, now: dt.datetime) -> pd.DataFrame:
 @st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=8)
 def _spots_since(set_name: str, since: dt.datetime, version: tuple[int, ...]) -> pd.DataFrame:
     """Spots found once per lookback start and ``version`` (both only select the cached answer)."""
-    return find_spots(queries.located_cases_since(engine(), since, set_name), dt.datetime.now(dt.UTC))
+    return find_spots(queries.located_cases_since(read_engine(), since, set_name), dt.datetime.now(dt.UTC))
 
 
 @st.cache_resource(show_spinner=False)
@@ -219,13 +237,13 @@ def case_count(flt: CaseFilter) -> int:
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=64)
 def _case_count(flt: CaseFilter, version: tuple[int, ...]) -> int:
-    return queries.case_count(engine(), flt)
+    return queries.case_count(read_engine(), flt)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def case_points(flt: CaseFilter) -> pd.DataFrame:
     """Case markers (at most ``MAX_CASE_MARKERS``)."""
-    return queries.case_points(engine(), flt, MAX_CASE_MARKERS)
+    return queries.case_points(read_engine(), flt, MAX_CASE_MARKERS)
 
 
 def heat_cells(flt: CaseFilter) -> pd.DataFrame:
@@ -235,50 +253,50 @@ def heat_cells(flt: CaseFilter) -> pd.DataFrame:
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=16)
 def _heat_cells(flt: CaseFilter, version: tuple[int, ...]) -> pd.DataFrame:
-    return queries.heat_cells(engine(), flt, HEAT_CELL_DEG)
+    return queries.heat_cells(read_engine(), flt, HEAT_CELL_DEG)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def overdue_by_unit(flt: CaseFilter, now: dt.datetime) -> pd.DataFrame:
     """Overdue cases per responsible unit."""
-    return queries.overdue_by_unit(engine(), flt, now)
+    return queries.overdue_by_unit(read_engine(), flt, now)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def overdue_cases(flt: CaseFilter, now: dt.datetime) -> pd.DataFrame:
     """The overdue cases, most overdue first."""
-    return queries.overdue_cases(engine(), flt, now)
+    return queries.overdue_cases(read_engine(), flt, now)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def cases_per_day(flt: CaseFilter) -> pd.DataFrame:
     """Cases opened per local day."""
-    return queries.cases_per_day(engine(), flt)
+    return queries.cases_per_day(read_engine(), flt)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def breakdowns(flt: CaseFilter) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(cases per category, reports per channel)."""
-    return queries.category_breakdown(engine(), flt), queries.channel_breakdown(engine(), flt)
+    return queries.category_breakdown(read_engine(), flt), queries.channel_breakdown(read_engine(), flt)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def case_page(flt: CaseFilter, page: int, page_size: int) -> pd.DataFrame:
     """One page of the filtered cases."""
-    return queries.case_page(engine(), flt, page, page_size)
+    return queries.case_page(read_engine(), flt, page, page_size)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False, max_entries=4)
 def case_export(flt: CaseFilter) -> pd.DataFrame:
     """Every report of the filtered cases for export (:func:`data.exports.reports_frame`, no personal data)."""
-    return exports.reports_frame(engine(), flt)
+    return exports.reports_frame(read_engine(), flt)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def stations(kind: str | None, scale: str, now: dt.datetime) -> pd.DataFrame:
     """Stations with their newest AQI on ``scale`` (air) and a ``stale`` flag / ``age_hours``."""
-    frame = queries.public_stations(engine(), kind)
-    latest = queries.public_latest_aqi(engine(), scale).set_index("station_id")
+    frame = queries.public_stations(read_engine(), kind)
+    latest = queries.public_latest_aqi(read_engine(), scale).set_index("station_id")
     for column in ("aqi", "category", "dominant", "period_end", "beyond_scale", "sub_indices"):
         frame[column] = frame["id"].map(latest[column]) if len(latest) else None
     age = (pd.Timestamp(now) - frame["last_reading_at"]).dt.total_seconds() / 3600.0
@@ -293,41 +311,41 @@ def corroborated_cases(now: dt.datetime) -> pd.DataFrame:
     corroborates (``data.corroboration_report``), with their location: id, lat, lon, category_code,
     reported_at, station_id, distance_m, parameter, value, observed_at."""
     since = now - dt.timedelta(days=CORROBORATION_DAYS)
-    report = corroboration_report(engine(), since, now)
+    report = corroboration_report(read_engine(), since, now)
     found = report[report["corroborated"]].drop(columns=["category_code", "reported_at"])
-    located = load_corroborable_complaints(engine(), since, now)
+    located = load_corroborable_complaints(read_engine(), since, now)
     return located.merge(found, on="id")
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def station_device_status() -> dict[str, str]:
     """Station id → the worst TT 10/2021 status among its newest readings (``00`` | ``01`` | ``02``)."""
-    frame = queries.station_device_status(engine())
+    frame = queries.station_device_status(read_engine())
     return dict(zip(frame["station_id"], frame["status"], strict=True))
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def latest_readings(station_id: str) -> pd.DataFrame:
     """Newest value of every parameter at one station."""
-    return queries.public_latest_readings(engine(), station_id)
+    return queries.public_latest_readings(read_engine(), station_id)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def aqi_series(station_id: str, scale: str, period: str, since: dt.datetime) -> pd.DataFrame:
     """AQI history of one station."""
-    return queries.public_aqi_series(engine(), station_id, scale, period, since)
+    return queries.public_aqi_series(read_engine(), station_id, scale, period, since)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def station_parameters(station_id: str) -> list[str]:
     """Parameters measured at one station."""
-    return queries.station_parameters(engine(), station_id)
+    return queries.station_parameters(read_engine(), station_id)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def reading_series(station_id: str, parameter: str, since: dt.datetime) -> pd.DataFrame:
     """Readings of one parameter at one station."""
-    return queries.reading_series(engine(), station_id, parameter, since)
+    return queries.reading_series(read_engine(), station_id, parameter, since)
 
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False)
@@ -348,7 +366,7 @@ def feed_schedules() -> dict[str, tuple[dt.timedelta, dt.timedelta]]:
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
 def feed_health() -> pd.DataFrame:
     """Per-feed health rows."""
-    return queries.feed_health(engine())
+    return queries.feed_health(read_engine())
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)

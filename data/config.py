@@ -13,6 +13,14 @@ Keys
 database_url : str
     SQLAlchemy URL. Default ``sqlite:///var/envmon.db``. ``postgresql+psycopg://user@host:port/db`` switches
     to PostgreSQL/PostGIS. Env: ``DATABASE_URL``.
+database_read_url : str
+    SQLAlchemy URL of a streaming replica of ``database_url`` for the dashboard's, the API's and the published
+    site's reads (writes always go to ``database_url``). Default: none, everything reads the primary. When the
+    replica cannot be reached, reads fall back to the primary (logged once). Env: ``DATABASE_READ_URL``.
+poller_lease_seconds : float
+    How long a poller's lease on a feed lasts without renewal (renewed every third of it). Another poller takes
+    a feed over at most this long plus a third after its holder died. Default 60 s. Env:
+    ``ENVMON_POLLER_LEASE_SECONDS``.
 var_dir : Path
     Folder for the SQLite file, drop folders and backups. Default ``var``. Env: ``ENVMON_VAR_DIR``.
 media_dir : Path
@@ -82,6 +90,11 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="", validation_alias=AliasChoices("DATABASE_URL", "ENVMON_DATABASE_URL", "database_url")
     )
+    database_read_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("DATABASE_READ_URL", "ENVMON_DATABASE_READ_URL", "database_read_url"),
+    )
+    poller_lease_seconds: float = Field(default=60.0, ge=1.0)
     var_dir: Path = Path("var")
     media_dir: Path = Field(default_factory=lambda data: data["var_dir"] / "media")
     timezone: str = DEFAULT_TIMEZONE
@@ -144,6 +157,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'envmon.db').as_posix()}"
+
+    @cached_property
+    def resolved_read_url(self) -> str:
+        """The URL reads go to: ``database_read_url`` if set, else the primary's."""
+        return self.database_read_url or self.resolved_database_url
 
     def config_path(self, name: Literal["thresholds", "alert_rules", "feeds", "sla", "routing", "unit_notify"]) -> Path:
         """Path of a named config file: the override if set, else the shipped default."""

@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.dialect import is_postgresql
 from data.redact import redact_text, redact_url
+
+if TYPE_CHECKING:
+    from data.config import Settings
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+REPLICA_CONNECT_TIMEOUT_SECONDS = 3  # a replica that does not answer this fast is skipped for the primary
+READ_POOL_RECYCLE_SECONDS = 60  # a read connection opened on the primary is replaced by a replica one after this
 
 
 class DatabaseUnavailableError(RuntimeError):
     """The configured database cannot be reached; the message says which URL (without password)."""
 
 
-def make_engine(url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 0) -> Engine:
+def make_engine(
+    url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 0, fallback_url: str | None = None
+) -> Engine:
     """Create an engine for ``url``; SQLite files get their folder, foreign keys and WAL journaling.
 
     ``sqlite_cache_mib`` is each SQLite connection's own page cache (bulk batches into large indexes want a
     big one). ``sqlite_mmap_mib`` memory-maps that much of the database file: reads then come straight from
     the operating system's file cache, shared by every connection, instead of being copied into each
     connection's own cache first (the dashboard's many readers, each starting with an empty cache).
+    ``fallback_url`` (a server database): each new connection goes to ``url`` and, when that server cannot be
+    reached, to ``fallback_url`` instead (see :func:`read_engine`).
 
     Raises
     ------
@@ -55,6 +67,9 @@ def make_engine(url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
+        if fallback_url is not None and fallback_url != url:
+            kwargs["creator"] = _FallbackConnector(parsed, fallback_url)
+            kwargs["pool_recycle"] = READ_POOL_RECYCLE_SECONDS
     try:
         engine = create_engine(parsed, **kwargs)
     except (ImportError, ArgumentError) as err:
@@ -74,6 +89,81 @@ def make_engine(url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 
 
         event.listen(engine, "connect", sqlite_pragmas)
     return engine
+
+
+class _FallbackConnector:
+    """Opens DBAPI connections to a replica, or to the primary while the replica cannot be reached.
+
+    The switch is logged once each way (not once per connection). Passwords never reach the log.
+    """
+
+    def __init__(self, replica: URL, primary_url: str) -> None:
+        self.replica = replica
+        self.primary = make_url(primary_url)
+        self.dialect = create_engine(replica).dialect  # no connection is made here
+        self.on_primary = False
+        self.lock = threading.Lock()
+
+    def _connect(self, url: URL, **extra: Any) -> Any:
+        cargs, cparams = self.dialect.create_connect_args(url)
+        return self.dialect.connect(*cargs, **{**cparams, **extra})
+
+    def __call__(self) -> Any:
+        try:
+            connection = self._connect(self.replica, connect_timeout=REPLICA_CONNECT_TIMEOUT_SECONDS)
+        except Exception as err:
+            with self.lock:
+                if not self.on_primary:
+                    reason = redact_text(f"{err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+                    logger.warning("read replica %s unavailable (%s); reading from the primary %s",
+                                   redact_url(self.replica.render_as_string(hide_password=False)), reason,
+                                   redact_url(self.primary.render_as_string(hide_password=False)))  # fmt: skip
+                self.on_primary = True
+            return self._connect(self.primary)
+        with self.lock:
+            if self.on_primary:
+                logger.info("read replica %s reachable again; reading from it",
+                            redact_url(self.replica.render_as_string(hide_password=False)))  # fmt: skip
+            self.on_primary = False
+        return connection
+
+
+def engine(settings: Settings, **options: Any) -> Engine:
+    """The engine of the primary database: every write, and reads that must see the caller's own writes
+    (logins, sessions, acknowledgements, case actions). ``options`` go to :func:`make_engine`."""
+    return make_engine(settings.resolved_database_url, **options)
+
+
+def read_engine(settings: Settings, *, primary: Engine | None = None, **options: Any) -> Engine:
+    """The engine for reads that tolerate replica lag (pages, the API's public answers, the published site).
+
+    Without a separate ``database_read_url`` this is ``primary`` itself (or a new primary engine). Otherwise
+    every new connection goes to the replica and, while the replica cannot be reached, to the primary, so a
+    page never fails because the replica is down; connections are recycled every
+    ``READ_POOL_RECYCLE_SECONDS``, so reads return to the replica once it is back.
+    """
+    if settings.resolved_read_url == settings.resolved_database_url:
+        return primary if primary is not None else engine(settings, **options)
+    return make_engine(settings.resolved_read_url, fallback_url=settings.resolved_database_url, **options)
+
+
+def replica_lag(bind: Engine | Connection) -> dt.timedelta | None:
+    """How far a streaming replica's data is behind its primary; None on a primary or on SQLite.
+
+    Zero when the replica has replayed everything it received (an idle primary is not lag).
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return replica_lag(conn)
+    if not is_postgresql(bind):
+        return None
+    return bind.execute(
+        text(
+            "SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL"
+            " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN interval '0'"
+            " ELSE now() - pg_last_xact_replay_timestamp() END"
+        )
+    ).scalar()
 
 
 def check_connection(engine: Engine) -> None:

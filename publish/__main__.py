@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.config import load_settings
-from data.db import DatabaseUnavailableError, check_connection, make_engine, schema_revision
+from data.db import DatabaseUnavailableError, check_connection, read_engine, schema_revision
 from data.i18n import translate
 from publish.build import build_site, data_signature
 
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     out = args.out or settings.var_dir / "site"
     try:
-        engine = make_engine(settings.resolved_database_url)
+        engine = read_engine(settings)  # the site only reads: the replica when configured
         check_connection(engine)
         initialised = schema_revision(engine) is not None
     except DatabaseUnavailableError as err:

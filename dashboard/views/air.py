@@ -33,7 +33,8 @@ from monitoring.public_text import aqi_text, day_label, distance_text, freshness
 def _snapshot(now: dt.datetime) -> PublicSnapshot:
     """The public snapshot, built once a minute for every visitor."""
     settings = loaders.settings()
-    return build_snapshot(loaders.engine(), now=now, timezone=settings.timezone, boundary_set=settings.boundary_set)
+    engine = loaders.read_engine()
+    return build_snapshot(engine, now=now, timezone=settings.timezone, boundary_set=settings.boundary_set)
 
 
 def _language_switch() -> None:
