@@ -59,6 +59,7 @@ else:
         PageSpec(VIEWS / "alerts.py", "alerts", "nav.alerts", auth.STAFF_ROLES),
         PageSpec(VIEWS / "alert.py", "alert", "nav.alert", auth.STAFF_ROLES, in_menu=False),
         PageSpec(VIEWS / "queue.py", "queue", "nav.queue", auth.CASE_ROLES),
+        PageSpec(VIEWS / "case.py", "case", "nav.case", auth.CASE_ROLES, in_menu=False),
         PageSpec(VIEWS / "stations.py", "stations", "nav.stations", auth.STAFF_ROLES),
         PageSpec(VIEWS / "imports.py", "import", "nav.import", auth.OPERATOR_ONLY),
         PageSpec(VIEWS / "users.py", "users", "nav.users", auth.OPERATOR_ONLY),

@@ -4,19 +4,20 @@ the queue counts of the sidebar and the clock in words."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders
-from dashboard.components import number_text
+from dashboard import loaders, maps
 from dashboard.i18n import current_language, t
+from data.case_actions import Actor
+from data.i18n import formats
 from data.sla import SlaPolicy, load_sla_policy
 from data.unit_queue import QueueScope, clock_text, queue_counts
 from data.users import UNIT_ROLE, unit_scope
 
-CASE_URL = "/case?id={id}"
 CASE_PAGE = "views/case.py"
 QUEUE_PAGE = "views/queue.py"
 
@@ -40,7 +41,7 @@ def is_unit_account(user: dict[str, Any] | None) -> bool:
 
 def case_url(case_id: object) -> str:
     """The case page's address, ``/case?id=N`` (deep-linkable; what every case row, popup and alert links to)."""
-    return CASE_URL.format(id=int(case_id))  # type: ignore[call-overload]
+    return maps.CASE_URL.format(id=int(case_id))  # type: ignore[call-overload]
 
 
 CASE_LINK_DISPLAY = r"/case\?id=(\d+)"
@@ -56,7 +57,8 @@ def sidebar_queue(user: dict[str, Any]) -> None:
     """The unit account's open cases per queue section, in the sidebar (counted in the database on every run)."""
     scope = QueueScope(units=viewer_units(user))
     counts = queue_counts(loaders.engine(), scope, loaders.now_minute(), sla_policy())
-    st.markdown(t("queue.sidebar_counts", **{name: number_text(n) for name, n in counts.items()}))
+    language = current_language()
+    st.markdown(t("queue.sidebar_counts", **{name: formats.number(n, language) for name, n in counts.items()}))
 
 
 def clock(deadline: object, hours_left: object, now: dt.datetime) -> str:
@@ -67,3 +69,13 @@ def clock(deadline: object, hours_left: object, now: dt.datetime) -> str:
 def clocks(frame: pd.DataFrame, now: dt.datetime) -> list[str]:
     """:func:`clock` of every row of a frame with ``deadline`` and ``hours_left``."""
     return [clock(d, h, now) for d, h in zip(frame["deadline"], frame["hours_left"], strict=True)]
+
+
+def media_dir() -> Path:
+    """Where the case files are stored (the media setting; ``var/media`` by default)."""
+    return Path(loaders.settings().media_dir)
+
+
+def actor(user: dict[str, Any]) -> Actor:
+    """The signed-in user as the case actions see them: name, role and unit scope (read now, not cached)."""
+    return Actor(str(user["username"]), str(user["role"]), viewer_units(user))

@@ -13,7 +13,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from dashboard import loaders, maps, offline_assets, state
+from dashboard import casework, loaders, maps, offline_assets, state
 from dashboard.i18n import current_language, label, t
 from data.alert_states import ACTIVE_STATES
 from data.case_filter import CaseFilter
@@ -76,9 +76,13 @@ def safe_text(value: object) -> str:
     return formats.safe_text(value, current_language())
 
 
-def show_table(frame: pd.DataFrame, columns: Sequence[str], *, decimals: dict[str, int] | None = None) -> None:
+def show_table(
+    frame: pd.DataFrame, columns: Sequence[str], *, decimals: dict[str, int] | None = None, case_links: bool = False
+) -> None:
     """``st.dataframe`` of ``columns`` with translated headers (``col.<name>``) and every cell as display text in
-    the session language (5.523 · 72,8 · 04/12/2026 21:00; missing values ``—``, never nan/None)."""
+    the session language (5.523 · 72,8 · 04/12/2026 21:00; missing values ``—``, never nan/None).
+
+    ``case_links``: the ``id`` column holds case ids, each shown as a link to its case page (``/case?id=N``)."""
     places = decimals or {}
     language = current_language()
     view = pd.DataFrame(
@@ -87,7 +91,11 @@ def show_table(frame: pd.DataFrame, columns: Sequence[str], *, decimals: dict[st
             for column in columns
         }
     )
-    st.dataframe(view, hide_index=True, width="stretch")
+    config = {}
+    if case_links and "id" in columns:
+        view[t("col.id")] = [casework.case_url(v) for v in frame["id"]]
+        config[t("col.id")] = casework.case_link_column(t("col.id"))
+    st.dataframe(view, hide_index=True, width="stretch", column_config=config or None)
 
 
 def _cell(column: str, value: object, language: str, decimals: int | None) -> str:
@@ -379,6 +387,7 @@ def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool
             unit=t("common.unit"),
             opened=t("common.opened"),
             reports=t("common.reports"),
+            open_case=t("casepage.open_in_new_tab"),
         )
         maps.add_case_markers(fmap, points, marker_labels, layer_name=t("map.cases"))
     else:
@@ -396,22 +405,7 @@ def corroboration_table(now: dt.datetime) -> pd.DataFrame:
     found = loaders.corroborated_cases(now)
     names = loaders.category_names(current_language())
     stations = loaders.stations(None, "vn", now).set_index("id")["name"].to_dict()
-    evidence = []
-    for row in found.itertuples(index=False):
-        measured = (
-            f"AQI {number_text(row.value)}"
-            if row.parameter == "aqi"
-            else f"{parameter_label(row.parameter)} {number_text(row.value, 1)}"
-        )
-        evidence.append(
-            t(
-                "corroboration.evidence",
-                station=stations.get(row.station_id, row.station_id),
-                measured=measured,
-                time=local_time_text(row.observed_at),
-                distance=number_text(row.distance_m / 1000.0, 1),
-            )
-        )
+    evidence = [evidence_text(row, stations) for row in found.itertuples(index=False)]
     return pd.DataFrame(
         {
             "id": found["id"],
@@ -421,6 +415,22 @@ def corroboration_table(now: dt.datetime) -> pd.DataFrame:
             "reported": local_time_texts(found["reported_at"]),
             "evidence": evidence,
         }
+    )
+
+
+def evidence_text(row: object, station_names: dict[str, str]) -> str:
+    """What corroborates a complaint, in words: the station, what it measured and when, how far (a row of
+    ``geo.corroboration.corroborate_complaints``: station_id, parameter, value, observed_at, distance_m)."""
+    parameter, value = row.parameter, row.value  # type: ignore[attr-defined]
+    measured = (
+        f"AQI {number_text(value)}" if parameter == "aqi" else f"{parameter_label(parameter)} {number_text(value, 1)}"
+    )
+    return t(
+        "corroboration.evidence",
+        station=station_names.get(row.station_id, row.station_id),  # type: ignore[attr-defined]
+        measured=measured,
+        time=local_time_text(row.observed_at),  # type: ignore[attr-defined]
+        distance=number_text(row.distance_m / 1000.0, 1),  # type: ignore[attr-defined]
     )
 
 
@@ -455,6 +465,7 @@ def _add_corroborated_layer(fmap: folium.Map, now: dt.datetime, legend: maps.Leg
         layer_name=t("map.corroborated", days=loaders.CORROBORATION_DAYS),
         popup_rows=lambda row: list(zip(labels, (row.category, row.reported, row.evidence), strict=True)),
         legend=legend,
+        open_case=t("casepage.open_in_new_tab"),
     )
 
 

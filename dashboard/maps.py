@@ -60,6 +60,8 @@ CLUSTER_CSS = (
     f"<style>{_CLUSTERS}{{background-color:rgba(8,81,156,.35)}}"
     f"{_CLUSTERS.replace(',', ' div,')} div{{background-color:rgba(8,81,156,.85);color:#fff}}</style>"
 )
+CASE_URL = "/case?id={id}"
+"""The case page's address (deep-linkable): what case popups and every case table row link to."""
 HEAT_GRADIENT = {0.3: "#fed976", 0.6: "#fd8d3c", 1.0: "#bd0026"}  # the case palette; no blue edge glow
 
 
@@ -70,12 +72,16 @@ def escape(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def popup_html(title: object, rows: Sequence[tuple[str, object]]) -> str:
-    """A small popup table: an escaped bold title and escaped label/value rows (empty values left out)."""
+def popup_html(title: object, rows: Sequence[tuple[str, object]], link: tuple[str, str] | None = None) -> str:
+    """A small popup table: an escaped bold title and escaped label/value rows (empty values left out); ``link``
+    (address, label) adds a link that opens in a new tab (the map's frame may not navigate the page itself)."""
     body = "".join(
         f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in rows if escape(value) != ""
     )
-    return f'<div class="envmon-popup"><b>{escape(title)}</b><table>{body}</table></div>'
+    anchor = (
+        f'<div><a href="{escape(link[0])}" target="_blank" rel="noopener">{escape(link[1])}</a></div>' if link else ""
+    )
+    return f'<div class="envmon-popup"><b>{escape(title)}</b><table>{body}</table>{anchor}</div>'
 
 
 def base_map(
@@ -366,16 +372,17 @@ def add_corroborated_layer(
     layer_name: str,
     popup_rows: Callable[[Any], list[tuple[str, object]]],
     legend: LegendPanel | None = None,
+    open_case: str = "",
 ) -> None:
     """Smoke, dust and odour complaints that a station's exceedance corroborates: black "!" badges at the
-    complaint (``lat, lon`` + whatever ``popup_rows`` reads from a row)."""
+    complaint (``lat, lon`` + whatever ``popup_rows`` reads from a row; ``open_case``: a link to ``/case?id=<id>``)."""
     group = folium.FeatureGroup(name=layer_name, show=True)
     features = [
         _point_feature(
             row.lat,
             row.lon,
             {},
-            popup_html(layer_name, popup_rows(row)),
+            popup_html(layer_name, popup_rows(row), _case_link(row.id, open_case)),
             icon=point_symbol("badge", CORROBORATED_COLOUR, "", 18),
         )
         for row in cases.itertuples(index=False)
@@ -445,6 +452,7 @@ class CaseMarkerLabels:
     unit: str
     opened: str
     reports: str
+    open_case: str = ""  # the link to the case page (``/case?id=N``); empty: no link
 
 
 def add_case_markers(fmap: folium.Map, cases: pd.DataFrame, labels: CaseMarkerLabels, *, layer_name: str) -> None:
@@ -467,9 +475,16 @@ def add_case_markers(fmap: folium.Map, cases: pd.DataFrame, labels: CaseMarkerLa
             color="#08519c",
             fill=True,
             fill_opacity=0.8,
-            popup=folium.Popup(popup_html(row.title or f"#{row.id}", rows), max_width=320),
+            popup=folium.Popup(
+                popup_html(row.title or f"#{row.id}", rows, _case_link(row.id, labels.open_case)), max_width=320
+            ),
         ).add_to(cluster)
     cluster.add_to(fmap)
+
+
+def _case_link(case_id: object, text: str) -> tuple[str, str] | None:
+    """(address of the case page, link text) for a popup; None without a text (no link wanted)."""
+    return (CASE_URL.format(id=int(case_id)), text) if text else None  # type: ignore[call-overload]
 
 
 def add_heat_layer(fmap: folium.Map, cells: pd.DataFrame, *, layer_name: str, show: bool = True) -> None:

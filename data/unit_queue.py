@@ -26,6 +26,7 @@ from sqlalchemy.sql import Select
 
 from data.frames import read_frame
 from data.i18n import translate
+from data.routing import Router
 from data.schema import CaseUrge, ComplaintCase, ResponsibleUnit
 from data.sla import SlaPolicy, WorkingCalendar, add_working_hours, is_open, is_overdue
 from data.workflow import NOT_ACCEPTED
@@ -197,8 +198,8 @@ def clock_text(deadline: object, hours_left: object, now: dt.datetime, language:
             return translate("queue.clock_overdue_hours", language, n=max(1, math.floor(passed)))
         return translate("queue.clock_overdue_days", language, n=math.floor(passed / 24))
     left = float(hours_left)  # type: ignore[arg-type]
-    if left < 1:
-        return translate("queue.clock_left_minutes", language, n=max(1, math.floor(left * 60)))
+    if left < 1:  # also a deadline in non-working time with no working hour before it
+        return translate("queue.clock_left_under_hour", language)
     return translate("queue.clock_left_hours", language, n=math.floor(left))
 
 
@@ -234,3 +235,25 @@ def units_of(engine: Engine, unit_ids: Collection[int]) -> pd.DataFrame:
         .order_by(ResponsibleUnit.code)
     )
     return read_frame(engine, stmt, ["unit_id", "code", "name"])
+
+
+ROUTING_BASES: Final = ("ward_category", "category", "ward", "default", "other", "none")
+
+
+def routing_basis(engine: Engine, ward_code: str | None, category_code: str, unit_id: int | None) -> str:
+    """Which routing rule sent a case to ``unit_id`` (:data:`ROUTING_BASES`): a ward + category rule, a category
+    rule, a ward rule, the default rule (``data.routing.Router``'s order); ``other`` when the rules name another
+    unit (the case was moved by hand); ``none`` without a unit."""
+    if unit_id is None:
+        return "none"
+    with engine.connect() as conn:
+        router = Router.load(conn)
+    if ward_code and router.exact.get((ward_code, category_code)) is not None:
+        found, basis = router.exact[(ward_code, category_code)], "ward_category"
+    elif category_code in router.by_category:
+        found, basis = router.by_category[category_code], "category"
+    elif ward_code and ward_code in router.by_ward:
+        found, basis = router.by_ward[ward_code], "ward"
+    else:
+        found, basis = router.fallback, "default"
+    return basis if found == unit_id else "other"

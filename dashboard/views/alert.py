@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, loaders
+from dashboard import auth, casework, loaders
 from dashboard.i18n import current_language, label, t
 from dashboard.markup import escape_markdown
 from data import alert_queries, queries
@@ -84,14 +84,15 @@ def _unit_cases(alert: dict, language: str, now: dt.datetime) -> None:
         return
     names = loaders.category_names(language)
     view = pd.DataFrame({
-        t("alerts.case"): [f"#{case_id}" for case_id in mine["id"]],
+        t("alerts.case"): [casework.case_url(case_id) for case_id in mine["id"]],
         t("common.category"): [names.get(c, c) for c in mine["category_code"]],
         t("alerts.col_place"): mine["ward_name"].fillna(t("alerts.outside_wards")),
         t("alerts.case_status"): [label("status", s) for s in mine["status"]],
         t("alerts.case_deadline"): local_times(mine["due_at"], language),
         t("alerts.case_days_late"): [number(d, language, 1) for d in mine["days_overdue"]],
     })  # fmt: skip
-    st.dataframe(view, hide_index=True, width="stretch")
+    st.dataframe(view, hide_index=True, width="stretch",
+                 column_config={t("alerts.case"): casework.case_link_column(t("alerts.case"))})  # fmt: skip
 
 
 def _history(alert_id: int, language: str) -> None:

@@ -157,7 +157,7 @@ def _table(flt: CaseFilter, total: int) -> None:
         resolved_at=components.local_time_texts(rows["resolved_at"]),
         corroborated_by=components.corroboration_column(rows["id"]),
     )
-    components.show_table(rows, list(rows.columns), decimals={"lat": 5, "lon": 5})
+    components.show_table(rows, list(rows.columns), decimals={"lat": 5, "lon": 5}, case_links=True)
 
 
 def _exports(flt: CaseFilter) -> None:

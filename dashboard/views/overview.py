@@ -91,6 +91,7 @@ def _overdue(flt: CaseFilter) -> None:
                 "corroborated_by",
             ],
             decimals={"days_overdue": 1, "age_days": 1},
+            case_links=True,
         )
 
 

@@ -121,3 +121,5 @@ def test_clock_in_words(queue_db: Engine, policy: SlaPolicy) -> None:
     assert texts[2] == "quá hạn 2 giờ"
     assert clock_text(frame.at[4, "deadline"], frame.at[4, "hours_left"], NOW, "en") == "18 working hours left"
     assert clock_text(None, None, NOW, "vi") == "—"
+    saturday = _local(5, 10)  # due Monday 08:00: no working hour in between, yet not overdue
+    assert clock_text(_local(7, 8), 0.0, saturday, "vi") == "còn dưới 1 giờ làm việc"

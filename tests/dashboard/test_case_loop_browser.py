@@ -1,0 +1,206 @@
+"""The whole case-work loop in Debian Chromium, as its people meet it: an operator imports a report with a photo →
+the unit signs in, finds it in its queue, accepts it and resolves it with an "after" photo uploaded through the
+page → a leader sees it resolved on time → a visitor who is not signed in sees no personal data.
+
+Screenshots (vi and en, desktop and a 390-px phone) go to tests/artifacts/case_loop_*.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from dashboard_browser import ARTIFACTS, CHROMIUM, TIMEOUT_MS, _new_page
+from dashboard_browser import browser as browser  # the fixture
+from dashboard_seed import PASSWORD, REPORTER_NAME, REPORTER_PHONE, seed_dashboard
+from PIL import Image
+from sqlalchemy import Engine, insert, select
+
+from bench.bench_load import streamlit_server
+from data.boundary_store import load_shipped_sets
+from data.db import make_engine, migrate
+from data.schema import ComplaintCase, ComplaintReport, RoutingRule
+from data.users import create_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+UNIT_USER = "donvi-hk"
+REPORTER = "Phạm Thị Riêng Tư"
+REPORTER_PHONE_NEW = "0987654321"
+
+
+def _jpeg(path: Path, colour: tuple[int, int, int]) -> Path:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), colour).save(buffer, "JPEG", quality=80)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+@pytest.fixture(scope="module")
+def loop_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine, Path]]:
+    """The seeded dashboard data, a unit account for UBND phường Hoàn Kiếm, and waste routed to that unit."""
+    folder = tmp_path_factory.mktemp("loop")
+    url = f"sqlite:///{folder / 'loop.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    load_shipped_sets(engine)
+    seed_dashboard(engine)
+    create_user(engine, UNIT_USER, PASSWORD, "unit", units=["ubnd-hk"])
+    with engine.begin() as conn:
+        conn.execute(insert(RoutingRule), [{"ward_code": None, "category_code": "waste", "unit_id": 1}])
+    yield url, engine, folder
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(loop_db: tuple[str, Engine, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        reason = f"browser tests need {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("ENVMON_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    log = tmp_path_factory.mktemp("loop_server") / "streamlit.log"
+    with streamlit_server(loop_db[0], log, env={"ENVMON_MEDIA_DIR": str(loop_db[2] / "media")}) as base:
+        yield base
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1200)  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / f"case_loop_{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _no_exception(page: object) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
+
+
+def _login(page: object, base: str, path: str, user: str) -> None:
+    page.goto(base + path)  # type: ignore[attr-defined]
+    page.get_by_label("Tên đăng nhập").fill(user)  # type: ignore[attr-defined]
+    page.get_by_label("Mật khẩu").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Đăng nhập").click()  # type: ignore[attr-defined]
+
+
+def _logout(page: object) -> None:
+    page.get_by_role("button", name="Đăng xuất").click()  # type: ignore[attr-defined]
+    page.get_by_text("Trang công khai").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+
+
+def _import_report(page: object, base: str, folder: Path) -> None:
+    """The operator imports one waste report from a channel export, with its photo."""
+    photo = _jpeg(folder / "hien-truong.jpg", (120, 110, 90))
+    upload = folder / "zalo_loop.csv"
+    upload.write_text(
+        "Thời gian,Nội dung,Địa chỉ,Vĩ độ,Kinh độ,Kênh,Loại phản ánh,Họ tên,Số điện thoại,Ảnh\n"
+        f"{dt.datetime.now(HANOI):%d/%m/%Y %H:%M},Rác tồn đọng trước số 12 Hàng Bạc,12 Hàng Bạc,21.0340,105.8525,"
+        f"Zalo OA,Rác thải,{REPORTER},{REPORTER_PHONE_NEW},{photo}\n",
+        encoding="utf-8",
+    )
+    _login(page, base, "/import", "ops")
+    page.locator('input[type="file"]').set_input_files(str(upload))  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Nhập", exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_text("Đã nhập xong.").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    _no_exception(page)
+    _shot(page, "1_operator_import")
+    _logout(page)
+
+
+def _new_case(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(ComplaintReport.case_id).where(ComplaintReport.reporter_phone == REPORTER_PHONE_NEW)
+            ).scalar_one()
+        )
+
+
+def _choose_action(page: object, name: str) -> None:
+    group = page.locator('[data-testid="stButtonGroup"]')  # type: ignore[attr-defined]
+    group.get_by_text(name, exact=True).first.click()
+
+
+def test_operator_to_unit_to_leader_to_public(browser: object, server: str, loop_db: tuple[str, Engine, Path]) -> None:
+    _url, engine, folder = loop_db
+    page, recorder = _new_page(browser)
+    _import_report(page, server, folder)
+    case_id = _new_case(engine)
+
+    # the unit signs in and lands on its queue: the new case waits to be accepted
+    _login(page, server, "/queue", UNIT_USER)
+    page.locator("h1", has_text="Hàng đợi xử lý").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.get_by_role("tab", name="Mới – chờ tiếp nhận (1)").click()  # type: ignore[attr-defined]
+    _no_exception(page)
+    _shot(page, "2_unit_queue_vi")
+
+    # the case page (the queue's link opens it in a new tab; the same address here)
+    page.goto(f"{server}/case?id={case_id}")  # type: ignore[attr-defined]
+    page.locator("h1", has_text=f"Vụ việc #{case_id}").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    html = page.content()  # type: ignore[attr-defined]
+    assert REPORTER not in html and REPORTER_PHONE_NEW not in html  # the unit works without the reporter's identity
+    page.get_by_role("button", name="Nhận xử lý").last.click()  # type: ignore[attr-defined]
+    page.get_by_text("Đã thực hiện: Nhận xử lý.").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    _shot(page, "3_unit_accepted_vi")
+
+    # resolve with the result and an "after" photo uploaded through the page, published for the results page
+    _choose_action(page, "Hoàn thành")
+    form = page.locator('[data-testid="stForm"]').first  # type: ignore[attr-defined]
+    form.get_by_label("Kết quả xử lý").fill("Đã thu gom toàn bộ rác, vệ sinh mặt đường.")
+    after = _jpeg(folder / "sau-xu-ly.jpg", (40, 160, 60))
+    form.locator('input[type="file"]').set_input_files(str(after))
+    form.get_by_text(f"{after.name}").wait_for(timeout=TIMEOUT_MS)
+    form.get_by_text("Công khai kết quả và ảnh sau xử lý").click()
+    form.get_by_role("button", name="Hoàn thành").click()
+    page.get_by_text("Đã thực hiện: Hoàn thành.").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    _no_exception(page)
+    _shot(page, "3_unit_resolved_vi")
+    with engine.connect() as conn:
+        case = conn.execute(select(ComplaintCase).where(ComplaintCase.id == case_id)).mappings().one()
+    assert case["status"] == "resolved" and case["result_public"]
+    assert case["resolved_at"] <= case["due_at"]
+    _logout(page)
+
+    # a leader sees it resolved, on time, with its record
+    _login(page, server, f"/case?id={case_id}", "lead")
+    page.locator("h1", has_text=f"Vụ việc #{case_id}").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    _shot(page, "4_leader_case_vi")
+    page.get_by_text("xử lý xong đúng hạn").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    html = page.content()  # type: ignore[attr-defined]
+    assert REPORTER not in html and REPORTER_NAME not in html and REPORTER_PHONE not in html
+    _logout(page)
+
+    # a visitor who is not signed in: the case page asks for a login, shows nothing of the case
+    page.goto(f"{server}/case?id={case_id}")  # type: ignore[attr-defined]
+    page.get_by_label("Tên đăng nhập").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    html = page.content()  # type: ignore[attr-defined]
+    assert "Hàng Bạc" not in html and REPORTER not in html
+    assert recorder.dialogs == [] and recorder.external == []
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_case_page_in_english_and_on_a_phone(browser: object, server: str, loop_db: tuple[str, Engine, Path]) -> None:
+    _url, engine, _folder = loop_db
+    for width, height, name in ((1400, 1000, "desktop"), (390, 844, "phone")):
+        page, recorder = _new_page(browser, width=width, height=height)
+        _login(page, server, "/queue", UNIT_USER)
+        page.locator("h1", has_text="Hàng đợi xử lý").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+        _shot(page, f"5_queue_{name}_vi")
+        page.get_by_text("English").first.click()  # type: ignore[attr-defined]
+        page.locator("h1", has_text="Work queue").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+        _shot(page, f"5_queue_{name}_en")
+        page.goto(f"{server}/case?id=2")  # type: ignore[attr-defined]  (a new session: Vietnamese again)
+        page.locator("h1", has_text="Vụ việc #2").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+        _shot(page, f"6_case_{name}_vi")
+        page.get_by_text("English").first.click()  # type: ignore[attr-defined]
+        page.locator("h1", has_text="Case #2").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+        _no_exception(page)
+        _shot(page, f"6_case_{name}_en")
+        if width == 390:
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # type: ignore[attr-defined]
+        assert recorder.external == []
+        page.close()  # type: ignore[attr-defined]

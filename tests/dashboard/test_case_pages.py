@@ -1,0 +1,200 @@
+"""The case-work pages in AppTest: the unit queue (`/queue`) and the case page (`/case?id=N`): a unit account sees and
+opens its own cases only; staff pick a unit; a stale form gets the conflict message."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dashboard_seed import PASSWORD, REPORTER_NAME, REPORTER_PHONE, XSS_TITLE, seed_dashboard, signed_in
+from sqlalchemy import Engine, delete, select
+from streamlit.testing.v1 import AppTest
+
+from dashboard import loaders, maps, state
+from data.boundary_store import load_shipped_sets
+from data.case_actions import actor_for_user, perform
+from data.db import make_engine, migrate
+from data.schema import ComplaintCase, User, UserUnit
+from data.users import create_user
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+UNIT_USERS = {"donvi-hk": ("ubnd-hk",), "donvi-urenco": ("urenco",), "donvi-none": ("urenco",)}
+# seeded open cases per unit (dashboard_seed.CASE_PLAN): ward 00070 → ubnd-hk, the other wards → urenco
+OPEN_CASES = {"ubnd-hk": {1, 2, 3}, "urenco": {8, 10, 11}}
+
+App = Callable[..., AppTest]
+
+
+@pytest.fixture(scope="module")
+def queue_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine, Path]]:
+    folder = tmp_path_factory.mktemp("queue")
+    url = f"sqlite:///{folder / 'queue.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    load_shipped_sets(engine)
+    seed_dashboard(engine)
+    for name, units in UNIT_USERS.items():
+        create_user(engine, name, PASSWORD, "unit", units=units)
+    with engine.begin() as conn:  # an account whose binding was removed behind its back (data.users needs one)
+        user_id = conn.execute(select(User.id).where(User.username == "donvi-none")).scalar_one()
+        conn.execute(delete(UserUnit).where(UserUnit.user_id == user_id))
+    yield url, engine, folder / "media"
+    engine.dispose()
+
+
+@pytest.fixture
+def queue_app(queue_db: tuple[str, Engine, Path], monkeypatch: pytest.MonkeyPatch) -> App:
+    monkeypatch.setenv("DATABASE_URL", queue_db[0])
+    monkeypatch.setenv("ENVMON_MEDIA_DIR", str(queue_db[2]))
+    monkeypatch.delenv("ENVMON_TILE_URL", raising=False)
+    loaders.settings.clear()
+    loaders.engine.clear()
+
+    def make(user: str, *, page: str = "queue", params: dict[str, str] | None = None, language: str = "vi") -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        at.session_state[state.LANGUAGE] = language
+        for key, value in signed_in(queue_db[0], user).items():
+            at.session_state[key] = value
+        at.switch_page(f"views/{page}.py")
+        for key, value in (params or {}).items():
+            at.query_params[key] = value
+        at.run()
+        return at
+
+    return make
+
+
+def _linked_cases(at: AppTest) -> set[int]:
+    found: set[int] = set()
+    for frame in at.dataframe:
+        for value in frame.value.iloc[:, 0]:
+            if str(value).startswith("/case?id="):
+                found.add(int(str(value).removeprefix("/case?id=")))
+    return found
+
+
+def test_unit_account_sees_only_its_own_cases(queue_app: App) -> None:
+    at = queue_app("donvi-hk")
+    assert not at.exception
+    assert _linked_cases(at) == OPEN_CASES["ubnd-hk"]
+    labels = [tab.label for tab in at.tabs]
+    assert labels[0] == "Quá hạn (2)" and "Mới – chờ tiếp nhận (0)" in labels
+    sidebar = "".join(m.value for m in at.sidebar.markdown)
+    counts = re.search(r"(\d+) mới · (\d+) đang xử lý · (\d+) sắp đến hạn · (\d+) quá hạn", sidebar)
+    assert counts is not None
+    new, in_progress, due_soon, overdue = map(int, counts.groups())
+    # the seeded on-time case is due a calendar day from now: due soon or not depends on the working hours
+    assert (new, in_progress + due_soon, overdue) == (0, 1, 2)
+    # a crafted link to another unit's queue changes nothing: the scope comes from the account
+    at = queue_app("donvi-hk", params={"unit": "urenco"})
+    assert _linked_cases(at) == OPEN_CASES["ubnd-hk"]
+
+
+def test_unit_account_navigation_is_its_own(queue_app: App) -> None:
+    at = queue_app("donvi-urenco", language="en")
+    assert _linked_cases(at) == OPEN_CASES["urenco"]
+    links = {link.label for link in at.sidebar.get("page_link")}
+    assert "Work queue" in links
+    assert not links & {"Overview", "Analysis", "Alerts", "Stations", "Import", "Users"}
+    refused = queue_app("donvi-urenco", page="overview")
+    assert any("Responsible unit" in w.value or "Đơn vị xử lý" in w.value for w in refused.warning)
+
+
+def test_unit_account_bound_to_nothing_sees_nothing(queue_app: App) -> None:
+    at = queue_app("donvi-none")
+    assert _linked_cases(at) == set()
+    assert any("chưa được gắn" in w.value for w in at.warning)
+
+
+def test_staff_pick_a_unit(queue_app: App) -> None:
+    at = queue_app("lead")
+    assert not at.exception
+    listing = at.dataframe[0].value
+    assert set(listing.iloc[:, 0]) == {"/queue?unit=ubnd-hk", "/queue?unit=urenco"}
+    at = queue_app("lead", params={"unit": "urenco"})
+    assert _linked_cases(at) == OPEN_CASES["urenco"]
+    assert "Công ty Môi trường đô thị" in at.title[0].value
+    at = queue_app("ops", params={"unit": "no-such-unit"})
+    assert any("no\\-such\\-unit" in e.value for e in at.error)
+
+
+def _page_text(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "markdown", "caption", "error", "info", "success", "warning")
+             for e in getattr(at, kind)]  # fmt: skip
+    parts += [frame.value.to_csv() for frame in at.dataframe]
+    parts += [m.value for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_case_page_shows_own_case_without_personal_data(queue_app: App) -> None:
+    at = queue_app("donvi-hk", page="case", params={"id": "1"})
+    assert not at.exception
+    text = _page_text(at)
+    assert at.title[0].value.startswith("Vụ việc #1 · ")
+    rendered = "".join(e.value for kind in ("title", "markdown", "caption") for e in getattr(at, kind))
+    assert XSS_TITLE not in rendered and "\\<img src\\=x" in at.title[0].value  # Markdown gets it escaped
+    assert REPORTER_NAME not in text and REPORTER_PHONE not in text
+    assert "UBND phường Hoàn Kiếm" in text
+    # case 1 is due a calendar day from now: working hours left, in the status line
+    assert any(i.value.startswith("**Đang xử lý** · còn ") for i in at.info), [i.value for i in at.info]
+    for raw in ("nan", "None", "NaT"):
+        assert f" {raw}" not in text and f"{raw}," not in text, raw
+
+
+def test_operator_sees_the_reporter(queue_app: App) -> None:
+    at = queue_app("ops", page="case", params={"id": "8"})
+    assert not at.exception
+    text = _page_text(at)
+    assert REPORTER_NAME in text and REPORTER_PHONE in text
+
+
+def test_unit_cannot_open_another_units_case_by_url(queue_app: App) -> None:
+    other = queue_app("donvi-hk", page="case", params={"id": "8"})  # urenco's case
+    missing = queue_app("donvi-hk", page="case", params={"id": "99999"})
+    assert [e.value for e in other.error] == ["Không tìm thấy vụ việc \\#8\\."]
+    assert [e.value for e in missing.error] == ["Không tìm thấy vụ việc \\#99999\\."]
+    assert "Rác thải tồn đọng #8" not in _page_text(other) and not other.dataframe and not other.main.button
+
+
+def test_stale_form_gets_the_conflict_message(queue_app: App, queue_db: tuple[str, Engine, Path]) -> None:
+    at = queue_app("donvi-hk", page="case", params={"id": "2"})
+    assert not at.exception
+    engine = queue_db[1]
+    version = engine.connect().execute(select(ComplaintCase.version).where(ComplaintCase.id == 2)).scalar_one()
+    # someone else acts on the case after the page was drawn
+    perform(engine, 2, "assign", actor=actor_for_user(engine, "ops"), expected_version=version, assignee="Tổ 1",
+            media_dir=queue_db[2])  # fmt: skip
+    at.text_input[0].input("Tổ 3")
+    at.text_area[0].input("Đã cử tổ 3")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("vừa được ops cập nhật" in e.value for e in at.error), [e.value for e in at.error]
+    with engine.connect() as conn:
+        assignee = conn.execute(select(ComplaintCase.assignee).where(ComplaintCase.id == 2)).scalar_one()
+    assert assignee == "Tổ 1"  # nothing overwritten
+    # the page now shows the current version: the same action goes through
+    at.text_input[0].input("Tổ 3")
+    at.button[0].click().run()
+    assert not [e for e in at.error if "vừa được" in e.value]  # (the red line left is the overdue clock)
+    with engine.connect() as conn:
+        assert conn.execute(select(ComplaintCase.assignee).where(ComplaintCase.id == 2)).scalar_one() == "Tổ 3"
+
+
+def test_case_rows_and_popups_link_to_the_case_page(queue_app: App) -> None:
+    at = queue_app("ana", page="analysis")
+    assert not at.exception
+    table = next(frame.value for frame in at.dataframe if "Mã" in frame.value.columns)
+    assert len(table) and all(str(v).startswith("/case?id=") for v in table["Mã"])
+    fmap = maps.base_map(tile_url=None)
+    points = pd.DataFrame({"id": [7], "lat": [21.03], "lon": [105.85], "title": [XSS_TITLE], "category_code": ["rác"],
+                           "status": ["Mới"], "ward_name": ["Hoàn Kiếm"], "unit_name": ["UBND"], "opened_at": ["—"],
+                           "report_count": ["1"]})  # fmt: skip
+    labels = maps.CaseMarkerLabels("Vụ việc", "Loại", "Trạng thái", "Phường", "Đơn vị", "Tiếp nhận", "Số", "Mở ↗")
+    maps.add_case_markers(fmap, points, labels, layer_name="cases")
+    html = fmap.get_root().render()
+    assert 'href=\\"/case?id=7\\" target=\\"_blank\\"' in html or 'href="/case?id=7" target="_blank"' in html
+    assert XSS_TITLE not in html
