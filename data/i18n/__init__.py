@@ -16,6 +16,7 @@ from data.i18n import (
     strings_core,
     strings_intake,
     strings_public,
+    strings_scorecard,
 )
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -38,6 +39,7 @@ STRINGS: dict[str, tuple[str, str]] = _merge(
     strings_cases.STRINGS,
     strings_casepages.STRINGS,
     strings_casework.STRINGS,
+    strings_scorecard.STRINGS,
     strings_intake.STRINGS,
     strings_public.STRINGS,
     strings_api.STRINGS,
