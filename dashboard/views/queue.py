@@ -15,10 +15,12 @@ import streamlit as st
 
 from dashboard import auth, casework, loaders
 from dashboard.i18n import current_language, label, t
-from dashboard.markup import markdown_text
-from data import unit_queue
+from dashboard.markup import escape_markdown, markdown_text
+from data import unit_queue, urges
+from data.case_actions import CaseActionError
 from data.i18n import formats
 from data.unit_queue import SECTIONS, QueueScope
+from data.urges import URGE_ROLES
 
 
 def _case_rows(frame: pd.DataFrame, now: dt.datetime, *, with_unit: bool) -> pd.DataFrame:
@@ -58,7 +60,24 @@ def _section(scope: QueueScope, section: str, total: int, now: dt.datetime, *, w
                      total=formats.number(total, current_language())))  # fmt: skip
 
 
-def _queue(scope: QueueScope, *, with_unit: bool) -> None:
+def _urge_unit(user: dict[str, Any], code: str, name: str, overdue: int) -> None:
+    """ "Đôn đốc" on the unit's whole overdue list (leaders and operators), sent through the unit's route."""
+    with st.form(f"urge_unit_{code}"):
+        st.markdown(markdown_text("queue.urge_title", unit=name, n=formats.number(overdue, current_language())))
+        note = st.text_input(t("casepage.urge_note"), max_chars=500)
+        sent = st.form_submit_button(t("casepage.urge_button"), type="primary")
+    if not sent:
+        return
+    try:
+        urges.urge(loaders.engine(), actor=casework.actor(user), unit_code=code, note=note)
+    except CaseActionError as err:
+        st.error(escape_markdown(err.text(current_language())))
+        return
+    st.success(markdown_text("casepage.urged", unit=name))
+
+
+def _queue(scope: QueueScope, *, with_unit: bool, urge: tuple[dict[str, Any], str, str] | None = None) -> None:
+    """The four sections as tabs, overdue first; ``urge`` (user, unit code, unit name) adds the urge form."""
     now = loaders.now_minute()
     counts = unit_queue.queue_counts(loaders.engine(), scope, now, casework.sla_policy())
     st.caption(t("queue.intro"))
@@ -66,6 +85,8 @@ def _queue(scope: QueueScope, *, with_unit: bool) -> None:
     tabs = st.tabs([t("queue.tab", label=t(f"queue.section.{name}"), n=counts[name]) for name in order])
     for tab, name in zip(tabs, order, strict=True):
         with tab:
+            if name == "overdue" and urge is not None and counts[name]:
+                _urge_unit(*urge, counts[name])
             _section(scope, name, counts[name], now, with_unit=with_unit)
 
 
@@ -90,7 +111,7 @@ def _unit_list(now: dt.datetime) -> None:
     )
 
 
-def _staff_queue() -> None:
+def _staff_queue(user: dict[str, Any]) -> None:
     code = str(st.query_params.get("unit", "")).strip()
     if not code:
         st.title(t("queue.title"))
@@ -104,7 +125,8 @@ def _staff_queue() -> None:
         return
     unit_id, name = found
     st.title(markdown_text("queue.title_unit", unit=name))
-    _queue(QueueScope(unit_id=unit_id), with_unit=False)
+    urge = (user, code, name) if user["role"] in URGE_ROLES else None
+    _queue(QueueScope(unit_id=unit_id), with_unit=False, urge=urge)
 
 
 def _unit_account_queue(user: dict[str, Any]) -> None:
@@ -124,7 +146,7 @@ def render() -> None:
     if casework.is_unit_account(user):
         _unit_account_queue(user)
     else:
-        _staff_queue()
+        _staff_queue(user)
 
 
 render()

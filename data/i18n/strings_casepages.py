@@ -27,6 +27,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Tài khoản này chưa được gắn với đơn vị xử lý nào. Hãy đề nghị bộ phận vận hành gắn đơn vị.",
         "This account is not bound to any responsible unit. Ask an operator to bind one.",
     ),
+    "queue.urge_title": ("Đôn đốc {unit} về {n} vụ việc quá hạn", "Urge {unit} about {n} overdue cases"),
     "queue.units_line": ("Đơn vị: {units}", "Unit: {units}"),
     "queue.pick_unit": ("Đơn vị xử lý", "Responsible unit"),
     "queue.all_units": ("Các đơn vị có vụ việc đang mở", "Units with open cases"),
@@ -128,7 +129,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "casepage.urges": ("Đôn đốc ({n})", "Urges ({n})"),
     "casepage.escalation": ("Tự động chuyển cấp trên", "Automatic escalation"),
     "casepage.urge_sent": ("đã gửi qua {via}", "sent via {via}"),
-    "casepage.urge_not_sent": ("chưa gửi được", "not delivered yet"),
+    "casepage.urge_not_sent": ("đang chờ gửi", "waiting to be sent"),
     "casepage.corroboration": ("Số liệu trạm quan trắc", "Station evidence"),
     "casepage.no_corroboration": (
         "Không có trạm trong phạm vi 3 km ghi nhận vượt ngưỡng trong 3 giờ quanh thời điểm phản ánh.",

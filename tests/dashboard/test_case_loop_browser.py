@@ -80,6 +80,18 @@ def _no_exception(page: object) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
 
 
+def _english(page: object) -> None:
+    """Switch the page to English (on a phone the sidebar holding the switch is folded away first)."""
+    opener = page.locator('[data-testid="stExpandSidebarButton"]')  # type: ignore[attr-defined]
+    folded = opener.count() > 0 and opener.first.is_visible()
+    if folded:
+        opener.first.click()
+    page.get_by_text("English", exact=True).first.click()  # type: ignore[attr-defined]
+    if folded:  # fold it again to see the page
+        page.wait_for_timeout(800)  # type: ignore[attr-defined]
+        page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()  # type: ignore[attr-defined]
+
+
 def _login(page: object, base: str, path: str, user: str) -> None:
     page.goto(base + path)  # type: ignore[attr-defined]
     page.get_by_label("Tên đăng nhập").fill(user)  # type: ignore[attr-defined]
@@ -190,13 +202,13 @@ def test_case_page_in_english_and_on_a_phone(browser: object, server: str, loop_
         _login(page, server, "/queue", UNIT_USER)
         page.locator("h1", has_text="Hàng đợi xử lý").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _shot(page, f"5_queue_{name}_vi")
-        page.get_by_text("English").first.click()  # type: ignore[attr-defined]
+        _english(page)
         page.locator("h1", has_text="Work queue").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _shot(page, f"5_queue_{name}_en")
         page.goto(f"{server}/case?id=2")  # type: ignore[attr-defined]  (a new session: Vietnamese again)
         page.locator("h1", has_text="Vụ việc #2").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _shot(page, f"6_case_{name}_vi")
-        page.get_by_text("English").first.click()  # type: ignore[attr-defined]
+        _english(page)
         page.locator("h1", has_text="Case #2").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _no_exception(page)
         _shot(page, f"6_case_{name}_en")

@@ -17,7 +17,7 @@ from dashboard import loaders, maps, state
 from data.boundary_store import load_shipped_sets
 from data.case_actions import actor_for_user, perform
 from data.db import make_engine, migrate
-from data.schema import ComplaintCase, User, UserUnit
+from data.schema import CaseUrge, ComplaintCase, User, UserUnit
 from data.users import create_user
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -198,3 +198,27 @@ def test_case_rows_and_popups_link_to_the_case_page(queue_app: App) -> None:
     html = fmap.get_root().render()
     assert 'href=\\"/case?id=7\\" target=\\"_blank\\"' in html or 'href="/case?id=7" target="_blank"' in html
     assert XSS_TITLE not in html
+
+
+def _urges(engine: Engine) -> list[tuple[int | None, int, str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(CaseUrge.case_id, CaseUrge.unit_id, CaseUrge.actor))]
+
+
+def test_leader_urges_a_case_and_a_units_overdue_list(queue_app: App, queue_db: tuple[str, Engine, Path]) -> None:
+    engine = queue_db[1]
+    before = _urges(engine)
+    at = queue_app("lead", page="case", params={"id": "3"})
+    urge = next(b for b in at.button if b.label == "Đôn đốc")
+    at.text_input[-1].input("Đề nghị xử lý ngay")
+    urge.click().run()
+    assert not at.exception
+    assert any("Đã đôn đốc UBND phường Hoàn Kiếm" in s.value for s in at.success)
+    assert _urges(engine)[len(before) :] == [(3, 1, "lead")]
+    at = queue_app("lead", params={"unit": "ubnd-hk"})
+    next(b for b in at.button if b.label == "Đôn đốc").click().run()
+    assert not at.exception
+    assert _urges(engine)[len(before) + 1 :] == [(None, 1, "lead")]
+    unit_view = queue_app("donvi-hk", page="case", params={"id": "3"})
+    assert not [b for b in unit_view.button if b.label == "Đôn đốc"]  # a unit does not urge itself
+    assert any("Đề nghị xử lý ngay" in m.value for m in unit_view.markdown)  # but sees the urge on its case
