@@ -25,6 +25,14 @@ var_dir : Path
     Folder for the SQLite file, drop folders and backups. Default ``var``. Env: ``ENVMON_VAR_DIR``.
 media_dir : Path
     Folder for uploaded photos and other media. Default ``<var_dir>/media``. Env: ``ENVMON_MEDIA_DIR``.
+media_max_photo_mb, media_max_video_mb, media_max_audio_mb : float
+    Largest accepted photo, video and audio upload (data/media). Defaults 25, 100, 20 MB. Env:
+    ``ENVMON_MEDIA_MAX_PHOTO_MB`` etc.
+media_fetch_timeout_s : float
+    Longest time fetching one media URL of an import or a chat message may take. Default 30 s.
+media_fetch_private : bool
+    Whether media URLs may point at loopback or private-network addresses (tests, an intranet file server).
+    Default false: such URLs are refused (no requests into the server's own network from an uploaded file).
 timezone : str
     Local time zone for day windows, SLA clocks, emerging-hotspot weeks, exports and display. Default
     ``Asia/Ho_Chi_Minh``. Env: ``ENVMON_TIMEZONE``. Code that needs it receives it from this object (or a
@@ -97,6 +105,11 @@ class Settings(BaseSettings):
     poller_lease_seconds: float = Field(default=60.0, ge=1.0)
     var_dir: Path = Path("var")
     media_dir: Path = Field(default_factory=lambda data: data["var_dir"] / "media")
+    media_max_photo_mb: float = Field(default=25.0, gt=0)
+    media_max_video_mb: float = Field(default=100.0, gt=0)
+    media_max_audio_mb: float = Field(default=20.0, gt=0)
+    media_fetch_timeout_s: float = Field(default=30.0, gt=0)
+    media_fetch_private: bool = False
     timezone: str = DEFAULT_TIMEZONE
     boundary_set: str = DEFAULT_BOUNDARY_SET
     tile_url: str | None = None

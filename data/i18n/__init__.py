@@ -15,6 +15,7 @@ from data.i18n import (
     strings_casework,
     strings_core,
     strings_intake,
+    strings_media,
     strings_public,
     strings_scorecard,
 )
@@ -41,6 +42,7 @@ STRINGS: dict[str, tuple[str, str]] = _merge(
     strings_casework.STRINGS,
     strings_scorecard.STRINGS,
     strings_intake.STRINGS,
+    strings_media.STRINGS,
     strings_public.STRINGS,
     strings_api.STRINGS,
 )

@@ -1,0 +1,40 @@
+"""Media uploads (data/media): why a photo, video or audio file was refused. key -> (Vietnamese, English)."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "media.empty": ("Tệp '{name}' rỗng", "File '{name}' is empty"),
+    "media.wrong_type": (
+        "Tệp '{name}' không phải ảnh (JPEG, PNG, HEIC, WebP), video (MP4) hay âm thanh (M4A, MP3, AMR)",
+        "File '{name}' is not a photo (JPEG, PNG, HEIC, WebP), video (MP4) or audio (M4A, MP3, AMR)",
+    ),
+    "media.too_big": (
+        "Tệp '{name}' quá lớn ({size}, tối đa {limit})",
+        "File '{name}' is too large ({size}, limit {limit})",
+    ),
+    "media.too_many_pixels": (
+        "Ảnh '{name}' có quá nhiều điểm ảnh (tối đa 100 triệu)",
+        "Photo '{name}' has too many pixels (limit 100 million)",
+    ),
+    "media.corrupt": (
+        "Tệp '{name}' bị hỏng hoặc không đọc được",
+        "File '{name}' is damaged or cannot be read",
+    ),
+    "media.fetch_failed": (
+        "Không tải được tệp '{name}': {reason}",
+        "Could not fetch file '{name}': {reason}",
+    ),
+    "media.not_found": ("Không tìm thấy tệp '{name}'", "File '{name}' not found"),
+    "media.local_path_refused": (
+        "Tệp '{name}': chỉ chấp nhận đường dẫn URL (http/https) khi tải lên từ trình duyệt",
+        "File '{name}': only http/https URLs are accepted in an uploaded file",
+    ),
+    "media.private_address": (
+        "Tệp '{name}': địa chỉ thuộc mạng nội bộ, không được tải",
+        "File '{name}': the address is on a private network and is not fetched",
+    ),
+    "media.storage_off": (
+        "Tệp '{name}': chưa cấu hình thư mục lưu tệp đa phương tiện",
+        "File '{name}': no media folder is configured",
+    ),
+}

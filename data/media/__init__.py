@@ -1,0 +1,38 @@
+"""Photos, videos and audio on reports and case actions: checked by content, stripped of metadata, stored once.
+
+Public API (pages, CLI, importers and chat intake call these): :class:`Upload`, :func:`inspect` →
+:class:`MediaInfo`, :func:`store` (or :func:`prepare` + :func:`save`) → :class:`StoredMedia`,
+:func:`media_file`, :func:`thumbnail_file`, :func:`remove_orphans`, :class:`MediaError` (``.text(language)``
+names the file) and :class:`MediaLimits` (``Settings.media_max_*_mb``).
+"""
+
+from data.media.kinds import MediaError, MediaInfo, MediaLimits, Upload
+from data.media.storage import (
+    OrphanCleanup,
+    PreparedMedia,
+    StoredMedia,
+    inspect,
+    media_file,
+    prepare,
+    remove_orphans,
+    save,
+    store,
+    thumbnail_file,
+)
+
+__all__ = [
+    "MediaError",
+    "MediaInfo",
+    "MediaLimits",
+    "OrphanCleanup",
+    "PreparedMedia",
+    "StoredMedia",
+    "Upload",
+    "inspect",
+    "media_file",
+    "prepare",
+    "remove_orphans",
+    "save",
+    "store",
+    "thumbnail_file",
+]
