@@ -1,4 +1,8 @@
-"""``envmon feeds``: run the configured feeds, poll them once, and show their status."""
+"""``envmon feeds``: run the configured feeds, poll them once, and show their status.
+
+``run`` and ``poll --once`` lease each feed through the database, so several pollers (processes or machines on
+one database) never poll the same feed at once and take over the feeds of one that died.
+"""
 
 from __future__ import annotations
 
@@ -46,12 +50,21 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     return config, engine, feeds, WardLocator(engine, config.boundary_set)
 
 
+def _keeper(config: Any, engine: Any) -> Any:
+    from monitoring.poller import LeaseKeeper
+
+    return LeaseKeeper(engine, dt.timedelta(seconds=config.poller_lease_seconds))
+
+
 def _status_rows(engine: Any, specs: list[Any], now: dt.datetime) -> list[dict[str, Any]]:
+    from data.leases import current_leases
     from data.redact import redact_text
     from monitoring.poller import feed_status, read_health
 
+    held = current_leases(engine)
     rows = []
     for spec in specs:
+        lease = held.get(spec.name)
         health = read_health(engine, spec.name)
         rows.append(
             {
@@ -62,6 +75,7 @@ def _status_rows(engine: Any, specs: list[Any], now: dt.datetime) -> list[dict[s
                 "last_error": redact_text(health.last_error) if health.last_error else None,  # also older rows
                 "last_error_at": health.last_error_at,
                 "consecutive_failures": health.consecutive_failures,
+                "poller": lease.holder if lease is not None and lease.expires_at > now else None,
             }
         )
     return rows
@@ -70,23 +84,29 @@ def _status_rows(engine: Any, specs: list[Any], now: dt.datetime) -> list[dict[s
 def _poll(args: argparse.Namespace) -> int:
     from monitoring.poller import run_once
 
-    _config, engine, feeds, locator = _setup(args)
+    config, engine, feeds, locator = _setup(args)
     now = dt.datetime.now(dt.UTC)
-    results = run_once(engine, feeds.feeds, now, feeds.after_poll, locator=locator)
+    results = run_once(engine, feeds.feeds, now, feeds.after_poll, locator=locator, keeper=_keeper(config, engine))
     statuses = {row["feed"]: row["status"] for row in _status_rows(engine, feeds.feeds, now)}
     _common.emit_json(
         {
-            name: {"ok": result.ok, "error": result.error, "status": statuses[name], **result.summary.as_dict()}
+            name: {
+                "ok": result.ok,
+                "error": result.error,
+                "status": statuses[name],
+                "held_by": result.held_by,
+                **result.summary.as_dict(),
+            }
             for name, result in results.items()
         }
     )
-    return 0 if all(result.ok for result in results.values()) else 1
+    return 0 if all(result.ok or result.held_by for result in results.values()) else 1
 
 
 def _run(args: argparse.Namespace) -> int:
     from monitoring.poller import run_forever
 
-    _config, engine, feeds, locator = _setup(args)
+    config, engine, feeds, locator = _setup(args)
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: object) -> None:
@@ -94,7 +114,9 @@ def _run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        polls = run_forever(engine, feeds.feeds, stop, feeds.after_poll, locator=locator)
+        polls = run_forever(
+            engine, feeds.feeds, stop, feeds.after_poll, locator=locator, keeper=_keeper(config, engine)
+        )
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

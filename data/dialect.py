@@ -11,9 +11,10 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, DateTime, Engine, String, func
+from sqlalchemy import Connection, DateTime, Engine, String, Table, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Insert
 from sqlalchemy.types import TypeEngine
 
 
@@ -49,3 +50,10 @@ def driver_time_type(bind: Engine | Connection) -> TypeEngine[Any]:
     once in pandas is much faster than a conversion per row.
     """
     return DateTime(timezone=True) if is_postgresql(bind) else String()
+
+
+def insert_if_absent(bind: Engine | Connection, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` into ``table``: a row whose key exists already is left as it is."""
+    if is_postgresql(bind):
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()

@@ -463,6 +463,17 @@ class FeedState(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PollerLease(Base):
+    """Which poller process holds a named job (a feed, the post-poll round) and until when (``data.leases``)."""
+
+    __tablename__ = "poller_leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime]
+    acquired_at: Mapped[dt.datetime]
+
+
 # --- alerts -----------------------------------------------------------------------------------------------
 
 

@@ -5,6 +5,10 @@ failure is logged once (at the transition) and so is the recovery, and the statu
 comes from a pure function of the stored state. Each poll's readings, quarantine rows, averages and the new
 checkpoint are committed in ONE transaction, so a poller killed mid-batch neither loses nor duplicates data
 when restarted: the uncommitted batch is fetched again from the old checkpoint.
+
+Several pollers (processes or machines) may run against one database: with a :class:`LeaseKeeper` each feed,
+and the post-poll round, is worked on by one of them at a time (``data.leases``); when a holder dies another
+takes its feeds over once the lease expires, and continues from the stored checkpoint.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from data import leases
 from data.db import write_transaction
 from data.feed_state import FeedHealth, read_health, write_health
 from data.redact import redact_text
@@ -32,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS: Final = 300.0
 NO_RETRY: Final = (FeedAuthError, FeedSchemaError)
+AFTER_POLL_JOB: Final = "*after_poll"  # the lease name of the post-poll round (feed names never start with *)
 
 
 class FeedStatus(enum.StrEnum):
@@ -62,13 +68,69 @@ def feed_status(state: FeedHealth, now: dt.datetime, interval: dt.timedelta, sta
 
 @dataclass
 class PollResult:
-    """Outcome of one poll of one feed."""
+    """Outcome of one poll of one feed; ``held_by`` names the other poller that holds it (nothing was polled)."""
 
     feed: str
     ok: bool
     summary: IngestSummary = field(default_factory=IngestSummary)
     error: str | None = None
     attempts: int = 0
+    held_by: str | None = None
+
+
+class LeaseKeeper:
+    """This poller's leases: takes free or expired jobs, renews them, confirms them in each poll's transaction.
+
+    A lease lasts ``ttl`` and is renewed every third of it, so another poller takes a dead holder's jobs over
+    at most ``ttl`` plus a third after it died. Taking a job over and losing one are logged once.
+    """
+
+    def __init__(self, engine: Engine, ttl: dt.timedelta, holder: str | None = None) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self.holder = holder or leases.new_holder_id()
+        self.held: set[str] = set()
+
+    @property
+    def renew_every(self) -> dt.timedelta:
+        """How often the leases are renewed (and free ones looked for)."""
+        return self.ttl / 3
+
+    def hold(self, name: str, now: dt.datetime) -> bool:
+        """Take or renew the lease on ``name``; True while this poller holds it."""
+        try:
+            held = leases.try_acquire(self.engine, name, self.holder, now, self.ttl)
+        except Exception as err:  # database unreachable: keep nothing, retry at the next renewal
+            logger.error("poller %s cannot renew its lease on %s: %s", self.holder, name, err.__class__.__name__)
+            held = False
+        if held and name not in self.held:
+            logger.info("poller %s now polls %s", self.holder, name)
+            self.held.add(name)
+        elif not held and name in self.held:
+            logger.warning("poller %s lost %s to another poller", self.holder, name)
+            self.held.discard(name)
+        return held
+
+    def confirm(self, conn: Connection, name: str, now: dt.datetime) -> None:
+        """Inside a poll's transaction: renew the lease or raise ``LeaseLostError`` (the batch rolls back)."""
+        try:
+            leases.confirm(conn, name, self.holder, now, self.ttl)
+        except leases.LeaseLostError:
+            self.held.discard(name)
+            raise
+
+    def holder_of(self, name: str) -> str | None:
+        """The poller holding ``name`` now, if any."""
+        found = leases.current_leases(self.engine).get(name)
+        return found.holder if found is not None else None
+
+    def release_all(self) -> None:
+        """Give every held lease up (a clean stop): another poller can take the jobs at once."""
+        try:
+            leases.release(self.engine, sorted(self.held), self.holder)
+        except Exception:
+            logger.exception("poller %s could not release its leases; they expire on their own", self.holder)
+        self.held.clear()
 
 
 class FeedCoordinator:
@@ -81,11 +143,13 @@ class FeedCoordinator:
         *,
         locator: WardLocator | None = None,
         sleep: Callable[[float], object] = time.sleep,
+        keeper: LeaseKeeper | None = None,
     ) -> None:
         self.engine = engine
         self.spec = spec
         self.locator = locator
         self.sleep = sleep
+        self.keeper = keeper
 
     def _safe(self, error: str) -> str:
         """``error`` with URL credentials, secret query parameters and the feed's own secrets masked.
@@ -123,6 +187,8 @@ class FeedCoordinator:
                     self.sleep(wait)
             assert batch is not None
             with write_transaction(self.engine) as conn:
+                if self.keeper is not None:
+                    self.keeper.confirm(conn, name, now)
                 result.summary = store_batch(conn, batch, locator=self.locator, filename=name)
                 recovered = health.consecutive_failures > 0
                 health.checkpoint = batch.checkpoint
@@ -134,6 +200,10 @@ class FeedCoordinator:
                     )
                 health.consecutive_failures = 0
                 write_health(conn, health)
+        except leases.LeaseLostError as err:
+            result.error = str(err)  # the new holder polls it; its health is not this poller's to record
+            logger.warning("feed %s: %s", name, err)
+            return result
         except Exception as err:
             result.error = self._safe(f"{err.__class__.__name__}: {err}")
             self._record_failure(now, result.error)
@@ -161,6 +231,11 @@ class FeedCoordinator:
 
     def _store_failure(self, now: dt.datetime, error: str) -> None:
         with write_transaction(self.engine) as conn:
+            if self.keeper is not None:
+                try:
+                    self.keeper.confirm(conn, self.spec.name, now)
+                except leases.LeaseLostError:
+                    return
             health = read_health(conn, self.spec.name)
             if health.consecutive_failures == 0:
                 logger.error("Error fetching %s data: %s", self.spec.name, error)
@@ -187,11 +262,33 @@ def run_once(
     *,
     locator: WardLocator | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    keeper: LeaseKeeper | None = None,
 ) -> dict[str, PollResult]:
-    """Poll every feed once, in order, then run the ``after_poll`` hooks (AQI refresh, alert evaluation)."""
-    results = {spec.name: FeedCoordinator(engine, spec, locator=locator, sleep=sleep).poll(now) for spec in feeds}
-    _run_hooks(engine, now, after_poll)
+    """Poll every feed once, in order, then run the ``after_poll`` hooks (AQI refresh, alert evaluation).
+
+    With a ``keeper``, a feed another running poller holds is left to it (``held_by``), and the hooks run only
+    when their lease is free; the leases taken are given back at the end.
+    """
+    results: dict[str, PollResult] = {}
+    try:
+        for spec in feeds:
+            if keeper is not None and not keeper.hold(spec.name, now):
+                results[spec.name] = PollResult(spec.name, ok=False, held_by=keeper.holder_of(spec.name))
+                continue
+            coordinator = FeedCoordinator(engine, spec, locator=locator, sleep=sleep, keeper=keeper)
+            results[spec.name] = coordinator.poll(now)
+        if keeper is None or keeper.hold(AFTER_POLL_JOB, now):
+            _run_hooks(engine, now, after_poll)
+    finally:
+        if keeper is not None:
+            keeper.release_all()
     return results
+
+
+def _first_due(engine: Engine, spec: FeedSpec, now: dt.datetime) -> dt.datetime:
+    """When a feed just taken over is due: one interval after its last attempt by whichever poller, else now."""
+    last = read_health(engine, spec.name).last_attempt_at
+    return now if last is None else max(now, last + spec.interval)
 
 
 def run_forever(
@@ -203,27 +300,52 @@ def run_forever(
     locator: WardLocator | None = None,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     wait: Callable[[float], object] | None = None,
+    keeper: LeaseKeeper | None = None,
 ) -> int:
     """Poll each feed on its own interval until ``stop`` is set; returns the number of polls made.
 
-    Stopping is clean: the current poll's transaction completes (or rolls back) before the loop exits.
-    ``wait(seconds)`` pauses between rounds and retries (default: ``stop.wait``, so a stop wakes it).
+    Stopping is clean: the current poll's transaction completes (or rolls back) before the loop exits, and the
+    leases are given back. ``wait(seconds)`` pauses between rounds and retries (default: ``stop.wait``, so a stop
+    wakes it). With a ``keeper`` only the feeds whose lease this poller holds are polled (see
+    :class:`LeaseKeeper`); the post-poll hooks run in the poller holding their own lease, after its polls and at
+    least once per shortest feed interval.
     """
     pause = wait or stop.wait
-    coordinators = [FeedCoordinator(engine, spec, locator=locator, sleep=pause) for spec in feeds]
-    due = {spec.name: clock() for spec in feeds}
+    coordinators = [FeedCoordinator(engine, spec, locator=locator, sleep=pause, keeper=keeper) for spec in feeds]
+    start = clock()
+    due = {spec.name: start for spec in feeds}
+    shortest = min((spec.interval for spec in feeds), default=dt.timedelta(minutes=5))
+    hooks_due = renew_at = start
     polls = 0
-    while not stop.is_set():
-        now = clock()
-        polled = False
-        for coordinator in coordinators:
-            name = coordinator.spec.name
-            if due[name] <= now and not stop.is_set():
-                coordinator.poll(now)
-                polls += 1
-                polled = True
-                due[name] = now + coordinator.spec.interval
-        if polled:
-            _run_hooks(engine, now, after_poll)
-        pause(max((min(due.values()) - clock()).total_seconds(), 0.0))
+    try:
+        while not stop.is_set():
+            now = clock()
+            if keeper is not None and now >= renew_at:
+                for spec in feeds:
+                    was_held = spec.name in keeper.held
+                    if keeper.hold(spec.name, now) and not was_held:
+                        due[spec.name] = _first_due(engine, spec, now)
+                keeper.hold(AFTER_POLL_JOB, now)
+                renew_at = now + keeper.renew_every
+            polled = False
+            for coordinator in coordinators:
+                name = coordinator.spec.name
+                mine = keeper is None or name in keeper.held
+                if mine and due[name] <= now and not stop.is_set():
+                    coordinator.poll(now)
+                    polls += 1
+                    polled = True
+                    due[name] = now + coordinator.spec.interval
+            if (polled or (keeper is not None and hooks_due <= now)) and (
+                keeper is None or AFTER_POLL_JOB in keeper.held
+            ):
+                _run_hooks(engine, now, after_poll)
+                hooks_due = now + shortest
+            wake = [due[c.spec.name] for c in coordinators if keeper is None or c.spec.name in keeper.held]
+            if keeper is not None:
+                wake.append(renew_at)
+            pause(max((min(wake, default=now + shortest) - clock()).total_seconds(), 0.0))
+    finally:
+        if keeper is not None:
+            keeper.release_all()
     return polls
