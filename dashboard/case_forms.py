@@ -17,11 +17,14 @@ from data.case_actions import ActionResult, Actor, CaseActionError, perform
 from data.case_detail import CaseDetail
 from data.case_review import REVIEW_ROLES, set_public
 from data.categories import load_taxonomy
+from data.media import MediaError, Upload
+from data.media.kinds import EXTENSIONS
 from data.urges import URGE_ROLES
 from data.users import unit_names
 
 FILE_ACTIONS = ("accept", "in_progress", "resolve")
-PHOTO_TYPES = ["jpg", "jpeg", "png", "heic", "webp", "mp4", "m4a", "mp3", "amr"]
+# the uploader's first filter by name (data.media checks every file by its content)
+UPLOAD_TYPES = sorted({*EXTENSIONS.values(), "jpeg"})
 NOTE_KEYS = {
     "resolve": "casepage.note_resolve",
     "reject": "casepage.note_reject",
@@ -51,12 +54,8 @@ def show_flash(case_id: int) -> None:
         st.success(flash[1])
 
 
-def _uploads(files: list[Any] | None) -> tuple[Any, ...]:
-    if not files:
-        return ()
-    from data.media import Upload  # noqa: PLC0415 (until data.media lands on main)
-
-    return tuple(Upload(name=f.name, content=f.getvalue()) for f in files)
+def _uploads(files: list[Any] | None) -> tuple[Upload, ...]:
+    return tuple(Upload(name=f.name, content=f.getvalue()) for f in files or [])
 
 
 def _after_photo_required(category_code: str) -> bool:
@@ -78,12 +77,7 @@ def _run(detail: CaseDetail, actor: Actor, action: str, **inputs: Any) -> Action
             policy=casework.sla_policy(),
             **inputs,
         )
-    except CaseActionError as err:
-        st.error(escape_markdown(err.text(language)))
-        return None
-    except ValueError as err:  # data.media.MediaError: a refused file, named in the user's language
-        if not hasattr(err, "text"):
-            raise
+    except (CaseActionError, MediaError) as err:  # a refusal, or a refused file named in the user's language
         st.error(escape_markdown(err.text(language)))
         return None
     st.session_state[FLASH] = (detail.id, t("casepage.done", action=label("action", action)))
@@ -117,7 +111,7 @@ def _action_form(detail: CaseDetail, actor: Actor, action: str) -> None:
             required = action == "resolve" and _after_photo_required(detail.category_code)
             files = st.file_uploader(
                 t("casepage.after_photos" if action == "resolve" else "casepage.before_photos"),
-                type=PHOTO_TYPES,
+                type=UPLOAD_TYPES,
                 accept_multiple_files=True,
                 help=t("casepage.after_required") if required else None,
             )

@@ -17,6 +17,7 @@ from dashboard.markup import escape_markdown, markdown_text
 from data import unit_queue
 from data.case_detail import Attachment, CaseDetail, HistoryEntry
 from data.i18n import formats
+from data.media import media_file, thumbnail_file
 
 MAP_HEIGHT = 300
 CASE_ZOOM = 16
@@ -70,6 +71,9 @@ def facts(detail: CaseDetail) -> None:
     ]  # fmt: skip
     if detail.assignee:
         lines.append(markdown_text("casepage.assignee_line", assignee=detail.assignee))
+    if detail.result_note:
+        public = t("casepage.result_is_public") if detail.result_public else t("casepage.result_not_public")
+        lines.append(markdown_text("casepage.result_line", note=detail.result_note, public=public))
     if detail.reopen_count:
         lines.append(markdown_text("casepage.reopened_line", n=detail.reopen_count))
     st.markdown("  \n".join(lines))
@@ -149,17 +153,16 @@ def _media_dir() -> Path:
 
 
 def _show_file(attachment: Attachment, caption: str) -> None:
-    """One file: an image's thumbnail with its full size behind a button, a video or audio player."""
-    from data.media import media_file, thumbnail_file  # noqa: PLC0415 (until data.media lands on main)
-
-    folder = _media_dir()
-    full = media_file(folder, attachment.sha256)
+    """One file: an image's thumbnail with its full size behind a button, a video or audio player. Files are
+    served as stored: stripped of EXIF and other metadata by ``data.media``."""
+    folder = casework.media_dir()
+    full = media_file(folder, attachment.sha256, attachment.mime)
     if not full.exists():
         st.caption(t("casepage.file_missing", name=escape_markdown(attachment.original_name)))
         return
     if attachment.kind == "photo":
         thumb = thumbnail_file(folder, attachment.sha256) if attachment.has_thumbnail else full
-        st.image(str(thumb if thumb.exists() else full), caption=caption, width="stretch")
+        st.image(str(thumb), caption=caption, width="stretch")
         with st.popover(t("casepage.full_image"), width="stretch"):
             st.image(str(full), caption=caption)
     elif attachment.kind == "video":
