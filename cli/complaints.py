@@ -171,6 +171,7 @@ def _export(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from data.case_actions import CaseActionError, actor_for_user, current_version, perform
     from data.i18n import label_in
+    from data.media import MediaError
     from data.workflow import ACTION_FOR_STATUS, ACTIONS
 
     config = _common.settings()
@@ -181,11 +182,6 @@ def _status(args: argparse.Namespace) -> int:
         files = _uploads(args.photo)
     except CaseActionError as err:
         return _refused(err, language)
-    refusals: tuple[type[Exception], ...] = (CaseActionError,)
-    if files:  # a bad file (wrong type, too large) is refused with a message naming it
-        from data.media import MediaError
-
-        refusals = (CaseActionError, MediaError)
     try:
         actor = actor_for_user(engine, args.actor)
         result = perform(
@@ -193,7 +189,7 @@ def _status(args: argparse.Namespace) -> int:
             note=args.note, files=files, to_unit=args.unit, assignee=args.assignee, into_case=args.into,
             report_id=args.report, media_dir=config.media_dir,
         )  # fmt: skip
-    except refusals as err:
+    except (CaseActionError, MediaError) as err:  # MediaError: a file of the wrong type or too large, named
         return _refused(err, language)
     payload = {
         "case": result.case_id, "action": result.action, "from": result.from_status, "to": result.to_status,

@@ -22,20 +22,18 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from data.categories import Taxonomy, load_taxonomy
 from data.config import load_settings
 from data.i18n import label_in, translate
+from data.media import MediaLimits, PreparedMedia, Upload, prepare, save
 from data.schema import CaseAttachment, CaseStatusChange, ComplaintCase, ResponsibleUnit, User, UserUnit
 from data.sla import SlaPolicy, add_working_hours, load_sla_policy
 from data.users import UNIT_ROLE, normalize_username
 from data.workflow import ACTIONS, CLOSED_STATUSES, NOT_ACCEPTED, TRANSFERRED
-
-if TYPE_CHECKING:
-    from data.media import Upload
 
 CASES = ComplaintCase.__table__
 HISTORY = CaseStatusChange.__table__
@@ -189,13 +187,16 @@ def perform(
     at: dt.datetime | None = None,
     policy: SlaPolicy | None = None,
     taxonomy: Taxonomy | None = None,
+    limits: MediaLimits | None = None,
 ) -> ActionResult:
     """Take ``action`` on case ``case_id`` as ``actor``, who saw it at ``expected_version``.
 
     ``to_unit`` (a responsible-unit code) is the target of ``transfer``; ``assignee`` (a person or team) of
     ``assign``; ``into_case`` the surviving case of ``merge``; ``report_id`` the report ``split`` moves out.
-    ``files`` are stored under ``media_dir`` and linked to the entry written. Raises a
-    :class:`CaseActionError` subclass (nothing written) or :class:`data.media.MediaError` for a bad file.
+    ``files`` are checked and cleaned before the case is claimed (``limits``: the settings' size limits), then
+    stored under ``media_dir`` in the action's transaction and linked to the entry written; their files appear
+    only if it commits. Raises a :class:`CaseActionError` subclass or :class:`data.media.MediaError` for a bad
+    file, with nothing written and no file left behind.
     """
     rule = ACTIONS.get(action)
     if rule is None:
@@ -209,21 +210,40 @@ def perform(
     note = note.strip()
     if rule.needs_note and not note:
         raise CaseInputError(f"note_required_{action}")
-    media = _checked_files(files)
-    with engine.begin() as conn:
-        case = _claim(conn, case_id, expected_version, actor)
-        if case.status not in rule.from_statuses:
-            raise ActionNotAllowedError("status", action=action, status=case.status)
-        taxonomy = taxonomy or load_taxonomy()
-        if action == "resolve" and _needs_after_photo(taxonomy, case.category_code) and not media.photos:
-            raise EvidenceRequiredError("after_photo", category=case.category_code)
-        context = ActionContext(conn, case, actor, at, note, policy or default_policy(), taxonomy)
-        to_status, history_id, new_case_id = _STEPS[action](
-            context, to_unit=to_unit, assignee=assignee, into_case=into_case, report_id=report_id
-        )
-        attachments = media.attach(
-            conn, media_dir, case_id, history_id, FILE_PURPOSE.get(action, "evidence"), actor, at
-        )
+    media = _PreparedFiles.of(files, media_dir, limits)
+    try:
+        with engine.begin() as conn:
+            result = _act(conn, case_id, rule.name, actor, expected_version, note, at, media, policy, taxonomy,
+                          to_unit=to_unit, assignee=assignee, into_case=into_case, report_id=report_id)  # fmt: skip
+    finally:
+        media.discard()  # what a commit did not publish (refused, rolled back) is deleted
+    return result
+
+
+def _act(
+    conn: Connection,
+    case_id: int,
+    action: str,
+    actor: Actor,
+    expected_version: int,
+    note: str,
+    at: dt.datetime,
+    media: _PreparedFiles,
+    policy: SlaPolicy | None,
+    taxonomy: Taxonomy | None,
+    **inputs: Any,
+) -> ActionResult:
+    """The checks and steps of :func:`perform` inside its transaction."""
+    rule = ACTIONS[action]
+    case = _claim(conn, case_id, expected_version, actor)
+    if case.status not in rule.from_statuses:
+        raise ActionNotAllowedError("status", action=action, status=case.status)
+    taxonomy = taxonomy or load_taxonomy()
+    if action == "resolve" and _needs_after_photo(taxonomy, case.category_code) and not media.photos:
+        raise EvidenceRequiredError("after_photo", category=case.category_code)
+    context = ActionContext(conn, case, actor, at, note, policy or default_policy(), taxonomy)
+    to_status, history_id, new_case_id = _STEPS[action](context, **inputs)
+    attachments = media.attach(conn, case_id, history_id, FILE_PURPOSE.get(action, "evidence"), actor, at)
     return ActionResult(case_id, action, case.status, to_status, case.version, at, history_id, attachments, new_case_id)
 
 
@@ -363,51 +383,46 @@ _STEPS = {
 
 
 @dataclass(frozen=True)
-class _CheckedFiles:
-    """Uploads checked by content before the transaction starts; stored and linked inside it."""
+class _PreparedFiles:
+    """Uploads checked by content and cleaned before the transaction; recorded and linked inside it."""
 
-    uploads: tuple[Upload, ...] = ()
-    kinds: tuple[str, ...] = ()
+    prepared: tuple[PreparedMedia, ...] = ()
+    names: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, files: Sequence[Upload], media_dir: Path, limits: MediaLimits | None) -> _PreparedFiles:
+        """Prepare every file (MediaError names a bad one; the ones already prepared are deleted)."""
+        if not files:
+            return cls()
+        limits = limits or MediaLimits.from_settings(load_settings())
+        prepared: list[PreparedMedia] = []
+        try:
+            for upload in files:
+                prepared.append(prepare(media_dir, upload, limits))
+        except BaseException:
+            for item in prepared:
+                item.discard()
+            raise
+        return cls(tuple(prepared), tuple(upload.name for upload in files))
 
     @property
     def photos(self) -> int:
-        return sum(kind == "photo" for kind in self.kinds)
+        return sum(item.stored.info.kind == "photo" for item in self.prepared)
 
     def attach(
-        self,
-        conn: Connection,
-        media_dir: Path,
-        case_id: int,
-        history_id: int,
-        purpose: str,
-        actor: Actor,
-        at: dt.datetime,
+        self, conn: Connection, case_id: int, history_id: int, purpose: str, actor: Actor, at: dt.datetime
     ) -> tuple[int, ...]:
-        if not self.uploads:
-            return ()
-        from data.media import store
-
+        """Record each file (published when ``conn`` commits) and link it to record entry ``history_id``."""
         ids = []
-        for upload in self.uploads:
-            stored = store(conn, media_dir, upload)
-            values = {
-                "case_id": case_id,
-                "history_id": history_id,
-                "sha256": stored.sha256,
-                "original_name": upload.name[:255],
-                "purpose": purpose,
-                "uploaded_by": actor.username,
-                "uploaded_at": at,
-                "is_public": False,
-            }
+        for item, name in zip(self.prepared, self.names, strict=True):
+            stored = save(conn, item, now=at)
+            values = {"case_id": case_id, "history_id": history_id, "sha256": stored.sha256,
+                      "original_name": name[:255], "purpose": purpose, "uploaded_by": actor.username,
+                      "uploaded_at": at, "is_public": False}  # fmt: skip
             ids.append(int(conn.execute(insert(CaseAttachment).values(**values)).inserted_primary_key[0]))
         return tuple(ids)
 
-
-def _checked_files(files: Sequence[Upload]) -> _CheckedFiles:
-    """Check every file by its content (type, size) before anything is written: MediaError names a bad one."""
-    if not files:
-        return _CheckedFiles()
-    from data.media import inspect
-
-    return _CheckedFiles(tuple(files), tuple(inspect(upload).kind for upload in files))
+    def discard(self) -> None:
+        """Delete the prepared files not published (after a refusal or a rollback; a no-op after a commit)."""
+        for item in self.prepared:
+            item.discard()

@@ -4,6 +4,7 @@ unit A and a noise case of unit B, both received on Monday 17 March 2025 at 09:0
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import Engine, insert, select
 
 from data.case_actions import Actor
@@ -138,3 +140,9 @@ def server() -> Iterator[str]:
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+def jpeg(colour: tuple[int, int, int] = (30, 160, 60)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
+    return buffer.getvalue()

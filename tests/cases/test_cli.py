@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from cli import main
 from data.users import create_user
 
+from .conftest import jpeg
+
 PASSWORD = "Trâu-vàng-đứng-gốc-đa-42"
 
 
@@ -110,3 +112,17 @@ def test_urge_records_and_delivers(cli_world, capsys):
     assert (path, body["kind"], body["note"]) == ("/hook", "urge", "gấp")
     code, out, _ = run(capsys, "show", str(cli_world.noise_case))
     assert "Đôn đốc (1):" in out and "lanhdao (đôn đốc, webhook) — gấp" in out
+
+
+def test_resolve_with_photo(cli_world, tmp_path, capsys):
+    photo = tmp_path / "sau xu ly.jpg"
+    photo.write_bytes(jpeg())
+    case = str(cli_world.waste_case)
+    assert run(capsys, "status", case, "--to", "accept", "--by", "ubnd-a")[0] == 0
+    argv = ("status", case, "--to", "resolved", "--by", "ubnd-a", "--note", "đã thu gom")
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "ảnh “sau xử lý”" in err
+    code, out, _ = run(capsys, *argv, "--photo", str(photo))
+    assert code == 0 and len(json.loads(out)["attachments"]) == 1
+    code, out, _ = run(capsys, "show", case)
+    assert "📎 sau xử lý: sau xu ly.jpg (photo, " in out
