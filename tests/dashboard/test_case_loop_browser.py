@@ -36,10 +36,27 @@ REPORTER_PHONE_NEW = "0987654321"
 
 
 def _jpeg(path: Path, colour: tuple[int, int, int]) -> Path:
+    """A phone-like photo: EXIF with the camera and a GPS position (which a served file must not carry)."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "PhoneMaker", "PhoneModel"  # Make, Model
+    exif.get_ifd(0x8825).update({1: "N", 2: (21.0, 2.0, 0.0), 3: "E", 4: (105.0, 51.0, 0.0)})  # GPS
     buffer = io.BytesIO()
-    Image.new("RGB", (640, 480), colour).save(buffer, "JPEG", quality=80)
+    Image.new("RGB", (1600, 1200), colour).save(buffer, "JPEG", quality=80, exif=exif.tobytes())
     path.write_bytes(buffer.getvalue())
+    assert Image.open(path).getexif()  # the upload does carry EXIF
     return path
+
+
+def _served_images_have_no_exif(page: object, base: str) -> int:
+    """Fetch every image the page shows (thumbnails and full images) and check none carries EXIF; their count."""
+    sources = page.locator('[data-testid="stMain"] img').evaluate_all(  # type: ignore[attr-defined]
+        "(images) => images.map((image) => image.getAttribute('src'))"
+    )
+    served = [src for src in sources if src and "/media/" in src]
+    for src in served:
+        body = page.request.get(src if src.startswith("http") else base + src).body()  # type: ignore[attr-defined]
+        assert b"Exif" not in body and not Image.open(io.BytesIO(body)).getexif(), src
+    return len(served)
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +188,9 @@ def test_operator_to_unit_to_leader_to_public(browser: object, server: str, loop
     page.get_by_text("Đã thực hiện: Hoàn thành.").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
     _no_exception(page)
     _shot(page, "3_unit_resolved_vi")
+    page.get_by_role("button", name="Xem ảnh gốc").first.click()  # type: ignore[attr-defined]
+    page.wait_for_timeout(800)  # type: ignore[attr-defined]
+    assert _served_images_have_no_exif(page, server) >= 2  # the thumbnail and the full image, both stripped
     with engine.connect() as conn:
         case = conn.execute(select(ComplaintCase).where(ComplaintCase.id == case_id)).mappings().one()
     assert case["status"] == "resolved" and case["result_public"]
@@ -212,6 +232,10 @@ def test_case_page_in_english_and_on_a_phone(browser: object, server: str, loop_
         page.locator("h1", has_text="Case #2").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _no_exception(page)
         _shot(page, f"6_case_{name}_en")
+        page.get_by_text("Person or team").first.scroll_into_view_if_needed()  # type: ignore[attr-defined]
+        page.screenshot(path=str(ARTIFACTS / f"case_loop_6_case_{name}_en_actions.png"))  # type: ignore[attr-defined]
+        page.get_by_text("Record", exact=True).first.scroll_into_view_if_needed()  # type: ignore[attr-defined]
+        page.screenshot(path=str(ARTIFACTS / f"case_loop_6_case_{name}_en_record.png"))  # type: ignore[attr-defined]
         if width == 390:
             assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # type: ignore[attr-defined]
         assert recorder.external == []
