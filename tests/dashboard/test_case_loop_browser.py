@@ -8,6 +8,7 @@ Screenshots (vi and en, desktop and a 390-px phone) go to tests/artifacts/case_l
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 import os
 from collections.abc import Iterator
@@ -28,6 +29,13 @@ from data.schema import ComplaintCase, ComplaintReport, RoutingRule
 from data.users import create_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# the one-language scan of tests/dashboard/test_one_language.py (importlib mode: load it by path)
+_SCAN_SPEC = importlib.util.spec_from_file_location(
+    "one_language_scan", Path(__file__).with_name("test_one_language.py")
+)
+one_language = importlib.util.module_from_spec(_SCAN_SPEC)
+_SCAN_SPEC.loader.exec_module(one_language)
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 UNIT_USER = "donvi-hk"
@@ -107,6 +115,14 @@ def _english(page: object) -> None:
     if folded:  # fold it again to see the page
         page.wait_for_timeout(800)  # type: ignore[attr-defined]
         page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()  # type: ignore[attr-defined]
+
+
+def _speaks_one_language(page: object, language: str) -> None:
+    """No other-language catalogue text, raw code, nan/None or dict anywhere on the page (its grids and map too)."""
+    page.wait_for_timeout(2000)  # type: ignore[attr-defined]
+    texts = one_language._page_texts(page)
+    assert texts
+    assert one_language.findings(texts, language, one_language.raw_codes()) == []
 
 
 def _login(page: object, base: str, path: str, user: str) -> None:
@@ -222,16 +238,20 @@ def test_case_page_in_english_and_on_a_phone(browser: object, server: str, loop_
         _login(page, server, "/queue", UNIT_USER)
         page.locator("h1", has_text="Hàng đợi xử lý").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _shot(page, f"5_queue_{name}_vi")
+        _speaks_one_language(page, "vi")
         _english(page)
         page.locator("h1", has_text="Work queue").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _shot(page, f"5_queue_{name}_en")
+        _speaks_one_language(page, "en")
         page.goto(f"{server}/case?id=2")  # type: ignore[attr-defined]  (a new session: Vietnamese again)
         page.locator("h1", has_text="Vụ việc #2").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _shot(page, f"6_case_{name}_vi")
+        _speaks_one_language(page, "vi")
         _english(page)
         page.locator("h1", has_text="Case #2").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _no_exception(page)
         _shot(page, f"6_case_{name}_en")
+        _speaks_one_language(page, "en")
         page.get_by_text("Person or team").first.scroll_into_view_if_needed()  # type: ignore[attr-defined]
         page.screenshot(path=str(ARTIFACTS / f"case_loop_6_case_{name}_en_actions.png"))  # type: ignore[attr-defined]
         page.get_by_text("Record", exact=True).first.scroll_into_view_if_needed()  # type: ignore[attr-defined]
