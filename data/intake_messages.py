@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -22,6 +22,8 @@ from data.importers.pipeline import ImportContext, import_table
 from data.importers.readers import read_json_payload
 from data.schema import IntakeMessage
 
+MEDIA_KINDS = frozenset({"image", "video", "audio"})
+"""Attachment kinds stored as media of the report (files, links and GIFs stay links in the description)."""
 DEFAULT_WINDOW = dt.timedelta(minutes=10)
 
 
@@ -135,6 +137,7 @@ def _import_report(engine: Engine, context: ImportContext, channel: str, externa
     links = [p.media_url for p in parts if p.media_url]
     located = [p for p in parts if p.lat is not None and p.lon is not None]
     description = "\n".join(texts + [f"Media: {url}" for url in links])
+    media = " ".join(p.media_url for p in parts if p.media_url and p.kind in MEDIA_KINDS)
     record = {
         "service_request_id": external_id,
         "requested_datetime": min(p.received_at for p in parts).isoformat(),
@@ -142,7 +145,10 @@ def _import_report(engine: Engine, context: ImportContext, channel: str, externa
         "lat": located[-1].lat if located else None,
         "long": located[-1].lon if located else None,
         "channel": channel.capitalize(),
+        "media": media or None,  # stored as the report's photos/videos/audio (data.importers.media_column)
     }
+    if context.media is not None:  # an attachment that cannot be fetched is skipped: the report still counts
+        context = replace(context, media=replace(context.media, refuse_rows=False))
     source = f"chat:{channel}"
     table = read_json_payload([{k: v for k, v in record.items() if v is not None}], source)
     import_table(engine, table, context, filename=f"{source} {external_id}", profile="open311", source=source)

@@ -66,3 +66,20 @@ def loaded_engine(engine: Engine) -> Engine:
 
     load_shipped_sets(engine)
     return engine
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Name resolution answers only for loopback hosts: code that would reach the Internet fails at once."""
+    import socket
+
+    resolve = socket.getaddrinfo
+    loopback = {"localhost", "127.0.0.1", "::1"}
+
+    def loopback_only(host: object, *args: object, **kwargs: object) -> object:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in loopback:
+            raise socket.gaierror(socket.EAI_NONAME, f"no network in tests: {name}")
+        return resolve(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)

@@ -33,8 +33,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Tệp '{name}': địa chỉ thuộc mạng nội bộ, không được tải",
         "File '{name}': the address is on a private network and is not fetched",
     ),
-    "media.storage_off": (
-        "Tệp '{name}': chưa cấu hình thư mục lưu tệp đa phương tiện",
-        "File '{name}': no media folder is configured",
-    ),
+    # an import row refused for its media column: the media error's own sentence in each language
+    "quarantine.media": ("{vi}", "{en}"),
 }

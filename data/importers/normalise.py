@@ -242,7 +242,8 @@ def normalise(
     The result has ``row_number``, ``external_id`` (None when the source has none), ``content_hash`` (for
     rows without an id or with a repeated one),
     ``reported_at`` (UTC), ``description``, ``address``, ``lat``, ``lon``, ``channel``, ``category_raw``,
-    ``reporter_name``, ``reporter_phone``, ``source_status``, ``closed_at_source`` (the source says it is
+    ``reporter_name``, ``reporter_phone``, ``source_status``, ``media`` (references, fetched by the pipeline),
+    ``closed_at_source`` (the source says it is
     closed), ``closed_at`` (its closing time, when usable) and ``flags`` (list per row).
     """
     frame = pd.DataFrame(index=canonical.index)
@@ -251,7 +252,7 @@ def normalise(
     quarantine = Quarantine(raw.set_axis(frame.index))
 
     frame["external_id"] = clean_text(canonical["external_id"])
-    for column in ("description", "address", "reporter_name", "reporter_phone", "source_status"):
+    for column in ("description", "address", "reporter_name", "reporter_phone", "source_status", "media"):
         frame[column] = clean_text(canonical[column])
     frame["category_raw"] = clean_text(canonical["category"])
     frame["channel"] = _channel(canonical["channel"], profile.default_channel)

@@ -14,7 +14,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,10 +31,12 @@ from data.categories import Taxonomy, load_taxonomy
 from data.config import REFERENCE_DIR, Settings
 from data.db import DatabaseUnavailableError
 from data.dialect import is_postgresql
+from data.importers.media_column import ReportMedia, fetch_report_media
 from data.importers.normalise import normalise
 from data.importers.open311_client import fetch_requests
 from data.importers.profiles import Profile, detect_profile, get_profile, to_canonical
 from data.importers.readers import ExplainedError, RawTable, read_json_payload, read_table
+from data.media.fetch import MediaSource
 from data.redact import redact_url
 from data.routing import Router
 from data.schema import ComplaintReport, ImportBatch, QuarantineRow
@@ -93,6 +95,7 @@ class ImportContext:
     policy: SlaPolicy
     radius_m: float
     window_hours: float
+    media: MediaSource | None = None  # where the media column's files go; None: the column is ignored
 
     @classmethod
     def from_settings(cls, engine: Engine, settings: Settings) -> ImportContext:
@@ -107,6 +110,7 @@ class ImportContext:
             policy=load_sla_policy(settings.config_path("sla"), settings.timezone),
             radius_m=settings.dedup_radius_m,
             window_hours=settings.dedup_window_hours,
+            media=MediaSource.from_settings(settings),
         )
 
 
@@ -123,6 +127,8 @@ def import_complaints(
     with cyclic_gc_paused():
         table = read_table(path)
     content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    if context.media is not None:  # a file on this machine may name media by paths relative to its folder
+        context = replace(context, media=replace(context.media, local_root=path.resolve().parent))
     return import_table(
         engine,
         table,
@@ -224,8 +230,11 @@ def _import_table(
     repeated = clean["external_id"].duplicated()
     clean = clean[~repeated]
     clean["category_code"] = context.taxonomy.classify(chosen.name, clean["category_raw"], clean["description"])
+    clean, media = fetch_report_media(
+        clean, quarantine, used["media"], context.media, known=lambda ids: _known_before(engine, source_name, ids)
+    )
     batch_id = f"cmp-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
-    with _storage_errors(filename), engine.begin() as conn:
+    with media_discarded(media), _storage_errors(filename), engine.begin() as conn:
         serialise_case_storing(conn)  # the duplicate check and clustering below see every earlier import
         conn.execute(
             insert(ImportBatch).values(
@@ -251,6 +260,7 @@ def _import_table(
             policy=context.policy,
         )
         _insert_reports(conn, fresh, case_ids, batch_id, source_name)
+        media.attach(conn, source_name, now)
         refused_rows = [_cells_by_header(row, headers) for row in table.bad_rows] + quarantine.rows
         if refused_rows:
             refused = pd.DataFrame(refused_rows)
@@ -295,6 +305,21 @@ def _storage_errors(name: str) -> Iterator[None]:
         yield
     except (OperationalError, sqlite3.OperationalError, psycopg.OperationalError) as err:  # bulk inserts: driver's
         raise ImportStorageError.from_error(name, err) from None
+
+
+def _known_before(engine: Engine, source: str, ids: list[str]) -> set[str]:
+    """Report ids already stored, checked before the batch transaction (whose media need not be fetched)."""
+    with engine.connect() as conn:
+        return _existing_ids(conn, source, ids)
+
+
+@contextmanager
+def media_discarded(media: ReportMedia) -> Iterator[None]:
+    """Delete the incoming files of media the batch did not keep, however it ends."""
+    try:
+        yield
+    finally:
+        media.discard()
 
 
 def _existing_ids(conn: Connection, source: str, ids: list[str]) -> set[str]:
@@ -373,6 +398,7 @@ def _insert_reports(conn: Connection, reports: pd.DataFrame, case_ids: np.ndarra
             "reporter_name",
             "reporter_phone",
             "category_code",
+            "location_from_photo",
         )
     }
     for name in ("channel", "category_raw", "description", "address", "source_status"):

@@ -26,6 +26,7 @@ CANONICAL_FIELDS = (
     "reporter_phone",
     "source_status",
     "closed_at",
+    "media",
 )
 GEOMETRY_LAT, GEOMETRY_LON = "geometry_lat", "geometry_lon"
 VN_DATE_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %Hh%M", "%d-%m-%Y %H:%M", "%d/%m/%Y")
@@ -83,6 +84,7 @@ VN_CHANNEL = Profile(
         "reporter_phone": ("Số điện thoại", "SĐT", "Điện thoại"),
         "source_status": ("Trạng thái", "Tình trạng"),
         "closed_at": ("Thời gian hoàn thành", "Ngày hoàn thành", "Thời gian xử lý xong"),
+        "media": ("Hình ảnh", "Ảnh", "Ảnh/Video", "Tệp đính kèm", "Đính kèm", "Media"),
     },
     detect=("thoi gian", "noi dung"),
     timezone="Asia/Ho_Chi_Minh",
@@ -106,6 +108,7 @@ OPEN311 = Profile(
         "reporter_phone": (),
         "source_status": ("status",),
         "closed_at": ("updated_datetime",),
+        "media": ("media",),  # chat reports (data.intake_messages); a pulled endpoint's media_url is not fetched
     },
     detect=("service_request_id", "requested_datetime"),
     timezone="Asia/Ho_Chi_Minh",

@@ -28,7 +28,7 @@ T0 = dt.datetime.fromtimestamp(json.loads(BODIES["text"])["entry"][0]["messaging
 
 
 @pytest.fixture
-def facebook(loaded_engine: Engine, movable_clock):
+def facebook(loaded_engine: Engine, movable_clock, no_network: None):
     clock = movable_clock(T0)
     app = create_app(loaded_engine, load_settings(boundary_set="hanoi-2025"), clock=clock,
                      adapters={"facebook": FacebookAdapter(SECRET, VERIFY), "zalo": ZaloAdapter("1", "z")})  # fmt: skip

@@ -22,7 +22,7 @@ T0 = dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def zalo(loaded_engine: Engine, movable_clock):
+def zalo(loaded_engine: Engine, movable_clock, no_network: None):
     clock = movable_clock(T0)
     app = create_app(loaded_engine, load_settings(boundary_set="hanoi-2025"), clock=clock,
                      adapters={"zalo": ZaloAdapter(APP_ID, SECRET)})  # fmt: skip

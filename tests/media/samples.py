@@ -9,6 +9,7 @@ from fractions import Fraction
 from PIL import Image
 
 HANOI = (21.028511, 105.804817)
+HOAN_KIEM = (21.0285, 105.8542)  # inside a Hà Nội ward
 GPS_IFD, ORIENTATION = 0x8825, 0x0112
 
 
