@@ -203,6 +203,43 @@ def clock_text(deadline: object, hours_left: object, now: dt.datetime, language:
     return translate("queue.clock_left_hours", language, n=math.floor(left))
 
 
+CLOSED_DAYS: Final = 30
+"""The queue's "closed" tab lists the cases closed in this many days (to review what goes public, to look back)."""
+CLOSED_COLUMNS: Final = (
+    "id", "title", "category_code", "ward_name", "status", "unit_name", "due_at", "resolved_at", "result_public"
+)  # fmt: skip
+
+
+def closed_cases(
+    engine: Engine, scope: QueueScope, now: dt.datetime, *, days: int = CLOSED_DAYS, limit: int = MAX_ROWS
+) -> pd.DataFrame:
+    """Cases of ``scope`` closed (resolved, rejected…) in the last ``days`` days, latest first: :data:`CLOSED_COLUMNS`
+    plus ``on_time`` (resolved by the resolve-by time; None when not resolved or without a deadline)."""
+    stmt = (
+        select(
+            ComplaintCase.id,
+            ComplaintCase.title,
+            ComplaintCase.category_code,
+            ComplaintCase.ward_name,
+            ComplaintCase.status,
+            func.coalesce(ResponsibleUnit.name, "").label("unit_name"),
+            ComplaintCase.due_at,
+            ComplaintCase.resolved_at,
+            ComplaintCase.result_public,
+        )
+        .outerjoin(ResponsibleUnit, ResponsibleUnit.id == ComplaintCase.unit_id)
+        .where(~is_open(), scope.condition(), ComplaintCase.resolved_at >= now - dt.timedelta(days=days))
+        .order_by(ComplaintCase.resolved_at.desc(), ComplaintCase.id.desc())
+        .limit(limit)
+    )
+    frame = read_frame(engine, stmt, list(CLOSED_COLUMNS))
+    due = pd.to_datetime(frame["due_at"], utc=True)
+    resolved = pd.to_datetime(frame["resolved_at"], utc=True)
+    judged = due.notna() & resolved.notna() & frame["status"].eq("resolved")  # a rejection is not "on time"
+    frame["on_time"] = (resolved <= due).astype(object).where(judged, None)
+    return frame
+
+
 def unit_summary(engine: Engine, now: dt.datetime, policy: SlaPolicy) -> pd.DataFrame:
     """Every responsible unit with open cases: ``unit_id, code, name`` and a count per section, most overdue first
     (the staff's way into one unit's queue)."""

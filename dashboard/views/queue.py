@@ -76,18 +76,48 @@ def _urge_unit(user: dict[str, Any], code: str, name: str, overdue: int) -> None
     st.success(markdown_text("casepage.urged", unit=name))
 
 
+def _closed(scope: QueueScope, now: dt.datetime, *, with_unit: bool) -> None:
+    """Cases closed in the last days, latest first: how each ended, whether on time, whether its result is public."""
+    frame = unit_queue.closed_cases(loaders.engine(), scope, now)
+    if frame.empty:
+        st.caption(t("queue.empty"))
+        return
+    names = loaders.category_names(current_language())
+    language, zone = current_language(), loaders.settings().timezone
+    yes_no = {True: t("common.yes"), False: t("common.no"), None: "—"}
+    view = pd.DataFrame({
+        t("queue.col.case"): [casework.case_url(i) for i in frame["id"]],
+        t("common.status"): [label("status", s) for s in frame["status"]],
+        t("queue.col.on_time"): [yes_no[v] for v in frame["on_time"]],
+        t("queue.col.closed_at"): formats.local_times(frame["resolved_at"], language, zone),
+        t("queue.col.title"): [formats.safe_text(v, language) for v in frame["title"]],
+        t("common.category"): [names.get(c, c) for c in frame["category_code"]],
+        t("common.ward"): [formats.safe_text(v, language) for v in frame["ward_name"]],
+        t("queue.col.public"): [yes_no[bool(v)] for v in frame["result_public"]],
+    })  # fmt: skip
+    if with_unit:
+        view[t("common.unit")] = [formats.safe_text(v, language) for v in frame["unit_name"]]
+    st.dataframe(view, hide_index=True, width="stretch", key="queue_closed",
+                 column_config={t("queue.col.case"): casework.case_link_column(t("queue.col.case"))})  # fmt: skip
+
+
 def _queue(scope: QueueScope, *, with_unit: bool, urge: tuple[dict[str, Any], str, str] | None = None) -> None:
     """The four sections as tabs, overdue first; ``urge`` (user, unit code, unit name) adds the urge form."""
     now = loaders.now_minute()
     counts = unit_queue.queue_counts(loaders.engine(), scope, now, casework.sla_policy())
     st.caption(t("queue.intro"))
     order = ("overdue", "new", "due_soon", "in_progress")  # what needs a hand first
-    tabs = st.tabs([t("queue.tab", label=t(f"queue.section.{name}"), n=counts[name]) for name in order])
-    for tab, name in zip(tabs, order, strict=True):
+    tabs = st.tabs(
+        [t("queue.tab", label=t(f"queue.section.{name}"), n=counts[name]) for name in order]
+        + [t("queue.section.closed", days=unit_queue.CLOSED_DAYS)]
+    )
+    for tab, name in zip(tabs, order, strict=False):
         with tab:
             if name == "overdue" and urge is not None and counts[name]:
                 _urge_unit(*urge, counts[name])
             _section(scope, name, counts[name], now, with_unit=with_unit)
+    with tabs[-1]:
+        _closed(scope, now, with_unit=with_unit)
 
 
 def _unit_list(now: dt.datetime) -> None:

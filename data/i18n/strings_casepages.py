@@ -17,6 +17,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "queue.section.in_progress": ("Đang xử lý", "In progress"),
     "queue.section.due_soon": ("Sắp đến hạn", "Due soon"),
     "queue.section.overdue": ("Quá hạn", "Overdue"),
+    "queue.section.closed": ("Đã đóng ({days} ngày)", "Closed ({days} days)"),
+    "queue.col.on_time": ("Đúng hạn", "On time"),
+    "queue.col.closed_at": ("Đóng lúc", "Closed at"),
+    "queue.col.public": ("Kết quả công khai", "Result public"),
     "queue.tab": ("{label} ({n})", "{label} ({n})"),
     "queue.empty": ("Không có vụ việc nào trong mục này.", "No cases in this section."),
     "queue.more": (

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, insert
 from data.config import PACKAGE_CONFIG_DIR
 from data.schema import CaseUrge, ComplaintCase, ResponsibleUnit
 from data.sla import SlaPolicy, load_sla_policy
-from data.unit_queue import QueueScope, clock_text, queue_cases, queue_counts, unit_summary
+from data.unit_queue import QueueScope, clock_text, closed_cases, queue_cases, queue_counts, unit_summary
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=HANOI).astimezone(dt.UTC)  # a Wednesday, 10:00 in Hà Nội
@@ -123,3 +123,16 @@ def test_clock_in_words(queue_db: Engine, policy: SlaPolicy) -> None:
     assert clock_text(None, None, NOW, "vi") == "—"
     saturday = _local(5, 10)  # due Monday 08:00: no working hour in between, yet not overdue
     assert clock_text(_local(7, 8), 0.0, saturday, "vi") == "còn dưới 1 giờ làm việc"
+
+
+def test_closed_cases_latest_first_with_on_time(queue_db: Engine) -> None:
+    with queue_db.begin() as conn:
+        table = ComplaintCase.__table__
+        conn.execute(table.update().where(table.c.id == 6).values(resolved_at=_local(1, 9)))  # before its 10:00
+        conn.execute(table.update().where(table.c.id == 4).values(status="rejected", resolved_at=_local(2, 9)))
+        conn.execute(table.update().where(table.c.id == 7).values(status="resolved", resolved_at=_local(2, 8)))
+    frame = closed_cases(queue_db, QueueScope(units=frozenset({UNIT_A})), NOW)
+    assert list(frame["id"]) == [4, 6]  # the other unit's case 7 is not in scope
+    assert dict(zip(frame["id"], frame["on_time"], strict=True)) == {4: None, 6: True}  # a rejection is not judged
+    assert list(closed_cases(queue_db, QueueScope(units=frozenset({UNIT_B})), NOW)["id"]) == [7]
+    assert closed_cases(queue_db, QueueScope(units=frozenset({UNIT_A})), NOW, days=1)["id"].tolist() == [4]

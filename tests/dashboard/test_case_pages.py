@@ -68,9 +68,12 @@ def queue_app(queue_db: tuple[str, Engine, Path], monkeypatch: pytest.MonkeyPatc
     return make
 
 
-def _linked_cases(at: AppTest) -> set[int]:
+def _linked_cases(at: AppTest, *, closed: bool = False) -> set[int]:
+    """Case ids linked from the open sections (or, ``closed``, from the closed tab)."""
     found: set[int] = set()
     for frame in at.dataframe:
+        if ("Đúng hạn" in frame.value.columns or "On time" in frame.value.columns) != closed:
+            continue
         for value in frame.value.iloc[:, 0]:
             if str(value).startswith("/case?id="):
                 found.add(int(str(value).removeprefix("/case?id=")))
@@ -92,6 +95,10 @@ def test_unit_account_sees_only_its_own_cases(queue_app: App) -> None:
     # a crafted link to another unit's queue changes nothing: the scope comes from the account
     at = queue_app("donvi-hk", params={"unit": "urenco"})
     assert _linked_cases(at) == OPEN_CASES["ubnd-hk"]
+    # its closed cases of the last 30 days (seeded: 4-6 resolved on time, 7 late), to look back and publish
+    assert _linked_cases(at, closed=True) == {4, 5, 6, 7}
+    closed = next(f.value for f in at.dataframe if "Đúng hạn" in f.value.columns)
+    assert dict(zip(closed["Vụ việc"], closed["Đúng hạn"], strict=True))["/case?id=7"] == "Không"
 
 
 def test_unit_account_navigation_is_its_own(queue_app: App) -> None:
