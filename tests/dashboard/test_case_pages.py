@@ -229,3 +229,34 @@ def test_leader_urges_a_case_and_a_units_overdue_list(queue_app: App, queue_db: 
     unit_view = queue_app("donvi-hk", page="case", params={"id": "3"})
     assert not [b for b in unit_view.button if b.label == "Đôn đốc"]  # a unit does not urge itself
     assert any("Đề nghị xử lý ngay" in m.value for m in unit_view.markdown)  # but sees the urge on its case
+
+
+def test_operator_transfers_a_case_and_the_page_says_how_it_came(
+    queue_app: App, queue_db: tuple[str, Engine, Path]
+) -> None:
+    at = queue_app("ops", page="case", params={"id": "10"})  # urenco's, in progress
+    at.pills[0].set_value("transfer").run()
+    at.selectbox[0].set_value("ubnd-hk")
+    at.text_area[0].input("Sai địa bàn: thuộc phường Hoàn Kiếm")
+    next(b for b in at.button if b.label == "Chuyển đơn vị").click().run()
+    assert not at.exception
+    assert any("Đã thực hiện: Chuyển đơn vị." in s.value for s in at.success)
+    text = _page_text(at)
+    assert "chuyển đến bởi ops" in text and "Sai địa bàn" in text and "UBND phường Hoàn Kiếm" in text
+    with queue_db[1].connect() as conn:
+        row = conn.execute(select(ComplaintCase.unit_id, ComplaintCase.status).where(ComplaintCase.id == 10)).one()
+    assert tuple(row) == (1, "received")  # re-routed, the new unit's accept clock starts
+    # …and it is now in the new unit's queue, new, and out of the old one's
+    assert 10 in _linked_cases(queue_app("donvi-hk"))
+    assert 10 not in _linked_cases(queue_app("donvi-urenco"))
+
+
+def test_resolving_without_the_required_photo_is_refused_in_one_line(queue_app: App) -> None:
+    at = queue_app("donvi-hk", page="case", params={"id": "1"})  # waste: an "after" photo is required
+    at.pills[0].set_value("resolve").run()
+    assert any("cần ít nhất một ảnh sau xử lý" in c.value for c in at.caption)  # said before trying
+    at.text_area[0].input("Đã thu gom")
+    next(b for b in at.button if b.label == "Hoàn thành").click().run()
+    assert not at.exception
+    refusals = [e.value for e in at.error if "ảnh" in e.value]
+    assert len(refusals) == 1 and "\n" not in refusals[0] and "Traceback" not in refusals[0]
