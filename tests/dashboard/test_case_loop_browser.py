@@ -8,9 +8,12 @@ Screenshots (vi and en, desktop and a 390-px phone) go to tests/artifacts/case_l
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import http.server
 import importlib.util
 import io
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -84,6 +87,20 @@ def loop_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Eng
 
 
 @pytest.fixture(scope="module")
+def photo_host(loop_db: tuple[str, Engine, Path]) -> Iterator[str]:
+    """A file server on this machine for the photo the channel export links to (as Zalo exports link theirs)."""
+    folder = loop_db[2] / "channel"
+    folder.mkdir(exist_ok=True)
+    _jpeg(folder / "hien-truong.jpg", (120, 110, 90))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
 def server(loop_db: tuple[str, Engine, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         reason = f"browser tests need {CHROMIUM} (apt-get install chromium)"
@@ -91,7 +108,8 @@ def server(loop_db: tuple[str, Engine, Path], tmp_path_factory: pytest.TempPathF
             pytest.fail(reason)
         pytest.skip(reason)
     log = tmp_path_factory.mktemp("loop_server") / "streamlit.log"
-    with streamlit_server(loop_db[0], log, env={"ENVMON_MEDIA_DIR": str(loop_db[2] / "media")}) as base:
+    env = {"ENVMON_MEDIA_DIR": str(loop_db[2] / "media"), "ENVMON_MEDIA_FETCH_PRIVATE": "1"}  # the photo host
+    with streamlit_server(loop_db[0], log, env=env) as base:
         yield base
 
 
@@ -137,9 +155,8 @@ def _logout(page: object) -> None:
     page.get_by_text("Trang công khai").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
 
 
-def _import_report(page: object, base: str, folder: Path) -> None:
-    """The operator imports one waste report from a channel export, with its photo."""
-    photo = _jpeg(folder / "hien-truong.jpg", (120, 110, 90))
+def _import_report(page: object, base: str, folder: Path, photo: str) -> None:
+    """The operator imports one waste report from a channel export, with its photo (a link in the export)."""
     upload = folder / "zalo_loop.csv"
     upload.write_text(
         "Thời gian,Nội dung,Địa chỉ,Vĩ độ,Kinh độ,Kênh,Loại phản ánh,Họ tên,Số điện thoại,Ảnh\n"
@@ -170,10 +187,12 @@ def _choose_action(page: object, name: str) -> None:
     group.get_by_text(name, exact=True).first.click()
 
 
-def test_operator_to_unit_to_leader_to_public(browser: object, server: str, loop_db: tuple[str, Engine, Path]) -> None:
+def test_operator_to_unit_to_leader_to_public(
+    browser: object, server: str, loop_db: tuple[str, Engine, Path], photo_host: str
+) -> None:
     _url, engine, folder = loop_db
     page, recorder = _new_page(browser)
-    _import_report(page, server, folder)
+    _import_report(page, server, folder, f"{photo_host}/hien-truong.jpg")
     case_id = _new_case(engine)
 
     # the unit signs in and lands on its queue: the new case waits to be accepted
@@ -188,6 +207,8 @@ def test_operator_to_unit_to_leader_to_public(browser: object, server: str, loop
     page.locator("h1", has_text=f"Vụ việc #{case_id}").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
     html = page.content()  # type: ignore[attr-defined]
     assert REPORTER not in html and REPORTER_PHONE_NEW not in html  # the unit works without the reporter's identity
+    page.get_by_text("ảnh/tệp phản ánh · hien-truong.jpg").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    assert _served_images_have_no_exif(page, server) >= 1  # the citizen's photo, served without its EXIF
     page.get_by_role("button", name="Nhận xử lý").last.click()  # type: ignore[attr-defined]
     page.get_by_text("Đã thực hiện: Nhận xử lý.").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
     _shot(page, "3_unit_accepted_vi")
