@@ -210,15 +210,16 @@ def _show(args: argparse.Namespace) -> int:
     config = _common.settings()
     language = args.lang or config.language
     engine = _common.engine(config)
+    now = dt.datetime.now(dt.UTC)
     try:
         actor = actor_for_user(engine, args.actor) if args.actor else Actor("cli", "operator", None)
-        detail = load_case(engine, args.case_id, actor=actor, include_personal=args.include_personal)
+        detail = load_case(engine, args.case_id, actor=actor, include_personal=args.include_personal, now=now)
     except CaseActionError as err:
         return _refused(err, language)
     if args.json:
         _common.emit_json(case_as_dict(detail))
     else:
-        sys.stdout.write(case_as_text(detail, language, config.timezone))
+        sys.stdout.write(case_as_text(detail, language, config.timezone, now))
     return 0
 
 

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from data.case_detail import Attachment, CaseDetail
 from data.categories import load_taxonomy
 from data.i18n import label_in, translate
 from data.i18n.formats import MISSING, local_time, number
+from data.unit_queue import clock_text
 
 
 def case_as_dict(detail: CaseDetail) -> dict[str, Any]:
@@ -17,8 +19,9 @@ def case_as_dict(detail: CaseDetail) -> dict[str, Any]:
     return dataclasses.asdict(detail)
 
 
-def case_as_text(detail: CaseDetail, language: str, timezone: str) -> str:
-    """A readable page of text: header, clock, reports, the record with its files, urges, nearby open cases."""
+def case_as_text(detail: CaseDetail, language: str, timezone: str, now: dt.datetime) -> str:
+    """A readable page of text: header, the SLA clock at ``now`` in the unit queue's words, reports, the record
+    with its files, urges, nearby open cases."""
 
     def when(moment: object) -> str:
         return local_time(moment, language, timezone)
@@ -26,7 +29,9 @@ def case_as_text(detail: CaseDetail, language: str, timezone: str) -> str:
     def say(key: str, **values: object) -> str:
         return translate(f"casework.show.{key}", language, **values)
 
-    unit = f"{detail.unit.name} ({detail.unit.code})" if detail.unit else translate("alerts.no_unit", language)
+    unit = translate("alerts.no_unit", language)
+    if detail.unit is not None:
+        unit = detail.unit.name if detail.unit.code in detail.unit.name else f"{detail.unit.name} ({detail.unit.code})"
     ward = f"{detail.ward_name} ({detail.district})" if detail.ward_name else MISSING
     lines = [
         say("header", id=detail.id, title=detail.title),
@@ -39,10 +44,11 @@ def case_as_text(detail: CaseDetail, language: str, timezone: str) -> str:
         say("unit", unit=unit, assignee=detail.assignee or MISSING, reopened=detail.reopen_count),
         say("deadlines", accept=when(detail.clock.accept_due_at), due=when(detail.clock.due_at)),
     ]
-    hours = detail.clock.working_hours_left
-    if hours is not None:
-        key = "overdue_by" if hours < 0 or detail.clock.overdue else "hours_left"
-        lines.append(say(key, hours=number(abs(hours), language, 1), deadline=say(f"deadline_{detail.clock.deadline}")))
+    clock = detail.clock
+    if clock.deadline is not None:
+        target = clock.accept_due_at if clock.deadline == "accept" else clock.due_at
+        lines.append(say("clock", deadline=say(f"deadline_{clock.deadline}"),
+                         clock=clock_text(target, clock.working_hours_left, now, language)))  # fmt: skip
     if detail.merged_into_id is not None:
         lines.append(say("merged_into", id=detail.merged_into_id))
     if detail.result_note:

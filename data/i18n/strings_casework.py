@@ -98,11 +98,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Responsible unit: {unit} · Assigned to: {assignee} · Reopened: {reopened}",
     ),
     "casework.show.deadlines": ("Hạn tiếp nhận: {accept} · Hạn xử lý: {due}", "Accept by: {accept} · Due: {due}"),
-    "casework.show.hours_left": (
-        "Còn {hours} giờ làm việc đến {deadline}",
-        "{hours} working hours left to the {deadline}",
-    ),
-    "casework.show.overdue_by": ("Quá {deadline} {hours} giờ làm việc", "{hours} working hours past the {deadline}"),
+    "casework.show.clock": ("Đồng hồ xử lý ({deadline}): {clock}", "SLA clock ({deadline}): {clock}"),
     "casework.show.deadline_accept": ("hạn tiếp nhận", "accept-by time"),
     "casework.show.deadline_resolve": ("hạn xử lý", "resolve-by time"),
     "casework.show.merged_into": ("Đã gộp vào vụ việc #{id}", "Merged into case #{id}"),

@@ -4,6 +4,7 @@ user's language with exit code 2 (README)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import Engine
@@ -65,6 +66,7 @@ def test_status_then_show_as_json_and_text(cli_world, capsys):
     assert out.splitlines()[0] == f"Vụ việc #{case} — Karaoke"
     assert "Trạng thái: Đã giao · Nhóm: Tiếng ồn · Phường: Hoàn Kiếm (Quận Hoàn Kiếm)" in out
     assert "urenco: Đã giao — → Tổ 2" in out and "None" not in out and "nan" not in out
+    assert re.search(r"^Đồng hồ xử lý \(hạn xử lý\): quá hạn \d+ ngày$", out, re.MULTILINE)  # as the unit queue says
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,11 @@ entry it proves; a bad file is refused naming it, with nothing written and no fi
 from __future__ import annotations
 
 import pytest
-from data.media import MediaError, Upload, media_file
 from sqlalchemy import func, select
 
 from data.case_actions import EvidenceRequiredError, perform
 from data.case_detail import load_case
+from data.media import MediaError, Upload, media_file
 from data.schema import CaseAttachment, MediaObject
 
 from .conftest import OPENED, jpeg
