@@ -108,9 +108,12 @@ def clean_photo(name: str, content: bytes, mime: str) -> CleanPhoto:
         if mime == "image/jpeg" and orientation == 1:
             served, served_mime = strip_jpeg(content), "image/jpeg"
             width, height = image.size
+            thumbnail = make_thumbnail(Image.open(io.BytesIO(served)))  # decoded at reduced scale
         else:
-            served, served_mime, width, height = _reencode(image, mime)
-        thumbnail = make_thumbnail(Image.open(io.BytesIO(served)))
+            upright = _upright(image)
+            served, served_mime = _reencode(upright, mime)
+            width, height = upright.size
+            thumbnail = make_thumbnail(upright)  # from the pixels already decoded
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
         raise MediaError("corrupt", name) from err
     return CleanPhoto(served, served_mime, width, height, thumbnail, gps)
@@ -144,26 +147,31 @@ def strip_jpeg(content: bytes) -> bytes:
     raise ValueError("JPEG without image data")
 
 
-def _reencode(image: Image.Image, mime: str) -> tuple[bytes, str, int, int]:
+def _upright(image: Image.Image) -> Image.Image:
+    """The first frame decoded, turned upright, without any ``info`` (Pillow would carry comments, ICC profiles
+    and EXIF from it into some formats)."""
     image.seek(0)
     upright = ImageOps.exif_transpose(image)
+    upright.info = {}
+    return upright
+
+
+def _reencode(upright: Image.Image, mime: str) -> tuple[bytes, str]:
     target = _SERVED_FORMAT[mime]
-    if target == "JPEG" and upright.mode not in ("RGB", "L"):
-        upright = upright.convert("RGB")
-    upright.info = {}  # Pillow carries comments, ICC profiles and EXIF over from ``info`` on some formats
     buffer = io.BytesIO()
     if target == "JPEG":
-        upright.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=False)
+        rgb = upright if upright.mode in ("RGB", "L") else _flatten(upright)
+        rgb.save(buffer, format="JPEG", quality=JPEG_QUALITY)
     elif target == "PNG":
         upright.save(buffer, format="PNG", compress_level=6)
     else:
         upright.save(buffer, format="WEBP", quality=JPEG_QUALITY)
-    served_mime = "image/jpeg" if target == "JPEG" else mime
-    return buffer.getvalue(), served_mime, upright.width, upright.height
+    return buffer.getvalue(), ("image/jpeg" if target == "JPEG" else mime)
 
 
 def make_thumbnail(image: Image.Image) -> bytes:
-    """A JPEG at most :data:`THUMBNAIL_PX` on its longer side, of an upright, metadata-free image."""
+    """A JPEG at most :data:`THUMBNAIL_PX` on its longer side, of an upright, metadata-free image (which is
+    shrunk in place)."""
     image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # JPEG: decode at 1/2…1/8 scale
     image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX), Image.Resampling.LANCZOS, reducing_gap=2.0)
     if image.mode not in ("RGB", "L"):

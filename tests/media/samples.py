@@ -44,6 +44,8 @@ def photo(fmt: str = "JPEG", size: tuple[int, int] = (400, 300), *, exif: Image.
     options = {"exif": exif.tobytes()} if exif is not None else {}
     if fmt == "JPEG":
         options["comment"] = b"secret comment"
+        options["xmp"] = b'<x:xmpmeta xmlns:x="adobe:ns:meta/" xmlns:xap="http://ns.adobe.com/xap/1.0/"/>'
+        options["icc_profile"] = b"ICC-profile-bytes-of-SecretPhone"
     image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
 

@@ -76,6 +76,16 @@ def test_an_upright_jpeg_keeps_its_image_data_bit_for_bit(sqlite_engine: Engine,
     assert served.endswith(content[scan:]) and len(served) < len(content)
 
 
+def test_what_follows_a_jpeg_is_cut_off(sqlite_engine: Engine, media_dir: Path) -> None:
+    """A motion photo or MPO carries a second image or a video after the first image: none of it is served."""
+    trailer = b"\x00\x00\x00\x18ftypmp42" + b"GPS+21.0285+105.8048" + photo("JPEG", exif=exif_with_gps())
+    with sqlite_engine.begin() as conn:
+        stored = store(conn, media_dir, Upload("PXL_MP.jpg", photo("JPEG") + trailer), now=NOW)
+    served = media_file(media_dir, stored.sha256)
+    assert_no_metadata(served)
+    assert served.read_bytes().endswith(b"\xff\xd9") and b"ftypmp42" not in served.read_bytes()
+
+
 def test_video_and_audio_metadata_stripped_and_icons_shown(sqlite_engine: Engine, media_dir: Path) -> None:
     uploads = [Upload("clip.mp4", iso_media(b"vide")), Upload("voice.m4a", iso_media(b"soun", b"M4A ")),
                Upload("voice.mp3", mp3()), Upload("voice.amr", amr())]  # fmt: skip
