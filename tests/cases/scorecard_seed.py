@@ -9,7 +9,7 @@ Unit A (UBND-A, ward 00070):
   3. never accepted: overdue now (accept-by and resolve-by both past);
   a merged duplicate of case 1 (never counted).
 Unit B (URENCO, ward 00071):
-  4. accepted after 1 h, in progress, resolve-by moved to May: its resolution is not decided yet;
+  4. accepted after 1 h, in progress, resolve-by moved to 2099: its resolution is not decided at any "now";
   5. opened in February, still in progress past its resolve-by: overdue now, not received in March.
 Unit C (SONNMT): no cases.
 Urges: 2 on unit A in March, 1 on unit A in February; 1 on unit B in March on the unit's list (no case).
@@ -74,7 +74,7 @@ def seed_scorecard(engine: Engine) -> Units:
         _case(conn, unit_id=units.a, status="merged", merged_into_id=first)
         _case(
             conn, unit_id=units.b, ward_code="00071", ward_name="Hàng Bạc", status="in_progress",
-            accepted_at=OPENED + hours, due_at=dt.datetime(2025, 5, 5, tzinfo=dt.UTC),
+            accepted_at=OPENED + hours, due_at=dt.datetime(2099, 5, 5, tzinfo=dt.UTC),
         )  # fmt: skip
         february = OPENED - dt.timedelta(days=28)
         _case(
