@@ -70,12 +70,13 @@ def requests_list(
     if end - start > MAX_WINDOW:
         raise ApiError(400, f"start_date..end_date: at most {MAX_WINDOW.days} days")
     query = RequestQuery(_ids(service_request_id or ""), codes, start, end, status)
-    return answer(public_requests(ctx.engine, query, taxonomy), fmt)
+    return answer(public_requests(ctx.engine, query, taxonomy, site_url=ctx.settings.public_site_url), fmt)
 
 
 @router.get("/requests/{request_id}.{fmt}", summary="One public service request")
 def request_one(ctx: Ctx, request_id: str, fmt: Format) -> Response:
-    found = public_requests(ctx.engine, RequestQuery(ids=_ids(request_id)), ctx.taxonomy())
+    query = RequestQuery(ids=_ids(request_id))
+    found = public_requests(ctx.engine, query, ctx.taxonomy(), site_url=ctx.settings.public_site_url)
     if not found:
         raise ApiError(404, f"no public service request with id {request_id[:40]!r}")
     return answer(found, fmt)

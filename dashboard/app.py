@@ -60,6 +60,8 @@ else:
         PageSpec(VIEWS / "alert.py", "alert", "nav.alert", auth.STAFF_ROLES, in_menu=False),
         PageSpec(VIEWS / "queue.py", "queue", "nav.queue", auth.CASE_ROLES),
         PageSpec(VIEWS / "case.py", "case", "nav.case", auth.CASE_ROLES, in_menu=False),
+        PageSpec(VIEWS / "scorecard.py", "scorecard", "nav.scorecard", auth.STAFF_ROLES),
+        PageSpec(VIEWS / "results.py", "results", "nav.results", None),
         PageSpec(VIEWS / "stations.py", "stations", "nav.stations", auth.STAFF_ROLES),
         PageSpec(VIEWS / "imports.py", "import", "nav.import", auth.OPERATOR_ONLY),
         PageSpec(VIEWS / "users.py", "users", "nav.users", auth.OPERATOR_ONLY),

@@ -45,6 +45,9 @@ tile_url : str | None
     Default none: ward polygons form the base map. Env: ``ENVMON_TILE_URL``.
 tile_attribution : str
     Attribution shown for ``tile_url``.
+public_site_url : str
+    Where the published static site is served (``https://…``, no trailing slash); Open311 ``media_url`` of a
+    public "after" photo points at its copy there (``results/photos/<sha256>.jpg``). Default: none (no media_url).
 openaq_api_key : str | None
     OpenAQ v3 API key. Env: ``ENVMON_OPENAQ_API_KEY`` (or ``OPENAQ_API_KEY``).
 dedup_radius_m, dedup_window_hours : float
@@ -114,6 +117,7 @@ class Settings(BaseSettings):
     boundary_set: str = DEFAULT_BOUNDARY_SET
     tile_url: str | None = None
     tile_attribution: str = ""
+    public_site_url: str = ""
     openaq_api_key: str | None = Field(
         default=None,
         validation_alias=AliasChoices("ENVMON_OPENAQ_API_KEY", "OPENAQ_API_KEY", "openaq_api_key"),

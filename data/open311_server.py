@@ -4,7 +4,8 @@ intake queue (:mod:`data.intake_queue`) off the request path.
 
 Published: category, status, ward, times, the location moved to the centre of its ~100 m cell (the cells of the
 public heat layer, :func:`data.queries.heat_cells`); never a reporter, a phone or the report's text.
-``status_notes`` is the note of the case's latest status change (the case workflow).
+``status_notes`` and ``media_url`` are the result note and "after" photo reviewed for the public
+(:mod:`data.public_results`, the same answer as the public results pages).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 
 from data.categories import Taxonomy
 from data.importers.pipeline import ImportContext, import_table
 from data.importers.readers import read_json_payload
-from data.queries import PUBLIC_CELL_DEG, quarantine_rows
-from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport, ResponsibleUnit
+from data.public_results import PHOTO_FOLDER, PublicFilter, public_results
+from data.queries import quarantine_rows
+from data.schema import ComplaintReport
 from data.workflow import CLOSED_STATUSES
 
 CHANNEL = "Open311 API"
@@ -56,84 +58,40 @@ class RequestQuery:
     status: str | None = None  # "open" | "closed"
 
 
-def public_requests(engine: Engine, query: RequestQuery, taxonomy: Taxonomy) -> list[dict[str, Any]]:
-    """Public cases as Open311 service requests, newest first (at most :data:`MAX_RESULTS`)."""
-    case = ComplaintCase
-    last_change = (
-        select(CaseStatusChange.case_id, func.max(CaseStatusChange.id).label("change_id"))
-        .group_by(CaseStatusChange.case_id)
-        .subquery()
-    )
-    stmt = (
-        select(
-            case.id,
-            case.category_code,
-            case.status,
-            case.opened_at,
-            case.resolved_at,
-            case.due_at,
-            case.lat,
-            case.lon,
-            case.ward_name,
-            case.district,
-            ResponsibleUnit.name.label("unit"),
-            CaseStatusChange.note,
-            CaseStatusChange.at.label("changed_at"),
-        )  # fmt: skip
-        .outerjoin(ResponsibleUnit, ResponsibleUnit.id == case.unit_id)
-        .outerjoin(last_change, last_change.c.case_id == case.id)
-        .outerjoin(CaseStatusChange, CaseStatusChange.id == last_change.c.change_id)
-        .where(case.is_public.is_(True))
-    )
-    if query.ids:
-        stmt = stmt.where(case.id.in_(query.ids))
-    else:
-        if query.service_codes:
-            stmt = stmt.where(case.category_code.in_(query.service_codes))
-        if query.start:
-            stmt = stmt.where(case.opened_at >= query.start)
-        if query.end:
-            stmt = stmt.where(case.opened_at <= query.end)
-        if query.status == "open":
-            stmt = stmt.where(case.status.not_in(CLOSED_STATUSES))
-        elif query.status == "closed":
-            stmt = stmt.where(case.status.in_(CLOSED_STATUSES))
-    with engine.connect() as conn:
-        rows = conn.execute(stmt.order_by(case.opened_at.desc(), case.id.desc()).limit(MAX_RESULTS)).all()
-    frame = pd.DataFrame(rows, columns=list(stmt.selected_columns.keys()))
-    lats, lons = coarsen(frame["lat"]), coarsen(frame["lon"])
+def public_requests(
+    engine: Engine, query: RequestQuery, taxonomy: Taxonomy, site_url: str = ""
+) -> list[dict[str, Any]]:
+    """Public cases as Open311 service requests, newest first (at most :data:`MAX_RESULTS`), from the one public
+    query (:func:`data.public_results.public_results`): ``status_notes`` is the result note once reviewed for the
+    public, ``media_url`` the published copy of the reviewed "after" photo (under ``site_url``, when configured)."""
+    flt = PublicFilter(query.ids, None, query.service_codes, query.start, query.end, query.status, MAX_RESULTS)
+    frame = public_results(engine, flt)
     out = []
-    for position, row in enumerate(frame.itertuples(index=False)):
-        updated = max(t for t in (row.opened_at, row.changed_at, row.resolved_at) if _present(t))
+    for row in frame.itertuples(index=False):
         place = ", ".join(str(p) for p in (row.ward_name, row.district) if _present(p))
+        photo = f"{site_url.rstrip('/')}/{PHOTO_FOLDER}/{row.photo}.jpg" if site_url and row.photo else None
         out.append(
             {
                 "service_request_id": str(row.id),
                 "status": "closed" if row.status in CLOSED_STATUSES else "open",
-                "status_notes": row.note if _present(row.note) and row.note else None,
+                "status_notes": row.result_note or None,
                 "service_name": taxonomy.name(row.category_code),
                 "service_code": row.category_code,
                 "description": None,  # the citizen's text may name people: never published
                 "agency_responsible": row.unit if _present(row.unit) else None,
                 "service_notice": None,
                 "requested_datetime": _iso(row.opened_at),
-                "updated_datetime": _iso(updated),
+                "updated_datetime": _iso(row.updated_at),
                 "expected_datetime": _iso(row.due_at),
                 "address": place or None,
                 "address_id": None,
                 "zipcode": None,
-                "lat": None if pd.isna(lats.iloc[position]) else float(lats.iloc[position]),
-                "long": None if pd.isna(lons.iloc[position]) else float(lons.iloc[position]),
-                "media_url": None,
+                "lat": None if pd.isna(row.lat) else float(row.lat),
+                "long": None if pd.isna(row.lon) else float(row.lon),
+                "media_url": photo,
             }
         )
     return out
-
-
-def coarsen(degrees: pd.Series) -> pd.Series:
-    """Latitudes or longitudes moved to the centre of their public ``PUBLIC_CELL_DEG`` cell (as the heat layer)."""
-    per_degree = round(1 / PUBLIC_CELL_DEG)
-    return (degrees.astype(float) * per_degree).round() / per_degree
 
 
 def _present(value: object) -> bool:

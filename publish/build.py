@@ -4,6 +4,7 @@ Layout (``OUT`` defaults to ``var/site``)::
 
     OUT -> .site.builds/<build>/      a symlink, replaced in one rename(2): a reader sees the old or the new site
         index.html  map.html  stations/<slug>.html  wards/<code>.html  wards/index.html     Vietnamese
+        results/index.html  results/<code>.html  results/photos/<sha256>.jpg               handling results
         en/…                                                                                English
         stations.json  wards.json  aqi.geojson  history.csv                                 open data
         vendor/leaflet/…                                                                    the map's only assets
@@ -35,7 +36,7 @@ from data import queries
 from data.boundary_store import wards_frame
 from data.config import Settings, load_settings
 from monitoring.public_snapshot import PublicSnapshot, build_snapshot
-from publish import open_data, pages, site_map
+from publish import open_data, pages, results, site_map
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +154,8 @@ def build_site(
         folder = Path(tempfile.mkdtemp(prefix=f"{moment:%Y%m%dT%H%M%S}-", dir=builds))
         try:
             write_site(snapshot, geometry, folder)
+            results.write_results(engine, folder, media_dir=config.media_dir, timezone=config.timezone, now=moment,
+                                  slug=slug)  # fmt: skip
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise

@@ -17,6 +17,7 @@ from api.app import create_app
 from api.open311 import drain
 from data.api_keys import add_key, revoke_key
 from data.case_actions import Actor, perform
+from data.case_review import set_public
 from data.categories import load_taxonomy
 from data.config import load_settings
 from data.intake_queue import pending_count
@@ -121,8 +122,13 @@ def test_status_and_notes_follow_the_workflow(api, tmp_path) -> None:
     case_id = _case_of(client, _post(client, {"api_key": key, "service_code": "noise", **HOAN_KIEM}))
     perform(engine, case_id, "reject", actor=Actor("officer", "operator", None), expected_version=0,
             note="Đã kiểm tra: không vi phạm", media_dir=tmp_path, at=NOW)  # fmt: skip
-    row = client.get("/open311/v2/requests.json", params={"service_request_id": str(case_id)}).json()[0]
-    assert row["status"] == "closed" and row["status_notes"] == "Đã kiểm tra: không vi phạm"
+    one = {"service_request_id": str(case_id)}
+    row = client.get("/open311/v2/requests.json", params=one).json()[0]
+    assert row["status"] == "closed" and row["status_notes"] is None  # not reviewed for the public yet
+    set_public(engine, case_id, actor=Actor("officer", "operator", None), expected_version=1, result_public=True,
+               photos={})  # fmt: skip
+    row = client.get("/open311/v2/requests.json", params=one).json()[0]
+    assert row["status_notes"] == "Đã kiểm tra: không vi phạm"
     assert client.get("/open311/v2/requests.json", params={"status": "open"}).json() == []
     assert [r["service_request_id"] for r in client.get("/open311/v2/requests.json",
             params={"status": "closed", "service_code": "noise"}).json()] == [str(case_id)]  # fmt: skip
