@@ -1,38 +1,44 @@
-"""Media uploads (data/media): why a photo, video or audio file was refused. key -> (Vietnamese, English)."""
+"""Media uploads (data/media): why a photo, video or audio file was refused. key -> (Vietnamese, English).
+
+Each reason is ``media.<code>`` (pages, CLI) and ``quarantine.media_<code>`` (an import row refused for its media
+column), the same sentence; sizes arrive written the same way in both languages (``31 MB``, ``512 KB``).
+"""
 
 from __future__ import annotations
 
-STRINGS: dict[str, tuple[str, str]] = {
-    "media.empty": ("Tệp '{name}' rỗng", "File '{name}' is empty"),
-    "media.wrong_type": (
+_REASONS: dict[str, tuple[str, str]] = {
+    "empty": ("Tệp '{name}' rỗng", "File '{name}' is empty"),
+    "wrong_type": (
         "Tệp '{name}' không phải ảnh (JPEG, PNG, HEIC, WebP), video (MP4) hay âm thanh (M4A, MP3, AMR)",
         "File '{name}' is not a photo (JPEG, PNG, HEIC, WebP), video (MP4) or audio (M4A, MP3, AMR)",
     ),
-    "media.too_big": (
+    "too_big": (
         "Tệp '{name}' quá lớn ({size}, tối đa {limit})",
         "File '{name}' is too large ({size}, limit {limit})",
     ),
-    "media.too_many_pixels": (
+    "too_many_pixels": (
         "Ảnh '{name}' có quá nhiều điểm ảnh (tối đa 100 triệu)",
         "Photo '{name}' has too many pixels (limit 100 million)",
     ),
-    "media.corrupt": (
+    "corrupt": (
         "Tệp '{name}' bị hỏng hoặc không đọc được",
         "File '{name}' is damaged or cannot be read",
     ),
-    "media.fetch_failed": (
+    "fetch_failed": (
         "Không tải được tệp '{name}': {reason}",
         "Could not fetch file '{name}': {reason}",
     ),
-    "media.not_found": ("Không tìm thấy tệp '{name}'", "File '{name}' not found"),
-    "media.local_path_refused": (
+    "not_found": ("Không tìm thấy tệp '{name}'", "File '{name}' not found"),
+    "local_path_refused": (
         "Tệp '{name}': chỉ chấp nhận đường dẫn URL (http/https) khi tải lên từ trình duyệt",
         "File '{name}': only http/https URLs are accepted in an uploaded file",
     ),
-    "media.private_address": (
+    "private_address": (
         "Tệp '{name}': địa chỉ thuộc mạng nội bộ, không được tải",
         "File '{name}': the address is on a private network and is not fetched",
     ),
-    # an import row refused for its media column: the media error's own sentence in each language
-    "quarantine.media": ("{vi}", "{en}"),
+}
+
+STRINGS: dict[str, tuple[str, str]] = {f"media.{code}": texts for code, texts in _REASONS.items()} | {
+    f"quarantine.media_{code}": texts for code, texts in _REASONS.items()
 }

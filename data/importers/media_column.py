@@ -88,7 +88,7 @@ def fetch_report_media(
         return frame, media
     with_media = frame[frame["media"].notna()]
     skip = known(with_media["external_id"].tolist())
-    refused: dict[object, dict[str, object]] = {}
+    refused: dict[object, tuple[str, dict[str, object]]] = {}
     with requests.Session() as session:
         for index, external_id, cell in zip(
             with_media.index, with_media["external_id"], with_media["media"], strict=True
@@ -104,7 +104,7 @@ def fetch_report_media(
                     if not source.refuse_rows:
                         logger.info("report %s: medium skipped: %s", external_id, err)
                         continue
-                    refused[index] = {"value": reference, "vi": err.text("vi"), "en": err.text("en")}
+                    refused[index] = err.quarantine_params(reference)
                     break
             if index in refused:
                 for _name, prepared in items:
@@ -114,8 +114,10 @@ def fetch_report_media(
             _place_from_photo(frame, index, items)
     if refused:
         frame["_refused"] = False
-        mask = frame.index.isin(list(refused))
-        quarantine.add(frame, pd.Series(mask, index=frame.index), header, "media", pd.Series(refused, dtype=object))
+        for code in sorted({code for code, _params in refused.values()}):
+            params = {index: values for index, (found, values) in refused.items() if found == code}
+            mask = pd.Series(frame.index.isin(list(params)), index=frame.index)
+            quarantine.add(frame, mask, header, code, pd.Series(params, dtype=object))
         frame = frame[~frame["_refused"]].drop(columns=["_refused"])
     return frame, media
 

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 
 from data.http_client import FeedError, FeedTimeoutError, check_response
-from data.media.kinds import MediaError, MediaLimits, Upload
+from data.media.kinds import MediaError, MediaLimits, Upload, size_text
 from data.redact import redact_url
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def fetch(reference: str, source: MediaSource, session: requests.Session) -> Upl
         raise MediaError("not_found", reference)
     largest = max(source.limits.photo, source.limits.video, source.limits.audio)
     if path.stat().st_size > largest:
-        raise MediaError("too_big", reference, size=path.stat().st_size, limit=largest)
+        raise MediaError("too_big", reference, size=size_text(path.stat().st_size), limit=size_text(largest))
     return Upload(path.name, path.read_bytes())
 
 
@@ -95,12 +95,12 @@ def _fetch_url(url: str, source: MediaSource, session: requests.Session) -> Uplo
             check_response(response, now=dt.datetime.now(dt.UTC))
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > largest:
-                raise MediaError("too_big", name, size=int(declared), limit=largest)
+                raise MediaError("too_big", name, size=size_text(int(declared)), limit=size_text(largest))
             content = bytearray()
             for chunk in response.iter_content(_CHUNK):
                 content += chunk
                 if len(content) > largest:
-                    raise MediaError("too_big", name, size=len(content), limit=largest)
+                    raise MediaError("too_big", name, size=size_text(len(content)), limit=size_text(largest))
                 if time.monotonic() > deadline:
                     raise FeedTimeoutError(f"timeout after {source.timeout_s:g} s")
     except FeedError as err:

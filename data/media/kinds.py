@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Final
 
 from data.i18n import translate
-from data.i18n.formats import number
 
 MB: Final = 1024 * 1024
 MAX_PIXELS: Final = 100_000_000
@@ -77,10 +76,12 @@ class MediaError(ValueError):
         super().__init__(self.text("en"))
 
     def text(self, language: str) -> str:
-        """The one-line message in ``language`` (``vi`` or ``en``), naming the file; sizes in MB written the
-        language's way (``25,0 MB``)."""
-        shown = {key: _mb(value, language) if key in ("size", "limit") else value for key, value in self.params.items()}
-        return translate(f"media.{self.code}", language, name=self.name, **shown)
+        """The one-line message in ``language`` (``vi`` or ``en``), naming the file."""
+        return translate(f"media.{self.code}", language, name=self.name, **self.params)
+
+    def quarantine_params(self, reference: str) -> tuple[str, dict[str, object]]:
+        """The quarantine reason code (``media_<code>``, same sentences) and its parameters, for an import row."""
+        return f"media_{self.code}", {"value": reference, "name": self.name, **self.params}
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -182,9 +183,14 @@ def detect(upload: Upload, limits: MediaLimits) -> tuple[str, str]:
     kind = KINDS[mime]
     limit = limits.for_kind(kind)
     if len(upload.content) > limit:
-        raise MediaError("too_big", upload.name, size=len(upload.content), limit=limit)
+        raise MediaError("too_big", upload.name, size=size_text(len(upload.content)), limit=size_text(limit))
     return kind, mime
 
 
-def _mb(size: object, language: str) -> str:
-    return f"{number(float(size) / MB, language, 1)} MB"  # type: ignore[arg-type]
+def size_text(size: int) -> str:
+    """A file size that reads the same in both languages: ``512 KB``, ``31 MB``, ``≥ 1 GB`` (whole numbers
+    under 1,000 need no separators)."""
+    if size < MB:
+        return f"{max(1, -(-size // 1024))} KB"
+    megabytes = round(size / MB)
+    return f"{megabytes} MB" if megabytes < 1000 else "≥ 1 GB"

@@ -7,8 +7,8 @@ connection (nothing if the object is already known) and moves the files into pla
 commits — or deletes them when it rolls back, so a failed upload leaves no file behind. What a crash between
 the two leaves (and objects no attachment uses) :func:`remove_orphans` deletes after an hour.
 
-Storage is a local folder (:class:`LocalStorage`, shared by several servers only through a network file
-system); an S3-compatible bucket is not implemented.
+Storage is a local folder (several servers share it only through a network file system); an S3-compatible
+bucket is not implemented.
 """
 
 from __future__ import annotations

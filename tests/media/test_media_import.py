@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from data.config import load_settings
-from data.i18n import translate
 from data.importers.pipeline import ImportContext, import_complaints
 from data.media import media_file
 from data.routing import seed_routing
 from data.schema import CaseAttachment, ComplaintReport, MediaObject, QuarantineRow
+from data.uploads import quarantine_view
 from tests.media.conftest import FILES
 from tests.media.metadata import assert_no_metadata
 from tests.media.samples import HOAN_KIEM
@@ -95,9 +95,10 @@ def test_a_failing_medium_quarantines_its_row_whole(
     summary = import_complaints(db, path, context, now=NOW)
     assert (summary.rows, summary.accepted, summary.quarantined) == (2, 1, 1)
     refused = _table(db, QuarantineRow).iloc[0]
-    assert refused["row_number"] == 2 and refused["field"] == "Hình ảnh" and refused["reason_code"] == "media"
-    shown = translate("quarantine.media", "vi", **refused["reason_params"])
-    assert shown.startswith(vietnamese)
+    assert refused["row_number"] == 2 and refused["field"] == "Hình ảnh"
+    assert refused["reason_code"].startswith("media_") and refused["reason_params"]["value"].endswith(reference)
+    shown = quarantine_view(_table(db, QuarantineRow), "vi").iloc[0]["reason"]  # as the Import page shows it
+    assert shown.startswith(f"dòng 2, trường 'Hình ảnh': {vietnamese}")
     assert reference.lstrip("/") in refused["reason"]  # the stored English sentence names the file too
     assert _table(db, ComplaintReport)["external_id"].tolist() == ["PA-2"]
     assert len(_table(db, CaseAttachment)) == 1 and len(_table(db, MediaObject)) == 1  # plain.png not kept
@@ -115,8 +116,7 @@ def test_local_paths_only_from_a_file_on_this_machine(db: Engine, context: Impor
     settings = load_settings(media_dir=context.media.media_dir)  # type: ignore[union-attr]
     result = import_complaint_upload(db, settings, "up.csv", upload, NOW)
     assert result["quarantined"] == 1  # a page upload never reads server paths
-    reason = _table(db, QuarantineRow).iloc[0]["reason_params"]
-    assert "chỉ chấp nhận đường dẫn URL" in reason["vi"]
+    assert "chỉ chấp nhận đường dẫn URL" in quarantine_view(_table(db, QuarantineRow), "vi").iloc[0]["reason"]
 
 
 def test_private_addresses_are_not_fetched_unless_allowed(db: Engine, context: ImportContext, server: str,

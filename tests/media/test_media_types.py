@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from data.media import MediaError, MediaLimits, Upload, inspect
+from data.media.kinds import MB, size_text
 from tests.media.samples import HANOI, amr, exif_with_gps, iso_media, mp3, photo
 
 
@@ -67,9 +68,18 @@ def test_size_limit_per_kind_in_the_readers_number_format() -> None:
     with pytest.raises(MediaError) as refused:
         inspect(Upload("big.png", big_photo), limits)
     assert refused.value.code == "too_big"
-    assert refused.value.text("vi") == "Tệp 'big.png' quá lớn (0,3 MB, tối đa 0,1 MB)"
-    assert refused.value.text("en") == "File 'big.png' is too large (0.3 MB, limit 0.1 MB)"
+    kilobytes = -(-len(big_photo) // 1024)
+    assert refused.value.text("vi") == f"Tệp 'big.png' quá lớn ({kilobytes} KB, tối đa 100 KB)"
+    assert refused.value.text("en") == f"File 'big.png' is too large ({kilobytes} KB, limit 100 KB)"
     assert inspect(Upload("clip.mp4", iso_media(b"vide")), limits).kind == "video"  # the video limit applies
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(1, "1 KB"), (100 * 1024, "100 KB"), (MB, "1 MB"), (int(31.4 * MB), "31 MB"), (5000 * MB, "≥ 1 GB")],
+)
+def test_sizes_read_the_same_in_both_languages(size: int, text: str) -> None:
+    assert size_text(size) == text
 
 
 def test_empty_and_truncated_headers_are_refused() -> None:
