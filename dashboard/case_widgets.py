@@ -152,7 +152,16 @@ def _media_dir() -> Path:
     return casework.media_dir()
 
 
-def _show_file(attachment: Attachment, caption: str) -> None:
+def _full_image(path: str, caption: str) -> None:
+    """The full-size image in a dialog (opened for this run only; titled in the page's language)."""
+
+    def body() -> None:
+        st.image(path, caption=caption, width="stretch")
+
+    st.dialog(t("casepage.full_image"), width="large")(body)()
+
+
+def _show_file(attachment: Attachment, caption: str, place: str) -> None:
     """One file: an image's thumbnail with its full size behind a button, a video or audio player. Files are
     served as stored: stripped of EXIF and other metadata by ``data.media``."""
     folder = casework.media_dir()
@@ -163,8 +172,9 @@ def _show_file(attachment: Attachment, caption: str) -> None:
     if attachment.kind == "photo":
         thumb = thumbnail_file(folder, attachment.sha256) if attachment.has_thumbnail else full
         st.image(str(thumb), caption=caption, width="stretch")
-        with st.popover(t("casepage.full_image"), width="stretch"):
-            st.image(str(full), caption=caption)
+        # the full image only when asked for: it is sent (and held by the server) on demand, not with every view
+        if st.button(t("casepage.full_image"), key=f"full_{place}_{attachment.id}", width="stretch"):
+            _full_image(str(full), caption)
     elif attachment.kind == "video":
         st.video(str(full))
         st.caption(caption)
@@ -173,8 +183,9 @@ def _show_file(attachment: Attachment, caption: str) -> None:
         st.caption(caption)
 
 
-def file_grid(attachments: Sequence[Attachment]) -> None:
-    """Files in rows of :data:`THUMBS_PER_ROW` (two to a row on a phone, where columns stack)."""
+def file_grid(attachments: Sequence[Attachment], place: str) -> None:
+    """Files in rows of :data:`THUMBS_PER_ROW` (one under another on a phone, where columns stack); ``place``
+    tells the grids of one page apart (a file shows in the gallery and at its record entry)."""
     for start in range(0, len(attachments), THUMBS_PER_ROW):
         cells = st.columns(THUMBS_PER_ROW)
         for cell, attachment in zip(cells, attachments[start : start + THUMBS_PER_ROW], strict=False):
@@ -183,7 +194,7 @@ def file_grid(attachments: Sequence[Attachment]) -> None:
                 caption = (
                     f"{label('purpose', attachment.purpose)}{public} · {escape_markdown(attachment.original_name)}"
                 )
-                _show_file(attachment, caption)
+                _show_file(attachment, caption, place)
 
 
 def files(detail: CaseDetail) -> None:
@@ -192,7 +203,7 @@ def files(detail: CaseDetail) -> None:
     if not detail.attachments:
         st.caption(t("casepage.no_files"))
         return
-    file_grid(detail.attachments)
+    file_grid(detail.attachments, "gallery")
 
 
 def _entry_text(entry: HistoryEntry) -> str:
@@ -217,7 +228,7 @@ def timeline(detail: CaseDetail) -> None:
             if entry.note:
                 st.markdown(escape_markdown(entry.note))
             if entry.attachments:
-                file_grid(entry.attachments)
+                file_grid(entry.attachments, f"entry{entry.id}")
 
 
 def urges(detail: CaseDetail) -> None:

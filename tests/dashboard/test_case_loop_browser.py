@@ -60,7 +60,7 @@ def _jpeg(path: Path, colour: tuple[int, int, int]) -> Path:
 
 def _served_images_have_no_exif(page: object, base: str) -> int:
     """Fetch every image the page shows (thumbnails and full images) and check none carries EXIF; their count."""
-    sources = page.locator('[data-testid="stMain"] img').evaluate_all(  # type: ignore[attr-defined]
+    sources = page.locator('[data-testid="stMain"] img, [role="dialog"] img').evaluate_all(  # type: ignore[attr-defined]
         "(images) => images.map((image) => image.getAttribute('src'))"
     )
     served = [src for src in sources if src and "/media/" in src]
@@ -226,8 +226,11 @@ def test_operator_to_unit_to_leader_to_public(
     _no_exception(page)
     _shot(page, "3_unit_resolved_vi")
     page.get_by_role("button", name="Xem ảnh gốc").first.click()  # type: ignore[attr-defined]
-    page.wait_for_timeout(800)  # type: ignore[attr-defined]
+    page.get_by_role("dialog").locator("img").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    _shot(page, "3_unit_full_image")
     assert _served_images_have_no_exif(page, server) >= 2  # the thumbnail and the full image, both stripped
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    page.get_by_role("dialog").wait_for(state="detached", timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
     with engine.connect() as conn:
         case = conn.execute(select(ComplaintCase).where(ComplaintCase.id == case_id)).mappings().one()
     assert case["status"] == "resolved" and case["result_public"]
