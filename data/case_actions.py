@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import OperationalError
 
 from data.categories import Taxonomy, load_taxonomy
 from data.config import load_settings
@@ -38,6 +39,8 @@ from data.workflow import ACTIONS, CLOSED_STATUSES, NOT_ACCEPTED, TRANSFERRED
 CASES = ComplaintCase.__table__
 HISTORY = CaseStatusChange.__table__
 MAX_ASSIGNEE = 100
+#: PostgreSQL's deadlock, serialization failure and lock-not-available: another action held the case
+LOCK_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 #: the purpose of files attached to each action (an "after" photo proves a resolution)
 FILE_PURPOSE = {"resolve": "after", "accept": "before", "in_progress": "before"}
 _LABEL_GROUPS = {"status": "status", "action": "action", "role": "role"}
@@ -132,7 +135,7 @@ class ActionContext:
     """What every action step needs: the claimed case row, the actor, the time and the configuration."""
 
     conn: Connection
-    case: Any  # the case row as claimed (its status and version before the action)
+    case: Any  # the case row as claimed: its status before the action, its version already moved on
     actor: Actor
     at: dt.datetime
     note: str
@@ -215,6 +218,10 @@ def perform(
         with engine.begin() as conn:
             result = _act(conn, case_id, rule.name, actor, expected_version, note, at, media, policy, taxonomy,
                           to_unit=to_unit, assignee=assignee, into_case=into_case, report_id=report_id)  # fmt: skip
+    except OperationalError as err:
+        if _lock_contention(err):  # waited too long for another writer, or a deadlock (two opposite merges)
+            raise CaseConflictError("busy", case_id=case_id) from err
+        raise
     finally:
         media.discard()  # what a commit did not publish (refused, rolled back) is deleted
     return result
@@ -247,13 +254,20 @@ def _act(
     return ActionResult(case_id, action, case.status, to_status, case.version, at, history_id, attachments, new_case_id)
 
 
+def _lock_contention(err: OperationalError) -> bool:
+    """Whether the database refused the action because others held the rows (nothing was written)."""
+    if getattr(err.orig, "sqlstate", None) in LOCK_SQLSTATES:
+        return True
+    return any(words in str(err.orig).lower() for words in ("database is locked", "deadlock detected"))
+
+
 def _needs_after_photo(taxonomy: Taxonomy, category_code: str) -> bool:
     category = taxonomy.categories.get(category_code)
     return bool(category and category.after_photo_required)
 
 
 def _claim(conn: Connection, case_id: int, expected_version: int, actor: Actor) -> Any:
-    """Bump the case's version if it is still ``expected_version``; the case row as it was before.
+    """Bump the case's version if it is still ``expected_version``; the case row (new version, old status).
 
     The conditional UPDATE runs first, so a concurrent second action waits for the first to commit (row lock on
     PostgreSQL, the write lock on SQLite) and then finds the version moved on.

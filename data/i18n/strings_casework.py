@@ -24,6 +24,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "thử lại.",
         "Case #{case_id} was just updated by {by} (status: {status}); nothing was overwritten — reload and try again.",
     ),
+    "casework.error.busy": (
+        "Vụ việc #{case_id} đang được người khác cập nhật; không có gì bị ghi — hãy tải lại và thử lại.",
+        "Someone else is updating case #{case_id} right now; nothing was written — reload and try again.",
+    ),
     "casework.error.role": (
         "Vai trò “{role}” không được thực hiện “{action}”.",
         "The role “{role}” may not “{action}”.",

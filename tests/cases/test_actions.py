@@ -7,7 +7,7 @@ import threading
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from data.case_actions import (
     ActionNotAllowedError,
@@ -281,3 +281,23 @@ def test_load_case_shows_reports_record_clock_and_personal_data_only_to_handlers
     leader_view = load_case(world.engine, world.waste_case, actor=world.leader, now=now)
     assert leader_view.reports[0].reporter_phone is None and leader_view.reports[0].reporter_name is None
     assert [n.id for n in leader_view.nearby] == [world.noise_case] and leader_view.allowed_actions == ("transfer",)
+
+
+def test_a_case_locked_by_another_writer_is_a_clear_conflict(world):
+    if world.engine.dialect.name != "sqlite":
+        pytest.skip("the other writer holds SQLite's write lock; PostgreSQL waits on the row lock (test above)")
+    import sqlite3
+
+    impatient = create_engine(world.engine.url, connect_args={"timeout": 0.3})  # waits 0.3 s, not 30 s
+    other = sqlite3.connect(world.engine.url.database, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # another process in the middle of a write, longer than the busy timeout
+    try:
+        with pytest.raises(CaseConflictError) as caught:
+            perform(impatient, world.noise_case, "accept", actor=world.officer_b, expected_version=0,
+                    media_dir=world.media_dir, at=T1)  # fmt: skip
+    finally:
+        other.rollback()
+        other.close()
+        impatient.dispose()
+    assert caught.value.text("en").startswith(f"Someone else is updating case #{world.noise_case} right now")
+    assert world.case(world.noise_case)["version"] == 0
