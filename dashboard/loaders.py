@@ -32,7 +32,7 @@ from data.corroboration_report import corroboration_report, load_corroborable_co
 from data.db import check_connection
 from geo.hotspots import MIN_UNITS, gi_star
 from geo.spots import WINDOW as SPOT_WINDOW
-from geo.spots import find_spots
+from geo.spots import find_spots, is_active, lookback_start
 from geo.weights import SpatialWeights, queen_weights
 from monitoring.station_health import STALE_AFTER
 from monitoring.thresholds import EffectiveLimit, LimitProfile, ThresholdTable, load_thresholds
@@ -41,7 +41,6 @@ SHORT_TTL = 60  # seconds: live numbers (KPIs, alerts, latest AQI)
 LONG_TTL = 3600  # seconds: slow-changing reference data (ward polygons, choices)
 MAX_CASE_MARKERS = 2000  # above this, the map shows a heat layer and ward aggregates instead of markers
 CORROBORATION_DAYS = 30  # the leaders' map and case list mark sensor-corroborated complaints of this many days
-SPOT_LOOKBACK = dt.timedelta(days=90)  # recurring spots are searched in the cases of the last 90 days
 HEAT_CELL_DEG = 0.004  # ≈ 400 m heat-layer cells (a pixel is ≈ 150 m at the city zoom): light payload
 
 
@@ -195,14 +194,14 @@ def _hotspots(flt: CaseFilter, set_name: str, rate: bool, version: tuple[int, ..
 
 
 def recurring_spots(set_name: str, now: dt.datetime) -> pd.DataFrame:
-    """Recurring complaint spots (``geo.spots.find_spots``) among the cases of about the last ``SPOT_LOOKBACK``.
+    """Recurring complaint spots (``geo.spots.find_spots``) among the cases since ``geo.spots.lookback_start``.
 
     The search runs once per day and data version (the lookback starts at a UTC midnight); only the
     ``active`` flag, which depends on ``now``, is recomputed here with the rule of ``find_spots``.
     """
-    since = (now - SPOT_LOOKBACK).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = lookback_start(now)
     spots = _spots_since(set_name, since, data_version()).copy()
-    spots["active"] = (spots["last_report"] >= now - SPOT_WINDOW) & (spots["last_report"] <= now)
+    spots["active"] = is_active(spots["last_report"], now, SPOT_WINDOW)
     return spots
 
 

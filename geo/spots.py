@@ -22,6 +22,7 @@ from geo.weights import METRIC_CRS
 MIN_REPORTS = 5
 RADIUS_M = 100.0
 WINDOW = dt.timedelta(days=30)
+LOOKBACK = dt.timedelta(days=90)  # recurring spots are searched among the cases of about the last 90 days
 SPOT_COLUMNS = (
     "spot_id",
     "lat",
@@ -168,9 +169,23 @@ def find_spots(
     spots["categories"] = [per_spot[spot] for spot in spots.index]
     for column in ("unit_id", "ward_code"):
         spots[column] = _most_common_per_spot(labels, points.get(column), spots.index)
-    spots["active"] = (spots["last_report"] >= now - window) & (spots["last_report"] <= now)
+    spots["active"] = is_active(spots["last_report"], now, window)
     spots = spots.reset_index()[list(SPOT_COLUMNS)]
     return spots.sort_values(["count", "last_report"], ascending=False, ignore_index=True)
+
+
+def lookback_start(now: dt.datetime, lookback: dt.timedelta = LOOKBACK) -> dt.datetime:
+    """Start of the spot search at ``now``: ``lookback`` earlier, floored to midnight UTC.
+
+    The search (the costly part) then depends on ``now`` only once a day, so its result can be reused between
+    evaluations while the complaint data stay the same; the map and the alerts use the same start.
+    """
+    return (now - lookback).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def is_active(last_report: pd.Series, now: dt.datetime, window: dt.timedelta = WINDOW) -> pd.Series:
+    """Whether each spot is active at ``now``: its last report lies within ``window`` before ``now``."""
+    return (last_report >= now - window) & (last_report <= now)
 
 
 def _most_common_per_spot(labels: np.ndarray, values: pd.Series | None, spot_ids: pd.Index) -> list[object]:

@@ -2,11 +2,18 @@
 
 Each rule yields one :class:`monitoring.signals.Signal` per subject on every evaluation (condition True, False or
 None for no data), so the engine can fire, hold and resolve alerts by (rule, subject).
+
+The poller evaluates every few minutes while complaints change a few times a day: the cases and the recurring
+spots found among them are kept per database and complaint-data version (``data.queries.complaint_data_version``,
+three primary-key lookups), so an evaluation on unchanged complaints recomputes only what depends on the clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -18,15 +25,15 @@ from data.boundary_store import wards_frame
 from data.case_points import load_complaint_cases
 from data.config import DEFAULT_BOUNDARY_SET, DEFAULT_TIMEZONE
 from data.frames import plain_text, plain_value
+from data.queries import complaint_data_version
 from geo.hotspots import MIN_UNITS, ward_hotspots
-from geo.spots import MIN_REPORTS, RADIUS_M, WINDOW, find_spots, spot_subject
+from geo.spots import LOOKBACK, MIN_REPORTS, RADIUS_M, WINDOW, find_spots, is_active, lookback_start, spot_subject
 from monitoring.signals import Signal
 
 RULE_WARD_HOT = "hotspot-ward-gi"
 RULE_NEW_SPOT = "hotspot-recurring-spot"
 RULE_SPIKE = "hotspot-ward-spike"
 HOT_WINDOW = dt.timedelta(days=30)
-SPOT_LOOKBACK = dt.timedelta(days=90)
 BASELINE_WEEKS = 8
 SPIKE_P = 0.01
 SPIKE_MIN_COUNT = 3  # a spike needs at least this many cases in the week, whatever the baseline
@@ -74,18 +81,23 @@ def spot_signals(
     cases: pd.DataFrame,
     now: dt.datetime,
     *,
-    lookback: dt.timedelta = SPOT_LOOKBACK,
+    lookback: dt.timedelta = LOOKBACK,
     min_reports: int = MIN_REPORTS,
     radius_m: float = RADIUS_M,
     window: dt.timedelta = WINDOW,
     timezone: str = DEFAULT_TIMEZONE,
+    spots: pd.DataFrame | None = None,
 ) -> list[Signal]:
     """One signal per recurring spot of the last ``lookback``: condition True while the spot is active.
 
-    The message shows the last report's time in ``timezone`` (``Settings.timezone``).
+    ``spots`` are the spots already found among these cases (:func:`hotspot_signals` reuses them while the
+    complaints stay the same); only their activity at ``now`` is decided here. The message shows the last
+    report's time in ``timezone`` (``Settings.timezone``).
     """
-    recent = cases[(cases["opened_at"] >= now - lookback) & (cases["opened_at"] <= now)].dropna(subset=["lat", "lon"])
-    spots = find_spots(recent, now, min_reports=min_reports, radius_m=radius_m, window=window)
+    if spots is None:
+        spots = find_spots(_spot_cases(cases, now, lookback), now, min_reports=min_reports, radius_m=radius_m,
+                           window=window)  # fmt: skip
+    spots = spots.assign(active=is_active(spots["last_report"], now, window))
     signals = []
     for spot in spots.itertuples(index=False):
         categories = ", ".join(f"{code} ×{count}" for code, count in spot.categories.items())
@@ -161,6 +173,48 @@ def spike_signals(
     return signals
 
 
+def _spot_cases(cases: pd.DataFrame, now: dt.datetime, lookback: dt.timedelta) -> pd.DataFrame:
+    """The located cases the spot search looks at: opened between :func:`geo.spots.lookback_start` and ``now``."""
+    opened = cases["opened_at"]
+    return cases[(opened >= lookback_start(now, lookback)) & (opened <= now)].dropna(subset=["lat", "lon"])
+
+
+@dataclass
+class _ComplaintMemo:
+    """Cases loaded for one complaint-data version, and the spots found for one selection of them."""
+
+    version: tuple[int, ...]
+    since: dt.datetime
+    cases: pd.DataFrame
+    spots_key: tuple[object, ...] | None = None
+    spots: pd.DataFrame | None = None
+
+
+# per engine object (not its URL: tests give databases in separate schemas the same URL) and boundary set
+_memos: weakref.WeakKeyDictionary[Engine, dict[str, _ComplaintMemo]] = weakref.WeakKeyDictionary()
+_memo_lock = threading.Lock()
+
+
+def _memo(engine: Engine, set_name: str, since: dt.datetime) -> _ComplaintMemo:
+    """The cases opened since ``since`` (none later excluded), loaded again only when complaints changed."""
+    version = complaint_data_version(engine)
+    per_set = _memos.setdefault(engine, {})
+    memo = per_set.get(set_name)
+    if memo is None or memo.version != version or memo.since > since:
+        memo = _ComplaintMemo(version, since, load_complaint_cases(engine, since=since, set_name=set_name))
+        per_set[set_name] = memo
+    return memo
+
+
+def _cached_spots(memo: _ComplaintMemo, now: dt.datetime) -> pd.DataFrame:
+    """Spots among ``memo``'s cases at ``now``; found again only when the selection of cases changes."""
+    selected = _spot_cases(memo.cases, now, LOOKBACK)
+    key = (lookback_start(now), len(selected))  # for one version, the selection only grows as now advances
+    if memo.spots_key != key or memo.spots is None:
+        memo.spots, memo.spots_key = find_spots(selected, now), key
+    return memo.spots
+
+
 def hotspot_signals(
     engine: Engine, now: dt.datetime, *, set_name: str = DEFAULT_BOUNDARY_SET, timezone: str = DEFAULT_TIMEZONE
 ) -> list[Signal]:
@@ -168,11 +222,14 @@ def hotspot_signals(
 
     :func:`monitoring.pipeline.all_providers` binds ``set_name`` and ``timezone`` from the settings.
     """
-    earliest = now - max(SPOT_LOOKBACK, HOT_WINDOW, dt.timedelta(days=7 * (BASELINE_WEEKS + 1)))
-    cases = load_complaint_cases(engine, since=earliest, until=now + dt.timedelta(seconds=1), set_name=set_name)
+    earliest = now - max(LOOKBACK + dt.timedelta(days=1), HOT_WINDOW, dt.timedelta(days=7 * (BASELINE_WEEKS + 1)))
+    with _memo_lock:
+        memo = _memo(engine, set_name, earliest)
+        cases = memo.cases[memo.cases["opened_at"] <= now]
+        spots = _cached_spots(memo, now)
     wards = wards_frame(engine, set_name)
     return [
         *ward_hot_signals(cases, wards, now),
-        *spot_signals(cases, now, timezone=timezone),
+        *spot_signals(cases, now, timezone=timezone, spots=spots),
         *spike_signals(cases, wards, now),
     ]
