@@ -2,8 +2,9 @@
 
 received → accepted → assigned → in_progress → resolved | rejected; transfer re-routes an open case to another
 unit and returns it to ``received`` (the new unit's accept clock starts again; the history shows
-``… → transferred → received``); reopen brings a resolved or rejected case back to ``received``; merge closes a
-duplicate as ``merged`` (its reports move to the surviving case); split moves one report out into a new case.
+``… → transferred → received``); reopen brings a resolved, rejected (or formerly transferred) case back to
+``received``; merge closes a duplicate as ``merged`` (its reports move to the surviving case); split moves one
+report out into a new case.
 
 The actions themselves (checks, optimistic concurrency, the written record) live in :mod:`data.case_actions`;
 this module is the vocabulary every layer shares, and the one place the open/closed split is defined
@@ -45,6 +46,7 @@ class ActionRule:
 
 _ACTIVE = frozenset({"received", "accepted", "assigned", "in_progress"})
 _WORKING = frozenset({"accepted", "assigned", "in_progress"})
+_REOPENABLE = frozenset({"resolved", "rejected", TRANSFERRED})  # transferred: closed before transfers re-routed
 ACTIONS: dict[str, ActionRule] = {
     rule.name: rule
     for rule in (
@@ -54,7 +56,7 @@ ACTIONS: dict[str, ActionRule] = {
         ActionRule("resolve", _WORKING, "resolved", frozenset({"unit", "operator"}), needs_note=True),
         ActionRule("reject", _ACTIVE, "rejected", frozenset({"unit", "operator"}), needs_note=True),
         ActionRule("transfer", _ACTIVE, NOT_ACCEPTED, frozenset({"unit", "operator", "leader"}), needs_note=True),
-        ActionRule("reopen", frozenset({"resolved", "rejected"}), NOT_ACCEPTED, frozenset({"operator"}), True),
+        ActionRule("reopen", _REOPENABLE, NOT_ACCEPTED, frozenset({"operator"}), needs_note=True),
         ActionRule("merge", _ACTIVE, MERGED, frozenset({"operator"})),
         ActionRule("split", _ACTIVE, None, frozenset({"operator"})),
     )

@@ -55,6 +55,7 @@ def history_count(world, case_id):
         ("in_progress", "unit", ("assign", "resolve", "reject", "transfer")),
         ("resolved", "unit", ()),
         ("resolved", "operator", ("reopen",)),
+        ("transferred", "operator", ("reopen",)),  # a case closed as transferred before transfers re-routed
         ("merged", "operator", ()),
     ],
 )
