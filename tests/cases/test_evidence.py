@@ -68,3 +68,22 @@ def test_a_refused_action_leaves_no_stored_file(world):
         perform(world.engine, world.waste_case, "resolve", actor=world.officer_a, expected_version=1, note="xong",
                 media_dir=world.media_dir, at=OPENED)  # fmt: skip
     assert counts(world) == (0, 0) and files_in(world.media_dir) == []
+
+
+def test_a_video_alone_is_not_the_after_photo_but_is_kept_with_one(world):
+    from tests.media.samples import iso_media
+
+    perform(world.engine, world.waste_case, "accept", actor=world.officer_a, expected_version=0,
+            media_dir=world.media_dir, at=OPENED)  # fmt: skip
+    clip = Upload("clip.mp4", iso_media(b"vide"))
+    with pytest.raises(EvidenceRequiredError):
+        perform(world.engine, world.waste_case, "resolve", actor=world.officer_a, expected_version=1, note="xong",
+                files=[clip], media_dir=world.media_dir, at=OPENED)  # fmt: skip
+    assert counts(world) == (0, 0) and files_in(world.media_dir) == []
+    both = [clip, Upload("sau.jpg", jpeg())]
+    result = perform(world.engine, world.waste_case, "resolve", actor=world.officer_a, expected_version=1,
+                     note="xong", files=both, media_dir=world.media_dir, at=OPENED)  # fmt: skip
+    kinds = sorted(
+        a.kind for a in load_case(world.engine, world.waste_case, actor=world.operator).history[-1].attachments
+    )
+    assert len(result.attachment_ids) == 2 and kinds == ["photo", "video"] and counts(world) == (2, 2)
