@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Final
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from data.media.kinds import MAX_PIXELS, MediaError
 
@@ -29,6 +29,16 @@ THUMBNAIL_QUALITY: Final = 80
 _ORIENTATION: Final = 0x0112
 _GPS_IFD: Final = 0x8825
 _KEPT_JPEG_MARKERS: Final = frozenset({0xE0, 0xEE})  # APP0 JFIF, APP14 Adobe
+_TURNS: Final = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""How to turn a photo upright for each EXIF orientation (as ``ImageOps.exif_transpose`` does)."""
 _SERVED_FORMAT: Final = {"image/jpeg": "JPEG", "image/heic": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # bigger images raise DecompressionBombError instead of being decoded
@@ -110,7 +120,7 @@ def clean_photo(name: str, content: bytes, mime: str) -> CleanPhoto:
             width, height = image.size
             thumbnail = make_thumbnail(Image.open(io.BytesIO(served)))  # decoded at reduced scale
         else:
-            upright = _upright(image)
+            upright = _upright(image, orientation)
             served, served_mime = _reencode(upright, mime)
             width, height = upright.size
             thumbnail = make_thumbnail(upright)  # from the pixels already decoded
@@ -147,11 +157,13 @@ def strip_jpeg(content: bytes) -> bytes:
     raise ValueError("JPEG without image data")
 
 
-def _upright(image: Image.Image) -> Image.Image:
-    """The first frame decoded, turned upright, without any ``info`` (Pillow would carry comments, ICC profiles
-    and EXIF from it into some formats)."""
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    """The first frame decoded and turned upright, without any ``info`` (Pillow would carry comments, ICC
+    profiles and EXIF from it into some formats)."""
     image.seek(0)
-    upright = ImageOps.exif_transpose(image)
+    image.load()
+    method = _TURNS.get(orientation)
+    upright = image.transpose(method) if method is not None else image
     upright.info = {}
     return upright
 

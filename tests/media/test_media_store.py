@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from data.media import (
@@ -65,6 +66,16 @@ def test_a_sideways_photo_is_served_upright(sqlite_engine: Engine, media_dir: Pa
     with Image.open(media_file(media_dir, stored.sha256)) as image:
         red, green, blue = image.convert("RGB").getpixel((image.width - 10, 10))  # rotated 90° clockwise
         assert red > 150 and green < 80 and blue < 80
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_orientation_is_turned_as_pillow_does(sqlite_engine: Engine, media_dir: Path, orientation: int) -> None:
+    content = photo("PNG", (40, 30), exif=exif_with_gps(orientation=orientation))
+    with sqlite_engine.begin() as conn:
+        stored = store(conn, media_dir, Upload("a.png", content), now=NOW)
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(content))).convert("RGB")
+    with Image.open(media_file(media_dir, stored.sha256)) as served:
+        assert served.convert("RGB").tobytes() == expected.tobytes()  # PNG: lossless, pixel for pixel
 
 
 def test_an_upright_jpeg_keeps_its_image_data_bit_for_bit(sqlite_engine: Engine, media_dir: Path) -> None:
