@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from data.config import load_settings
 from data.importers.pipeline import ImportContext, import_complaints
-from data.media import media_file
+from data.media import MediaLimits, media_file
 from data.routing import seed_routing
 from data.schema import CaseAttachment, ComplaintReport, MediaObject, QuarantineRow
 from data.uploads import quarantine_view
@@ -103,6 +103,15 @@ def test_a_failing_medium_quarantines_its_row_whole(
     assert _table(db, ComplaintReport)["external_id"].tolist() == ["PA-2"]
     assert len(_table(db, CaseAttachment)) == 1 and len(_table(db, MediaObject)) == 1  # plain.png not kept
     assert not list((media_dir / ".incoming").iterdir())
+
+
+def test_a_download_larger_than_every_limit_is_cut_off(db: Engine, context: ImportContext, server: str,
+                                                        tmp_path: Path) -> None:  # fmt: skip
+    small = replace(context, media=replace(context.media, limits=MediaLimits(photo=999, video=999, audio=999)))  # type: ignore[arg-type]
+    path = _csv(tmp_path / "pa.csv", [("PA-1", "21,0312", "105,7905", f"{server}/gps.jpg")])
+    assert import_complaints(db, path, small, now=NOW).quarantined == 1
+    shown = quarantine_view(_table(db, QuarantineRow), "vi").iloc[0]["reason"]
+    assert "Tệp 'gps.jpg' quá lớn" in shown and "tối đa 1 KB" in shown
 
 
 def test_local_paths_only_from_a_file_on_this_machine(db: Engine, context: ImportContext, tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import zipfile
+import zlib
 
 import pytest
 from PIL import Image
@@ -102,3 +104,18 @@ def test_gps_read_from_photo_and_video_metadata() -> None:
 def test_upright_size_of_a_photo_taken_sideways() -> None:
     info = inspect(Upload("a.jpg", photo("JPEG", (400, 300), exif=exif_with_gps(orientation=6))))
     assert (info.width, info.height) == (300, 400)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` × ``height`` pixels but holds almost no data (a decompression bomb's shape)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", len(header)) + b"IHDR" + header + struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    data = zlib.compress(b"")
+    idat = struct.pack(">I", len(data)) + b"IDAT" + data + struct.pack(">I", zlib.crc32(b"IDAT" + data))
+    return b"\x89PNG\r\n\x1a\n" + chunk + idat + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def test_a_decompression_bomb_is_refused_before_decoding() -> None:
+    with pytest.raises(MediaError) as refused:
+        inspect(Upload("bomb.png", _png_header(50_000, 50_000)))
+    assert refused.value.code == "too_many_pixels" and "bomb.png" in refused.value.text("vi")
