@@ -17,8 +17,9 @@ from data.i18n import formats
 from data.media import thumbnail_file
 from data.public_results import PublicFilter, public_results, public_wards
 
+# Cases listed per ward on the page (newest first); the map and the count cover the same cases. (A comment: a
+# bare string in a page script is drawn on the page by Streamlit.)
 LIST_LIMIT = 100
-"""Cases listed per ward on the page (newest first); the map and the count cover the same cases."""
 
 
 def _thumbnail_uri(sha256: object) -> str | None:
