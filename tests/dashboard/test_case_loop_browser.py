@@ -27,8 +27,12 @@ from sqlalchemy import Engine, insert, select
 
 from bench.bench_load import streamlit_server
 from data.boundary_store import load_shipped_sets
+from data.config import PACKAGE_CONFIG_DIR
 from data.db import make_engine, migrate
 from data.schema import ComplaintCase, ComplaintReport, RoutingRule
+from data.scorecard import build_scorecard
+from data.scorecard_export import default_period, display_table, header, period_bounds
+from data.sla import load_sla_policy
 from data.users import create_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,6 +48,7 @@ HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 UNIT_USER = "donvi-hk"
 REPORTER = "Phạm Thị Riêng Tư"
 REPORTER_PHONE_NEW = "0987654321"
+RESULT_NOTE = "Đã thu gom toàn bộ rác, vệ sinh mặt đường."
 
 
 def _jpeg(path: Path, colour: tuple[int, int, int]) -> Path:
@@ -143,6 +148,18 @@ def _speaks_one_language(page: object, language: str) -> None:
     assert one_language.findings(texts, language, one_language.raw_codes()) == []
 
 
+def _unit_score(engine: Engine) -> dict[str, object]:
+    """UBND phường Hoàn Kiếm's row of the scorecard the page shows by default (the last twelve months) and its
+    resolved-on-time figure as the page writes it."""
+    zone = "Asia/Ho_Chi_Minh"
+    since, until = period_bounds(*default_period(dt.datetime.now(HANOI).date()), zone)
+    policy = load_sla_policy(PACKAGE_CONFIG_DIR / "sla.toml", zone)
+    card = build_scorecard(engine, since=since, until=until, policy=policy, by="unit")
+    row = next(index for index, record in enumerate(card.records()) if record["code"] == "ubnd-hk")
+    on_time = display_table(card, "vi")[header("resolved_on_time_pct", "unit", "vi")].iloc[row]
+    return {"record": card.records()[row], "on_time_text": on_time}
+
+
 def _login(page: object, base: str, path: str, user: str) -> None:
     page.goto(base + path)  # type: ignore[attr-defined]
     page.get_by_label("Tên đăng nhập").fill(user)  # type: ignore[attr-defined]
@@ -194,6 +211,7 @@ def test_operator_to_unit_to_leader_to_public(
     page, recorder = _new_page(browser)
     _import_report(page, server, folder, f"{photo_host}/hien-truong.jpg")
     case_id = _new_case(engine)
+    score_before = _unit_score(engine)["record"]
 
     # the unit signs in and lands on its queue: the new case waits to be accepted
     _login(page, server, "/queue", UNIT_USER)
@@ -216,7 +234,7 @@ def test_operator_to_unit_to_leader_to_public(
     # resolve with the result and an "after" photo uploaded through the page, published for the results page
     _choose_action(page, "Hoàn thành")
     form = page.locator('[data-testid="stForm"]').first  # type: ignore[attr-defined]
-    form.get_by_label("Kết quả xử lý").fill("Đã thu gom toàn bộ rác, vệ sinh mặt đường.")
+    form.get_by_label("Kết quả xử lý").fill(RESULT_NOTE)
     after = _jpeg(folder / "sau-xu-ly.jpg", (40, 160, 60))
     form.locator('input[type="file"]').set_input_files(str(after))
     form.get_by_text(f"{after.name}").wait_for(timeout=TIMEOUT_MS)
@@ -244,9 +262,32 @@ def test_operator_to_unit_to_leader_to_public(
     page.get_by_text("xử lý xong đúng hạn").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
     html = page.content()  # type: ignore[attr-defined]
     assert REPORTER not in html and REPORTER_NAME not in html and REPORTER_PHONE not in html
+    # …and on the scorecard: the unit's resolved-on-time count grew by this case, and the page shows that row
+    score = _unit_score(engine)
+    after = score["record"]
+    assert after["resolved_on_time_pct"] > score_before["resolved_on_time_pct"]
+    page.get_by_role("link", name="Bảng xếp hạng đơn vị", exact=True).click()  # type: ignore[attr-defined]
+    page.locator("h1", has_text="Bảng xếp hạng đơn vị xử lý").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.wait_for_timeout(2500)  # type: ignore[attr-defined]
+    texts = one_language._page_texts(page)
+    _shot(page, "5_leader_scorecard_vi")
+    start = texts.index("/queue?unit=ubnd-hk#UBND phường Hoàn Kiếm")  # the unit's row (its link cell)
+    assert score["on_time_text"] in texts[start + 1 : start + 5], texts[start : start + 8]
     _logout(page)
 
-    # a visitor who is not signed in: the case page asks for a login, shows nothing of the case
+    # a visitor who is not signed in: the public results page shows the result and the after photo, nothing personal
+    with engine.connect() as conn:
+        ward = conn.execute(select(ComplaintCase.ward_code).where(ComplaintCase.id == case_id)).scalar_one()
+    page.goto(f"{server}/results?ward={ward}")  # type: ignore[attr-defined]
+    page.locator("h1", has_text="Kết quả xử lý phản ánh").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.wait_for_timeout(2500)  # type: ignore[attr-defined]
+    texts = " ".join(one_language._page_texts(page))
+    assert RESULT_NOTE in texts
+    for private in (REPORTER, REPORTER_PHONE_NEW, REPORTER_NAME, REPORTER_PHONE, "Rác tồn đọng trước", "12 Hàng Bạc"):
+        assert private not in texts and private not in page.content(), private  # type: ignore[attr-defined]
+    _shot(page, "6_public_results_vi")
+
+    # the case page itself asks a visitor to sign in and shows nothing of the case
     page.goto(f"{server}/case?id={case_id}")  # type: ignore[attr-defined]
     page.get_by_label("Tên đăng nhập").wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
     html = page.content()  # type: ignore[attr-defined]
@@ -261,25 +302,25 @@ def test_case_page_in_english_and_on_a_phone(browser: object, server: str, loop_
         page, recorder = _new_page(browser, width=width, height=height)
         _login(page, server, "/queue", UNIT_USER)
         page.locator("h1", has_text="Hàng đợi xử lý").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
-        _shot(page, f"5_queue_{name}_vi")
+        _shot(page, f"7_queue_{name}_vi")
         _speaks_one_language(page, "vi")
         _english(page)
         page.locator("h1", has_text="Work queue").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
-        _shot(page, f"5_queue_{name}_en")
+        _shot(page, f"7_queue_{name}_en")
         _speaks_one_language(page, "en")
         page.goto(f"{server}/case?id=2")  # type: ignore[attr-defined]  (a new session: Vietnamese again)
         page.locator("h1", has_text="Vụ việc #2").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
-        _shot(page, f"6_case_{name}_vi")
+        _shot(page, f"8_case_{name}_vi")
         _speaks_one_language(page, "vi")
         _english(page)
         page.locator("h1", has_text="Case #2").first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
         _no_exception(page)
-        _shot(page, f"6_case_{name}_en")
+        _shot(page, f"8_case_{name}_en")
         _speaks_one_language(page, "en")
         page.get_by_text("Person or team").first.scroll_into_view_if_needed()  # type: ignore[attr-defined]
-        page.screenshot(path=str(ARTIFACTS / f"case_loop_6_case_{name}_en_actions.png"))  # type: ignore[attr-defined]
+        page.screenshot(path=str(ARTIFACTS / f"case_loop_8_case_{name}_en_actions.png"))  # type: ignore[attr-defined]
         page.get_by_text("Record", exact=True).first.scroll_into_view_if_needed()  # type: ignore[attr-defined]
-        page.screenshot(path=str(ARTIFACTS / f"case_loop_6_case_{name}_en_record.png"))  # type: ignore[attr-defined]
+        page.screenshot(path=str(ARTIFACTS / f"case_loop_8_case_{name}_en_record.png"))  # type: ignore[attr-defined]
         if width == 390:
             assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # type: ignore[attr-defined]
         assert recorder.external == []
