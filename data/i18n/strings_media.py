@@ -24,9 +24,17 @@ _REASONS: dict[str, tuple[str, str]] = {
         "Tệp '{name}' bị hỏng hoặc không đọc được",
         "File '{name}' is damaged or cannot be read",
     ),
-    "fetch_failed": (
-        "Không tải được tệp '{name}': {reason}",
-        "Could not fetch file '{name}': {reason}",
+    "fetch_status": (
+        "Không tải được tệp '{name}': máy chủ trả lời lỗi HTTP {status}",
+        "Could not fetch file '{name}': the server answered HTTP {status}",
+    ),
+    "fetch_timeout": (
+        "Không tải được tệp '{name}': quá {seconds} giây",
+        "Could not fetch file '{name}': took longer than {seconds} s",
+    ),
+    "fetch_unreachable": (
+        "Không tải được tệp '{name}': không kết nối được máy chủ",
+        "Could not fetch file '{name}': the server cannot be reached",
     ),
     "not_found": ("Không tìm thấy tệp '{name}'", "File '{name}' not found"),
     "local_path_refused": (

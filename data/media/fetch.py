@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from data.http_client import FeedError, FeedTimeoutError, check_response
+from data.http_client import FeedError, check_response
 from data.media.kinds import MediaError, MediaLimits, Upload, size_text
 from data.redact import redact_url
 
@@ -102,16 +102,17 @@ def _fetch_url(url: str, source: MediaSource, session: requests.Session) -> Uplo
                 if len(content) > largest:
                     raise MediaError("too_big", name, size=size_text(len(content)), limit=size_text(largest))
                 if time.monotonic() > deadline:
-                    raise FeedTimeoutError(f"timeout after {source.timeout_s:g} s")
+                    raise MediaError("fetch_timeout", name, seconds=f"{source.timeout_s:g}")
     except FeedError as err:
-        status = re.match(r"HTTP \d{3}", str(err))
-        reason = status.group(0) if status else f"timeout {source.timeout_s:g} s"
-        raise MediaError("fetch_failed", name, reason=reason) from None
+        status = re.match(r"HTTP (\d{3})", str(err))
+        if status is None:
+            raise MediaError("fetch_unreachable", name) from None
+        raise MediaError("fetch_status", name, status=status.group(1)) from None
     except requests.Timeout:
-        raise MediaError("fetch_failed", name, reason=f"timeout {source.timeout_s:g} s") from None
+        raise MediaError("fetch_timeout", name, seconds=f"{source.timeout_s:g}") from None
     except requests.RequestException as err:
         logger.info("media fetch from %s failed: %s", redact_url(url), err.__class__.__name__)
-        raise MediaError("fetch_failed", name, reason=err.__class__.__name__) from None
+        raise MediaError("fetch_unreachable", name) from None
     return Upload(name, bytes(content))
 
 

@@ -81,7 +81,7 @@ def test_csv_media_column_is_fetched_stored_attached_and_places_the_report(
 @pytest.mark.parametrize(
     ("reference", "vietnamese"),
     [
-        ("/missing.jpg", "Không tải được tệp 'missing.jpg': HTTP 404"),
+        ("/missing.jpg", "Không tải được tệp 'missing.jpg': máy chủ trả lời lỗi HTTP 404"),
         ("/virus.jpg", "Tệp 'virus.jpg' không phải ảnh"),
     ],
 )
@@ -112,6 +112,15 @@ def test_a_download_larger_than_every_limit_is_cut_off(db: Engine, context: Impo
     assert import_complaints(db, path, small, now=NOW).quarantined == 1
     shown = quarantine_view(_table(db, QuarantineRow), "vi").iloc[0]["reason"]
     assert "Tệp 'gps.jpg' quá lớn" in shown and "tối đa 1 KB" in shown
+
+
+def test_an_unreachable_server_is_named(db: Engine, context: ImportContext, tmp_path: Path) -> None:
+    from bench._common import free_port
+
+    path = _csv(tmp_path / "pa.csv", [("PA-1", "21,0312", "105,7905", f"http://127.0.0.1:{free_port()}/a.jpg")])
+    assert import_complaints(db, path, context, now=NOW).quarantined == 1
+    shown = quarantine_view(_table(db, QuarantineRow), "vi").iloc[0]["reason"]
+    assert shown.endswith("Không tải được tệp 'a.jpg': không kết nối được máy chủ")
 
 
 def test_local_paths_only_from_a_file_on_this_machine(db: Engine, context: ImportContext, tmp_path: Path) -> None:
