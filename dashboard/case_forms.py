@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import casework, loaders
 from dashboard.components import local_time_text
 from dashboard.i18n import current_language, label, t
-from dashboard.markup import escape_markdown
+from dashboard.markup import escape_markdown, markdown_text
 from data import urges
 from data.case_actions import ActionResult, Actor, CaseActionError, perform
 from data.case_detail import CaseDetail
@@ -31,7 +31,7 @@ NOTE_KEYS = {
     "transfer": "casepage.note_transfer",
     "reopen": "casepage.note_reopen",
 }
-FLASH = "envmon_case_flash"  # (case id, message) shown once after an action's rerun
+FLASH = "envmon_case_flash"  # (case id, Markdown-safe message) shown once after an action's rerun
 RENDERED = "envmon_case_rendered_version"  # case id -> the version the page last showed
 
 
@@ -128,8 +128,12 @@ def _action_form(detail: CaseDetail, actor: Actor, action: str) -> None:
         return
     if publish:  # the unit publishes what it just sent: the result note and the "after" photos
         photos = dict.fromkeys(result.attachment_ids, True)
-        set_public(loaders.engine(), detail.id, actor=actor, expected_version=result.version, result_public=True,
-                   photos=photos)  # fmt: skip
+        try:
+            set_public(loaders.engine(), detail.id, actor=actor, expected_version=result.version,
+                       result_public=True, photos=photos)  # fmt: skip
+        except CaseActionError as err:  # resolved, but someone acted since: publishing is left to the review form
+            done = st.session_state[FLASH][1]
+            st.session_state[FLASH] = (detail.id, f"{done} {escape_markdown(err.text(current_language()))}")
     st.rerun()
 
 
@@ -164,7 +168,7 @@ def urge(detail: CaseDetail, actor: Actor) -> None:
         except CaseActionError as err:
             st.error(escape_markdown(err.text(current_language())))
             return
-        st.session_state[FLASH] = (detail.id, t("casepage.urged", unit=detail.unit.name))
+        st.session_state[FLASH] = (detail.id, markdown_text("casepage.urged", unit=detail.unit.name))
         st.rerun()
 
 
