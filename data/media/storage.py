@@ -5,7 +5,8 @@ bytes) and ``ab/cd/<sha256>.thumb.jpg`` (photos). :func:`prepare` does the work 
 writes both to ``media_dir/.incoming/``; :func:`save` adds the ``media_objects`` row through the caller's
 connection (nothing if the object is already known) and moves the files into place when that connection
 commits — or deletes them when it rolls back, so a failed upload leaves no file behind. What a crash between
-the two leaves (and objects no attachment uses) :func:`remove_orphans` deletes after an hour.
+the two leaves (and objects no attachment uses) :func:`remove_orphans` deletes after an hour; the poller runs it
+hourly (:func:`remove_orphans_hourly`).
 
 Storage is a local folder (several servers share it only through a network file system); an S3-compatible
 bucket is not implemented.
@@ -262,6 +263,24 @@ def remove_orphans(
             path.unlink(missing_ok=True)
             files += 1
     return OrphanCleanup(rows, files)
+
+
+_last_cleanup: dict[Path, dt.datetime] = {}  # media folder -> when this process last cleaned it
+
+
+def remove_orphans_hourly(engine: Engine, now: dt.datetime) -> OrphanCleanup | None:
+    """:func:`remove_orphans` in ``Settings.media_dir`` at most once an hour per process (None when skipped).
+
+    A post-poll hook (``after_poll`` in ``data/config/feeds.toml``): the poller holding the hooks' lease runs it.
+    """
+    from data.config import load_settings
+
+    media_dir = Path(load_settings().media_dir).resolve()
+    last = _last_cleanup.get(media_dir)
+    if last is not None and now - last < ORPHAN_AGE:
+        return None
+    _last_cleanup[media_dir] = now
+    return remove_orphans(engine, media_dir, now=now)
 
 
 def _changed_before(path: Path, cutoff: dt.datetime) -> bool:

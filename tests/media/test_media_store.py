@@ -17,6 +17,7 @@ from data.media import (
     Upload,
     media_file,
     remove_orphans,
+    remove_orphans_hourly,
     store,
     thumbnail_file,
 )
@@ -196,3 +197,24 @@ def test_paths_are_never_built_from_anything_but_a_digest(media_dir: Path) -> No
         media_file(media_dir, "../../etc/passwd")
     with pytest.raises(FileNotFoundError):
         thumbnail_file(media_dir, "0" * 64)
+
+
+def test_the_poller_cleans_the_configured_media_folder_hourly(
+    sqlite_engine: Engine, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tomllib
+
+    from data.config import PACKAGE_CONFIG_DIR
+    from monitoring.feeds.config import resolve_hook
+
+    shipped = tomllib.loads((PACKAGE_CONFIG_DIR / "feeds.toml").read_text(encoding="utf-8"))["after_poll"]
+    assert remove_orphans_hourly in [resolve_hook(reference) for reference in shipped]
+    monkeypatch.setenv("ENVMON_MEDIA_DIR", str(media_dir))
+    stray = media_dir / "ab" / "cd" / ("ab" + "c" * 62 + ".jpg")
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"x")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    assert remove_orphans_hourly(sqlite_engine, later) == OrphanCleanup(rows=0, files=1)
+    stray.write_bytes(b"x")
+    assert remove_orphans_hourly(sqlite_engine, later + dt.timedelta(minutes=5)) is None  # ran less than an hour ago
+    assert remove_orphans_hourly(sqlite_engine, later + dt.timedelta(hours=2)) == OrphanCleanup(rows=0, files=1)
