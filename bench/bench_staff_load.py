@@ -47,8 +47,10 @@ async def _staff_sessions(base: str, count: int, rounds: int) -> list[tuple[str,
 
 
 def _p50(results: list[tuple[str, float | None, str]]) -> tuple[float | None, int]:
-    """Median seconds of the good page loads, and how many loads failed."""
+    """Median seconds of the good page loads, and how many loads failed (the first three failures printed)."""
     good = [seconds for _page, seconds, error in results if seconds is not None and not error]
+    for page, _seconds, error in [r for r in results if r[1] is None or r[2]][:3]:
+        print(f"  failed {page} load: {error[:160]}")
     return (statistics.median(good) if good else None), len(results) - len(good)
 
 
