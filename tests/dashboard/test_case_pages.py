@@ -3,6 +3,7 @@ opens its own cases only; staff pick a unit; a stale form gets the conflict mess
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,14 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from dashboard_seed import PASSWORD, REPORTER_NAME, REPORTER_PHONE, XSS_TITLE, seed_dashboard, signed_in
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, insert, select
 from streamlit.testing.v1 import AppTest
 
 from dashboard import loaders, maps, state
 from data.boundary_store import load_shipped_sets
 from data.case_actions import actor_for_user, perform
 from data.db import make_engine, migrate
-from data.schema import CaseUrge, ComplaintCase, User, UserUnit
+from data.schema import Alert, CaseUrge, ComplaintCase, User, UserUnit
 from data.users import create_user
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -260,3 +261,18 @@ def test_resolving_without_the_required_photo_is_refused_in_one_line(queue_app: 
     assert not at.exception
     refusals = [e.value for e in at.error if "ảnh" in e.value]
     assert len(refusals) == 1 and "\n" not in refusals[0] and "Traceback" not in refusals[0]
+
+
+def test_an_overdue_reminder_links_its_cases(queue_app: App, queue_db: tuple[str, Engine, Path]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with queue_db[1].begin() as conn:
+        conn.execute(
+            insert(Alert),
+            [{"id": 50, "rule_id": "sla-overdue", "subject": "unit:urenco", "kind": "sla", "severity": "warning",
+              "state": "firing", "message": "overdue", "labels": {"unit_name": "Công ty Môi trường đô thị"},
+              "state_since": now, "fired_at": now}],
+        )  # fmt: skip
+    at = queue_app("lead", page="alert", params={"id": "50"})
+    assert not at.exception
+    links = [str(v) for frame in at.dataframe for v in frame.value.iloc[:, 0] if str(v).startswith("/case?id=")]
+    assert links and all(link.removeprefix("/case?id=").isdigit() for link in links)
