@@ -31,6 +31,14 @@ def hours_between(bind: Engine | Connection, start: ColumnElement[Any], end: Col
     return (func.julianday(end) - func.julianday(start)) * 24.0
 
 
+def epoch_seconds(bind: Engine | Connection, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Seconds since 1970-01-01 UTC of a stored timestamp ``column`` as a float: a number per row fetches and
+    converts (``pd.to_datetime(..., unit="s")``) much faster in bulk than a timestamp per row."""
+    if is_postgresql(bind):
+        return func.extract("epoch", column)
+    return (func.julianday(column) - 2440587.5) * 86400.0
+
+
 def local_day(bind: Engine | Connection, column: ColumnElement[Any], timezone: str) -> ColumnElement[Any]:
     """The calendar date of a UTC timestamp ``column`` in ``timezone``.
 

@@ -29,9 +29,9 @@ from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, case, func, literal_column, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Engine, and_, case, func, literal_column, or_, select
 
-from data.dialect import driver_time_type
+from data.dialect import epoch_seconds
 from data.frames import plain_value, read_frame
 from data.i18n import translate
 from data.schema import CaseAttachment, CaseUrge, ComplaintCase, ResponsibleUnit
@@ -109,39 +109,65 @@ def _in_period(since: dt.datetime, until: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0))
+_COUNT_COLUMNS: Final = (
+    "received",
+    "accept_ok",
+    "accept_decided",
+    "resolve_ok",
+    "resolve_decided",
+    "resolved",
+    "reopened",
+    "closed_once",
+    "with_photo",
+)
 
 
-def _case_counts(engine: Engine, by: GroupBy, since: dt.datetime, until: dt.datetime, now: dt.datetime) -> pd.DataFrame:
-    """received, on-time numerators and denominators, reopen and photo counts per group (one GROUP BY)."""
-    group = _group_column(by)
+def _case_counts(
+    engine: Engine, by: GroupBy, since: dt.datetime, until: dt.datetime, now: dt.datetime, starts: list[pd.Timestamp]
+) -> pd.DataFrame:
+    """received, on-time numerators and denominators, reopen and photo counts per group and local month
+    (``bucket``: index into ``starts``), in one pass over the period's cases (one GROUP BY)."""
     after_photo = (
         select(CaseAttachment.case_id).where(CaseAttachment.purpose == "after").group_by(CaseAttachment.case_id)
     ).subquery()
     resolved = and_(ComplaintCase.status == "resolved", ComplaintCase.resolved_at.is_not(None))
     accepted = ComplaintCase.accepted_at.is_not(None)
-    stmt = (
+    whens = [(ComplaintCase.opened_at < start.to_pydatetime(), literal_column(str(i - 1))) for i, start in
+             enumerate(starts[1:], 1)]  # fmt: skip
+    last = literal_column(str(len(starts) - 1))
+    flags = {
+        "accept_ok": and_(accepted, ComplaintCase.accepted_at <= ComplaintCase.accept_due_at),
+        "accept_decided": or_(accepted, and_(ComplaintCase.status == NOT_ACCEPTED, ComplaintCase.accept_due_at < now)),
+        "resolve_ok": and_(resolved, ComplaintCase.resolved_at <= ComplaintCase.due_at),
+        "resolve_decided": or_(resolved, is_overdue(now) & (ComplaintCase.due_at < now)),
+        "resolved": resolved,
+        "reopened": ComplaintCase.reopen_count > 0,
+        "closed_once": or_(resolved, ComplaintCase.reopen_count > 0),
+        "with_photo": and_(resolved, after_photo.c.case_id.is_not(None)),
+    }
+    per_case = (
         select(
-            group.label("key"),
-            func.count().label("received"),
-            _flag(and_(accepted, ComplaintCase.accepted_at <= ComplaintCase.accept_due_at)).label("accept_ok"),
-            _flag(or_(accepted, and_(ComplaintCase.status == NOT_ACCEPTED, ComplaintCase.accept_due_at < now))).label(
-                "accept_decided"
-            ),
-            _flag(and_(resolved, ComplaintCase.resolved_at <= ComplaintCase.due_at)).label("resolve_ok"),
-            _flag(or_(resolved, is_overdue(now) & (ComplaintCase.due_at < now))).label("resolve_decided"),
-            _flag(resolved).label("resolved"),
-            _flag(ComplaintCase.reopen_count > 0).label("reopened"),
-            _flag(or_(resolved, ComplaintCase.reopen_count > 0)).label("closed_once"),
-            _flag(and_(resolved, after_photo.c.case_id.is_not(None))).label("with_photo"),
+            _group_column(by).label("key"),
+            (case(*whens, else_=last) if whens else last).label("bucket"),
+            *[case((condition, 1), else_=0).label(name) for name, condition in flags.items()],
         )
         .select_from(ComplaintCase)
         .outerjoin(after_photo, after_photo.c.case_id == ComplaintCase.id)
         .where(_in_period(since, until))
-        .group_by(group)
-    )
-    return read_frame(engine, stmt)
+    ).subquery()  # grouped outside: PostgreSQL cannot match a GROUP BY expression holding bound parameters
+    stmt = select(
+        per_case.c.key,
+        per_case.c.bucket,
+        func.count().label("received"),
+        *[func.sum(per_case.c[name]).label(name) for name in flags],
+    ).group_by(per_case.c.key, per_case.c.bucket)
+    frame = read_frame(engine, stmt)
+    if frame.empty:
+        return pd.DataFrame({"key": [], "bucket": [], **{name: [] for name in _COUNT_COLUMNS}})
+    for name in _COUNT_COLUMNS:
+        frame[name] = pd.to_numeric(frame[name]).fillna(0).astype(int)
+    frame["bucket"] = frame["bucket"].astype(int)
+    return frame
 
 
 def _overdue_now(engine: Engine, by: GroupBy, now: dt.datetime) -> pd.DataFrame:
@@ -173,17 +199,16 @@ def _resolution_hours(
     engine: Engine, by: GroupBy, since: dt.datetime, until: dt.datetime, policy: SlaPolicy
 ) -> pd.DataFrame:
     """Median and 90th percentile of working hours to resolve, per group: one fetched column set, numpy after."""
-    raw = driver_time_type(engine)
     stmt = select(
         _group_column(by).label("key"),
-        type_coerce(ComplaintCase.opened_at, raw).label("opened_at"),
-        type_coerce(ComplaintCase.resolved_at, raw).label("resolved_at"),
+        epoch_seconds(engine, ComplaintCase.opened_at).label("opened_at"),
+        epoch_seconds(engine, ComplaintCase.resolved_at).label("resolved_at"),
     ).where(_in_period(since, until), ComplaintCase.status == "resolved", ComplaintCase.resolved_at.is_not(None))
     frame = read_frame(engine, stmt)
     if frame.empty:
         return pd.DataFrame({"key": [], "median_hours": [], "p90_hours": []})
-    opened = pd.to_datetime(frame["opened_at"], utc=True, format="ISO8601")
-    resolved = pd.to_datetime(frame["resolved_at"], utc=True, format="ISO8601")
+    opened = pd.to_datetime(frame["opened_at"].astype(float).round(), unit="s", utc=True)
+    resolved = pd.to_datetime(frame["resolved_at"].astype(float).round(), unit="s", utc=True)
     first = opened.min().tz_convert(policy.timezone).date() - dt.timedelta(days=1)
     last = resolved.max().tz_convert(policy.timezone).date() + dt.timedelta(days=1)
     calendar = WorkingCalendar(policy, first, last)
@@ -238,6 +263,7 @@ def _rounded(rows: pd.DataFrame) -> pd.DataFrame:
 
 def scorecard_rows(
     engine: Engine,
+    counts: pd.DataFrame,
     *,
     by: GroupBy,
     since: dt.datetime,
@@ -245,32 +271,27 @@ def scorecard_rows(
     now: dt.datetime,
     policy: SlaPolicy,
 ) -> pd.DataFrame:
-    """The scorecard rows of the period, ranked (best first; unranked groups last, most received first)."""
+    """The scorecard rows of the period from its ``counts`` (:func:`_case_counts`), ranked (best first; unranked
+    groups last, most received first)."""
     frame = _groups(engine, by)
+    totals = counts.drop(columns="bucket").groupby("key", dropna=False).sum().reset_index()
     for part in (
-        _case_counts(engine, by, since, until, now),
+        totals,
         _overdue_now(engine, by, now),
         _urges(engine, by, since, until),
         _resolution_hours(engine, by, since, until, policy),
     ):
-        frame = (
-            frame.merge(part, on="key", how="left")
-            if not part.empty
-            else frame.assign(**{column: np.nan for column in part.columns if column != "key"})
-        )
-    counts = ("received", "accept_ok", "accept_decided", "resolve_ok", "resolve_decided", "resolved", "reopened")
-    for column in (*counts, "closed_once", "with_photo", "overdue_now", "urges"):
+        frame = frame.merge(part, on="key", how="left")
+    for column in (*_COUNT_COLUMNS, "overdue_now", "urges"):
         frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(int)
     frame["accepted_on_time_pct"] = _share(frame["accept_ok"], frame["accept_decided"])
     frame["resolved_on_time_pct"] = _share(frame["resolve_ok"], frame["resolve_decided"])
     frame["reopen_rate_pct"] = _share(frame["reopened"], frame["closed_once"])
     frame["photo_proof_pct"] = _share(frame["with_photo"], frame["resolved"])
     frame["not_reopened_pct"] = 100.0 - frame["reopen_rate_pct"]
-    frame["score"] = rank_score(frame).where(frame["received"] > 0)
-    frame["score"] = frame["score"].round(1)
+    frame["score"] = rank_score(frame).where(frame["received"] > 0).round(1)
     frame = frame.sort_values(["score", "received", "code"], ascending=[False, False, True], na_position="last")
-    ranked = frame["score"].notna()
-    frame["rank"] = frame["score"].rank(method="min", ascending=False).where(ranked)
+    frame["rank"] = frame["score"].rank(method="min", ascending=False)
     frame["code"] = frame["code"].astype(str)
     frame["name"] = frame["name"].astype(str)
     return _rounded(frame[["code", "name", *FIGURES]].reset_index(drop=True))
@@ -287,38 +308,13 @@ def month_starts(since: dt.datetime, until: dt.datetime, timezone: str) -> list[
     return [stamp.tz_convert("UTC") for stamp in starts if stamp == first or stamp < end]
 
 
-def monthly_trend(
-    engine: Engine, *, since: dt.datetime, until: dt.datetime, now: dt.datetime, timezone: str
-) -> pd.DataFrame:
-    """Per local calendar month of the period: cases received and resolved on time % (one GROUP BY in SQL)."""
-    starts = month_starts(since, until, timezone)
-    whens = [
-        (ComplaintCase.opened_at < start.to_pydatetime(), literal_column(str(i - 1)))
-        for i, start in enumerate(starts[1:], 1)
-    ]
-    last = literal_column(str(len(starts) - 1))
-    resolved = and_(ComplaintCase.status == "resolved", ComplaintCase.resolved_at.is_not(None))
-    per_case = (
-        select(
-            (case(*whens, else_=last) if whens else last).label("bucket"),
-            case((and_(resolved, ComplaintCase.resolved_at <= ComplaintCase.due_at), 1), else_=0).label("ok"),
-            case((or_(resolved, is_overdue(now) & (ComplaintCase.due_at < now)), 1), else_=0).label("decided"),
-        ).where(_in_period(since, until))
-    ).subquery()  # grouped outside: PostgreSQL cannot match a GROUP BY expression holding bound parameters
-    stmt = select(
-        per_case.c.bucket,
-        func.count().label("received"),
-        func.sum(per_case.c.ok).label("resolve_ok"),
-        func.sum(per_case.c.decided).label("resolve_decided"),
-    ).group_by(per_case.c.bucket)
-    counts = read_frame(engine, stmt)
+def monthly_trend(counts: pd.DataFrame, starts: list[pd.Timestamp], timezone: str) -> pd.DataFrame:
+    """Per local calendar month of the period (``month`` YYYY-MM): cases received and resolved on time %."""
     months = pd.DataFrame(
         {"bucket": range(len(starts)), "month": [s.tz_convert(timezone).strftime("%Y-%m") for s in starts]}
     )
-    if counts.empty:
-        counts = pd.DataFrame({"bucket": [], "received": [], "resolve_ok": [], "resolve_decided": []})
-    counts["bucket"] = counts["bucket"].astype(int)
-    months = months.merge(counts, on="bucket", how="left")
+    per_month = counts.groupby("bucket")[["received", "resolve_ok", "resolve_decided"]].sum().reset_index()
+    months = months.merge(per_month, on="bucket", how="left")
     for column in ("received", "resolve_ok", "resolve_decided"):
         months[column] = pd.to_numeric(months[column]).fillna(0).astype(int)
     months["resolved_on_time_pct"] = _share(months["resolve_ok"], months["resolve_decided"]).round(1)
@@ -338,9 +334,10 @@ def build_scorecard(
     if until <= since:
         raise ValueError(f"the period ends ({until:%Y-%m-%d}) before it starts ({since:%Y-%m-%d})")
     moment = now or dt.datetime.now(dt.UTC)
-    rows = scorecard_rows(engine, by=by, since=since, until=until, now=moment, policy=policy)
-    trend = monthly_trend(engine, since=since, until=until, now=moment, timezone=policy.timezone)
-    return Scorecard(by, since, until, moment, rows, trend)
+    starts = month_starts(since, until, policy.timezone)
+    counts = _case_counts(engine, by, since, until, moment, starts)
+    rows = scorecard_rows(engine, counts, by=by, since=since, until=until, now=moment, policy=policy)
+    return Scorecard(by, since, until, moment, rows, monthly_trend(counts, starts, policy.timezone))
 
 
 def method_lines(language: str) -> list[str]:
