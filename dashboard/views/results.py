@@ -17,21 +17,19 @@ from data.i18n import formats
 from data.media import thumbnail_file
 from data.public_results import PublicFilter, public_results, public_wards
 
-# Cases listed per ward on the page (newest first); the map and the count cover the same cases. (A comment: a
-# bare string in a page script is drawn on the page by Streamlit.)
-LIST_LIMIT = 100
+LIST_LIMIT = 100  # cases listed per ward (newest first; the map shows the same ones, the count all of them)
 
 
-def _thumbnail_uri(sha256: object) -> str | None:
-    """The reviewed photo's thumbnail as a data URI (the page never links to the media folder)."""
+def _thumbnail_uri(sha256: object) -> str:
+    """The reviewed photo's thumbnail as a data URI (the page never links to the media folder); "" without."""
     if not isinstance(sha256, str):
-        return None
+        return ""
     try:
         path = thumbnail_file(casework.media_dir(), sha256)
     except (ValueError, FileNotFoundError):  # a bad key or a file gone: no thumbnail, never an error page
-        return None
+        return ""
     if path.suffix != ".jpg":
-        return None
+        return ""
     return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
