@@ -57,8 +57,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(webhooks.flush_forever(context)),
-                 asyncio.create_task(open311.drain_forever(context, app.state.intake_wake))]  # fmt: skip
+        tasks = [asyncio.create_task(webhooks.flush_forever(context))]
+        if settings.api_intake_worker:
+            tasks.append(asyncio.create_task(open311.drain_forever(context, app.state.intake_wake)))
         yield
         for task in tasks:
             task.cancel()

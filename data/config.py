@@ -73,6 +73,9 @@ api_key_per_minute, api_address_per_minute, api_burst : int
     ``ENVMON_API_BURST``.
 api_max_body_kib : int
     Largest request body the API reads (413 beyond). Default 64 KiB. Env: ``ENVMON_API_MAX_BODY_KIB``.
+api_intake_worker : bool
+    Whether ``envmon api`` imports the Open311 requests it accepted (the intake worker). Default true; set it
+    false on API machines when one other process imports the queue. Env: ``ENVMON_API_INTAKE_WORKER``.
 """
 
 from __future__ import annotations
@@ -141,6 +144,7 @@ class Settings(BaseSettings):
     api_address_per_minute: int = Field(default=300, ge=1)
     api_burst: int = Field(default=60, ge=1)
     api_max_body_kib: int = Field(default=64, ge=1)
+    api_intake_worker: bool = True
 
     @classmethod
     def settings_customise_sources(
