@@ -90,6 +90,7 @@ class LeaseKeeper:
         self.ttl = ttl
         self.holder = holder or leases.new_holder_id()
         self.held: set[str] = set()
+        self.unreachable = False
 
     @property
     def renew_every(self) -> dt.timedelta:
@@ -100,9 +101,17 @@ class LeaseKeeper:
         """Take or renew the lease on ``name``; True while this poller holds it."""
         try:
             held = leases.try_acquire(self.engine, name, self.holder, now, self.ttl)
-        except Exception as err:  # database unreachable: keep nothing, retry at the next renewal
-            logger.error("poller %s cannot renew its lease on %s: %s", self.holder, name, err.__class__.__name__)
+        except Exception as err:  # database unreachable: keep nothing, retry at the next renewal (logged once)
+            if not self.unreachable:
+                reason = redact_text(str(err).splitlines()[0] if str(err) else "")
+                logger.error("poller %s cannot reach the database to lease %s: %s: %s",
+                             self.holder, name, err.__class__.__name__, reason)  # fmt: skip
+            self.unreachable = True
             held = False
+        else:
+            if self.unreachable:
+                logger.info("poller %s reaches the database again", self.holder)
+            self.unreachable = False
         if held and name not in self.held:
             logger.info("poller %s now polls %s", self.holder, name)
             self.held.add(name)

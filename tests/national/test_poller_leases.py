@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -111,6 +112,15 @@ def test_poll_once_leaves_a_held_feed_to_its_holder(engine: Engine) -> None:
     assert hooks == [T0]  # the post-poll round's lease was free
     assert leases.current_leases(engine)["fake"].holder == "running"
     assert "*after_poll" not in leases.current_leases(engine)  # given back at the end
+
+
+def test_an_unreachable_database_is_logged_once_with_the_password_masked(caplog: pytest.LogCaptureFixture) -> None:
+    keeper = LeaseKeeper(make_engine("postgresql+psycopg://envmon:pw-s3cret@127.0.0.1:1/envmon"), TTL, "p")
+    with caplog.at_level(logging.INFO, logger="monitoring.poller"):
+        assert not any(keeper.hold(name, T0) for name in ("a", "b", "a", "b"))
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "cannot reach the database" in errors[0]
+    assert "pw-s3cret" not in caplog.text and keeper.held == set()
 
 
 # --- real processes ------------------------------------------------------------------------------------------
