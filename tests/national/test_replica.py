@@ -13,14 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -30,6 +24,7 @@ from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
+from bench._pg_pair import PostgresPair, postgres_pair, server_binaries_present
 from data import db
 from data.config import Settings, load_settings
 from data.schema import Station
@@ -39,91 +34,29 @@ from monitoring.ingest import store_batch
 from monitoring.public_snapshot import build_snapshot
 from monitoring.schema import canonicalise
 
-PGBIN = Path("/usr/lib/postgresql/15/bin")
 PASSWORD = "replica-s3cret"  # trust authentication ignores it; it must never reach a log line
 TIMEZONE = "Asia/Ho_Chi_Minh"
 STATION = "NAT-HN1"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Cluster:
-    """The primary and replica servers: their URLs and how to run their tools."""
-
-    folder: Path
-    primary_port: int
-    replica_port: int
-
-    def run(self, *argv: str) -> None:
-        """Run a PostgreSQL tool (as ``postgres`` when we are root: initdb refuses root)."""
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*prefix, *argv], check=True, capture_output=True, timeout=120)
-
-    def url(self, port: int, *, password: bool = False) -> str:
-        secret = f":{PASSWORD}" if password else ""
-        return f"postgresql+psycopg://postgres{secret}@127.0.0.1:{port}/envmon"
-
-    def start(self, name: str, port: int) -> None:
-        """Start the server of data folder ``name`` on ``port``."""
-        options = f"-p {port} -k {self.folder / name} -c listen_addresses=127.0.0.1 -c fsync=off"
-        log = self.folder / f"{name}.log"
-        self.run(str(PGBIN / "pg_ctl"), "-D", str(self.folder / name), "-l", str(log), "-w", "-o", options, "start")
-
-    def stop(self, name: str) -> None:
-        """Stop the server of data folder ``name`` (quietly when it is not running)."""
-        with_prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*with_prefix, str(PGBIN / "pg_ctl"), "-D", str(self.folder / name), "-m", "fast", "stop"],
-                       capture_output=True, timeout=60, check=False)  # fmt: skip
-
-
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
+def cluster() -> Iterator[PostgresPair]:
     """A primary with the schema, and a streaming replica of it made with ``pg_basebackup -R``."""
-    if not (PGBIN / "initdb").exists():
-        reason = f"the replica test needs PostgreSQL 15 server binaries in {PGBIN} (.ci/run installs them)"
+    if not server_binaries_present():
+        reason = "the replica test needs the PostgreSQL 15 server tools (.ci/run installs them)"
         if os.environ.get("ENVMON_REQUIRE_POSTGRES") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    folder = Path(tempfile.mkdtemp(prefix="envmon-replica-", dir="/tmp"))
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    found = Cluster(folder, _free_port(), _free_port())
-    try:
-        found.run(str(PGBIN / "initdb"), "-D", str(folder / "primary"), "-U", "postgres", "--auth=trust",
-                  "-E", "UTF8", "--locale=C.UTF-8")  # fmt: skip
-        found.start("primary", found.primary_port)
-        admin = create_engine(
-            found.url(found.primary_port).rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as conn:
-            conn.execute(text("CREATE DATABASE envmon"))
-        admin.dispose()
-        primary = db.make_engine(found.url(found.primary_port))
-        with primary.begin() as conn:
-            conn.execute(text("CREATE EXTENSION postgis"))
-        db.migrate(primary)
-        primary.dispose()
-        found.run(str(PGBIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(found.primary_port), "-U", "postgres",
-                  "-D", str(folder / "replica"), "-R", "-X", "stream", "--checkpoint=fast")  # fmt: skip
-        found.start("replica", found.replica_port)
-        yield found
-    finally:
-        found.stop("replica")
-        found.stop("primary")
-        shutil.rmtree(folder, ignore_errors=True)
+    with postgres_pair() as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")
-def settings(cluster: Cluster) -> Settings:
+def settings(cluster: PostgresPair) -> Settings:
     """Settings naming the primary and, as ``database_read_url``, the replica (with a password to be masked)."""
     return load_settings(
-        database_url=cluster.url(cluster.primary_port),
-        database_read_url=cluster.url(cluster.replica_port, password=True),
+        database_url=cluster.primary_url,
+        database_read_url=cluster.url(cluster.replica_port, password=PASSWORD),
         timezone=TIMEZONE,
     )
 
@@ -188,9 +121,11 @@ def test_reading_imported_on_the_primary_is_served_from_the_replica(
     assert hourly.status_code == 200 and len(hourly.json()["results"]) >= 3
 
 
-def test_replica_lag_shows_an_older_data_time_never_an_error(cluster: Cluster, engines: tuple[Engine, Engine]) -> None:
+def test_replica_lag_shows_an_older_data_time_never_an_error(
+    cluster: PostgresPair, engines: tuple[Engine, Engine]
+) -> None:
     primary, reader = engines
-    replica_admin = create_engine(cluster.url(cluster.replica_port), isolation_level="AUTOCOMMIT")
+    replica_admin = create_engine(cluster.replica_url, isolation_level="AUTOCOMMIT")
     try:
         with replica_admin.connect() as conn:
             conn.execute(text("SELECT pg_wal_replay_pause()"))
@@ -210,7 +145,7 @@ def test_replica_lag_shows_an_older_data_time_never_an_error(cluster: Cluster, e
 
 
 def test_reads_fall_back_to_the_primary_while_the_replica_is_down(
-    cluster: Cluster, settings: Settings, caplog: pytest.LogCaptureFixture
+    cluster: PostgresPair, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     cluster.stop("replica")
     primary = db.engine(settings)
@@ -224,7 +159,7 @@ def test_reads_fall_back_to_the_primary_while_the_replica_is_down(
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1 and "unavailable" in warnings[0] and "reading from the primary" in warnings[0]
         assert PASSWORD not in caplog.text and "***" in warnings[0]
-        cluster.start("replica", cluster.replica_port)
+        cluster.start("replica")
         reader.dispose()
         with reader.connect() as conn:
             assert conn.execute(text("SELECT pg_is_in_recovery()")).scalar() is True  # back on the replica
