@@ -56,12 +56,31 @@ class PostgresPair:
         """Run a PostgreSQL server tool from ``PGBIN``."""
         subprocess.run(_as_postgres([str(PGBIN / name), *args]), check=True, capture_output=True, timeout=300)
 
-    def start(self, name: str) -> None:
-        """Start the server ``primary`` or ``replica``."""
+    def start(self, name: str, *, cpus: str | None = None) -> None:
+        """Start the server ``primary`` or ``replica``; ``cpus`` (``taskset -c`` list) pins all its processes."""
         port = self.primary_port if name == "primary" else self.replica_port
         options = f"-p {port} -k {self.folder / name} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self.tool("pg_ctl", "-D", str(self.folder / name), "-l", str(self.folder / f"{name}.log"), "-w",
-                  "-o", options, "start")  # fmt: skip
+        argv = [str(PGBIN / "pg_ctl"), "-D", str(self.folder / name), "-l", str(self.folder / f"{name}.log"), "-w",
+                "-o", options, "start"]  # fmt: skip
+        pinned = ["taskset", "-c", cpus, *_as_postgres(argv)] if cpus else _as_postgres(argv)
+        subprocess.run(pinned, check=True, capture_output=True, timeout=300)
+
+    def cpu_seconds(self, name: str) -> float:
+        """CPU time the server ``name`` has used so far: its postmaster, its live processes and those it reaped."""
+        postmaster = int((self.folder / name / "postmaster.pid").read_text().split()[0])
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            pid, parent = int(stat.parent.name), int(fields[1])
+            if pid == postmaster:
+                total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+            elif parent == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
 
     def stop(self, name: str) -> None:
         """Stop the server ``primary`` or ``replica`` (quietly when it is not running)."""
@@ -75,8 +94,9 @@ def server_binaries_present() -> bool:
 
 
 @contextmanager
-def postgres_pair() -> Iterator[PostgresPair]:
-    """Start a migrated primary and its streaming replica; stop both and remove their folder afterwards."""
+def postgres_pair(*, primary_cpus: str | None = None, replica_cpus: str | None = None) -> Iterator[PostgresPair]:
+    """Start a migrated primary and its streaming replica (each pinned to ``*_cpus`` if given, as if on machines of
+    their own); stop both and remove their folder afterwards."""
     from sqlalchemy import create_engine, text
 
     from data.db import make_engine, migrate
@@ -88,7 +108,7 @@ def postgres_pair() -> Iterator[PostgresPair]:
     try:
         pair.tool("initdb", "-D", str(folder / "primary"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8")  # fmt: skip
-        pair.start("primary")
+        pair.start("primary", cpus=primary_cpus)
         admin = create_engine(pair.primary_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("CREATE DATABASE envmon"))
@@ -100,7 +120,7 @@ def postgres_pair() -> Iterator[PostgresPair]:
         primary.dispose()
         pair.tool("pg_basebackup", "-h", "127.0.0.1", "-p", str(pair.primary_port), "-U", "postgres",
                   "-D", str(folder / "replica"), "-R", "-X", "stream", "--checkpoint=fast")  # fmt: skip
-        pair.start("replica")
+        pair.start("replica", cpus=replica_cpus)
         yield pair
     finally:
         pair.stop("replica")
