@@ -12,7 +12,7 @@ several rounds (medians reported):
 
 Printed: ingest rows/s of each phase, the primary server's CPU time per 1,000 ingested rows (its postmaster and
 every backend, from /proc: what the primary spends, whatever else runs on the machine), reads/s, replica lag at
-the end of each phase, and the ratios phase 2 ÷ 1 and phase 2 ÷ 3. With ``--pin`` (at least 2 cores) the
+the end of each phase, and the ratios phase 2 ÷ 1 and phase 2 ÷ 3. Unless ``--no-pin`` (and with CPUs 0 and 1) the
 primary's server processes and the ingest run on CPU 0, the replica's and the readers on CPU 1, as if the replica
 had a machine of its own; without it everything shares every core, so reads anywhere take CPU time from the ingest.
 """
@@ -131,9 +131,13 @@ def _phase(
             "lag": lag, "next": next_at}  # fmt: skip
 
 
-def main(quick: bool = False, pin: bool = False) -> dict[str, list[dict[str, Any]]]:
-    """Run the three phases, interleaved over several rounds; print rows/s, reads/s, medians and ratios."""
+def main(quick: bool = False, pin: bool | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Run the three phases, interleaved over several rounds; print rows/s, reads/s, medians and ratios.
+
+    ``pin`` defaults to pinning whenever this process may use CPUs 0 and 1.
+    """
     scale = QUICK if quick else FULL
+    pin = {0, 1} <= os.sched_getaffinity(0) if pin is None else pin
     print(machine())
     print("pinned: primary and ingest on CPU 0, replica and readers on CPU 1" if pin else "not pinned")
     if pin:
@@ -178,6 +182,6 @@ def main(quick: bool = False, pin: bool = False) -> dict[str, list[dict[str, Any
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 stations, 6 s per phase, 2 rounds")
-    parser.add_argument("--pin", action="store_true", help="primary + ingest on CPU 0, replica + readers on CPU 1")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the primary and the replica to CPUs 0 and 1")
     arguments = parser.parse_args()
-    main(arguments.quick, arguments.pin)
+    main(arguments.quick, False if arguments.no_pin else None)

@@ -114,6 +114,36 @@ def test_poll_once_leaves_a_held_feed_to_its_holder(engine: Engine) -> None:
     assert "*after_poll" not in leases.current_leases(engine)  # given back at the end
 
 
+def test_cli_poll_once_skips_a_held_feed_and_status_names_its_poller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli import main
+
+    database = f"sqlite:///{tmp_path / 'envmon.db'}"
+    engine = make_engine(database)
+    migrate(engine)
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        """stations_file = ""
+[[feed]]
+name = "portal"
+type = "http"
+url = "http://127.0.0.1:9/never-fetched"
+mapping = { station_id = "s", parameter = "p", value = "v", observed_at = "t" }
+""",
+        encoding="utf-8",
+    )
+    now = dt.datetime.now(dt.UTC)
+    assert leases.try_acquire(engine, "portal", "machine-2:4242:abc", now, dt.timedelta(minutes=5))
+    monkeypatch.setenv("DATABASE_URL", database)
+    assert main(["feeds", "poll", "--once", "--config", str(config)]) == 0  # left to its holder: not a failure
+    polled = json.loads(capsys.readouterr().out.splitlines()[-1])["portal"]
+    assert polled["held_by"] == "machine-2:4242:abc" and polled["error"] is None
+    assert main(["feeds", "status", "--config", str(config)]) == 0
+    [status] = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert status["poller"] == "machine-2:4242:abc" and status["last_success_at"] is None  # never fetched here
+
+
 def test_an_unreachable_database_is_logged_once_with_the_password_masked(caplog: pytest.LogCaptureFixture) -> None:
     keeper = LeaseKeeper(make_engine("postgresql+psycopg://envmon:pw-s3cret@127.0.0.1:1/envmon"), TTL, "p")
     with caplog.at_level(logging.INFO, logger="monitoring.poller"):
