@@ -57,7 +57,8 @@ CHUNK = 20_000
 def _frame(cases: int, seed: int = 17) -> pd.DataFrame:
     """The synthetic cases (columns of complaint_cases), deadlines from the shipped SLA policy."""
     rng = np.random.default_rng(seed)
-    opened = YEAR_START + pd.to_timedelta(rng.integers(0, 365 * 86400, cases), unit="s")
+    # ids in arrival order, as a live system numbers its cases
+    opened = YEAR_START + pd.to_timedelta(np.sort(rng.integers(0, 365 * 86400, cases)), unit="s")
     priority = rng.choice(["normal", "urgent", "complex"], cases, p=[0.8, 0.1, 0.1])
     accept_due, due = due_times(opened, priority, POLICY)
     resolved_flag = rng.random(cases) < 0.85

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, DateTime, Engine, String, Table, func
+from sqlalchemy import Connection, DateTime, Engine, Float, String, Table, cast, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement, Insert
@@ -35,7 +35,7 @@ def epoch_seconds(bind: Engine | Connection, column: ColumnElement[Any]) -> Colu
     """Seconds since 1970-01-01 UTC of a stored timestamp ``column`` as a float: a number per row fetches and
     converts (``pd.to_datetime(..., unit="s")``) much faster in bulk than a timestamp per row."""
     if is_postgresql(bind):
-        return func.extract("epoch", column)
+        return cast(func.extract("epoch", column), Float)  # numeric otherwise: a Decimal per row
     return (func.julianday(column) - 2440587.5) * 86400.0
 
 
