@@ -9,7 +9,9 @@ fifth still open with SLA deadlines. Measured in the same run:
 - the station rules evaluated every 5 minutes of the day (every hour with ``--quick``), and the latest value
   per station and parameter in one grouped query against one query per pair (the obvious N+1 loop);
 - one evaluation of every family at the end of the day, overdue reminders grouped per unit included (target
-  ≤ 1 s), against the same evaluation with one SLA alert per overdue case (what the product did before);
+  ≤ 1 s; best of 3 while the complaints are unchanged, and the first one after they changed, which loads the
+  cases and searches the recurring spots again), against the same evaluation with one SLA alert per overdue
+  case (what the product did before);
 - the Alerts page (server time of a full AppTest run) with 5,000 alerts changed in the last week (target ≤ 1 s),
   and its listing read with one query against one query per alert.
 """
@@ -175,11 +177,13 @@ def _one_alert_per_case(engine: Engine, now: dt.datetime) -> list[Signal]:
             for i in late["id"]]  # fmt: skip
 
 
-def _all_families(engine: Engine, now: dt.datetime, per_case: bool) -> tuple[float, dict[str, int], int]:
+def _all_families(
+    engine: Engine, now: dt.datetime, per_case: bool, repeat: int = 1
+) -> tuple[float, dict[str, int], int]:
     providers = all_providers(load_settings())
     if per_case:
         providers = [*providers[:-1], _one_alert_per_case]
-    seconds, summary = timed(lambda: evaluate_alerts(engine, now, providers))
+    seconds, summary = timed(lambda: evaluate_alerts(engine, now, providers), repeat=repeat)
     assert not summary.provider_errors, summary.provider_errors
     return seconds, summary.states, summary.signals
 
@@ -272,7 +276,7 @@ def main(quick: bool = False) -> dict[str, Any]:
         end = times[-1]
         cases_s, _ = timed(lambda: _load_cases(engine, cases, end))
         all_s, all_states, all_signals = _all_families(engine, end + dt.timedelta(minutes=5), per_case=False)
-        again_s, _, _ = _all_families(engine, end + dt.timedelta(minutes=10), per_case=False)
+        again_s, _, _ = _all_families(engine, end + dt.timedelta(minutes=10), per_case=False, repeat=3)
         per_case_s, per_case_states, _ = _all_families(engine, end + dt.timedelta(minutes=15), per_case=True)
         with transaction(engine) as session:  # the page shows the seeded week, not the baseline's per-case alerts
             session.query(Alert).filter(Alert.rule_id == "complaint-case-overdue").delete()
@@ -320,7 +324,8 @@ def main(quick: bool = False) -> dict[str, Any]:
     )
     print(
         f"+ {cases:,} cases (loaded in {cases_s:.1f} s): every family incl. hotspots and SLA reminders grouped per "
-        f"unit, {all_signals:,} signals: {again_s * 1000:.0f} ms (first evaluation {all_s * 1000:.0f} ms) vs. one SLA "
+        f"unit, {all_signals:,} signals: {again_s * 1000:.0f} ms (first evaluation after the complaints changed: "
+        f"{all_s * 1000:.0f} ms) vs. one SLA "
         f"alert per overdue case {per_case_s * 1000:.0f} ms (×{per_case_s / again_s:.1f}); alerts {all_states} vs. "
         f"{per_case_states}"
     )
