@@ -17,7 +17,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, case, delete, or_, select, update
+from sqlalchemy import Connection, Engine, case, delete, func, or_, select, update
 
 from data.dialect import insert_if_absent
 from data.schema import PollerLease
@@ -78,6 +78,25 @@ def release(engine: Engine, names: list[str], holder: str) -> None:
     if names:
         with engine.begin() as conn:
             conn.execute(delete(LEASES).where(LEASES.c.name.in_(names), LEASES.c.holder == holder))
+
+
+def live_holders(engine: Engine, prefix: str, now: dt.datetime) -> int:
+    """How many unexpired leases have a name starting with ``prefix`` (one presence lease per running poller)."""
+    with engine.connect() as conn:
+        return int(
+            conn.scalar(
+                select(func.count()).where(LEASES.c.name.startswith(prefix, autoescape=True), LEASES.c.expires_at > now)
+            )
+            or 0
+        )
+
+
+def prune_expired(engine: Engine, prefix: str, now: dt.datetime) -> None:
+    """Delete the expired leases whose name starts with ``prefix`` (presence rows of pollers that died)."""
+    with engine.begin() as conn:
+        conn.execute(
+            delete(LEASES).where(LEASES.c.name.startswith(prefix, autoescape=True), LEASES.c.expires_at <= now)
+        )
 
 
 def current_leases(engine: Engine) -> dict[str, Lease]:

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS: Final = 300.0
 NO_RETRY: Final = (FeedAuthError, FeedSchemaError)
 AFTER_POLL_JOB: Final = "*after_poll"  # the lease name of the post-poll round (feed names never start with *)
+PRESENCE_PREFIX: Final = "*poller:"  # each running poller's own lease, counted to share the feeds out
 
 
 class FeedStatus(enum.StrEnum):
@@ -79,7 +80,8 @@ class PollResult:
 
 
 class LeaseKeeper:
-    """This poller's leases: takes free or expired jobs, renews them, confirms them in each poll's transaction.
+    """This poller's leases: takes free or expired jobs (its fair share of the feeds), renews them, confirms them
+    in each poll's transaction.
 
     A lease lasts ``ttl`` and is renewed every third of it, so another poller takes a dead holder's jobs over
     at most ``ttl`` plus a third after it died. Taking a job over and losing one are logged once.
@@ -127,6 +129,31 @@ class LeaseKeeper:
         except leases.LeaseLostError:
             self.held.discard(name)
             raise
+
+    def share_feeds(self, specs: Sequence[FeedSpec], now: dt.datetime) -> list[FeedSpec]:
+        """Renew this poller's presence and its fair share of ``specs``; return the feeds it took on just now.
+
+        The share is ``ceil(feeds / running pollers)``: a poller holding more gives the surplus up (its peers
+        take it at their next renewal), one holding fewer takes free or expired feeds up to the share.
+        """
+        self.hold(PRESENCE_PREFIX + self.holder, now)
+        leases.prune_expired(self.engine, PRESENCE_PREFIX, now)
+        pollers = max(leases.live_holders(self.engine, PRESENCE_PREFIX, now), 1)
+        share = -(-len(specs) // pollers)
+        mine = [spec.name for spec in specs if spec.name in self.held]
+        surplus = mine[share:]
+        if surplus:
+            leases.release(self.engine, surplus, self.holder)
+            self.held.difference_update(surplus)
+            logger.info("poller %s hands %s over to the other pollers", self.holder, ", ".join(surplus))
+        taken = []
+        for spec in specs:
+            held_feeds = sum(s.name in self.held for s in specs)
+            if spec.name in self.held:
+                self.hold(spec.name, now)
+            elif held_feeds < share and self.hold(spec.name, now):
+                taken.append(spec)
+        return taken
 
     def holder_of(self, name: str) -> str | None:
         """The poller holding ``name`` now, if any."""
@@ -330,10 +357,8 @@ def run_forever(
         while not stop.is_set():
             now = clock()
             if keeper is not None and now >= renew_at:
-                for spec in feeds:
-                    was_held = spec.name in keeper.held
-                    if keeper.hold(spec.name, now) and not was_held:
-                        due[spec.name] = _first_due(engine, spec, now)
+                for spec in keeper.share_feeds(feeds, now):
+                    due[spec.name] = _first_due(engine, spec, now)
                 keeper.hold(AFTER_POLL_JOB, now)
                 renew_at = now + keeper.renew_every
             polled = False

@@ -114,6 +114,23 @@ def test_poll_once_leaves_a_held_feed_to_its_holder(engine: Engine) -> None:
     assert "*after_poll" not in leases.current_leases(engine)  # given back at the end
 
 
+def test_running_pollers_share_the_feeds_and_take_a_dead_ones_back(engine: Engine) -> None:
+    specs = [_spec(MinuteSource()) for _ in range(3)]
+    for spec, name in zip(specs, "abc", strict=True):
+        spec.feed.name = name
+    first, second = LeaseKeeper(engine, TTL, "first"), LeaseKeeper(engine, TTL, "second")
+    second_tick = dt.timedelta(seconds=1)
+    assert [s.name for s in first.share_feeds(specs, T0)] == ["a", "b", "c"]  # alone: every feed
+    assert second.share_feeds(specs, T0 + second_tick) == []  # all held; it announced itself
+    assert first.share_feeds(specs, T0 + 2 * second_tick) == []  # two pollers: a share of 2, "c" handed over
+    assert [s.name for s in second.share_feeds(specs, T0 + 3 * second_tick)] == ["c"]
+    held = {name: lease.holder for name, lease in leases.current_leases(engine).items() if name in "abc"}
+    assert held == {"a": "first", "b": "first", "c": "second"}
+    later = T0 + 3 * second_tick + TTL + second_tick  # second died: neither its presence nor "c" renewed
+    assert [s.name for s in first.share_feeds(specs, later)] == ["c"]
+    assert "*poller:second" not in leases.current_leases(engine)  # its presence row is cleaned up
+
+
 def test_cli_poll_once_skips_a_held_feed_and_status_names_its_poller(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
