@@ -1,0 +1,61 @@
+"""Late data (a datalogger flushing its buffer after an outage): only the affected hours' averages are recomputed,
+and an open flush does not block the live stream of other stations."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, text
+
+from monitoring import ingest
+from monitoring.ingest import Batch, store_batch
+from monitoring.schema import canonicalise
+
+
+def _batch(station: str, times: pd.DatetimeIndex, value: float = 10.0) -> Batch:
+    raw = pd.DataFrame(
+        {"station_id": station, "parameter": "COD", "value": value, "unit": "mg/L", "observed_at": times,
+         "status": "00"}
+    )  # fmt: skip
+    readings, rejects = canonicalise(raw, source="test")
+    return Batch("test", "wastewater", readings, rejects, interval_minutes=5)
+
+
+def test_a_buffer_flush_recomputes_only_the_affected_hours(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = pd.date_range("2025-03-10T00:05Z", "2025-03-13T00:00Z", freq="5min", tz="UTC")
+    outage = (stream > pd.Timestamp("2025-03-11T10:00Z")) & (stream <= pd.Timestamp("2025-03-11T12:00Z"))
+    with engine.begin() as conn:
+        store_batch(conn, _batch("ST1", stream[~outage]))
+    written: list[pd.DataFrame] = []
+    write_averages = ingest.write_averages
+
+    def recording(conn, averages, stored_keys):  # noqa: ANN001, ANN202 - same signature as the spied function
+        written.append(averages[["period", "period_end"]])
+        return write_averages(conn, averages, stored_keys)
+
+    monkeypatch.setattr(ingest, "write_averages", recording)
+    with engine.begin() as conn:
+        summary = store_batch(conn, _batch("ST1", stream[outage]))
+    assert summary.accepted == 24
+    recomputed = pd.concat(written).groupby("period")["period_end"].agg(["min", "max", "count"])
+    hour = pd.Timedelta(hours=1)
+    first, last = pd.Timestamp("2025-03-11T11:00Z"), pd.Timestamp("2025-03-11T12:00Z")
+    assert recomputed.loc["1h"].tolist() == [first, last, 2]
+    assert recomputed.loc["8h"].tolist() == [first, last + 7 * hour, 9]
+    assert recomputed.loc["24h"].tolist() == [first, last + 23 * hour, 25]
+
+
+def test_an_open_buffer_flush_does_not_block_the_live_stream(postgres_engine: Engine) -> None:
+    live = pd.date_range("2025-03-12T00:05Z", periods=12, freq="5min", tz="UTC")
+    buffer = pd.date_range("2025-01-11T00:05Z", "2025-03-11T23:55Z", freq="5min", tz="UTC")
+    with postgres_engine.begin() as conn:  # both stations known, as after their first day online
+        store_batch(conn, _batch("LIVE", live[:1]))
+        store_batch(conn, _batch("LOGGER", live[:1]))
+    with postgres_engine.connect() as flushing, postgres_engine.connect() as streaming:
+        flushing.begin()
+        assert store_batch(flushing, _batch("LOGGER", buffer)).accepted == len(buffer)
+        streaming.begin()
+        streaming.execute(text("SET LOCAL lock_timeout = '2s'"))  # a blocked live batch fails instead of waiting
+        assert store_batch(streaming, _batch("LIVE", live)).accepted == len(live) - 1
+        streaming.commit()
+        flushing.commit()
