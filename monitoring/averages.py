@@ -157,3 +157,17 @@ def refreshed_averages(
         in_range = (rolled["period_end"] >= first_hour) & (rolled["period_end"] <= last_hour + reach)
         parts.append(rolled[in_range].assign(period=period))
     return pd.concat(parts, ignore_index=True)
+
+
+def rolling_after(stored_hourly: pd.DataFrame, after: pd.Timestamp) -> pd.DataFrame:
+    """The 8-h and 24-h means (with a ``period`` column) of the windows ending after the hour ``after`` that still
+    contain it, from ``stored_hourly`` (:data:`AVERAGE_COLUMNS`, every hourly mean those windows cover).
+
+    What :func:`refreshed_averages` leaves out when a late batch defers the windows it shares with the live stream.
+    """
+    parts = []
+    for period, (window, min_hours) in ROLLING_RULES.items():
+        rolled = rolling_means(stored_hourly, window, min_hours=min_hours)
+        in_range = (rolled["period_end"] > after) & (rolled["period_end"] <= after + pd.Timedelta(hours=window - 1))
+        parts.append(rolled[in_range].assign(period=period))
+    return pd.concat(parts, ignore_index=True)

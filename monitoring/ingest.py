@@ -32,12 +32,12 @@ from data.readings_store import (
     write_averages,
 )
 from data.station_registry import register_unknown
-from monitoring.averages import ROLLING_RULES, refreshed_averages
+from monitoring.averages import ROLLING_RULES, refreshed_averages, rolling_after
 from monitoring.feeds.base import Batch, Reject
 from monitoring.schema import NATURAL_KEY, validate_readings
 from monitoring.stations import WardLocator, upsert_stations
 
-__all__ = ["IngestSummary", "store_batch"]
+__all__ = ["IngestSummary", "refresh_deferred_windows", "store_batch"]
 
 _ROLLING_REACH = dt.timedelta(hours=max(hours for hours, _ in ROLLING_RULES.values()) - 1)
 _HOUR = dt.timedelta(hours=1)
@@ -80,7 +80,12 @@ class IngestSummary:
 
 
 def store_batch(
-    conn: Connection, batch: Batch, *, locator: WardLocator | None = None, filename: str = ""
+    conn: Connection,
+    batch: Batch,
+    *,
+    locator: WardLocator | None = None,
+    filename: str = "",
+    defer_later_windows: bool = False,
 ) -> IngestSummary:
     """Store ``batch`` inside the caller's transaction and refresh the affected stored averages.
 
@@ -88,6 +93,10 @@ def store_batch(
     a rejected file is recorded in the ledger and quarantined whole. Readings repeating a stored
     (station, parameter, observed_at) are duplicates; late readings for earlier hours are accepted and their
     hourly, 8-h and 24-h means recomputed.
+
+    ``defer_later_windows`` (a datalogger flushing its buffer): the 8-h and 24-h windows ending after the
+    batch's last hour, the ones the live stream writes too, are left to :func:`refresh_deferred_windows` in a
+    short transaction after this one commits, so the live stream never waits on the long flush.
     """
     validate_readings(batch.readings)
     batch_id = uuid.uuid4().hex
@@ -110,7 +119,9 @@ def store_batch(
     )
     if not unique.empty:
         unique = unique.assign(observed_at=utc_times(unique["observed_at"]))
-        accepted = _store_new_readings(conn, unique, batch_id, interval_minutes=batch.interval_minutes)
+        accepted = _store_new_readings(
+            conn, unique, batch_id, interval_minutes=batch.interval_minutes, defer=defer_later_windows
+        )
         summary.accepted += accepted
         summary.duplicates += len(unique) - accepted
         summary.latest_observed_at = unique["observed_at"].max().to_pydatetime()
@@ -168,7 +179,9 @@ def _quarantine(conn: Connection, batch_id: str, rejects: list[Reject]) -> None:
     )
 
 
-def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str, *, interval_minutes: int) -> int:
+def _store_new_readings(
+    conn: Connection, unique: pd.DataFrame, batch_id: str, *, interval_minutes: int, defer: bool
+) -> int:
     """Insert the readings of ``unique`` (no repeated key) not stored yet, refresh their averages; returns rows stored.
 
     One range read of the touched hours before the insert finds the keys already stored, so only new rows are
@@ -192,8 +205,22 @@ def _store_new_readings(conn: Connection, unique: pd.DataFrame, batch_id: str, *
         context = _read_context(conn, *span)
         readings = read_readings(conn, *span)
         averages = refreshed_averages(unique, readings, context.hourly, interval_minutes=interval_minutes)
+    if defer:
+        averages = averages[averages["period_end"] <= span[3]]
     write_averages(conn, averages, context.keys)
     return accepted
+
+
+def refresh_deferred_windows(conn: Connection, batch: Batch) -> None:
+    """Write the rolling means a ``store_batch(…, defer_later_windows=True)`` of ``batch`` left out (call it in
+    its own transaction after that one committed)."""
+    if batch.readings.empty:
+        return
+    stations, parameters, _, last_hour = _span(
+        batch.readings.assign(observed_at=utc_times(batch.readings["observed_at"]))
+    )
+    context = _read_context(conn, stations, parameters, last_hour - _HOUR, last_hour)
+    write_averages(conn, rolling_after(context.hourly, pd.Timestamp(last_hour)), context.keys)
 
 
 def _read_context(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
+from data.schema import Average
 from monitoring import ingest
-from monitoring.ingest import Batch, store_batch
+from monitoring.ingest import Batch, refresh_deferred_windows, store_batch
 from monitoring.schema import canonicalise
 
 
@@ -59,3 +60,40 @@ def test_an_open_buffer_flush_does_not_block_the_live_stream(postgres_engine: En
         assert store_batch(streaming, _batch("LIVE", live)).accepted == len(live) - 1
         streaming.commit()
         flushing.commit()
+
+
+def _all_averages(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Average.period, Average.period_end, Average.value, Average.n_valid, Average.valid).order_by(
+                Average.period, Average.period_end
+            )
+        ).all()
+    return pd.DataFrame(rows, columns=["period", "period_end", "value", "n_valid", "valid"])
+
+
+def test_a_flush_deferring_its_later_windows_does_not_block_its_own_live_stream(postgres_engine: Engine) -> None:
+    live = pd.date_range("2025-03-12T00:05Z", periods=12, freq="5min", tz="UTC")  # the current hour, arriving
+    buffer = pd.date_range("2025-03-09T00:05Z", "2025-03-12T00:00Z", freq="5min", tz="UTC")
+    with postgres_engine.begin() as conn:
+        store_batch(conn, _batch("S", live[:6]))
+    with postgres_engine.connect() as flushing, postgres_engine.connect() as streaming:
+        flushing.begin()
+        flush = _batch("S", buffer, value=30.0)
+        store_batch(flushing, flush, defer_later_windows=True)
+        streaming.begin()
+        streaming.execute(text("SET LOCAL lock_timeout = '2s'"))  # blocked by the flush: fails instead of waiting
+        assert store_batch(streaming, _batch("S", live[6:])).accepted == 6
+        streaming.commit()
+        flushing.commit()
+    with postgres_engine.begin() as conn:
+        refresh_deferred_windows(conn, flush)
+    expected = _all_averages(postgres_engine)
+    with postgres_engine.begin() as conn:  # the same data stored in one go, oldest first, gives the same averages
+        conn.execute(text("DELETE FROM averages"))
+        conn.execute(text("DELETE FROM readings"))
+        store_batch(conn, flush)
+        store_batch(conn, _batch("S", live))
+    pd.testing.assert_frame_equal(_all_averages(postgres_engine), expected)
+    eight = expected[(expected["period"] == "8h") & (expected["period_end"] == pd.Timestamp("2025-03-12T01:00Z"))]
+    assert eight["value"].tolist() == [pytest.approx((7 * 30.0 + 10.0) / 8)]
