@@ -1,4 +1,4 @@
-"""Hotspot rules for the alert engine: wards turning significantly hot, new recurring spots, weekly spikes.
+"""Hotspot rules for the alert engine: wards turning significantly hot, recurring spots per ward, weekly spikes.
 
 Each rule yields one :class:`monitoring.signals.Signal` per subject on every evaluation (condition True, False or
 None for no data), so the engine can fire, hold and resolve alerts by (rule, subject).
@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -24,15 +25,16 @@ from sqlalchemy import Engine
 from data.boundary_store import wards_frame
 from data.case_points import load_complaint_cases
 from data.config import DEFAULT_BOUNDARY_SET, DEFAULT_TIMEZONE
-from data.frames import plain_text, plain_value
+from data.frames import plain_text
 from data.queries import complaint_data_version
 from geo.hotspots import MIN_UNITS, ward_hotspots
-from geo.spots import LOOKBACK, MIN_REPORTS, RADIUS_M, WINDOW, find_spots, is_active, lookback_start, spot_subject
+from geo.spots import LOOKBACK, MIN_REPORTS, RADIUS_M, WINDOW, find_spots, is_active, lookback_start
 from monitoring.signals import Signal
 
 RULE_WARD_HOT = "hotspot-ward-gi"
 RULE_NEW_SPOT = "hotspot-recurring-spot"
 RULE_SPIKE = "hotspot-ward-spike"
+NO_WARD = "-"  # subject code of the spots outside every ward
 HOT_WINDOW = dt.timedelta(days=30)
 BASELINE_WEEKS = 8
 SPIKE_P = 0.01
@@ -87,40 +89,47 @@ def spot_signals(
     window: dt.timedelta = WINDOW,
     timezone: str = DEFAULT_TIMEZONE,
     spots: pd.DataFrame | None = None,
+    ward_names: Mapping[str, str] | None = None,
 ) -> list[Signal]:
-    """One signal per recurring spot of the last ``lookback``: condition True while the spot is active.
+    """One signal per ward with recurring spots in the last ``lookback`` (not one per spot, so they do not flood).
 
-    ``spots`` are the spots already found among these cases (:func:`hotspot_signals` reuses them while the
-    complaints stay the same); only their activity at ``now`` is decided here. The message shows the last
-    report's time in ``timezone`` (``Settings.timezone``).
+    Condition True while at least one of the ward's spots is active; ``value`` = how many are, labels carry
+    the ward, its number of spots, the largest active spot and the last report. Spots outside every ward
+    share the subject ``ward:-``. The per-spot detail is on the alert's page. ``spots`` are the spots
+    already found among these cases (:func:`hotspot_signals` reuses them while the complaints stay the same);
+    only their activity at ``now`` is decided here. The message shows the last report's time in ``timezone``.
     """
     if spots is None:
         spots = find_spots(_spot_cases(cases, now, lookback), now, min_reports=min_reports, radius_m=radius_m,
                            window=window)  # fmt: skip
-    spots = spots.assign(active=is_active(spots["last_report"], now, window))
+    spots = spots.assign(active=is_active(spots["last_report"], now, window),
+                         ward=spots["ward_code"].map(lambda code: plain_text(code) or NO_WARD))  # fmt: skip
+    names = ward_names or {}
     signals = []
-    for spot in spots.itertuples(index=False):
-        categories = ", ".join(f"{code} ×{count}" for code, count in spot.categories.items())
-        last_local = spot.last_report.tz_convert(timezone).strftime("%d/%m/%Y %H:%M")
+    for ward, group in spots.groupby("ward", sort=True):
+        active = group[group["active"]]
+        largest = int((active if len(active) else group)["count"].max())
+        last = group["last_report"].max()
+        code = "" if ward == NO_WARD else str(ward)
         signals.append(
             Signal(
                 RULE_NEW_SPOT,
-                spot_subject(spot.lat, spot.lon),
-                bool(spot.active),
-                value=float(spot.count),
-                threshold=float(min_reports),
-                observed_at=now,  # the case list is current; an old last report is the spot going quiet
+                f"ward:{ward}",
+                bool(len(active)),
+                value=float(len(active)),
+                threshold=1.0,
+                observed_at=now,  # the case list is current; an old last report is the spots going quiet
                 kind="hotspot",
                 labels={
-                    "lat": f"{spot.lat:.5f}",
-                    "lon": f"{spot.lon:.5f}",
-                    "ward_code": plain_text(spot.ward_code),
-                    "unit_id": plain_text(plain_value(spot.unit_id)),
-                    "last_report": spot.last_report.isoformat(),
+                    "ward_code": code,
+                    "ward_name": plain_text(names.get(code, "")),
+                    "spots": str(len(group)),
+                    "largest_count": str(largest),
+                    "last_report": last.isoformat(),
                 },
                 message=(
-                    f"Điểm nóng lặp lại: {spot.count} phản ánh trong bán kính {spot.radius_m:.0f} m "
-                    f"({categories}), lần gần nhất {last_local}."
+                    f"{len(active)} điểm phản ánh lặp lại đang hoạt động (lớn nhất {largest} phản ánh), "
+                    f"lần gần nhất {last.tz_convert(timezone).strftime('%d/%m/%Y %H:%M')}."
                 ),
             )
         )
@@ -228,8 +237,9 @@ def hotspot_signals(
         cases = memo.cases[memo.cases["opened_at"] <= now]
         spots = _cached_spots(memo, now)
     wards = wards_frame(engine, set_name)
+    names = dict(zip(wards["code"].astype(str), wards["name"], strict=True))
     return [
         *ward_hot_signals(cases, wards, now),
-        *spot_signals(cases, now, timezone=timezone, spots=spots),
+        *spot_signals(cases, now, timezone=timezone, spots=spots, ward_names=names),
         *spike_signals(cases, wards, now),
     ]

@@ -1,5 +1,6 @@
 """One alert (``/alert?id=N``): what, where, since when, who handles it; the signal against its limit around
-the episode; for an overdue reminder, the unit's overdue cases; the alert's history."""
+the episode; for an overdue reminder, the unit's overdue cases; for recurring spots, the ward's spots; the
+alert's history."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from data import alert_queries, queries
 from data.alert_text import describe
 from data.case_filter import CaseFilter
 from data.i18n.formats import local_time, local_times, number, parameter_name, unit_text, wall_clock
+from monitoring.hotspot_signals import RULE_NEW_SPOT
 
 WINDOW_BEFORE = dt.timedelta(days=1)  # the chart starts this long before the episode
 
@@ -95,6 +97,33 @@ def _unit_cases(alert: dict, language: str, now: dt.datetime) -> None:
                  column_config={t("alerts.case"): casework.case_link_column(t("alerts.case"))})  # fmt: skip
 
 
+def _ward_spots(alert: dict, language: str, now: dt.datetime) -> None:
+    """A recurring-spot alert is one per ward: here are its spots, largest first."""
+    if alert["rule_id"] != RULE_NEW_SPOT:
+        return
+    st.subheader(t("alerts.detail_spots"))
+    spots = loaders.recurring_spots(loaders.settings().boundary_set, now)
+    ward = alert["labels"].get("ward_code") or ""
+    mine = spots[spots["ward_code"].fillna("").astype(str) == ward]
+    if mine.empty:
+        st.caption(t("alerts.detail_no_spots"))
+        return
+    names = loaders.category_names(language)
+    timezone = loaders.settings().timezone
+    view = pd.DataFrame({
+        t("alerts.spot_place"): [f"{number(lat, language, 5)}, {number(lon, language, 5)}"
+                                 for lat, lon in zip(mine["lat"], mine["lon"], strict=True)],
+        t("alerts.spot_reports"): [number(n, language) for n in mine["count"]],
+        t("alerts.spot_radius"): [f"{number(r, language)} m" for r in mine["radius_m"]],
+        t("common.category"): [", ".join(f"{names.get(c, c)} ×{n}" for c, n in cats.items())
+                               for cats in mine["categories"]],
+        t("alerts.spot_first"): local_times(mine["first_report"], language, timezone),
+        t("alerts.spot_last"): local_times(mine["last_report"], language, timezone),
+        t("alerts.spot_active"): [t("common.yes") if a else t("common.no") for a in mine["active"]],
+    })  # fmt: skip
+    st.dataframe(view, hide_index=True, width="stretch")
+
+
 def _history(alert_id: int, language: str) -> None:
     st.subheader(t("alerts.history"))
     events = alert_queries.alert_events(loaders.engine(), alert_id, limit=200)
@@ -127,6 +156,7 @@ def render() -> None:
     _facts(alert, language, now)
     _signal_chart(alert, language, now)
     _unit_cases(alert, language, now)
+    _ward_spots(alert, language, now)
     _history(int(alert["id"]), language)
 
 

@@ -25,8 +25,10 @@ def _add_cases(engine: Engine, days_ago: list[float], lat: float = 21.0288, lon:
             )  # fmt: skip
 
 
-def _spots(engine: Engine, now: dt.datetime) -> dict[str, tuple[bool | None, float | None]]:
-    return {s.subject: (s.condition, s.value) for s in hotspot_signals(engine, now) if s.rule_id == RULE_NEW_SPOT}
+def _spots(engine: Engine, now: dt.datetime) -> dict[str, tuple[bool | None, float | None, str]]:
+    """Per ward: active or not, how many active spots, reports of the largest one."""
+    return {s.subject: (s.condition, s.value, s.labels["largest_count"]) for s in hotspot_signals(engine, now)
+            if s.rule_id == RULE_NEW_SPOT}  # fmt: skip
 
 
 def test_unchanged_complaints_are_neither_reloaded_nor_searched_again(loaded_engine: Engine) -> None:
@@ -39,18 +41,18 @@ def test_unchanged_complaints_are_neither_reloaded_nor_searched_again(loaded_eng
         first = _spots(loaded_engine, NOW)
         later = _spots(loaded_engine, NOW + dt.timedelta(minutes=5))
         assert (load.call_count, search.call_count) == (1, 1)
-        assert first == later == {"spot:21.029,105.852": (True, 5.0)}
+        assert first == later == {"ward:00070": (True, 1.0, "5")}
 
         _add_cases(loaded_engine, [0.5])  # a new report: the next evaluation sees it
-        assert _spots(loaded_engine, NOW + dt.timedelta(minutes=10)) == {"spot:21.029,105.852": (True, 6.0)}
+        assert _spots(loaded_engine, NOW + dt.timedelta(minutes=10)) == {"ward:00070": (True, 1.0, "6")}
         assert (load.call_count, search.call_count) == (2, 2)
 
 
 def test_the_clock_still_moves_the_activity_and_the_window(loaded_engine: Engine) -> None:
     module._memos.clear()
     _add_cases(loaded_engine, [40, 41, 42, 43, 44])
-    quiet = {"spot:21.029,105.852": (False, 5.0)}  # last report 40 days ago: beyond the 30-day window
+    quiet = {"ward:00070": (False, 0.0, "5")}  # last report 40 days ago: beyond the 30-day window
     assert _spots(loaded_engine, NOW) == quiet
-    assert _spots(loaded_engine, NOW - dt.timedelta(days=20)) == {"spot:21.029,105.852": (True, 5.0)}
+    assert _spots(loaded_engine, NOW - dt.timedelta(days=20)) == {"ward:00070": (True, 1.0, "5")}
     assert _spots(loaded_engine, NOW) == quiet
     assert _spots(loaded_engine, NOW - dt.timedelta(days=50)) == {}  # before the reports: no spot yet

@@ -79,22 +79,33 @@ def test_no_cases_means_no_data_not_clear() -> None:
     assert {s.condition for s in signals} == {None}
 
 
-def test_active_and_stale_spots() -> None:
+def test_recurring_spots_give_one_alert_per_ward() -> None:
     wards = _wards()
     active = _days_ago(1, 2, 3, 5, 8, 9)
     stale = _days_ago(60, 61, 62, 63, 64)
     cases = _cases({"w010": active, "w050": stale}, wards)
-    signals = sorted(spot_signals(cases, NOW), key=lambda s: -s.value)
-    assert [(s.rule_id, s.condition, s.value) for s in signals] == [
-        (RULE_NEW_SPOT, True, 6.0),
-        (RULE_NEW_SPOT, False, 5.0),
-    ]
-    centre = _centres(wards)["w010"]
-    assert signals[0].subject == f"spot:{centre.y:.3f},{centre.x:.3f}"
-    assert "6 phản ánh" in signals[0].message
-    # evaluated now, so a quiet spot resolves instead of looking like stale data
-    assert {s.observed_at for s in signals} == {NOW}
-    assert signals[1].labels["last_report"].startswith(str((NOW - dt.timedelta(days=60)).date()))
+    corner = wards.geometry.iloc[10].bounds  # a second spot in w010, 500 m from its centre
+    second = pd.DataFrame({"ward_code": "w010", "lat": corner[1] + 0.001, "lon": corner[0] + 0.001,
+                           "opened_at": pd.to_datetime(_days_ago(1, 2, 4, 6, 7), utc=True)})  # fmt: skip
+    cases = pd.concat([cases, second.assign(category_code="waste", unit_id=None)], ignore_index=True)
+    names = dict(zip(wards["code"], wards["name"], strict=True))
+    signals = {s.subject: s for s in spot_signals(cases, NOW, ward_names=names)}
+    assert set(signals) == {"ward:w010", "ward:w050"}  # three spots, two wards: one alert each
+    busy, quiet = signals["ward:w010"], signals["ward:w050"]
+    assert (busy.rule_id, busy.condition, busy.value) == (RULE_NEW_SPOT, True, 2.0)
+    assert busy.labels["spots"] == "2" and busy.labels["largest_count"] == "6"
+    assert busy.labels["ward_name"] == "Phường w010" and "2 điểm" in busy.message
+    # a ward whose spots went quiet resolves instead of looking like stale data
+    assert (quiet.condition, quiet.value, quiet.labels["largest_count"]) == (False, 0.0, "5")
+    assert {s.observed_at for s in signals.values()} == {NOW}
+    assert quiet.labels["last_report"].startswith(str((NOW - dt.timedelta(days=60)).date()))
+
+
+def test_spots_outside_every_ward_share_one_alert() -> None:
+    wards = _wards()
+    cases = _cases({"w010": _days_ago(1, 2, 3, 5, 8)}, wards).assign(ward_code=None)
+    (signal,) = spot_signals(cases, NOW)
+    assert signal.subject == "ward:-" and signal.labels["ward_code"] == "" and signal.condition is True
 
 
 def test_weekly_spike_against_own_baseline() -> None:
@@ -136,6 +147,6 @@ def test_hotspot_signals_from_the_database(loaded_engine: Engine) -> None:
     assert rules == {RULE_WARD_HOT, RULE_NEW_SPOT, RULE_SPIKE}
     assert sum(s.rule_id == RULE_WARD_HOT for s in signals) == 126
     spot = next(s for s in signals if s.rule_id == RULE_NEW_SPOT)
-    assert spot.subject == "spot:21.029,105.852" and spot.condition is True
+    assert spot.subject == "ward:00070" and spot.condition is True and spot.labels["ward_name"]
     spike = next(s for s in signals if s.subject == "ward:00070" and s.rule_id == RULE_SPIKE)
     assert spike.condition is True and spike.value == 6.0

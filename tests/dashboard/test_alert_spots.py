@@ -1,0 +1,47 @@
+"""A recurring-spot alert is one per ward; its page lists the ward's spots (count, place, times, activity)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import Engine, insert
+from streamlit.testing.v1 import AppTest
+
+from data.boundary_store import wards_frame
+from data.db import transaction
+from data.schema import Alert, ComplaintCase
+from monitoring.hotspot_signals import RULE_NEW_SPOT
+
+App = Callable[..., AppTest]
+
+
+def _seed_spot(engine: Engine) -> None:
+    now = dt.datetime.now(dt.UTC)
+    wards = wards_frame(engine, "hanoi-2025")
+    code, name = str(wards["code"].iloc[0]), str(wards["name"].iloc[0])
+    with transaction(engine) as session:
+        for days in (1, 2, 3, 4, 6, 8):
+            when = now - dt.timedelta(days=days)
+            session.add(ComplaintCase(category_code="waste", lat=21.04321, lon=105.81234, ward_code=code,
+                                      set_name="hanoi-2025", opened_at=when, last_report_at=when))  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(Alert).values(
+            id=900, rule_id=RULE_NEW_SPOT, subject=f"ward:{code}", kind="hotspot", severity="info", state="firing",
+            value=1.0, threshold=1.0, message="", state_since=now, fired_at=now,
+            labels={"ward_code": code, "ward_name": name, "spots": "1", "largest_count": "6"},
+        ))  # fmt: skip
+
+
+def test_spot_alert_page_lists_the_wards_spots(app: App, seeded_db: tuple[str, Engine]) -> None:
+    _seed_spot(seeded_db[1])
+    at = app("alerts", user="lead")
+    at.switch_page("views/alert.py")
+    at.query_params["id"] = "900"
+    at.run()
+    assert not at.exception
+    assert r"1 điểm phản ánh lặp lại đang hoạt động \(lớn nhất 6 phản ánh\)" in at.subheader[0].value
+    table = at.dataframe[0].value
+    assert list(table["Số phản ánh"]) == ["6"]
+    assert list(table["Vị trí (vĩ độ, kinh độ)"]) == ["21,04321, 105,81234"]
+    assert list(table["Đang hoạt động"]) == ["Có"]
