@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -71,6 +72,17 @@ def place_name(alert: Mapping[str, Any], language: str) -> str:
         name = _text(labels.get("ward_name"))
         return name or translate("alerts.outside_wards", language)
     return _text(labels.get("unit_name")) or translate("alerts.no_unit", language)
+
+
+def unit_queue_path(alert: Mapping[str, Any]) -> str:
+    """``/queue?unit=CODE`` for an overdue reminder of a known unit (where its cases are handled), else ``""``."""
+    code = _text(_labels(alert).get("unit_code")) if alert.get("kind") == "sla" else ""
+    return f"/queue?unit={quote(code)}" if code else ""
+
+
+def alert_path(alert: Mapping[str, Any]) -> str:
+    """Where an alert is acted on: the unit's queue for an overdue reminder, else the alert's page ``/alert?id=N``."""
+    return unit_queue_path(alert) or f"/alert?id={int(alert['id'])}"
 
 
 def _comparison(alert: Mapping[str, Any], labels: Mapping[str, Any]) -> str:

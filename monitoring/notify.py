@@ -17,7 +17,7 @@ from typing import Any
 
 from data.alert_queries import silenced_by
 from data.alert_states import AlertState
-from data.alert_text import headline
+from data.alert_text import alert_path, headline
 from data.config import DEFAULT_TIMEZONE
 from data.i18n import STRINGS, label_in, translate
 from monitoring.alert_rules import NotifyPolicy
@@ -114,7 +114,7 @@ def _message(
         "group": {"rule_id": rule_id},
         "status": status,
         "sent_at": now.isoformat(),
-        "alerts": [{**{name: _json_value(a[name]) for name in _PAYLOAD_FIELDS}, "text": line}
+        "alerts": [{**{name: _json_value(a[name]) for name in _PAYLOAD_FIELDS}, "text": line, "path": alert_path(a)}
                    for a, line in zip(due, lines, strict=True)],
     }  # fmt: skip
     family_key = f"alert_family.{due[0]['kind']}"

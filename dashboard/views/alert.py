@@ -14,7 +14,7 @@ from dashboard import auth, casework, loaders
 from dashboard.i18n import current_language, label, t
 from dashboard.markup import escape_markdown
 from data import alert_queries, queries
-from data.alert_text import describe
+from data.alert_text import describe, unit_queue_path
 from data.case_filter import CaseFilter
 from data.i18n.formats import local_time, local_times, number, parameter_name, unit_text, wall_clock
 from monitoring.hotspot_signals import RULE_NEW_SPOT
@@ -79,6 +79,9 @@ def _unit_cases(alert: dict, language: str, now: dt.datetime) -> None:
     if alert["kind"] != "sla":
         return
     st.subheader(t("alerts.detail_unit_cases"))
+    queue = unit_queue_path(alert)
+    if queue:
+        st.markdown(f"[{escape_markdown(t('alerts.open_queue'))}]({queue})")
     cases = queries.overdue_cases(loaders.engine(), CaseFilter(), now, limit=2000)
     mine = cases[cases["unit"] == (alert["labels"].get("unit_name") or "")]
     if mine.empty:

@@ -13,7 +13,7 @@ from dashboard.i18n import current_language, label, t
 from dashboard.markup import escape_markdown, markdown_text
 from data import alert_queries
 from data.alert_states import OPEN_STATES, SEVERITY_RANK, AlertState
-from data.alert_text import SEVERITY_COLOUR, SEVERITY_ICON, SUBJECT_KIND, describe_frame
+from data.alert_text import SEVERITY_COLOUR, SEVERITY_ICON, SUBJECT_KIND, describe_frame, unit_queue_path
 from data.i18n.formats import local_time, number
 
 RECENT_DAYS = 7
@@ -53,6 +53,7 @@ def alert_rows(frame: pd.DataFrame, language: str, now: dt.datetime, silences: l
             "last_data": text["data_age"].to_numpy(),
             "handled": handled,
             "link": [f"alert?id={int(i)}" for i in frame["id"]],
+            "queue": [unit_queue_path(alert) for alert in frame[["kind", "labels"]].to_dict("records")],
             "district": [str(item.get("district", "")) for item in labels],
             "ward": [str(item.get("ward_code", "")) for item in labels],
             "station": [str(item.get("station_id", "")) for item in labels],
@@ -131,12 +132,17 @@ def _groups(rows: pd.DataFrame) -> None:
         shown = [f"{escape_markdown(place)} ({number(n, language)})" for place, n in per_place.head(12).items()]
         more = len(per_place) - len(shown)
         st.caption(f"{group.iloc[0]['place_kind']}: " + " · ".join(shown) + (f" · +{more}" if more > 0 else ""))
-        view = group[["severity", "state", "place", "what", "since", "last_data", "handled", "link"]]
+        columns = ["severity", "state", "place", "what", "since", "last_data", "handled", "link"]
+        if group["queue"].ne("").any():  # overdue reminders: the unit's queue, where its cases are handled
+            columns.append("queue")
         st.dataframe(
-            view.rename(columns=lambda c: t(f"alerts.col_{c}")),
+            group[columns].rename(columns=lambda c: t(f"alerts.col_{c}")),
             hide_index=True,
             width="stretch",
-            column_config={t("alerts.col_link"): st.column_config.LinkColumn(display_text=t("alerts.open_detail"))},
+            column_config={
+                t("alerts.col_link"): st.column_config.LinkColumn(display_text=t("alerts.open_detail")),
+                t("alerts.col_queue"): st.column_config.LinkColumn(display_text=t("alerts.open_detail")),
+            },
         )
 
 

@@ -126,6 +126,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alerts.spot_first": ("Lần đầu", "First report"),
     "alerts.spot_last": ("Lần gần nhất", "Last report"),
     "alerts.spot_active": ("Đang hoạt động", "Active"),
+    "alerts.col_queue": ("Hàng đợi của đơn vị", "Unit's queue"),
+    "alerts.open_queue": ("Mở hàng đợi của đơn vị →", "Open the unit's queue →"),
     "alerts.detail_missing": ("Không tìm thấy cảnh báo này.", "This alert does not exist."),
     "alerts.back": ("← Danh sách cảnh báo", "← All alerts"),
     "alerts.case": ("Vụ việc", "Case"),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, insert
 from streamlit.testing.v1 import AppTest
 
+from dashboard import loaders
 from data.boundary_store import wards_frame
 from data.db import transaction
 from data.schema import Alert, ComplaintCase
@@ -45,3 +46,23 @@ def test_spot_alert_page_lists_the_wards_spots(app: App, seeded_db: tuple[str, E
     assert list(table["Số phản ánh"]) == ["6"]
     assert list(table["Vị trí (vĩ độ, kinh độ)"]) == ["21,04321, 105,81234"]
     assert list(table["Đang hoạt động"]) == ["Có"]
+
+
+def test_overdue_reminder_links_to_the_units_queue(app: App, seeded_db: tuple[str, Engine]) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with seeded_db[1].begin() as conn:
+        conn.execute(insert(Alert).values(
+            id=901, rule_id="complaint-overdue-unit", subject="unit:URENCO", kind="sla", severity="warning",
+            state="firing", value=3.0, threshold=0.0, message="", state_since=now, fired_at=now,
+            labels={"unit_code": "URENCO", "unit_name": "URENCO Hà Nội", "open_cases": "7"},
+        ))  # fmt: skip
+    loaders.clear_live_caches()  # the alert list of the test before is cached
+    at = app("alerts", user="lead")
+    assert not at.exception
+    queues = [frame.value for frame in at.dataframe if "Hàng đợi của đơn vị" in frame.value.columns]
+    assert [list(frame["Hàng đợi của đơn vị"]) for frame in queues] == [["/queue?unit=URENCO"]]
+    at.switch_page("views/alert.py")
+    at.query_params["id"] = "901"
+    at.run()
+    assert not at.exception
+    assert any("(/queue?unit=URENCO)" in m.value for m in at.markdown)

@@ -112,3 +112,28 @@ def test_no_session_means_no_delivery_and_nothing_marked(engine: Engine, rules: 
     assert summary.notifications_sent == 0
     (alert,) = plain_records(alert_frame(engine))
     assert alert["last_notified_at"] is None
+
+
+def test_each_notified_alert_links_where_it_is_acted_on(engine: Engine, tmp_path: Path) -> None:
+    """An overdue reminder links to its unit's queue (``/queue?unit=CODE``); other alerts to their own page."""
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[notify]\ngroup_interval = "0s"\ntimeout_seconds = 2\n'
+        '[[rule]]\nid = "no2-1h"\nkind = "threshold"\nparameter = "no2"\nperiod = "1h"\n'
+        '[[rule]]\nid = "complaint-overdue-unit"\nkind = "sla"\nstale_after = "0"\n',
+        encoding="utf-8",
+    )
+
+    def feed(_engine: Engine, now: dt.datetime) -> list[Signal]:
+        return [
+            Signal("no2-1h", "station:A/no2", True, 250.0, 200.0, now),
+            Signal("complaint-overdue-unit", "unit:URENCO HN", True, 4.0, 0.0, now, "sla",
+                   {"unit_code": "URENCO HN", "unit_name": "URENCO", "open_cases": "9"}),
+        ]  # fmt: skip
+
+    with responses.RequestsMock() as mock, requests.Session() as session:
+        mock.add(responses.POST, URL, json={"ok": True})
+        evaluate_alerts(engine, T, [feed], session, rules=load_alert_rules(path), webhook_urls=[URL])
+        paths = {a["subject"]: a["path"] for post in _posts(mock) for a in post["alerts"]}
+    ids = alert_frame(engine).set_index("subject")["id"]
+    assert paths == {"station:A/no2": f"/alert?id={ids['station:A/no2']}", "unit:URENCO HN": "/queue?unit=URENCO%20HN"}
