@@ -1,5 +1,6 @@
 """Cảnh báo (alerts): open and recent alerts grouped by rule family and place, in words; filters, search;
-acknowledge and silence for operators. Each row links to the alert's own page (``/alert?id=N``)."""
+acknowledge and silence for operators. Each row links to the alert's own page (``/alert?id=N``). The filters
+live in the URL (``?a_family=sla&a_q=urenco``), so a reload or a shared link shows the same selection."""
 
 from __future__ import annotations
 
@@ -68,28 +69,93 @@ def _choices(rows: pd.DataFrame, column: str, names: pd.Series) -> dict[str, str
     return dict(sorted(zip(present[column], names[present.index], strict=True), key=lambda item: item[1]))
 
 
+URL_PREFIX = "a_"  # ?a_state=firing&a_family=sla&a_ward=00070&a_q=urenco (apart from the shared case filter's names)
+ALL = "all"  # ?a_state=all: every state (no parameter: the open states)
+
+
+def _url_list(name: str, allowed: list[str], default: list[str]) -> list[str]:
+    """A multi-valued filter from the URL, kept to ``allowed`` values; ``default`` when the URL has none."""
+    values = st.query_params.get_all(URL_PREFIX + name)
+    if values == [ALL]:
+        return []
+    return [v for v in values if v in allowed] or default
+
+
+def _url_one(name: str, allowed: dict[str, str] | list[str]) -> str:
+    value = st.query_params.get(URL_PREFIX + name, "")
+    return value if value in allowed else ""
+
+
+def _keep_in_url(values: dict[str, str | list[str]], defaults: dict[str, list[str]]) -> None:
+    """Write the filters into the URL (a reload or a shared link shows the same selection); defaults are left out."""
+    for name, value in values.items():
+        key = URL_PREFIX + name
+        if isinstance(value, list) and value == defaults.get(name, []):
+            value = ""
+        elif isinstance(value, list) and not value:
+            value = ALL
+        if not value:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif (st.query_params.get_all(key) if isinstance(value, list) else st.query_params.get(key)) != value:
+            st.query_params[key] = value
+
+
+def _widget_key(name: str) -> str:
+    return f"alerts_filter_{name}"
+
+
+def _start(name: str, value: object) -> str:
+    """The widget's session key, set from the URL on the session's first run (a reload, a link)."""
+    key = _widget_key(name)
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return key
+
+
+def _kept_choice(name: str, options: dict[str, str] | list[str]) -> str:
+    """:func:`_start` for a one-value filter whose options come from the alerts (a choice that left is cleared)."""
+    key = _start(name, _url_one(name, options))
+    if st.session_state[key] and st.session_state[key] not in options:
+        st.session_state[key] = ""
+    return key
+
+
 def _filters(rows: pd.DataFrame) -> pd.DataFrame:
-    with st.expander(t("alerts.filters"), expanded=False):
+    state_options = [s.value for s in AlertState if s != AlertState.INACTIVE]
+    default_states = [s.value for s in OPEN_STATES]
+    filtered = any(name.startswith(URL_PREFIX) for name in st.query_params)  # open when a filter is set: visible
+    with st.expander(t("alerts.filters"), expanded=filtered):
         left, middle, right = st.columns(3)
         states = left.multiselect(
             t("alerts.filter_state"),
-            [s.value for s in AlertState if s != AlertState.INACTIVE],
-            default=[s.value for s in OPEN_STATES],
+            state_options,
+            key=_start("state", _url_list("state", state_options, default_states)),
             format_func=lambda s: label("alert_state", s),
+            placeholder=t("alerts.filter_all"),
         )
-        families = middle.multiselect(t("alerts.filter_family"), FAMILIES, format_func=lambda f: t(f"alert_family.{f}"))
-        severities = right.multiselect(t("alerts.filter_severity"), list(SEVERITY_RANK),
-                                       format_func=lambda s: f"{SEVERITY_ICON[s]} {label('severity', s)}")  # fmt: skip
+        families = middle.multiselect(t("alerts.filter_family"), FAMILIES, format_func=lambda f: t(f"alert_family.{f}"),
+                                      key=_start("family", _url_list("family", list(FAMILIES), [])),
+                                      placeholder=t("alerts.filter_all"))  # fmt: skip
+        severity_key = _start("severity", _url_list("severity", list(SEVERITY_RANK), []))
+        severities = right.multiselect(t("alerts.filter_severity"), list(SEVERITY_RANK), key=severity_key,
+                                       format_func=lambda s: f"{SEVERITY_ICON[s]} {label('severity', s)}",
+                                       placeholder=t("alerts.filter_all"))  # fmt: skip
         left, middle, right, far = st.columns(4)
         districts = sorted(d for d in rows["district"].unique() if d)
         everything = t("alerts.filter_all")
-        district = left.selectbox(t("alerts.filter_district"), ["", *districts], format_func=lambda d: d or everything)
+        district = left.selectbox(t("alerts.filter_district"), ["", *districts], format_func=lambda d: d or everything,
+                                  key=_kept_choice("district", districts))  # fmt: skip
         picks = {}
-        for column, box, key in (("ward", middle, "ward"), ("station", right, "station"), ("unit", far, "unit")):
+        for column, box in (("ward", middle), ("station", right), ("unit", far)):
             options = _choices(rows, column, rows["place"])
-            picks[column] = box.selectbox(t(f"alerts.filter_{key}"), ["", *options],
+            key = _kept_choice(column, options)
+            picks[column] = box.selectbox(t(f"alerts.filter_{column}"), ["", *options], key=key,
                                           format_func=lambda c, o=options: o.get(c, everything))  # fmt: skip
-        query = st.text_input(t("alerts.search"), placeholder=t("alerts.search_hint"))
+        query = st.text_input(t("alerts.search"), placeholder=t("alerts.search_hint"),
+                              key=_start("q", st.query_params.get(URL_PREFIX + "q", "")[:200]))  # fmt: skip
+    _keep_in_url({"state": states, "family": families, "severity": severities, "district": district or "",
+                  **picks, "q": query.strip()}, {"state": default_states})  # fmt: skip
     keep = rows["state_code"].isin(states) if states else pd.Series(True, index=rows.index)
     if families:
         keep &= rows["family"].isin(families)

@@ -114,3 +114,18 @@ def test_alerts_page_on_a_phone(chromium: object, demo_like: str) -> None:
     page = _signed_in_alerts(chromium, demo_like, 390, 844)
     assert STALE_STATION in page.inner_text("body")  # type: ignore[attr-defined]
     _shot(page, "alerts_phone_390")
+
+
+def test_a_filtered_alerts_link_reloads_with_the_same_filter(chromium: object, demo_like: str) -> None:
+    page = _signed_in_alerts(chromium, demo_like, 1400, 1000)
+    page.goto(demo_like + "/alerts?a_family=sla&a_q=ho%C3%A0n+ki%E1%BA%BFm")  # type: ignore[attr-defined]
+    for attempt in ("link", "reload"):
+        if attempt == "reload":
+            page.reload()  # type: ignore[attr-defined]
+        page.get_by_text("Đơn vị xử lý:", exact=False).first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+        page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+        text = page.inner_text("body")  # type: ignore[attr-defined]
+        assert "UBND phường Hoàn Kiếm (1)" in text, attempt  # the unit searched for, in the reminders' group
+        assert STALE_STATION not in text and "Vượt ngưỡng quy chuẩn" not in text, attempt  # other families hidden
+        assert "a_family=sla" in page.url and "a_q=" in page.url, attempt  # type: ignore[attr-defined]
+    _shot(page, "alerts_filtered_reload")
