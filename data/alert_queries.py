@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Engine, case, func, or_, select
 
 from data.alert_states import ACTIVE_STATES, SEVERITY_RANK
 from data.frames import read_frame
-from data.schema import Alert, AlertEvent, AlertSilence, UtcDateTime
+from data.schema import Alert, AlertEvent, AlertSilence, ResponsibleUnit, UtcDateTime
 
 #: every stored column of an alert, in table order
 ALERT_COLUMNS: tuple[str, ...] = tuple(column.name for column in Alert.__table__.columns)
@@ -112,3 +112,16 @@ def active_silences(engine: Engine, now: dt.datetime) -> list[dict[str, Any]]:
 def silenced_by(alert: Mapping[str, Any], silences: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The first of ``silences`` that covers ``alert``, or None."""
     return next((silence for silence in silences if silence_matches(silence["matchers"], alert)), None)
+
+
+def responsible_units(engine: Engine) -> list[tuple[int, str, str]]:
+    """Every responsible unit as ``(id, code, name)`` (each gets an overdue-reminder signal on every evaluation)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(ResponsibleUnit.id, ResponsibleUnit.code, ResponsibleUnit.name)).all()
+    return [(int(unit_id), code, name) for unit_id, code, name in rows]
+
+
+def last_evaluation_at(engine: Engine) -> dt.datetime | None:
+    """When the alert rules were last evaluated (the latest ``last_eval_at`` of any alert), None if never."""
+    with engine.connect() as conn:
+        return conn.scalar(select(func.max(Alert.last_eval_at)))

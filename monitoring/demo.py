@@ -16,10 +16,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
+from data.alert_queries import last_evaluation_at
 from data.config import DEFAULT_BOUNDARY_SET, PACKAGE_CONFIG_DIR, Settings, load_settings
-from data.schema import Alert as AlertRow
 from monitoring.alert_engine import BuiltinProvider, evaluate_alerts
 from monitoring.alert_rules import load_alert_rules
 from monitoring.aqi_store import refresh_aqi
@@ -106,8 +106,7 @@ def build_demo_monitoring(
     new_stations = load_station_file(engine, stations_file, set_name=set_name)
     results = run_once(engine, demo_feeds(dropbox, seed=seed, days=days), now, locator=locator)
     written = read_health(engine, "demo-wastewater").checkpoint.get("written", 0)
-    with engine.connect() as conn:
-        last = conn.scalar(select(func.max(AlertRow.last_eval_at)))
+    last = last_evaluation_at(engine)
     since = max(now - dt.timedelta(days=days), _utc(last)) if last is not None else now - dt.timedelta(days=days)
     return {
         "stations": new_stations,

@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
+from data.alert_queries import responsible_units
 from data.case_filter import CaseFilter
 from data.frames import is_missing, plain_text, plain_value
 from data.queries import oldest_overdue_cases, overdue_by_unit
-from data.schema import ResponsibleUnit
 from monitoring.signals import Signal
 
 SLA_RULE_ID = "complaint-overdue-unit"
@@ -38,8 +38,7 @@ def sla_signals(engine: Engine, now: dt.datetime, flt: CaseFilter | None = None)
     per_unit = overdue_by_unit(engine, flt, now)
     oldest = oldest_overdue_cases(engine, flt, now)
     oldest_by_unit = {plain_value(u): (int(c), d) for u, c, d in oldest.itertuples(index=False, name=None)}
-    with engine.connect() as conn:
-        units = conn.execute(select(ResponsibleUnit.id, ResponsibleUnit.code, ResponsibleUnit.name)).all()
+    units = responsible_units(engine)
     signals: dict[str, Signal] = {}
     for unit_id, code, name in units:
         signals[unit_subject(code)] = _signal(now, unit_id, code, name, 0, 0, None)
