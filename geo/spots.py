@@ -203,7 +203,3 @@ def _most_common_per_spot(labels: np.ndarray, values: pd.Series | None, spot_ids
 def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
-
-def spot_subject(lat: float, lon: float) -> str:
-    """Stable alert subject of a spot: its centroid rounded to 3 decimals (about 100 m)."""
-    return f"spot:{lat:.3f},{lon:.3f}"

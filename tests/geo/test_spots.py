@@ -11,7 +11,7 @@ from pyproj import Transformer
 from sqlalchemy import Engine
 
 from data.case_points import load_complaint_cases
-from geo.spots import find_spots, label_spots, spot_subject
+from geo.spots import find_spots, label_spots
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 6, 30, 12, tzinfo=UTC)
@@ -148,10 +148,6 @@ def test_missing_coordinates_are_refused_with_rows() -> None:
     frame = pd.DataFrame({"lat": [21.0, None], "lon": [105.8, 105.8], "opened_at": [NOW, NOW]})
     with pytest.raises(ValueError, match=r"rows \[1\]"):
         label_spots(frame)
-
-
-def test_spot_subject_is_rounded() -> None:
-    assert spot_subject(21.04051, 105.85049) == "spot:21.041,105.850"
 
 
 def test_demo_planted_spots_come_out(sqlite_engine: Engine) -> None:
