@@ -69,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactingFilter(_configured_secrets()))
+    redacting = RedactingFilter(_configured_secrets())
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(redacting)
     try:
         return int(args.handler(args) or 0)
     except DatabaseUnavailableError as err:
@@ -82,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, LookupError) as err:  # LookupError: unknown boundary set, case, …
         _error(f"error: {err}")
         return 2
+    finally:  # the command's secrets are masked while it runs; a later command (or test) brings its own
+        for handler in handlers:
+            handler.removeFilter(redacting)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from sqlalchemy import Engine, insert
+import pytest
+from sqlalchemy import Engine, delete, func, insert, select
 from streamlit.testing.v1 import AppTest
 
 from dashboard import loaders
@@ -15,6 +16,19 @@ from data.schema import Alert, ComplaintCase
 from monitoring.hotspot_signals import RULE_NEW_SPOT
 
 App = Callable[..., AppTest]
+
+
+@pytest.fixture(autouse=True)
+def _leave_the_shared_database_as_found(seeded_db: tuple[str, Engine]) -> Iterator[None]:
+    """The seeded database is shared by the whole session: remove the cases and alerts these tests add."""
+    engine = seeded_db[1]
+    with engine.connect() as conn:
+        last_case = conn.scalar(select(func.max(ComplaintCase.id))) or 0
+    yield
+    with engine.begin() as conn:
+        conn.execute(delete(ComplaintCase).where(ComplaintCase.id > last_case))
+        conn.execute(delete(Alert).where(Alert.id.in_((900, 901))))
+    loaders.clear_live_caches()
 
 
 def _seed_spot(engine: Engine) -> None:

@@ -34,11 +34,12 @@ PAGES = {  # URL path → what shows there without login (the public page's titl
     "users": None,
     "login": None,
 }
-NAV = ["Không khí", "Tổng quan", "Phân tích", "Cảnh báo", "Trạm quan trắc", "Nhập dữ liệu", "Người dùng"]
+STAFF_NAV = ["Không khí", "Tổng quan", "Phân tích", "Cảnh báo", "Hàng đợi xử lý", "Bảng xếp hạng đơn vị",
+             "Kết quả xử lý", "Trạm quan trắc"]  # fmt: skip
 ALLOWED = {
-    "lead": NAV[:5],
-    "ana": NAV[:5],
-    "ops": NAV,
+    "lead": STAFF_NAV,
+    "ana": STAFF_NAV,
+    "ops": [*STAFF_NAV, "Nhập dữ liệu", "Người dùng"],
 }
 
 
@@ -177,7 +178,7 @@ def test_navigation_shows_only_what_the_role_may_open(browser: object, server: s
     page = context.new_page()  # type: ignore[attr-defined]
     if user is None:
         page.goto(f"{server}/air")
-        assert _nav(page) == ["Không khí", "Đăng nhập"]
+        assert _nav(page) == ["Không khí", "Kết quả xử lý", "Đăng nhập"]
     else:
         _login(page, server, user, "overview")
         assert _nav(page) == ALLOWED[user]
