@@ -21,6 +21,13 @@ poller_lease_seconds : float
     How long a poller's lease on a feed lasts without renewal (renewed every third of it). Another poller takes
     a feed over at most this long plus a third after its holder died. Default 60 s. Env:
     ``ENVMON_POLLER_LEASE_SECONDS``.
+partitions_ahead_months : int
+    PostgreSQL: monthly partitions of ``readings`` and ``averages`` are kept created this many months ahead of
+    the current one (``envmon db maintain``, and after every poll round). Default 3.
+retention_readings_months, retention_averages_months : int
+    Whole months before the current one kept of raw readings and of stored 1-h/8-h/24-h averages; older months
+    are dropped (PostgreSQL: the month's partition; SQLite: its rows) by ``envmon db maintain`` and after every
+    poll round. Default 0: kept for ever. E.g. 24 and 120. Env: ``ENVMON_RETENTION_READINGS_MONTHS`` etc.
 var_dir : Path
     Folder for the SQLite file, drop folders and backups. Default ``var``. Env: ``ENVMON_VAR_DIR``.
 media_dir : Path
@@ -109,6 +116,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_READ_URL", "ENVMON_DATABASE_READ_URL", "database_read_url"),
     )
     poller_lease_seconds: float = Field(default=60.0, ge=1.0)
+    partitions_ahead_months: int = Field(default=3, ge=1, le=36)
+    retention_readings_months: int = Field(default=0, ge=0)
+    retention_averages_months: int = Field(default=0, ge=0)
     var_dir: Path = Path("var")
     media_dir: Path = Field(default_factory=lambda data: data["var_dir"] / "media")
     media_max_photo_mb: float = Field(default=25.0, gt=0)

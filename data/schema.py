@@ -401,7 +401,8 @@ class Reading(Base):
     """
 
     __tablename__ = "readings"
-    __table_args__ = {"sqlite_with_rowid": False}
+    # PostgreSQL: monthly partitions, created and retired by data.partitions (SQLite: one plain table)
+    __table_args__ = {"sqlite_with_rowid": False, "postgresql_partition_by": "RANGE (observed_at)"}
 
     station_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     parameter: Mapped[str] = mapped_column(String(30), primary_key=True)
@@ -421,6 +422,7 @@ class Average(Base):
     """
 
     __tablename__ = "averages"
+    __table_args__ = {"postgresql_partition_by": "RANGE (period_end)"}  # monthly partitions, see data.partitions
 
     station_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     parameter: Mapped[str] = mapped_column(String(30), primary_key=True)

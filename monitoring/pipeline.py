@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from data.config import Settings, load_settings
+from data.partitions import maintain_configured
 from monitoring import case_notify
 from monitoring.alert_engine import EvaluationSummary, Provider, configured_providers, evaluate_alerts
 from monitoring.alert_rules import load_alert_rules
@@ -35,11 +36,14 @@ def all_providers(settings: Settings | None = None) -> list[Provider]:
 
 
 def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = None) -> dict[str, Any]:
-    """Refresh stored AQI values, evaluate every alert rule at ``now``, escalate and deliver urges; a summary."""
+    """Refresh stored AQI values, evaluate every alert rule at ``now``, escalate and deliver urges, keep the
+    partitions ahead and apply retention; a summary."""
     config = settings or load_settings()
+    partitions = maintain_configured(engine, config, now)
     aqi_rows = refresh_aqi(engine, since=now - dt.timedelta(days=2), timezone=config.timezone)
     alerts = evaluate_configured(engine, now, config).as_dict()
-    return {"aqi_rows": aqi_rows, "alerts": alerts, "case_urges": case_notify.run_round(engine, now, config)}
+    return {"aqi_rows": aqi_rows, "alerts": alerts, "case_urges": case_notify.run_round(engine, now, config),
+            "partitions": partitions}
 
 
 def evaluate_configured(engine: Engine, now: dt.datetime, config: Settings) -> EvaluationSummary:
