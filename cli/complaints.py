@@ -171,7 +171,7 @@ def _export(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from data.case_actions import CaseActionError, actor_for_user, current_version, perform
     from data.i18n import label_in
-    from data.media import MediaError
+    from data.media import MediaError, media_store
     from data.workflow import ACTION_FOR_STATUS, ACTIONS
 
     config = _common.settings()
@@ -187,7 +187,7 @@ def _status(args: argparse.Namespace) -> int:
         result = perform(
             engine, args.case_id, action, actor=actor, expected_version=current_version(engine, args.case_id),
             note=args.note, files=files, to_unit=args.unit, assignee=args.assignee, into_case=args.into,
-            report_id=args.report, media_dir=config.media_dir,
+            report_id=args.report, media_dir=media_store(config),
         )  # fmt: skip
     except (CaseActionError, MediaError) as err:  # MediaError: a file of the wrong type or too large, named
         return _refused(err, language)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 
 import folium
 import pandas as pd
@@ -17,7 +16,7 @@ from dashboard.markup import escape_markdown, markdown_text
 from data import unit_queue
 from data.case_detail import Attachment, CaseDetail, HistoryEntry
 from data.i18n import formats
-from data.media import media_file, thumbnail_file
+from data.media import MediaStore, media_file, thumbnail_file
 
 MAP_HEIGHT = 300
 CASE_ZOOM = 16
@@ -148,7 +147,7 @@ def reports(detail: CaseDetail, *, personal: bool) -> None:
         st.caption(t("casepage.reporter_hidden"))
 
 
-def _media_dir() -> Path:
+def _media_dir() -> MediaStore:
     return casework.media_dir()
 
 

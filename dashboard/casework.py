@@ -4,7 +4,6 @@ the queue counts of the sidebar and the clock in words."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,6 +13,7 @@ from dashboard import loaders, maps
 from dashboard.i18n import current_language, t
 from data.case_actions import Actor
 from data.i18n import formats
+from data.media import MediaStore, media_store
 from data.sla import SlaPolicy, load_sla_policy
 from data.unit_queue import QueueScope, clock_text, queue_counts
 from data.users import UNIT_ROLE, unit_scope
@@ -71,9 +71,9 @@ def clocks(frame: pd.DataFrame, now: dt.datetime) -> list[str]:
     return [clock(d, h, now) for d, h in zip(frame["deadline"], frame["hours_left"], strict=True)]
 
 
-def media_dir() -> Path:
-    """Where the case files are stored (the media setting; ``var/media`` by default)."""
-    return Path(loaders.settings().media_dir)
+def media_dir() -> MediaStore:
+    """Where the case files are stored (the media settings: ``var/media`` by default, or a bucket)."""
+    return media_store(loaders.settings())
 
 
 def actor(user: dict[str, Any]) -> Actor:

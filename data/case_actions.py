@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -30,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from data.categories import Taxonomy, load_taxonomy
 from data.config import load_settings
 from data.i18n import label_in, translate
-from data.media import MediaLimits, PreparedMedia, Upload, prepare, save
+from data.media import MediaLimits, MediaLocation, PreparedMedia, Upload, prepare, save
 from data.schema import CaseAttachment, CaseStatusChange, ComplaintCase, ResponsibleUnit, User, UserUnit
 from data.sla import SlaPolicy, add_working_hours, load_sla_policy
 from data.users import UNIT_ROLE, normalize_username
@@ -186,7 +185,7 @@ def perform(
     assignee: str | None = None,
     into_case: int | None = None,
     report_id: int | None = None,
-    media_dir: Path,
+    media_dir: MediaLocation,
     at: dt.datetime | None = None,
     policy: SlaPolicy | None = None,
     taxonomy: Taxonomy | None = None,
@@ -197,9 +196,9 @@ def perform(
     ``to_unit`` (a responsible-unit code) is the target of ``transfer``; ``assignee`` (a person or team) of
     ``assign``; ``into_case`` the surviving case of ``merge``; ``report_id`` the report ``split`` moves out.
     ``files`` are checked and cleaned before the case is claimed (``limits``: the settings' size limits), then
-    stored under ``media_dir`` in the action's transaction and linked to the entry written; their files appear
-    only if it commits. Raises a :class:`CaseActionError` subclass or :class:`data.media.MediaError` for a bad
-    file, with nothing written and no file left behind.
+    stored in ``media_dir`` (a media store or folder) in the action's transaction and linked to the entry
+    written; their files appear only if it commits. Raises a :class:`CaseActionError` subclass or
+    :class:`data.media.MediaError` for a bad file or a failed upload, with nothing written and no file left.
     """
     rule = ACTIONS.get(action)
     if rule is None:
@@ -404,7 +403,7 @@ class _PreparedFiles:
     names: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, files: Sequence[Upload], media_dir: Path, limits: MediaLimits | None) -> _PreparedFiles:
+    def of(cls, files: Sequence[Upload], media_dir: MediaLocation, limits: MediaLimits | None) -> _PreparedFiles:
         """Prepare every file (MediaError names a bad one; the ones already prepared are deleted)."""
         if not files:
             return cls()

@@ -31,7 +31,16 @@ retention_readings_months, retention_averages_months : int
 var_dir : Path
     Folder for the SQLite file, drop folders and backups. Default ``var``. Env: ``ENVMON_VAR_DIR``.
 media_dir : Path
-    Folder for uploaded photos and other media. Default ``<var_dir>/media``. Env: ``ENVMON_MEDIA_DIR``.
+    Folder for uploaded photos and other media. Default ``<var_dir>/media``. Env: ``ENVMON_MEDIA_DIR``. With
+    ``media_store = "s3"`` it holds only uploads waiting for their transaction and local copies of objects.
+media_store : str
+    ``dir`` (default: media in ``media_dir``) or ``s3`` (an S3-compatible bucket, for several servers).
+    Env: ``ENVMON_MEDIA_STORE``.
+media_s3_bucket, media_s3_prefix, media_s3_endpoint_url, media_s3_region : str
+    The bucket (required with ``s3``), a key prefix (default none), the endpoint of an S3-compatible server
+    other than AWS (e.g. ``http://minio.internal:9000``; default AWS) and the region. Credentials are never
+    settings: boto3 reads ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_PROFILE`` or an instance role.
+    Env: ``ENVMON_MEDIA_S3_BUCKET`` etc.
 media_max_photo_mb, media_max_video_mb, media_max_audio_mb : float
     Largest accepted photo, video and audio upload (data/media). Defaults 25, 100, 20 MB. Env:
     ``ENVMON_MEDIA_MAX_PHOTO_MB`` etc.
@@ -94,7 +103,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parent / "config"
@@ -121,6 +130,11 @@ class Settings(BaseSettings):
     retention_averages_months: int = Field(default=0, ge=0)
     var_dir: Path = Path("var")
     media_dir: Path = Field(default_factory=lambda data: data["var_dir"] / "media")
+    media_store: Literal["dir", "s3"] = "dir"
+    media_s3_bucket: str = ""
+    media_s3_prefix: str = ""
+    media_s3_endpoint_url: str = ""
+    media_s3_region: str = ""
     media_max_photo_mb: float = Field(default=25.0, gt=0)
     media_max_video_mb: float = Field(default=100.0, gt=0)
     media_max_audio_mb: float = Field(default=20.0, gt=0)
@@ -176,6 +190,13 @@ class Settings(BaseSettings):
             msg = f"unknown time zone {value!r} (use an IANA name such as Asia/Ho_Chi_Minh)"
             raise ValueError(msg) from err
         return value
+
+    @model_validator(mode="after")
+    def _bucket_when_s3(self) -> Settings:
+        if self.media_store == "s3" and not self.media_s3_bucket.strip():
+            msg = "media_store = 's3' needs media_s3_bucket (ENVMON_MEDIA_S3_BUCKET)"
+            raise ValueError(msg)
+        return self
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -35,6 +35,7 @@ from sqlalchemy import Engine
 from data import queries
 from data.boundary_store import wards_frame
 from data.config import Settings, load_settings
+from data.media import media_store
 from monitoring.public_snapshot import PublicSnapshot, build_snapshot
 from publish import open_data, pages, results, site_map
 
@@ -154,7 +155,7 @@ def build_site(
         folder = Path(tempfile.mkdtemp(prefix=f"{moment:%Y%m%dT%H%M%S}-", dir=builds))
         try:
             write_site(snapshot, geometry, folder)
-            results.write_results(engine, folder, media_dir=config.media_dir, timezone=config.timezone, now=moment,
+            results.write_results(engine, folder, media_dir=media_store(config), timezone=config.timezone, now=moment,
                                   slug=slug)  # fmt: skip
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

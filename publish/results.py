@@ -23,7 +23,7 @@ from data.categories import load_taxonomy
 from data.frames import plain_value
 from data.i18n import label_in, translate
 from data.i18n.formats import MISSING, local_date, local_time, number
-from data.media import thumbnail_file
+from data.media import MediaLocation, thumbnail_file
 from data.public_results import PHOTO_FOLDER, PublicFilter, public_results, public_wards
 from publish.pages import STYLE
 
@@ -129,7 +129,7 @@ def _write(folder: Path, relative: str, text: str) -> None:
     path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, 9, mtime=0))
 
 
-def _copy_photos(folder: Path, media_dir: Path, shas: set[str]) -> None:
+def _copy_photos(folder: Path, media_dir: MediaLocation, shas: set[str]) -> None:
     target = folder / PHOTO_FOLDER
     target.mkdir(parents=True, exist_ok=True)
     for sha in sorted(shas):
@@ -142,7 +142,13 @@ def _copy_photos(folder: Path, media_dir: Path, shas: set[str]) -> None:
 
 
 def write_results(
-    engine: Engine, folder: Path, *, media_dir: Path, timezone: str, now: dt.datetime, slug: Callable[[str], str]
+    engine: Engine,
+    folder: Path,
+    *,
+    media_dir: MediaLocation,
+    timezone: str,
+    now: dt.datetime,
+    slug: Callable[[str], str],
 ) -> int:
     """Write the results pages, ``results.json`` and the public thumbnails into ``folder``; returns the wards."""
     wards = public_wards(engine)

@@ -41,6 +41,10 @@ _REASONS: dict[str, tuple[str, str]] = {
         "Tệp '{name}': chỉ chấp nhận đường dẫn URL (http/https) khi tải lên từ trình duyệt",
         "File '{name}': only http/https URLs are accepted in an uploaded file",
     ),
+    "store_failed": (
+        "Không lưu được tệp '{name}': kho lưu trữ tệp không phản hồi; chưa có gì được ghi, hãy thử lại",
+        "Could not store file '{name}': the media store did not answer; nothing was saved, try again",
+    ),
     "private_address": (
         "Tệp '{name}': địa chỉ thuộc mạng nội bộ, không được tải",
         "File '{name}': the address is on a private network and is not fetched",

@@ -99,7 +99,7 @@ def fetch_report_media(
             for reference in split_references(str(cell)):
                 try:
                     upload = fetch(reference, source, session)
-                    items.append((upload.name, prepare(source.media_dir, upload, source.limits)))
+                    items.append((upload.name, prepare(source.store, upload, source.limits)))
                 except MediaError as err:
                     if not source.refuse_rows:
                         logger.info("report %s: medium skipped: %s", external_id, err)

@@ -3,7 +3,8 @@
 Public API (pages, CLI, importers and chat intake call these): :class:`Upload`, :func:`inspect` →
 :class:`MediaInfo`, :func:`store` (or :func:`prepare` + :func:`save`) → :class:`StoredMedia`,
 :func:`media_file`, :func:`thumbnail_file`, :func:`remove_orphans`, :class:`MediaError` (``.text(language)``
-names the file) and :class:`MediaLimits` (``Settings.media_max_*_mb``).
+names the file), :class:`MediaLimits` (``Settings.media_max_*_mb``) and :func:`media_store` (the configured
+:class:`MediaStore`: a folder or an S3-compatible bucket). Functions taking a store also take a media folder.
 """
 
 from data.media.kinds import MediaError, MediaInfo, MediaLimits, Upload
@@ -20,8 +21,12 @@ from data.media.storage import (
     store,
     thumbnail_file,
 )
+from data.media.stores import DirectoryStore, MediaLocation, MediaStore, media_store
 
 __all__ = [
+    "DirectoryStore",
+    "MediaLocation",
+    "MediaStore",
     "MediaError",
     "MediaInfo",
     "MediaLimits",
@@ -31,6 +36,7 @@ __all__ = [
     "Upload",
     "inspect",
     "media_file",
+    "media_store",
     "prepare",
     "remove_orphans",
     "remove_orphans_hourly",

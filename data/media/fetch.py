@@ -22,6 +22,7 @@ import requests
 
 from data.http_client import FeedError, check_response
 from data.media.kinds import MediaError, MediaLimits, Upload, size_text
+from data.media.stores import MediaStore, media_store
 from data.redact import redact_url
 
 logger = logging.getLogger(__name__)
@@ -31,12 +32,12 @@ _CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class MediaSource:
-    """Where media references are stored and read from: ``media_dir``, size ``limits``, the time one fetch
+    """Where media references are stored and read from: the ``store``, size ``limits``, the time one fetch
     may take, whether private-network URLs are allowed, and the folder local paths are read from (None: local
     paths are refused, as for a file uploaded through a page). ``refuse_rows``: a report whose media fail is
     quarantined (imports); False skips the failing medium and keeps the report (chat messages)."""
 
-    media_dir: Path
+    store: MediaStore
     limits: MediaLimits
     timeout_s: float = 30.0
     allow_private: bool = False
@@ -45,9 +46,9 @@ class MediaSource:
 
     @classmethod
     def from_settings(cls, settings: object) -> MediaSource:
-        """The media folder and limits of :class:`data.config.Settings` (local paths refused)."""
+        """The media store and limits of :class:`data.config.Settings` (local paths refused)."""
         return cls(
-            media_dir=Path(settings.media_dir),  # type: ignore[attr-defined]
+            store=media_store(settings),
             limits=MediaLimits.from_settings(settings),
             timeout_s=float(settings.media_fetch_timeout_s),  # type: ignore[attr-defined]
             allow_private=bool(settings.media_fetch_private),  # type: ignore[attr-defined]

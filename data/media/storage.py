@@ -1,21 +1,20 @@
-"""Media on disk: content-addressed, deduplicated, published only when the caller's transaction commits.
+"""Stored media: content-addressed, deduplicated, published only when the caller's transaction commits.
 
-Layout under ``media_dir``: ``ab/cd/<sha256>.<ext>`` (the served, metadata-free file; ``sha256`` is of those
-bytes) and ``ab/cd/<sha256>.thumb.jpg`` (photos). :func:`prepare` does the work outside any transaction and
-writes both to ``media_dir/.incoming/``; :func:`save` adds the ``media_objects`` row through the caller's
-connection (nothing if the object is already known) and moves the files into place when that connection
-commits — or deletes them when it rolls back, so a failed upload leaves no file behind. What a crash between
-the two leaves (and objects no attachment uses) :func:`remove_orphans` deletes after an hour; the poller runs it
-hourly (:func:`remove_orphans_hourly`).
-
-Storage is a local folder (several servers share it only through a network file system); an S3-compatible
-bucket is not implemented.
+Keys in the store (:mod:`data.media.stores`: a folder, or an S3-compatible bucket): ``ab/cd/<sha256>.<ext>``
+(the served, metadata-free file; ``sha256`` is of those bytes) and ``ab/cd/<sha256>.thumb.jpg`` (photos).
+:func:`prepare` does the work outside any transaction and writes both to the store's local ``.incoming``
+folder; :func:`save` adds the ``media_objects`` row through the caller's connection (nothing if the object is
+already known) and publishes the files into the store as that connection commits (before the database commit:
+a failed upload fails the commit, and what it had put is deleted) — or deletes them when it rolls back, so a
+failed upload leaves no file or object behind. What a crash leaves (and objects no attachment uses)
+:func:`remove_orphans` deletes after an hour; the poller runs it hourly (:func:`remove_orphans_hourly`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -32,10 +31,11 @@ from data.dialect import is_postgresql
 from data.media.containers import looks_like_mp3_audio, mp4_location, strip_mp3, strip_mp4
 from data.media.images import clean_photo, gps_of, open_photo, orientation_of
 from data.media.kinds import EXTENSIONS, MediaError, MediaInfo, MediaLimits, Upload, detect
+from data.media.stores import MediaLocation, MediaStore, as_store, media_store, stale_incoming
 from data.schema import CaseAttachment, MediaObject
 
+logger = logging.getLogger(__name__)
 ICONS: Final = Path(__file__).resolve().parent / "icons"
-INCOMING: Final = ".incoming"
 ORPHAN_AGE: Final = dt.timedelta(hours=1)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 500
@@ -58,16 +58,31 @@ class PreparedMedia:
     """An upload cleaned and written to the incoming folder, waiting for :func:`save` (or :meth:`discard`)."""
 
     stored: StoredMedia
-    media_dir: Path
-    files: dict[str, Path] = field(default_factory=dict)  # final relative key -> temporary file
+    store: MediaStore
+    name: str = ""
+    files: dict[str, Path] = field(default_factory=dict)  # final key -> temporary file
 
     def publish(self) -> None:
-        """Move the temporary files into place (atomic rename; identical content if already there)."""
-        for key, temporary in self.files.items():
-            if temporary.exists():
-                target = self.media_dir / key
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(temporary, target)
+        """Put the temporary files into the store (a key stored already is left as it is).
+
+        Raises
+        ------
+        MediaError
+            ``store_failed``: the store refused or could not be reached; what this call had put is deleted.
+        """
+        created: list[str] = []
+        try:
+            for key, temporary in self.files.items():
+                if temporary.exists() and self.store.publish(key, temporary, _mime_of(key, self.stored.mime)):
+                    created.append(key)
+        except OSError as err:
+            logger.warning("%s", err)
+            try:
+                self.store.delete(created)
+            except OSError as cleanup:
+                logger.warning("%s (left for remove_orphans)", cleanup)
+            self.discard()
+            raise MediaError("store_failed", self.name) from None
         self.files.clear()
 
     def discard(self) -> None:
@@ -101,8 +116,9 @@ def inspect(upload: Upload, limits: MediaLimits | None = None) -> MediaInfo:
     return MediaInfo(kind, mime, len(upload.content), width, height, gps)
 
 
-def prepare(media_dir: Path, upload: Upload, limits: MediaLimits | None = None) -> PreparedMedia:
-    """Check and clean ``upload`` (metadata stripped, upright, thumbnail) into ``media_dir/.incoming``.
+def prepare(media: MediaLocation, upload: Upload, limits: MediaLimits | None = None) -> PreparedMedia:
+    """Check and clean ``upload`` (metadata stripped, upright, thumbnail) into the incoming folder of ``media``
+    (a store, or a media folder).
 
     Raises
     ------
@@ -125,11 +141,12 @@ def prepare(media_dir: Path, upload: Upload, limits: MediaLimits | None = None) 
         served, mime = strip_mp4(upload.content), info.mime
     sha256 = hashlib.sha256(served).hexdigest()
     stored = StoredMedia(info, sha256, mime, len(served), thumbnail is not None)
-    prepared = PreparedMedia(stored, Path(media_dir))
+    store = as_store(media)
+    prepared = PreparedMedia(stored, store, upload.name)
     try:
-        prepared.files[_key(sha256, EXTENSIONS[mime])] = _incoming(media_dir, served)
+        prepared.files[_key(sha256, EXTENSIONS[mime])] = _incoming(store, served)
         if thumbnail is not None:
-            prepared.files[_key(sha256, "thumb.jpg")] = _incoming(media_dir, thumbnail)
+            prepared.files[_key(sha256, "thumb.jpg")] = _incoming(store, thumbnail)
     except OSError:
         prepared.discard()
         raise
@@ -138,7 +155,8 @@ def prepare(media_dir: Path, upload: Upload, limits: MediaLimits | None = None) 
 
 def save(conn: Connection, prepared: PreparedMedia, *, now: dt.datetime | None = None) -> StoredMedia:
     """Record ``prepared`` in ``media_objects`` (once per content) within the caller's transaction on ``conn``;
-    its files move into place when ``conn`` commits and are deleted if it rolls back."""
+    its files go into the store as ``conn`` commits (a failure there raises :class:`MediaError` and the
+    transaction does not commit) and are deleted if it rolls back."""
     stored = prepared.stored
     values = {
         "sha256": stored.sha256,
@@ -158,7 +176,7 @@ def save(conn: Connection, prepared: PreparedMedia, *, now: dt.datetime | None =
 
 def store(
     conn: Connection,
-    media_dir: Path,
+    media: MediaLocation,
     upload: Upload,
     *,
     limits: MediaLimits | None = None,
@@ -171,7 +189,7 @@ def store(
     MediaError
         The file is refused (nothing is written).
     """
-    return save(conn, prepare(media_dir, upload, limits), now=now)
+    return save(conn, prepare(media, upload, limits), now=now)
 
 
 def _on_end_of_transaction(conn: Connection, prepared: PreparedMedia) -> None:
@@ -187,27 +205,28 @@ def _on_end_of_transaction(conn: Connection, prepared: PreparedMedia) -> None:
     event.listen(conn, "rollback", on_rollback, once=True)
 
 
-def media_file(media_dir: Path, sha256: str, mime: str | None = None) -> Path:
-    """Path of the served file of ``sha256`` (found on disk when ``mime`` is not given).
+def media_file(media: MediaLocation, sha256: str, mime: str | None = None) -> Path:
+    """The served file of ``sha256`` on this machine (found in the store when ``mime`` is not given); with
+    ``mime``, a path that does not exist when the store has no such object.
 
     Raises
     ------
     ValueError
         ``sha256`` is not 64 lower-case hex digits (never a path).
     FileNotFoundError
-        No file is stored for it.
+        ``mime`` not given, and no file is stored for it.
     """
     _check_sha(sha256)
+    store = as_store(media)
     if mime is not None:
-        return Path(media_dir) / _key(sha256, EXTENSIONS[mime])
-    folder = Path(media_dir) / sha256[:2] / sha256[2:4]
-    for candidate in sorted(folder.glob(f"{sha256}.*")):
-        if not candidate.name.endswith(".thumb.jpg"):
-            return candidate
+        return store.local_path(_key(sha256, EXTENSIONS[mime]))
+    for key in store.find(_key(sha256, "")):
+        if not key.endswith(".thumb.jpg"):
+            return store.local_path(key)
     raise FileNotFoundError(f"no media file stored for {sha256}")
 
 
-def thumbnail_file(media_dir: Path, sha256: str) -> Path:
+def thumbnail_file(media: MediaLocation, sha256: str) -> Path:
     """The thumbnail of a photo, else the icon of its kind (vendored SVG: ``video.svg``, ``audio.svg``).
 
     Raises
@@ -216,10 +235,14 @@ def thumbnail_file(media_dir: Path, sha256: str) -> Path:
         As :func:`media_file`.
     """
     _check_sha(sha256)
-    thumbnail = Path(media_dir) / _key(sha256, "thumb.jpg")
+    store = as_store(media)
+    thumbnail = store.local_path(_key(sha256, "thumb.jpg"))
     if thumbnail.exists():
         return thumbnail
-    extension = media_file(media_dir, sha256).suffix.lstrip(".")
+    keys = [key for key in store.find(_key(sha256, "")) if not key.endswith(".thumb.jpg")]
+    if not keys:
+        raise FileNotFoundError(f"no media file stored for {sha256}")
+    extension = keys[0].rpartition(".")[2]
     mime = next(name for name, ext in EXTENSIONS.items() if ext == extension)
     return ICONS / ("audio.svg" if mime.startswith("audio/") else "video.svg")
 
@@ -233,59 +256,51 @@ class OrphanCleanup:
 
 
 def remove_orphans(
-    engine: Engine, media_dir: Path, *, older_than: dt.timedelta = ORPHAN_AGE, now: dt.datetime | None = None
+    engine: Engine, media: MediaLocation, *, older_than: dt.timedelta = ORPHAN_AGE, now: dt.datetime | None = None
 ) -> OrphanCleanup:
     """Delete media no one uses, older than ``older_than`` (an hour: uploads still in a transaction are kept).
 
-    Deleted: ``media_objects`` rows no ``case_attachments`` row references, every stored file whose SHA-256
-    has no ``media_objects`` row (left by a crash between a commit and the database), and stale files in the
+    Deleted: ``media_objects`` rows no ``case_attachments`` row references, every stored object whose SHA-256
+    has no ``media_objects`` row (left by a crash between the store and the database), and stale files in the
     incoming folder.
     """
     cutoff = (now or dt.datetime.now(dt.UTC)) - older_than
+    store = as_store(media)
     unused = ~exists().where(CaseAttachment.sha256 == MediaObject.sha256)
     with engine.begin() as conn:
         rows = conn.execute(delete(MediaObject).where(MediaObject.created_at < cutoff, unused)).rowcount or 0
-    root = Path(media_dir)
-    stale = [path for path in root.glob("??/??/*") if path.is_file() and _changed_before(path, cutoff)]
-    stale += [path for path in (root / INCOMING).glob("*") if path.is_file() and _changed_before(path, cutoff)]
-    by_sha: dict[str, list[Path]] = {}
-    for path in stale:
-        by_sha.setdefault(path.name.split(".")[0], []).append(path)
+    by_sha: dict[str, list[str]] = {}
+    for key in store.older_than(cutoff):
+        by_sha.setdefault(key.rpartition("/")[2].split(".")[0], []).append(key)
     shas = list(by_sha)
     with engine.connect() as conn:
         for start in range(0, len(shas), _CHUNK):
             chunk = shas[start : start + _CHUNK]
             for (known,) in conn.execute(select(MediaObject.sha256).where(MediaObject.sha256.in_(chunk))):
                 by_sha.pop(known, None)
-    files = 0
-    for paths in by_sha.values():
-        for path in paths:
-            path.unlink(missing_ok=True)
-            files += 1
+    files = store.delete([key for keys in by_sha.values() for key in keys])
+    for path in stale_incoming(store, cutoff):
+        path.unlink(missing_ok=True)
+        files += 1
     return OrphanCleanup(rows, files)
 
 
-_last_cleanup: dict[Path, dt.datetime] = {}  # media folder -> when this process last cleaned it
+_last_cleanup: dict[str, dt.datetime] = {}  # media store -> when this process last cleaned it
 
 
 def remove_orphans_hourly(engine: Engine, now: dt.datetime) -> OrphanCleanup | None:
-    """:func:`remove_orphans` in ``Settings.media_dir`` at most once an hour per process (None when skipped).
+    """:func:`remove_orphans` in the configured store at most once an hour per process (None when skipped).
 
     A post-poll hook (``after_poll`` in ``data/config/feeds.toml``): the poller holding the hooks' lease runs it.
     """
     from data.config import load_settings
 
-    media_dir = Path(load_settings().media_dir).resolve()
-    last = _last_cleanup.get(media_dir)
+    store = media_store(load_settings())
+    last = _last_cleanup.get(store.identity)
     if last is not None and now - last < ORPHAN_AGE:
         return None
-    _last_cleanup[media_dir] = now
-    return remove_orphans(engine, media_dir, now=now)
-
-
-def _changed_before(path: Path, cutoff: dt.datetime) -> bool:
-    status = path.stat()
-    return max(status.st_mtime, status.st_ctime) < cutoff.timestamp()
+    _last_cleanup[store.identity] = now
+    return remove_orphans(engine, store, now=now)
 
 
 def _key(sha256: str, extension: str) -> str:
@@ -297,9 +312,13 @@ def _check_sha(sha256: str) -> None:
         raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
 
 
-def _incoming(media_dir: Path, content: bytes) -> Path:
+def _mime_of(key: str, mime: str) -> str:
+    return "image/jpeg" if key.endswith(".thumb.jpg") else mime
+
+
+def _incoming(store: MediaStore, content: bytes) -> Path:
     """``content`` written to a new file in the incoming folder (flushed to disk)."""
-    folder = Path(media_dir) / INCOMING
+    folder = store.incoming
     folder.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=folder, prefix=f"{int(time.time())}-")
     with os.fdopen(handle, "wb") as file:

@@ -131,7 +131,7 @@ def test_local_paths_only_from_a_file_on_this_machine(db: Engine, context: Impor
     from data.uploads import import_complaint_upload
 
     upload = _csv(tmp_path / "up.csv", [("PA-9", "", "", str(tmp_path / "anh" / "a.jpg"))]).read_bytes()
-    settings = load_settings(media_dir=context.media.media_dir)  # type: ignore[union-attr]
+    settings = load_settings(media_dir=context.media.store.local_dir)  # type: ignore[union-attr]
     result = import_complaint_upload(db, settings, "up.csv", upload, NOW)
     assert result["quarantined"] == 1  # a page upload never reads server paths
     assert "chỉ chấp nhận đường dẫn URL" in quarantine_view(_table(db, QuarantineRow), "vi").iloc[0]["reason"]
