@@ -112,7 +112,7 @@ else:
 
     def _main() -> None:
         st.set_page_config(page_title="envmon · Hà Nội", page_icon=str(STATIC / "envmon-icon.png"), layout="wide")
-        state.init_state(st.session_state, loaders.settings().language)
+        state.init_state(st.session_state, loaders.settings().language, asked=url_state.url_language())
         if not _database_ready():
             st.stop()
         auth.refresh()

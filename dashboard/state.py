@@ -6,6 +6,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 LANGUAGE = "envmon_language"  # "vi" | "en"
+DEFAULT_LANGUAGE = "envmon_default_language"  # the configured UI language; another one is kept in the URL
 USER = "envmon_user"  # dict(id, username, role, units) of the live session, re-read every run; else None
 SESSION_ID = "envmon_session_id"  # id of this browser's row in user_sessions (data.sessions), else None
 SESSION_ENDED = "envmon_session_ended"  # True once after the session ended under an open tab (shows why)
@@ -33,8 +34,10 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def init_state(state: MutableMapping[str, Any], language: str = "vi") -> None:
-    """Set every key that is not set yet (``language`` is the configured default UI language)."""
-    state.setdefault(LANGUAGE, language)
+def init_state(state: MutableMapping[str, Any], language: str = "vi", *, asked: str | None = None) -> None:
+    """Set every key that is not set yet (``language`` is the configured default UI language, ``asked`` the one
+    the URL asks for)."""
+    state.setdefault(DEFAULT_LANGUAGE, language)
+    state.setdefault(LANGUAGE, asked or language)
     for key, value in DEFAULTS.items():
         state.setdefault(key, value)

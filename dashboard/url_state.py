@@ -7,6 +7,9 @@ URL. Pages draw their filter widgets through :func:`multiselect` and :func:`date
 shared value and write changes back; the navigation links carry :func:`link_params`.
 
 URL form: ``?district=Hoàn Kiếm&ward=00070&ward=00082&category=waste&from=2025-01-01&to=2025-12-31``.
+
+The page language travels the same way as ``lang=en`` when it is not the configured default, so a reload or a
+shared link opens in the language it was made in.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from typing import Any
 import streamlit as st
 
 from dashboard import state
+from data.i18n import LANGUAGES
 
 LIST_FIELDS = ("district", "ward", "category")
 DATE_FIELDS = ("from", "to")
 FIELDS = LIST_FIELDS + DATE_FIELDS
+LANGUAGE_FIELD = "lang"
 MAX_VALUES = 200
 """More values than this in one URL field are ignored (a crafted link cannot make a page build a huge query)."""
 
@@ -37,6 +42,12 @@ def _from_url() -> dict[str, Any]:
         if day is not None:
             shared[name] = day.isoformat()
     return shared
+
+
+def url_language() -> str | None:
+    """The language a URL asks for (``?lang=en``), or None when absent or not one of :data:`LANGUAGES`."""
+    wanted = st.query_params.get(LANGUAGE_FIELD)
+    return wanted if wanted in LANGUAGES else None
 
 
 def parse_day(text: str | None) -> dt.date | None:
@@ -57,14 +68,18 @@ def shared_filter() -> dict[str, Any]:
 
 
 def link_params() -> dict[str, str | list[str]]:
-    """Query parameters that carry the shared filter to another page."""
-    return {name: value for name, value in shared_filter().items() if value}
+    """Query parameters that carry the shared filter (and a language other than the default) to another page."""
+    params: dict[str, str | list[str]] = {name: value for name, value in shared_filter().items() if value}
+    language = st.session_state.get(state.LANGUAGE)
+    if language and language != st.session_state.get(state.DEFAULT_LANGUAGE):
+        params[LANGUAGE_FIELD] = str(language)
+    return params
 
 
 def sync() -> None:
-    """Write the shared filter into the URL (called once per run before the page draws)."""
+    """Write the shared filter and the page language into the URL (called once per run before the page draws)."""
     wanted = link_params()
-    for name in FIELDS:
+    for name in (*FIELDS, LANGUAGE_FIELD):
         if name not in wanted and name in st.query_params:
             del st.query_params[name]
     for name, value in wanted.items():

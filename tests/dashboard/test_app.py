@@ -109,6 +109,30 @@ def test_language_switch_to_english(app: App) -> None:
     assert [m.label for m in at.metric][0] == "Open"
 
 
+def test_language_is_kept_in_the_url(app: App) -> None:
+    """A reload or a shared link opens in the language it was made in; the default language adds nothing."""
+    at = app("alerts", user="lead")
+    assert "lang" not in at.query_params
+    at.sidebar.radio[0].set_value("en").run()
+    assert at.query_params["lang"] == "en"
+    at.sidebar.radio[0].set_value("vi").run()
+    assert "lang" not in at.query_params
+
+
+@pytest.mark.parametrize(("asked", "expected", "title"), [("en", "en", "Hà Nội air quality"), ("<b>", "vi", None)])
+def test_a_link_with_lang_opens_in_that_language(
+    app: App, asked: str, expected: str, title: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new browser session (a reload, a shared link) starts in the URL's language; an unknown one is ignored."""
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=60)
+    at.query_params["lang"] = asked
+    at.run()
+    assert not at.exception
+    assert at.session_state[state.LANGUAGE] == expected
+    if title:
+        assert [t.value for t in at.title] == [title]
+
+
 def test_overview_map_is_offline_and_shows_wards_and_escaped_cases(app: App) -> None:
     at = app("overview", user="lead")
     (page,) = _map_pages(at)
