@@ -38,8 +38,8 @@ from data.db import make_engine, migrate, transaction
 from data.routing import seed_routing
 from data.schema import Alert, Average, ComplaintCase, Reading, ResponsibleUnit, Station
 from data.sla import overdue_mask
+from data.station_signal_queries import latest_readings
 from monitoring.alert_engine import evaluate_alerts
-from monitoring.alert_signals import latest_readings
 from monitoring.aqi_store import refresh_aqi
 from monitoring.pipeline import all_providers
 from monitoring.signals import Signal

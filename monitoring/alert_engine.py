@@ -20,10 +20,10 @@ from sqlalchemy import Engine
 
 from data.alert_queries import active_silences
 from data.config import DEFAULT_TIMEZONE, PACKAGE_CONFIG_DIR
-from data.db import transaction
+from data.db import write_transaction
 from monitoring.alert_rules import DEFAULT_RULES_PATH, AlertRules, load_alert_rules
 from monitoring.alert_signals import aqi_signals, device_signals, silence_signals, threshold_signals
-from monitoring.alert_store import alert_record, load_alerts, mark_notified, save_evaluation, to_alert
+from monitoring.alert_store import mark_notified, save_evaluation, stored_alerts, to_alert
 from monitoring.alerts import evaluate
 from monitoring.notify import plan_notifications
 from monitoring.notify_channels import send
@@ -124,10 +124,9 @@ def _notify(
     usable = {name for name, receiver in routing.receivers.items()
               if receiver.type != "webhook" or receiver.urls or receiver.url_env or webhook_urls}  # fmt: skip
     sent = failed = 0
-    with transaction(engine) as db:
-        rows = load_alerts(db)
-        by_id = {row.id: row for row in rows.values()}
-        records = [alert_record(row) for row in rows.values()]
+    with write_transaction(engine) as conn:
+        by_id = {record["id"]: record for record in stored_alerts(conn).values()}
+        records = list(by_id.values())
         silences = active_silences(engine, now)
         groups = plan_notifications(records, now, rules.notify, silences, routing, language=language,
                                     timezone=timezone)  # fmt: skip
@@ -144,7 +143,7 @@ def _notify(
                 refused.update(group.alert_ids)
         for alert_id, receivers in accepted.items():
             if alert_id not in refused:
-                mark_notified(db, [by_id[alert_id]], now, ", ".join(receivers))
+                mark_notified(conn, [by_id[alert_id]], now, ", ".join(receivers))
     return sent, failed
 
 
@@ -173,11 +172,11 @@ def evaluate_alerts(
     summary = EvaluationSummary(now)
     signals = _collect(engine, now, DEFAULT_PROVIDERS if providers is None else providers, summary)
     summary.signals = len(signals)
-    with transaction(engine) as db:
-        rows = load_alerts(db)
-        previous = {key: to_alert(row) for key, row in rows.items()}
+    with write_transaction(engine) as conn:
+        stored = stored_alerts(conn)
+        previous = {key: to_alert(record) for key, record in stored.items()}
         evaluation = evaluate(signals, previous, rules.timings(), now, rules.default_timing)
-        summary.transitions = save_evaluation(db, rows, evaluation)
+        summary.transitions = save_evaluation(conn, stored, evaluation)
     summary.states = dict(Counter(alert.state.value for alert in evaluation.alerts.values()))
     if session is not None:
         summary.notifications_sent, summary.notification_failures = _notify(

@@ -24,12 +24,6 @@ FLOORS = {"geo": 0, "data": 1, "monitoring": 2}
 EDGES = ("dashboard", "cli", "api", "publish")
 UI_ONLY = {"streamlit": "dashboard", "streamlit_folium": "dashboard"}
 SQL_FREE = ("monitoring", *EDGES)
-SQL_NOT_MOVED_YET = {
-    # Queries still to move into data/ (issue 14); empty this set as they move. The alert modules are being
-    # edited by another helper at the time of writing.
-    "monitoring/alert_signals.py",
-    "monitoring/alert_store.py",
-}
 SQLALCHEMY_TYPES = {"Connection", "Engine"}  # what an upper floor may import from sqlalchemy: types to annotate with
 DATABASE_CALLS = {"execute", "exec_driver_sql", "scalar", "scalars", "begin_nested"}
 NO_ARGUMENT_DATABASE_CALLS = {"begin", "connect"}  # engine.begin()/.connect(); ftp.connect(host) takes arguments
@@ -120,14 +114,12 @@ def _sql_uses(tree: ast.AST) -> Iterator[tuple[int, str]]:
                 yield node.lineno, f".{name}()"
 
 
-def sql_construction(root: Path, allowed: set[str] = SQL_NOT_MOVED_YET) -> list[str]:
+def sql_construction(root: Path) -> list[str]:
     """Every place above ``data/`` under ``root`` that builds or runs SQL or opens a connection: ``path:line: what``."""
     found = []
     for package in SQL_FREE:
         for path in sorted((root / package).rglob("*.py")):
             relative = path.relative_to(root).as_posix()
-            if relative in allowed:
-                continue
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             found.extend(f"{relative}:{line}: {what}" for line, what in _sql_uses(tree))
     return found
@@ -152,12 +144,6 @@ def test_engine_differences_live_in_data_dialect() -> None:
 def test_queries_live_in_data_only() -> None:
     """No SQL is built or run above ``data/``: monitoring and the edges call functions of ``data/``."""
     assert sql_construction(ROOT) == []
-
-
-def test_every_allowed_module_still_holds_sql() -> None:
-    """The not-moved-yet list shrinks as modules move: a module without SQL leaves it."""
-    clean = [name for name in sorted(SQL_NOT_MOVED_YET) if not sql_construction(ROOT, SQL_NOT_MOVED_YET - {name})]
-    assert clean == [], f"remove {clean} from SQL_NOT_MOVED_YET"
 
 
 @pytest.mark.parametrize(
