@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import air, open311, open311_format, webhooks
 from api.common import ApiError, Context, utc_now
 from api.limits import BodyTooLargeError, Guard, Limits, RateLimiter
-from data import db
+from data import db, rate_limits
 from data.config import Settings, load_settings
 
 
@@ -48,12 +48,13 @@ def create_app(
     read_engine: Engine | None = None,
 ) -> FastAPI:
     """The API over ``engine``; ``clock`` gives "now" (tests pass a fixed one); ``limits`` the rate and size
-    limits (default: those configured in ``settings``); ``adapters`` the chat channels whose webhooks are open
+    limits (default: those configured in ``settings``); ``limiter`` the rate-limit buckets (default: shared by every
+    worker through the database, :mod:`data.rate_limits`); ``adapters`` the chat channels whose webhooks are open
     (default: those configured in the environment); ``read_engine`` the read replica for public answers (default:
     ``engine``)."""
-    context = Context(engine=engine, settings=settings, clock=clock,
-                      limits=limits or Limits.from_settings(settings), limiter=limiter or RateLimiter(),
-                      read_engine=read_engine)  # fmt: skip
+    context = Context(engine=engine, settings=settings, clock=clock, read_engine=read_engine,
+                      limits=limits or Limits.from_settings(settings),
+                      limiter=limiter or RateLimiter(rate_limits.bucket_engine(engine)))  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

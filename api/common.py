@@ -50,10 +50,10 @@ class Context:
 
     engine: Engine
     settings: Settings
+    limiter: RateLimiter  # the shared rate-limit buckets (api.limits)
     read_engine: Engine | None = None  # the read replica for public answers; None: read ``engine``
     clock: Callable[[], dt.datetime] = utc_now
     limits: Limits = field(default_factory=Limits)
-    limiter: RateLimiter = field(default_factory=RateLimiter)
     intake_window: dt.timedelta = DEFAULT_WINDOW
     _snapshot: tuple[dt.datetime, PublicSnapshot] | None = field(default=None, repr=False)
     _answers: dict[Hashable, CachedAnswer] = field(default_factory=dict, repr=False)

@@ -1,8 +1,9 @@
 """Protection every request passes: a body-size limit (413), rate limits per key or per address (429 with
 ``Retry-After``), and one structured log line per request that never holds a key, a query string or a body.
 
-A pure ASGI middleware (no buffering of responses). The limiter is a token bucket per client held in the
-process: with several uvicorn workers each holds its own buckets (the limit is then per worker).
+A pure ASGI middleware (no buffering of responses). The limiter is a token bucket per client kept in the
+database (:mod:`data.rate_limits`), so every uvicorn worker (and every API machine on PostgreSQL) counts against
+the same bucket: with ``--workers N`` a client still gets its limit, not N times it.
 """
 
 from __future__ import annotations
@@ -11,19 +12,23 @@ import hashlib
 import json
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from data import rate_limits
 from data.config import Settings
 from data.redact import redact_text
 
 LOG = logging.getLogger("envmon.api")
 Scope = dict[str, Any]
 Message = dict[str, Any]
+CLEANUP_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -48,24 +53,20 @@ class Limits:
 
 @dataclass
 class RateLimiter:
-    """Token buckets per client name: ``rate`` tokens a minute, at most ``burst`` held."""
+    """Token buckets per client name, shared by every worker through ``engine`` (see :mod:`data.rate_limits`);
+    ``clock`` gives epoch seconds (the same clock in every process)."""
 
-    clock: Callable[[], float] = time.monotonic
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # name → (tokens, last time)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    engine: Engine
+    clock: Callable[[], float] = time.time
+    _next_cleanup: float = 0.0
 
     def take(self, name: str, per_minute: int, burst: int) -> float:
         """Take one token for ``name``: 0.0 when allowed, else the seconds until one is available."""
         now = self.clock()
-        rate = per_minute / 60.0
-        with self._lock:
-            tokens, last = self._buckets.get(name, (float(burst), now))
-            tokens = min(float(burst), tokens + (now - last) * rate)
-            if tokens >= 1.0:
-                self._buckets[name] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[name] = (tokens, now)
-            return (1.0 - tokens) / rate
+        if now >= self._next_cleanup:  # rows of clients whose buckets are full again are dropped now and then
+            self._next_cleanup = now + CLEANUP_SECONDS
+            rate_limits.forget_full_buckets(self.engine, now)
+        return rate_limits.take(self.engine, name, per_minute, burst, now)
 
 
 def key_of(scope: Scope) -> str | None:
@@ -122,7 +123,7 @@ class Guard:
             return
         name = client_name(scope)
         per_minute = self.limits.per_key_per_minute if name.startswith("key:") else self.limits.per_address_per_minute
-        wait = self.limiter.take(name, per_minute, self.limits.burst)
+        wait = await run_in_threadpool(self.limiter.take, name, per_minute, self.limits.burst)  # a database write
         if wait > 0:
             retry = str(max(1, math.ceil(wait)))
             await self.error(scope, 429, f"too many requests: retry in {retry} s", {"Retry-After": retry})(

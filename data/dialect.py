@@ -65,3 +65,8 @@ def insert_if_absent(bind: Engine | Connection, table: Table) -> Insert:
     if is_postgresql(bind):
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def greatest(bind: Engine | Connection | Dialect, first: ColumnElement[Any], second: Any) -> ColumnElement[Any]:
+    """The larger of two values: ``greatest`` on PostgreSQL, the two-argument scalar ``max`` on SQLite."""
+    return func.greatest(first, second) if is_postgresql(bind) else func.max(first, second)

@@ -476,6 +476,16 @@ class PollerLease(Base):
     acquired_at: Mapped[dt.datetime]
 
 
+class ApiRateBucket(Base):
+    """One API client's rate-limit bucket, shared by every API worker (``data.rate_limits``): the time (epoch
+    seconds) at which its token bucket is full again."""
+
+    __tablename__ = "api_rate_buckets"
+
+    client: Mapped[str] = mapped_column(String(40), primary_key=True)
+    full_at: Mapped[float] = mapped_column(Float)
+
+
 # --- alerts -----------------------------------------------------------------------------------------------
 
 

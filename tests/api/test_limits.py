@@ -1,10 +1,20 @@
-"""Rate limits (429 with Retry-After, per address and per key), body-size limits (413) and request logs without
-secrets."""
+"""Rate limits (429 with Retry-After, per address and per key, shared by every API worker), body-size limits (413)
+and request logs without secrets."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -13,8 +23,14 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from api.limits import Limits, RateLimiter
+from bench._common import free_port
+from data import rate_limits
 from data.api_keys import add_key
 from data.config import load_settings
+from data.db import make_engine, migrate
+from data.rate_limits import bucket_engine
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeClock:
@@ -31,7 +47,9 @@ def clock() -> FakeClock:
 
 
 def _client(engine: Engine, clock: FakeClock, **limits: int) -> TestClient:
-    app = create_app(engine, load_settings(), limits=Limits(**limits), limiter=RateLimiter(clock=clock))
+    app = create_app(
+        engine, load_settings(), limits=Limits(**limits), limiter=RateLimiter(bucket_engine(engine), clock=clock)
+    )
     return TestClient(app)
 
 
@@ -99,9 +117,73 @@ def test_limits_come_from_settings(sqlite_engine: Engine, clock: FakeClock) -> N
     settings = load_settings(api_address_per_minute=12, api_burst=2, api_max_body_kib=1)
     assert Limits.from_settings(settings) == Limits(per_address_per_minute=12, per_key_per_minute=600, burst=2,
                                                     max_body_bytes=1024)  # fmt: skip
-    client = TestClient(create_app(sqlite_engine, settings, limiter=RateLimiter(clock=clock)))
+    client = TestClient(create_app(sqlite_engine, settings, limiter=RateLimiter(sqlite_engine, clock=clock)))
     assert [client.get("/api/v1/stations").status_code for _ in range(3)] == [200, 200, 429]
     assert client.get("/api/v1/stations").headers["retry-after"] == "5"  # 12 a minute: one every 5 s
     big = client.post("/open311/v2/requests.json", content="description=" + "x" * 1100,
                       headers={"content-type": "application/x-www-form-urlencoded", "X-API-Key": "k"})  # fmt: skip
     assert big.status_code == 413
+
+
+def test_shared_buckets_grant_exactly_the_burst_to_concurrent_takes(engine: Engine) -> None:
+    """Eight threads (like eight workers) taking at once from one bucket: exactly ``burst`` allowed, on both
+    engines, then one more per interval."""
+    buckets = bucket_engine(engine)
+    now = 1_000_000.0
+
+    def takes(_: int) -> list[float]:
+        return [rate_limits.take(buckets, "ip:10.0.0.1", 60, 25, now) for _ in range(10)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        waits = [wait for batch in pool.map(takes, range(8)) for wait in batch]
+    assert waits.count(0.0) == 25 and all(0 < wait <= 1.0 for wait in waits if wait)  # 60 a minute: one a second
+    assert rate_limits.take(buckets, "ip:10.0.0.1", 60, 25, now + 1.0) == 0.0
+    assert rate_limits.take(buckets, "ip:10.0.0.1", 60, 25, now + 1.0) == pytest.approx(1.0)
+    assert rate_limits.take(buckets, "ip:10.0.0.2", 60, 25, now) == 0.0  # another client, another bucket
+    assert rate_limits.forget_full_buckets(buckets, now + 27.0) == 2  # both full again: rows dropped
+
+
+@pytest.mark.slow
+def test_two_api_workers_share_one_limit(tmp_path: Path) -> None:
+    """``envmon api --workers 2`` on loopback: 60 requests from one address on fresh connections (spread over
+    both workers) get the burst of 10, not 10 per worker."""
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    migrate(make_engine(url))
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "ENVMON_VAR_DIR": str(tmp_path / "var"),
+           "ENVMON_CONFIG": str(tmp_path / "absent.toml"), "ENVMON_API_ADDRESS_PER_MINUTE": "6",
+           "ENVMON_API_BURST": "10", "ENVMON_API_INTAKE_WORKER": "false"}  # fmt: skip
+    command = [sys.executable, "-m", "cli", "api", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    with (tmp_path / "api.log").open("w") as log:
+        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, server, tmp_path / "api.log")
+        with ThreadPoolExecutor(max_workers=15) as pool:
+            answers = list(pool.map(lambda _: _get(f"http://127.0.0.1:{port}/api/v1/stations"), range(60)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    statuses = [status for status, _retry in answers]
+    assert statuses.count(200) in {10, 11}, statuses  # 11: one token refilled (one every 10 s) during the run
+    assert statuses.count(429) == 60 - statuses.count(200)
+    assert all(retry and 1 <= int(retry) <= 10 for status, retry in answers if status == 429)
+
+
+def _get(url: str) -> tuple[int, str | None]:
+    """Status and Retry-After of one GET on a new connection."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.headers.get("Retry-After")
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Retry-After")
+
+
+def _wait_for_port(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
+    """Block until the API on ``port`` accepts connections (its workers have started)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            time.sleep(3)  # the listening socket is open before both workers serve: give them time
+            return
+        time.sleep(0.3)
+    pytest.fail(f"the API did not start: {log.read_text()[-2000:]}")

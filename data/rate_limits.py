@@ -1,0 +1,81 @@
+"""Rate limits shared by every API worker process: one token bucket per client, stored as one row.
+
+A bucket is kept in the form of the generic cell rate algorithm: one number per client, the time (epoch seconds)
+at which its bucket is full again, ``full_at``. A client allowed ``per_minute`` requests a minute (one every
+``interval = 60 / per_minute`` s) with bursts of ``burst`` may make a request at ``now`` when
+``max(full_at, now) + interval - now ≤ burst × interval``; the request then moves ``full_at`` to
+``max(full_at, now) + interval``. That check-and-move is ONE ``INSERT … ON CONFLICT DO UPDATE … WHERE``
+statement, atomic on both engines (a row lock on PostgreSQL, the single writer on SQLite), so N workers together
+grant exactly the configured rate, not N times it. A row whose ``full_at`` has passed means a full bucket, the
+same as no row: :func:`forget_full_buckets` deletes those.
+
+On SQLite the buckets live in a small file of their own beside the database (:func:`bucket_engine`), so the
+API's write per request never waits behind an import holding the database's write lock; on PostgreSQL they are a
+table of the database, shared by every API machine.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from sqlalchemy import Engine, Float, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.dml import ReturningInsert
+
+from data.db import make_engine
+from data.dialect import greatest, is_postgresql
+from data.schema import ApiRateBucket
+
+BUCKETS = ApiRateBucket.__table__
+
+
+def bucket_engine(engine: Engine) -> Engine:
+    """Where the buckets of the API over ``engine`` live: ``engine`` itself on PostgreSQL (and for an in-memory
+    SQLite database); for a SQLite file ``x.db``, the file ``x.db-ratelimits`` beside it (created when missing)."""
+    database = engine.url.database or ""
+    if is_postgresql(engine) or database in {"", ":memory:"}:
+        return engine
+    buckets = make_engine(f"sqlite:///{Path(database).with_name(Path(database).name + '-ratelimits')}")
+    BUCKETS.create(buckets, checkfirst=True)
+    return buckets
+
+
+def take(engine: Engine, client: str, per_minute: int, burst: int, now: float) -> float:
+    """Count one request of ``client`` at ``now`` (epoch seconds): 0.0 when allowed, else the seconds until the
+    next one would be (the bucket is left unchanged then)."""
+    interval = 60.0 / per_minute
+    capacity = max(1, burst) * interval
+    values = {"client": client, "now": now, "interval": interval, "capacity": capacity}
+    with engine.begin() as conn:
+        if conn.execute(_take_statement(engine.dialect), values).first() is not None:
+            return 0.0
+        full_at = conn.execute(select(BUCKETS.c.full_at).where(BUCKETS.c.client == client)).scalar()
+    if full_at is None:  # forgotten meanwhile by forget_full_buckets: full again
+        return 0.0
+    return max(max(full_at, now) + interval - now - capacity, 0.001)
+
+
+@functools.cache
+def _take_statement(dialect: Dialect) -> ReturningInsert[tuple[float]]:
+    """The atomic check-and-move of :func:`take` for one engine, built once (building costs more than running)."""
+    now, interval = bindparam("now", type_=Float), bindparam("interval", type_=Float)
+    start = greatest(dialect, BUCKETS.c.full_at, now)
+    insert = postgresql.insert if is_postgresql(dialect) else sqlite.insert
+    return (
+        insert(BUCKETS)
+        .values(client=bindparam("client"), full_at=now + interval)
+        .on_conflict_do_update(
+            index_elements=[BUCKETS.c.client],
+            set_={"full_at": start + interval},
+            where=start + interval - now <= bindparam("capacity", type_=Float),
+        )
+        .returning(BUCKETS.c.full_at)
+    )
+
+
+def forget_full_buckets(engine: Engine, now: float) -> int:
+    """Delete the buckets that are full again at ``now`` (the same as having no row); how many."""
+    with engine.begin() as conn:
+        return conn.execute(delete(BUCKETS).where(BUCKETS.c.full_at <= now)).rowcount
