@@ -12,11 +12,12 @@ Cases hidden from the public (``complaint_cases.is_public`` false) and merged du
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Final
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select, type_coerce
+from sqlalchemy import ColumnElement, Engine, and_, func, select, type_coerce
 from sqlalchemy.sql import Select
 
 from data.dialect import driver_time_type
@@ -70,6 +71,11 @@ def coarsen(degrees: pd.Series) -> pd.Series:
     return (pd.to_numeric(degrees, errors="coerce").astype(float) * per_degree).round() / per_degree
 
 
+def _listed() -> ColumnElement[bool]:
+    """The cases public surfaces list: not hidden from the public, not merged into another case."""
+    return and_(ComplaintCase.is_public.is_(True), ComplaintCase.merged_into_id.is_(None))
+
+
 def _public_photo() -> Select:  # type: ignore[type-arg]
     """Per case, the first reviewed-public "after" photo (with its thumbnail) — never an un-reviewed file."""
     first = (
@@ -119,7 +125,7 @@ def _query(engine: Engine, flt: PublicFilter) -> Select:  # type: ignore[type-ar
         .outerjoin(ResponsibleUnit, ResponsibleUnit.id == case.unit_id)
         .outerjoin(photo, photo.c.case_id == case.id)
         .outerjoin(changed, changed.c.case_id == case.id)
-        .where(case.is_public.is_(True), case.merged_into_id.is_(None))
+        .where(_listed())
     )
     if flt.ids:
         return stmt.where(case.id.in_(flt.ids))
@@ -166,7 +172,7 @@ def public_wards(engine: Engine) -> pd.DataFrame:
             func.max(case.district).label("district"),
             func.count().label("cases"),
         )
-        .where(and_(case.is_public.is_(True), case.merged_into_id.is_(None), case.ward_code.is_not(None)))
+        .where(_listed(), case.ward_code.is_not(None))
         .group_by(case.ward_code)
     )
     frame = read_frame(engine, stmt)
@@ -175,3 +181,44 @@ def public_wards(engine: Engine) -> pd.DataFrame:
     frame["ward_name"] = frame["ward_name"].fillna(frame["ward_code"]).astype(str)
     frame["district"] = frame["district"].astype(object).where(frame["district"].notna(), None)
     return frame.sort_values(["ward_name", "ward_code"]).reset_index(drop=True)
+
+
+def public_results_version(engine: Engine) -> str:
+    """A fingerprint of the public results data: it changes whenever :func:`public_results` or
+    :func:`public_wards` may answer differently, so the published site is rebuilt after such a change only.
+
+    Hashed (streamed, nothing kept): every listed case's id, version, status, category, ward, unit, place and
+    dates and its note's public mark (the note itself changes only with a case action, which moves the version);
+    every case's first reviewed-public "after" photo; every unit's name. A case hidden, merged or added changes
+    the set of ids.
+    """
+    case = ComplaintCase
+    cases = (
+        select(
+            case.id,
+            case.version,
+            case.status,
+            case.category_code,
+            case.ward_code,
+            case.ward_name,
+            case.district,
+            case.unit_id,
+            case.lat,
+            case.lon,
+            case.opened_at,
+            case.resolved_at,
+            case.due_at,
+            case.result_public,
+        )
+        .where(_listed())
+        .order_by(case.id)
+    )
+    photos = _public_photo().order_by(CaseAttachment.case_id)
+    units = select(ResponsibleUnit.id, ResponsibleUnit.name).order_by(ResponsibleUnit.id)
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for part, stmt in (("cases", cases), ("photos", photos), ("units", units)):
+            digest.update(part.encode())
+            for row in conn.execution_options(yield_per=5000).execute(stmt):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()

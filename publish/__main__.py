@@ -1,8 +1,9 @@
 """``python -m publish [--out DIR] [--watch SECONDS]``: build the public site once, or keep it current.
 
-``--watch`` rebuilds whenever a poll round stored new AQI (checked every SECONDS) and at least every
-``--refresh`` seconds (the pages state the data's age), until SIGINT/SIGTERM. ``envmon publish`` and the
-publisher service of ``envmon serve`` run this module as a process (edges never import each other).
+``--watch`` rebuilds whenever a poll round stored new AQI or the public results changed (a case resolved, a
+result marked public or withdrawn; checked every SECONDS) and at least every ``--refresh`` seconds (the pages
+state the data's age), until SIGINT/SIGTERM. ``envmon publish`` and the publisher service of ``envmon serve``
+run this module as a process (edges never import each other).
 Exit codes: 0 done, 1 the build failed (one line on stderr), 3 database unavailable or not initialised.
 """
 
@@ -13,7 +14,6 @@ import logging
 import signal
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from data.config import load_settings
 from data.db import DatabaseUnavailableError, check_connection, read_engine, schema_revision
 from data.i18n import translate
-from publish.build import build_site, data_signature
+from publish.build import Publisher, build_site
 
 logger = logging.getLogger("publish")
 
@@ -63,13 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    built_signature, built_at = None, 0.0
+    publisher = Publisher(engine, out, settings, refresh=args.refresh)
     while not stop.is_set():
         try:
-            signature = data_signature(engine)
-            if signature != built_signature or time.monotonic() - built_at >= args.refresh:
-                build_site(engine, out, settings=settings)
-                built_signature, built_at = signature, time.monotonic()
+            publisher.round()
         except Exception:  # keep serving the last good site; the next round retries
             logger.exception("site build failed; the previous site stays in place")
         stop.wait(args.watch)

@@ -4,9 +4,10 @@ Layout (``OUT`` defaults to ``var/site``)::
 
     OUT -> .site.builds/<build>/      a symlink, replaced in one rename(2): a reader sees the old or the new site
         index.html  map.html  stations/<slug>.html  wards/<code>.html  wards/index.html     Vietnamese
-        results/index.html  results/<code>.html  results/photos/<sha256>.jpg               handling results
+        results/index.html  results/<code>.html  results/maps/<code>.html                  handling results
+        results/photos/<sha256>.jpg                                                         reviewed photos
         en/…                                                                                English
-        stations.json  wards.json  aqi.geojson  history.csv                                 open data
+        stations.json  wards.json  aqi.geojson  history.csv  results.json                   open data
         vendor/leaflet/…                                                                    the map's only assets
     every text file has a precompressed ``.gz`` beside it (nginx ``gzip_static on``).
 
@@ -21,10 +22,12 @@ import fcntl
 import gzip
 import hashlib
 import logging
+import math
 import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,12 +39,13 @@ from data import queries
 from data.boundary_store import wards_frame
 from data.config import Settings, load_settings
 from data.media import media_store
+from data.public_results import public_results_version
 from monitoring.public_snapshot import PublicSnapshot, build_snapshot
 from publish import open_data, pages, results, site_map
+from publish.pages import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = {"vi": "", "en": "en/"}  # language -> folder under the site root
 LEAFLET = Path(__file__).resolve().parents[1] / "dashboard" / "static" / "vendor" / "leaflet"  # copied, not imported
 COMPRESSED = {".html", ".json", ".geojson", ".csv", ".js", ".css", ".svg"}
 KEEP_BUILDS = 2
@@ -156,7 +160,7 @@ def build_site(
         try:
             write_site(snapshot, geometry, folder)
             results.write_results(engine, folder, media_dir=media_store(config), timezone=config.timezone, now=moment,
-                                  slug=slug)  # fmt: skip
+                                  slug=slug, wards_geometry=geometry)  # fmt: skip
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -170,11 +174,35 @@ def build_site(
 
 
 def data_signature(engine: Engine) -> tuple[tuple[str, str], ...]:
-    """What a rebuild depends on besides the clock: every station's newest stored AQI period (both scales)."""
-    rows = []
+    """What a rebuild depends on besides the clock: every station's newest stored AQI period (both scales) and
+    the version of the public results (:func:`data.public_results.public_results_version`)."""
+    rows = [("results", public_results_version(engine))]
     for scale in ("vn", "us"):
         latest = queries.public_latest_aqi(engine, scale)
         rows += [
             (f"{scale}:{sid}", str(end)) for sid, end in zip(latest["station_id"], latest["period_end"], strict=True)
         ]
     return tuple(sorted(rows))
+
+
+@dataclass
+class Publisher:
+    """Keeps the site at ``out`` current, one :meth:`round` at a time (``python -m publish --watch``)."""
+
+    engine: Engine
+    out: Path
+    settings: Settings
+    refresh: float = 600.0
+    """Rebuild at least this often (seconds) even without new data: the pages state the data's age."""
+    signature: tuple[tuple[str, str], ...] | None = None
+    built_at: float = -math.inf
+
+    def round(self) -> SiteBuild | None:
+        """Rebuild when :func:`data_signature` changed since the last build (new AQI, a case's public result
+        marked or withdrawn…) or ``refresh`` seconds passed; the build, or ``None`` when nothing was due."""
+        signature = data_signature(self.engine)  # read first: a change during the build makes the next round build
+        if signature == self.signature and time.monotonic() - self.built_at < self.refresh:
+            return None
+        result = build_site(self.engine, self.out, settings=self.settings)
+        self.signature, self.built_at = signature, time.monotonic()
+        return result

@@ -42,8 +42,16 @@ solid #e5e5e5;text-align:left}.chart{width:100%;height:auto;background:#fff}ifra
 border:1px solid #ddd;border-radius:8px}.legend span{display:inline-block;margin:2px 6px 2px 0;font-size:.8rem}
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:3px;vertical-align:-1px;border:1px solid #777}
 dl{margin:0}dt{font-weight:600;margin-top:.4em}dd{margin:0}footer{font-size:.8rem;color:#555;margin:2em 0}
-#near{display:none}
+#near{display:none}nav.tabs{display:grid;grid-template-columns:1fr 1fr;gap:6px;margin:8px 0 4px;max-width:460px}
+nav.tabs a{padding:8px 6px;border-radius:999px;background:#e8eef9;text-decoration:none;font-weight:600;
+text-align:center;line-height:1.2}
+nav.tabs a[aria-current]{background:#0b57d0;color:#fff}
 """.replace("\n", "")
+
+LANGUAGES = {"vi": "", "en": "en/"}
+"""Language -> its folder under the site root (Vietnamese is the default, at the root)."""
+SECTIONS = (("air", "index.html", "site.nav_air"), ("results", "results/index.html", "site.nav_results"))
+"""The site's two parts, as tabs on every page: key, page from the language root, label."""
 
 NEAR_ME_SCRIPT = """
 (function(){var b=document.getElementById('near-btn'),o=document.getElementById('near-out');
@@ -75,20 +83,39 @@ class PageContext:
         return escape(translate(key, self.language, **values))
 
 
-def _document(ctx: PageContext, title: str, body: str, *, depth: int, alternate: str) -> str:
-    """A whole page; ``depth`` is how many folders below its language root it sits."""
-    up = "../" * depth
-    other = up + ("en/" if ctx.language == "vi" else "../") + alternate
-    updated = ctx.t("site.updated", time=local_time(ctx.snapshot.generated_at, ctx.language, ctx.snapshot.timezone))
-    return (
-        f'<!doctype html><html lang="{ctx.language}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>"
-        f'<header><a href="{up}index.html">{ctx.t("site.home")}</a>'
-        f'<a class="lang" href="{other}" hreflang="{"en" if ctx.language == "vi" else "vi"}">'
-        f"{ctx.t('site.other_language')}</a></header>{body}"
-        f"<footer>{updated}<br>{ctx.t('air.sources')}</footer></main></body></html>"
+def document(language: str, title: str, body: str, *, root: str, page: str, section: str, footer: str,
+             style: str = "") -> str:  # fmt: skip
+    """A whole page of the site in ``language``: the header (home, the other language's copy of ``page``), the
+    tabs between air quality and handling results (``section`` is the current one), ``body`` and ``footer``.
+
+    ``root`` is the path from the page to the site root (``""``, ``"../"``…), ``page`` its path from its language
+    root (``"stations/HN1.html"``); ``title``, ``body`` and ``footer`` are HTML (``title`` is escaped here).
+    """
+    other = "en" if language == "vi" else "vi"
+    home = root + LANGUAGES[language]
+    current = ' aria-current="page"'
+    tabs = "".join(
+        f'<a href="{home}{target}"{current if key == section else ""}>{escape(translate(label, language))}</a>'
+        for key, target, label in SECTIONS
     )
+    return (
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}{style}</style></head><body><main>"
+        f'<header><a href="{home}index.html">{escape(translate("site.home", language))}</a>'
+        f'<a class="lang" href="{root}{LANGUAGES[other]}{page}" hreflang="{other}">'
+        f"{escape(translate('site.other_language', language))}</a></header>"
+        f'<nav class="tabs" aria-label="{escape(translate("site.sections", language))}">{tabs}</nav>'
+        f"{body}<footer>{footer}</footer></main></body></html>"
+    )
+
+
+def _document(ctx: PageContext, title: str, body: str, *, depth: int, alternate: str, section: str = "air") -> str:
+    """An air-quality page; ``depth`` is how many folders below its language root it sits."""
+    root = "../" * (depth + (1 if LANGUAGES[ctx.language] else 0))
+    updated = ctx.t("site.updated", time=local_time(ctx.snapshot.generated_at, ctx.language, ctx.snapshot.timezone))
+    return document(ctx.language, title, body, root=root, page=alternate, section=section,
+                    footer=f"{updated}<br>{ctx.t('air.sources')}")  # fmt: skip
 
 
 def _card(ctx: PageContext, value: ScaleValue | None, heading: str, station: StationSnapshot | None) -> str:
@@ -199,6 +226,8 @@ def index_page(ctx: PageContext, *, data_root: str) -> str:
         f'<p class="small"><a href="map.html">{ctx.t("site.full_map")}</a> · {ctx.t("site.no_js_map")}</p>'
         f"{_legend(ctx)}"
         f'<h2>{ctx.t("site.wards")}</h2><p><a href="wards/index.html">{ctx.t("site.all_wards")}</a></p>'
+        f'<h2>{ctx.t("site.nav_results")}</h2><p class="small">{ctx.t("site.results_body")}</p>'
+        f'<p><a href="results/index.html">{ctx.t("site.results_link")}</a></p>'
         f'<h2>{ctx.t("site.open_data")}</h2><p class="small">{ctx.t("site.open_data_body")}</p><p>'
         + " · ".join(
             f'<a href="{data_root}{name}">{name}</a>'

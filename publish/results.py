@@ -1,6 +1,7 @@
 """The published handling results: ``results/index.html`` (the wards), ``results/<ward>.html`` (each case's
-category, status, dates, unit, reviewed result note and photo), the same under ``en/``, ``results.json``, and
-the thumbnails of reviewed photos copied to ``results/photos/<sha256>.jpg``.
+category, status, dates, unit, reviewed result note and photo, as cards), ``results/maps/<ward>.html`` (the
+ward's map), the same under ``en/``, ``results.json``, and the thumbnails of reviewed photos copied to
+``results/photos/<sha256>.jpg``.
 
 Everything comes from :func:`data.public_results.public_results` (the one public query: no reporter, phone,
 report text or un-reviewed photo; locations rounded to ~100 m). Every data text is HTML-escaped.
@@ -12,10 +13,12 @@ import datetime as dt
 import gzip
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from html import escape
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -25,74 +28,97 @@ from data.i18n import label_in, translate
 from data.i18n.formats import MISSING, local_date, local_time, number
 from data.media import MediaLocation, thumbnail_file
 from data.public_results import PHOTO_FOLDER, PublicFilter, public_results, public_wards
-from publish.pages import STYLE
+from publish.pages import LANGUAGES, document
+from publish.results_map import legend_items, ward_results_map
 
 WARD_LIMIT = 500
 """Cases per ward page and per ward in ``results.json`` (newest first)."""
-LANGUAGES = {"vi": "", "en": "en/"}
+MAP_FOLDER = "results/maps"
+"""Where each ward's results map page is, from a language root (``results/maps/<ward>.html``)."""
+STYLE = (
+    ".case{background:#fff;border:1px solid #e3e3e3;border-radius:10px;padding:10px 12px;margin:10px 0}"
+    ".case .top{display:flex;justify-content:space-between;align-items:baseline;gap:8px;flex-wrap:wrap}"
+    ".case dl{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:.4em 0 0}.case dt{margin:0}"
+    ".case img{display:block;max-width:100%;width:240px;height:auto;border-radius:6px;margin-top:8px}"
+    ".grow{flex:1}.open{background:#fff3e0;color:#8a3b00}.done{background:#e6f4ea;color:#0d652d}.other{background:#eee;color:#333}"
+)
+_BADGES = {"resolved": "done", "rejected": "other", "transferred": "other"}  # status -> badge class (else "open")
 
 
 def _t(language: str, key: str, **values: object) -> str:
     return escape(translate(key, language, **values))
 
 
-def _document(language: str, title: str, body: str, *, depth: int, page: str, updated: str) -> str:
-    """A whole page ``depth`` folders below the site root (the other language's copy of ``page`` linked)."""
-    up = "../" * depth
-    other = f"{up}en/{page}" if language == "vi" else f"{up}{page}"
+def _case_card(case: Any, language: str, names: Mapping[str, str], timezone: str, photos: str) -> str:
+    """One case as a card (readable on a 390-px phone): category, status, dates, unit, result, photo."""
+    facts = [
+        ("results.col.received", local_date(case.opened_at, language, timezone)),
+        ("results.col.resolved", local_date(case.resolved_at, language, timezone)),
+        ("results.col.unit", case.unit or MISSING),
+    ]
+    if case.result_note:
+        facts.append(("results.col.note", case.result_note))
+    rows = "".join(f"<dt>{_t(language, key)}</dt><dd>{escape(value)}</dd>" for key, value in facts)
+    image = ""
+    if case.photo:
+        alt = _t(language, "results.col.photo")
+        image = f'<img src="{photos}/{escape(case.photo)}.jpg" alt="{alt}" loading="lazy">'
+    badge = _BADGES.get(case.status, "open")
     return (
-        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}.res img{{width:96px;height:auto;border-radius:6px}}"
-        ".res td{vertical-align:top}</style></head><body><main>"
-        f'<header><a href="{up}{LANGUAGES[language]}index.html">{_t(language, "site.home")}</a>'
-        f'<a class="lang" href="{other}" hreflang="{"en" if language == "vi" else "vi"}">'
-        f"{_t(language, 'site.other_language')}</a></header><h1>{escape(title)}</h1>{body}"
-        f"<footer>{escape(updated)}</footer></main></body></html>"
+        f'<article class="case"><div class="top"><b>{escape(names[case.category_code])}</b>'
+        f'<span class="badge {badge}">{escape(label_in("status", case.status, language))}</span></div>'
+        f"<dl>{rows}</dl>{image}</article>"
     )
 
 
-def _ward_page(language: str, ward: dict[str, object], cases: pd.DataFrame, names: dict[str, str], timezone: str,
-               depth: int, page: str, updated: str) -> str:  # fmt: skip
-    photos = "../" * depth + PHOTO_FOLDER
-    head = "".join(
-        f"<th>{_t(language, f'results.col.{c}')}</th>"
-        for c in ("category", "status", "received", "resolved", "unit", "note", "photo")
-    )
-    rows = []
-    for case in cases.itertuples(index=False):
-        image = f'<img src="{photos}/{escape(case.photo)}.jpg" alt="" loading="lazy">' if case.photo else ""
-        cells = (
-            escape(names.get(case.category_code, case.category_code)),
-            escape(label_in("status", case.status, language)),
-            escape(local_date(case.opened_at, language, timezone)),
-            escape(local_date(case.resolved_at, language, timezone)),
-            escape(case.unit or MISSING),
-            escape(case.result_note or MISSING),
-            image,
-        )
-        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
-    total_cases = int(str(ward["cases"]))
-    count = f"<p>{_t(language, 'results.count', n=number(total_cases, language))}</p>"
+def _legend(language: str) -> str:
+    spans = "".join(f'<span><i style="background:{colour}"></i>{escape(text)}</span>' for colour, text in
+                    legend_items(language))  # fmt: skip
+    return f'<div class="legend">{spans}</div>'
+
+
+def _ward_page(language: str, ward: Mapping[str, Any], cases: pd.DataFrame, names: Mapping[str, str],
+               timezone: str, root: str, page: str, updated: str) -> str:  # fmt: skip
+    photos = root + PHOTO_FOLDER
+    cards = "".join(_case_card(case, language, names, timezone, photos) for case in cases.itertuples(index=False))
+    total_cases = int(ward["cases"])
+    count = f"<p><b>{_t(language, 'results.count', n=number(total_cases, language))}</b></p>"
     if total_cases > len(cases):
         shown, total = number(len(cases), language), number(total_cases, language)
         count += f'<p class="small">{_t(language, "results.more", shown=shown, total=total)}</p>'
-    table = f'<table class="res"><tr>{head}</tr>{"".join(rows)}</table>' if rows else ""
+    map_page = escape(map_path(page).removeprefix("results/"))
+    located = cases.dropna(subset=["lat", "lon"])
+    figure = ""
+    if not located.empty:
+        figure = (
+            f'<iframe src="{map_page}" loading="lazy" title="{_t(language, "site.results_map")}"></iframe>'
+            f'<p class="small"><a href="{map_page}">{_t(language, "site.full_map")}</a></p>{_legend(language)}'
+        )
+    district = f'<p class="small">{escape(ward["district"])}</p>' if ward["district"] else ""
+    heading = f"<h1>{_t(language, 'site.ward_of', ward=ward['ward_name'])}</h1>{district}"
     intro = f'<p class="small">{_t(language, "results.intro")}</p>'
     title = f"{translate('results.title', language)} · {ward['ward_name']}"
-    return _document(language, title, intro + count + table, depth=depth, page=page, updated=updated)
+    return document(language, title, heading + intro + count + figure + cards, root=root, page=page,
+                    section="results", footer=escape(updated), style=STYLE)  # fmt: skip
 
 
-def _index_page(language: str, wards: pd.DataFrame, pages: dict[str, str], depth: int, updated: str) -> str:
+def _index_page(language: str, wards: pd.DataFrame, pages: Mapping[str, str], root: str, updated: str) -> str:
     items = "".join(
-        f'<li><a href="{escape(pages[w.ward_code].removeprefix("results/"))}">{escape(w.ward_name)}</a>'
-        f' <span class="small">{_t(language, "results.count", n=number(int(w.cases), language))}</span></li>'
+        f'<li><span class="grow"><a href="{escape(pages[w.ward_code].removeprefix("results/"))}">'
+        f'{escape(w.ward_name)}</a><br><span class="small">{escape(w.district or "")}</span></span>'
+        f'<span class="small">{_t(language, "results.count", n=number(int(w.cases), language))}</span></li>'
         for w in wards.itertuples(index=False)
     )
-    body = f'<p class="small">{_t(language, "results.intro")}</p>'
-    body += f'<ul class="list">{items}</ul>' if items else f"<p>{_t(language, 'results.no_wards')}</p>"
     title = translate("results.site_index", language)
-    return _document(language, title, body, depth=depth, page="results/index.html", updated=updated)
+    body = f'<h1>{escape(title)}</h1><p class="small">{_t(language, "results.intro")}</p>'
+    body += f'<ul class="list">{items}</ul>' if items else f"<p>{_t(language, 'results.no_wards')}</p>"
+    return document(language, title, body, root=root, page="results/index.html", section="results",
+                    footer=escape(updated), style=STYLE)  # fmt: skip
+
+
+def map_path(page: str) -> str:
+    """The map page of the ward page ``results/<ward>.html``: ``results/maps/<ward>.html``."""
+    return f"{MAP_FOLDER}/{page.removeprefix('results/')}"
 
 
 def _json(cases: dict[str, pd.DataFrame], wards: pd.DataFrame, pages: dict[str, str], now: dt.datetime) -> str:
@@ -149,23 +175,32 @@ def write_results(
     timezone: str,
     now: dt.datetime,
     slug: Callable[[str], str],
+    wards_geometry: gpd.GeoDataFrame | None = None,
 ) -> int:
-    """Write the results pages, ``results.json`` and the public thumbnails into ``folder``; returns the wards."""
+    """Write the results pages, each ward's map, ``results.json`` and the public thumbnails into ``folder``.
+
+    ``wards_geometry`` (``code``, ``geometry``) gives each ward map its outline. Returns the number of wards.
+    """
     wards = public_wards(engine)
     pages = {code: f"results/{slug(code)}.html" for code in wards["ward_code"]}
     cases = {code: public_results(engine, PublicFilter(ward_code=code, limit=WARD_LIMIT)) for code in pages}
+    outlines = {} if wards_geometry is None else dict(zip(wards_geometry["code"], wards_geometry.geometry,
+                                                            strict=True))  # fmt: skip
     taxonomy = load_taxonomy()
+    codes = set(taxonomy.categories).union(*(frame["category_code"] for frame in cases.values()))
     for language, prefix in LANGUAGES.items():
-        names = {code: taxonomy.name(code, language) for code in taxonomy.categories}
-        depth = 2 if prefix else 1
+        names = {code: taxonomy.name(code, language) for code in codes}  # an unknown code reads "Other"
+        root = "../" * (1 + prefix.count("/"))
         updated = translate("results.updated", language, at=local_time(now, language, timezone))
-        _write(folder, f"{prefix}results/index.html", _index_page(language, wards, pages, depth, updated))
+        _write(folder, f"{prefix}results/index.html", _index_page(language, wards, pages, root, updated))
         for ward in wards.to_dict("records"):
-            page = pages[ward["ward_code"]]
-            html = _ward_page(
-                language, pd.Series(ward), cases[ward["ward_code"]], names, timezone, depth, page, updated
-            )
-            _write(folder, prefix + page, html)
+            code, page = ward["ward_code"], pages[ward["ward_code"]]
+            _write(folder, prefix + page, _ward_page(language, ward, cases[code], names, timezone, root, page, updated))
+            if not cases[code].dropna(subset=["lat", "lon"]).empty:
+                title = f"{translate('site.results_map', language)} · {ward['ward_name']}"
+                html = ward_results_map(cases[code], outlines.get(code), language, root=root + "../", names=names,
+                                        timezone=timezone, title=title)  # fmt: skip
+                _write(folder, prefix + map_path(page), html)
     _write(folder, "results.json", _json(cases, wards, pages, now))
     _copy_photos(folder, media_dir, {sha for frame in cases.values() for sha in frame["photo"] if sha})
     return len(pages)

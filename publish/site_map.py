@@ -35,7 +35,9 @@ class _Script(MacroElement):
         self.code = code
 
 
-def _rounded(geometry: dict[str, object]) -> dict[str, object]:
+def rounded_geometry(geometry: dict[str, object]) -> dict[str, object]:
+    """A GeoJSON geometry with coordinates rounded to :data:`COORDINATE_DECIMALS` (≈ 1 m; smaller pages)."""
+
     def walk(value: object) -> object:
         if isinstance(value, list | tuple):
             if value and isinstance(value[0], float | int):
@@ -56,20 +58,48 @@ def _ward_features(snapshot: PublicSnapshot, wards: gpd.GeoDataFrame, language: 
         features.append(
             {
                 "type": "Feature",
-                "geometry": _rounded(row.geometry.__geo_interface__),
+                "geometry": rounded_geometry(row.geometry.__geo_interface__),
                 "properties": {"label": escape(label), "fill": value.category.hex if value else NO_VALUE_COLOUR},
             }
         )
     return {"type": "FeatureCollection", "features": features}
 
 
+def standalone_map(root: str, *, location: tuple[float, float] = HANOI_CENTER, zoom: int = 11) -> folium.Map:
+    """A folium map without tiles whose page loads only the Leaflet files copied into the site.
+
+    ``root`` is the relative path from the map's page to the site root (``""``, ``"../"``…).
+    """
+    fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True, attributionControl=False)
+    fmap.default_js = [("leaflet", f"{root}vendor/leaflet/leaflet.js")]
+    fmap.default_css = [("leaflet_css", f"{root}vendor/leaflet/leaflet.css")]
+    return fmap
+
+
+def bind_popups(fmap: folium.Map, popups: list[tuple[folium.Marker | folium.CircleMarker, str]]) -> None:
+    """Give each marker its popup HTML (already escaped by the caller) with Leaflet's own ``bindPopup``.
+
+    folium's Popup needs jQuery; this needs nothing but Leaflet. The script is a map child, so it runs after the
+    markers exist.
+    """
+    lines = []
+    for marker, html in popups:
+        content = json.dumps(html).replace("</", "<\\/")
+        lines.append(f"{marker.get_name()}.bindPopup({content});")
+    fmap.add_child(_Script("\n".join(lines)))
+
+
+def render(fmap: folium.Map, title: str) -> str:
+    """The map's standalone HTML page titled ``title`` (escaped here)."""
+    fmap.get_root().header.add_child(Element(f"<title>{escape(title)}</title>"))
+    return fmap.get_root().render()
+
+
 def station_map(
     snapshot: PublicSnapshot, wards: gpd.GeoDataFrame, language: str, *, root: str, pages: dict[str, str]
 ) -> str:
     """The map page's HTML; ``root`` is the relative path from the page to the site root (``""`` or ``"../"``)."""
-    fmap = folium.Map(location=HANOI_CENTER, zoom_start=11, tiles=None, control_scale=True, attributionControl=False)
-    fmap.default_js = [("leaflet", f"{root}vendor/leaflet/leaflet.js")]
-    fmap.default_css = [("leaflet_css", f"{root}vendor/leaflet/leaflet.css")]
+    fmap = standalone_map(root)
     folium.GeoJson(
         _ward_features(snapshot, wards, language),
         name=translate("map.wards", language),
@@ -81,7 +111,7 @@ def station_map(
         },
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
     ).add_to(fmap)
-    popups = []  # folium's Popup needs jQuery; Leaflet's own bindPopup takes the (escaped) HTML directly
+    popups = []
     for station in snapshot.stations:
         value = station.value("vn")
         colour = STALE_COLOUR if station.stale or value is None else value.category.hex
@@ -99,9 +129,6 @@ def station_map(
             tooltip=escape(f"{station.name}: {text}"),
         ).add_to(fmap)
         link = f'<a href="{escape(root + pages[station.id])}" target="_top">{escape(station.name)}</a>'
-        content = json.dumps(f"{link}<br>VN_AQI {escape(text)}").replace("</", "<\\/")
-        popups.append(f"{marker.get_name()}.bindPopup({content});")
-    fmap.add_child(_Script("\n".join(popups)))  # a map child: it runs after the markers exist
-    title = escape(translate("public.map", language))
-    fmap.get_root().header.add_child(Element(f"<title>{title}</title>"))
-    return fmap.get_root().render()
+        popups.append((marker, f"{link}<br>VN_AQI {escape(text)}"))
+    bind_popups(fmap, popups)
+    return render(fmap, translate("public.map", language))

@@ -134,4 +134,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "site.distance": ("{km} km", "{km} km"),
     "site.ward_of": ("Phường/xã {ward}", "Ward {ward}"),
     "site.nearest_stations": ("Trạm gần nhất", "Nearest stations"),
+    "site.sections": ("Các phần của trang", "Site sections"),
+    "site.nav_air": ("Chất lượng không khí", "Air quality"),
+    "site.nav_results": ("Kết quả xử lý phản ánh", "Complaint results"),
+    "site.results_body": (
+        "Phản ánh của người dân về môi trường ở từng phường/xã: đơn vị xử lý, ngày tiếp nhận, ngày xử lý xong "
+        "và kết quả đã được duyệt công khai.",
+        "Citizens' environmental complaints in each ward: the responsible unit, when each was received and "
+        "resolved, and the result once reviewed for the public.",
+    ),
+    "site.results_link": ("Xem kết quả theo phường/xã", "See the results by ward"),
+    "site.results_map": ("Bản đồ kết quả xử lý", "Map of handling results"),
+    "site.results_open": ("Đang xử lý", "Being handled"),
+    "site.results_other": ("Từ chối hoặc chuyển đơn vị khác", "Rejected or transferred"),
+    "site.results_more_here": ("và {n} vụ việc khác ở đây", "and {n} more cases here"),
 }

@@ -1,4 +1,9 @@
-"""The published site: atomic swap, no external URL, no personal data, open data matching the stored AQI."""
+"""The published site: atomic swap, no external URL, no personal data, open data matching the stored AQI.
+
+The "no external URL" and "no personal data" checks walk every file of a site that also holds public handling
+results (``tests/cases/public_seed``: personal data planted in every field), so the results pages, their maps
+and ``results.json`` are covered as well as the air-quality pages.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +22,10 @@ from sqlalchemy import Engine, select, update
 
 from data.boundary_store import load_shipped_sets
 from data.config import load_settings
-from data.schema import AqiValue, ComplaintReport, Station
+from data.schema import AqiValue, ComplaintReport, ResponsibleUnit, Station
 from publish import build, pages
 from publish.build import KEEP_BUILDS, build_site, slug
+from tests.cases.public_seed import PUBLIC_NOTE, SECRETS, seed_public
 
 REPORTER_NAME = "Nguyễn Văn Bí Mật"
 REPORTER_PHONE = "0912345678"
@@ -31,8 +37,9 @@ COMPLAINTS_CSV = (
 EXTERNAL_URL = re.compile(rb"(?:https?:)?//(?!/)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
-def _build(engine: Engine, out: Path) -> build.SiteBuild:
-    return build_site(engine, out, settings=load_settings(timezone=TIMEZONE), now=NOW)
+def _build(engine: Engine, out: Path, media_dir: Path | None = None) -> build.SiteBuild:
+    settings = load_settings(timezone=TIMEZONE, **({"media_dir": media_dir} if media_dir else {}))
+    return build_site(engine, out, settings=settings, now=NOW)
 
 
 def _newest(engine: Engine, station_id: str, scale: str) -> AqiValue:
@@ -75,15 +82,27 @@ def test_open_data_matches_the_stored_aqi(air_engine: Engine, tmp_path: Path) ->
 
 
 def test_pages_in_both_languages_gzip_twins_and_no_external_url(air_engine: Engine, tmp_path: Path) -> None:
-    result = _build(air_engine, tmp_path / "site")
+    world = seed_public(air_engine, tmp_path / "media")
+    result = _build(air_engine, tmp_path / "site", world.media_dir)
     site = result.path
     assert (result.stations, result.wards) == (3, len(list((site / "wards").glob("*.html"))) - 1)
     for prefix in ("", "en/"):
         assert (site / prefix / "index.html").is_file() and (site / prefix / "map.html").is_file()
         for station_id in ("HN1", "HN2", "HN3"):
             assert (site / prefix / "stations" / f"{slug(station_id)}.html").is_file()
+        for page in ("results/index.html", "results/00070.html", "results/maps/00070.html"):
+            assert (site / prefix / page).is_file(), prefix + page  # the results pages and map are checked below
     index = (site / "index.html").read_text(encoding="utf-8")
     assert '<html lang="vi">' in index and "Trạm Minh Khai" in index and 'href="en/index.html"' in index
+    assert 'href="results/index.html"' in index  # the air pages lead to the handling results…
+    ward = (site / "results" / "00070.html").read_text(encoding="utf-8")
+    assert 'href="../index.html"' in ward and 'href="../en/results/00070.html"' in ward  # …and back, per language
+    assert 'src="maps/00070.html"' in ward and PUBLIC_NOTE in ward
+    english = (site / "en" / "results" / "00070.html").read_text(encoding="utf-8")
+    assert 'href="../../results/00070.html"' in english and 'href="../../en/index.html"' in english
+    ward_map = (site / "en" / "results" / "maps" / "00070.html").read_text(encoding="utf-8")
+    assert 'src="../../../vendor/leaflet/leaflet.js"' in ward_map and "bindPopup" in ward_map
+    assert "21.029" in ward_map and "105.852" in ward_map  # the centre of the case's ~100 m cell
     english = (site / "en" / "stations" / "HN1.html").read_text(encoding="utf-8")
     assert "Health effect" in english and "Ảnh hưởng sức khỏe" not in english and "Sat 08 Mar" in english
     station = (site / "stations" / "HN1.html").read_text(encoding="utf-8")
@@ -104,16 +123,22 @@ def test_no_personal_data_and_names_escaped(air_engine: Engine, tmp_path: Path) 
     import_complaints(air_engine, upload, context, profile=None, source=None)
     with air_engine.connect() as conn:  # the complaint with its reporter is stored…
         assert conn.execute(select(ComplaintReport.reporter_phone)).scalars().all() == [REPORTER_PHONE]
+    world = seed_public(air_engine, tmp_path / "media")
     evil = '=HYPERLINK("http://evil.example") <script>alert(1)</script> ![x](http://evil.example/p.png)'
     with air_engine.begin() as conn:
         conn.execute(update(Station).where(Station.id == "HN3").values(name=evil))
-    site = _build(air_engine, tmp_path / "site").path
+        conn.execute(update(ResponsibleUnit).values(name=f"UBND {evil}"))
+    site = _build(air_engine, tmp_path / "site", world.media_dir).path
+    results_files = [p for p in site.rglob("*") if "results" in p.relative_to(site).parts]
+    assert any(p.match("results/maps/*.html") for p in results_files) and (site / "results.json").is_file()
     for path in site.rglob("*"):
         if not path.is_file() or path.suffix == ".gz":
             continue
         data = path.read_bytes()
         assert REPORTER_NAME.encode() not in data and REPORTER_PHONE.encode() not in data, path
         assert b"Ng\xc3\xb5 5 H\xc3\xa0ng B\xe1\xba\xa1c" not in data  # the complaint's address neither
+        for secret in (*SECRETS, *world.private_photos):  # planted in every private field of the public cases
+            assert secret.encode() not in data, (path, secret)
         if path.suffix == ".html":
             assert b"<script>alert" not in data and b'src="http' not in data and b'href="http' not in data, path
     rows = list(csv.DictReader(io.StringIO((site / "history.csv").read_text(encoding="utf-8-sig"))))
@@ -123,6 +148,9 @@ def test_no_personal_data_and_names_escaped(air_engine: Engine, tmp_path: Path) 
     assert (
         b'src="http' not in (site / "map.html").read_bytes() and b'href="http' not in (site / "map.html").read_bytes()
     )
+    for page in ("results/00070.html", "results/maps/00070.html", "en/results/maps/00070.html"):
+        html = (site / page).read_text(encoding="utf-8")
+        assert "UBND =HYPERLINK" in html and "<script>alert" not in html, page  # the unit's name, escaped
 
 
 def test_the_site_is_swapped_in_atomically_and_old_builds_are_pruned(air_engine: Engine, tmp_path: Path) -> None:
