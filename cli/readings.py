@@ -49,7 +49,9 @@ def _import(args: argparse.Namespace) -> int:
     config = _common.settings()
     engine = _common.engine(config)
     now = args.now or dt.datetime.now(dt.UTC)
-    summary = import_readings(engine, args.path, now=now, locator=WardLocator(engine, config.boundary_set))
+    summary = import_readings(
+        engine, args.path, now=now, locator=WardLocator(engine, config.boundary_set), timezone=config.timezone
+    )
     _common.emit_json(summary.as_dict())
     return 0
 

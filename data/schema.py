@@ -415,10 +415,12 @@ class Reading(Base):
 
 
 class Average(Base):
-    """Stored averages per station and parameter: period '1h', '8h' or '24h', labelled by the END time.
+    """Stored averages per station and parameter: period '1h', '8h', '24h' or '1d' (local day, the daily
+    roll-up), labelled by the END time.
 
     Like ``readings`` it has no foreign key to ``stations`` (the per-row check made bulk writes 2–3× slower):
-    its one writer, ``store_batch``, registers unknown stations first.
+    its writers, ``store_batch`` (which registers unknown stations first) and the drain of ``monitoring.rollups``
+    (stations already registered), keep to known stations.
     """
 
     __tablename__ = "averages"
@@ -432,6 +434,47 @@ class Average(Base):
     n_valid: Mapped[int] = mapped_column(Integer, default=0)
     n_expected: Mapped[int] = mapped_column(Integer, default=0)
     valid: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WardAverage(Base):
+    """Ward roll-ups: per boundary set, ward, station kind and parameter, the mean of the valid station means of
+    an hour ('1h') or local day ('1d'), labelled by the period's END.
+
+    ``n_valid`` counts the stations with a valid mean, ``n_expected`` those with any mean of the period. Written
+    only by the pending-window drain (``monitoring.rollups``), from ``averages``.
+    """
+
+    __tablename__ = "ward_averages"
+
+    set_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ward_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    parameter: Mapped[str] = mapped_column(String(30), primary_key=True)
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period_end: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    n_valid: Mapped[int] = mapped_column(Integer, default=0)
+    n_expected: Mapped[int] = mapped_column(Integer, default=0)
+    valid: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PendingWindow(Base):
+    """Hours (after_hour, last_hour] of one station parameter whose readings changed and whose derived values (deferred
+    rolling means, daily and ward roll-ups, AQI) are still to be recomputed.
+
+    Written in the ingest transaction, deleted by the drain that recomputed them (``monitoring.rollups``), so a
+    crash in between loses nothing. ``deferred``: the 8-h and 24-h means after ``last_hour`` were left out too.
+    """
+
+    __tablename__ = "pending_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(100))
+    parameter: Mapped[str] = mapped_column(String(30))
+    after_hour: Mapped[dt.datetime]
+    last_hour: Mapped[dt.datetime]
+    deferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    queued_at: Mapped[dt.datetime]
 
 
 class AqiValue(Base):

@@ -15,7 +15,8 @@ from monitoring.aqi_tables import POLLUTANTS, Scale
 
 #: hours read before ``since`` so that NowCast, 8-h windows and the first day are complete
 _LOOKBACK = dt.timedelta(hours=48)
-_COMBINATIONS: tuple[tuple[Scale, Period], ...] = (
+#: every stored (scale, period)
+AQI_COMBINATIONS: tuple[tuple[Scale, Period], ...] = (
     ("vn", "hourly"),
     ("vn", "daily"),
     ("us", "hourly"),
@@ -38,7 +39,8 @@ def sub_index_record(result: AqiResult) -> dict[str, Any]:
     }
 
 
-def _row(item: StationAqi) -> dict[str, Any]:
+def aqi_row(item: StationAqi) -> dict[str, Any]:
+    """The ``aqi_values`` row of one computed AQI."""
     result = item.result
     return {
         "station_id": item.station_id,
@@ -64,8 +66,8 @@ def refresh_aqi(engine: Engine, *, since: dt.datetime | None = None, timezone: s
         raise ValueError(msg)
     hourly = valid_hourly_averages(engine, POLLUTANTS, None if since is None else since - _LOOKBACK)
     rows: list[dict[str, Any]] = []
-    for scale, period in _COMBINATIONS:
+    for scale, period in AQI_COMBINATIONS:
         items = station_aqi(hourly, scale=scale, period=period, timezone=timezone)
-        rows.extend(_row(item) for item in items if since is None or item.period_end >= since)
+        rows.extend(aqi_row(item) for item in items if since is None or item.period_end >= since)
     replace_aqi_values(engine, rows, since=since)
     return len(rows)

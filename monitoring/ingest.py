@@ -31,16 +31,20 @@ from data.readings_store import (
     utc_times,
     write_averages,
 )
+from data.rollups import queue_pending
 from data.station_registry import register_unknown
 from monitoring.averages import ROLLING_RULES, refreshed_averages, rolling_after
 from monitoring.feeds.base import Batch, Reject
 from monitoring.schema import NATURAL_KEY, validate_readings
 from monitoring.stations import WardLocator, upsert_stations
 
-__all__ = ["IngestSummary", "refresh_deferred_windows", "store_batch"]
+__all__ = ["IngestSummary", "holds_late_data", "pending_runs", "refresh_rolling_after", "store_batch"]
 
 _ROLLING_REACH = dt.timedelta(hours=max(hours for hours, _ in ROLLING_RULES.values()) - 1)
 _HOUR = dt.timedelta(hours=1)
+_SERIES = ["station_id", "parameter"]
+LATE_AFTER = dt.timedelta(days=1)
+"""Readings older than this before the time of ingest are late data (a datalogger flushing its buffer)."""
 
 
 @dataclass
@@ -79,6 +83,14 @@ class IngestSummary:
         }
 
 
+def holds_late_data(batch: Batch, now: dt.datetime) -> bool:
+    """Whether ``batch`` holds readings older than :data:`LATE_AFTER` before ``now``: stored with
+    ``store_batch(…, defer_later_windows=True)`` it never holds up the live stream."""
+    if batch.readings.empty:
+        return False
+    return bool(utc_times(batch.readings["observed_at"]).min() < pd.Timestamp(now - LATE_AFTER))
+
+
 def store_batch(
     conn: Connection,
     batch: Batch,
@@ -94,9 +106,12 @@ def store_batch(
     (station, parameter, observed_at) are duplicates; late readings for earlier hours are accepted and their
     hourly, 8-h and 24-h means recomputed.
 
-    ``defer_later_windows`` (a datalogger flushing its buffer): the 8-h and 24-h windows ending after the
-    batch's last hour, the ones the live stream writes too, are left to :func:`refresh_deferred_windows` in a
-    short transaction after this one commits, so the live stream never waits on the long flush.
+    The runs of hours with new readings are queued in ``pending_windows`` (same transaction), for the drain of
+    :mod:`monitoring.rollups` to recompute the daily and ward roll-ups and the AQI of those hours only.
+
+    ``defer_later_windows`` (a datalogger flushing its buffer): the 8-h and 24-h windows ending after each
+    series' last new hour, the ones the live stream writes too, are left to that drain (a short transaction
+    after this one commits), so the live stream never waits on the long flush.
     """
     validate_readings(batch.readings)
     batch_id = uuid.uuid4().hex
@@ -205,22 +220,59 @@ def _store_new_readings(
         context = _read_context(conn, *span)
         readings = read_readings(conn, *span)
         averages = refreshed_averages(unique, readings, context.hourly, interval_minutes=interval_minutes)
-    if defer:
-        averages = averages[averages["period_end"] <= span[3]]
+    runs = pending_runs(fresh, deferred=defer)
+    if defer:  # rolling means after each series' last changed hour: the drain writes them after this commits
+        last = runs.groupby(["station_id", "parameter"], as_index=False)["last_hour"].max()
+        ends = averages.merge(last, on=["station_id", "parameter"], how="left")["last_hour"].to_numpy()
+        averages = averages[(averages["period"] == "1h").to_numpy() | (averages["period_end"].to_numpy() <= ends)]
     write_averages(conn, averages, context.keys)
+    queue_pending(conn, runs, dt.datetime.now(dt.UTC))
     return accepted
 
 
-def refresh_deferred_windows(conn: Connection, batch: Batch) -> None:
-    """Write the rolling means a ``store_batch(…, defer_later_windows=True)`` of ``batch`` left out (call it in
-    its own transaction after that one committed)."""
-    if batch.readings.empty:
-        return
-    stations, parameters, _, last_hour = _span(
-        batch.readings.assign(observed_at=utc_times(batch.readings["observed_at"]))
-    )
+def refresh_rolling_after(conn: Connection, series: pd.DataFrame, last_hour: dt.datetime) -> int:
+    """Write the 8-h and 24-h means of ``series`` (``station_id, parameter``) ending after ``last_hour`` that still
+    contain it: what a ``store_batch(…, defer_later_windows=True)`` left out for series whose changed hours end at
+    ``last_hour`` (call it in its own transaction after that one committed; the drain of
+    :mod:`monitoring.rollups` does). Returns the rows written."""
+    stations, parameters = sorted(series["station_id"].unique()), sorted(series["parameter"].unique())
     context = _read_context(conn, stations, parameters, last_hour - _HOUR, last_hour)
-    write_averages(conn, rolling_after(context.hourly, pd.Timestamp(last_hour)), context.keys)
+    hourly = context.hourly.merge(series, on=["station_id", "parameter"])
+    rolled = rolling_after(hourly, pd.Timestamp(last_hour))
+    write_averages(conn, rolled, context.keys)
+    return len(rolled)
+
+
+def pending_runs(readings: pd.DataFrame, *, deferred: bool) -> pd.DataFrame:
+    """Runs of consecutive hours touched by ``readings`` per station and parameter: ``station_id, parameter,
+    after_hour, last_hour, deferred`` (the hours (after_hour, last_hour]; with ``deferred`` the last run of each
+    series is marked, its later rolling means left to the drain)."""
+    frame = (
+        pd.DataFrame(
+            {
+                "station_id": readings["station_id"].to_numpy(),
+                "parameter": readings["parameter"].to_numpy(),
+                "hour": readings["observed_at"].dt.ceil("h").to_numpy(),
+            }
+        )
+        .drop_duplicates()
+        .sort_values([*_SERIES, "hour"], kind="stable")
+        .reset_index(drop=True)
+    )
+    same_series = (frame["station_id"] == frame["station_id"].shift()) & (
+        frame["parameter"] == frame["parameter"].shift()
+    )
+    run = (~(same_series & (frame["hour"] - frame["hour"].shift() == _HOUR))).cumsum()
+    runs = frame.groupby(run).agg(
+        station_id=("station_id", "first"), parameter=("parameter", "first"), first=("hour", "min"),
+        last_hour=("hour", "max"),
+    )  # fmt: skip
+    runs["after_hour"] = runs.pop("first") - _HOUR
+    last_of_series = ~runs.duplicated(_SERIES, keep="last")
+    runs["deferred"] = last_of_series & deferred
+    for column in ("after_hour", "last_hour"):
+        runs[column] = pd.to_datetime(runs[column], utc=True).astype("datetime64[us, UTC]")
+    return runs[["station_id", "parameter", "after_hour", "last_hour", "deferred"]].reset_index(drop=True)
 
 
 def _read_context(

@@ -1,4 +1,5 @@
-"""What runs after new data arrives: AQI refresh, then one alert evaluation over every rule family.
+"""What runs after new data arrives: the pending windows drained (roll-ups and AQI of the changed hours), AQI
+refresh, then one alert evaluation over every rule family.
 
 This is the one place that wires the rule families of all layers (monitoring thresholds/AQI/silence/device,
 ``geo`` hotspots, ``data`` complaint SLA) into the alert engine; the poller calls :func:`after_poll`
@@ -21,6 +22,7 @@ from monitoring.alert_engine import EvaluationSummary, Provider, configured_prov
 from monitoring.alert_rules import load_alert_rules
 from monitoring.aqi_store import refresh_aqi
 from monitoring.hotspot_signals import hotspot_signals
+from monitoring.rollups import drain_all
 from monitoring.sla_signals import sla_signals
 
 
@@ -36,14 +38,16 @@ def all_providers(settings: Settings | None = None) -> list[Provider]:
 
 
 def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = None) -> dict[str, Any]:
-    """Refresh stored AQI values, evaluate every alert rule at ``now``, escalate and deliver urges, keep the
-    partitions ahead and apply retention; a summary."""
+    """Drain the pending windows (late data included), refresh stored AQI values, evaluate every alert rule at
+    ``now``, escalate and deliver urges, keep the partitions ahead and apply retention; a summary."""
     config = settings or load_settings()
     partitions = maintain_configured(engine, config, now)
+    drained = drain_all(engine, timezone=config.timezone)
     aqi_rows = refresh_aqi(engine, since=now - dt.timedelta(days=2), timezone=config.timezone)
     alerts = evaluate_configured(engine, now, config).as_dict()
-    return {"aqi_rows": aqi_rows, "alerts": alerts, "case_urges": case_notify.run_round(engine, now, config),
-            "partitions": partitions}
+    urges = case_notify.run_round(engine, now, config)
+    return {"pending_windows": drained.windows, "aqi_rows": aqi_rows, "alerts": alerts, "case_urges": urges,
+            "partitions": partitions}  # fmt: skip
 
 
 def evaluate_configured(engine: Engine, now: dt.datetime, config: Settings) -> EvaluationSummary:

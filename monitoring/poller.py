@@ -30,7 +30,7 @@ from data.feed_state import FeedHealth, read_health, write_health
 from data.redact import redact_text
 from monitoring.errors import FeedAuthError, FeedError, FeedRateLimitedError, FeedSchemaError
 from monitoring.feeds.base import AfterPoll, FeedSpec
-from monitoring.ingest import IngestSummary, store_batch
+from monitoring.ingest import IngestSummary, holds_late_data, store_batch
 from monitoring.stations import WardLocator
 
 logger = logging.getLogger(__name__)
@@ -225,7 +225,8 @@ class FeedCoordinator:
             with write_transaction(self.engine) as conn:
                 if self.keeper is not None:
                     self.keeper.confirm(conn, name, now)
-                result.summary = store_batch(conn, batch, locator=self.locator, filename=name)
+                late = holds_late_data(batch, now)  # a buffer flush: its later rolling means go to the drain
+                result.summary = store_batch(conn, batch, locator=self.locator, filename=name, defer_later_windows=late)
                 recovered = health.consecutive_failures > 0
                 health.checkpoint = batch.checkpoint
                 health.last_attempt_at = now

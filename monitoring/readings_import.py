@@ -13,12 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from data.config import DEFAULT_TIMEZONE
 from data.db import write_transaction
 from monitoring.errors import FeedSchemaError
 from monitoring.feeds.base import Batch, SourceFile
 from monitoring.feeds.history import read_history_csv
 from monitoring.feeds.stationfiles import file_identity, read_station_files
-from monitoring.ingest import IngestSummary, store_batch
+from monitoring.ingest import IngestSummary, holds_late_data, store_batch
+from monitoring.rollups import drain_all
 from monitoring.stations import WardLocator
 
 READINGS_SUFFIXES = frozenset({".csv", ".txt"})
@@ -39,6 +41,7 @@ def import_readings(
     now: dt.datetime,
     locator: WardLocator | None = None,
     chunk_files: int = 500,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> IngestSummary:
     """Import a readings CSV, a Circular 10/2021 ``.txt`` file, or a folder of them (searched recursively).
 
@@ -46,7 +49,8 @@ def import_readings(
     format is quarantined whole. Files are known by their path below the imported folder (a single file: its
     name) and their content hash, so files of the same name in different folders are each stored or
     quarantined on their own merits. Importing the same input twice stores nothing new (its rows come back
-    as duplicates).
+    as duplicates). Then the pending windows are drained: daily and ward roll-ups and the AQI of the imported
+    hours (local days in ``timezone``).
     """
     root = path if path.is_dir() else path.parent
     if path.is_dir():
@@ -64,12 +68,15 @@ def import_readings(
         except FeedSchemaError as err:
             batch = _rejected_file(csv_path, root, str(err))
         with write_transaction(engine) as conn:
-            part = store_batch(conn, batch, locator=locator, filename=str(csv_path))
+            late = holds_late_data(batch, now)
+            part = store_batch(conn, batch, locator=locator, filename=str(csv_path), defer_later_windows=late)
         part.files = 1
         summary += part
     for start in range(0, len(station_paths), chunk_files):
         chunk = station_paths[start : start + chunk_files]
         batch = read_station_files(chunk, now=now, source=chunk[0].parent.name or "tt10", root=root)
         with write_transaction(engine) as conn:
-            summary += store_batch(conn, batch, locator=locator, filename=str(path))
+            late = holds_late_data(batch, now)
+            summary += store_batch(conn, batch, locator=locator, filename=str(path), defer_later_windows=late)
+    drain_all(engine, timezone=timezone)
     return summary

@@ -9,7 +9,8 @@ from sqlalchemy import Engine, select, text
 
 from data.schema import Average
 from monitoring import ingest
-from monitoring.ingest import Batch, refresh_deferred_windows, store_batch
+from monitoring.ingest import Batch, store_batch
+from monitoring.rollups import drain_pending
 from monitoring.schema import canonicalise
 
 
@@ -86,14 +87,14 @@ def test_a_flush_deferring_its_later_windows_does_not_block_its_own_live_stream(
         assert store_batch(streaming, _batch("S", live[6:])).accepted == 6
         streaming.commit()
         flushing.commit()
-    with postgres_engine.begin() as conn:
-        refresh_deferred_windows(conn, flush)
+    drain_pending(postgres_engine)
     expected = _all_averages(postgres_engine)
     with postgres_engine.begin() as conn:  # the same data stored in one go, oldest first, gives the same averages
         conn.execute(text("DELETE FROM averages"))
         conn.execute(text("DELETE FROM readings"))
         store_batch(conn, flush)
         store_batch(conn, _batch("S", live))
+    drain_pending(postgres_engine)
     pd.testing.assert_frame_equal(_all_averages(postgres_engine), expected)
     eight = expected[(expected["period"] == "8h") & (expected["period_end"] == pd.Timestamp("2025-03-12T01:00Z"))]
     assert eight["value"].tolist() == [pytest.approx((7 * 30.0 + 10.0) / 8)]
