@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -139,11 +139,19 @@ def import_requests(
 ) -> dict[str, int | str]:  # fmt: skip
     """Import ``posted`` (all from ``client``) as ONE batch through the complaint pipeline.
 
+    A ``media_url`` is fetched through the pipeline's media column (:mod:`data.importers.media_column`: the
+    shared HTTP client, the media size and type limits, the fetch deadline, no private-network addresses) and
+    attached to the report. A medium that cannot be fetched or is refused does not refuse the report (the client
+    was answered already, and a photo host out of reach must not lose a citizen's complaint): the report is
+    stored whole with its link and a note naming the file and the reason, as for chat reports.
+
     Returns, per external id, the id of the case the report joined or opened, or the quarantine reason when the
     pipeline refused it. Idempotent: a request whose report is stored already (an earlier run that stopped
     before recording its outcome) is found again, never stored twice.
     """
     now = now or dt.datetime.now(dt.UTC)
+    if context.media is not None:
+        context = replace(context, media=replace(context.media, refuse_rows=False))
     source = f"{SOURCE_PREFIX}:{client}"[:100]
     records = []
     for item in posted:
@@ -154,6 +162,7 @@ def import_requests(
             "requested_datetime": item.received_at.isoformat(),
             "service_name": context.taxonomy.categories[request.service_code].name_vi,
             "description": text,
+            "media": request.media_url,  # fetched and attached like an import's media column
             "address": request.address,
             "lat": request.lat,
             "long": request.lon,

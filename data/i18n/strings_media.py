@@ -51,6 +51,13 @@ _REASONS: dict[str, tuple[str, str]] = {
     ),
 }
 
-STRINGS: dict[str, tuple[str, str]] = {f"media.{code}": texts for code, texts in _REASONS.items()} | {
-    f"quarantine.media_{code}": texts for code, texts in _REASONS.items()
-}
+STRINGS: dict[str, tuple[str, str]] = (
+    {f"media.{code}": texts for code, texts in _REASONS.items()}
+    | {f"quarantine.media_{code}": texts for code, texts in _REASONS.items()}
+    | {
+        "media.skipped_note": (
+            "[Tệp đính kèm chưa lưu: {reason}]",
+            "[Attachment not stored: {reason}]",
+        )
+    }
+)

@@ -2,9 +2,11 @@
 
 Before the batch transaction, each row's references are fetched (:mod:`data.media.fetch`) and cleaned
 (:func:`data.media.prepare`); a row with any reference that cannot be fetched or is refused goes to quarantine
-whole, with the file named in the reason. A report without coordinates takes the GPS position recorded in its
-first photo (``location_from_photo``). Inside the transaction :meth:`ReportMedia.attach` stores the media and
-links them to the reports and their cases; if the batch fails, nothing is kept.
+whole, with the file named in the reason — or, for chat and Open311 reports (``MediaSource.refuse_rows``
+false), the medium is skipped and the report's text notes the file and the reason. A report without coordinates
+takes the GPS position recorded in its first photo (``location_from_photo``). Inside the transaction
+:meth:`ReportMedia.attach` stores the media and links them to the reports and their cases; if the batch fails,
+nothing is kept.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 import requests
 from sqlalchemy import Connection, insert, select
 
+from data.i18n import translate
 from data.importers.normalise import Quarantine
 from data.media import MediaError, PreparedMedia, save
 from data.media.fetch import MediaSource, fetch, split_references
@@ -103,6 +106,7 @@ def fetch_report_media(
                 except MediaError as err:
                     if not source.refuse_rows:
                         logger.info("report %s: medium skipped: %s", external_id, err)
+                        _note_skipped(frame, index, err)
                         continue
                     refused[index] = err.quarantine_params(reference)
                     break
@@ -120,6 +124,13 @@ def fetch_report_media(
             quarantine.add(frame, mask, header, code, pd.Series(params, dtype=object))
         frame = frame[~frame["_refused"]].drop(columns=["_refused"])
     return frame, media
+
+
+def _note_skipped(frame: pd.DataFrame, index: object, error: MediaError) -> None:
+    """Add to the report's text why a medium was not stored (for the operator; the report's language)."""
+    note = translate("media.skipped_note", "vi", reason=error.text("vi"))
+    text = frame.at[index, "description"] if "description" in frame else None
+    frame.at[index, "description"] = f"{text}\n{note}" if isinstance(text, str) and text else note
 
 
 def _place_from_photo(frame: pd.DataFrame, index: object, items: list[tuple[str, PreparedMedia]]) -> None:

@@ -108,7 +108,9 @@ OPEN311 = Profile(
         "reporter_phone": (),
         "source_status": ("status",),
         "closed_at": ("updated_datetime",),
-        "media": ("media",),  # chat reports (data.intake_messages); a pulled endpoint's media_url is not fetched
+        # chat reports (data.intake_messages) and posted requests (data.open311_server); a pulled endpoint's
+        # media_url is not fetched
+        "media": ("media",),
     },
     detect=("service_request_id", "requested_datetime"),
     timezone="Asia/Ho_Chi_Minh",

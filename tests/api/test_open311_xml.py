@@ -24,9 +24,10 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
 @pytest.fixture
-def api(loaded_engine: Engine) -> tuple[TestClient, str]:
+def api(loaded_engine: Engine, tmp_path: Path) -> tuple[TestClient, str]:
     key = add_key(loaded_engine, "ruby-client")
-    return TestClient(create_app(loaded_engine, load_settings(boundary_set="hanoi-2025"))), key
+    settings = load_settings(boundary_set="hanoi-2025", media_dir=tmp_path / "media")  # the post has a media_url
+    return TestClient(create_app(loaded_engine, settings)), key
 
 
 def _shape(xml: bytes) -> tuple[str, str | None, set[str]]:
