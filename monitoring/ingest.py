@@ -169,7 +169,7 @@ def _ledger_files(
         status = "quarantined" if source_file.error else "ingested"
         ledger.append({"filename": key[0], "content_hash": key[1], "batch_id": batch_id, "status": status})
         if source_file.error:
-            rejects.append(Reject(source_file.name, None, "file", source_file.error, {"file": source_file.name}))
+            rejects.append(Reject(source_file.name, None, "file", (source_file.error,), {"file": source_file.name}))
             summary.quarantined += source_file.rows
             skipped.add(source_file.name)
         else:
@@ -187,6 +187,7 @@ def _quarantine(conn: Connection, batch_id: str, rejects: list[Reject]) -> None:
                 "row_number": reject.row_number,
                 "field": reject.field,
                 "reason": f"{reject.source}: {reject.reason}",
+                **reject.stored_reason(),
                 "raw": reject.raw,
             }
             for reject in rejects

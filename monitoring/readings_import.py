@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from data.config import DEFAULT_TIMEZONE
 from data.db import write_transaction
 from monitoring.errors import FeedSchemaError
-from monitoring.feeds.base import Batch, SourceFile
-from monitoring.feeds.history import read_history_csv
+from monitoring.feeds.base import Batch, Reason, SourceFile
+from monitoring.feeds.history import UnreadableReadingsFileError, read_history_csv
 from monitoring.feeds.stationfiles import file_identity, read_station_files
 from monitoring.ingest import IngestSummary, holds_late_data, store_batch
 from monitoring.rollups import drain_all
@@ -26,7 +26,7 @@ from monitoring.stations import WardLocator
 READINGS_SUFFIXES = frozenset({".csv", ".txt"})
 
 
-def _rejected_file(path: Path, root: Path, reason: str) -> Batch:
+def _rejected_file(path: Path, root: Path, reason: Reason) -> Batch:
     """A batch carrying one refused file, so it is quarantined whole with its data rows counted."""
     content = path.read_bytes()
     rows = max(len([line for line in content.splitlines() if line.strip()]) - 1, 0)
@@ -65,8 +65,11 @@ def import_readings(
     for csv_path in (p for p in inputs if p.suffix.lower() == ".csv"):
         try:
             batch = read_history_csv(csv_path, now=now)
-        except FeedSchemaError as err:
-            batch = _rejected_file(csv_path, root, str(err))
+        except UnreadableReadingsFileError as err:
+            batch = _rejected_file(csv_path, root, err.reason)
+        except FeedSchemaError as err:  # a format recognised by its header whose content is not
+            reason = Reason("csv_unreadable", {"file": str(csv_path), "detail": str(err)})
+            batch = _rejected_file(csv_path, root, reason)
         with write_transaction(engine) as conn:
             late = holds_late_data(batch, now)
             part = store_batch(conn, batch, locator=locator, filename=str(csv_path), defer_later_windows=late)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from monitoring.errors import ReadingsSchemaError
-from monitoring.feeds.base import Reject
+from monitoring.feeds.base import Reason, Reject
 from monitoring.units import AIR_PARAMETERS, normalise_parameter, to_standard_units
 
 READING_COLUMNS: Final = ("station_id", "parameter", "value", "unit", "observed_at", "status", "source")
@@ -36,6 +36,12 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+def _cell(value: Any) -> str:
+    """A refused cell as the text its reason quotes (``<empty>`` when missing)."""
+    missing = value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+    return "<empty>" if missing else str(value)
 
 
 def raw_record(row: pd.Series) -> dict[str, Any]:
@@ -68,49 +74,48 @@ def canonicalise(
         raise ReadingsSchemaError(msg)
     frame = raw.reset_index(drop=True)
     row_numbers = frame["row_number"] if "row_number" in frame else pd.Series(np.arange(1, len(frame) + 1))
-    problems: dict[Hashable, list[tuple[str, str]]] = {}
+    problems: dict[Hashable, list[tuple[str, Reason]]] = {}
 
-    def flag(mask: pd.Series | np.ndarray, field_name: str, reason: pd.Series | str) -> None:
+    def flag(mask: pd.Series | np.ndarray, field_name: str, code: str, values: pd.Series | None = None) -> None:
         for position in np.flatnonzero(np.asarray(mask, dtype=bool)):
-            text = reason if isinstance(reason, str) else str(reason.iloc[position])
-            problems.setdefault(position, []).append((field_name, text))
+            params = {} if values is None else {"value": values.iloc[position]}
+            problems.setdefault(position, []).append((field_name, Reason(f"reading_{code}", params)))
 
     station = frame["station_id"].astype("string").str.strip()
-    flag(station.isna() | (station == ""), "station_id", "station id is empty")
+    flag(station.isna() | (station == ""), "station_id", "station_empty")
 
     symbols = frame["parameter"].astype("string")
     parameter = symbols.map(lambda s: normalise_parameter(s) if isinstance(s, str) else None).astype(object)
-    flag(parameter.isna(), "parameter", "unknown parameter symbol " + symbols.fillna("<empty>").map(repr))
+    flag(parameter.isna(), "parameter", "parameter_unknown", symbols.fillna("<empty>").astype(object))
 
     value = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
-    flag(~np.isfinite(value.to_numpy()), "value", "value is not a number: " + frame["value"].map(repr))
+    flag(~np.isfinite(value.to_numpy()), "value", "not_a_number", frame["value"].map(_cell))
 
     observed = frame["observed_at"]
     if not isinstance(observed.dtype, pd.DatetimeTZDtype):
         msg = f"observed_at from {source} must be tz-aware datetimes, got {observed.dtype}"
         raise ReadingsSchemaError(msg)
-    flag(observed.isna(), "observed_at", "observation time is missing")
+    flag(observed.isna(), "observed_at", "time_missing")
     if now is not None:
         future = (observed > now + FUTURE_TOLERANCE).fillna(False)
-        flag(future, "observed_at", "observation time " + observed.astype(str) + " is in the future (clock skew?)")
+        flag(future, "observed_at", "time_future", observed.astype(str).astype(object))
 
     status = frame["status"].astype("string").str.strip()
-    flag(~status.isin(VALID_STATUSES), "status", "device status " + status.fillna("<empty>").map(repr)
-         + " is not 00, 01 or 02 (Circular 10/2021)")  # fmt: skip
+    flag(~status.isin(VALID_STATUSES), "status", "status_invalid", status.fillna("<empty>").astype(object))
 
     converted, unit = to_standard_units(
         parameter.fillna(""), value, frame["unit"].astype("string").fillna("").astype(str)
     )
     bad_unit = parameter.isin(AIR_PARAMETERS) & (unit != "µg/m³")
-    flag(bad_unit, "unit", "unit " + frame["unit"].map(repr) + " cannot be converted to µg/m³")
+    flag(bad_unit, "unit", "unit_unconvertible", frame["unit"].map(_cell))
 
     accepted_mask = np.ones(len(frame), dtype=bool)
     rejects = []
     for position, found in sorted(problems.items()):
         accepted_mask[position] = False
         fields = ", ".join(name for name, _ in found)
-        reason = "; ".join(text for _, text in found)
-        rejects.append(Reject(source, int(row_numbers.iloc[position]), fields, reason, raw_record(raw.iloc[position])))
+        reasons = tuple(reason for _, reason in found)
+        rejects.append(Reject(source, int(row_numbers.iloc[position]), fields, reasons, raw_record(raw.iloc[position])))
     result = pd.DataFrame(
         {
             "station_id": station.astype(object),

@@ -168,6 +168,69 @@ STRINGS: dict[str, tuple[str, str]] = {
         "đối tượng {row}: 'geometry' không phải object",
         "feature {row}: 'geometry' is not an object",
     ),
+    # readings (monitoring/schema.py, monitoring/feeds/tt10.py, history.py): a refused row or a whole refused file
+    "quarantine.reading_station_empty": ("mã trạm để trống", "station id is empty"),
+    "quarantine.reading_parameter_unknown": (
+        "không biết thông số {value!r}",
+        "unknown parameter symbol {value!r}",
+    ),
+    "quarantine.reading_not_a_number": ("giá trị không phải số: {value!r}", "value is not a number: {value!r}"),
+    "quarantine.reading_time_missing": ("thiếu thời điểm đo", "observation time is missing"),
+    "quarantine.reading_time_future": (
+        "thời điểm đo {value} nằm ở tương lai (đồng hồ thiết bị lệch?)",
+        "observation time {value} is in the future (clock skew?)",
+    ),
+    "quarantine.reading_status_invalid": (
+        "trạng thái thiết bị {value!r} không phải 00, 01 hoặc 02 (Thông tư 10/2021)",
+        "device status {value!r} is not 00, 01 or 02 (Circular 10/2021)",
+    ),
+    "quarantine.reading_unit_unconvertible": (
+        "đơn vị {value!r} không đổi được sang µg/m³",
+        "unit {value!r} cannot be converted to µg/m³",
+    ),
+    "quarantine.tt10_bad_name": (
+        "tên tệp {name!r} không theo mẫu <TINH>_<COSO>_<TRAM>_<yyyyMMddHHmmss>.txt",
+        "file name {name!r} does not match <TINH>_<COSO>_<TRAM>_<yyyyMMddHHmmss>.txt",
+    ),
+    "quarantine.tt10_bad_name_time": (
+        "tên tệp {name!r}: thời điểm {value!r} không phải ngày giờ yyyyMMddHHmmss hợp lệ",
+        "file name {name!r}: time {value!r} is not a valid yyyyMMddHHmmss time",
+    ),
+    "quarantine.tt10_field_count": (
+        "{file}, dòng {line}: cần 5 trường cách nhau bằng TAB, có {count}",
+        "{file}, line {line}: expected 5 TAB-separated fields, got {count}",
+    ),
+    "quarantine.tt10_value": (
+        "{file}, dòng {line}, trường 'value': {value!r} không phải số",
+        "{file}, line {line}, field 'value': {value!r} is not a number",
+    ),
+    "quarantine.tt10_time": (
+        "{file}, dòng {line}, trường 'time': {value!r} không phải ngày giờ yyyyMMddHHmmss hợp lệ",
+        "{file}, line {line}, field 'time': {value!r} is not a valid yyyyMMddHHmmss time",
+    ),
+    "quarantine.tt10_status": (
+        "{file}, dòng {line}, trường 'status': {value!r} không phải mã 2 chữ số",
+        "{file}, line {line}, field 'status': {value!r} is not a 2-digit code",
+    ),
+    "quarantine.tt10_no_lines": ("{file}: không có dòng dữ liệu", "{file}: no data lines"),
+    "quarantine.tt10_not_utf8": (
+        "{file}: không phải văn bản UTF-8 (lỗi ở byte {byte})",
+        "{file}: not UTF-8 text (error at byte {byte})",
+    ),
+    "quarantine.tt10_future": (
+        "{file}: thời điểm {value} (UTC+7) nằm ở tương lai",
+        "{file}: time {value} (UTC+7) is in the future",
+    ),
+    "quarantine.csv_unreadable": (
+        "{file}: không đọc được bảng CSV UTF-8 ({detail})",
+        "{file}: not a readable UTF-8 CSV table ({detail})",
+    ),
+    "quarantine.csv_unrecognised": (
+        "{file}: không nhận ra dạng tệp số liệu CSV; cần bản xuất OpenAQ ({openaq}), tệp gộp moitruongthudo "
+        "({moitruongthudo}, avg_<chất>…) hoặc các cột chuẩn ({canonical})",
+        "{file}: unrecognised readings CSV; expected an OpenAQ export ({openaq}), the moitruongthudo merged file "
+        "({moitruongthudo}, avg_<pollutant>…) or canonical columns ({canonical})",
+    ),
     # import page
     "import.nothing_new": (
         "Tệp này đã nhập trước đó, không có dòng mới ({n} dòng trùng với dữ liệu đã có).",

@@ -179,9 +179,20 @@ class Quarantine:
 
 
 def quarantine_reason(code: str, params: dict[str, object], language: str, *, row: object, field: str) -> str:
-    """A refused row's reason as one sentence in ``language``: ``row 5, field 'Thời gian': unparseable date …``."""
-    reason = translate(f"quarantine.{code}", language, **params)
-    if not field:
+    """A refused row's reason as one sentence in ``language``: ``row 5, field 'Thời gian': unparseable date …``.
+
+    ``several`` lists more than one reason (``{"reasons": [{"reason_code": …, "reason_params": …}, …]}``); a
+    whole refused file (no row) is its reason alone.
+    """
+    if code == "several":
+        parts = params.get("reasons")
+        reason = "; ".join(
+            translate(f"quarantine.{part['reason_code']}", language, **part["reason_params"])
+            for part in (parts if isinstance(parts, list) else [])
+        )
+    else:
+        reason = translate(f"quarantine.{code}", language, **params)
+    if not field or row in (None, ""):
         return reason
     return translate("quarantine.where", language, row=row, field=field, reason=reason)
 

@@ -17,19 +17,48 @@ from typing import Any, Protocol, Self, TypeVar
 import pandas as pd
 from sqlalchemy import Engine
 
+from data.i18n import translate
+
 AfterPoll = Callable[[Engine, dt.datetime], None]
 """A function run after each round of polls as ``hook(engine, now)`` (AQI refresh, alert evaluation)."""
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why input was refused, in any language: the message ``quarantine.<code>`` of :mod:`data.i18n`."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, language: str = "en") -> str:
+        """The reason as a sentence in ``language``."""
+        return translate(f"quarantine.{self.code}", language, **self.params)
+
+    def stored(self) -> dict[str, Any]:
+        """``reason_code`` and ``reason_params`` of a quarantine row."""
+        return {"reason_code": self.code, "reason_params": dict(self.params)}
+
+
+@dataclass(frozen=True)
 class Reject:
-    """One refused input row (or whole file when ``row_number`` is None), with the reason naming the field."""
+    """One refused input row (or whole file when ``row_number`` is None): the fields at fault and why."""
 
     source: str
     row_number: int | None
-    field: str
-    reason: str
+    field: str  # the fields at fault, comma-separated
+    reasons: tuple[Reason, ...]
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        """Every reason in English, for logs and the CLI."""
+        return "; ".join(reason.text("en") for reason in self.reasons)
+
+    def stored_reason(self) -> dict[str, Any]:
+        """``reason_code`` and ``reason_params`` of its quarantine row (``several`` lists more than one)."""
+        if len(self.reasons) == 1:
+            return self.reasons[0].stored()
+        return {"reason_code": "several", "reason_params": {"reasons": [r.stored() for r in self.reasons]}}
 
 
 def empty_readings() -> pd.DataFrame:
@@ -61,7 +90,7 @@ class SourceFile:
     content_hash: str
     rows: int
     rejects: list[Reject] = field(default_factory=list)
-    error: str | None = None
+    error: Reason | None = None
 
     @property
     def basename(self) -> str:

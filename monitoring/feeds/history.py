@@ -14,7 +14,7 @@ from typing import Final
 import pandas as pd
 
 from monitoring.errors import FeedSchemaError
-from monitoring.feeds.base import Batch
+from monitoring.feeds.base import Batch, Reason
 from monitoring.feeds.openaq import openaq_station_id
 from monitoring.schema import STATUS_MEASURING, canonicalise
 
@@ -128,19 +128,28 @@ def read_canonical_csv(frame: pd.DataFrame, *, source: str, now: dt.datetime | N
     return Batch(source=source, kind=kind, readings=readings, rejects=rejects)
 
 
+class UnreadableReadingsFileError(FeedSchemaError):
+    """A readings CSV that cannot be read or whose format is not recognised; ``reason`` says why in any language."""
+
+    def __init__(self, reason: Reason) -> None:
+        self.reason = reason
+        super().__init__(reason.text())
+
+
 def read_history_csv(path: Path, *, now: dt.datetime | None = None) -> Batch:
     """Read a historical readings CSV, recognising its format by its header (rows dated after ``now`` refused).
 
     Raises
     ------
-    FeedSchemaError
-        When the header matches none of the supported formats (the message lists what each needs).
+    UnreadableReadingsFileError
+        When it is no UTF-8 CSV table or its header matches none of the supported formats (the reason lists
+        what each needs).
     """
     try:
         frame = pd.read_csv(path, dtype={"status": str}, keep_default_na=True)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        msg = f"{path}: not a readable UTF-8 CSV table ({err.__class__.__name__}: {str(err).splitlines()[0]})"
-        raise FeedSchemaError(msg) from err
+        detail = f"{err.__class__.__name__}: {str(err).splitlines()[0]}"
+        raise UnreadableReadingsFileError(Reason("csv_unreadable", {"file": str(path), "detail": detail})) from err
     columns = set(frame.columns)
     source = path.name
     if set(OPENAQ_EXPORT_COLUMNS) <= columns:
@@ -149,9 +158,9 @@ def read_history_csv(path: Path, *, now: dt.datetime | None = None) -> Batch:
         return read_moitruongthudo(frame, source=source, now=now)
     if set(CANONICAL_COLUMNS) <= columns:
         return read_canonical_csv(frame, source=source, now=now)
-    msg = (
-        f"{path}: unrecognised readings CSV; expected an OpenAQ export ({', '.join(OPENAQ_EXPORT_COLUMNS)}), "
-        f"the moitruongthudo merged file ({', '.join(MOITRUONGTHUDO_COLUMNS)}, avg_<pollutant>…) "
-        f"or canonical columns ({', '.join(CANONICAL_COLUMNS)})"
-    )
-    raise FeedSchemaError(msg)
+    formats = {
+        "openaq": ", ".join(OPENAQ_EXPORT_COLUMNS),
+        "moitruongthudo": ", ".join(MOITRUONGTHUDO_COLUMNS),
+        "canonical": ", ".join(CANONICAL_COLUMNS),
+    }
+    raise UnreadableReadingsFileError(Reason("csv_unrecognised", {"file": str(path), **formats}))

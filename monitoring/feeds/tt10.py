@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from monitoring.feeds.base import SourceFile
+from monitoring.feeds.base import Reason, SourceFile
 from monitoring.schema import canonicalise
 
 LOCAL_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -50,7 +50,11 @@ class Tt10Name:
 
 
 class Tt10FormatError(ValueError):
-    """A station file that cannot be read; the message names the file, line and field."""
+    """A station file that cannot be read; its :class:`Reason` names the file, line and field."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.reason = Reason(f"tt10_{code}", params)
+        super().__init__(self.reason.text())
 
 
 def parse_local_time(stamp: str) -> dt.datetime:
@@ -62,8 +66,9 @@ def parse_local_time(stamp: str) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
-def parse_filename(name: str) -> Tt10Name:
-    """Split ``HN_CTYDETMAYABC_NT01_20250315103000.txt`` into its parts.
+def parse_filename(name: str, *, shown_as: str | None = None) -> Tt10Name:
+    """Split ``HN_CTYDETMAYABC_NT01_20250315103000.txt`` into its parts; ``shown_as`` is what messages call the
+    file (its path when it lies in a folder).
 
     Raises
     ------
@@ -72,13 +77,11 @@ def parse_filename(name: str) -> Tt10Name:
     """
     match = FILENAME_PATTERN.match(name)
     if match is None:
-        msg = f"file name {name!r} does not match <TINH>_<COSO>_<TRAM>_<yyyyMMddHHmmss>.txt"
-        raise Tt10FormatError(msg)
+        raise Tt10FormatError("bad_name", name=shown_as or name)
     try:
         sent_at = parse_local_time(match["stamp"])
     except ValueError as err:
-        msg = f"file name {name!r}: {err}"
-        raise Tt10FormatError(msg) from err
+        raise Tt10FormatError("bad_name_time", name=shown_as or name, value=match["stamp"]) from err
     return Tt10Name(match["province"], match["facility"], match["station"], sent_at)
 
 
@@ -89,26 +92,21 @@ def _parse_lines(name: str, text: str) -> list[tuple[int, str, float, str, dt.da
             continue
         fields = line.split("\t")
         if len(fields) != 5:
-            msg = f"{name}, line {line_number}: expected 5 TAB-separated fields, got {len(fields)}"
-            raise Tt10FormatError(msg)
+            raise Tt10FormatError("field_count", file=name, line=line_number, count=len(fields))
         symbol, value_text, unit, stamp, status = (field.strip() for field in fields)
         try:
             value = float(value_text.replace(",", "."))
         except ValueError as err:
-            msg = f"{name}, line {line_number}, field 'value': {value_text!r} is not a number"
-            raise Tt10FormatError(msg) from err
+            raise Tt10FormatError("value", file=name, line=line_number, value=value_text) from err
         try:
             observed_at = parse_local_time(stamp)
         except ValueError as err:
-            msg = f"{name}, line {line_number}, field 'time': {err}"
-            raise Tt10FormatError(msg) from err
+            raise Tt10FormatError("time", file=name, line=line_number, value=stamp) from err
         if not re.fullmatch(r"\d{2}", status):
-            msg = f"{name}, line {line_number}, field 'status': {status!r} is not a 2-digit code"
-            raise Tt10FormatError(msg)
+            raise Tt10FormatError("status", file=name, line=line_number, value=status)
         records.append((line_number, symbol, value, unit, observed_at, status))
     if not records:
-        msg = f"{name}: no data lines"
-        raise Tt10FormatError(msg)
+        raise Tt10FormatError("no_lines", file=name)
     return records
 
 
@@ -117,24 +115,15 @@ def _read_file(name: str, content: bytes, now: dt.datetime) -> tuple[str, list[t
 
     Raises :class:`Tt10FormatError` when it is malformed.
     """
-    basename = name.replace("\\", "/").rsplit("/", 1)[-1]
-    try:
-        parts = parse_filename(basename)
-    except Tt10FormatError as err:
-        if basename == name:
-            raise
-        msg = f"{name}: {err}"
-        raise Tt10FormatError(msg) from err
+    parts = parse_filename(name.replace("\\", "/").rsplit("/", 1)[-1], shown_as=name)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        msg = f"{name}: not UTF-8 text ({err.reason} at byte {err.start})"
-        raise Tt10FormatError(msg) from err
+        raise Tt10FormatError("not_utf8", file=name, byte=err.start) from err
     records = _parse_lines(name, text)
     latest = max(parts.sent_at, *(record[4] for record in records))
     if latest > now + FUTURE_TOLERANCE:
-        msg = f"{name}: time {latest.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M:%S} (UTC+7) is in the future"
-        raise Tt10FormatError(msg)
+        raise Tt10FormatError("future", file=name, value=f"{latest.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M:%S}")
     return parts.station_id, records
 
 
@@ -158,7 +147,7 @@ def parse_tt10_files(files: Sequence[tuple[str, bytes]], *, now: dt.datetime) ->
             station_id, records = _read_file(name, content, now)
         except Tt10FormatError as err:
             line_count = sum(1 for line in content.splitlines() if line.strip())
-            results.append(SourceFile(name, content_hash, max(line_count, 1), error=str(err)))
+            results.append(SourceFile(name, content_hash, max(line_count, 1), error=err.reason))
             continue
         results.append(SourceFile(name, content_hash, len(records)))
         rows.extend((len(results) - 1, name, station_id, *record) for record in records)

@@ -198,7 +198,7 @@ def test_tt10_parser_never_raises_and_quarantines_with_a_reason(files: list[tupl
     for (name, _content), source_file in zip(files, parsed, strict=True):
         assert source_file.name == name
         if source_file.error is not None:
-            assert name in source_file.error or repr(name) in source_file.error
+            assert name in source_file.error.text() or repr(name) in source_file.error.text()
             assert name not in set(readings.get("file", []))
         for reject in source_file.rejects:
             assert reject.row_number is not None and reject.field and reject.reason

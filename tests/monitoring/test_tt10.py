@@ -73,8 +73,12 @@ def test_decimal_comma_parses(tt10_dir: Path) -> None:
 def test_line_with_four_fields_refuses_the_file(tt10_dir: Path) -> None:
     source_file, readings = _parse(tt10_dir, "HN_CTYDETMAYABC_NT01_20250315104000.txt")
     assert readings.empty
-    assert source_file.error == (
+    assert source_file.error is not None
+    assert source_file.error.text() == (
         "HN_CTYDETMAYABC_NT01_20250315104000.txt, line 2: expected 5 TAB-separated fields, got 4"
+    )
+    assert source_file.error.text("vi") == (
+        "HN_CTYDETMAYABC_NT01_20250315104000.txt, dòng 2: cần 5 trường cách nhau bằng TAB, có 4"
     )
     assert source_file.rows == 2
 
@@ -90,7 +94,7 @@ def test_unknown_status_refuses_only_that_line(tt10_dir: Path) -> None:
 
 def test_bad_file_name_is_refused(tt10_dir: Path) -> None:
     source_file, _ = _parse(tt10_dir, "CTYDETMAYABC-NT01-20250315104500.txt")
-    assert source_file.error is not None and "does not match <TINH>_<COSO>_<TRAM>" in source_file.error
+    assert source_file.error is not None and "does not match <TINH>_<COSO>_<TRAM>" in source_file.error.text()
     with pytest.raises(Tt10FormatError):
         parse_filename("HN_A_B_2025031510.txt")
 
@@ -101,7 +105,7 @@ def test_file_more_than_ten_minutes_in_the_future_is_refused(tt10_dir: Path) -> 
     nine_minutes_early = dt.datetime(2025, 3, 15, 3, 21, tzinfo=dt.UTC)
     refused, _ = parse_tt10(WASTEWATER, content, now=eleven_minutes_early)
     accepted, _ = parse_tt10(WASTEWATER, content, now=nine_minutes_early)
-    assert refused.error is not None and "in the future" in refused.error
+    assert refused.error is not None and "in the future" in refused.error.text()
     assert accepted.error is None
 
 
@@ -118,7 +122,7 @@ def test_file_more_than_ten_minutes_in_the_future_is_refused(tt10_dir: Path) -> 
 def test_malformed_content_names_line_and_field(content: bytes, expected: str) -> None:
     source_file, readings = parse_tt10(WASTEWATER, content, now=NOW)
     assert readings.empty
-    assert source_file.error is not None and expected in source_file.error
+    assert source_file.error is not None and expected in source_file.error.text()
 
 
 def test_lf_and_crlf_give_the_same_readings(tt10_dir: Path) -> None:
