@@ -170,6 +170,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     # readings (monitoring/schema.py, monitoring/feeds/tt10.py, history.py): a refused row or a whole refused file
     "quarantine.reading_station_empty": ("mã trạm để trống", "station id is empty"),
+    "quarantine.reading_location_id": (
+        "{value!r} không phải mã địa điểm OpenAQ (số nguyên)",
+        "{value!r} is not an OpenAQ location id (a whole number)",
+    ),
     "quarantine.reading_parameter_unknown": (
         "không biết thông số {value!r}",
         "unknown parameter symbol {value!r}",

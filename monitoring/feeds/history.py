@@ -11,12 +11,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from monitoring.errors import FeedSchemaError
-from monitoring.feeds.base import Batch, Reason
+from monitoring.feeds.base import Batch, Reason, Reject
 from monitoring.feeds.openaq import openaq_station_id
-from monitoring.schema import STATUS_MEASURING, canonicalise
+from monitoring.schema import STATUS_MEASURING, canonicalise, raw_record
 
 OPENAQ_EXPORT_COLUMNS: Final = ("location_id", "location_name", "parameter", "value", "unit", "datetimeUtc")
 MOITRUONGTHUDO_COLUMNS: Final = ("time_bucket", "location")
@@ -33,12 +34,33 @@ MOITRUONGTHUDO_STATIONS: Final[dict[str, str]] = {
 """moitruongthudo.vn station names → registry ids (the OpenAQ location ids of the same stations)."""
 
 
+def _openaq_ids(location_ids: pd.Series) -> pd.Series:
+    """Registry ids of OpenAQ location ids (``2161290`` or ``2161290.0``); None where a cell is no whole number."""
+    numbers = pd.to_numeric(location_ids, errors="coerce")
+    whole = numbers.notna() & numbers.eq(numbers.round())
+    return pd.Series([openaq_station_id(int(n)) if ok else None for n, ok in zip(numbers, whole, strict=True)],
+                     index=location_ids.index, dtype=object)  # fmt: skip
+
+
 def read_openaq_export(frame: pd.DataFrame, *, source: str, now: dt.datetime | None = None) -> Batch:
-    """An OpenAQ v3 export (long format, one row per location, parameter and hour)."""
+    """An OpenAQ v3 export (long format, one row per location, parameter and hour); a row whose ``location_id``
+    is no OpenAQ location id is refused naming it."""
+    station_ids = _openaq_ids(frame["location_id"])
+    known = station_ids.notna()
+    refused = [
+        Reject(
+            source,
+            int(position) + 2,
+            "location_id",
+            (Reason("reading_location_id", {"value": "<empty>" if pd.isna(cell) else str(cell)}),),
+            raw_record(frame.iloc[position]),
+        )
+        for position, cell in zip(np.flatnonzero(~known.to_numpy()), frame["location_id"][~known], strict=True)
+    ]
     raw = pd.DataFrame(
         {
             "row_number": range(2, len(frame) + 2),
-            "station_id": frame["location_id"].map(openaq_station_id),
+            "station_id": station_ids,
             "parameter": frame["parameter"],
             "value": frame["value"],
             "unit": frame["unit"],
@@ -46,12 +68,12 @@ def read_openaq_export(frame: pd.DataFrame, *, source: str, now: dt.datetime | N
             "status": STATUS_MEASURING,
             "source": "openaq",
         }
-    )
+    )[known.to_numpy()]
     readings, rejects = canonicalise(raw, source=source, now=now)
-    stations = frame.drop_duplicates("location_id")
+    stations = frame.assign(id=station_ids)[known].drop_duplicates("id")
     metadata = pd.DataFrame(
         {
-            "id": stations["location_id"].map(openaq_station_id),
+            "id": stations["id"],
             "name": stations["location_name"],
             "kind": "air",
             "operator": stations.get("provider", ""),
@@ -61,6 +83,7 @@ def read_openaq_export(frame: pd.DataFrame, *, source: str, now: dt.datetime | N
             "source": "openaq",
         }
     ).reset_index(drop=True)
+    rejects = sorted([*refused, *rejects], key=lambda reject: reject.row_number or 0)
     return Batch(source=source, kind="air", readings=readings, rejects=rejects, stations=metadata)
 
 

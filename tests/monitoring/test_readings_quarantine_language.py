@@ -64,3 +64,22 @@ def test_an_unrecognised_csv_is_refused_whole_in_the_page_language(engine: Engin
     [en] = _reasons(engine, "en")
     assert vi.startswith(f"{tmp_path / 'khac.csv'}: không nhận ra dạng tệp số liệu CSV; cần bản xuất OpenAQ (")
     assert en.startswith(f"{tmp_path / 'khac.csv'}: unrecognised readings CSV; expected an OpenAQ export (")
+
+
+def test_an_openaq_export_row_without_a_location_id_is_refused_and_the_rest_stored(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A text or blank ``location_id`` (the column then reads as floats) used to stop the whole import."""
+    (tmp_path / "openaq.csv").write_text(
+        "location_id,location_name,parameter,value,unit,datetimeUtc\n"
+        "2161290,An Khánh,pm25,31.5,µg/m³,2025-03-15T03:00:00Z\n"
+        "abc,X,pm25,12,µg/m³,2025-03-15T03:00:00Z\n"
+        ",Y,pm25,12,µg/m³,2025-03-15T03:00:00Z\n",
+        encoding="utf-8",
+    )
+    summary = import_readings(engine, tmp_path, now=NOW).as_dict()
+    assert (summary["accepted"], summary["quarantined"]) == (1, 2)
+    assert sorted(_reasons(engine, "vi")) == [
+        "dòng 3, trường 'location_id': 'abc' không phải mã địa điểm OpenAQ (số nguyên)",
+        "dòng 4, trường 'location_id': '<empty>' không phải mã địa điểm OpenAQ (số nguyên)",
+    ]
