@@ -136,13 +136,15 @@ class ThresholdTable:
         return None
 
     def effluent_limit(self, profile: LimitProfile, parameter: str, day: dt.date) -> EffectiveLimit | None:
-        """Cmax for one parameter of an effluent station: permit override, else C × factors (exempt: C)."""
+        """Cmax for one parameter of an effluent station: permit override (in the unit the station's standard
+        gives the parameter), else C × factors (exempt: C)."""
         override = profile.overrides.get(parameter)
         if override is not None:
             low, high = (
                 (float(override[0]), float(override[1])) if isinstance(override, list) else (None, float(override))
             )
-            return EffectiveLimit(parameter, EFFLUENT_PERIOD, low, high, "", "giấy phép (permit)")
+            unit = next((r.unit for r in self.limits if (r.standard, r.parameter) == (profile.standard, parameter)), "")
+            return EffectiveLimit(parameter, EFFLUENT_PERIOD, low, high, unit, "giấy phép (permit)")
         column = "B" if profile.receiving == SEWER_WITHOUT_WWTP else profile.column
         row = next(
             (

@@ -114,7 +114,9 @@ def test_permit_override_replaces_qcvn_value(table: ThresholdTable) -> None:
     )
     cod = table.effluent_limit(profile, "cod", DAY)
     assert cod is not None and cod.high == 100 and cod.exceeded_by(120)
-    assert table.effluent_limit(profile, "ph", DAY).high == 8.5  # type: ignore[union-attr]
+    assert (cod.unit, cod.basis) == ("mg/L", "giấy phép (permit)")  # alerts read "156 mg/L > 100 mg/L, permit"
+    ph = table.effluent_limit(profile, "ph", DAY)
+    assert ph is not None and ph.high == 8.5 and ph.unit == ""
     assert table.effluent_limit(profile, "tss", DAY).high == 100  # type: ignore[union-attr]
 
 
