@@ -23,7 +23,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from data import alert_queries, db, exports, queries
+from data import alert_queries, db, exports, queries, station_hours
 from data.boundary_store import wards_frame
 from data.case_filter import CaseFilter
 from data.categories import load_taxonomy
@@ -336,15 +336,15 @@ def aqi_series(station_id: str, scale: str, period: str, since: dt.datetime) -> 
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
-def station_parameters(station_id: str) -> list[str]:
-    """Parameters measured at one station."""
-    return queries.station_parameters(read_engine(), station_id)
+def station_parameters(station_id: str, since: dt.datetime) -> list[str]:
+    """Parameters measured at one station since ``since`` (from the hourly roll-ups)."""
+    return queries.station_parameters(read_engine(), station_id, since)
 
 
 @st.cache_data(ttl=SHORT_TTL, show_spinner=False)
-def reading_series(station_id: str, parameter: str, since: dt.datetime) -> pd.DataFrame:
-    """Readings of one parameter at one station."""
-    return queries.reading_series(read_engine(), station_id, parameter, since)
+def station_series(station_id: str, parameter: str, since: dt.datetime, now: dt.datetime) -> pd.DataFrame:
+    """One parameter at one station from ``since`` to ``now``: raw readings up to a day back, else hourly means."""
+    return station_hours.station_series(read_engine(), station_id, parameter, since, now)
 
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False)

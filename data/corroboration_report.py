@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from data.schema import AqiValue, ComplaintCase, Reading, Station
+from data.schema import AqiValue, Average, ComplaintCase, Station
 from geo.corroboration import (
     CORROBORABLE_CATEGORIES,
     EXCEEDANCE_COLUMNS,
@@ -31,7 +31,9 @@ def load_observations(
     """Station observations for corroboration from the database, columns :data:`EXCEEDANCE_COLUMNS`.
 
     Hourly AQI values of ``scale`` (parameter ``aqi``, value the AQI, ``aqi_category`` its category) and, when
-    ``limits`` maps parameters to hourly limits in the stored unit, the raw readings of those parameters.
+    ``limits`` maps parameters to hourly limits in the stored unit, the valid hourly means of those parameters
+    (the roll-ups, labelled by the hour's end: a limit on hourly means is compared with hourly means, and a
+    month of history never scans the raw readings).
     Only located stations are returned.
     """
     frames = []
@@ -46,10 +48,11 @@ def load_observations(
         frames.append(aqi.assign(parameter="aqi", limit=np.nan))
         if limits:
             reading_rows = connection.execute(
-                select(Station.id, Station.lat, Station.lon, Reading.observed_at, Reading.parameter, Reading.value)
-                .join(Station, Station.id == Reading.station_id)
-                .where(Reading.parameter.in_(list(limits)))
-                .where(Reading.observed_at >= since, Reading.observed_at <= until)
+                select(Station.id, Station.lat, Station.lon, Average.period_end, Average.parameter, Average.value)
+                .join(Station, Station.id == Average.station_id)
+                .where(Average.period == "1h", Average.valid.is_(True), Average.value.is_not(None))
+                .where(Average.parameter.in_(list(limits)))
+                .where(Average.period_end >= since, Average.period_end <= until)
             ).all()
             readings = pd.DataFrame(
                 reading_rows, columns=["station_id", "lat", "lon", "observed_at", "parameter", "value"]

@@ -35,6 +35,7 @@ from data.frames import read_frame
 from data.redact import redact_text
 from data.schema import (
     AqiValue,
+    Average,
     BoundarySet,
     BoundaryUnit,
     CaseStatusChange,
@@ -496,7 +497,8 @@ def public_latest_readings(engine: Engine, station_id: str) -> pd.DataFrame:
 
 
 def reading_series(engine: Engine, station_id: str, parameter: str, since: dt.datetime) -> pd.DataFrame:
-    """Readings of one station parameter since ``since``: ``observed_at, value, unit, status``."""
+    """Readings of one station parameter since ``since``: ``observed_at, value, unit, status`` (pages read at most
+    a day of them: :func:`data.station_hours.station_series`)."""
     stmt = (
         select(Reading.observed_at, Reading.value, Reading.unit, Reading.status)
         .where(Reading.station_id == station_id, Reading.parameter == parameter, Reading.observed_at >= since)
@@ -505,9 +507,13 @@ def reading_series(engine: Engine, station_id: str, parameter: str, since: dt.da
     return read_frame(engine, stmt)
 
 
-def station_parameters(engine: Engine, station_id: str) -> list[str]:
-    """Parameters with at least one reading at the station."""
-    stmt = select(Reading.parameter).where(Reading.station_id == station_id).distinct().order_by(Reading.parameter)
+def station_parameters(engine: Engine, station_id: str, since: dt.datetime | None = None) -> list[str]:
+    """Parameters with an hourly mean at the station (ending after ``since`` when given): read from the roll-ups
+    (``averages``), never by scanning the station's raw readings."""
+    stmt = select(Average.parameter).where(Average.station_id == station_id, Average.period == "1h")
+    if since is not None:
+        stmt = stmt.where(Average.period_end > since)
+    stmt = stmt.distinct().order_by(Average.parameter)
     with engine.connect() as conn:
         return list(conn.execute(stmt).scalars())
 

@@ -17,6 +17,7 @@ from data import alert_queries, queries
 from data.alert_text import describe, unit_queue_path
 from data.case_filter import CaseFilter
 from data.i18n.formats import local_time, local_times, number, parameter_name, unit_text, wall_clock
+from data.station_hours import HOURLY_STATUS
 from monitoring.hotspot_signals import RULE_NEW_SPOT
 
 WINDOW_BEFORE = dt.timedelta(days=1)  # the chart starts this long before the episode
@@ -50,7 +51,7 @@ def _signal_chart(alert: dict, language: str, now: dt.datetime) -> None:
         return
     start = alert.get("active_at")
     start = now if pd.isna(start) else pd.Timestamp(start).to_pydatetime()
-    series = loaders.reading_series(station, parameter, start - WINDOW_BEFORE)
+    series = loaders.station_series(station, parameter, start - WINDOW_BEFORE, now)
     st.subheader(t("alerts.detail_chart", parameter=parameter_name(parameter, language)))
     if series.empty:
         st.caption(t("alerts.detail_no_readings"))
@@ -73,6 +74,8 @@ def _signal_chart(alert: dict, language: str, now: dt.datetime) -> None:
     st.altair_chart(alt.layer(*layers), use_container_width=True)
     limit_text = number(alert["threshold"], language, 1) if not pd.isna(alert.get("threshold")) else "—"
     st.caption(t("alerts.detail_chart_note", limit=f"{limit_text} {unit}".strip()))
+    if (series["status"] == HOURLY_STATUS).any():
+        st.caption(t("stations.hourly_means"))
 
 
 def _unit_cases(alert: dict, language: str, now: dt.datetime) -> None:

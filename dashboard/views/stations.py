@@ -14,6 +14,7 @@ from dashboard import auth, components, loaders
 from dashboard.i18n import current_language, label, t
 from data.alert_text import basis_text
 from data.i18n import formats
+from data.station_hours import HOURLY_STATUS
 from monitoring.station_health import station_health
 from monitoring.thresholds import EffectiveLimit
 
@@ -119,7 +120,7 @@ def _limit_caption(limit: EffectiveLimit | None, drawn: list[float], values: pd.
 
 def _series(station: pd.Series, station_id: str, parameter: str, window: str, now: dt.datetime) -> None:
     start = now - WINDOWS[window]
-    series = loaders.reading_series(station_id, parameter, start)
+    series = loaders.station_series(station_id, parameter, start, now)
     if series.empty:
         st.caption(t("air.no_series"))
         return
@@ -143,6 +144,8 @@ def _series(station: pd.Series, station_id: str, parameter: str, window: str, no
             )
         )
     _limit_caption(limit, drawn, series["value"], unit)
+    if (series["status"] == HOURLY_STATUS).any():
+        st.caption(t("stations.hourly_means"))
 
 
 def _feed_health(now: dt.datetime) -> None:
@@ -176,7 +179,7 @@ def render() -> None:
         left, middle, right = st.columns(3)
         station_id = left.selectbox(t("air.station"), list(names), format_func=lambda i: names[i])
         station = stations.set_index("id").loc[station_id]
-        parameters = loaders.station_parameters(station_id)
+        parameters = loaders.station_parameters(station_id, now - max(WINDOWS.values()))
         window = right.radio(
             t("stations.window"), list(WINDOWS), horizontal=True, format_func=lambda w: t(f"stations.window_{w}")
         )

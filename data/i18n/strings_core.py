@@ -287,6 +287,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Applicable limit: {value} — {basis}. Not drawn on the chart: every reading (highest {peak}) is far below it.",
     ),
     "stations.value": ("Giá trị", "Value"),
+    "stations.hourly_means": (
+        "Trung bình 1 giờ; giờ có dưới 75 % bản ghi đang đo được để trống.",
+        "Hourly means; hours with fewer than 75 % of records measuring are left blank.",
+    ),
     "station_kind.air": ("Không khí", "Air"),
     "station_kind.wastewater": ("Nước thải", "Wastewater"),
     "station_state.ok": ("Bình thường", "OK"),
@@ -298,6 +302,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "device_status.00": ("Đang đo", "Measuring"),
     "device_status.01": ("Đang hiệu chuẩn", "Calibrating"),
     "device_status.02": ("Lỗi thiết bị", "Device error"),
+    "device_status.hourly": ("Trung bình 1 giờ", "Hourly mean"),
     # import
     "import.title": ("Nhập dữ liệu", "Import data"),
     "import.kind": ("Loại dữ liệu", "Data kind"),

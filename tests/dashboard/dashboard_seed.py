@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from sqlalchemy import Engine, insert, select
 
 from data.schema import (
     Alert,
     AlertEvent,
     AqiValue,
+    Average,
     BoundarySet,
     BoundaryUnit,
     ComplaintCase,
@@ -27,6 +29,7 @@ from data.schema import (
     Station,
 )
 from data.users import create_user
+from monitoring.averages import hourly_means
 
 NOW = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)  # times below are relative to it
 XSS_TITLE = "<img src=x onerror=alert(1)>"
@@ -248,6 +251,7 @@ def _monitoring(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(insert(Station), stations)
         conn.execute(insert(Reading), readings)
+        conn.execute(insert(Average), _hourly_means(readings))  # stored with the readings, as by store_batch
         conn.execute(insert(AqiValue), aqi)
         conn.execute(
             insert(FeedState),
@@ -309,6 +313,14 @@ def _monitoring(engine: Engine) -> None:
                 }
             ],
         )
+
+
+def _hourly_means(readings: list[dict]) -> list[dict]:
+    """The hourly means ``store_batch`` stores with ``readings`` (one reading an hour)."""
+    frame = pd.DataFrame(readings).assign(observed_at=lambda f: pd.to_datetime(f["observed_at"], utc=True))
+    hourly = hourly_means(frame, interval_minutes=60).assign(period="1h")
+    hourly["value"] = hourly["value"].astype(object).where(hourly["value"].notna(), None)
+    return [{**row, "period_end": row["period_end"].to_pydatetime()} for row in hourly.to_dict("records")]
 
 
 def seed_dashboard(engine: Engine) -> None:
