@@ -108,7 +108,17 @@ def basis_text(basis: str, language: str) -> str:
     return _DECIMAL_POINT.sub(",", basis) if language == "vi" else basis
 
 
-def _threshold(alert: Mapping[str, Any], labels: Mapping[str, Any], language: str) -> str:
+def _held(alert: Mapping[str, Any], labels: Mapping[str, Any], comparison: str, language: str, timezone: str) -> str:
+    """`` (back within the limit since 03:57, held to confirm)`` for a firing alert whose value complies again
+    (its rule's ``keep_firing_for`` keeps it firing a while), else ``""``."""
+    compliant = (">", "=") if _text(labels.get("direction")) == "below" else ("<", "=")
+    if alert.get("state") != AlertState.FIRING or comparison not in compliant:
+        return ""
+    last = alert.get("last_condition_at")
+    return "" if is_missing(last) else translate("alerts.held", language, since=local_time(last, language, timezone))
+
+
+def _threshold(alert: Mapping[str, Any], labels: Mapping[str, Any], language: str, timezone: str) -> str:
     unit = labels.get("unit")
     comparison = _comparison(alert, labels)
     period = _text(labels.get("period"))
@@ -124,7 +134,7 @@ def _threshold(alert: Mapping[str, Any], labels: Mapping[str, Any], language: st
         comparison=comparison,
         limit=measurement(alert.get("threshold"), unit, language),
         basis=f", {basis}" if basis else "",
-    )
+    ) + _held(alert, labels, comparison, language, timezone)
 
 
 def _what(alert: Mapping[str, Any], language: str, timezone: str, now: dt.datetime) -> str:
@@ -133,7 +143,7 @@ def _what(alert: Mapping[str, Any], language: str, timezone: str, now: dt.dateti
     rule = str(alert.get("rule_id"))
     value = alert.get("value")
     if kind == "threshold":
-        return _threshold(alert, labels, language)
+        return _threshold(alert, labels, language, timezone)
     if kind == "aqi":
         category = _text(labels.get(f"category_{language}"), _text(labels.get("category")))
         return translate(

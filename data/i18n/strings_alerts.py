@@ -45,6 +45,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alerts.basis_column": ("{standard} cột {column}", "{standard} column {column}"),
     "alerts.what_threshold": ("{parameter}{period} {value} {comparison} {limit}{basis}",
                               "{parameter}{period} {value} {comparison} {limit}{basis}"),
+    "alerts.held": (" (trở lại trong ngưỡng từ {since}, giữ cảnh báo thêm để xác nhận)",
+                    " (back within the limit since {since}, held to confirm)"),
     "alerts.what_aqi": (
         "{scale} {aqi} — {category}, chủ yếu do {dominant}",
         "{scale} {aqi} — {category}, mainly {dominant}",

@@ -51,3 +51,18 @@ def test_the_basis_reads_in_the_language_with_its_decimal_mark() -> None:
     }
     assert describe(alert, "vi", now=NOW).what.endswith("QCVN 40:2011 cột B × Kq 0,9 × Kf 1")
     assert describe(alert, "en", now=NOW).what.endswith("QCVN 40:2011 column B × Kq 0.9 × Kf 1")
+
+
+@pytest.mark.parametrize(
+    ("language", "held"),
+    [
+        ("vi", " (trở lại trong ngưỡng từ 04/12/2026 16:30, giữ cảnh báo thêm để xác nhận)"),
+        ("en", " (back within the limit since 04 Dec 2026 16:30, held to confirm)"),
+    ],
+)
+def test_a_firing_alert_back_within_its_limit_says_since_when_and_why_it_still_fires(language: str, held: str) -> None:
+    """keep_firing_for keeps an alert firing after the value complies again: the leader reads why."""
+    alert = _alert("firing", 40.5, 45.0) | {"last_condition_at": NOW - dt.timedelta(minutes=30)}
+    assert describe(alert, language, now=NOW).what.endswith(held)
+    still_above = _alert("firing", 52.0, 45.0) | {"last_condition_at": NOW}
+    assert "(" not in describe(still_above, language, now=NOW).what
