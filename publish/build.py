@@ -28,7 +28,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +39,7 @@ from data import queries
 from data.boundary_store import wards_frame
 from data.config import Settings, load_settings
 from data.media import media_store
-from data.public_results import public_results_version
+from data.public_results import public_results_version, public_wards
 from monitoring.public_snapshot import PublicSnapshot, build_snapshot
 from publish import open_data, pages, results, site_map
 from publish.pages import LANGUAGES
@@ -84,12 +84,22 @@ def _compress(root: Path) -> None:
             path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes(), 9, mtime=0))
 
 
-def write_site(snapshot: PublicSnapshot, wards_geometry: object, folder: Path) -> None:
-    """Write every page, map and data file of ``snapshot`` into the empty ``folder``."""
+def ward_pages(snapshot: PublicSnapshot) -> dict[str, str]:
+    """Each ward's air-quality page, from a language root (``wards/<code>.html``)."""
+    return {w.code: f"wards/{slug(w.code)}.html" for w in snapshot.wards}
+
+
+def write_site(
+    snapshot: PublicSnapshot, wards_geometry: object, folder: Path, *, result_pages: Mapping[str, str] | None = None
+) -> None:
+    """Write every page, map and data file of ``snapshot`` into the empty ``folder``.
+
+    ``result_pages`` (ward code → its results page) links a ward's air page to its handling results.
+    """
     station_pages = {s.id: f"stations/{slug(s.id)}.html" for s in snapshot.stations}
-    ward_pages = {w.code: f"wards/{slug(w.code)}.html" for w in snapshot.wards}
+    air_pages = ward_pages(snapshot)
     for language, prefix in LANGUAGES.items():
-        ctx = pages.PageContext(snapshot, language, station_pages, ward_pages)
+        ctx = pages.PageContext(snapshot, language, station_pages, air_pages, result_pages or {})
         up = "../" if prefix else ""
         _write(folder, f"{prefix}index.html", pages.index_page(ctx, data_root=up))
         _write(folder, f"{prefix}map.html", site_map.station_map(snapshot, wards_geometry, language, root=up,
@@ -97,10 +107,10 @@ def write_site(snapshot: PublicSnapshot, wards_geometry: object, folder: Path) -
         for station in snapshot.stations:
             _write(folder, prefix + station_pages[station.id], pages.station_page(ctx, station))
         for ward in snapshot.wards:
-            _write(folder, prefix + ward_pages[ward.code], pages.ward_page(ctx, ward))
+            _write(folder, prefix + air_pages[ward.code], pages.ward_page(ctx, ward))
         _write(folder, f"{prefix}wards/index.html", pages.ward_index(ctx))
     _write(folder, "stations.json", open_data.stations_json(snapshot, station_pages))
-    _write(folder, "wards.json", open_data.wards_json(snapshot, ward_pages))
+    _write(folder, "wards.json", open_data.wards_json(snapshot, air_pages))
     _write(folder, "aqi.geojson", open_data.aqi_geojson(snapshot, station_pages))
     _write(folder, "history.csv", open_data.history_csv(snapshot))
     if not LEAFLET.is_dir():
@@ -158,9 +168,11 @@ def build_site(
     with _locked(builds):
         folder = Path(tempfile.mkdtemp(prefix=f"{moment:%Y%m%dT%H%M%S}-", dir=builds))
         try:
-            write_site(snapshot, geometry, folder)
+            result_wards = public_wards(engine)
+            write_site(snapshot, geometry, folder, result_pages=results.page_paths(result_wards, slug))
             results.write_results(engine, folder, media_dir=media_store(config), timezone=config.timezone, now=moment,
-                                  slug=slug, wards_geometry=geometry)  # fmt: skip
+                                  slug=slug, wards=result_wards, wards_geometry=geometry,
+                                  air_pages=ward_pages(snapshot))  # fmt: skip
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise

@@ -8,7 +8,7 @@ complete). Every data text is HTML-escaped; links are built from our own slugs o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 from data.i18n import translate
@@ -77,6 +77,7 @@ class PageContext:
     language: str
     station_pages: Mapping[str, str]  # station id -> path from a language root ("stations/x.html")
     ward_pages: Mapping[str, str]  # ward code -> path from a language root
+    result_pages: Mapping[str, str] = field(default_factory=dict)  # ward code -> its results page, if it has any
 
     def t(self, key: str, **values: object) -> str:
         """The catalogue text ``key`` in this language, HTML-escaped (values included)."""
@@ -311,10 +312,16 @@ def ward_page(ctx: PageContext, ward: WardSnapshot) -> str:
             f"<p>{ctx.t('public.ward_no_station', km=distance_text(WARD_RADIUS_KM, ctx.language), ward=ward.name)}</p>"
         )
     nearest = [s for s in (ctx.snapshot.station(sid) for sid, _ in ward.nearest) if s is not None]
-    district = f' <span class="small">({escape(ward.district)})</span>' if ward.district else ""
+    district = f'<p class="small">{escape(ward.district)}</p>' if ward.district else ""
+    results = ""
+    if ward.code in ctx.result_pages:
+        results = (
+            f"<h2>{ctx.t('site.nav_results')}</h2>"
+            f'<p><a href="{root}{ctx.result_pages[ward.code]}">{ctx.t("site.ward_results")}</a></p>'
+        )
     body = (
-        f"<h1>{ctx.t('site.ward_of', ward=ward.name)}{district}</h1>{card}"
-        f"<h2>{ctx.t('site.nearest_stations')}</h2>{_station_list(ctx, nearest, root)}"
+        f"<h1>{ctx.t('site.ward_of', ward=ward.name)}</h1>{district}{card}"
+        f"<h2>{ctx.t('site.nearest_stations')}</h2>{_station_list(ctx, nearest, root)}{results}"
     )
     page = ctx.ward_pages[ward.code]
     return _document(ctx, ward.name, body, depth=page.count("/"), alternate=page)

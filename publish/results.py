@@ -78,7 +78,7 @@ def _legend(language: str) -> str:
 
 
 def _ward_page(language: str, ward: Mapping[str, Any], cases: pd.DataFrame, names: Mapping[str, str],
-               timezone: str, root: str, page: str, updated: str) -> str:  # fmt: skip
+               timezone: str, root: str, page: str, updated: str, air: str | None) -> str:  # fmt: skip
     photos = root + PHOTO_FOLDER
     cards = "".join(_case_card(case, language, names, timezone, photos) for case in cases.itertuples(index=False))
     total_cases = int(ward["cases"])
@@ -94,8 +94,11 @@ def _ward_page(language: str, ward: Mapping[str, Any], cases: pd.DataFrame, name
             f'<iframe src="{map_page}" loading="lazy" title="{_t(language, "site.results_map")}"></iframe>'
             f'<p class="small"><a href="{map_page}">{_t(language, "site.full_map")}</a></p>{_legend(language)}'
         )
-    district = f'<p class="small">{escape(ward["district"])}</p>' if ward["district"] else ""
-    heading = f"<h1>{_t(language, 'site.ward_of', ward=ward['ward_name'])}</h1>{district}"
+    about = [escape(ward["district"])] if ward["district"] else []
+    if air:
+        about.append(f'<a href="{escape(air)}">{_t(language, "site.ward_air")}</a>')
+    heading = f"<h1>{_t(language, 'site.ward_of', ward=ward['ward_name'])}</h1>"
+    heading += f'<p class="small">{" · ".join(about)}</p>' if about else ""
     intro = f'<p class="small">{_t(language, "results.intro")}</p>'
     title = f"{translate('results.title', language)} · {ward['ward_name']}"
     return document(language, title, heading + intro + count + figure + cards, root=root, page=page,
@@ -114,6 +117,11 @@ def _index_page(language: str, wards: pd.DataFrame, pages: Mapping[str, str], ro
     body += f'<ul class="list">{items}</ul>' if items else f"<p>{_t(language, 'results.no_wards')}</p>"
     return document(language, title, body, root=root, page="results/index.html", section="results",
                     footer=escape(updated), style=STYLE)  # fmt: skip
+
+
+def page_paths(wards: pd.DataFrame, slug: Callable[[str], str]) -> dict[str, str]:
+    """Each ward of :func:`public_wards` → its results page, from a language root (``results/<ward>.html``)."""
+    return {code: f"results/{slug(code)}.html" for code in wards["ward_code"]}
 
 
 def map_path(page: str) -> str:
@@ -175,14 +183,18 @@ def write_results(
     timezone: str,
     now: dt.datetime,
     slug: Callable[[str], str],
+    wards: pd.DataFrame | None = None,
     wards_geometry: gpd.GeoDataFrame | None = None,
+    air_pages: Mapping[str, str] | None = None,
 ) -> int:
     """Write the results pages, each ward's map, ``results.json`` and the public thumbnails into ``folder``.
 
-    ``wards_geometry`` (``code``, ``geometry``) gives each ward map its outline. Returns the number of wards.
+    ``wards`` is :func:`public_wards` when the caller has it; ``wards_geometry`` (``code``, ``geometry``) gives each
+    ward map its outline; ``air_pages`` (ward code → its air-quality page) links each ward page to the ward's air.
+    Returns the number of wards.
     """
-    wards = public_wards(engine)
-    pages = {code: f"results/{slug(code)}.html" for code in wards["ward_code"]}
+    wards = public_wards(engine) if wards is None else wards
+    pages = page_paths(wards, slug)
     cases = {code: public_results(engine, PublicFilter(ward_code=code, limit=WARD_LIMIT)) for code in pages}
     outlines = {} if wards_geometry is None else dict(zip(wards_geometry["code"], wards_geometry.geometry,
                                                             strict=True))  # fmt: skip
@@ -195,7 +207,9 @@ def write_results(
         _write(folder, f"{prefix}results/index.html", _index_page(language, wards, pages, root, updated))
         for ward in wards.to_dict("records"):
             code, page = ward["ward_code"], pages[ward["ward_code"]]
-            _write(folder, prefix + page, _ward_page(language, ward, cases[code], names, timezone, root, page, updated))
+            air = f"{root}{prefix}{air_pages[code]}" if air_pages and code in air_pages else None
+            html = _ward_page(language, ward, cases[code], names, timezone, root, page, updated, air)
+            _write(folder, prefix + page, html)
             if not cases[code].dropna(subset=["lat", "lon"]).empty:
                 title = f"{translate('site.results_map', language)} · {ward['ward_name']}"
                 html = ward_results_map(cases[code], outlines.get(code), language, root=root + "../", names=names,

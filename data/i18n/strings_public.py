@@ -144,6 +144,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "resolved, and the result once reviewed for the public.",
     ),
     "site.results_link": ("Xem kết quả theo phường/xã", "See the results by ward"),
+    "site.ward_results": (
+        "Phản ánh về môi trường ở phường/xã này và kết quả xử lý",
+        "Environmental complaints in this ward and how they were handled",
+    ),
+    "site.ward_air": ("Chất lượng không khí ở phường/xã này", "Air quality in this ward"),
     "site.results_map": ("Bản đồ kết quả xử lý", "Map of handling results"),
     "site.results_open": ("Đang xử lý", "Being handled"),
     "site.results_other": ("Từ chối hoặc chuyển đơn vị khác", "Rejected or transferred"),

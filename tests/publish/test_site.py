@@ -98,6 +98,11 @@ def test_pages_in_both_languages_gzip_twins_and_no_external_url(air_engine: Engi
     ward = (site / "results" / "00070.html").read_text(encoding="utf-8")
     assert 'href="../index.html"' in ward and 'href="../en/results/00070.html"' in ward  # …and back, per language
     assert 'src="maps/00070.html"' in ward and PUBLIC_NOTE in ward
+    assert 'href="../wards/00070.html"' in ward  # the ward's air quality, and from there its results
+    assert 'href="../results/00070.html"' in (site / "en" / "wards" / "00070.html").read_text(encoding="utf-8")
+    other_ward = (site / "wards" / "00004.html").read_text(encoding="utf-8")
+    assert "Phản ánh về môi trường ở phường/xã này" not in other_ward  # no public case there: no link
+    assert "Phản ánh về môi trường ở phường/xã này" in (site / "wards" / "00070.html").read_text(encoding="utf-8")
     english = (site / "en" / "results" / "00070.html").read_text(encoding="utf-8")
     assert 'href="../../results/00070.html"' in english and 'href="../../en/index.html"' in english
     ward_map = (site / "en" / "results" / "maps" / "00070.html").read_text(encoding="utf-8")
