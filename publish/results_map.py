@@ -76,7 +76,7 @@ def ward_results_map(
     the page to the site root; ``names`` category code → name in ``language``.
     """
     located = cases.dropna(subset=["lat", "lon"])
-    fmap = standalone_map(root, zoom=15)
+    fmap = standalone_map(root, zoom=15, zoom_snap=0.25)
     corners: list[tuple[float, float]] = []  # (lat, lon) the view must show
     if outline is not None and not outline.is_empty:
         feature = {"type": "Feature", "geometry": rounded_geometry(outline.__geo_interface__), "properties": {}}

@@ -65,12 +65,16 @@ def _ward_features(snapshot: PublicSnapshot, wards: gpd.GeoDataFrame, language: 
     return {"type": "FeatureCollection", "features": features}
 
 
-def standalone_map(root: str, *, location: tuple[float, float] = HANOI_CENTER, zoom: int = 11) -> folium.Map:
+def standalone_map(
+    root: str, *, location: tuple[float, float] = HANOI_CENTER, zoom: int = 11, zoom_snap: float = 1
+) -> folium.Map:
     """A folium map without tiles whose page loads only the Leaflet files copied into the site.
 
-    ``root`` is the relative path from the map's page to the site root (``""``, ``"../"``…).
+    ``root`` is the relative path from the map's page to the site root (``""``, ``"../"``…); ``zoom_snap`` below 1
+    lets a fitted view use fractional zoom levels (no tiles to keep sharp).
     """
-    fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True, attributionControl=False)
+    fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True, attributionControl=False,
+                      zoom_snap=zoom_snap)  # fmt: skip
     fmap.default_js = [("leaflet", f"{root}vendor/leaflet/leaflet.js")]
     fmap.default_css = [("leaflet_css", f"{root}vendor/leaflet/leaflet.css")]
     return fmap
