@@ -232,7 +232,7 @@ def index_page(ctx: PageContext, *, data_root: str) -> str:
         f'<h2>{ctx.t("site.open_data")}</h2><p class="small">{ctx.t("site.open_data_body")}</p><p>'
         + " · ".join(
             f'<a href="{data_root}{name}">{name}</a>'
-            for name in ("stations.json", "wards.json", "aqi.geojson", "history.csv")
+            for name in ("stations.json", "wards.json", "aqi.geojson", "history.csv", "results.json")
         )
         + f"</p><script>{NEAR_ME_SCRIPT}</script>"
     )

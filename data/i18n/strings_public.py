@@ -120,8 +120,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "site.near_me_denied": ("Không lấy được vị trí của bạn.", "Your location is not available."),
     "site.open_data": ("Dữ liệu mở", "Open data"),
     "site.open_data_body": (
-        "Tải về: stations.json, wards.json, aqi.geojson (AQI hiện tại), history.csv (lịch sử AQI giờ và ngày).",
-        "Download: stations.json, wards.json, aqi.geojson (current AQI), history.csv (hourly and daily AQI).",
+        "Tải về: stations.json, wards.json, aqi.geojson (AQI hiện tại), history.csv (lịch sử AQI giờ và ngày), "
+        "results.json (kết quả xử lý phản ánh đã công khai).",
+        "Download: stations.json, wards.json, aqi.geojson (current AQI), history.csv (hourly and daily AQI), "
+        "results.json (published complaint handling results).",
     ),
     "site.other_language": ("English", "Tiếng Việt"),
     "site.home": ("Trang chủ", "Home"),
