@@ -15,6 +15,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from data.db import DatabaseUnavailableError
 from data.http_client import FeedError
@@ -43,6 +44,26 @@ def _configured_secrets() -> list[str | None]:
     return secrets
 
 
+@runtime_checkable
+class _Localised(Protocol):
+    """An error that can say itself in a language (account, case-action and media errors)."""
+
+    def text(self, language: str) -> str: ...
+
+
+def _message(err: Exception) -> str:
+    """``err`` in the configured language when it can say itself in one, else as raised."""
+    if not isinstance(err, _Localised):
+        return str(err)
+    from data.config import load_settings
+
+    try:
+        language = load_settings().language
+    except ValueError:  # a broken configuration: the error still reads, in English
+        language = "en"
+    return err.text(language)
+
+
 def _error(text: str) -> None:
     print(f"envmon: {redact_text(text, _configured_secrets())}", file=sys.stderr)
 
@@ -66,9 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``envmon`` with ``argv`` (default: the process arguments) and return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     redacting = RedactingFilter(_configured_secrets())
     handlers = list(logging.getLogger().handlers)
     for handler in handlers:
@@ -82,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(f"error: {err}")
         return 3
     except (ValueError, FileNotFoundError, LookupError) as err:  # LookupError: unknown boundary set, case, …
-        _error(f"error: {err}")
+        _error(f"error: {_message(err)}")
         return 2
     finally:  # the command's secrets are masked while it runs; a later command (or test) brings its own
         for handler in handlers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -107,6 +108,21 @@ def test_errors_are_clear_and_exit_non_zero(database, capsys):
         == 2
     )
     assert "declares no CRS" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("vi", "envmon: error: Mật khẩu không được chứa tên đăng nhập.\n"),
+     ("en", "envmon: error: the password must not contain the username\n")],
+)  # fmt: skip
+def test_an_error_that_can_say_itself_reads_in_the_configured_language(
+    database, capsys, monkeypatch, language, expected
+):
+    _run(capsys, "init")
+    monkeypatch.setenv("ENVMON_LANGUAGE", language)
+    monkeypatch.setattr("sys.stdin", io.StringIO("chief-Pass-2026\n"))
+    assert main(["users", "add", "chief", "--role", "operator"]) == 2
+    assert capsys.readouterr().err == expected
 
 
 def test_unreachable_database_exits_with_a_message(monkeypatch, capsys):
