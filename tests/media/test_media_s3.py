@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -171,3 +172,39 @@ def test_settings_need_a_bucket_and_nothing_prints_the_credentials(bucket, tmp_p
         assert not gone.local_path("ab/cd/" + "ab" * 32 + ".jpg").exists()  # a page shows it as missing
     assert "NoSuchBucket" in str(failed.value) and SECRET_KEY not in str(failed.value)
     assert SECRET_KEY not in caplog.text
+
+
+def test_public_results_page_shows_the_photo_from_the_bucket(bucket, tmp_path, monkeypatch):
+    """The Streamlit results page (AppTest) of a server whose media folder is empty reads the photo from the
+    bucket the seeding server stored it in."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import loaders
+    from data.db import make_engine, migrate
+    from tests.cases.public_seed import seed_public
+
+    url = f"sqlite:///{tmp_path / 'results.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    seed_public(engine, media_store(bucket.settings(tmp_path / "seeding-server")))
+    engine.dispose()
+    assert bucket.objects()
+    env = {"DATABASE_URL": url, "ENVMON_MEDIA_DIR": str(tmp_path / "page-server"), "ENVMON_MEDIA_STORE": "s3",
+           "ENVMON_MEDIA_S3_BUCKET": bucket.name, "ENVMON_MEDIA_S3_PREFIX": "media",
+           "ENVMON_MEDIA_S3_ENDPOINT_URL": bucket.endpoint, "ENVMON_MEDIA_S3_REGION": "us-east-1"}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    loaders.settings.clear()
+    loaders.engine.clear()
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py"), default_timeout=60)
+        at.run()
+        at.switch_page("views/results.py")
+        at.run()
+        assert not at.exception, at.exception
+        photos = [value for value in at.dataframe[0].value.iloc[:, 6] if value]
+        assert len(photos) == 1 and photos[0].startswith("data:image/jpeg;base64,")
+        assert any((tmp_path / "page-server" / ".s3-cache").rglob("*.thumb.jpg"))  # read from the bucket
+    finally:
+        loaders.settings.clear()
+        loaders.engine.clear()
