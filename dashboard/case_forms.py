@@ -21,6 +21,7 @@ from data.media import MediaError, Upload
 from data.media.kinds import EXTENSIONS
 from data.urges import URGE_ROLES
 from data.users import unit_names
+from monitoring.case_notify import deliver_now
 
 FILE_ACTIONS = ("accept", "in_progress", "resolve")
 # the uploader's first filter by name (data.media checks every file by its content)
@@ -154,6 +155,13 @@ def actions(detail: CaseDetail, actor: Actor) -> None:
         _action_form(detail, actor, chosen)
 
 
+def send_urge_now(urge_id: int) -> str:
+    """Send a just-recorded urge through the unit's route at once (``monitoring.case_notify.deliver_now``, which
+    never raises); one Markdown-safe line saying where it went, or that the next poll round sends it."""
+    via = deliver_now(loaders.engine(), loaders.settings(), urge_id)
+    return markdown_text("urgesend.sent", via=via) if via else t("urgesend.pending")
+
+
 def urge(detail: CaseDetail, actor: Actor) -> None:
     """ "Đôn đốc": a leader or an operator urges the unit on an open case (sent through the unit's route)."""
     if actor.role not in URGE_ROLES or not detail.clock.open or detail.unit is None:
@@ -164,11 +172,12 @@ def urge(detail: CaseDetail, actor: Actor) -> None:
         sent = st.form_submit_button(t("casepage.urge_button"))
     if sent:
         try:
-            urges.urge(loaders.engine(), actor=actor, case_id=detail.id, note=note)
+            recorded = urges.urge(loaders.engine(), actor=actor, case_id=detail.id, note=note)
         except CaseActionError as err:
             st.error(escape_markdown(err.text(current_language())))
             return
-        st.session_state[FLASH] = (detail.id, markdown_text("casepage.urged", unit=detail.unit.name))
+        sent_line = send_urge_now(recorded.id)
+        st.session_state[FLASH] = (detail.id, f"{markdown_text('casepage.urged', unit=detail.unit.name)} {sent_line}")
         st.rerun()
 
 

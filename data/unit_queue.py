@@ -17,7 +17,7 @@ import datetime as dt
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,7 @@ QUEUE_COLUMNS: Final = (
     "due_at",
     "report_count",
     "urges",
+    "last_urged_at",
     "section",
 )
 
@@ -105,13 +106,9 @@ def queue_counts(engine: Engine, scope: QueueScope, now: dt.datetime, policy: Sl
 
 
 def _queue_select(now: dt.datetime, soon_until: dt.datetime) -> Select:  # type: ignore[type-arg]
-    urges = (
-        select(func.count())
-        .select_from(CaseUrge)
-        .where(CaseUrge.case_id == ComplaintCase.id)
-        .correlate(ComplaintCase)
-        .scalar_subquery()
-    )
+    def on_case(aggregate: ColumnElement[Any]) -> ColumnElement[Any]:
+        return select(aggregate).where(CaseUrge.case_id == ComplaintCase.id).correlate(ComplaintCase).scalar_subquery()
+
     return select(
         ComplaintCase.id,
         ComplaintCase.title,
@@ -127,7 +124,8 @@ def _queue_select(now: dt.datetime, soon_until: dt.datetime) -> Select:  # type:
         ComplaintCase.accept_due_at,
         ComplaintCase.due_at,
         ComplaintCase.report_count,
-        type_coerce(urges, ComplaintCase.report_count.type).label("urges"),
+        type_coerce(on_case(func.count()), ComplaintCase.report_count.type).label("urges"),
+        type_coerce(on_case(func.max(CaseUrge.at)), ComplaintCase.opened_at.type).label("last_urged_at"),
         section_of(now, soon_until).label("section"),
     ).outerjoin(ResponsibleUnit, ResponsibleUnit.id == ComplaintCase.unit_id)
 

@@ -5,18 +5,24 @@ overdue by a configured number of working hours is escalated once per missed dea
 of its unit (``responsible_units.supervisor_id``); the row keeps the late unit in ``unit_id`` (the scorecard
 counts urges and escalations against it), and the message goes to the supervisor's route. Rows stay undelivered
 (``delivered_at`` NULL) until a receiver accepted them, and are retried at every poll round.
+
+Whoever sends an urge (the page that recorded it, at once, or a poll round) first claims it (:func:`claim`, a
+lease per urge in ``poller_leases``): two senders never deliver the same urge twice, and a sender that died
+mid-way leaves a claim that expires, after which the next poll round retries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 
+from data import leases
 from data.case_actions import ActionNotAllowedError, Actor, CaseInputError, CaseNotFoundError
 from data.schema import CaseUrge, ComplaintCase, ResponsibleUnit
 from data.sla import SlaPolicy, WorkingCalendar, is_open, is_overdue, missed_deadline
@@ -27,6 +33,7 @@ URGE_ROLES = ("leader", "operator")
 URGE, ESCALATION = "urge", "escalation"
 ESCALATION_ACTOR = "envmon"
 MAX_VIA = 50
+CLAIM_PREFIX = "*urge:"  # lease names of urges being sent (poller jobs never start with "*urge:")
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,32 @@ def urge(
     return UrgeRecord(urge_id, case_id, code, URGE, actor.username, note.strip(), at, count)
 
 
+@dataclass(frozen=True)
+class ListUrge:
+    """An urge on a unit's whole overdue list (no single case), as the unit's queue shows it."""
+
+    unit_name: str
+    actor: str
+    note: str
+    at: dt.datetime
+
+
+def recent_list_urges(engine: Engine, unit_ids: Collection[int], since: dt.datetime, limit: int = 3) -> list[ListUrge]:
+    """The latest urges on the overdue lists of ``unit_ids`` since ``since`` (at most ``limit``), latest first."""
+    if not unit_ids:
+        return []
+    query = (
+        select(ResponsibleUnit.name, CaseUrge.actor, CaseUrge.note, CaseUrge.at)
+        .join(ResponsibleUnit, ResponsibleUnit.id == CaseUrge.unit_id)
+        .where(CaseUrge.unit_id.in_(sorted(unit_ids)), CaseUrge.case_id.is_(None), CaseUrge.kind == URGE,
+               CaseUrge.at >= since)
+        .order_by(CaseUrge.at.desc(), CaseUrge.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    with engine.connect() as conn:
+        return [ListUrge(row.name, row.actor, row.note, row.at) for row in conn.execute(query)]
+
+
 def overdue_case_list(conn: Connection, unit_id: int, now: dt.datetime) -> list[tuple[int, str]]:
     """(id, title) of the unit's overdue cases at ``now`` (the one overdue rule), oldest missed deadline first."""
     rows = conn.execute(
@@ -159,7 +192,34 @@ def mark_delivered(engine: Engine, ids: list[int], via: str, at: dt.datetime) ->
         return
     via = via if len(via) <= MAX_VIA else via[: MAX_VIA - 1] + "…"
     with engine.begin() as conn:
-        conn.execute(update(CaseUrge).where(CaseUrge.id.in_(ids)).values(delivered_via=via, delivered_at=at))
+        conn.execute(
+            update(CaseUrge)
+            .where(CaseUrge.id.in_(ids), CaseUrge.delivered_at.is_(None))
+            .values(delivered_via=via, delivered_at=at)
+        )
+
+
+def claim(engine: Engine, ids: list[int], holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool:
+    """Claim urges ``ids`` for sending, all or none: True when ``holder`` now holds each one's lease and none of
+    them is delivered yet; False (nothing held) when another sender holds one or one was delivered meanwhile."""
+    taken: list[str] = []
+    for urge_id in ids:
+        name = f"{CLAIM_PREFIX}{urge_id}"
+        if not leases.try_acquire(engine, name, holder, now, ttl):
+            leases.release(engine, taken, holder)
+            return False
+        taken.append(name)
+    with engine.connect() as conn:
+        pending = conn.scalar(select(func.count()).where(CaseUrge.id.in_(ids), CaseUrge.delivered_at.is_(None)))
+    if pending != len(ids):
+        leases.release(engine, taken, holder)
+        return False
+    return True
+
+
+def release(engine: Engine, ids: list[int], holder: str) -> None:
+    """Give up ``holder``'s claims on urges ``ids`` (sent, or failed and left to the next round)."""
+    leases.release(engine, [f"{CLAIM_PREFIX}{urge_id}" for urge_id in ids], holder)
 
 
 def record_escalations(engine: Engine, now: dt.datetime, policy: SlaPolicy, after_hours: float) -> list[int]:

@@ -4,7 +4,10 @@ The route per unit is configured in ``data/config/unit_notify.toml`` (receivers 
 ``alert_rules.toml``, :mod:`monitoring.notify_channels`), with the automatic escalation after N working hours
 overdue and the supervising body of each unit. :func:`run_round` runs in every poll round
 (:func:`monitoring.pipeline.after_poll`): it records the escalations now due and delivers every pending urge;
-a delivery that no receiver accepted stays pending and is retried at the next round (at least once).
+a delivery that no receiver accepted stays pending and is retried at the next round (at least once). An urge
+pressed on a page is sent at once by :func:`deliver_now`, which never raises: what it could not send waits for
+the next round. Each sender claims what it sends first (:func:`data.urges.claim`), so an urge is never sent twice
+by a page and a poll round at the same moment.
 Manual urges are one message each (the leader's note); escalations go out as one message per supervising
 body listing the late cases.
 """
@@ -22,16 +25,19 @@ from typing import Any
 import requests
 from sqlalchemy import Engine
 
+from data import urges
 from data.case_actions import default_policy
 from data.config import Settings
 from data.i18n import label_in, translate
 from data.i18n.formats import local_time
+from data.leases import new_holder_id
 from data.urges import ESCALATION, PendingUrge, mark_delivered, pending_urges, record_escalations, set_supervisors
 from monitoring.notify_channels import Message, Receiver, Routing, load_routing, send
 
 logger = logging.getLogger(__name__)
 
 LISTED_CASES = 20  # cases named in one message; the rest are counted
+CLAIM_MINUTES = 5  # a sender's claim on an urge: a sender that died releases it to the next round after this
 
 
 @dataclass(frozen=True)
@@ -92,18 +98,36 @@ def deliver_urges(
         key = (ESCALATION, pending.route_unit) if pending.kind == ESCALATION else ("urge", pending.id)
         groups.setdefault(key, []).append(pending)
     delivered: dict[int, str] = {}
+    holder = new_holder_id()
     own_session = session is None
     session = session or requests.Session()
     try:
         for members in groups.values():
-            via = _deliver(members, config, settings, session)
-            if via:
-                mark_delivered(engine, [m.id for m in members], via, now)
-                delivered.update(dict.fromkeys((m.id for m in members), via))
+            ids = [m.id for m in members]
+            if not urges.claim(engine, ids, holder, now, dt.timedelta(minutes=CLAIM_MINUTES)):
+                continue  # another sender has it, or has just delivered it
+            try:
+                via = _deliver(members, config, settings, session)
+                if via:
+                    mark_delivered(engine, ids, via, now)
+                    delivered.update(dict.fromkeys(ids, via))
+            finally:
+                urges.release(engine, ids, holder)
     finally:
         if own_session:
             session.close()
     return delivered
+
+
+def deliver_now(engine: Engine, settings: Settings, urge_id: int, *, now: dt.datetime | None = None) -> str | None:
+    """Send the urge just recorded on a page at once: the receivers that accepted it, or None when it waits for
+    the next poll round (no route, a receiver refused or failed, the route file unreadable). Never raises: the
+    page that called it must not break; the urge stays recorded and pending, and the failure is logged."""
+    try:
+        return deliver_urges(engine, settings, ids=[urge_id], now=now).get(urge_id)
+    except Exception as err:  # noqa: BLE001 - any failure leaves the urge to the poll round, never to the page
+        logger.warning("urge %s not sent at once (%s); the next poll round retries it", urge_id, type(err).__name__)
+        return None
 
 
 def _deliver(

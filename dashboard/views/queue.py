@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, casework, loaders
+from dashboard.case_forms import send_urge_now
 from dashboard.i18n import current_language, label, t
 from dashboard.markup import escape_markdown, markdown_text
 from data import unit_queue, urges
@@ -22,6 +23,8 @@ from data.i18n import formats
 from data.unit_queue import SECTIONS, QueueScope
 from data.urges import URGE_ROLES
 
+LIST_URGE_DAYS = 7  # urges on a unit's whole overdue list are shown on its queue for this many days
+
 
 def _case_rows(frame: pd.DataFrame, now: dt.datetime, *, with_unit: bool) -> pd.DataFrame:
     names = loaders.category_names(current_language())
@@ -29,17 +32,38 @@ def _case_rows(frame: pd.DataFrame, now: dt.datetime, *, with_unit: bool) -> pd.
     columns: dict[str, Any] = {
         t("queue.col.case"): [casework.case_url(i) for i in frame["id"]],
         t("queue.col.clock"): casework.clocks(frame, now),
+        t("urgeview.col"): _urged_cells(frame, language, zone),
         t("queue.col.title"): [formats.safe_text(v, language) for v in frame["title"]],
         t("common.category"): [names.get(c, c) for c in frame["category_code"]],
         t("common.ward"): [formats.safe_text(v, language) for v in frame["ward_name"]],
         t("common.status"): [label("status", s) for s in frame["status"]],
         t("queue.col.deadline"): formats.local_times(frame["deadline"], language, zone),
         t("queue.col.assignee"): [formats.safe_text(v, language) for v in frame["assignee"]],
-        t("queue.col.urges"): [formats.number(n, language) for n in frame["urges"]],
     }
     if with_unit:
         columns[t("common.unit")] = [formats.safe_text(v, language) for v in frame["unit_name"]]
     return pd.DataFrame(columns)
+
+
+def _urged_cells(frame: pd.DataFrame, language: str, zone: str) -> list[str]:
+    """Per case: how many times it was urged and when last (``2 lần · 04/12/2026 21:00``), ``—`` when never."""
+    times = formats.local_times(frame["last_urged_at"], language, zone)
+    return [
+        t("urgeview.cell", n=formats.number(n, language), at=at) if n else formats.MISSING
+        for n, at in zip(frame["urges"].fillna(0).astype(int), times, strict=True)
+    ]
+
+
+def _list_urges(scope: QueueScope) -> None:
+    """The latest urges on the whole overdue list of the queue's units (in the last :data:`LIST_URGE_DAYS`)."""
+    units = scope.units if scope.units is not None else frozenset({scope.unit_id} if scope.unit_id else ())
+    since = loaders.now_minute() - dt.timedelta(days=LIST_URGE_DAYS)
+    language, zone = current_language(), loaders.settings().timezone
+    for urge in urges.recent_list_urges(loaders.engine(), units, since):
+        note = f" — {escape_markdown(urge.note)}" if urge.note else ""
+        when = formats.local_time(urge.at, language, zone)
+        who = {"unit": escape_markdown(urge.unit_name), "actor": escape_markdown(urge.actor)}
+        st.warning(t("urgeview.list_urged", at=when, note=note, **who), icon="📣")
 
 
 def _section(scope: QueueScope, section: str, total: int, now: dt.datetime, *, with_unit: bool) -> None:
@@ -69,11 +93,11 @@ def _urge_unit(user: dict[str, Any], code: str, name: str, overdue: int) -> None
     if not sent:
         return
     try:
-        urges.urge(loaders.engine(), actor=casework.actor(user), unit_code=code, note=note)
+        recorded = urges.urge(loaders.engine(), actor=casework.actor(user), unit_code=code, note=note)
     except CaseActionError as err:
         st.error(escape_markdown(err.text(current_language())))
         return
-    st.success(markdown_text("casepage.urged", unit=name))
+    st.success(f"{markdown_text('casepage.urged', unit=name)} {send_urge_now(recorded.id)}")
 
 
 def _closed(scope: QueueScope, now: dt.datetime, *, with_unit: bool) -> None:
@@ -106,6 +130,7 @@ def _queue(scope: QueueScope, *, with_unit: bool, urge: tuple[dict[str, Any], st
     now = loaders.now_minute()
     counts = unit_queue.queue_counts(loaders.engine(), scope, now, casework.sla_policy())
     st.caption(t("queue.intro"))
+    _list_urges(scope)
     order = ("overdue", "new", "due_soon", "in_progress")  # what needs a hand first
     tabs = st.tabs(
         [t("queue.tab", label=t(f"queue.section.{name}"), n=counts[name]) for name in order]

@@ -47,7 +47,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "queue.col.clock": ("Thời hạn", "Time limit"),
     "queue.col.deadline": ("Hạn", "Deadline"),
     "queue.col.assignee": ("Người/tổ xử lý", "Assignee"),
-    "queue.col.urges": ("Lần đôn đốc", "Urges"),
     "queue.col.code": ("Mã đơn vị", "Unit code"),
     "queue.clock_none": ("—", "—"),
     "queue.clock_left_hours": ("còn {n} giờ làm việc", "{n} working hours left"),

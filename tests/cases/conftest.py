@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -113,14 +114,17 @@ def world(engine: Engine, tmp_path: Path) -> World:
 
 
 class Recorder(BaseHTTPRequestHandler):
-    """Keeps every POST (path, access_token header, JSON body); answers 200 ({"error": 0} like Zalo) or 500."""
+    """Keeps every POST (path, access_token header, JSON body); answers 200 ({"error": 0} like Zalo) or 500,
+    after ``delay`` seconds (a slow receiver)."""
 
     calls: list[tuple[str, str, dict]] = []
     status = 200
+    delay = 0.0
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Recorder.calls.append((self.path, self.headers.get("access_token", ""), body))
+        time.sleep(Recorder.delay)
         reply = json.dumps({"error": 0, "message": "Success"}).encode()
         self.send_response(Recorder.status)
         self.send_header("Content-Type", "application/json")
@@ -134,7 +138,7 @@ class Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    Recorder.calls, Recorder.status = [], 200
+    Recorder.calls, Recorder.status, Recorder.delay = [], 200, 0.0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert
 
@@ -72,7 +73,17 @@ def queue_db(engine: Engine) -> Engine:
                 )
         conn.execute(
             insert(CaseUrge),
-            [{"case_id": 5, "unit_id": UNIT_A, "kind": "urge", "actor": "lead", "note": "", "at": NOW}] * 2,
+            [
+                {
+                    "case_id": 5,
+                    "unit_id": UNIT_A,
+                    "kind": "urge",
+                    "actor": "lead",
+                    "note": "",
+                    "at": NOW - dt.timedelta(hours=h),
+                }
+                for h in (3, 1)
+            ],  # fmt: skip
         )
     return engine
 
@@ -90,6 +101,9 @@ def test_sections_are_counted_in_sql_with_working_hours(queue_db: Engine, policy
     assert hours[1] == 3.0 and hours[3] == 4.0 and hours[9] == 7.5 and hours[4] == 18.0
     assert hours[5] < 0 and hours[2] < 0
     assert dict(zip(frame["id"], frame["urges"], strict=True))[5] == 2
+    last = dict(zip(frame["id"], pd.to_datetime(frame["last_urged_at"], utc=True), strict=True))
+    assert last[5] == pd.Timestamp(NOW - dt.timedelta(hours=1))  # the latest of its two urges
+    assert all(pd.isna(last[case_id]) for case_id in last if case_id != 5)  # never urged: no time
 
 
 def test_unit_scope_is_in_the_query(queue_db: Engine, policy: SlaPolicy) -> None:

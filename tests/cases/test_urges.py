@@ -1,9 +1,12 @@
 """Urges and escalations on both engines: who may urge, what is recorded, delivery through a unit's route to a
-webhook and a Zalo OA endpoint on loopback, retries after a failure, and escalation after N working hours."""
+webhook and a Zalo OA endpoint on loopback, retries after a failure, escalation after N working hours, and the
+page's immediate delivery (never raising, never sent twice beside a poll round)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,8 +16,8 @@ from data.case_actions import ActionNotAllowedError, CaseInputError, perform
 from data.case_detail import load_case
 from data.config import load_settings
 from data.schema import CaseUrge, ResponsibleUnit
-from data.urges import set_supervisors, urge
-from monitoring.case_notify import deliver_urges, run_round
+from data.urges import claim, set_supervisors, urge
+from monitoring.case_notify import deliver_now, deliver_urges, run_round
 
 from .conftest import OPENED, Recorder
 
@@ -170,3 +173,63 @@ def test_escalation_is_off_at_zero_and_supervisors_are_not_rewritten(world, tmp_
     assert set_supervisors(world.engine, {"*": "SONNMT"}) == 0  # already so (and SONNMT not its own)
     assert set_supervisors(world.engine, {"URENCO": "UBND-A", "*": "SONNMT"}) == 1
     assert set_supervisors(world.engine, {"URENCO": "UBND-A", "*": "SONNMT"}) == 0
+
+
+def _hook_calls() -> int:
+    return sum(1 for path, _, _ in Recorder.calls if path == "/hook")
+
+
+def test_an_urge_pressed_on_a_page_is_sent_at_once_and_only_once(world, settings):
+    recorded = urge(world.engine, actor=world.leader, case_id=world.noise_case, at=TUESDAY_9)
+    assert deliver_now(world.engine, settings, recorded.id, now=TUESDAY_9) == "urenco-hook, urenco-zalo"
+    assert _hook_calls() == 1 and _urges(world)[0]["delivered_at"] == TUESDAY_9
+    assert run_round(world.engine, TUESDAY_9 + dt.timedelta(minutes=1), settings)["delivered"] == 0
+    assert _hook_calls() == 1  # the poll round does not send it again
+
+
+def test_a_failed_delivery_on_a_page_never_raises_and_the_poll_round_sends_it_once(world, settings):
+    recorded = urge(world.engine, actor=world.leader, case_id=world.noise_case, at=TUESDAY_9)
+    Recorder.status = 500
+    assert deliver_now(world.engine, settings, recorded.id, now=TUESDAY_9) is None
+    assert _urges(world)[0]["delivered_at"] is None  # recorded, pending
+    Recorder.status, Recorder.calls = 200, []
+    later = TUESDAY_9 + dt.timedelta(minutes=1)
+    assert run_round(world.engine, later, settings)["delivered"] == 1
+    assert run_round(world.engine, later + dt.timedelta(minutes=1), settings)["delivered"] == 0
+    assert _hook_calls() == 1 and _urges(world)[0]["delivered_at"] == later
+
+
+def test_an_unreachable_receiver_or_a_broken_route_file_leaves_the_urge_pending(world, settings, tmp_path):
+    recorded = urge(world.engine, actor=world.leader, case_id=world.noise_case, at=TUESDAY_9)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[escalation\n", encoding="utf-8")
+    assert deliver_now(world.engine, load_settings(unit_notify_file=broken), recorded.id, now=TUESDAY_9) is None
+    closed_port = settings.config_path("unit_notify").read_text(encoding="utf-8").replace(
+        "127.0.0.1:", "127.0.0.1:1#"
+    )  # fmt: skip
+    (tmp_path / "closed.toml").write_text(closed_port, encoding="utf-8")
+    unreachable = load_settings(unit_notify_file=tmp_path / "closed.toml", webhook_urls=[])
+    assert deliver_now(world.engine, unreachable, recorded.id, now=TUESDAY_9) is None
+    assert _urges(world)[0]["delivered_at"] is None and Recorder.calls == []
+
+
+def test_a_page_and_a_poll_round_sending_at_the_same_moment_deliver_once(world, settings):
+    recorded = urge(world.engine, actor=world.leader, case_id=world.noise_case, at=TUESDAY_9)
+    Recorder.delay = 0.5  # a slow receiver: the two senders overlap
+    results: dict[str, object] = {}
+    page = threading.Thread(target=lambda: results.update(page=deliver_now(world.engine, settings, recorded.id)))
+    page.start()
+    time.sleep(0.1)
+    results["poll"] = deliver_urges(world.engine, settings)
+    page.join()
+    assert _hook_calls() == 1
+    assert (results["page"], results["poll"]) == ("urenco-hook, urenco-zalo", {})
+
+
+def test_a_sender_that_died_mid_way_leaves_the_urge_to_a_later_round(world, settings):
+    recorded = urge(world.engine, actor=world.leader, case_id=world.noise_case, at=TUESDAY_9)
+    assert claim(world.engine, [recorded.id], "dead-page", TUESDAY_9, dt.timedelta(minutes=5))
+    assert deliver_now(world.engine, settings, recorded.id, now=TUESDAY_9) is None and Recorder.calls == []
+    after_expiry = TUESDAY_9 + dt.timedelta(minutes=6)
+    assert deliver_urges(world.engine, settings, now=after_expiry) == {recorded.id: "urenco-hook, urenco-zalo"}
+    assert _hook_calls() == 1

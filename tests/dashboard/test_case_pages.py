@@ -276,3 +276,27 @@ def test_an_overdue_reminder_links_its_cases(queue_app: App, queue_db: tuple[str
     assert not at.exception
     links = [str(v) for frame in at.dataframe for v in frame.value.iloc[:, 0] if str(v).startswith("/case?id=")]
     assert links and all(link.removeprefix("/case?id=").isdigit() for link in links)
+
+
+def test_the_units_queue_shows_how_often_and_when_each_case_was_urged(
+    queue_app: App, queue_db: tuple[str, Engine, Path]
+) -> None:
+    lead = queue_app("lead", page="case", params={"id": "2"})
+    next(b for b in lead.button if b.label == "Đôn đốc").click().run()
+    assert not lead.exception
+    # no route is configured here: recorded, and the page says the next poll round sends it
+    assert any("Chưa gửi được ngay" in s.value for s in lead.success)
+    lead = queue_app("lead", params={"unit": "ubnd-hk"})
+    next(b for b in lead.button if b.label == "Đôn đốc").click().run()
+    for language, header, cell in (("vi", "Đôn đốc", r"^\d+ lần · \d\d/\d\d/\d{4} \d\d:\d\d$"),
+                                   ("en", "Urged", r"^\d+× · \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d$")):  # fmt: skip
+        unit = queue_app("donvi-hk", language=language)
+        assert not unit.exception
+        rows = {
+            int(str(row.iloc[0]).removeprefix("/case?id=")): row[header]
+            for frame in unit.dataframe
+            if header in frame.value.columns
+            for _, row in frame.value.iterrows()
+        }
+        assert re.match(cell, rows[2]) and rows[1] == "—"  # case 2 urged, case 1 never
+        assert any(("danh sách quá hạn" if language == "vi" else "overdue list") in w.value for w in unit.warning)
