@@ -1,4 +1,5 @@
-"""The published public site: the citizens' air-quality pages and open data written as static files.
+"""The published public site: the citizens' air-quality pages, the handling results of their complaints and open
+data, written as static files.
 
 Built from the same :class:`monitoring.public_snapshot.PublicSnapshot` as the Streamlit public page by
 ``python -m publish`` (``envmon publish``; ``--watch`` keeps it current, as the publisher service of

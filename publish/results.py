@@ -40,7 +40,8 @@ STYLE = (
     ".case .top{display:flex;justify-content:space-between;align-items:baseline;gap:8px;flex-wrap:wrap}"
     ".case dl{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:.4em 0 0}.case dt{margin:0}"
     ".case img{display:block;max-width:100%;width:240px;height:auto;border-radius:6px;margin-top:8px}"
-    ".grow{flex:1}.open{background:#fff3e0;color:#8a3b00}.done{background:#e6f4ea;color:#0d652d}.other{background:#eee;color:#333}"
+    ".grow{flex:1}.open{background:#fff3e0;color:#8a3b00}.done{background:#e6f4ea;color:#0d652d}"
+    ".other{background:#eee;color:#333}"
 )
 _BADGES = {"resolved": "done", "rejected": "other", "transferred": "other"}  # status -> badge class (else "open")
 
