@@ -8,6 +8,10 @@ already known) and publishes the files into the store as that connection commits
 a failed upload fails the commit, and what it had put is deleted) — or deletes them when it rolls back, so a
 failed upload leaves no file or object behind. What a crash leaves (and objects no attachment uses)
 :func:`remove_orphans` deletes after an hour; the poller runs it hourly (:func:`remove_orphans_hourly`).
+
+Known limits: deleting what a failed publish had put can, in the instant between, remove an object that a
+concurrent upload of the same bytes found already stored (its page then shows the file as missing); and a
+bucket's uploads happen while the transaction is open, so a large import holds its locks for the upload time.
 """
 
 from __future__ import annotations
