@@ -63,7 +63,7 @@ def _list_urges(scope: QueueScope) -> None:
         note = f" — {escape_markdown(urge.note)}" if urge.note else ""
         when = formats.local_time(urge.at, language, zone)
         who = {"unit": escape_markdown(urge.unit_name), "actor": escape_markdown(urge.actor)}
-        st.warning(t("urgeview.list_urged", at=when, note=note, **who), icon="📣")
+        st.warning(t("urgeview.list_urged", at=when, note=note, **who), icon=":material/campaign:")
 
 
 def _section(scope: QueueScope, section: str, total: int, now: dt.datetime, *, with_unit: bool) -> None:
