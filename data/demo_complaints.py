@@ -4,7 +4,8 @@ Everything here is SYNTHETIC (source ``demo-synthetic``; ids ``DEMO-…``; repor
 invented). Reports are placed at random points inside ward polygons in proportion to ward population (a share repeats
 an earlier report nearby within hours, as when several residents report one incident), go
 through the real import pipeline (ward join, dedup, routing, SLA deadlines), and then get a handling history
-with realistic delays; a share stays open past its deadline so overdue views have something to show.
+from :mod:`data.demo_handling` (most closed within their deadline, about one open case in six overdue at any hour).
+The same report generator brings new reports while the demo runs (:mod:`data.demo_city`).
 """
 
 from __future__ import annotations
@@ -15,21 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine
 
 from data.config import REFERENCE_DIR, load_settings
+from data.demo_handling import DEMO_SOURCE, advance_open_cases, last_demo_activity
 from data.importers.pipeline import ImportContext, import_table
 from data.importers.profiles import VN_CHANNEL
 from data.importers.readers import RawTable
-from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport, ResponsibleUnit
-from data.sla import SlaPolicy, WorkingCalendar
-from data.workflow import CLOSED_STATUSES
 
-DEMO_SOURCE = "demo-synthetic"
 LOCAL_TZ = VN_CHANNEL.timezone  # the synthetic table is read as a vn-channel export, in that profile's zone
-STUCK_SHARE = 0.02  # recent cases a unit leaves unfinished (they run overdue)
-STUCK_WITHIN = pd.Timedelta(days=21)  # older cases were all closed: no case is older than three weeks and open
 ECHO_SHARE = 0.08  # share of reports that repeat an earlier one (another resident, often another channel)
+#: reports per hour of the day (relative), and a weekend day's reports relative to a weekday's
+HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 2, 4, 6, 7, 7, 6, 5, 4, 5, 6, 6, 6, 6, 7, 7, 6, 5, 3, 2], float)
+WEEKEND_RATE = 0.7
 CHANNELS = {"Zalo OA": 0.35, "iHanoi": 0.25, "Facebook": 0.2, "Hotline": 0.2}
 CATEGORY_SHARES = {
     "Rác thải": 0.30,
@@ -117,21 +116,29 @@ def _random_points(geometry: object, count: int, rng: np.random.Generator) -> tu
 
 
 def _report_times(count: int, start: pd.Timestamp, end: pd.Timestamp, rng: np.random.Generator) -> pd.Series:
-    """Times over ``start``..``end``, mostly during waking hours in Hà Nội."""
-    days = rng.integers(0, max((end - start).days, 1), count)
-    hour_weights = np.array([1, 1, 1, 1, 1, 2, 4, 6, 7, 7, 6, 5, 4, 5, 6, 6, 6, 6, 7, 7, 6, 5, 3, 2], float)
-    hours = rng.choice(24, count, p=hour_weights / hour_weights.sum())
-    minutes = rng.integers(0, 60, count)
+    """Times over ``start``..``end``, mostly during waking hours in Hà Nội, fewer at weekends."""
     local_start = start.tz_convert(LOCAL_TZ).normalize()
+    dates = pd.date_range(local_start, end.tz_convert(LOCAL_TZ).normalize(), freq="D")
+    weights = np.where(dates.day_of_week >= 5, WEEKEND_RATE, 1.0)
+    days = rng.choice(len(dates), count, p=weights / weights.sum())
+    hours = rng.choice(24, count, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    minutes = rng.integers(0, 60, count)
     times = local_start + pd.to_timedelta(days, "D") + pd.to_timedelta(hours, "h") + pd.to_timedelta(minutes, "m")
-    return pd.Series(times).clip(upper=end.tz_convert(LOCAL_TZ) - pd.Timedelta(minutes=1))
+    return _before(pd.Series(times), end)
 
 
-def _synthetic_frame(wards: pd.DataFrame, n_reports: int, now: pd.Timestamp, rng: np.random.Generator) -> pd.DataFrame:
-    planted = sum(spot.reports for spot in PLANTED_SPOTS)
-    total = max(n_reports - planted, 0)
-    echoes = int(total * ECHO_SHARE)
-    count = total - echoes
+def _before(times: pd.Series, end: pd.Timestamp) -> pd.Series:
+    """Times after ``end`` moved back by whole weeks (same weekday and hour), so none lies in the future."""
+    weeks = np.ceil((times - end.tz_convert(LOCAL_TZ)) / pd.Timedelta(weeks=1)).clip(lower=0)
+    return times - pd.to_timedelta(weeks * 7, "D")
+
+
+def placed_reports(wards: pd.DataFrame, times: pd.Series, rng: np.random.Generator) -> pd.DataFrame:
+    """Reports at ``times`` (local): in wards drawn by population, at random points inside them, of random categories.
+
+    Columns ``lat, lon, label, at, ward, ward_code``.
+    """
+    count = len(times)
     population = wards["population"].astype(float).fillna(wards["population"].astype(float).median())
     ward_rows = rng.choice(len(wards), count, p=(population / population.sum()).to_numpy())
     lats, lons = np.empty(count), np.empty(count)
@@ -140,35 +147,49 @@ def _synthetic_frame(wards: pd.DataFrame, n_reports: int, now: pd.Timestamp, rng
         lons[members], lats[members] = _random_points(wards["geometry"].iloc[row], len(members), rng)
     labels = list(CATEGORY_SHARES)
     categories = rng.choice(labels, count, p=np.array(list(CATEGORY_SHARES.values())))
-    times = _report_times(count, now - pd.Timedelta(days=365), now, rng)
-    ward_names = wards["name"].to_numpy()[ward_rows]
-    ward_codes = wards["code"].astype(str).to_numpy()[ward_rows]
-    frame = pd.DataFrame(
-        {"lat": lats, "lon": lons, "label": categories, "at": times, "ward": ward_names, "ward_code": ward_codes}
+    return pd.DataFrame(
+        {
+            "lat": lats,
+            "lon": lons,
+            "label": categories,
+            "at": times.to_numpy(),
+            "ward": wards["name"].to_numpy()[ward_rows],
+            "ward_code": wards["code"].astype(str).to_numpy()[ward_rows],
+        }
     )
+
+
+def spot_report(spot: PlantedSpot, at: pd.Timestamp, rng: np.random.Generator, count: int = 1) -> pd.DataFrame:
+    """``count`` reports of a planted spot's problem at ``at`` (local), within its radius."""
+    offsets = rng.uniform(0, spot.radius_m / np.sqrt(2), (count, 2)) * rng.choice([-1, 1], (count, 2))
+    return pd.DataFrame(
+        {
+            "lat": spot.lat + offsets[:, 0] / 110_574,
+            "lon": spot.lon + offsets[:, 1] / (111_320 * np.cos(np.radians(spot.lat))),
+            "label": spot.category_label,
+            "at": at,
+            "ward": spot.name,
+            "ward_code": spot.ward_code,
+        }
+    )
+
+
+def _synthetic_frame(wards: pd.DataFrame, n_reports: int, now: pd.Timestamp, rng: np.random.Generator) -> pd.DataFrame:
+    planted = sum(spot.reports for spot in PLANTED_SPOTS)
+    total = max(n_reports - planted, 0)
+    echoes = int(total * ECHO_SHARE)
+    count = total - echoes
+    frame = placed_reports(wards, _report_times(count, now - pd.Timedelta(days=365), now, rng), rng)
     echo = frame.iloc[rng.choice(count, echoes, replace=False)].copy() if count else frame.iloc[:0].copy()
-    echo["at"] = (echo["at"] + pd.to_timedelta(rng.uniform(0.2, 30, len(echo)), "h")).clip(
-        upper=now.tz_convert(LOCAL_TZ) - pd.Timedelta(minutes=1)
-    )
+    echo["at"] = _before(echo["at"] + pd.to_timedelta(rng.uniform(0.2, 30, len(echo)), "h"), now)
     echo["lat"] += rng.uniform(-15, 15, len(echo)) / 110_574
     echo["lon"] += rng.uniform(-15, 15, len(echo)) / 103_900
     spots = []
     for spot in PLANTED_SPOTS:
-        offsets = rng.uniform(0, spot.radius_m / np.sqrt(2), (spot.reports, 2)) * rng.choice([-1, 1], (spot.reports, 2))
         step = pd.Timedelta(days=spot.days / spot.reports)
         first = now - pd.Timedelta(days=spot.days + 2)
-        spots.append(
-            pd.DataFrame(
-                {
-                    "lat": spot.lat + offsets[:, 0] / 110_574,
-                    "lon": spot.lon + offsets[:, 1] / (111_320 * np.cos(np.radians(spot.lat))),
-                    "label": spot.category_label,
-                    "at": [(first + step * i).tz_convert(LOCAL_TZ) for i in range(spot.reports)],
-                    "ward": spot.name,
-                    "ward_code": spot.ward_code,
-                }
-            )
-        )
+        times = [(first + step * i).tz_convert(LOCAL_TZ) for i in range(spot.reports)]
+        spots += [spot_report(spot, moment, rng) for moment in times]
     return pd.concat([frame, echo, *spots], ignore_index=True)
 
 
@@ -194,8 +215,11 @@ def _places(ward_codes: pd.Series, rng: np.random.Generator) -> list[str]:
     return places
 
 
-def _vn_channel_table(frame: pd.DataFrame, rng: np.random.Generator) -> RawTable:
-    """The synthetic reports as a vn-channel export, so they take the same path as a real file."""
+def vn_channel_table(frame: pd.DataFrame, rng: np.random.Generator, ids: list[str] | None = None) -> RawTable:
+    """The synthetic reports as a vn-channel export, so they take the same path as a real file.
+
+    ``ids`` are the reports' ids (default ``DEMO-000001``, … in order).
+    """
     count = len(frame)
     places = _places(frame["ward_code"], rng)
     texts = [
@@ -208,7 +232,7 @@ def _vn_channel_table(frame: pd.DataFrame, rng: np.random.Generator) -> RawTable
     ]
     table = pd.DataFrame(
         {
-            "Mã phản ánh": [f"DEMO-{index + 1:06d}" for index in range(count)],
+            "Mã phản ánh": ids if ids is not None else [f"DEMO-{index + 1:06d}" for index in range(count)],
             "Thời gian": [moment.isoformat() for moment in frame["at"]],
             "Nội dung": texts,
             "Địa chỉ": [f"{place[0].upper()}{place[1:]}, Hà Nội" for place in places],
@@ -221,97 +245,6 @@ def _vn_channel_table(frame: pd.DataFrame, rng: np.random.Generator) -> RawTable
         }
     ).astype(object)
     return RawTable(table, list(range(2, count + 2)), "synthetic")
-
-
-def _simulate_handling(
-    engine: Engine, batch: str, now: pd.Timestamp, rng: np.random.Generator, policy: SlaPolicy
-) -> None:
-    """Give the batch's new cases a handling history, in working hours of the SLA calendar: accepted (a few
-    working hours), worked on, closed (most within the resolve deadline); a few recent cases are stuck and run
-    overdue, so that open cases are days to weeks old and a minority of them is overdue."""
-    case, report, unit = ComplaintCase.__table__, ComplaintReport.__table__, ResponsibleUnit.__table__
-    query = (
-        select(case.c.id, case.c.opened_at, case.c.unit_id, unit.c.name, case.c.priority)
-        .select_from(case.outerjoin(unit, case.c.unit_id == unit.c.id))
-        .where(case.c.id.in_(select(report.c.case_id).where(report.c.batch_id == batch)), case.c.status == "received")
-        .order_by(case.c.id)
-    )
-    with engine.connect() as conn:
-        cases = pd.DataFrame(conn.execute(query).all(), columns=["id", "opened_at", "unit_id", "unit_name", "priority"])
-    if cases.empty:
-        return
-    count = len(cases)
-    opened = pd.to_datetime(cases["opened_at"], utc=True)
-    terms = {name: policy.terms(name) for name in cases["priority"].unique()}
-    accept_term = cases["priority"].map({n: min(t.accept_hours, t.resolve_hours) for n, t in terms.items()})
-    resolve_term = cases["priority"].map({n: t.resolve_hours for n, t in terms.items()}).to_numpy(dtype=float)
-    # fractions of the priority's deadlines, in working hours: about one case in twenty closes late
-    accept_hours = accept_term.to_numpy(dtype=float) * rng.lognormal(np.log(0.25), 0.6, count)
-    start_hours = accept_hours + resolve_term * rng.lognormal(np.log(0.1), 0.5, count)
-    close_hours = start_hours + resolve_term * rng.lognormal(np.log(0.35), 0.45, count)
-    calendar = WorkingCalendar.covering(policy, opened, float(close_hours.max()))
-    accepted = pd.Series(calendar.add_hours(opened, accept_hours).floor("s"))
-    started = pd.Series(calendar.add_hours(opened, start_hours).floor("s"))
-    closed = pd.Series(calendar.add_hours(opened, close_hours).floor("s"))
-    stuck = (rng.random(count) < STUCK_SHARE) & (opened > now - STUCK_WITHIN).to_numpy()
-    outcome = rng.choice(["resolved", "rejected", "transferred"], count, p=[0.88, 0.06, 0.06])
-    notes = {
-        "resolved": "Đã xử lý xong, đã báo người phản ánh",
-        "rejected": "Không thuộc thẩm quyền, đã trả lời",
-        "transferred": "Chuyển đơn vị có thẩm quyền",
-    }
-    history, updates = [], []
-    for index, row in enumerate(cases.itertuples(index=False)):
-        steps = [("received", "assigned", accepted.iat[index], "Bộ phận tiếp nhận (Sở NN&MT)", "Giao đơn vị xử lý")]
-        steps.append(("assigned", "in_progress", started.iat[index], row.unit_name or "Đơn vị xử lý", "Đang xác minh"))
-        if not stuck[index]:
-            steps.append(
-                (
-                    "in_progress",
-                    outcome[index],
-                    closed.iat[index],
-                    row.unit_name or "Đơn vị xử lý",
-                    notes[outcome[index]],
-                )
-            )
-        reached = [step for step in steps if step[2] <= now]
-        if not reached:
-            continue
-        for from_status, to_status, at, actor, note in reached:
-            history.append(
-                {
-                    "case_id": int(row.id),
-                    "from_status": from_status,
-                    "to_status": to_status,
-                    "at": at.to_pydatetime(),
-                    "actor": actor,
-                    "note": note,
-                    "unit_id": None if pd.isna(row.unit_id) else int(row.unit_id),
-                }
-            )
-        final = reached[-1][1]
-        updates.append(
-            {
-                "b_id": int(row.id),
-                "b_status": final,
-                "b_accepted": accepted.iat[index].to_pydatetime(),
-                "b_resolved": reached[-1][2].to_pydatetime() if final in CLOSED_STATUSES else None,
-            }
-        )
-    with engine.begin() as conn:
-        if history:
-            conn.execute(insert(CaseStatusChange), history)
-        if updates:
-            conn.execute(
-                update(case)
-                .where(case.c.id == bindparam("b_id"))
-                .values(
-                    status=bindparam("b_status"),
-                    accepted_at=bindparam("b_accepted"),
-                    resolved_at=bindparam("b_resolved"),
-                ),
-                updates,
-            )
 
 
 def build_demo_complaints(
@@ -334,11 +267,12 @@ def build_demo_complaints(
     context = context or ImportContext.from_settings(engine, load_settings())
     moment = pd.Timestamp(now).tz_convert("UTC")
     frame = _synthetic_frame(context.wards, n_reports, moment, rng)
-    table = _vn_channel_table(frame, rng)
+    table = vn_channel_table(frame, rng)
+    before = last_demo_activity(engine)
     summary = import_table(
         engine, table, context, filename=f"synthetic seed={seed}", profile="vn-channel", source=DEMO_SOURCE, now=now
     )
-    _simulate_handling(engine, summary.batch, moment, rng, context.policy)
+    advance_open_cases(engine, moment, context.policy, seed=seed, since=before or moment - pd.Timedelta(days=366))
     from data.case_filter import CaseFilter
     from data.queries import overdue_by_unit
 
