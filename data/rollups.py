@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 import pandas as pd
-from sqlalchemy import Connection, String, and_, delete, func, insert, or_, select, tuple_, type_coerce
+from sqlalchemy import Connection, Engine, String, and_, delete, func, insert, or_, select, tuple_, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
 from data.dialect import is_postgresql
 from data.readings_store import utc_times
-from data.schema import AqiValue, Average, PendingWindow, Station, WardAverage
+from data.schema import AqiValue, Average, BoundarySet, BoundaryUnit, PendingWindow, Station, WardAverage
+from data.station_hours import StoredAverage
 
 PENDING_COLUMNS: Final = ("id", "station_id", "parameter", "after_hour", "last_hour", "deferred")
 WARD_KEY: Final = ("set_name", "ward_code", "kind", "parameter", "period", "period_end")
@@ -182,3 +184,51 @@ def replace_station_aqi(conn: Connection, ranges: pd.DataFrame, rows: list[dict[
         conn.execute(delete(AqiValue).where(or_(*conditions[start : start + _CHUNK])))
     if rows:
         conn.execute(insert(AqiValue), rows)
+
+
+@dataclass(frozen=True)
+class WardRollup(StoredAverage):
+    """One ward roll-up: the mean over the ward's ``kind`` stations of their valid means of one parameter for the
+    period ending at ``period_end``; ``n_valid`` of ``n_expected`` stations had one."""
+
+    kind: str
+
+
+def ward_exists(engine: Engine, set_name: str, ward_code: str) -> bool:
+    """Whether ``ward_code`` is a ward of the boundary set ``set_name``."""
+    query = (
+        select(BoundaryUnit.code)
+        .join(BoundarySet, BoundarySet.id == BoundaryUnit.set_id)
+        .where(BoundarySet.name == set_name, BoundaryUnit.code == ward_code)
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None
+
+
+def ward_rollups(
+    engine: Engine, set_name: str, ward_code: str, since: dt.datetime, *, period: str, limit: int, offset: int
+) -> tuple[list[WardRollup], int]:
+    """Ward roll-ups of ``period`` (``1h`` or ``1d``) ending after ``since`` (oldest first, then by kind and
+    parameter), one page of ``limit`` rows from ``offset``, and how many there are in all."""
+    where = (
+        WardAverage.set_name == set_name,
+        WardAverage.ward_code == ward_code,
+        WardAverage.period == period,
+        WardAverage.period_end > since,
+    )
+    columns = (WardAverage.kind, WardAverage.parameter, WardAverage.period_end, WardAverage.value,
+               WardAverage.valid, WardAverage.n_valid, WardAverage.n_expected)  # fmt: skip
+    with engine.connect() as conn:
+        found = conn.execute(select(func.count()).select_from(WardAverage).where(*where)).scalar_one()
+        rows = conn.execute(
+            select(*columns)
+            .where(*where)
+            .order_by(WardAverage.period_end, WardAverage.kind, WardAverage.parameter)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+    return [
+        WardRollup(r.parameter, r.period_end, None if r.value is None else float(r.value), bool(r.valid),
+                   int(r.n_valid), int(r.n_expected), r.kind)
+        for r in rows
+    ], int(found)  # fmt: skip

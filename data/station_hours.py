@@ -1,5 +1,5 @@
-"""Hourly averages of one station: for machine readers (the API's ``stations/{id}/hourly``, a page at a time)
-and the history charts of the pages (:func:`station_series`).
+"""Stored averages of one station: for machine readers (the API's ``stations/{id}/hourly`` and ``…/daily``, a page
+at a time) and the history charts of the pages (:func:`station_series`).
 
 The same stored 1-hour averages the AQI is computed from (``averages``, period ``1h``, labelled by the hour's
 END, UTC), so a value read through the API is the value behind the pages' AQI. History beyond
@@ -26,8 +26,8 @@ HOURLY_STATUS: Final = "hourly"
 
 
 @dataclass(frozen=True)
-class HourlyAverage:
-    """One parameter's average over the hour ending at ``period_end`` (UTC)."""
+class StoredAverage:
+    """One parameter's average over the period (an hour or a local day) ending at ``period_end`` (UTC)."""
 
     parameter: str
     period_end: dt.datetime
@@ -47,12 +47,13 @@ def station_exists(engine: Engine, station_id: str) -> bool:
         return conn.execute(select(Station.id).where(Station.id == station_id)).first() is not None
 
 
-def hourly_averages(
-    engine: Engine, station_id: str, since: dt.datetime, *, limit: int, offset: int
-) -> tuple[list[HourlyAverage], int]:
-    """Hourly averages of ``station_id`` ending after ``since`` (oldest first, then by parameter), one page of
-    ``limit`` rows from ``offset``, and how many there are in all."""
-    where = (Average.station_id == station_id, Average.period == "1h", Average.period_end > since)
+def station_averages(
+    engine: Engine, station_id: str, since: dt.datetime, *, period: str = "1h", limit: int, offset: int
+) -> tuple[list[StoredAverage], int]:
+    """Stored averages of ``station_id`` for ``period`` (``1h`` hourly, ``1d`` the daily roll-up) ending after
+    ``since`` (oldest first, then by parameter), one page of ``limit`` rows from ``offset``, and how many there are
+    in all."""
+    where = (Average.station_id == station_id, Average.period == period, Average.period_end > since)
     with engine.connect() as conn:
         found = conn.execute(select(func.count()).select_from(Average).where(*where)).scalar_one()
         rows = conn.execute(
@@ -64,7 +65,7 @@ def hourly_averages(
             .offset(offset)
         ).all()  # fmt: skip
     return [
-        HourlyAverage(r.parameter, _utc(r.period_end), None if r.value is None else float(r.value), bool(r.valid),
+        StoredAverage(r.parameter, _utc(r.period_end), None if r.value is None else float(r.value), bool(r.valid),
                       int(r.n_valid or 0), int(r.n_expected or 0))
         for r in rows
     ], int(found)  # fmt: skip

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, event, insert
 from data import queries
 from data.corroboration_report import load_observations
 from data.schema import Station
-from data.station_hours import HOURLY_STATUS, hourly_averages, station_series
+from data.station_hours import HOURLY_STATUS, station_averages, station_series
 from monitoring.ingest import Batch, store_batch
 from monitoring.rollups import drain_pending
 from monitoring.schema import canonicalise
@@ -84,7 +84,7 @@ def test_a_chart_of_one_day_still_shows_the_readings_with_their_device_status(we
 def test_the_other_history_readers_do_not_touch_the_raw_readings(week: Engine, statements: list[str]) -> None:
     month = NOW - dt.timedelta(days=30)
     assert queries.station_parameters(week, "A1", month) == ["pm25"]
-    rows, found = hourly_averages(week, "A1", NOW - dt.timedelta(days=7), limit=500, offset=0)  # the API's
+    rows, found = station_averages(week, "A1", NOW - dt.timedelta(days=7), limit=500, offset=0)  # the API's
     assert found == len(rows) == 7 * 24
     observations = load_observations(week, month, NOW, limits={"pm25": 50.0})  # corroboration by hourly limits
     assert len(observations[observations["parameter"] == "pm25"]) == 8 * 23  # the valid hours
@@ -96,3 +96,37 @@ def test_the_check_catches_a_history_read_of_the_raw_readings(week: Engine, stat
     """The recorder is not blind: the raw readings read over a week are caught."""
     assert len(queries.reading_series(week, "A1", "pm25", NOW - dt.timedelta(days=7))) == 7 * 288 + 1
     assert len(_raw_scans(statements)) == 1
+
+
+def test_the_api_serves_daily_and_ward_history_from_the_roll_ups(
+    loaded_engine: Engine, week: Engine, statements: list[str]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from data.config import load_settings
+
+    settings = load_settings(timezone="Asia/Ho_Chi_Minh", boundary_set="hanoi-2025")
+    client = TestClient(create_app(week, settings, clock=lambda: NOW))
+    client.get("/api/v1/stations")  # the public snapshot (newest readings, cached a minute) is built first
+    statements.clear()
+    month = {"since": (NOW - dt.timedelta(days=30)).isoformat(), "limit": 100}
+    daily = client.get("/api/v1/stations/A1/daily", params=month).json()
+    assert daily["meta"]["found"] == 9  # hours (NOW − 8 d, NOW] fall in the local days 4 … 12 March (UTC+7)
+    hourly = station_series(week, "A1", "pm25", NOW - dt.timedelta(days=30), NOW)
+    local_day = (hourly["observed_at"].dt.tz_convert("Asia/Ho_Chi_Minh") - dt.timedelta(hours=1)).dt.date
+    full = daily["results"][3]  # 7 March: a whole day, its device-error hour not valid
+    assert full["period"]["datetimeTo"]["local"] == "2025-03-08T00:00:00+07:00"
+    assert full["coverage"] == {"expectedCount": 24, "observedCount": 23, "valid": True}
+    day = hourly[local_day == dt.date(2025, 3, 7)]
+    assert full["value"] == pytest.approx(day["value"].mean())
+    assert daily["results"][-1]["coverage"]["valid"] is False  # 12 March: 7 hours so far
+    ward = client.get("/api/v1/wards/00070/hourly", params={**month, "limit": 1000}).json()
+    assert ward["meta"]["found"] == 8 * 24
+    values = [np.nan if r["value"] is None else r["value"] for r in ward["results"]]  # null: no valid station
+    assert values == pytest.approx(hourly["value"].tolist(), nan_ok=True)  # one station: the ward is its mean
+    assert {r["stationKind"] for r in ward["results"]} == {"air"}
+    assert client.get("/api/v1/wards/00070/daily", params=month).json()["meta"]["found"] == 9
+    assert client.get("/api/v1/wards/99999/daily").status_code == 404
+    assert client.get("/api/v1/stations/A1/daily", params={"since": "2020-01-01T00:00:00Z"}).status_code == 400
+    assert statements and not _raw_scans(statements)
