@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from data.config import Settings, load_settings
+from data.demo_city import advance_demo_city
 from data.partitions import maintain_configured
 from monitoring import case_notify
 from monitoring.alert_engine import EvaluationSummary, Provider, configured_providers, evaluate_alerts
@@ -39,15 +40,17 @@ def all_providers(settings: Settings | None = None) -> list[Provider]:
 
 def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = None) -> dict[str, Any]:
     """Drain the pending windows (late data included), refresh stored AQI values, evaluate every alert rule at
-    ``now``, escalate and deliver urges, keep the partitions ahead and apply retention; a summary."""
+    ``now``, escalate and deliver urges, keep the partitions ahead and apply retention; a summary. On the demo,
+    its city first moves on to ``now`` (:mod:`data.demo_city`)."""
     config = settings or load_settings()
+    city = advance_demo_city(engine, now, config)  # on the labelled demo only: new reports, the units' work
     partitions = maintain_configured(engine, config, now)
     drained = drain_all(engine, timezone=config.timezone)
     aqi_rows = refresh_aqi(engine, since=now - dt.timedelta(days=2), timezone=config.timezone)
     alerts = evaluate_configured(engine, now, config).as_dict()
     urges = case_notify.run_round(engine, now, config)
     return {"pending_windows": drained.windows, "aqi_rows": aqi_rows, "alerts": alerts, "case_urges": urges,
-            "partitions": partitions}  # fmt: skip
+            "partitions": partitions, **({"demo_city": city} if city else {})}  # fmt: skip
 
 
 def evaluate_configured(engine: Engine, now: dt.datetime, config: Settings) -> EvaluationSummary:
