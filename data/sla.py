@@ -193,15 +193,23 @@ def open_mask(status: ArrayLike) -> NDArray[np.bool_]:
 def accept_late_mask(status: ArrayLike, accept_due_at: ArrayLike, now: dt.datetime) -> NDArray[np.bool_]:
     """True where a case is still not accepted past its accept-by time."""
     statuses = pd.Series(np.asarray(status, dtype=object))
-    accept_due = pd.to_datetime(pd.Series(np.asarray(accept_due_at, dtype=object)), utc=True)
-    return (statuses.eq(NOT_ACCEPTED) & (accept_due < pd.Timestamp(now).tz_convert("UTC"))).to_numpy(dtype=bool)
+    late = np.asarray(_utc_index(accept_due_at) < pd.Timestamp(now).tz_convert("UTC"), dtype=bool)  # NaT: never
+    return statuses.eq(NOT_ACCEPTED).to_numpy(dtype=bool) & late
 
 
 def overdue_mask(status: ArrayLike, accept_due_at: ArrayLike, due_at: ArrayLike, now: dt.datetime) -> NDArray[np.bool_]:
     """True where an open case is past its resolve-by time, or still unaccepted past its accept-by time."""
-    resolve_due = pd.to_datetime(pd.Series(np.asarray(due_at, dtype=object)), utc=True)
-    late_resolve = (resolve_due < pd.Timestamp(now).tz_convert("UTC")).to_numpy(dtype=bool)
+    late_resolve = np.asarray(_utc_index(due_at) < pd.Timestamp(now).tz_convert("UTC"), dtype=bool)
     return open_mask(status) & (accept_late_mask(status, accept_due_at, now) | late_resolve)
+
+
+def missed_deadlines(
+    status: ArrayLike, accept_due_at: ArrayLike, due_at: ArrayLike, now: dt.datetime
+) -> pd.DatetimeIndex:
+    """The deadline each case missed first (the rule of :func:`missed_deadline`): accept-by while it is
+    accept-late, else resolve-by (UTC)."""
+    accept_late = accept_late_mask(status, accept_due_at, now)
+    return _utc_index(due_at).where(~accept_late, _utc_index(accept_due_at))
 
 
 def is_open() -> ColumnElement[bool]:

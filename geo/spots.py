@@ -134,7 +134,28 @@ def find_spots(
         common responsible unit of its cases (None when none is assigned).
     """
     xy, seconds = _checked_points(points, time_column)
-    labels = _labels(xy, seconds, min_reports, radius_m, window)
+    return _summarize(points, xy, _labels(xy, seconds, min_reports, radius_m, window), now, window, time_column)
+
+
+def summarize_spots(
+    points: pd.DataFrame,
+    labels: np.ndarray,
+    now: dt.datetime,
+    *,
+    window: dt.timedelta = WINDOW,
+    time_column: str = "opened_at",
+) -> pd.DataFrame:
+    """The spots of :func:`find_spots` from spot labels already known (:func:`label_spots`, any numbering).
+
+    ``spot_id`` is the given label, so spots found part by part (see :func:`spot_regions`) keep their ids.
+    """
+    xy, _ = _checked_points(points, time_column)
+    return _summarize(points, xy, np.asarray(labels), now, window, time_column)
+
+
+def _summarize(
+    points: pd.DataFrame, xy: np.ndarray, labels: np.ndarray, now: dt.datetime, window: dt.timedelta, time_column: str
+) -> pd.DataFrame:
     if (labels < 0).all():
         return pd.DataFrame(columns=list(SPOT_COLUMNS))
     keep = labels >= 0
@@ -174,6 +195,32 @@ def find_spots(
     return spots.sort_values(["count", "last_report"], ascending=False, ignore_index=True)
 
 
+def spot_regions(points: pd.DataFrame, radius_m: float = RADIUS_M, *, time_column: str = "opened_at") -> np.ndarray:
+    """A region number per point such that two points within ``radius_m`` always share a region.
+
+    Regions are the connected groups of occupied ``radius_m`` grid cells (8 neighbours), so no spot spans two
+    regions: labelling the points of one region alone gives that region's spots exactly, and a change in one
+    region leaves the spots of the others as they were. Linear in the number of points.
+    """
+    xy, _ = _checked_points(points, time_column)
+    if len(xy) == 0:
+        return np.zeros(0, dtype=int)
+    cells = np.floor(xy / radius_m).astype(np.int64)
+    cells -= cells.min(axis=0)
+    stride = int(cells[:, 1].max()) + 3  # room for the neighbour offsets of every row without wrapping
+    keys, cell_of = np.unique(cells[:, 0] * stride + cells[:, 1] + 1, return_inverse=True)
+    rows, cols = [], []
+    for offset in (dx * stride + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1)):
+        position = np.clip(np.searchsorted(keys, keys + offset), 0, len(keys) - 1)
+        neighbour = keys[position] == keys + offset
+        rows.append(np.flatnonzero(neighbour))
+        cols.append(position[neighbour])
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    graph = sp.coo_array((np.ones(row.size), (row, col)), shape=(len(keys), len(keys)))
+    _, region_of_cell = connected_components(graph, directed=False)
+    return region_of_cell[cell_of.ravel()]
+
+
 def lookback_start(now: dt.datetime, lookback: dt.timedelta = LOOKBACK) -> dt.datetime:
     """Start of the spot search at ``now``: ``lookback`` earlier, floored to midnight UTC.
 
@@ -202,4 +249,3 @@ def _most_common_per_spot(labels: np.ndarray, values: pd.Series | None, spot_ids
 
 def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
-

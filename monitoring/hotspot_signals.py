@@ -3,18 +3,17 @@
 Each rule yields one :class:`monitoring.signals.Signal` per subject on every evaluation (condition True, False or
 None for no data), so the engine can fire, hold and resolve alerts by (rule, subject).
 
-The poller evaluates every few minutes while complaints change a few times a day: the cases and the recurring
-spots found among them are kept per database and complaint-data version (``data.queries.complaint_data_version``,
-three primary-key lookups), so an evaluation on unchanged complaints recomputes only what depends on the clock.
+The poller evaluates every few minutes while complaints change a few cases at a time: the cases are kept per
+database and updated case by case (:mod:`monitoring.case_memo`), and the recurring spots among them are searched
+again only where cases changed (:mod:`monitoring.spot_memo`), so an evaluation recomputes little more than what
+depends on the clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -26,10 +25,11 @@ from data.boundary_store import wards_frame
 from data.case_points import load_complaint_cases
 from data.config import DEFAULT_BOUNDARY_SET, DEFAULT_TIMEZONE
 from data.frames import plain_text
-from data.queries import complaint_data_version
 from geo.hotspots import MIN_UNITS, ward_hotspots
 from geo.spots import LOOKBACK, MIN_REPORTS, RADIUS_M, WINDOW, find_spots, is_active, lookback_start
+from monitoring.case_memo import CaseFrameMemo
 from monitoring.signals import Signal
+from monitoring.spot_memo import SpotMemo
 
 RULE_WARD_HOT = "hotspot-ward-gi"
 RULE_NEW_SPOT = "hotspot-recurring-spot"
@@ -96,7 +96,7 @@ def spot_signals(
     Condition True while at least one of the ward's spots is active; ``value`` = how many are, labels carry
     the ward, its number of spots, the largest active spot and the last report. Spots outside every ward
     share the subject ``ward:-``. The per-spot detail is on the alert's page. ``spots`` are the spots
-    already found among these cases (:func:`hotspot_signals` reuses them while the complaints stay the same);
+    already found among these cases (:func:`hotspot_signals` keeps them current as the complaints change);
     only their activity at ``now`` is decided here. The message shows the last report's time in ``timezone``.
     """
     if spots is None:
@@ -104,31 +104,35 @@ def spot_signals(
                            window=window)  # fmt: skip
     spots = spots.assign(active=is_active(spots["last_report"], now, window),
                          ward=spots["ward_code"].map(lambda code: plain_text(code) or NO_WARD))  # fmt: skip
+    if spots.empty:
+        return []
     names = ward_names or {}
+    per_ward = spots.groupby("ward", sort=True).agg(
+        spots=("count", "size"), active=("active", "sum"), largest=("count", "max"), last=("last_report", "max")
+    )
+    largest_active = spots[spots["active"]].groupby("ward")["count"].max()  # the largest of all when none is active
     signals = []
-    for ward, group in spots.groupby("ward", sort=True):
-        active = group[group["active"]]
-        largest = int((active if len(active) else group)["count"].max())
-        last = group["last_report"].max()
+    for ward, n_spots, n_active, largest_any, last in per_ward.itertuples(name=None):
+        active, largest = int(n_active), int(largest_active.get(ward, largest_any))
         code = "" if ward == NO_WARD else str(ward)
         signals.append(
             Signal(
                 RULE_NEW_SPOT,
                 f"ward:{ward}",
-                bool(len(active)),
-                value=float(len(active)),
+                bool(active),
+                value=float(active),
                 threshold=1.0,
                 observed_at=now,  # the case list is current; an old last report is the spots going quiet
                 kind="hotspot",
                 labels={
                     "ward_code": code,
                     "ward_name": plain_text(names.get(code, "")),
-                    "spots": str(len(group)),
+                    "spots": str(n_spots),
                     "largest_count": str(largest),
                     "last_report": last.isoformat(),
                 },
                 message=(
-                    f"{len(active)} điểm phản ánh lặp lại đang hoạt động (lớn nhất {largest} phản ánh), "
+                    f"{active} điểm phản ánh lặp lại đang hoạt động (lớn nhất {largest} phản ánh), "
                     f"lần gần nhất {last.tz_convert(timezone).strftime('%d/%m/%Y %H:%M')}."
                 ),
             )
@@ -147,13 +151,14 @@ def spike_signals(
     week = dt.timedelta(days=7)
     start = now - week * (BASELINE_WEEKS + 1)
     located = cases[(cases["opened_at"] >= start) & (cases["opened_at"] < now)].dropna(subset=["ward_code"])
-    weeks_back = ((now - located["opened_at"]) // week).astype(int)  # 0 = the last 7 days
+    weeks_back = ((now - located["opened_at"]) // week).astype(int).to_numpy()  # 0 = the last 7 days
     codes = wards["code"].astype(str).tolist()
-    table = pd.crosstab(located["ward_code"].astype(str), weeks_back).reindex(
-        index=codes, columns=range(BASELINE_WEEKS + 1), fill_value=0
-    )
-    current = table[0].to_numpy()
-    baseline = np.maximum(table.loc[:, 1:].mean(axis=1).to_numpy(), SPIKE_FLOOR_RATE)
+    ward = pd.Categorical(located["ward_code"].astype(str), categories=codes).codes  # -1: not one of the wards
+    counted = (ward >= 0) & (weeks_back <= BASELINE_WEEKS)
+    cells = ward[counted].astype(np.int64) * (BASELINE_WEEKS + 1) + weeks_back[counted]
+    table = np.bincount(cells, minlength=len(codes) * (BASELINE_WEEKS + 1)).reshape(len(codes), BASELINE_WEEKS + 1)
+    current = table[:, 0]
+    baseline = np.maximum(table[:, 1:].mean(axis=1), SPIKE_FLOOR_RATE)
     p_values = stats.poisson.sf(current - 1, baseline)
     critical = np.maximum(stats.poisson.ppf(1 - p_threshold, baseline) + 1, SPIKE_MIN_COUNT)
     names = dict(zip(codes, wards["name"], strict=True))
@@ -188,40 +193,9 @@ def _spot_cases(cases: pd.DataFrame, now: dt.datetime, lookback: dt.timedelta) -
     return cases[(opened >= lookback_start(now, lookback)) & (opened <= now)].dropna(subset=["lat", "lon"])
 
 
-@dataclass
-class _ComplaintMemo:
-    """Cases loaded for one complaint-data version, and the spots found for one selection of them."""
-
-    version: tuple[int, ...]
-    since: dt.datetime
-    cases: pd.DataFrame
-    spots_key: tuple[object, ...] | None = None
-    spots: pd.DataFrame | None = None
-
-
-# per engine object (not its URL: tests give databases in separate schemas the same URL) and boundary set
-_memos: weakref.WeakKeyDictionary[Engine, dict[str, _ComplaintMemo]] = weakref.WeakKeyDictionary()
-_memo_lock = threading.Lock()
-
-
-def _memo(engine: Engine, set_name: str, since: dt.datetime) -> _ComplaintMemo:
-    """The cases opened since ``since`` (none later excluded), loaded again only when complaints changed."""
-    version = complaint_data_version(engine)
-    per_set = _memos.setdefault(engine, {})
-    memo = per_set.get(set_name)
-    if memo is None or memo.version != version or memo.since > since:
-        memo = _ComplaintMemo(version, since, load_complaint_cases(engine, since=since, set_name=set_name))
-        per_set[set_name] = memo
-    return memo
-
-
-def _cached_spots(memo: _ComplaintMemo, now: dt.datetime) -> pd.DataFrame:
-    """Spots among ``memo``'s cases at ``now``; found again only when the selection of cases changes."""
-    selected = _spot_cases(memo.cases, now, LOOKBACK)
-    key = (lookback_start(now), len(selected))  # for one version, the selection only grows as now advances
-    if memo.spots_key != key or memo.spots is None:
-        memo.spots, memo.spots_key = find_spots(selected, now), key
-    return memo.spots
+recent_cases = CaseFrameMemo(load_complaint_cases)  # per database: the cases of the last weeks, kept current
+_spots = SpotMemo()  # per database: the recurring spots among them, searched again where cases changed
+_lock = threading.Lock()  # the cases and the spots found among them move together
 
 
 def hotspot_signals(
@@ -231,11 +205,13 @@ def hotspot_signals(
 
     :func:`monitoring.pipeline.all_providers` binds ``set_name`` and ``timezone`` from the settings.
     """
-    earliest = now - max(LOOKBACK + dt.timedelta(days=1), HOT_WINDOW, dt.timedelta(days=7 * (BASELINE_WEEKS + 1)))
-    with _memo_lock:
-        memo = _memo(engine, set_name, earliest)
-        cases = memo.cases[memo.cases["opened_at"] <= now]
-        spots = _cached_spots(memo, now)
+    span = max(LOOKBACK + dt.timedelta(days=1), HOT_WINDOW, dt.timedelta(days=7 * (BASELINE_WEEKS + 1)))
+    since = lookback_start(now, span)  # midnight UTC: the cases are read in full once a day, then kept current
+    with _lock:
+        current = recent_cases.current(engine, (set_name, since), since=since, set_name=set_name)
+        searched = _spot_cases(current.cases, now, LOOKBACK)
+        spots = _spots.spots(engine, searched, current.changed, lookback_start(now), now)
+        cases = current.cases[current.cases["opened_at"] <= now]
     wards = wards_frame(engine, set_name)
     names = dict(zip(wards["code"].astype(str), wards["name"], strict=True))
     return [
