@@ -50,9 +50,14 @@ def queue_pending(conn: Connection, windows: pd.DataFrame, queued_at: dt.datetim
 
 
 def take_pending(conn: Connection, limit: int) -> pd.DataFrame:
-    """The oldest ``limit`` pending windows, columns :data:`PENDING_COLUMNS`; on PostgreSQL they stay locked until
-    the transaction ends and windows another drain holds are skipped (``FOR UPDATE SKIP LOCKED``)."""
-    query = select(*(getattr(PendingWindow, name) for name in PENDING_COLUMNS)).order_by(PendingWindow.id).limit(limit)
+    """``limit`` pending windows, the newest hours first (the live stream's before a flush's older days), columns
+    :data:`PENDING_COLUMNS`; on PostgreSQL they stay locked until the transaction ends and windows another drain
+    holds are skipped (``FOR UPDATE SKIP LOCKED``)."""
+    query = (
+        select(*(getattr(PendingWindow, name) for name in PENDING_COLUMNS))
+        .order_by(PendingWindow.last_hour.desc(), PendingWindow.id)
+        .limit(limit)
+    )
     if is_postgresql(conn):
         query = query.with_for_update(skip_locked=True)
     frame = pd.DataFrame(conn.execute(query).all(), columns=list(PENDING_COLUMNS))

@@ -43,6 +43,8 @@ __all__ = ["IngestSummary", "holds_late_data", "pending_runs", "refresh_rolling_
 _ROLLING_REACH = dt.timedelta(hours=max(hours for hours, _ in ROLLING_RULES.values()) - 1)
 _HOUR = dt.timedelta(hours=1)
 _SERIES = ["station_id", "parameter"]
+PENDING_HOURS = 24
+"""The longest run of hours one pending window holds."""
 LATE_AFTER = dt.timedelta(days=1)
 """Readings older than this before the time of ingest are late data (a datalogger flushing its buffer)."""
 
@@ -245,9 +247,10 @@ def refresh_rolling_after(conn: Connection, series: pd.DataFrame, last_hour: dt.
 
 
 def pending_runs(readings: pd.DataFrame, *, deferred: bool) -> pd.DataFrame:
-    """Runs of consecutive hours touched by ``readings`` per station and parameter: ``station_id, parameter,
-    after_hour, last_hour, deferred`` (the hours (after_hour, last_hour]; with ``deferred`` the last run of each
-    series is marked, its later rolling means left to the drain)."""
+    """Runs of consecutive hours touched by ``readings`` per station and parameter, cut into pieces of at most
+    :data:`PENDING_HOURS`: ``station_id, parameter, after_hour, last_hour, deferred`` (the hours (after_hour,
+    last_hour]; with ``deferred`` the last piece of each series is marked, its later rolling means left to the
+    drain). Pieces keep each drain small: a 60-day flush is recomputed a few days per poll round."""
     frame = (
         pd.DataFrame(
             {
@@ -264,7 +267,8 @@ def pending_runs(readings: pd.DataFrame, *, deferred: bool) -> pd.DataFrame:
         frame["parameter"] == frame["parameter"].shift()
     )
     run = (~(same_series & (frame["hour"] - frame["hour"].shift() == _HOUR))).cumsum()
-    runs = frame.groupby(run).agg(
+    piece = frame.groupby(run).cumcount() // PENDING_HOURS
+    runs = frame.groupby([run, piece]).agg(
         station_id=("station_id", "first"), parameter=("parameter", "first"), first=("hour", "min"),
         last_hour=("hour", "max"),
     )  # fmt: skip

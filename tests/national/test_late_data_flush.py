@@ -14,7 +14,7 @@ from data.schema import AqiValue, Average, Reading, Station, WardAverage
 from monitoring import rollups
 from monitoring.aqi_store import refresh_aqi
 from monitoring.ingest import Batch, store_batch
-from monitoring.rollups import drain_pending
+from monitoring.rollups import drain_all, drain_pending
 from monitoring.schema import canonicalise
 
 T0 = pd.Timestamp("2025-03-12T00:00Z")  # the datalogger is back: its live stream resumes, its buffer follows
@@ -112,7 +112,7 @@ def test_a_buffer_flush_recomputes_exactly_the_affected_windows_and_matches_a_co
 ) -> None:
     _live_then_flush(engine)
     with engine.connect() as conn:
-        assert count_pending(conn) == 8 + 4 + 8  # poll A, the flush, poll B: one run of hours per series each
+        assert count_pending(conn) == 8 + 4 * 60 + 8  # poll A, the flush (a window a day per series), poll B
     written: list[dict] = []
     replace = rollups.replace_station_aqi
 
@@ -122,7 +122,7 @@ def test_a_buffer_flush_recomputes_exactly_the_affected_windows_and_matches_a_co
 
     monkeypatch.setattr(rollups, "replace_station_aqi", recording)
     summary = drain_pending(engine)
-    assert summary.windows == 20
+    assert summary.windows == 256
     assert summary.rolling == 2 * 2 * 2  # per logger series the 8-h and 24-h means ending at T0+1h, deferred
     days = 61  # (T0 − 60 d, T0] in hour-ending local days (UTC+7): 11 January … 12 March
     assert summary.station_days == 2 * 2 * days + 2 * 2 * 1
@@ -199,9 +199,23 @@ def test_a_crash_before_the_drain_completes_loses_nothing(engine: Engine, monkey
         with pytest.raises(RuntimeError):
             drain_pending(engine)
     with engine.connect() as conn:  # the drain rolled back whole: every window still queued, no roll-up written
-        assert count_pending(conn) == 20
+        assert count_pending(conn) == 256
     pd.testing.assert_frame_equal(_wards(engine), wards)
-    assert drain_pending(engine).windows == 20
+    assert drain_pending(engine).windows == 256
+    drained = _aqi(engine)
+    refresh_aqi(engine, since=None)
+    pd.testing.assert_frame_equal(_aqi(engine), drained)
+
+
+def test_a_bounded_drain_takes_the_newest_hours_first_and_the_next_ones_catch_up(engine: Engine) -> None:
+    _live_then_flush(engine)
+    first = drain_pending(engine, limit=16)
+    assert (first.windows, first.left) == (16, True)
+    assert (first.rolling, first.station_days) == (0, 8)  # the live hour of all 8 series; no flush day yet
+    rest = drain_all(engine, limit=50)
+    assert (rest.windows, rest.left, rest.rolling) == (4 * 60, False, 2 * 2 * 2)
+    with engine.connect() as conn:
+        assert count_pending(conn) == 0
     drained = _aqi(engine)
     refresh_aqi(engine, since=None)
     pd.testing.assert_frame_equal(_aqi(engine), drained)
