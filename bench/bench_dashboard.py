@@ -43,6 +43,7 @@ from bench._common import machine, timed, wait_until_healthy
 from bench.bench_load import MAP_FRAME
 from data.boundary_store import load_shipped_sets, wards_frame
 from data.db import make_engine, migrate
+from data.readings_store import rebuild_latest
 from data.schema import AqiValue, ComplaintCase, Reading, ResponsibleUnit, Station
 from data.users import create_user
 
@@ -162,6 +163,7 @@ def seed_stations(engine: Engine, rng: np.random.Generator) -> None:
     with engine.begin() as conn:
         conn.execute(insert(Station), stations)
         conn.execute(insert(Reading), readings)
+        rebuild_latest(conn)  # readings inserted directly, not through store_batch
         conn.execute(insert(AqiValue), aqi)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, insert, select
 
 from data.db import transaction
+from data.frames import rows_frame
 from data.schema import AqiValue, Average
 
 
@@ -28,7 +29,7 @@ def valid_hourly_averages(engine: Engine, parameters: Iterable[str], since: dt.d
         query = query.where(Average.period_end >= since)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    return pd.DataFrame(rows, columns=["station_id", "parameter", "period_end", "value"])
+    return rows_frame(rows, ["station_id", "parameter", "period_end", "value"])
 
 
 def replace_aqi_values(engine: Engine, rows: list[dict[str, Any]], *, since: dt.datetime | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -22,9 +22,17 @@ def read_frame(engine: Engine, stmt: Select, columns: list[str] | None = None) -
         result = conn.execute(stmt)
         names = columns or list(result.keys())
         rows = result.all()
+    return rows_frame(rows, names)
+
+
+def rows_frame(rows: Sequence[Sequence[Any]], names: list[str]) -> pd.DataFrame:
+    """Fetched rows as a frame with columns ``names``.
+
+    Built column by column: several times faster than handing pandas SQLAlchemy's Row objects (pandas probes
+    each Row for attributes, and every failed probe raises inside SQLAlchemy).
+    """
     if not rows:
         return pd.DataFrame(columns=names)
-    # column by column: several times faster than handing pandas the Row objects at city scale
     return pd.DataFrame(dict(zip(names, zip(*rows, strict=True), strict=True)))
 
 

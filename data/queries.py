@@ -43,6 +43,7 @@ from data.schema import (
     ComplaintReport,
     FeedState,
     ImportBatch,
+    LatestReading,
     QuarantineRow,
     Reading,
     ResponsibleUnit,
@@ -408,8 +409,8 @@ def ward_choices(engine: Engine, set_name: str) -> pd.DataFrame:
 def public_stations(engine: Engine, kind: str | None = None) -> pd.DataFrame:
     """Stations with location, ward and last reading time (public: stations carry no personal data)."""
     last = (
-        select(Reading.station_id, func.max(Reading.observed_at).label("last_reading_at"))
-        .group_by(Reading.station_id)
+        select(LatestReading.station_id, func.max(LatestReading.observed_at).label("last_reading_at"))
+        .group_by(LatestReading.station_id)
         .subquery()
     )
     stmt = select(
@@ -478,21 +479,12 @@ def public_aqi_series(engine: Engine, station_id: str, scale: str, period: str, 
 
 def public_latest_readings(engine: Engine, station_id: str) -> pd.DataFrame:
     """The newest reading of every parameter at one station: ``parameter, value, unit, observed_at, status``."""
-    newest = (
-        select(Reading.parameter, func.max(Reading.observed_at).label("observed_at"))
-        .where(Reading.station_id == station_id)
-        .group_by(Reading.parameter)
-        .subquery()
-    )
     stmt = (
-        select(Reading.parameter, Reading.value, Reading.unit, Reading.observed_at, Reading.status)
-        .join(
-            newest,
-            and_(newest.c.parameter == Reading.parameter, newest.c.observed_at == Reading.observed_at),
-        )
-        .where(Reading.station_id == station_id)
-        .order_by(Reading.parameter)
-    )
+        select(LatestReading.parameter, LatestReading.value, LatestReading.unit, LatestReading.observed_at,
+               LatestReading.status)
+        .where(LatestReading.station_id == station_id)
+        .order_by(LatestReading.parameter)
+    )  # fmt: skip
     return read_frame(engine, stmt)
 
 
@@ -522,14 +514,17 @@ def station_device_status(engine: Engine) -> pd.DataFrame:
     """The worst device status (TT 10/2021: ``00`` measuring, ``01`` calibrating, ``02`` error) among each
     station's newest readings: ``station_id, status``."""
     newest = (
-        select(Reading.station_id, func.max(Reading.observed_at).label("observed_at"))
-        .group_by(Reading.station_id)
+        select(LatestReading.station_id, func.max(LatestReading.observed_at).label("observed_at"))
+        .group_by(LatestReading.station_id)
         .subquery()
     )
     stmt = (
-        select(Reading.station_id, func.max(Reading.status).label("status"))
-        .join(newest, and_(newest.c.station_id == Reading.station_id, newest.c.observed_at == Reading.observed_at))
-        .group_by(Reading.station_id)
+        select(LatestReading.station_id, func.max(LatestReading.status).label("status"))
+        .join(
+            newest,
+            and_(newest.c.station_id == LatestReading.station_id, newest.c.observed_at == LatestReading.observed_at),
+        )
+        .group_by(LatestReading.station_id)
     )
     return read_frame(engine, stmt)
 

@@ -21,7 +21,8 @@ from sqlalchemy import Connection, String, select, text, type_coerce
 from data.bulk import sqlite_times
 from data.copy_in import copy_frame, copy_in_background
 from data.dialect import is_postgresql
-from data.schema import Average, ImportBatch, IngestedFile, QuarantineRow, Reading
+from data.frames import rows_frame
+from data.schema import Average, ImportBatch, IngestedFile, LatestReading, QuarantineRow, Reading
 
 T = TypeVar("T")
 
@@ -36,7 +37,11 @@ _STAGING = {
     "observed_at timestamptz, status text, source text, batch_id text",
     "averages_incoming": "station_id text, parameter text, period text, period_end timestamptz, "
     "value double precision, n_valid integer, n_expected integer, valid boolean",
+    "latest_incoming": "station_id text, parameter text, observed_at timestamptz, value double precision, "
+    "unit text, status text",
 }
+LATEST_ROW: Final = ("station_id", "parameter", "observed_at", "value", "unit", "status")
+"""The columns of ``latest_readings``."""
 
 
 def start_import_batch(
@@ -134,6 +139,72 @@ def insert_new_readings(
     return accepted, (meanwhile() if accepted == len(fresh) else None)
 
 
+def remember_latest(conn: Connection, readings: pd.DataFrame) -> None:
+    """Keep ``latest_readings`` current after storing ``readings`` (``observed_at`` as ``datetime64[…, UTC]``).
+
+    Each station parameter's newest row of ``readings`` replaces the stored one only when it is newer; rows that
+    are not newer are not written at all, so a datalogger's old buffer takes no row lock the live stream of the
+    same station would have to wait for.
+    """
+    if readings.empty:
+        return
+    newest_at = readings.groupby(["station_id", "parameter"], sort=False)["observed_at"].idxmax()
+    newest = readings.loc[newest_at.to_numpy(), list(LATEST_ROW)].reset_index(drop=True)
+    stations = newest["station_id"].unique().tolist()
+    query = select(LatestReading.station_id, LatestReading.parameter, type_coerce(LatestReading.observed_at, String))
+    stored = rows_frame(
+        conn.execute(query.where(LatestReading.station_id.in_(stations))).all(), ["station_id", "parameter", "stored"]
+    )
+    if not stored.empty:
+        stored["stored"] = utc_times(stored["stored"])
+        newest = newest.merge(stored, on=["station_id", "parameter"], how="left")
+        newest = newest[newest["stored"].isna() | (newest["observed_at"] > newest["stored"])].drop(columns="stored")
+    if newest.empty:
+        return
+    columns = ", ".join(LATEST_ROW)
+    upsert = (
+        "ON CONFLICT (station_id, parameter) DO UPDATE SET observed_at = excluded.observed_at, "
+        "value = excluded.value, unit = excluded.unit, status = excluded.status "
+        "WHERE latest_readings.observed_at < excluded.observed_at"
+    )
+    if is_postgresql(conn):
+        _stage(conn, "latest_incoming", newest)
+        conn.execute(
+            text(
+                f"INSERT INTO latest_readings ({columns}) SELECT {columns} FROM latest_incoming "
+                f"ORDER BY station_id, parameter {upsert}"
+            )
+        )
+        conn.execute(text("DELETE FROM latest_incoming"))
+        return
+    rows = list(
+        zip(
+            newest["station_id"].tolist(),
+            newest["parameter"].tolist(),
+            sqlite_times(newest["observed_at"]),
+            newest["value"].astype(object).where(newest["value"].notna(), None).tolist(),
+            newest["unit"].tolist(),
+            newest["status"].tolist(),
+            strict=True,
+        )
+    )
+    conn.exec_driver_sql(f"INSERT INTO latest_readings ({columns}) VALUES ({', '.join(['?'] * 6)}) {upsert}", rows)
+
+
+def rebuild_latest(conn: Connection) -> None:
+    """Fill ``latest_readings`` afresh from every stored reading (the migration that made it; seeds that insert
+    readings without :func:`monitoring.ingest.store_batch`)."""
+    conn.execute(LatestReading.__table__.delete())
+    conn.execute(
+        text(
+            f"INSERT INTO latest_readings ({', '.join(LATEST_ROW)}) "
+            "SELECT r.station_id, r.parameter, r.observed_at, r.value, r.unit, r.status FROM readings r JOIN "
+            "(SELECT station_id, parameter, max(observed_at) AS newest FROM readings GROUP BY station_id, parameter) n "
+            "ON n.station_id = r.station_id AND n.parameter = r.parameter AND n.newest = r.observed_at"
+        )
+    )
+
+
 def key_order(readings: pd.DataFrame) -> np.ndarray:
     """Positions of ``readings`` in primary-key order: the b-tree is filled in order (about twice as fast)."""
     station = pd.factorize(readings["station_id"], sort=True)[0].astype(np.int64)
@@ -198,7 +269,7 @@ def read_readings(
         Reading.observed_at > after,
         Reading.observed_at <= until,
     )
-    frame = pd.DataFrame(conn.execute(query).all(), columns=list(HOUR_READING))
+    frame = rows_frame(conn.execute(query).all(), list(HOUR_READING))
     frame["observed_at"] = utc_times(frame["observed_at"])
     frame["value"] = frame["value"].astype("float64")
     return frame
@@ -231,7 +302,7 @@ def read_stored_averages(
         Average.period_end >= since,
         Average.period_end <= until,
     )
-    frame = pd.DataFrame(conn.execute(query).all(), columns=list(AVERAGE_ROW))
+    frame = rows_frame(conn.execute(query).all(), list(AVERAGE_ROW))
     frame["period_end"] = utc_times(frame["period_end"])
     hourly = frame[frame["period"] == "1h"].drop(columns="period").reset_index(drop=True)
     hourly["value"] = hourly["value"].astype("float64")

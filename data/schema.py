@@ -477,6 +477,20 @@ class PendingWindow(Base):
     queued_at: Mapped[dt.datetime]
 
 
+class LatestReading(Base):
+    """The newest stored reading of each station parameter (kept by ``store_batch``): the map's "latest value of
+    every station" without scanning ``readings``."""
+
+    __tablename__ = "latest_readings"
+
+    station_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    parameter: Mapped[str] = mapped_column(String(30), primary_key=True)
+    observed_at: Mapped[dt.datetime]
+    value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(2))
+
+
 class AqiValue(Base):
     """A computed AQI for a station, scale ('vn'|'us') and period ('hourly'|'daily')."""
 

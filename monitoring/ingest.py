@@ -27,6 +27,7 @@ from data.readings_store import (
     quarantine_rows,
     read_readings,
     read_stored_averages,
+    remember_latest,
     start_import_batch,
     utc_times,
     write_averages,
@@ -230,6 +231,7 @@ def _store_new_readings(
         averages = averages[(averages["period"] == "1h").to_numpy() | (averages["period_end"].to_numpy() <= ends)]
     write_averages(conn, averages, context.keys)
     queue_pending(conn, runs, dt.datetime.now(dt.UTC))
+    remember_latest(conn, fresh)
     return accepted
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Engine, insert, select
 
+from data.readings_store import rebuild_latest
 from data.schema import (
     Alert,
     AlertEvent,
@@ -252,6 +253,7 @@ def _monitoring(engine: Engine) -> None:
         conn.execute(insert(Station), stations)
         conn.execute(insert(Reading), readings)
         conn.execute(insert(Average), _hourly_means(readings))  # stored with the readings, as by store_batch
+        rebuild_latest(conn)  # readings inserted directly, not through store_batch
         conn.execute(insert(AqiValue), aqi)
         conn.execute(
             insert(FeedState),

@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlalchemy import Engine, insert
 
+from data.readings_store import rebuild_latest
 from data.schema import Average, Reading, Station
 from monitoring.aqi_store import refresh_aqi
 
@@ -46,5 +47,6 @@ def seed_air(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(insert(Station), stations)
         conn.execute(insert(Reading), readings)
+        rebuild_latest(conn)  # readings inserted directly, not through store_batch
         conn.execute(insert(Average), averages)
     refresh_aqi(engine, timezone=TIMEZONE)
