@@ -32,23 +32,16 @@ def scratch_postgres_engine(url: str, prefix: str = "scratch") -> Iterator[Any]:
     """A migrated engine on PostgreSQL ``url`` working in a fresh schema of its own, dropped afterwards."""
     import uuid
 
-    from sqlalchemy import create_engine, event, text
+    from sqlalchemy import create_engine, text
 
-    from data.db import make_engine, migrate
+    from data.db import migrate
 
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url)
     with admin.begin() as conn:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET search_path TO {schema}, public")
-        dbapi_connection.commit()
-
+    engine = engine_in_schema(url, schema)
     try:
         migrate(engine)
         yield engine
@@ -57,6 +50,23 @@ def scratch_postgres_engine(url: str, prefix: str = "scratch") -> Iterator[Any]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def engine_in_schema(url: str, schema: str) -> Any:
+    """An engine on PostgreSQL ``url`` whose connections work in ``schema`` (then ``public``, for PostGIS)."""
+    from sqlalchemy import event
+
+    from data.db import make_engine
+
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _search_path(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET search_path TO {schema}, public")
+        dbapi_connection.commit()
+
+    return engine
 
 
 def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:

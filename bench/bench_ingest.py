@@ -70,7 +70,7 @@ def _clear(engine: Engine) -> None:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
-def _backend_cpu_seconds(conn: Connection) -> Callable[[], float]:
+def backend_cpu_seconds(conn: Connection) -> Callable[[], float]:
     """A reader of the CPU seconds used so far by the PostgreSQL backend serving ``conn`` (0 on SQLite).
 
     The server must run on this machine (``/proc``); otherwise its share is not counted.
@@ -97,7 +97,7 @@ def _measured(engine: Engine, work: Callable[[Connection], object]) -> tuple[flo
     _clear(engine)
     start_wall, start_cpu = time.perf_counter(), time.process_time()
     with engine.begin() as conn:
-        backend = _backend_cpu_seconds(conn)
+        backend = backend_cpu_seconds(conn)
         start_backend = backend()
         work(conn)
     cpu = time.process_time() - start_cpu + backend() - start_backend

@@ -1,0 +1,318 @@
+"""National network bench (#19): monthly partitions vs one plain table on PostgreSQL, in the same run.
+
+A SYNTHETIC network of air stations, 8 parameters each (pm25, pm10, o3, no2, so2, co, temp, rh) every 5 minutes,
+for the 30 days up to now: 2,000 stations × 8 × 8,640 steps = 138 M readings at full size (the issue's "≈ 69 M"
+is 2,000 × 8 × 288 × 15 days: half the 30 days it names), ``--quick`` 1/20 (100 stations, 6.9 M). Two scratch
+schemas on the PostgreSQL server of ``TEST_DATABASE_URL`` (or ``DATABASE_URL``): one migrated as shipped
+(``readings`` and ``averages`` partitioned by month), one converted back to plain tables
+(``data.partitions.convert_to_plain``). Measured, each on both and printed with the ratio:
+
+1. ingest: one day of every station per ``store_batch`` (the product's path: COPY of the new readings, 1-h/8-h/
+   24-h averages computed meanwhile and COPY'd), days alternating between the two schemas; rows/s;
+2. the roll-up drain (``monitoring.rollups.drain_all``) and ``refresh_aqi`` for the last two days (what the
+   poller runs after its round);
+3. the stations map's queries: last reading time of every station (``public_stations``), its current AQI
+   (``public_latest_aqi``) and device status (``station_device_status``); a station's 30-day hourly charts
+   (``public_aqi_series``; ``station_hours.hourly_series`` when present) and the API's 30-day hourly answer
+   (``station_hours.hourly_averages``, 8 parameters); medians of 5;
+4. a 60-day datalogger buffer flush of 100 new stations (5 at ``--quick``; ``store_batch(defer_later_windows=
+   True)`` then the roll-up drain, in another process) while the live stream stores every station's next
+   5-minute step every ``LIVE_INTERVAL_S`` seconds (5 minutes compressed): whether each live batch finished
+   within its interval;
+5. disk bytes per reading (table + indexes, every partition), and the BRIN index's size against a b-tree on the
+   time column of the newest month.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from bench._common import engine_in_schema, machine, scratch_postgres_engine
+from bench.bench_ingest import backend_cpu_seconds
+from data import partitions, queries
+from data.station_hours import hourly_averages, hourly_series
+from monitoring.aqi_store import refresh_aqi
+from monitoring.feeds.base import Batch
+from monitoring.ingest import store_batch
+from monitoring.rollups import drain_all
+
+PARAMETERS = ("pm25", "pm10", "o3", "no2", "so2", "co", "temp", "rh")
+FULL = {"stations": 2000, "days": 30, "flush_stations": 100, "flush_days": 60}
+QUICK = {"stations": 100, "days": 30, "flush_stations": 5, "flush_days": 60}
+LIVE_INTERVAL_S = 5.0
+STEP = pd.Timedelta(minutes=5)
+TARGETS = {"ingest": 300_000, "map": 0.100, "chart": 0.050}
+
+
+def _readings(stations: list[str], times: pd.DatetimeIndex, seed: int) -> pd.DataFrame:
+    """Readings of ``stations`` × 8 parameters at ``times`` (SYNTHETIC, seeded), every station's step together."""
+    rng = np.random.default_rng(seed)
+    index = pd.MultiIndex.from_product([times, stations, PARAMETERS], names=["observed_at", "station_id", "parameter"])
+    frame = index.to_frame(index=False)
+    frame["value"] = rng.gamma(3.0, 12.0, len(frame))
+    frame["unit"] = "µg/m³"
+    frame["status"] = "00"
+    frame["source"] = "bench"
+    return frame[["station_id", "parameter", "value", "unit", "observed_at", "status", "source"]]
+
+
+def _store(engine: Engine, frame: pd.DataFrame, *, defer: bool = False) -> tuple[int, float]:
+    """Store ``frame`` through ``store_batch``; rows stored and the CPU seconds of this process and its server
+    backend (on a shared machine the steadier figure)."""
+    started = time.process_time()
+    with engine.begin() as conn:
+        backend = backend_cpu_seconds(conn)
+        backend_started = backend()
+        batch = Batch("bench", "air", frame, [], interval_minutes=5)
+        rows = store_batch(conn, batch, defer_later_windows=defer).accepted
+        return rows, time.process_time() - started + backend() - backend_started
+
+
+@contextmanager
+def _schemas(url: str, now: dt.datetime, first: dt.datetime) -> Iterator[dict[str, Engine]]:
+    """The partitioned and the plain scratch schema, partitions made for every month from ``first`` on."""
+    with ExitStack() as stack:
+        engines = {"partitioned": stack.enter_context(scratch_postgres_engine(url, "natp")),
+                   "plain": stack.enter_context(scratch_postgres_engine(url, "natu"))}  # fmt: skip
+        with engines["partitioned"].begin() as conn:
+            for table in partitions.PARTITIONED_TABLES:
+                partitions.ensure_months(conn, table.name, first, now)
+        with engines["plain"].begin() as conn:
+            for table in partitions.PARTITIONED_TABLES:
+                partitions.convert_to_plain(conn, table.name)
+        yield engines
+
+
+def _ingest(
+    engines: dict[str, Engine], stations: list[str], start: pd.Timestamp, days: int
+) -> dict[str, dict[str, float]]:
+    """Store ``days`` days, one ``store_batch`` per day and schema, alternating; rows/s and rows/CPU-s per schema."""
+    seconds = dict.fromkeys(engines, 0.0)
+    cpu = dict.fromkeys(engines, 0.0)
+    rows = dict.fromkeys(engines, 0)
+    for day in range(days):
+        frame = _readings(stations, pd.date_range(start + day * pd.Timedelta(days=1), periods=288, freq=STEP), day)
+        order = list(engines) if day % 2 == 0 else list(reversed(engines))
+        for name in order:
+            began = time.perf_counter()
+            stored, used = _store(engines[name], frame)
+            seconds[name] += time.perf_counter() - began
+            rows[name] += stored
+            cpu[name] += used
+        if day % 5 == 4 or day == days - 1:
+            done = ", ".join(
+                f"{name} {rows[name] / seconds[name]:,.0f} rows/s ({rows[name] / cpu[name]:,.0f} per CPU-s)"
+                for name in engines
+            )
+            print(f"  day {day + 1}/{days}: {done}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    return {name: {"rows_per_s": rows[name] / seconds[name], "rows_per_cpu_s": rows[name] / cpu[name]}
+            for name in engines}  # fmt: skip
+
+
+def _median_seconds(work: Callable[[], object], repeat: int = 5) -> float:
+    work()  # warm: plans and pages cached, as on a running server
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def _queries(engine: Engine, station: str, now: dt.datetime) -> dict[str, float]:
+    month_ago = now - dt.timedelta(days=30)
+
+    def stations_map() -> None:  # what the Stations page and the public map load for every station
+        queries.public_stations(engine)
+        queries.public_latest_aqi(engine, "vn")
+        queries.station_device_status(engine)
+
+    found = {
+        "map": _median_seconds(stations_map),
+        "chart": _median_seconds(lambda: queries.public_aqi_series(engine, station, "vn", "hourly", month_ago)),
+        "api_hourly": _median_seconds(lambda: hourly_averages(engine, station, month_ago, limit=100_000, offset=0)),
+    }
+    found["pm25_chart"] = _median_seconds(lambda: hourly_series(engine, station, "pm25", month_ago))
+    return found
+
+
+def _flush(url_and_schema: tuple[str, str], stations: list[str], end: pd.Timestamp, days: int, result: Any) -> None:
+    """A datalogger buffer flush in a process of its own: ``days`` of ``stations`` ending at ``end``."""
+    url, schema = url_and_schema
+    engine = engine_in_schema(url, schema)
+
+    frame = _readings(stations, pd.date_range(end=end, periods=288 * days, freq=STEP), 99)
+    began = time.perf_counter()
+    rows, _ = _store(engine, frame, defer=True)
+    drain_all(engine)  # the deferred rolling means, daily and ward roll-ups and AQI of the flushed hours
+    result["rows"], result["seconds"] = rows, time.perf_counter() - began
+    engine.dispose()
+
+
+def _flush_during_live(
+    engine: Engine, url: str, stations: list[str], scale: dict[str, Any], live_from: pd.Timestamp
+) -> dict[str, float]:
+    """Run the flush process; meanwhile store every station's next step each ``LIVE_INTERVAL_S``."""
+    schema = engine.dialect.identifier_preparer.quote(_schema_of(engine))
+    flushing = [f"FLUSH_{n:04d}" for n in range(scale["flush_stations"])]
+    context = multiprocessing.get_context("spawn")
+    result = context.Manager().dict()
+    process = context.Process(
+        target=_flush, args=((url, schema), flushing, live_from - STEP, scale["flush_days"], result)
+    )
+    process.start()
+    latencies, at = [], live_from
+    while process.is_alive() or not latencies:
+        due = time.perf_counter() + LIVE_INTERVAL_S
+        began = time.perf_counter()
+        _store(engine, _readings(stations, pd.DatetimeIndex([at]), int(at.timestamp())))
+        latencies.append(time.perf_counter() - began)
+        at += STEP
+        time.sleep(max(0.0, due - time.perf_counter()))
+    process.join()
+    if process.exitcode != 0:
+        msg = "the flush process failed (its traceback is above)"
+        raise RuntimeError(msg)
+    return {"flush_rows": result["rows"], "flush_rows_per_s": result["rows"] / result["seconds"],
+            "flush_seconds": result["seconds"], "live_batches": len(latencies), "live_max_s": max(latencies),
+            "live_median_s": statistics.median(latencies)}  # fmt: skip
+
+
+def _schema_of(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT current_schema()")).scalar_one()
+
+
+def _disk(engine: Engine) -> dict[str, float]:
+    """Bytes per reading (readings with indexes) and per stored average; BRIN vs b-tree on the newest month."""
+    with engine.begin() as conn:
+        sizes = {}
+        for table in ("readings", "averages"):
+            relations = partitions.partitions(conn, table) or [table]
+            total = sum(
+                conn.execute(text("SELECT pg_total_relation_size(to_regclass(:r))"), {"r": r}).scalar_one()
+                for r in relations
+            )
+            rows = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            sizes[f"{table}_bytes_per_row"] = total / max(rows, 1)
+            sizes[f"{table}_rows"] = rows
+            sizes[f"{table}_bytes"] = total
+        sizes["all_bytes"] = conn.execute(
+            text(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                "c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+            )
+        ).scalar_one()
+        monthly = partitions.monthly_partitions(conn, "readings")
+        if monthly:
+            newest = max(
+                monthly.values(), key=lambda name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+            )
+            brin = conn.execute(
+                text(
+                    "SELECT pg_relation_size(i.indexrelid) FROM pg_index i JOIN pg_am a ON a.oid = "
+                    "(SELECT relam FROM pg_class WHERE oid = i.indexrelid) WHERE i.indrelid = to_regclass(:p) "
+                    "AND a.amname = 'brin'"
+                ),
+                {"p": newest},
+            ).scalar_one()
+            conn.execute(text(f"CREATE INDEX bench_btree_time ON {newest} (observed_at)"))
+            btree = conn.execute(text("SELECT pg_relation_size('bench_btree_time')")).scalar_one()
+            conn.execute(text("DROP INDEX bench_btree_time"))
+            sizes |= {"brin_bytes": brin, "btree_bytes": btree, "largest_partition": newest}
+    return sizes
+
+
+def main(quick: bool = False, stations: int | None = None) -> dict[str, Any]:
+    """Run every measurement on both schemas; print figures, ratios and targets; return them."""
+    scale = dict(QUICK if quick else FULL)
+    if stations:
+        scale["stations"] = stations
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+    if not url.startswith("postgresql"):
+        print("bench_national needs TEST_DATABASE_URL or DATABASE_URL naming a PostgreSQL server")
+        return {}
+    now = pd.Timestamp.now(tz="UTC").floor("5min")
+    start = now - pd.Timedelta(days=scale["days"]) + STEP
+    names = [f"NAT_{n:05d}" for n in range(scale["stations"])]
+    total = scale["stations"] * len(PARAMETERS) * 288 * scale["days"]
+    print(f"# National network — {machine()}")
+    print(f"{scale['stations']:,} stations × {len(PARAMETERS)} parameters × 5 min × {scale['days']} days = "
+          f"{total:,} readings per schema; flush {scale['flush_stations']} stations × "
+          f"{scale['flush_days']} days")  # fmt: skip
+    results: dict[str, Any] = {"scale": scale}
+    first_month = (now - pd.Timedelta(days=scale["flush_days"] + 1)).to_pydatetime()
+    with _schemas(url, now.to_pydatetime(), first_month) as engines:
+        results["ingest"] = _ingest(engines, names, start, scale["days"])
+        results["aqi_refresh"] = {}
+        for name, engine in engines.items():  # what the poller's round does after the batches
+            began = time.perf_counter()
+            drain_all(engine)
+            refresh_aqi(engine, since=(now - pd.Timedelta(days=2)).to_pydatetime())
+            results["aqi_refresh"][name] = time.perf_counter() - began
+        for engine in engines.values():
+            with engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+        results["queries"] = {n: _queries(e, names[len(names) // 2], now.to_pydatetime()) for n, e in engines.items()}
+        results["disk"] = {name: _disk(engine) for name, engine in engines.items()}
+        results["flush"] = {
+            name: _flush_during_live(engine, url, names, scale, now + STEP) for name, engine in engines.items()
+        }
+    _report(results)
+    results["measured_at"] = dt.datetime.now(dt.UTC).isoformat()
+    return {"national": results}
+
+
+def _report(results: dict[str, Any]) -> None:
+    ingest, aqi, found, disk, flush = (results[k] for k in ("ingest", "aqi_refresh", "queries", "disk", "flush"))
+    part, plain = "partitioned", "plain"
+    for key, unit in (("rows_per_s", "rows/s"), ("rows_per_cpu_s", "rows per CPU-s")):
+        print(f"ingest (store_batch, a day per batch): partitioned {ingest[part][key]:,.0f} {unit}, plain "
+              f"{ingest[plain][key]:,.0f} {unit}, ratio {ingest[part][key] / ingest[plain][key]:.2f}; "
+              f"target ≥ {TARGETS['ingest']:,} rows/s")  # fmt: skip
+    print(f"roll-up drain + refresh_aqi (mostly Python's AQI arithmetic, not storage): partitioned "
+          f"{aqi[part]:.1f} s, plain {aqi[plain]:.1f} s")  # fmt: skip
+    labels = {"map": "stations map (last reading time, current AQI and device status of every station)",
+              "chart": "a station's 30-day hourly AQI chart (720 points)",
+              "pm25_chart": "a station's 30-day hourly PM2.5 chart from the roll-ups (720 points)",
+              "api_hourly": "API stations/{id}/hourly, 30 days × 8 parameters (5,760 rows)"}  # fmt: skip
+    for key, label in labels.items():
+        if key not in found[part]:
+            continue
+        target = f"; target ≤ {TARGETS[key] * 1000:.0f} ms" if key in TARGETS else ""
+        print(f"{label}: partitioned {found[part][key] * 1000:.1f} ms, plain {found[plain][key] * 1000:.1f} ms, "
+              f"ratio {found[part][key] / found[plain][key]:.2f}{target}")  # fmt: skip
+    for name in (part, plain):
+        d = disk[name]
+        brin = (f"; BRIN on {d['largest_partition']} {d['brin_bytes'] / 1024:.0f} KiB vs a b-tree on observed_at "
+                f"{d['btree_bytes'] / 2**20:.1f} MiB") if "brin_bytes" in d else ""  # fmt: skip
+        print(f"disk {name}: readings {d['readings_bytes_per_row']:.1f} bytes/reading ({d['readings_rows']:,} rows, "
+              f"{d['readings_bytes'] / 2**30:.2f} GiB), averages {d['averages_bytes_per_row']:.1f} bytes/row "
+              f"({d['averages_rows']:,} rows); every table {d['all_bytes'] / d['readings_rows']:.1f} bytes per reading"
+              f"{brin}")  # fmt: skip
+        f = flush[name]
+        kept = "kept its interval" if f["live_max_s"] <= LIVE_INTERVAL_S else "MISSED its interval"
+        print(f"buffer flush {name}: {f['flush_rows']:,} rows in {f['flush_seconds']:.1f} s "
+              f"({f['flush_rows_per_s']:,.0f} rows/s); live stream {f['live_batches']} batches, median "
+              f"{f['live_median_s']:.2f} s, max {f['live_max_s']:.2f} s per {LIVE_INTERVAL_S:.0f}-s interval: "
+              f"{kept}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1/20 scale: 100 stations, 5-station flush")
+    parser.add_argument("--stations", type=int, help="another number of stations")
+    arguments = parser.parse_args()
+    main(arguments.quick, arguments.stations)
