@@ -62,20 +62,21 @@ class SpotMemo:
 def _update(found: _Found, points: pd.DataFrame, changed: Collection[int], now: dt.datetime) -> _Found:
     """``found`` after the cases ``changed`` changed and ``points`` is the new selection."""
     old_ids, new_ids = found.points["id"].to_numpy(), points["id"].to_numpy()
-    dirty = _moved(found.points, points, np.fromiter(changed, dtype=np.int64, count=len(changed)))
-    unchanged_old, unchanged_new = old_ids[~np.isin(old_ids, dirty)], new_ids[~np.isin(new_ids, dirty)]
+    changed_ids = np.fromiter(changed, dtype=np.int64, count=len(changed))
+    dirty = _moved(found.points, points, changed_ids)
+    unchanged_old, unchanged_new = old_ids[~np.isin(old_ids, changed_ids)], new_ids[~np.isin(new_ids, changed_ids)]
     if len(unchanged_old) != len(unchanged_new) or (unchanged_old != unchanged_new).any():
         # the clock moved unchanged cases into or out of the search (frames keep their order otherwise)
         entered_or_left = np.setxor1d(unchanged_old, unchanged_new, assume_unique=True)
         dirty = np.concatenate([dirty, entered_or_left])
+    old_labels = pd.Series(found.labels, index=old_ids)  # re-read cases sit at the end of ``points`` now
     if len(dirty) == 0:
-        return _Found(found.start, points, found.labels, found.spots)
+        return _Found(found.start, points, old_labels.reindex(new_ids).to_numpy(), found.spots)
     before = found.points[found.points["id"].isin(dirty)]  # the changed cases at their old places
     regions = spot_regions(pd.concat([points, before], ignore_index=True))
     dirty_regions = np.unique(regions[np.isin(np.concatenate([new_ids, before["id"].to_numpy()]), dirty)])
     again = np.isin(regions[: len(points)], dirty_regions)
     labels = np.full(len(points), -1, dtype=np.int64)
-    old_labels = pd.Series(found.labels, index=old_ids)
     labels[~again] = old_labels.reindex(new_ids[~again]).to_numpy()
     part = points[again]
     part_labels = label_spots(part)

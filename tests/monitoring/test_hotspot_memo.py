@@ -128,9 +128,9 @@ def test_incremental_evaluations_give_the_alerts_of_a_cold_evaluation(loaded_eng
         lambda at: None,
         lambda at: _add_cases(loaded_engine, [0.1], unit_id=unit, status="received", **deadlines),  # 5th: a spot
         lambda at: _history(loaded_engine, other[0], at, status="resolved"),  # a spot case closed: SLA only
+        lambda at: _add_cases(loaded_engine, [0.2], place=(21.2, 105.9)),  # a new place: the others kept
         lambda at: _history(loaded_engine, spot[0], at, lat=FAR[0], lon=FAR[1]),  # moved to the other place
         lambda at: _history(loaded_engine, other[1], at, unit_id=None),  # unit taken away
-        lambda at: _add_cases(loaded_engine, [0.2], place=(21.2, 105.9)),  # a new place, no spot
         lambda at: _late_commit(loaded_engine, hole, at),
     ]
     with mock.patch.object(module.recent_cases, "_load", wraps=load_complaint_cases) as read:
