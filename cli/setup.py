@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from typing import Any, Final
 
 from cli._common import emit_json, engine, settings
+
+#: `envmon demo --if-missing` replays the downtime of a demo last evaluated longer ago than this
+STALE_AFTER: Final = dt.timedelta(hours=1)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +24,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="initialise, then fill the database with the labelled demo year (synthetic complaints, "
         "replayed real air data, synthetic wastewater dataloggers)",
     )
-    demo.add_argument("--if-missing", action="store_true", help="do nothing when complaints are already stored")
+    demo.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="when complaints are already stored, build nothing; a stored demo left for over an hour is brought "
+        "up to now (station data, alert history, reports and case work of the downtime, at most --days back)",
+    )
     demo.add_argument("--seed", type=int, default=2025)
     demo.add_argument("--reports", type=int, default=6000, help="number of synthetic complaint reports")
     demo.add_argument("--days", type=int, default=7, help="days of station data before now")
@@ -56,6 +65,8 @@ def _init(_args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from data.alert_queries import last_evaluation_at
+    from data.demo_city import is_demo_database
     from data.demo_complaints import build_demo_complaints
     from data.importers.pipeline import ImportContext
     from data.queries import complaint_report_count
@@ -66,10 +77,15 @@ def _demo(args: argparse.Namespace) -> int:
     config = settings()
     db = engine(config)
     stored = complaint_report_count(db)
-    if args.if_missing and stored:
-        emit_json({**setup, "demo": f"skipped: {stored} complaint reports already stored"})
-        return 0
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    if args.if_missing and stored:
+        last = last_evaluation_at(db)  # the build and every poll round end with an evaluation
+        last = last if last is None or last.tzinfo else last.replace(tzinfo=dt.UTC)
+        if not is_demo_database(db) or (last is not None and now - last < STALE_AFTER):
+            emit_json({**setup, "demo": f"skipped: {stored} complaint reports already stored"})
+            return 0
+        emit_json({**setup, "demo": "replayed", **_replay(db, config, now, args)})
+        return 0
     context = ImportContext.from_settings(db, config)
     complaints = build_demo_complaints(db, seed=args.seed, now=now, n_reports=args.reports, context=context)
     monitoring = build_demo_monitoring(
@@ -84,3 +100,15 @@ def _demo(args: argparse.Namespace) -> int:
     pipeline = after_poll(db, now, config)
     emit_json({**setup, "complaints": complaints, "monitoring": monitoring, "pipeline": pipeline})
     return 0
+
+
+def _replay(db: Any, config: Any, now: dt.datetime, args: argparse.Namespace) -> dict[str, object]:
+    """A stored demo left for a while: the feeds resume (bounded to ``--days``), the alert evaluations of the
+    downtime are replayed, then the city (reports, the units' work) and one evaluation catch up to now."""
+    from monitoring.demo import build_demo_monitoring, resume_demo_feeds
+    from monitoring.pipeline import after_poll
+
+    resume_demo_feeds(db, now, days=args.days)
+    monitoring = build_demo_monitoring(db, now=now, seed=args.seed, days=args.days, dropbox=config.var_dir / "dropbox",
+                                       set_name=config.boundary_set, settings=config)  # fmt: skip
+    return {"monitoring": monitoring, "pipeline": after_poll(db, now, config)}

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from data.alert_queries import last_evaluation_at
 from data.config import DEFAULT_BOUNDARY_SET, PACKAGE_CONFIG_DIR, Settings, load_settings
+from data.feed_state import write_health
 from monitoring.alert_engine import BuiltinProvider, evaluate_alerts
 from monitoring.alert_rules import load_alert_rules
 from monitoring.aqi_store import refresh_aqi
@@ -117,6 +118,26 @@ def build_demo_monitoring(
         },
         "history": replay_evaluations(engine, since, now, settings),
     }
+
+
+def resume_demo_feeds(engine: Engine, now: dt.datetime, *, days: int = 7) -> bool:
+    """After downtime: the demo feeds resume at most ``days`` before ``now``, the air replay aligned again as on a
+    fresh build (``now`` in the PM2.5 episode) and the dataloggers' incidents anchored on ``now``, so the promised
+    live states hold as after a fresh build. Returns whether the feeds had stored checkpoints to move."""
+    earliest = now - dt.timedelta(days=days)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    with engine.begin() as conn:
+        air, water = read_health(conn, "demo-air"), read_health(conn, "demo-wastewater")
+        if "shift_hours" not in air.checkpoint or not water.checkpoint.get("simulated_until"):
+            return False
+        last_hour = max(dt.datetime.fromisoformat(air.checkpoint["last_hour"]), earliest.replace(minute=0, second=0))
+        air.checkpoint = {**air.checkpoint, "shift_hours": int((hour - AIR_ALIGN) / HOUR),
+                          "last_hour": last_hour.isoformat()}  # fmt: skip
+        simulated = max(dt.datetime.fromisoformat(water.checkpoint["simulated_until"]), earliest)
+        water.checkpoint = {**water.checkpoint, "simulated_until": simulated.isoformat(), "anchor": now.isoformat()}
+        write_health(conn, air)
+        write_health(conn, water)
+    return True
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

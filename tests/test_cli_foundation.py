@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import shutil
@@ -150,3 +151,7 @@ def test_demo_fills_every_layer_once(database, capsys, monkeypatch):
     assert report["pipeline"]["aqi_rows"] > 0 and report["pipeline"]["alerts"]["provider_errors"] == []
     code, again = _run(capsys, "demo", "--if-missing")
     assert code == 0 and again["demo"].startswith("skipped")
+    monkeypatch.setattr("cli.setup.STALE_AFTER", dt.timedelta(0))  # as if the machine had been off
+    code, replayed = _run(capsys, "demo", "--if-missing", "--days", "2")
+    assert code == 0 and replayed["demo"] == "replayed"
+    assert replayed["pipeline"]["alerts"]["provider_errors"] == [] and "demo_city" in replayed["pipeline"]

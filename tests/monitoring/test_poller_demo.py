@@ -86,19 +86,50 @@ def test_demo_shows_the_promised_alert_states_now_and_hours_later(sqlite_engine:
             if later >= moment - dt.timedelta(minutes=30):
                 run_once(sqlite_engine, demo_feeds(tmp_path / "dropbox", days=2), later)
                 evaluate_alerts(sqlite_engine, later, providers)
-        states = _alert_states(sqlite_engine)
-        assert states[("effluent-cmax", "station:HN_KCNPHUNGHIA_NT01/cod")] == "firing", hours
-        assert "pending" in {
-            states.get(("effluent-cmax", f"station:HN_XLNTBACTHANGLONG_NT01/{p}")) for p in ("cod", "tss")
-        }, hours
-        assert states[("effluent-cmax", "station:HN_XLNTYENSO_NT01/tss")] == "stale", hours
-        assert states[("station-silent", "station:HN_XLNTYENSO_NT01")] == "firing", hours
-        assert states[("device-error", "station:HN_KCNNAMTHANGLONG_NT01/nh4")] == "firing", hours
-        assert any(rule == "pm25-24h-qcvn05" and state == "firing" for (rule, _), state in states.items()), hours
-        readings = _frame(sqlite_engine, select(Reading.status).where(
-            Reading.station_id == "HN_KCNQUANGMINH_NT01", Reading.observed_at == moment.replace(minute=30)
-        ))  # fmt: skip
-        assert set(readings["status"]) == {"01"}, hours  # calibrating
+        _assert_promised_states(sqlite_engine, moment)
+
+
+def _assert_promised_states(engine: Engine, moment: dt.datetime) -> None:
+    """The live states the demo promises at ``moment``: effluent and air exceedances firing, one pending, a
+    stale station that went silent mid-exceedance, a device error, a calibrating station."""
+    states = _alert_states(engine)
+    assert states[("effluent-cmax", "station:HN_KCNPHUNGHIA_NT01/cod")] == "firing", moment
+    assert "pending" in {
+        states.get(("effluent-cmax", f"station:HN_XLNTBACTHANGLONG_NT01/{p}")) for p in ("cod", "tss")
+    }, moment
+    assert states[("effluent-cmax", "station:HN_XLNTYENSO_NT01/tss")] == "stale", moment
+    assert states[("station-silent", "station:HN_XLNTYENSO_NT01")] == "firing", moment
+    assert states[("device-error", "station:HN_KCNNAMTHANGLONG_NT01/nh4")] == "firing", moment
+    assert any(rule == "pm25-24h-qcvn05" and state == "firing" for (rule, _), state in states.items()), moment
+    readings = _frame(engine, select(Reading.status).where(
+        Reading.station_id == "HN_KCNQUANGMINH_NT01", Reading.observed_at == moment.replace(minute=30)
+    ))  # fmt: skip
+    assert set(readings["status"]) == {"01"}, moment  # calibrating
+
+
+@pytest.mark.slow
+def test_a_demo_opened_days_later_replays_the_downtime(sqlite_engine: Engine, tmp_path: Path) -> None:
+    from data.boundary_store import load_shipped_sets
+    from data.schema import Alert, AlertEvent
+    from monitoring.alert_engine import BuiltinProvider, evaluate_alerts
+    from monitoring.demo import resume_demo_feeds
+    from monitoring.pipeline import all_providers
+
+    load_shipped_sets(sqlite_engine)
+    build_demo_monitoring(sqlite_engine, now=NOW, days=2, dropbox=tmp_path / "dropbox")
+    later = NOW + dt.timedelta(days=5, hours=7)  # the machine was off
+    assert resume_demo_feeds(sqlite_engine, later, days=2)
+    result = build_demo_monitoring(sqlite_engine, now=later, days=2, dropbox=tmp_path / "dropbox")
+    assert result["files_written"] <= 6 * 2 * 24 * 12  # bounded: at most `days` of files per station
+    assert result["history"]["evaluations"] == 2 * 24 - 2 + 12  # the last `days` replayed, not the five
+    evaluate_alerts(sqlite_engine, later, [p for p in all_providers() if isinstance(p, BuiltinProvider)])
+    _assert_promised_states(sqlite_engine, later)
+    alerts = _frame(sqlite_engine, select(Alert.active_at, Alert.state_since))
+    for column in ("active_at", "state_since"):  # no "active since" in the future
+        assert (pd.to_datetime(alerts[column].dropna(), utc=True) <= pd.Timestamp(later)).all()
+    events = _frame(sqlite_engine, select(AlertEvent.at))
+    recent = pd.to_datetime(events["at"], utc=True) > pd.Timestamp(later - dt.timedelta(days=2))
+    assert recent.sum() > 10  # alert history over the replayed days
 
 
 def test_replay_ends_at_now_and_continues_without_gaps() -> None:
