@@ -42,7 +42,8 @@ SLOW_SHARE: Final = 0.18  # cases a unit leaves open until they are late
 MAX_OPEN_AGE: Final = pd.Timedelta(days=17)  # then even the most stubborn case is closed (late),
 RELEASED_PER_ROUND: Final = 2  # late cases units close in an hour beyond the kept share (a backlog shrinks slowly)
 CLEAR_OLD_FROM_HOUR: Final = 14  # in an afternoon (local time)
-RECEPTION: Final = "Bộ phận tiếp nhận (Sở NN&MT)"
+SYNTHETIC_MARK: Final = " (mô phỏng)"  # on every actor the demo writes, as on the demo's stations
+RECEPTION: Final = "Bộ phận tiếp nhận (Sở NN&MT)" + SYNTHETIC_MARK
 HOURLY_SPAN: Final = pd.Timedelta(days=42)  # older rounds: once a working day
 ANY_UNIT: Final = "Đơn vị xử lý"
 OUTCOMES: Final = ("resolved", "rejected", "transferred")
@@ -130,7 +131,7 @@ class _Book:
         plans = _plans(cases, policy, seed)
         self.ids = cases["id"].to_numpy(dtype="int64")
         self.unit_ids = [None if pd.isna(unit) else int(unit) for unit in cases["unit_id"]]
-        self.units = cases["unit_name"].fillna(ANY_UNIT).to_numpy(dtype=object)
+        self.units = (cases["unit_name"].fillna(ANY_UNIT).astype(str) + SYNTHETIC_MARK).to_numpy(dtype=object)
         self.status = cases["status"].to_numpy(dtype=object).copy()
         self.opened = _naive(cases["opened_at"])
         self.last = np.maximum(_naive(cases["last_at"].fillna(cases["opened_at"])), self.opened)

@@ -67,6 +67,8 @@ def test_statuses_history_and_overdue_cases(demo):
     history = _frame(engine, CaseStatusChange).sort_values(["case_id", "at", "id"])
     last = history.groupby("case_id")["to_status"].last()
     assert (cases.set_index("id")["status"] == last.reindex(cases["id"]).to_numpy()).all()
+    handled = history[history["to_status"] != "received"]
+    assert handled["actor"].str.endswith("(mô phỏng)").all()  # the demo's reception desk and units: labelled
     shares = cases["status"].value_counts(normalize=True)
     assert shares["resolved"] > 0.7
     assert {"rejected", "transferred", "in_progress"} <= set(shares.index)
