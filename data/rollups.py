@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, String, and_, delete, func, insert, or_, select, tuple_, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
+from data.copy_in import copy_frame
 from data.dialect import is_postgresql
 from data.readings_store import utc_times
 from data.schema import AqiValue, Average, BoundarySet, BoundaryUnit, PendingWindow, Station, WardAverage
@@ -32,20 +33,19 @@ _CHUNK = 500
 
 
 def queue_pending(conn: Connection, windows: pd.DataFrame, queued_at: dt.datetime) -> None:
-    """Store pending windows (columns ``station_id, parameter, after_hour, last_hour, deferred``)."""
+    """Store pending windows (columns ``station_id, parameter, after_hour, last_hour, deferred``): one ``COPY`` on
+    PostgreSQL (a national poll queues a window per station parameter), one prepared insert on SQLite."""
     if windows.empty:
         return
+    frame = windows[["station_id", "parameter", "after_hour", "last_hour", "deferred"]]
+    if is_postgresql(conn):
+        copy_frame(conn, "pending_windows", frame, constants={"queued_at": queued_at.isoformat()})
+        return
     rows = [
-        {
-            "station_id": row.station_id,
-            "parameter": row.parameter,
-            "after_hour": row.after_hour.to_pydatetime(),
-            "last_hour": row.last_hour.to_pydatetime(),
-            "deferred": bool(row.deferred),
-            "queued_at": queued_at,
-        }
-        for row in windows.itertuples(index=False)
-    ]
+        {"station_id": station, "parameter": parameter, "after_hour": after.to_pydatetime(),
+         "last_hour": last.to_pydatetime(), "deferred": bool(deferred), "queued_at": queued_at}
+        for station, parameter, after, last, deferred in frame.itertuples(index=False, name=None)
+    ]  # fmt: skip
     conn.execute(insert(PendingWindow), rows)
 
 

@@ -253,33 +253,33 @@ def pending_runs(readings: pd.DataFrame, *, deferred: bool) -> pd.DataFrame:
     :data:`PENDING_HOURS`: ``station_id, parameter, after_hour, last_hour, deferred`` (the hours (after_hour,
     last_hour]; with ``deferred`` the last piece of each series is marked, its later rolling means left to the
     drain). Pieces keep each drain small: a 60-day flush is recomputed a few days per poll round."""
-    frame = (
-        pd.DataFrame(
-            {
-                "station_id": readings["station_id"].to_numpy(),
-                "parameter": readings["parameter"].to_numpy(),
-                "hour": readings["observed_at"].dt.ceil("h").to_numpy(),
-            }
-        )
-        .drop_duplicates()
-        .sort_values([*_SERIES, "hour"], kind="stable")
-        .reset_index(drop=True)
+    station, stations = pd.factorize(readings["station_id"])
+    parameter, parameters = pd.factorize(readings["parameter"])
+    series = station.astype("int64") * len(parameters) + parameter
+    micros = readings["observed_at"].to_numpy(dtype="datetime64[us]").view("int64")
+    hour_us = 3_600_000_000
+    hours = -(-micros // hour_us)  # the hour-ending label of each reading, in hours since 1970
+    span = int(hours.max() - hours.min()) + 2
+    keys = np.unique(series * span + (hours - hours.min()))
+    key_series, key_hour = keys // span, keys % span + hours.min()
+    starts = np.ones(len(keys), dtype=bool)
+    starts[1:] = (key_series[1:] != key_series[:-1]) | (key_hour[1:] != key_hour[:-1] + 1)
+    run = np.cumsum(starts) - 1
+    position = np.arange(len(keys)) - np.flatnonzero(starts)[run]
+    piece_starts = starts | (position % PENDING_HOURS == 0)
+    first = np.flatnonzero(piece_starts)
+    last = np.append(first[1:], len(keys)) - 1
+    owner = key_series[first]
+    last_of_series = np.append(key_series[first][1:] != key_series[first][:-1], True)
+    return pd.DataFrame(
+        {
+            "station_id": np.asarray(stations)[owner // len(parameters)],
+            "parameter": np.asarray(parameters)[owner % len(parameters)],
+            "after_hour": pd.to_datetime((key_hour[first] - 1) * hour_us, unit="us", utc=True),
+            "last_hour": pd.to_datetime(key_hour[last] * hour_us, unit="us", utc=True),
+            "deferred": last_of_series & deferred,
+        }
     )
-    same_series = (frame["station_id"] == frame["station_id"].shift()) & (
-        frame["parameter"] == frame["parameter"].shift()
-    )
-    run = (~(same_series & (frame["hour"] - frame["hour"].shift() == _HOUR))).cumsum()
-    piece = frame.groupby(run).cumcount() // PENDING_HOURS
-    runs = frame.groupby([run, piece]).agg(
-        station_id=("station_id", "first"), parameter=("parameter", "first"), first=("hour", "min"),
-        last_hour=("hour", "max"),
-    )  # fmt: skip
-    runs["after_hour"] = runs.pop("first") - _HOUR
-    last_of_series = ~runs.duplicated(_SERIES, keep="last")
-    runs["deferred"] = last_of_series & deferred
-    for column in ("after_hour", "last_hour"):
-        runs[column] = pd.to_datetime(runs[column], utc=True).astype("datetime64[us, UTC]")
-    return runs[["station_id", "parameter", "after_hour", "last_hour", "deferred"]].reset_index(drop=True)
 
 
 def _read_context(
