@@ -49,7 +49,7 @@ class BuiltinProvider:
         rules = load_alert_rules(self.rules_path).of_kind(self.kind)
         if self.kind == "threshold":
             table = load_thresholds(self.thresholds_path)
-            return [s for rule in rules for s in threshold_signals(engine, now, rule, table, self.timezone)]
+            return threshold_signals(engine, now, rules, table, self.timezone)
         family = {"aqi": aqi_signals, "silence": silence_signals, "device": device_signals}[self.kind]
         return [s for rule in rules for s in family(engine, now, rule)]
 

@@ -8,6 +8,7 @@ device rule raises on status 02; the silence rule on stations whose last reading
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -68,15 +69,41 @@ def _threshold_signal(rule: RuleConfig, station: Any, latest: LatestValue, limit
 
 
 def threshold_signals(
-    engine: Engine, now: dt.datetime, rule: RuleConfig, thresholds: ThresholdTable, timezone: str = DEFAULT_TIMEZONE
+    engine: Engine,
+    now: dt.datetime,
+    rules: Sequence[RuleConfig],
+    thresholds: ThresholdTable,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> list[Signal]:
-    """One signal per station and parameter with data: ambient limits by date, or the station's Cmax."""
+    """Per rule, one signal per station and parameter with data: ambient limits by date, or the station's Cmax.
+
+    The stations are read once, and the latest averages once per period for the parameters of all its rules
+    (the latest value of a station and parameter does not depend on which other parameters are asked for).
+    """
     stations = stations_by_id(engine)
-    parameters = [rule.parameter] if rule.target == "ambient" else list(rule.parameters)
-    if rule.period == "raw":
-        latest = latest_readings(engine, parameters, now, measuring_only=True, lookback=rule.timing.stale_after)
-    else:
-        latest = latest_averages(engine, rule.period, parameters, now)
+    wanted: dict[str, set[str]] = {}
+    for rule in rules:
+        if rule.period != "raw":
+            wanted.setdefault(rule.period, set()).update(_parameters(rule))
+    averages = {period: latest_averages(engine, period, sorted(names), now) for period, names in wanted.items()}
+    signals = []
+    for rule in rules:
+        parameters = _parameters(rule)
+        if rule.period == "raw":
+            latest = latest_readings(engine, parameters, now, measuring_only=True, lookback=rule.timing.stale_after)
+        else:
+            latest = [item for item in averages[rule.period] if item.parameter in parameters]
+        signals += _rule_threshold_signals(rule, latest, stations, thresholds, timezone)
+    return signals
+
+
+def _parameters(rule: RuleConfig) -> list[str]:
+    return [rule.parameter] if rule.target == "ambient" else list(rule.parameters)
+
+
+def _rule_threshold_signals(
+    rule: RuleConfig, latest: list[LatestValue], stations: dict[str, Any], thresholds: ThresholdTable, timezone: str
+) -> list[Signal]:
     signals = []
     for item in latest:
         station = stations.get(item.station_id)
