@@ -68,9 +68,13 @@ def loaded_engine(engine: Engine) -> Engine:
     return engine
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Name resolution answers only for loopback hosts: code that would reach the Internet fails at once."""
+    """Name resolution answers only for loopback hosts: code that would reach the Internet fails at once.
+
+    Every test runs under it (tests never use the network; a replayed client request naming a real host, such as
+    the Ruby Open311 client's flickr ``media_url``, must not leave the machine). Servers a test starts in other
+    processes resolve names as usual: give them loopback addresses."""
     import socket
 
     resolve = socket.getaddrinfo
