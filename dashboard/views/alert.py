@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import auth, casework, loaders
 from dashboard.i18n import current_language, label, t
-from dashboard.markup import escape_markdown
+from dashboard.markup import escape_markdown, markdown_text
 from data import alert_queries, queries
 from data.alert_text import describe, unit_queue_path
 from data.case_filter import CaseFilter
@@ -32,16 +32,18 @@ def _facts(alert: dict, language: str, now: dt.datetime) -> None:
     text = describe(alert, language, now=now, timezone=loaders.settings().timezone)
     st.title(escape_markdown(text.place))
     st.subheader(escape_markdown(text.what))
-    cells = st.columns(4)
-    cells[0].metric(t("alerts.col_severity"), text.severity)
-    cells[1].metric(t("alerts.col_state"), text.state)
-    cells[2].metric(t("alerts.col_since"), text.since)
-    cells[3].metric(t("alerts.detail_changed"), local_time(alert.get("state_since"), language))
+    facts = (  # a line of label: value pairs that wraps, instead of metric cards that cut long values off
+        (t("alerts.col_severity"), text.severity),
+        (t("alerts.col_state"), text.state),
+        (t("alerts.col_since"), text.since),
+        (t("alerts.detail_changed"), local_time(alert.get("state_since"), language)),
+    )
+    st.markdown(" · ".join(f"{escape_markdown(name)}: **{escape_markdown(value)}**" for name, value in facts))
     if text.data_age:
-        st.warning(text.data_age)
+        st.warning(escape_markdown(text.data_age))
     if alert.get("ack_by") and not pd.isna(alert.get("ack_at")):
-        st.info(t("alerts.detail_ack", who=alert["ack_by"], at=local_time(alert["ack_at"], language),
-                  note=alert.get("ack_note") or "—"))  # fmt: skip
+        st.info(markdown_text("alerts.detail_ack", who=alert["ack_by"], at=local_time(alert["ack_at"], language),
+                              note=alert.get("ack_note") or "—"))  # fmt: skip
 
 
 def _signal_chart(alert: dict, language: str, now: dt.datetime) -> None:

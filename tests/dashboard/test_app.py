@@ -186,6 +186,37 @@ def test_alert_page_shows_history_and_chart(app: App) -> None:
     assert "Đổi trạng thái" in at.dataframe[-1].value.to_csv()
 
 
+def test_alert_page_facts_wrap_and_an_acknowledgement_note_stays_text(
+    app: App, seeded_db: tuple[str, object]
+) -> None:
+    """Severity, state and times on one wrapping line (metric cards cut '29/11/2026 …' off); who acknowledged and
+    their note are data: Markdown in them is shown, not rendered."""
+    from sqlalchemy import select, update
+
+    from data.schema import Alert
+
+    engine = seeded_db[1]
+    columns = (Alert.ack_by, Alert.ack_note, Alert.ack_at)
+    with engine.begin() as conn:  # the seeded database is shared by the session: put the alert back afterwards
+        before = dict(zip(("ack_by", "ack_note", "ack_at"), conn.execute(select(*columns).where(Alert.id == 1)).one()))
+        conn.execute(update(Alert).where(Alert.id == 1).values(
+            ack_by="**ops**", ack_note="[bấm](http://x.example/p) ![i](http://x.example/i.png)",
+            ack_at=dt.datetime(2025, 3, 15, 1, 0, tzinfo=dt.UTC)))  # fmt: skip
+    try:
+        at = app("alerts", user="lead")
+        at.switch_page("views/alert.py")
+        at.query_params["id"] = "1"
+        at.run()
+        assert not at.exception and not at.metric
+        facts = next(m.value for m in at.markdown if "Trạng thái:" in m.value)
+        assert "Bắt đầu:" in facts and "…" not in facts
+        [ack] = [i.value for i in at.info if "ops" in i.value]
+        assert "\\*\\*ops\\*\\*" in ack and "\\[bấm\\]" in ack and "!\\[i\\]" not in ack.replace("\\!", "")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(update(Alert).where(Alert.id == 1).values(**before))
+
+
 def test_stations_page_draws_the_qcvn_limit(app: App) -> None:
     at = app("stations", user="ana")
     at.selectbox[0].set_value("hn-air-2").run()
