@@ -34,12 +34,11 @@ def stored_alerts(conn: Connection) -> dict[AlertKey, dict[str, Any]]:
 
 
 def insert_alerts(conn: Connection, records: Sequence[Mapping[str, Any]]) -> dict[AlertKey, int]:
-    """Store new alerts (records with ``rule_id``, ``subject`` and state columns); their ids by key."""
-    ids = {}
-    for record in records:
-        key = (record["rule_id"], record["subject"])
-        ids[key] = int(conn.execute(insert(ALERTS).values(**record)).inserted_primary_key[0])
-    return ids
+    """Store new alerts (records with ``rule_id``, ``subject`` and the same state columns); their ids by key."""
+    if not records:
+        return {}
+    stmt = insert(ALERTS).returning(ALERTS.c.id, ALERTS.c.rule_id, ALERTS.c.subject)
+    return {(rule_id, subject): int(alert_id) for alert_id, rule_id, subject in conn.execute(stmt, list(records))}
 
 
 def update_alerts(conn: Connection, changes: Sequence[Mapping[str, Any]]) -> None:
