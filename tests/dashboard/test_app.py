@@ -198,7 +198,7 @@ def test_alert_page_facts_wrap_and_an_acknowledgement_note_stays_text(
     engine = seeded_db[1]
     columns = (Alert.ack_by, Alert.ack_note, Alert.ack_at)
     with engine.begin() as conn:  # the seeded database is shared by the session: put the alert back afterwards
-        before = dict(zip(("ack_by", "ack_note", "ack_at"), conn.execute(select(*columns).where(Alert.id == 1)).one()))
+        before = dict(conn.execute(select(*columns).where(Alert.id == 1)).one()._mapping)
         conn.execute(update(Alert).where(Alert.id == 1).values(
             ack_by="**ops**", ack_note="[bấm](http://x.example/p) ![i](http://x.example/i.png)",
             ack_at=dt.datetime(2025, 3, 15, 1, 0, tzinfo=dt.UTC)))  # fmt: skip
