@@ -89,12 +89,18 @@ def _hourly_grid(pivot: pd.DataFrame, context: int) -> tuple[pd.DatetimeIndex, d
 
 
 def station_aqi(
-    hourly: pd.DataFrame, *, scale: Scale, period: Period, timezone: str = DEFAULT_TIMEZONE
+    hourly: pd.DataFrame,
+    *,
+    scale: Scale,
+    period: Period,
+    timezone: str = DEFAULT_TIMEZONE,
+    ends_between: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> list[StationAqi]:
     """AQI per station and hour (``hourly``) or local day (``daily``, 01:00–24:00 hour-ending).
 
     ``hourly`` has columns station_id, parameter, period_end (tz-aware, end of the hour), value (µg/m³).
-    Only periods where an AQI exists are returned, sorted by station and time.
+    Only periods where an AQI exists are returned, sorted by station and time; with ``ends_between`` only those
+    ending in that closed range (``hourly`` then only needs to hold their context).
     """
     if hourly.empty:
         return []
@@ -112,6 +118,8 @@ def station_aqi(
             ends = [pd.Timestamp(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), zone)) for d in days]
             ends = [e.tz_convert("UTC") for e in ends]
             context = _DAILY_CONTEXT
+        if ends_between is not None:
+            ends = [e for e in ends if ends_between[0] <= e <= ends_between[1]]
         index, columns = _hourly_grid(pivot, context)
         for end in ends:
             stop = index.get_loc(end) + 1

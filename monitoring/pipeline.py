@@ -1,5 +1,5 @@
-"""What runs after new data arrives: the pending windows drained (roll-ups and AQI of the changed hours), AQI
-refresh, then one alert evaluation over every rule family.
+"""What runs after new data arrives: the pending windows drained (roll-ups and stored AQI of the changed hours),
+then one alert evaluation over every rule family.
 
 This is the one place that wires the rule families of all layers (monitoring thresholds/AQI/silence/device,
 ``geo`` hotspots, ``data`` complaint SLA) into the alert engine; the poller calls :func:`after_poll`
@@ -21,14 +21,13 @@ from data.partitions import maintain_configured
 from monitoring import case_notify
 from monitoring.alert_engine import EvaluationSummary, Provider, configured_providers, evaluate_alerts
 from monitoring.alert_rules import load_alert_rules
-from monitoring.aqi_store import refresh_aqi
 from monitoring.hotspot_signals import hotspot_signals
-from monitoring.rollups import drain_pending
+from monitoring.rollups import drain_all
 from monitoring.sla_signals import sla_signals
 
-DRAIN_PER_ROUND = 2_000
-"""Pending windows (a station parameter's day at most) recomputed per post-poll round: a 60-day flush of 100
-stations × 8 parameters (48,000 windows) is caught up in 24 rounds, the newest days first."""
+DRAIN_BUDGET = dt.timedelta(seconds=60)
+"""Time a post-poll round spends at most on pending windows (5,000 per transaction, newest hours first): the live
+stream's are drained every round, a 60-day flush over the next rounds."""
 
 
 def all_providers(settings: Settings | None = None) -> list[Provider]:
@@ -43,14 +42,15 @@ def all_providers(settings: Settings | None = None) -> list[Provider]:
 
 
 def after_poll(engine: Engine, now: dt.datetime, settings: Settings | None = None) -> dict[str, Any]:
-    """Drain up to :data:`DRAIN_PER_ROUND` pending windows (late data: the rest in the next rounds), refresh stored
-    AQI values, evaluate every alert rule at ``now``, escalate and deliver urges, keep the partitions ahead and
-    apply retention; a summary. On the demo, its city first moves on to ``now`` (:mod:`data.demo_city`)."""
+    """Drain the pending windows for up to :data:`DRAIN_BUDGET` (the roll-ups and stored AQI of exactly the hours
+    that changed; late data's rest in the next rounds), evaluate every alert rule at ``now``, escalate and deliver
+    urges, keep the partitions ahead and apply retention; a summary. On the demo, its city first moves on to
+    ``now`` (:mod:`data.demo_city`)."""
     config = settings or load_settings()
     city = advance_demo_city(engine, now, config)  # on the labelled demo only: new reports, the units' work
     partitions = maintain_configured(engine, config, now)
-    drained = drain_pending(engine, timezone=config.timezone, limit=DRAIN_PER_ROUND)
-    aqi_rows = refresh_aqi(engine, since=now - dt.timedelta(days=2), timezone=config.timezone)
+    drained = drain_all(engine, timezone=config.timezone, limit=5_000, budget=DRAIN_BUDGET)
+    aqi_rows = drained.aqi_hours + drained.aqi_days
     alerts = evaluate_configured(engine, now, config).as_dict()
     urges = case_notify.run_round(engine, now, config)
     return {"pending_windows": drained.windows, "pending_left": drained.left, "aqi_rows": aqi_rows,

@@ -16,6 +16,8 @@ and deletes the pending windows in the same transaction, so a crash at any point
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -218,10 +220,12 @@ def _aqi(conn: Connection, windows: pd.DataFrame, timezone: str) -> tuple[int, i
             station_ranges["last"].max().to_pydatetime(),
         )
         for scale, period in AQI_COMBINATIONS:
-            items = station_aqi(hourly, scale=scale, period=period, timezone=timezone)
+            spans = station_ranges[station_ranges["period"] == period]
+            bounds = (spans["first"].min().to_pydatetime(), spans["last"].max().to_pydatetime())
+            items = station_aqi(hourly, scale=scale, period=period, timezone=timezone, ends_between=bounds)
             ends = pd.DatetimeIndex([item.period_end for item in items], tz="UTC")
             wanted = np.zeros(len(items), dtype=bool)
-            for span in station_ranges[station_ranges["period"] == period].itertuples(index=False):
+            for span in spans.itertuples(index=False):
                 wanted |= (ends >= span.first) & (ends <= span.last)
             rows.extend(aqi_row(item) for item, keep in zip(items, wanted, strict=True) if keep)
     replace_station_aqi(conn, ranges, rows)
@@ -253,12 +257,17 @@ def drain_pending(engine: Engine, *, timezone: str = DEFAULT_TIMEZONE, limit: in
     return summary
 
 
-def drain_all(engine: Engine, *, timezone: str = DEFAULT_TIMEZONE, limit: int = 20_000) -> DrainSummary:
-    """:func:`drain_pending` until no window is left (each batch of ``limit`` in its own transaction)."""
+def drain_all(
+    engine: Engine, *, timezone: str = DEFAULT_TIMEZONE, limit: int = 20_000, budget: dt.timedelta | None = None
+) -> DrainSummary:
+    """:func:`drain_pending` (each ``limit`` windows in a transaction of their own) until no window is left or,
+    with a ``budget``, that much time has been spent (``left`` then says windows wait for the next call)."""
     total = DrainSummary()
+    started = time.monotonic()
     while True:
         part = drain_pending(engine, timezone=timezone, limit=limit)
         for name in ("windows", "rolling", "station_days", "ward_hours", "ward_days", "aqi_hours", "aqi_days"):
             setattr(total, name, getattr(total, name) + getattr(part, name))
-        if not part.left:
+        total.left = part.left
+        if not part.left or (budget is not None and time.monotonic() - started >= budget.total_seconds()):
             return total
