@@ -59,7 +59,7 @@ def facts(detail: CaseDetail) -> None:
     names = loaders.category_names(current_language())
     lines = [
         markdown_text("casepage.deadlines_line", accept=_time(clock.accept_due_at), due=_time(clock.due_at)),
-        markdown_text("casepage.category_line", category=names.get(detail.category_code, detail.category_code),
+        markdown_text("casepage.category_line", category=names[detail.category_code],
                       priority=label("casepage.priority", detail.priority)),
         markdown_text("casepage.place_line", ward=detail.ward_name or t("casepage.no_ward"),
                       district=detail.district or "—"),
@@ -114,7 +114,7 @@ def location_map(detail: CaseDetail) -> None:
                 style_function=lambda _f: {"color": "#08519c", "weight": 2, "fillOpacity": 0.05},
             ).add_to(fmap)
     names = loaders.category_names(current_language())
-    rows = [(t("common.category"), names.get(detail.category_code, detail.category_code)),
+    rows = [(t("common.category"), names[detail.category_code]),
             (t("common.ward"), detail.ward_name), (t("common.district"), detail.district)]  # fmt: skip
     folium.CircleMarker(
         location=(detail.lat, detail.lon),
@@ -263,7 +263,7 @@ def nearby(detail: CaseDetail) -> None:
     names = loaders.category_names(current_language())
     view = pd.DataFrame({
         t("queue.col.case"): [casework.case_url(c.id) for c in detail.nearby],
-        t("common.category"): [names.get(c.category_code, c.category_code) for c in detail.nearby],
+        t("common.category"): [names[c.category_code] for c in detail.nearby],
         t("common.status"): [label("status", c.status) for c in detail.nearby],
         t("casepage.distance"): [f"{components.number_text(c.distance_m)} m" for c in detail.nearby],
     })  # fmt: skip

@@ -414,7 +414,7 @@ def complaint_map(flt: CaseFilter, set_name: str, metric: str, *, overview: bool
         names = loaders.category_names(st.session_state[state.LANGUAGE])
         points = loaders.case_points(flt)
         points = points.assign(
-            category_code=[names.get(c, c) for c in points["category_code"]],
+            category_code=[names[c] for c in points["category_code"]],
             status=[label("status", s) for s in points["status"]],
             opened_at=local_time_texts(points["opened_at"]),
             report_count=[number_text(n) for n in points["report_count"]],
@@ -451,7 +451,7 @@ def corroboration_table(now: dt.datetime) -> pd.DataFrame:
             "id": found["id"],
             "lat": found["lat"],
             "lon": found["lon"],
-            "category": [names.get(c, c) for c in found["category_code"]],
+            "category": [names[c] for c in found["category_code"]],
             "reported": local_time_texts(found["reported_at"]),
             "evidence": evidence,
         }
@@ -547,7 +547,7 @@ def spot_table(set_name: str) -> pd.DataFrame:
             "lon": spots["lon"],
             "cases": spots["count"],
             "ward": [wards.get(code, "") for code in spots["ward_code"]],
-            "categories": [", ".join(f"{names.get(k, k)} ({v})" for k, v in c.items()) for c in spots["categories"]],
+            "categories": [", ".join(f"{names[k]} ({v})" for k, v in c.items()) for c in spots["categories"]],
             "first_report": local_time_texts(spots["first_report"]),
             "last_report": local_time_texts(spots["last_report"]),
             "active": [t("common.yes") if a else t("common.no") for a in spots["active"]],

@@ -26,7 +26,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from data import alert_queries, db, exports, queries, station_hours
 from data.boundary_store import wards_frame
 from data.case_filter import CaseFilter
-from data.categories import load_taxonomy
+from data.categories import CategoryNames, load_taxonomy
 from data.config import Settings, load_settings
 from data.corroboration_report import corroboration_report, load_corroborable_complaints
 from data.db import check_connection
@@ -109,10 +109,9 @@ def _replica_engine(read_url: str, primary_url: str) -> Engine:
 
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False)
-def category_names(language: str) -> dict[str, str]:
-    """Category code → display name in ``language``."""
-    taxonomy = load_taxonomy()
-    return {code: (c.name_vi if language == "vi" else c.name_en) for code, c in taxonomy.categories.items()}
+def category_names(language: str) -> CategoryNames:
+    """Category code → display name in ``language`` (``names[code]``: an unknown code reads as "other")."""
+    return load_taxonomy().names(language)
 
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False)

@@ -64,6 +64,22 @@ class Taxonomy:
         category = self.categories.get(code) or self.categories[OTHER]
         return category.name_vi if language == "vi" else category.name_en
 
+    def names(self, language: str = "vi") -> CategoryNames:
+        """Every category's display name in ``language``, by code (an unknown code reads as "other")."""
+        return CategoryNames({code: self.name(code, language) for code in self.categories}, self.name(OTHER, language))
+
+
+class CategoryNames(dict[str, str]):
+    """Category code → display name; ``names[code]`` of a code the taxonomy lacks (a category removed since the
+    case was stored) is the name of "other", never the raw code."""
+
+    def __init__(self, names: dict[str, str], other: str) -> None:
+        super().__init__(names)
+        self.other = other
+
+    def __missing__(self, code: str) -> str:
+        return self.other
+
 
 def load_taxonomy(path: Path = CATEGORIES_FILE) -> Taxonomy:
     """Read the taxonomy TOML; a mapping to an unknown code is a clear error."""

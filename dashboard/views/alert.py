@@ -95,7 +95,7 @@ def _unit_cases(alert: dict, language: str, now: dt.datetime) -> None:
     names = loaders.category_names(language)
     view = pd.DataFrame({
         t("alerts.case"): [casework.case_url(case_id) for case_id in mine["id"]],
-        t("common.category"): [names.get(c, c) for c in mine["category_code"]],
+        t("common.category"): [names[c] for c in mine["category_code"]],
         t("alerts.col_place"): mine["ward_name"].fillna(t("alerts.outside_wards")),
         t("alerts.case_status"): [label("status", s) for s in mine["status"]],
         t("alerts.case_deadline"): local_times(mine["due_at"], language),
@@ -123,7 +123,7 @@ def _ward_spots(alert: dict, language: str, now: dt.datetime) -> None:
                                  for lat, lon in zip(mine["lat"], mine["lon"], strict=True)],
         t("alerts.spot_reports"): [number(n, language) for n in mine["count"]],
         t("alerts.spot_radius"): [f"{number(r, language)} m" for r in mine["radius_m"]],
-        t("common.category"): [", ".join(f"{names.get(c, c)} ×{n}" for c, n in cats.items())
+        t("common.category"): [", ".join(f"{names[c]} ×{n}" for c, n in cats.items())
                                for cats in mine["categories"]],
         t("alerts.spot_first"): local_times(mine["first_report"], language, timezone),
         t("alerts.spot_last"): local_times(mine["last_report"], language, timezone),

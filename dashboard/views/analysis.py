@@ -48,7 +48,7 @@ def _filters() -> CaseFilter:
             "category",
             t("common.category"),
             choices["categories"],
-            format_func=lambda c: names.get(c, c),
+            format_func=lambda c: names[c],
             placeholder=t("common.choose"),
         )
         channels = middle.multiselect(t("common.channel"), choices["channels"], placeholder=t("common.choose"))
@@ -118,7 +118,7 @@ def _breakdowns(flt: CaseFilter) -> None:
     left, right = st.columns(2)
     left.subheader(t("analysis.by_category"))
     if len(by_category):
-        categories = by_category.assign(category=[names.get(c, c) for c in by_category["category_code"]])
+        categories = by_category.assign(category=[names[c] for c in by_category["category_code"]])
         left.altair_chart(_bars(categories, "category", "cases", t("common.category"), t("analysis.cases")))
     right.subheader(t("analysis.by_channel"))
     if len(by_channel):
@@ -150,7 +150,7 @@ def _table(flt: CaseFilter, total: int) -> None:
     rows = loaders.case_page(flt, int(page) - 1, PAGE_SIZE)
     names = loaders.category_names(st.session_state[state.LANGUAGE])
     rows = rows.assign(
-        category_code=[names.get(c, c) for c in rows["category_code"]],
+        category_code=[names[c] for c in rows["category_code"]],
         status=[label("status", s) for s in rows["status"]],
         opened_at=components.local_time_texts(rows["opened_at"]),
         due_at=components.local_time_texts(rows["due_at"]),

@@ -71,7 +71,7 @@ def _overdue(flt: CaseFilter) -> None:
         names = loaders.category_names(st.session_state[state.LANGUAGE])
         view = cases.assign(
             unit=[u or t("overview.unassigned") for u in cases["unit"]],
-            category_code=[names.get(c, c) for c in cases["category_code"]],
+            category_code=[names[c] for c in cases["category_code"]],
             status=[label("status", s) for s in cases["status"]],
             due_at=components.local_time_texts(cases["due_at"]),
             corroborated_by=components.corroboration_column(cases["id"]),

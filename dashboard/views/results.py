@@ -38,7 +38,7 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
     names = loaders.category_names(language)
     return pd.DataFrame(
         {
-            t("results.col.category"): [names.get(code, code) for code in frame["category_code"]],
+            t("results.col.category"): [names[code] for code in frame["category_code"]],
             t("results.col.status"): [label("status", status) for status in frame["status"]],
             t("results.col.received"): [formats.local_date(v, language, zone) for v in frame["opened_at"]],
             t("results.col.resolved"): [formats.local_date(v, language, zone) for v in frame["resolved_at"]],
@@ -59,7 +59,7 @@ def _map(frame: pd.DataFrame) -> None:
     names = loaders.category_names(current_language())
     for row in located.itertuples(index=False):
         popup = maps.popup_html(
-            names.get(row.category_code, row.category_code),
+            names[row.category_code],
             [
                 (t("results.col.status"), label("status", row.status)),
                 (t("results.col.received"), formats.local_date(row.opened_at, current_language(), settings.timezone)),
