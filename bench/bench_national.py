@@ -14,7 +14,7 @@ schemas on the PostgreSQL server of ``TEST_DATABASE_URL`` (or ``DATABASE_URL``):
 3. the stations map's queries: last reading time of every station (``public_stations``), its current AQI
    (``public_latest_aqi``) and device status (``station_device_status``); a station's 30-day hourly charts
    (``public_aqi_series``; ``station_hours.hourly_series`` when present) and the API's 30-day hourly answer
-   (``station_hours.hourly_averages``, 8 parameters); medians of 5;
+   (``station_hours.station_averages``, 8 parameters); medians of 5;
 4. a 60-day datalogger buffer flush of 100 new stations (5 at ``--quick``; ``store_batch(defer_later_windows=
    True)`` then the roll-up drain, in another process) while the live stream stores every station's next
    5-minute step every ``LIVE_INTERVAL_S`` seconds (5 minutes compressed): whether each live batch finished
@@ -42,7 +42,7 @@ from sqlalchemy import Engine, text
 from bench._common import engine_in_schema, machine, scratch_postgres_engine
 from bench.bench_ingest import backend_cpu_seconds
 from data import partitions, queries
-from data.station_hours import hourly_averages, hourly_series
+from data.station_hours import hourly_series, station_averages
 from monitoring.aqi_store import refresh_aqi
 from monitoring.feeds.base import Batch
 from monitoring.ingest import store_batch
@@ -142,7 +142,7 @@ def _queries(engine: Engine, station: str, now: dt.datetime) -> dict[str, float]
     found = {
         "map": _median_seconds(stations_map),
         "chart": _median_seconds(lambda: queries.public_aqi_series(engine, station, "vn", "hourly", month_ago)),
-        "api_hourly": _median_seconds(lambda: hourly_averages(engine, station, month_ago, limit=100_000, offset=0)),
+        "api_hourly": _median_seconds(lambda: station_averages(engine, station, month_ago, limit=100_000, offset=0)),
     }
     found["pm25_chart"] = _median_seconds(lambda: hourly_series(engine, station, "pm25", month_ago))
     return found
