@@ -238,8 +238,8 @@ def _disk(engine: Engine) -> dict[str, float]:
 def main(quick: bool = False, stations: int | None = None) -> dict[str, Any]:
     """Run every measurement on both schemas; print figures, ratios and targets; return them."""
     scale = dict(QUICK if quick else FULL)
-    if stations:
-        scale["stations"] = stations
+    if stations:  # the flush stays 1/20 of the network, as at full size
+        scale |= {"stations": stations, "flush_stations": max(1, stations // 20)}
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
     if not url.startswith("postgresql"):
         print("bench_national needs TEST_DATABASE_URL or DATABASE_URL naming a PostgreSQL server")
