@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from data.alert_queries import last_evaluation_at
 from data.config import DEFAULT_BOUNDARY_SET, PACKAGE_CONFIG_DIR, Settings, load_settings
+from data.db import write_transaction
 from data.feed_state import write_health
 from monitoring.alert_engine import BuiltinProvider, evaluate_alerts
 from monitoring.alert_rules import load_alert_rules
@@ -126,7 +127,7 @@ def resume_demo_feeds(engine: Engine, now: dt.datetime, *, days: int = 7) -> boo
     live states hold as after a fresh build. Returns whether the feeds had stored checkpoints to move."""
     earliest = now - dt.timedelta(days=days)
     hour = now.replace(minute=0, second=0, microsecond=0)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         air, water = read_health(conn, "demo-air"), read_health(conn, "demo-wastewater")
         if "shift_hours" not in air.checkpoint or not water.checkpoint.get("simulated_until"):
             return False
