@@ -437,13 +437,17 @@ def public_stations(engine: Engine, kind: str | None = None) -> pd.DataFrame:
 
 
 def public_latest_aqi(engine: Engine, scale: str, period: str = "hourly") -> pd.DataFrame:
-    """The newest AQI per station for ``scale`` ('vn'|'us'): ``station_id, aqi, category, dominant, …``."""
-    newest = (
-        select(AqiValue.station_id, func.max(AqiValue.period_end).label("period_end"))
-        .where(AqiValue.scale == scale, AqiValue.period == period)
-        .group_by(AqiValue.station_id)
-        .subquery()
+    """The newest AQI per station for ``scale`` ('vn'|'us'): ``station_id, aqi, category, dominant, …``.
+
+    One probe of the primary key per station for its newest period (instead of grouping every stored AQI value,
+    which grows by the hour at every station), then that row.
+    """
+    newest_end = (
+        select(func.max(AqiValue.period_end))
+        .where(AqiValue.station_id == Station.id, AqiValue.scale == scale, AqiValue.period == period)
+        .scalar_subquery()
     )
+    newest = select(Station.id.label("station_id"), newest_end.label("period_end")).subquery()
     stmt = select(
         AqiValue.station_id,
         AqiValue.aqi,
