@@ -12,9 +12,10 @@ import hashlib
 import json
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -29,6 +30,8 @@ LOG = logging.getLogger("envmon.api")
 Scope = dict[str, Any]
 Message = dict[str, Any]
 CLEANUP_SECONDS = 600.0
+HOLD_SECONDS = 1.0  # how long a worker may spend tokens it took ahead
+MAX_CHUNK = 100  # the most tokens a worker takes at once
 
 
 @dataclass(frozen=True)
@@ -54,19 +57,64 @@ class Limits:
 @dataclass
 class RateLimiter:
     """Token buckets per client name, shared by every worker through ``engine`` (see :mod:`data.rate_limits`);
-    ``clock`` gives epoch seconds (the same clock in every process)."""
+    ``clock`` gives epoch seconds (the same clock in every process).
+
+    While a bucket holds plenty, a worker takes up to a tenth of what is left at once (at most
+    :data:`MAX_CHUNK`) and spends those tokens locally for up to :data:`HOLD_SECONDS`: a client far below its
+    limit then costs one database write per chunk, not per request. Near the limit it takes one token at a time,
+    so the limit is exact where it matters; tokens held and not spent are lost (a client gets slightly less, never
+    more).
+    """
 
     engine: Engine
     clock: Callable[[], float] = time.time
+    _held: dict[str, tuple[int, float, int]] = field(default_factory=dict)  # name → (tokens, until, next chunk)
+    _fetching: dict[str, threading.Lock] = field(default_factory=dict)  # name → the lock of its database take
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_cleanup: float = 0.0
 
-    def take(self, name: str, per_minute: int, burst: int) -> float:
-        """Take one token for ``name``: 0.0 when allowed, else the seconds until one is available."""
+    def take_held(self, name: str) -> bool:
+        """Spend one of the tokens this worker holds for ``name`` (no database: fit for the event loop)."""
         now = self.clock()
+        with self._lock:
+            tokens, until, chunk = self._held.get(name, (0, 0.0, 1))
+            if tokens > 0 and now < until:
+                self._held[name] = (tokens - 1, until, chunk)
+                return True
+        return False
+
+    def take(self, name: str, per_minute: int, burst: int) -> float:
+        """Take one token for ``name``: 0.0 when allowed, else the seconds until one is available.
+
+        One thread at a time asks the database for a client; the others wait for its chunk (no stampede of
+        writes when a busy client's held tokens run out).
+        """
+        with self._lock:
+            fetching = self._fetching.setdefault(name, threading.Lock())
+        with fetching:
+            if self.take_held(name):
+                return 0.0
+            return self._take_shared(name, per_minute, burst)
+
+    def _take_shared(self, name: str, per_minute: int, burst: int) -> float:
+        now = self.clock()
+        with self._lock:
+            chunk = self._held.get(name, (0, 0.0, 1))[2]
         if now >= self._next_cleanup:  # rows of clients whose buckets are full again are dropped now and then
             self._next_cleanup = now + CLEANUP_SECONDS
             rate_limits.forget_full_buckets(self.engine, now)
-        return rate_limits.take(self.engine, name, per_minute, burst, now)
+            with self._lock:
+                self._held = {key: held for key, held in self._held.items() if held[1] > now}
+                self._fetching = {key: lock for key, lock in self._fetching.items() if key in self._held}
+        chunk = min(chunk, max(1, burst))
+        taken = rate_limits.take(self.engine, name, per_minute, burst, now, chunk)
+        if taken.wait and chunk > 1:
+            chunk, taken = 1, rate_limits.take(self.engine, name, per_minute, burst, now)
+        if taken.wait:
+            return taken.wait
+        with self._lock:
+            self._held[name] = (chunk - 1, now + HOLD_SECONDS, max(1, min(MAX_CHUNK, int(taken.left // 10))))
+        return 0.0
 
 
 def key_of(scope: Scope) -> str | None:
@@ -123,7 +171,9 @@ class Guard:
             return
         name = client_name(scope)
         per_minute = self.limits.per_key_per_minute if name.startswith("key:") else self.limits.per_address_per_minute
-        wait = await run_in_threadpool(self.limiter.take, name, per_minute, self.limits.burst)  # a database write
+        wait = 0.0
+        if not self.limiter.take_held(name):
+            wait = await run_in_threadpool(self.limiter.take, name, per_minute, self.limits.burst)  # a database write
         if wait > 0:
             retry = str(max(1, math.ceil(wait)))
             await self.error(scope, 429, f"too many requests: retry in {retry} s", {"Retry-After": retry})(

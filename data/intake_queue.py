@@ -13,7 +13,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy.sql.dml import Update
 
 from data.importers.pipeline import ImportContext
 from data.open311_server import NewRequest, PostedRequest, external_id_of, import_requests
@@ -97,14 +98,23 @@ def process_queue(
         by_client[row.client].append(PostedRequest(external_id, row.received_at, request))
     for client, posted in by_client.items():
         outcome = import_requests(engine, posted, context, client=client, now=now)
-        with engine.begin() as conn:
-            for external_id, result in outcome.items():
-                case = result if isinstance(result, int) else None
-                reason = result if isinstance(result, str) else None
-                conn.execute(
-                    update(Open311Queued)
-                    .where(Open311Queued.token == token_of[external_id], Open311Queued.claim == claim)
-                    .values(done_at=now, service_request_id=case, refused_reason=reason, contact_name=None,
-                            contact_phone=None)
-                )  # fmt: skip
+        outcomes = [
+            {"queued_token": token_of[external_id], "case_id": result if isinstance(result, int) else None,
+             "reason": result if isinstance(result, str) else None}
+            for external_id, result in outcome.items()
+        ]  # fmt: skip
+        if outcomes:
+            with engine.begin() as conn:  # one statement for the batch: the write lock is held briefly
+                conn.execute(_record_outcome(claim, now), outcomes)
     return len(rows)
+
+
+def _record_outcome(claim: str, now: dt.datetime) -> Update:
+    """The UPDATE recording one request's outcome (executed once for all the batch's rows): done, its case or
+    the reason it was refused, and the private contact dropped from the queue (the report keeps it)."""
+    return (
+        update(Open311Queued)
+        .where(Open311Queued.token == bindparam("queued_token"), Open311Queued.claim == claim)
+        .values(done_at=now, service_request_id=bindparam("case_id"), refused_reason=bindparam("reason"),
+                contact_name=None, contact_phone=None)
+    )  # fmt: skip

@@ -6,17 +6,19 @@ at which its bucket is full again, ``full_at``. A client allowed ``per_minute`` 
 ``max(full_at, now) + interval - now ≤ burst × interval``; the request then moves ``full_at`` to
 ``max(full_at, now) + interval``. That check-and-move is ONE ``INSERT … ON CONFLICT DO UPDATE … WHERE``
 statement, atomic on both engines (a row lock on PostgreSQL, the single writer on SQLite), so N workers together
-grant exactly the configured rate, not N times it. A row whose ``full_at`` has passed means a full bucket, the
-same as no row: :func:`forget_full_buckets` deletes those.
+grant exactly the configured rate, not N times it. A worker may take several tokens at once while the bucket is
+far from empty (``count``, see ``api.limits``), so busy clients far below their limit cost few writes. A row
+whose ``full_at`` has passed means a full bucket, the same as no row: :func:`forget_full_buckets` deletes those.
 
 On SQLite the buckets live in a small file of their own beside the database (:func:`bucket_engine`), so the
-API's write per request never waits behind an import holding the database's write lock; on PostgreSQL they are a
+API's writes never wait behind an import holding the database's write lock; on PostgreSQL they are a
 table of the database, shared by every API machine.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, Float, bindparam, delete, select
@@ -42,19 +44,29 @@ def bucket_engine(engine: Engine) -> Engine:
     return buckets
 
 
-def take(engine: Engine, client: str, per_minute: int, burst: int, now: float) -> float:
-    """Count one request of ``client`` at ``now`` (epoch seconds): 0.0 when allowed, else the seconds until the
-    next one would be (the bucket is left unchanged then)."""
+@dataclass(frozen=True)
+class Taken:
+    """The answer of :func:`take`: ``wait`` 0.0 when granted (else the seconds until it would be), and the tokens
+    the bucket still holds after a grant."""
+
+    wait: float
+    left: float
+
+
+def take(engine: Engine, client: str, per_minute: int, burst: int, now: float, count: int = 1) -> Taken:
+    """Take ``count`` tokens (≤ ``burst``) of ``client`` at ``now`` (epoch seconds), all or none; a refusal
+    leaves the bucket unchanged."""
     interval = 60.0 / per_minute
     capacity = max(1, burst) * interval
-    values = {"client": client, "now": now, "interval": interval, "capacity": capacity}
+    values = {"client": client, "now": now, "interval": interval * count, "capacity": capacity}
     with engine.begin() as conn:
-        if conn.execute(_take_statement(engine.dialect), values).first() is not None:
-            return 0.0
+        granted = conn.execute(_take_statement(engine.dialect), values).scalar()
+        if granted is not None:
+            return Taken(0.0, (capacity - (granted - now)) / interval)
         full_at = conn.execute(select(BUCKETS.c.full_at).where(BUCKETS.c.client == client)).scalar()
     if full_at is None:  # forgotten meanwhile by forget_full_buckets: full again
-        return 0.0
-    return max(max(full_at, now) + interval - now - capacity, 0.001)
+        return Taken(0.0, burst - count)
+    return Taken(max(max(full_at, now) + count * interval - now - capacity, 0.001), 0.0)
 
 
 @functools.cache

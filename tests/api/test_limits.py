@@ -132,15 +132,34 @@ def test_shared_buckets_grant_exactly_the_burst_to_concurrent_takes(engine: Engi
     now = 1_000_000.0
 
     def takes(_: int) -> list[float]:
-        return [rate_limits.take(buckets, "ip:10.0.0.1", 60, 25, now) for _ in range(10)]
+        return [rate_limits.take(buckets, "ip:10.0.0.1", 60, 25, now).wait for _ in range(10)]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         waits = [wait for batch in pool.map(takes, range(8)) for wait in batch]
     assert waits.count(0.0) == 25 and all(0 < wait <= 1.0 for wait in waits if wait)  # 60 a minute: one a second
-    assert rate_limits.take(buckets, "ip:10.0.0.1", 60, 25, now + 1.0) == 0.0
-    assert rate_limits.take(buckets, "ip:10.0.0.1", 60, 25, now + 1.0) == pytest.approx(1.0)
-    assert rate_limits.take(buckets, "ip:10.0.0.2", 60, 25, now) == 0.0  # another client, another bucket
+    assert rate_limits.take(buckets, "ip:10.0.0.1", 60, 25, now + 1.0) == rate_limits.Taken(0.0, 0.0)
+    assert rate_limits.take(buckets, "ip:10.0.0.1", 60, 25, now + 1.0).wait == pytest.approx(1.0)
+    assert rate_limits.take(buckets, "ip:10.0.0.2", 60, 25, now, count=5) == rate_limits.Taken(0.0, 20.0)
+    assert rate_limits.take(buckets, "ip:10.0.0.2", 60, 25, now, count=21).wait == pytest.approx(1.0)  # all or none
     assert rate_limits.forget_full_buckets(buckets, now + 27.0) == 2  # both full again: rows dropped
+
+
+def test_far_below_the_limit_a_worker_takes_tokens_ahead(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy client far below its limit costs a database write per chunk of tokens, not per request; near the
+    limit two workers (two limiters, one bucket) grant exactly the burst between them."""
+    writes = []
+    take = rate_limits.take
+    monkeypatch.setattr(rate_limits, "take", lambda *args, **kw: writes.append(args) or take(*args, **kw))
+    clock = FakeClock()
+    buckets = bucket_engine(sqlite_engine)
+    busy = RateLimiter(buckets, clock=clock)
+    assert all(busy.take("key:busy", 60_000, 1_000) == 0.0 for _ in range(300))
+    assert len(writes) <= 5  # chunks of a tenth of what is left (at most 100)
+    workers = [RateLimiter(buckets, clock=clock), RateLimiter(buckets, clock=clock)]
+    granted = [workers[n % 2].take("ip:10.0.0.9", 60, 20) == 0.0 for n in range(40)]
+    assert granted.count(True) == 20 and not any(granted[20:])
 
 
 @pytest.mark.slow
