@@ -192,7 +192,7 @@ def _pass_statement(
 def _parts(engine: Engine, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
     """The period cut in :data:`PARTS` equal spans of time (one for an in-memory SQLite database, which a second
     connection would not see)."""
-    in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    in_memory = not is_postgresql(engine) and engine.url.database in (None, "", ":memory:")
     count = 1 if in_memory else PARTS
     cuts = [since + (until - since) * i / count for i in range(count)] + [until]
     return list(itertools.pairwise(cuts))
