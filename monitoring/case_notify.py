@@ -190,4 +190,4 @@ def urge_message(members: Sequence[PendingUrge], language: str, timezone: str) -
         "at": first.at.isoformat(),
         "text": text,
     }
-    return Message(subject=f"[envmon] {kind}: {unit_names}", text=text, payload=payload)
+    return Message(subject=f"[envmon] {kind[:1].upper()}{kind[1:]}: {unit_names}", text=text, payload=payload)

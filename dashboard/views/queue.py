@@ -34,7 +34,7 @@ def _case_rows(frame: pd.DataFrame, now: dt.datetime, *, with_unit: bool) -> pd.
         t("queue.col.clock"): casework.clocks(frame, now),
         t("urgeview.col"): _urged_cells(frame, language, zone),
         t("queue.col.title"): [formats.safe_text(v, language) for v in frame["title"]],
-        t("common.category"): [names.get(c, c) for c in frame["category_code"]],
+        t("common.category"): [names[c] for c in frame["category_code"]],
         t("common.ward"): [formats.safe_text(v, language) for v in frame["ward_name"]],
         t("common.status"): [label("status", s) for s in frame["status"]],
         t("queue.col.deadline"): formats.local_times(frame["deadline"], language, zone),
@@ -115,7 +115,7 @@ def _closed(scope: QueueScope, now: dt.datetime, *, with_unit: bool) -> None:
         t("queue.col.on_time"): [yes_no[v] for v in frame["on_time"]],
         t("queue.col.closed_at"): formats.local_times(frame["resolved_at"], language, zone),
         t("queue.col.title"): [formats.safe_text(v, language) for v in frame["title"]],
-        t("common.category"): [names.get(c, c) for c in frame["category_code"]],
+        t("common.category"): [names[c] for c in frame["category_code"]],
         t("common.ward"): [formats.safe_text(v, language) for v in frame["ward_name"]],
         t("queue.col.public"): [yes_no[bool(v)] for v in frame["result_public"]],
     })  # fmt: skip

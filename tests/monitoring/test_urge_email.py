@@ -94,7 +94,7 @@ def test_urge_arrives_by_email_in_vietnamese(world, inbox, tmp_path):  # noqa: F
     assert sender == "envmon@moitruong.hanoi.gov.vn"
     assert recipients == ["vanphong@urenco.example.vn", "giamdoc@urenco.example.vn"]
     mail = email.message_from_bytes(raw, policy=email.policy.default)
-    assert mail["Subject"] == "[envmon] đôn đốc: URENCO"
+    assert mail["Subject"] == "[envmon] Đôn đốc: URENCO"  # a subject line starts with a capital
     assert mail.get_content_type() == "text/plain" and mail.get_content_charset() == "utf-8"
     assert mail.get_content().strip() == (
         f"[đôn đốc] URENCO: đề nghị khẩn trương xử lý vụ việc #{world.noise_case} Karaoke. "
