@@ -1,22 +1,26 @@
-"""The Alerts page in Chromium on a demo-like database: a stale station found by name, overdue reminders grouped
-per unit, no raw rule id or subject anywhere; screenshots in Vietnamese, English and on a 390-px phone."""
+"""The Alerts page in Chromium on a demo-like database and on the product's own demo (`envmon demo`): a stale
+station found by name, overdue reminders grouped per unit, no raw rule id or subject anywhere; screenshots in
+Vietnamese, English and on a 390-px phone."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dashboard_seed import NOW, PASSWORD, seed_dashboard
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from bench.bench_load import streamlit_server
+from cli import main
 from data.alert_states import AlertState
 from data.boundary_store import load_shipped_sets
 from data.db import make_engine, migrate
 from data.schema import Alert
+from data.users import create_user
 from monitoring.alert_engine import evaluate_alerts
 from monitoring.alert_rules import load_alert_rules
 from monitoring.sla_signals import sla_signals
@@ -72,12 +76,14 @@ def chromium(demo_like: str) -> Iterator[object]:
         browser.close()
 
 
-def _signed_in_alerts(chromium: object, base: str, width: int, height: int) -> object:
+def _signed_in_alerts(
+    chromium: object, base: str, width: int, height: int, user: str = "lead", password: str = PASSWORD
+) -> object:
     page = chromium.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
     page.goto(base + "/alerts")
     page.get_by_label("Tên đăng nhập").wait_for(timeout=TIMEOUT_MS)
-    page.get_by_label("Tên đăng nhập").fill("lead")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_label("Tên đăng nhập").fill(user)
+    page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
     page.locator("h1", has_text="Cảnh báo").first.wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("Đơn vị xử lý:", exact=False).first.wait_for(timeout=TIMEOUT_MS)  # the reminders' group
@@ -129,3 +135,70 @@ def test_a_filtered_alerts_link_reloads_with_the_same_filter(chromium: object, d
         assert STALE_STATION not in text and "Vượt ngưỡng quy chuẩn" not in text, attempt  # other families hidden
         assert "a_family=sla" in page.url and "a_q=" in page.url, attempt  # type: ignore[attr-defined]
     _shot(page, "alerts_filtered_reload")
+
+
+# --- the same page on the product's own demo (`envmon demo`, fewer reports and days) ---------------------------
+
+DEMO_PASSWORD = "Dieu-hanh-2026!"
+RAW_TEXT = ("{'", "nan", "None")
+#: a raw subject is a prefix glued to a code (``unit:TTSXD``); "Responsible unit: …" is a label
+RAW_SUBJECT = re.compile(r"\b(?:station|case|spot|unit|ward):\S")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """The real demo (``envmon demo``, fewer reports and days), a leader account and the dashboard serving it."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("ENVMON_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests need {CHROMIUM}")
+        pytest.skip(f"browser tests need {CHROMIUM}")
+    var = tmp_path_factory.mktemp("demo-var")
+    url = f"sqlite:///{var / 'demo.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ENVMON_VAR_DIR", str(var))
+        patch.setenv("DATABASE_URL", url)
+        assert main(["demo", "--reports", "400", "--days", "2"]) == 0
+    engine = make_engine(url)
+    create_user(engine, "leader", DEMO_PASSWORD, "leader")
+    with engine.connect() as conn:
+        alerts = conn.execute(select(Alert.rule_id, Alert.state, Alert.labels)).all()
+    engine.dispose()
+    stale = [labels["station_name"] for _, state, labels in alerts if state == AlertState.STALE.value]
+    units = [labels["unit_name"] for rule, state, labels in alerts
+             if rule == "complaint-overdue-unit" and state == AlertState.FIRING.value]  # fmt: skip
+    assert stale and units, "the demo promises a stale station and overdue reminders"
+    with streamlit_server(url, var / "streamlit.log") as base:
+        yield {"base": base, "stale": stale[0], "units": units}
+
+
+def _check(text: str, demo: dict[str, object], stale_label: str) -> None:
+    assert demo["stale"] in text and stale_label in text
+    for unit in demo["units"]:  # type: ignore[attr-defined]
+        assert text.count(f"{unit} (") == 1, unit  # one reminder row per responsible unit
+    raw = [rule.id for rule in load_alert_rules().rules] + ["complaint-overdue-unit", *RAW_TEXT]
+    for token in raw:
+        assert token not in text, (token, text[max(0, text.find(token) - 80) : text.find(token) + 80])
+    _no_raw_subject(text)
+
+
+def _no_raw_subject(text: str) -> None:
+    match = RAW_SUBJECT.search(text)
+    assert match is None, text[max(0, match.start() - 80) : match.end() + 80]
+
+
+def test_demo_alerts_page_in_both_languages(chromium: object, demo: dict[str, object]) -> None:
+    page = _signed_in_alerts(chromium, str(demo["base"]), 1400, 1000, "leader", DEMO_PASSWORD)
+    assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
+    _check(page.inner_text("body"), demo, "Mất dữ liệu")  # type: ignore[attr-defined]
+    _shot(page, "demo_alerts_vi_1400")
+    page.get_by_text("English").click()  # type: ignore[attr-defined]
+    page.get_by_text("Responsible unit:", exact=False).first.wait_for(timeout=TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    _check(page.inner_text("body"), demo, "Stale (no data)")  # type: ignore[attr-defined]
+    _shot(page, "demo_alerts_en_1400")
+
+
+def test_demo_alerts_page_on_a_phone(chromium: object, demo: dict[str, object]) -> None:
+    page = _signed_in_alerts(chromium, str(demo["base"]), 390, 844, "leader", DEMO_PASSWORD)
+    _check(page.inner_text("body"), demo, "Mất dữ liệu")  # type: ignore[attr-defined]
+    _shot(page, "demo_alerts_vi_390")

@@ -272,7 +272,7 @@ def test_cli_account_changes(
     assert main(["users", "role", "urenco", "analyst"]) == 0
     capsys.readouterr()
     assert main(["users", "role", "urenco", "unit"]) == 2  # a unit account needs --unit
-    assert "responsible unit" in capsys.readouterr().err
+    assert "cần ít nhất một đơn vị xử lý" in capsys.readouterr().err  # in the configured language (vi)
     monkeypatch.setattr("sys.stdin", io.StringIO("another-piped-secret\n"))
     assert main(["users", "passwd", "urenco"]) == 0
     capsys.readouterr()
