@@ -17,6 +17,11 @@ database_read_url : str
     SQLAlchemy URL of a streaming replica of ``database_url`` for the dashboard's, the API's and the published
     site's reads (writes always go to ``database_url``). Default: none, everything reads the primary. When the
     replica cannot be reached, reads fall back to the primary (logged once). Env: ``DATABASE_READ_URL``.
+read_max_lag_seconds : float
+    Reads go to the primary while the replica's data is more than this far behind the primary's (an idle
+    primary is no lag); 0 reads the replica whatever its lag. Default 30 s. Env: ``ENVMON_READ_MAX_LAG_SECONDS``.
+read_lag_check_seconds : float
+    How often each process checks the replica's lag (and whether it is reachable again). Default 5 s.
 poller_lease_seconds : float
     How long a poller's lease on a feed lasts without renewal (renewed every third of it). Another poller takes
     a feed over at most this long plus a third after its holder died. Default 60 s. Env:
@@ -124,6 +129,8 @@ class Settings(BaseSettings):
         default="",
         validation_alias=AliasChoices("DATABASE_READ_URL", "ENVMON_DATABASE_READ_URL", "database_read_url"),
     )
+    read_max_lag_seconds: float = Field(default=30.0, ge=0)
+    read_lag_check_seconds: float = Field(default=5.0, gt=0)
     poller_lease_seconds: float = Field(default=60.0, ge=1.0)
     partitions_ahead_months: int = Field(default=3, ge=1, le=36)
     retention_readings_months: int = Field(default=0, ge=0)

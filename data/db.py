@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.dialect import is_postgresql
+from data.read_routing import READ_POOL_RECYCLE_SECONDS, ReadRouter, attach
 from data.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
@@ -24,16 +24,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-REPLICA_CONNECT_TIMEOUT_SECONDS = 3  # a replica that does not answer this fast is skipped for the primary
-READ_POOL_RECYCLE_SECONDS = 60  # a read connection opened on the primary is replaced by a replica one after this
 
 
 class DatabaseUnavailableError(RuntimeError):
     """The configured database cannot be reached; the message says which URL (without password)."""
 
 
+def make_url_or_raise(url: str) -> URL:
+    """``url`` parsed; :class:`DatabaseUnavailableError` (password masked) when it is malformed."""
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as err:  # ValueError: a port that is not a number
+        msg = f"database URL {redact_url(url)} is not valid: {redact_text(str(err), [url])}"
+        raise DatabaseUnavailableError(msg) from None
+
+
 def make_engine(
-    url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 0, fallback_url: str | None = None
+    url: str, *, sqlite_cache_mib: int = 64, sqlite_mmap_mib: int = 0, router: ReadRouter | None = None
 ) -> Engine:
     """Create an engine for ``url``; SQLite files get their folder, foreign keys and WAL journaling.
 
@@ -41,8 +48,8 @@ def make_engine(
     big one). ``sqlite_mmap_mib`` memory-maps that much of the database file: reads then come straight from
     the operating system's file cache, shared by every connection, instead of being copied into each
     connection's own cache first (the dashboard's many readers, each starting with an empty cache).
-    ``fallback_url`` (a server database): each new connection goes to ``url`` and, when that server cannot be
-    reached, to ``fallback_url`` instead (see :func:`read_engine`).
+    ``router`` (a server database): new connections are opened by it, on the replica ``url`` or the primary
+    (see :func:`read_engine`).
 
     Raises
     ------
@@ -50,11 +57,7 @@ def make_engine(
         When the URL is malformed, names an unsupported driver, or the SQLite folder cannot be created.
     """
     safe_url = redact_url(url)
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as err:  # ValueError: a port that is not a number
-        msg = f"database URL {safe_url} is not valid: {redact_text(str(err), [url])}"
-        raise DatabaseUnavailableError(msg) from None
+    parsed = make_url_or_raise(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -67,8 +70,8 @@ def make_engine(
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
-        if fallback_url is not None and fallback_url != url:
-            kwargs["creator"] = _FallbackConnector(parsed, fallback_url)
+        if router is not None:
+            kwargs["creator"] = router
             kwargs["pool_recycle"] = READ_POOL_RECYCLE_SECONDS
     try:
         engine = create_engine(parsed, **kwargs)
@@ -88,44 +91,9 @@ def make_engine(
             cursor.close()
 
         event.listen(engine, "connect", sqlite_pragmas)
+    elif router is not None:
+        attach(engine, router)
     return engine
-
-
-class _FallbackConnector:
-    """Opens DBAPI connections to a replica, or to the primary while the replica cannot be reached.
-
-    The switch is logged once each way (not once per connection). Passwords never reach the log.
-    """
-
-    def __init__(self, replica: URL, primary_url: str) -> None:
-        self.replica = replica
-        self.primary = make_url(primary_url)
-        self.dialect = create_engine(replica).dialect  # no connection is made here
-        self.on_primary = False
-        self.lock = threading.Lock()
-
-    def _connect(self, url: URL, **extra: Any) -> Any:
-        cargs, cparams = self.dialect.create_connect_args(url)
-        return self.dialect.connect(*cargs, **{**cparams, **extra})
-
-    def __call__(self) -> Any:
-        try:
-            connection = self._connect(self.replica, connect_timeout=REPLICA_CONNECT_TIMEOUT_SECONDS)
-        except Exception as err:
-            with self.lock:
-                if not self.on_primary:
-                    reason = redact_text(f"{err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''}")
-                    logger.warning("read replica %s unavailable (%s); reading from the primary %s",
-                                   redact_url(self.replica.render_as_string(hide_password=False)), reason,
-                                   redact_url(self.primary.render_as_string(hide_password=False)))  # fmt: skip
-                self.on_primary = True
-            return self._connect(self.primary)
-        with self.lock:
-            if self.on_primary:
-                logger.info("read replica %s reachable again; reading from it",
-                            redact_url(self.replica.render_as_string(hide_password=False)))  # fmt: skip
-            self.on_primary = False
-        return connection
 
 
 def engine(settings: Settings, **options: Any) -> Engine:
@@ -138,13 +106,25 @@ def read_engine(settings: Settings, *, primary: Engine | None = None, **options:
     """The engine for reads that tolerate replica lag (pages, the API's public answers, the published site).
 
     Without a separate ``database_read_url`` this is ``primary`` itself (or a new primary engine). Otherwise
-    every new connection goes to the replica and, while the replica cannot be reached, to the primary, so a
-    page never fails because the replica is down; connections are recycled every
-    ``READ_POOL_RECYCLE_SECONDS``, so reads return to the replica once it is back.
+    connections go to the replica, and to the primary while the replica cannot be reached or lags more than
+    ``read_max_lag_seconds`` (checked every ``read_lag_check_seconds``, :mod:`data.read_routing`), so a page
+    never fails because the replica is down and never shows data older than the allowed lag for longer than a
+    check interval.
     """
     if settings.resolved_read_url == settings.resolved_database_url:
         return primary if primary is not None else engine(settings, **options)
-    return make_engine(settings.resolved_read_url, fallback_url=settings.resolved_database_url, **options)
+    read_url = make_url_or_raise(settings.resolved_read_url)
+    if read_url.get_backend_name() != "postgresql":
+        return make_engine(settings.resolved_read_url, **options)
+    max_lag = settings.read_max_lag_seconds
+    router = ReadRouter(
+        read_url,
+        make_url_or_raise(settings.resolved_database_url),
+        max_lag=dt.timedelta(seconds=max_lag) if max_lag > 0 else None,
+        check_every=dt.timedelta(seconds=settings.read_lag_check_seconds),
+    )
+    server_options = {k: v for k, v in options.items() if not k.startswith("sqlite_")}
+    return make_engine(settings.resolved_read_url, router=router, **server_options)
 
 
 def replica_lag(bind: Engine | Connection) -> dt.timedelta | None:

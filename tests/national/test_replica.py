@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
 from bench._pg_pair import PostgresPair, postgres_pair, server_binaries_present
-from data import db
+from data import db, read_routing
 from data.config import Settings, load_settings
 from data.schema import Station
 from monitoring.aqi_store import refresh_aqi
@@ -37,6 +37,7 @@ from monitoring.schema import canonicalise
 PASSWORD = "replica-s3cret"  # trust authentication ignores it; it must never reach a log line
 TIMEZONE = "Asia/Ho_Chi_Minh"
 STATION = "NAT-HN1"
+CHECK_SECONDS = 0.2
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +54,14 @@ def cluster() -> Iterator[PostgresPair]:
 
 @pytest.fixture(scope="module")
 def settings(cluster: PostgresPair) -> Settings:
-    """Settings naming the primary and, as ``database_read_url``, the replica (with a password to be masked)."""
+    """Settings naming the primary and, as ``database_read_url``, the replica (with a password to be masked); lag
+    is tolerated (reads stay on a lagging replica), the replica checked every 0.2 s."""
     return load_settings(
         database_url=cluster.primary_url,
         database_read_url=cluster.url(cluster.replica_port, password=PASSWORD),
         timezone=TIMEZONE,
+        read_max_lag_seconds=0,
+        read_lag_check_seconds=CHECK_SECONDS,
     )
 
 
@@ -151,7 +155,7 @@ def test_reads_fall_back_to_the_primary_while_the_replica_is_down(
     primary = db.engine(settings)
     reader = db.read_engine(settings, primary=primary)
     try:
-        caplog.set_level(logging.INFO, logger="data.db")
+        caplog.set_level(logging.INFO, logger="data.read_routing")
         for _ in range(3):  # three pages, each opening connections: still one log line
             assert _snapshot(reader, NOW).station(STATION) is not None
             reader.dispose()
@@ -160,10 +164,51 @@ def test_reads_fall_back_to_the_primary_while_the_replica_is_down(
         assert len(warnings) == 1 and "unavailable" in warnings[0] and "reading from the primary" in warnings[0]
         assert PASSWORD not in caplog.text and "***" in warnings[0]
         cluster.start("replica")
-        reader.dispose()
-        with reader.connect() as conn:
-            assert conn.execute(text("SELECT pg_is_in_recovery()")).scalar() is True  # back on the replica
+        _wait(lambda: _reads_replica(reader), "reads back on the replica")  # within a check or two
         assert [r.getMessage() for r in caplog.records if "reachable again" in r.getMessage()]
     finally:
+        reader.dispose()
+        primary.dispose()
+
+
+def _reads_replica(reader: Engine) -> bool:
+    with reader.connect() as conn:
+        return bool(conn.execute(text("SELECT pg_is_in_recovery()")).scalar())
+
+
+def test_reads_go_to_the_primary_while_the_replica_lags_more_than_allowed(
+    cluster: PostgresPair, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    strict = settings.model_copy(update={"read_max_lag_seconds": 1.0})
+    primary = db.engine(strict)
+    reader = db.read_engine(strict, primary=primary)
+    router = read_routing.router_of(reader)
+    replica_admin = create_engine(cluster.replica_url, isolation_level="AUTOCOMMIT")
+    caplog.set_level(logging.INFO, logger="data.read_routing")
+    try:
+        assert router is not None
+        _wait(lambda: router.check().lag == dt.timedelta(0), "the replica restarted by the last test to catch up")
+        time.sleep(1.5)  # an idle primary is no lag: still on the replica after more than the allowed lag
+        assert _reads_replica(reader) and router.check().lag == dt.timedelta(0)
+        caplog.clear()
+        with replica_admin.connect() as conn:
+            conn.execute(text("SELECT pg_wal_replay_pause()"))
+        newer = NOW + dt.timedelta(hours=1)
+        _import_hours(primary, newer, hours=1, value=60.0)
+        assert _snapshot(reader, newer).data_time == NOW  # within the allowed lag: the replica's older data
+        _wait(lambda: not _reads_replica(reader), "reads to move to the primary", timeout=10)
+        assert router.check().reason == "lagging" and router.check().lag > dt.timedelta(seconds=1)
+        assert _snapshot(reader, newer).data_time == newer  # the primary's data, no error, pooled replica
+        lagging = [r.getMessage() for r in caplog.records if "behind" in r.getMessage()]
+        assert len(lagging) == 1 and "reading from the primary" in lagging[0] and PASSWORD not in caplog.text
+        with replica_admin.connect() as conn:
+            conn.execute(text("SELECT pg_wal_replay_resume()"))
+        _wait(lambda: _reads_replica(reader), "reads back on the replica", timeout=10)
+        assert _snapshot(reader, newer).data_time == newer
+        assert [r.getMessage() for r in caplog.records if "caught up" in r.getMessage()]
+    finally:
+        with replica_admin.connect() as conn:
+            conn.execute(text("SELECT pg_wal_replay_resume()"))
+        replica_admin.dispose()
         reader.dispose()
         primary.dispose()
