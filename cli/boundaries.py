@@ -48,8 +48,9 @@ def _load(args: argparse.Namespace) -> int:
         district_field=args.district_field,
         population_field=args.population_field,
     )
+    database = engine()
     store_boundary_set(
-        engine(),
+        database,
         units,
         name=args.set_name,
         valid_from=args.valid_from,
@@ -57,7 +58,14 @@ def _load(args: argparse.Namespace) -> int:
         source=str(args.file),
         replace=args.replace,
     )
-    emit_json({"set": args.set_name, **report.as_dict()})
+    result = {"set": args.set_name, **report.as_dict()}
+    if args.set_name == settings().boundary_set:  # stations joined again, their wards' roll-ups recomputed
+        from monitoring.stations import WardLocator
+        from monitoring.ward_moves import rejoin_stations
+
+        moves = rejoin_stations(database, WardLocator(database, args.set_name))
+        result["stations_moved"], result["ward_rollups_recomputed"] = moves.stations_moved, moves.wards
+    emit_json(result)
     return 0
 
 

@@ -13,8 +13,10 @@ from sqlalchemy import Connection, Engine
 
 from data.config import DEFAULT_BOUNDARY_SET
 from data.db import write_transaction
+from data.rollups import station_wards
 from data.station_registry import insert_station, located_by_id, update_station
 from monitoring.units import normalise_parameter
+from monitoring.ward_moves import recompute_after_moves
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +186,8 @@ def upsert_stations(conn: Connection, stations: pd.DataFrame, locator: WardLocat
     )
     set_name = locator.set_name if locator is not None and locator.joined else None
     created = 0
+    rewritable = [i for i in stations["id"] if i in existing and (overwrite or not existing[i])]
+    before = station_wards(conn, rewritable) if rewritable else None
     for position, (_, row) in enumerate(stations.iterrows()):
         located = bool(has_location.iloc[position])
         ward = wards.iloc[position]
@@ -215,6 +219,8 @@ def upsert_stations(conn: Connection, stations: pd.DataFrame, locator: WardLocat
             update_station(conn, row["id"], values)
         elif located and not existing[row["id"]]:
             update_station(conn, row["id"], location)
+    if before is not None:  # a station that changed ward: its old and new wards' roll-ups
+        recompute_after_moves(conn, before, station_wards(conn, rewritable))
     return created
 
 
