@@ -52,6 +52,26 @@ def scratch_postgres_engine(url: str, prefix: str = "scratch") -> Iterator[Any]:
         admin.dispose()
 
 
+@contextmanager
+def scratch_postgres_database(url: str, prefix: str = "bench") -> Iterator[str]:
+    """The URL of a fresh, empty database on the PostgreSQL server of ``url`` (for servers started as
+    subprocesses, which take a URL and not a schema), dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 def engine_in_schema(url: str, schema: str) -> Any:
     """An engine on PostgreSQL ``url`` whose connections work in ``schema`` (then ``public``, for PostGIS)."""
     from sqlalchemy import event

@@ -69,8 +69,9 @@ def streamlit_server(database_url: str, log_path: Path, env: dict[str, str] | No
             process.wait(timeout=20)
 
 
-def prepare_database(folder: Path, cases: int) -> str:
-    """URL of a migrated SQLite database in ``folder``: boundaries, ``cases`` synthetic cases, stations, a leader."""
+def prepare_database(folder: Path, cases: int, url: str | None = None) -> str:
+    """URL of a migrated database (SQLite in ``folder`` unless an empty database's ``url`` is given): boundaries,
+    ``cases`` synthetic cases, stations, a leader."""
     from bench.bench_dashboard import seed_cases
     from data.boundary_store import load_shipped_sets
     from data.config import PACKAGE_CONFIG_DIR
@@ -78,7 +79,7 @@ def prepare_database(folder: Path, cases: int) -> str:
     from data.users import create_user
     from monitoring.stations import load_station_file
 
-    url = f"sqlite:///{folder / 'load.db'}"
+    url = url or f"sqlite:///{folder / 'load.db'}"
     engine = make_engine(url)
     migrate(engine)
     load_shipped_sets(engine)

@@ -38,7 +38,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from bench._common import free_port, loopback_nginx_config, machine, serving
+from bench._common import free_port, loopback_nginx_config, machine, scratch_postgres_database, serving
 
 REPO = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -236,17 +236,22 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def main(quick: bool = False, streamlit_page: bool = True) -> dict[str, Any]:
-    """Run every load scenario, print the tables, the ratios and the targets; return the figures."""
+def main(quick: bool = False, streamlit_page: bool = True, postgres: str | None = None) -> dict[str, Any]:
+    """Run every load scenario, print the tables, the ratios and the targets; return the figures.
+
+    ``postgres``: a PostgreSQL server URL; the product then runs on a scratch database there instead of SQLite.
+    """
     from bench.bench_load import prepare_database
 
     plan = QUICK if quick else FULL
     seconds = int(plan["seconds"])
-    print(f"machine: {machine()}; load average before the run: {os.getloadavg()[0]:.2f}")
-    with tempfile.TemporaryDirectory(prefix="envmon-public-load-") as tmp:
-        folder = Path(tmp)
+    engine_name = "PostgreSQL" if postgres else "SQLite"
+    print(f"machine: {machine()}; database: {engine_name}; load average before the run: {os.getloadavg()[0]:.2f}")
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="envmon-public-load-")))
         folder.chmod(0o755)  # nginx's workers read the site
-        url = prepare_database(folder, 200)
+        scratch = stack.enter_context(scratch_postgres_database(postgres, "public_load")) if postgres else None
+        url = prepare_database(folder, 200, scratch)
         env = {**os.environ, "DATABASE_URL": url, "ENVMON_VAR_DIR": str(folder / "var")}
         env.pop("ENVMON_TILE_URL", None)
         _envmon(["feeds", "poll", "--once"], env)
@@ -332,5 +337,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3-second wrk runs; Streamlit at 1 and 3 sessions")
     parser.add_argument("--no-streamlit", action="store_true", help="skip the Streamlit page (no ratio)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="run on a scratch database of TEST_DATABASE_URL's server"
+    )
     arguments = parser.parse_args()
-    main(arguments.quick, streamlit_page=not arguments.no_streamlit)
+    server = (os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")) if arguments.postgres else None
+    if arguments.postgres and not server:
+        parser.error("--postgres needs TEST_DATABASE_URL or DATABASE_URL (a PostgreSQL server)")
+    main(arguments.quick, streamlit_page=not arguments.no_streamlit, postgres=server)
