@@ -71,6 +71,11 @@ class Scenario:
         return statistics.quantiles(self.good, n=10)[-1] if len(self.good) >= 2 else self.p50
 
     @property
+    def kb_per_run(self) -> float:
+        """Kilobytes a tab received per page run (WebSocket messages and the frame documents it fetched)."""
+        return sum(run.bytes_received for run in self.runs) / 1024 / max(1, len(self.runs))
+
+    @property
     def cpu_per_run(self) -> float:
         """Streamlit CPU-seconds per page run."""
         return self.server_cpu / max(1, len(self.runs))
@@ -174,10 +179,10 @@ def _report(scenarios: list[Scenario], sessions: int) -> dict[str, Any]:
     cores = os.cpu_count() or 1
     print("\nstaff sessions (leader's overview; page run = GET + WebSocket run to script_finished + frames)")
     print(f"  {'scenario':<44} {'runs':>5} {'p50 s':>7} {'p90 s':>7} {'failed':>6} {'wall s':>7} "
-          f"{'CPU-s/run':>9} {'servers':>8} {'machine':>8}")  # fmt: skip
+          f"{'CPU-s/run':>9} {'KB/run':>7} {'servers':>8} {'machine':>8}")  # fmt: skip
     for s in scenarios:
         print(f"  {s.name:<44} {len(s.runs):>5} {_fmt(s.p50):>7} {_fmt(s.p90):>7} "
-              f"{len(s.runs) - len(s.good):>6} {s.wall:>7.1f} {s.cpu_per_run:>9.2f} "
+              f"{len(s.runs) - len(s.good):>6} {s.wall:>7.1f} {s.cpu_per_run:>9.3f} {s.kb_per_run:>7.0f} "
               f"{s.server_cpu / s.wall / cores:>7.0%} {s.machine_busy / s.wall / cores:>7.0%}")  # fmt: skip
         reasons = collections.Counter(run.error.split(":")[0] + ": " + run.error.split(":", 1)[-1][:90]
                                       for run in s.runs if not run.ok)  # fmt: skip

@@ -4,11 +4,16 @@ A browser opening a dashboard page does, in order: GET the page (the load balanc
 the answer), open the WebSocket ``/_stcore/stream`` (subprotocol ``streamlit``, the page's cookies and Origin),
 send a ``BackMsg`` ``rerun_script`` whose ``ClientState`` names the page (``page_name`` = the URL path) and its
 query string, and render the ``ForwardMsg``s until ``script_finished``; then it fetches the documents of the
-page's frames (the map is an ``st.iframe`` of a media file held by that very process). :func:`page_run` does the
-same with Streamlit's own protobuf messages (``streamlit.proto``), so a run is timed exactly as the server does the
+page's frames (the overview map is an ``st.iframe`` of a page held by that very process, see
+dashboard.map_documents). :meth:`Tab.run` does the same with Streamlit's own protobuf messages
+(``streamlit.proto``), so a run is timed exactly as the server does the
 work, and the client costs almost no CPU — unlike a headless browser on the same cores. Logging in takes the
 path the login form's component takes: a session is started for the user (``data.sessions``) and its one-time
 handoff code is exchanged at ``POST /_envmon/session`` for the ``envmon_session`` cookie.
+
+Like a browser, a tab keeps what it may keep: the frame documents their ``Cache-Control`` lets it reuse (a
+browser's HTTP cache), and the big messages the server marked ``cacheable``, whose hashes it lists in each rerun
+(``ClientState.cached_message_hashes``) so the server sends a reference (``ref_hash``) instead of the message.
 
 Every run is checked, not just timed (:class:`PageRun`): the script finished successfully, no exception element
 was sent, the expected title was among the headings, and every frame document came back 200.
@@ -41,6 +46,7 @@ class PageRun:
     error: str = ""  # why the run failed ("" when it did not)
     deltas: int = 0  # elements and blocks the server sent
     bytes_received: int = 0  # WebSocket payload plus frame documents
+    frames_fetched: int = 0  # frame documents requested (not taken from the tab's cache)
     headings: list[str] = field(default_factory=list)
     frames: list[str] = field(default_factory=list)  # the frame documents' URLs
 
@@ -57,9 +63,12 @@ class Tab:
         self.base = base.rstrip("/")
         self.cookies: dict[str, str] = {}
         self.socket: ClientConnection | None = None
+        self.http_cache: dict[str, float] = {}  # frame URL -> monotonic time until which it may be reused
+        self.message_hashes: set[str] = set()  # cacheable ForwardMsgs received (the browser's message cache)
 
     def _http(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-        """One HTTP request with this tab's cookies; keeps the cookies the answer sets."""
+        """One HTTP request with this tab's cookies; keeps the cookies the answer sets and, for a GET whose
+        ``Cache-Control`` allows it, remembers for how long the document may be reused."""
         request = urllib.request.Request(self.base + path, data=body, method=method, headers=self._headers())
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 - the bench's server
@@ -69,6 +78,9 @@ class Tab:
         for value in headers.get_all("Set-Cookie") or []:
             for name, morsel in http.cookies.SimpleCookie(value).items():
                 self.cookies[name] = morsel.value
+        max_age = _max_age(headers.get("Cache-Control", ""))
+        if method == "GET" and status == 200 and max_age:
+            self.http_cache[path] = time.monotonic() + max_age
         return status, content
 
     def _headers(self, *, websocket: bool = False) -> dict[str, str]:
@@ -114,8 +126,11 @@ class Tab:
             await self._rerun(page, query_string)
             await asyncio.wait_for(self._read_until_finished(result), TIMEOUT_S)
             for url in result.frames:
+                if self.http_cache.get(url, 0.0) > time.monotonic():
+                    continue  # the browser's cache has it
                 status, document = await asyncio.to_thread(self._http, "GET", url)
                 result.bytes_received += len(document)
+                result.frames_fetched += 1
                 if status != 200:
                     result.error = result.error or f"frame document {url} answered {status}"
             result.seconds = time.perf_counter() - start
@@ -134,6 +149,7 @@ class Tab:
         state.context_info.timezone_offset = -420
         state.context_info.locale = "vi-VN"
         state.context_info.url = f"{self.base}/{page}" + (f"?{query_string}" if query_string else "")
+        state.cached_message_hashes.extend(sorted(self.message_hashes))
         assert self.socket is not None
         await self.socket.send(message.SerializeToString())
 
@@ -145,7 +161,13 @@ class Tab:
             message = ForwardMsg()
             message.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
             kind = message.WhichOneof("type")
-            if kind == "delta":
+            if message.metadata.cacheable and message.hash:
+                self.message_hashes.add(message.hash)
+            if kind == "ref_hash" and message.ref_hash not in self.message_hashes:
+                result.error = result.error or f"reference to a message this tab never received: {message.ref_hash}"
+            elif kind == "ref_hash":
+                result.deltas += 1  # a browser draws the element it keeps under that hash
+            elif kind == "delta":
                 _read_delta(message, result)
             elif kind == "script_finished":
                 if message.script_finished != FINISHED_OK:
@@ -159,6 +181,15 @@ class Tab:
         if self.socket is not None:
             await self.socket.close()
             self.socket = None
+
+
+def _max_age(cache_control: str) -> int:
+    """Seconds a response may be reused by a private cache (0: not at all)."""
+    directives = [d.strip().lower() for d in cache_control.split(",")]
+    if "no-store" in directives or "no-cache" in directives:
+        return 0
+    ages = [int(d.split("=", 1)[1]) for d in directives if d.startswith("max-age=") and d[8:].isdigit()]
+    return ages[0] if ages else 0
 
 
 def _read_delta(message: ForwardMsg, result: PageRun) -> None:

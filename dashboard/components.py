@@ -14,7 +14,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from dashboard import casework, loaders, maps, offline_assets, state
+from dashboard import auth, casework, loaders, map_documents, maps, offline_assets, state
 from dashboard.i18n import current_language, label, t
 from data.alert_states import ACTIVE_STATES
 from data.case_filter import CaseFilter
@@ -297,7 +297,14 @@ def show_map(fmap: folium.Map | MapPayload, key: str, height: int = MAP_HEIGHT) 
         st.iframe(payload.html, height=height)
 
 
-def overview_map(flt: CaseFilter, set_name: str, metric: str) -> MapPayload:
+def show_map_document(document: map_documents.MapDocument, key: str, height: int = MAP_HEIGHT) -> None:
+    """Show a big map page by URL (:mod:`dashboard.map_documents`) for the signed-in staff: a rerun sends a frame
+    element of a hundred bytes instead of the page, and the browser loads each distinct map once."""
+    with st.container(key=key):
+        st.iframe(map_documents.publish(document, auth.ALL_ROLES), height=height)
+
+
+def overview_map(flt: CaseFilter, set_name: str, metric: str) -> map_documents.MapDocument:
     """The leaders' map (``complaint_map(..., overview=True)``) rendered once per minute, metric and language.
 
     Cached under the complaint data version and the current minute as well (stations' staleness, alerts and
@@ -325,7 +332,7 @@ _LAST_MAPS_LOCK = threading.Lock()
 class _RenderedMap:
     minute: dt.datetime
     version: tuple[int, ...]
-    payload: MapPayload
+    payload: map_documents.MapDocument
 
 
 @st.cache_resource
@@ -334,7 +341,7 @@ def _last_maps() -> dict[MapKey, _RenderedMap]:
     return {}
 
 
-def _render_overview_map(key: MapKey, now: dt.datetime, version: tuple[int, ...]) -> MapPayload:
+def _render_overview_map(key: MapKey, now: dt.datetime, version: tuple[int, ...]) -> map_documents.MapDocument:
     """The overview map of ``key`` for minute ``now`` (cached), remembered as the selection's last map."""
     payload = _overview_map(*key, now, version)
     last = _last_maps()
@@ -349,9 +356,10 @@ def _render_overview_map(key: MapKey, now: dt.datetime, version: tuple[int, ...]
 @st.cache_data(ttl=loaders.SHORT_TTL, show_spinner=False, max_entries=16)
 def _overview_map(
     flt: CaseFilter, set_name: str, metric: str, language: str, now: dt.datetime, version: tuple[int, ...]
-) -> MapPayload:
+) -> map_documents.MapDocument:
     """Cached under ``language``, ``now`` and ``version`` (they only select the cached answer)."""
-    return map_payload(complaint_map(flt, set_name, metric, overview=True))
+    page = complaint_map(flt, set_name, metric, overview=True).get_root().render()
+    return map_documents.MapDocument.of(offline_assets.offline_html(page, map_documents.ASSET_BASE))
 
 
 def geojson_bytes(frame: pd.DataFrame) -> bytes:

@@ -6,6 +6,7 @@ imports it, so every launcher (``make run``, ``envmon serve``, the tests) serves
 - ``POST /_envmon/session`` exchanges the one-time handoff code of a fresh login (``data.sessions``) for the
   session token, set as an ``HttpOnly; SameSite=Strict`` cookie (``Secure`` over HTTPS): page scripts never
   see the token. ``DELETE`` revokes the cookie's session and clears the cookie. Both refuse cross-site calls.
+- ``GET /_envmon/map/<sha256>.html`` serves the big map pages by URL (:mod:`dashboard.map_documents`).
 - :class:`SecurityHeaders` forbids framing the app by other sites (``X-Frame-Options`` and CSP
   ``frame-ancestors``; the pages themselves are never framed, component frames only by this origin), turns off
   MIME sniffing and keeps the referrer on this origin.
@@ -27,16 +28,19 @@ from starlette.routing import Route
 from data import sessions
 
 
-def _base_path() -> str:
+def base_path() -> str:
     """``/prefix`` when Streamlit is served under ``server.baseUrlPath``, else empty."""
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}" if base else ""
 
 
 COOKIE = "envmon_session"
-SESSION_PATH = f"{_base_path()}/_envmon/session"
-FRAMED_BY_SELF = tuple(f"{_base_path()}{path}" for path in ("/component/", "/_stcore/bidi-components/", "/app/static/"))
-"""Paths whose documents the app itself shows in frames (component iframes, vendored map assets)."""
+SESSION_PATH = f"{base_path()}/_envmon/session"
+MAP_PATH = f"{base_path()}/_envmon/map/{{name}}"
+FRAMED_BY_SELF = tuple(
+    f"{base_path()}{path}" for path in ("/component/", "/_stcore/bidi-components/", "/app/static/", "/_envmon/map/")
+)
+"""Paths whose documents the app itself shows in frames (component iframes, vendored map assets, map pages)."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -126,5 +130,15 @@ def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     ]
 
 
-ROUTES = [Route(SESSION_PATH, session_cookie, methods=["POST", "DELETE"])]
+async def map_document(request: Request) -> Response:
+    """GET a map page by its content hash (:mod:`dashboard.map_documents`, imported here on first use)."""
+    from dashboard import map_documents
+
+    return await map_documents.serve(request)
+
+
+ROUTES = [
+    Route(SESSION_PATH, session_cookie, methods=["POST", "DELETE"]),
+    Route(MAP_PATH, map_document, methods=["GET"]),
+]
 MIDDLEWARE = [Middleware(SecurityHeaders)]

@@ -1,6 +1,7 @@
 """bench.streamlit_client against a real ``streamlit run dashboard/app.py``: a tab logs in through the session
 cookie route and runs the leaders' overview over the WebSocket to ``script_finished``; what a browser would show
-wrong (the login form instead of the page, an unknown page) is a failed run with its reason, never a pass."""
+wrong (the login form instead of the page, an unknown page) is a failed run with its reason, never a pass. Like a
+browser, the tab keeps the map document its Cache-Control allows, so a rerun does not fetch or carry it again."""
 
 from __future__ import annotations
 
@@ -39,7 +40,11 @@ def test_tab_runs_the_overview_and_reports_what_went_wrong(tmp_path: Path) -> No
         runs, refused, login_error = asyncio.run(_runs(base, Leader(url)))
         assert process_cpu(pid) > cpu_before  # the server did the page runs' work
     assert all(run.ok for run in runs), [run.error for run in runs]
-    assert all(run.deltas > 10 and run.bytes_received > 100_000 for run in runs)  # KPIs, map, tables
+    assert all(run.deltas > 10 and len(run.frames) == 1 for run in runs)  # KPIs, the map's frame, tables
+    first, second = runs
+    assert first.frames_fetched == 1 and first.bytes_received > 100_000  # the map document, fetched once
+    assert second.frames == first.frames and second.frames_fetched == 0  # the same map, from the tab's cache
+    assert second.bytes_received < first.bytes_received / 5  # a rerun no longer carries the map
     assert runs[0].headings[0] == "Tổng quan"
     logged_out, unknown = refused
     assert not logged_out.ok and "title 'Tổng quan' not among the headings" in logged_out.error

@@ -162,7 +162,7 @@ def render() -> None:
     )
     if loaders.case_count(flt) > loaders.MAX_CASE_MARKERS:
         st.caption(t("map.too_many", limit=components.number_text(loaders.MAX_CASE_MARKERS)))
-    components.show_map(components.overview_map(flt, set_name, metric), key="overview_map")
+    components.show_map_document(components.overview_map(flt, set_name, metric), key="overview_map")
     _overdue(flt)
     _hotspots(flt, set_name, metric)
     _spots(set_name)

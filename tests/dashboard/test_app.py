@@ -11,7 +11,7 @@ import pytest
 from dashboard_seed import XSS_TITLE
 from streamlit.testing.v1 import AppTest
 
-from dashboard import offline_assets, state
+from dashboard import map_documents, state
 
 PAGES = {
     "air": "Chất lượng không khí Hà Nội",
@@ -27,10 +27,11 @@ App = Callable[..., AppTest]
 
 
 def _map_pages(at: AppTest) -> list[str]:
-    """The HTML page of every map (``st.iframe`` srcdoc, see dashboard.components.show_map), JSON ``\\uXXXX``
-    escapes decoded (as the browser will)."""
+    """The HTML page of every map (``st.iframe`` srcdoc, or the page served at its ``src``: see
+    dashboard.components.show_map and show_map_document), JSON ``\\uXXXX`` escapes decoded (as the browser will)."""
     return [
-        re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), el.proto.srcdoc) for el in at.get("iframe")
+        re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), map_documents.frame_html(el.proto))
+        for el in at.get("iframe")
     ]
 
 
@@ -136,8 +137,10 @@ def test_a_link_with_lang_opens_in_that_language(
 def test_overview_map_is_offline_and_shows_wards_and_escaped_cases(app: App) -> None:
     at = app("overview", user="lead")
     (page,) = _map_pages(at)
+    (frame,) = at.get("iframe")  # served by URL (dashboard.map_documents): its links climb from /_envmon/map/
+    assert frame.proto.src.startswith("/_envmon/map/") and not frame.proto.srcdoc
     links = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page)
-    assert links and all(link.startswith(offline_assets.RELATIVE_BASE) for link in links)
+    assert links and all(link.startswith(map_documents.ASSET_BASE + "/") for link in links)
     assert "Hoàn Kiếm" in page
     assert XSS_TITLE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     overdue = at.dataframe[0].value
@@ -186,9 +189,7 @@ def test_alert_page_shows_history_and_chart(app: App) -> None:
     assert "Đổi trạng thái" in at.dataframe[-1].value.to_csv()
 
 
-def test_alert_page_facts_wrap_and_an_acknowledgement_note_stays_text(
-    app: App, seeded_db: tuple[str, object]
-) -> None:
+def test_alert_page_facts_wrap_and_an_acknowledgement_note_stays_text(app: App, seeded_db: tuple[str, object]) -> None:
     """Severity, state and times on one wrapping line (metric cards cut '29/11/2026 …' off); who acknowledged and
     their note are data: Markdown in them is shown, not rendered."""
     from sqlalchemy import select, update

@@ -12,11 +12,11 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import components, loaders
+from dashboard import components, loaders, map_documents
 
 
 def _map_documents(at: AppTest) -> list[str]:
-    return [el.proto.srcdoc for el in at.get("iframe")]
+    return [map_documents.frame_html(el.proto) for el in at.get("iframe")]
 
 
 def test_a_new_minute_shows_the_last_map_and_draws_the_next_in_the_background(

@@ -37,6 +37,7 @@ def _load(name: str, path: Path) -> ModuleType:
 dashboard_seed = _load("dashboard_seed", REPO / "tests" / "dashboard" / "dashboard_seed.py")
 browser_helpers = _load("dashboard_browser_helpers", REPO / "tests" / "dashboard" / "test_browser.py")
 from bench.bench_load import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402, F401 - re-exported
+from dashboard import map_documents  # noqa: E402
 
 Recorder = browser_helpers.Recorder
 MAP_FRAME = browser_helpers.MAP_FRAME
@@ -162,7 +163,7 @@ class Downloads:
 
 def map_payloads(at: Any) -> list[dict[str, Any]]:
     """The page (``script``: the ``st.iframe`` HTML, as in dashboard.components.show_map) of every map."""
-    return [{"script": el.proto.srcdoc} for el in at.get("iframe")]
+    return [{"script": map_documents.frame_html(el.proto)} for el in at.get("iframe")]
 
 
 def map_html(at: Any) -> str:
