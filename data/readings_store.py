@@ -32,15 +32,16 @@ HOUR_READING: Final = ("station_id", "parameter", "observed_at", "value", "statu
 """The columns of :func:`read_readings`."""
 AVERAGE_KEY: Final = ("station_id", "parameter", "period", "period_end")
 AVERAGE_ROW: Final = (*AVERAGE_KEY, "value", "n_valid", "n_expected", "valid")
-_STAGING = {
+_STAGING = {  # the session's staging tables, named <table>_incoming
     "readings_incoming": "station_id text, parameter text, value double precision, unit text, "
     "observed_at timestamptz, status text, source text, batch_id text",
     "averages_incoming": "station_id text, parameter text, period text, period_end timestamptz, "
     "value double precision, n_valid integer, n_expected integer, valid boolean",
-    "latest_incoming": "station_id text, parameter text, observed_at timestamptz, value double precision, "
+    "latest_readings_incoming": "station_id text, parameter text, observed_at timestamptz, value double precision, "
     "unit text, status text",
 }
-LATEST_ROW: Final = ("station_id", "parameter", "observed_at", "value", "unit", "status")
+LATEST_KEY: Final = ("station_id", "parameter")
+LATEST_ROW: Final = (*LATEST_KEY, "observed_at", "value", "unit", "status")
 """The columns of ``latest_readings``."""
 
 
@@ -161,34 +162,7 @@ def remember_latest(conn: Connection, readings: pd.DataFrame) -> None:
         newest = newest[newest["stored"].isna() | (newest["observed_at"] > newest["stored"])].drop(columns="stored")
     if newest.empty:
         return
-    columns = ", ".join(LATEST_ROW)
-    upsert = (
-        "ON CONFLICT (station_id, parameter) DO UPDATE SET observed_at = excluded.observed_at, "
-        "value = excluded.value, unit = excluded.unit, status = excluded.status "
-        "WHERE latest_readings.observed_at < excluded.observed_at"
-    )
-    if is_postgresql(conn):
-        _stage(conn, "latest_incoming", newest)
-        conn.execute(
-            text(
-                f"INSERT INTO latest_readings ({columns}) SELECT {columns} FROM latest_incoming "
-                f"ORDER BY station_id, parameter {upsert}"
-            )
-        )
-        conn.execute(text("DELETE FROM latest_incoming"))
-        return
-    rows = list(
-        zip(
-            newest["station_id"].tolist(),
-            newest["parameter"].tolist(),
-            sqlite_times(newest["observed_at"]),
-            newest["value"].astype(object).where(newest["value"].notna(), None).tolist(),
-            newest["unit"].tolist(),
-            newest["status"].tolist(),
-            strict=True,
-        )
-    )
-    conn.exec_driver_sql(f"INSERT INTO latest_readings ({columns}) VALUES ({', '.join(['?'] * 6)}) {upsert}", rows)
+    upsert_rows(conn, "latest_readings", newest[list(LATEST_ROW)], key=LATEST_KEY, newer_only="observed_at")
 
 
 def rebuild_latest(conn: Connection) -> None:
@@ -214,19 +188,8 @@ def key_order(readings: pd.DataFrame) -> np.ndarray:
 
 
 def _sqlite_insert(conn: Connection, readings: pd.DataFrame, batch_id: str) -> int:
-    rows = list(
-        zip(
-            readings["station_id"].tolist(),
-            readings["parameter"].tolist(),
-            readings["value"].astype(object).where(readings["value"].notna(), None).tolist(),
-            readings["unit"].tolist(),
-            sqlite_times(readings["observed_at"]),
-            readings["status"].tolist(),
-            readings["source"].tolist(),
-            [batch_id] * len(readings),
-            strict=True,
-        )
-    )
+    rows = list(zip(*(_sqlite_values(readings[column]) for column in READING_ROW), [batch_id] * len(readings),
+                    strict=True))  # fmt: skip
     columns = (*READING_ROW, "batch_id")
     placeholders = ", ".join("?" for _ in columns)
     statement = f"INSERT INTO readings ({', '.join(columns)}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
@@ -324,7 +287,7 @@ def write_averages(conn: Connection, averages: pd.DataFrame, stored_keys: pd.Mul
         n_valid=averages["n_valid"].astype("int64"), n_expected=averages["n_expected"].astype("int64")
     )
     if not is_postgresql(conn):
-        _upsert_averages(conn, frame)
+        upsert_rows(conn, "averages", frame, key=AVERAGE_KEY)
         return
     new = ~pd.MultiIndex.from_frame(frame[list(AVERAGE_KEY)]).isin(stored_keys)
     try:
@@ -332,39 +295,46 @@ def write_averages(conn: Connection, averages: pd.DataFrame, stored_keys: pd.Mul
             copy_frame(conn, "averages", frame[new])
     except psycopg.errors.UniqueViolation:
         new[:] = False
-    _upsert_averages(conn, frame[~new])
+    upsert_rows(conn, "averages", frame[~new], key=AVERAGE_KEY)
 
 
-def _upsert_averages(conn: Connection, frame: pd.DataFrame) -> None:
-    """Insert or replace the averages of ``frame`` (columns :data:`AVERAGE_ROW`) in one bulk statement."""
+def upsert_rows(
+    conn: Connection, table: str, frame: pd.DataFrame, *, key: tuple[str, ...], newer_only: str | None = None
+) -> None:
+    """Insert the rows of ``frame`` into ``table``, replacing the non-key columns of rows whose ``key`` is stored.
+
+    ``newer_only``: a column; a stored row is then replaced only when the new row's value of it is greater.
+    PostgreSQL: ``COPY`` into the session's staging table ``<table>_incoming`` and one ``INSERT … SELECT …
+    ON CONFLICT DO UPDATE`` in key order. SQLite: one prepared ``INSERT … ON CONFLICT DO UPDATE`` executed over
+    all rows.
+    """
     if frame.empty:
         return
-    columns = ", ".join(AVERAGE_ROW)
-    upsert = (
-        "ON CONFLICT (station_id, parameter, period, period_end) DO UPDATE SET value = excluded.value, "
-        "n_valid = excluded.n_valid, n_expected = excluded.n_expected, valid = excluded.valid"
-    )
+    columns = list(frame.columns)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column not in key)
+    upsert = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    if newer_only is not None:
+        upsert += f" WHERE {table}.{newer_only} < excluded.{newer_only}"
     if is_postgresql(conn):
-        _stage(conn, "averages_incoming", frame)
+        staging = f"{table}_incoming"
+        _stage(conn, staging, frame)
         conn.execute(
             text(
-                f"INSERT INTO averages ({columns}) SELECT {columns} FROM averages_incoming "
-                f"ORDER BY station_id, parameter, period, period_end {upsert}"
+                f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {staging} "
+                f"ORDER BY {', '.join(key)} {upsert}"
             )
         )
-        conn.execute(text("DELETE FROM averages_incoming"))
+        conn.execute(text(f"DELETE FROM {staging}"))
         return
-    rows = list(
-        zip(
-            frame["station_id"].tolist(),
-            frame["parameter"].tolist(),
-            frame["period"].tolist(),
-            sqlite_times(frame["period_end"]),
-            frame["value"].astype(object).where(frame["value"].notna(), None).tolist(),
-            frame["n_valid"].tolist(),
-            frame["n_expected"].tolist(),
-            frame["valid"].astype(bool).tolist(),
-            strict=True,
-        )
-    )
-    conn.exec_driver_sql(f"INSERT INTO averages ({columns}) VALUES ({', '.join(['?'] * 8)}) {upsert}", rows)
+    rows = list(zip(*(_sqlite_values(frame[column]) for column in columns), strict=True))
+    placeholders = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) {upsert}", rows)
+
+
+def _sqlite_values(values: pd.Series) -> list[Any]:
+    """A column as values sqlite3 binds: times as SQLAlchemy's UTC text, booleans as bool, None for missing."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return sqlite_times(values)
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype(bool).tolist()
+    return values.astype(object).where(values.notna(), None).tolist()
