@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import altair as alt
@@ -84,6 +85,22 @@ def show_table(
     the session language (5.523 · 72,8 · 04/12/2026 21:00; missing values ``—``, never nan/None).
 
     ``case_links``: the ``id`` column holds case ids, each shown as a link to its case page (``/case?id=N``)."""
+    draw_table(table_view(frame, columns, decimals=decimals, case_links=case_links))
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A table as :func:`show_table` draws it: display texts under translated headers, and the column config."""
+
+    frame: pd.DataFrame
+    config: dict[str, Any]
+
+
+def table_view(
+    frame: pd.DataFrame, columns: Sequence[str], *, decimals: dict[str, int] | None = None, case_links: bool = False
+) -> TableView:
+    """The display table of :func:`show_table` without drawing it (a page may cache it: formatting thousands of
+    cells is the costly part)."""
     places = decimals or {}
     language = current_language()
     view = pd.DataFrame(
@@ -96,7 +113,12 @@ def show_table(
     if case_links and "id" in columns:
         view[t("col.id")] = [casework.case_url(v) for v in frame["id"]]
         config[t("col.id")] = casework.case_link_column(t("col.id"))
-    st.dataframe(view, hide_index=True, width="stretch", column_config=config or None)
+    return TableView(view, config)
+
+
+def draw_table(table: TableView) -> None:
+    """Draw a :class:`TableView` as a full-width ``st.dataframe``."""
+    st.dataframe(table.frame, hide_index=True, width="stretch", column_config=table.config or None)
 
 
 def _cell(column: str, value: object, language: str, decimals: int | None) -> str:
@@ -317,6 +339,8 @@ def overview_map(flt: CaseFilter, set_name: str, metric: str) -> map_documents.M
     key = (flt, set_name, metric, st.session_state[state.LANGUAGE])
     now, version = loaders.now_minute(), loaders.data_version()
     last = _last_maps().get(key)
+    if last is not None and last.version == version and last.minute == now:
+        return last.payload  # this minute's map, already drawn: no cache lookup (it would copy megabytes)
     if last is not None and last.version == version and last.minute < now:
         loaders.prefetch(lambda: _render_overview_map(key, now, version))
         return last.payload
@@ -542,14 +566,27 @@ def _add_station_layers(fmap: folium.Map, now: dt.datetime, legend: maps.LegendP
 
 def spot_table(set_name: str) -> pd.DataFrame:
     """The ``MAX_SPOTS`` largest recurring spots for display: ward, cases, categories, first/last report, active."""
-    spots = loaders.recurring_spots(set_name, loaders.now_minute()).head(MAX_SPOTS)  # largest first
+    return spot_summary(set_name)[0]
+
+
+def spot_summary(set_name: str) -> tuple[pd.DataFrame, int]:
+    """:func:`spot_table` and how many recurring spots there are in all."""
+    return _spot_summary(set_name, loaders.now_minute(), st.session_state[state.LANGUAGE], loaders.data_version())
+
+
+@st.cache_data(ttl=loaders.SHORT_TTL, show_spinner=False, max_entries=16)
+def _spot_summary(set_name: str, now: dt.datetime, language: str, version: tuple[int, ...]) -> tuple[pd.DataFrame, int]:
+    """Built once per minute, language and complaint data version (they only select the cached answer): every
+    overview run shows the table, and the map draws the same spots."""
+    found = loaders.recurring_spots(set_name, now)
+    spots = found.head(MAX_SPOTS)  # largest first
     if spots.empty:
-        return pd.DataFrame(
-            columns=["lat", "lon", "cases", "ward", "categories", "first_report", "last_report", "active"]
-        )
-    names = loaders.category_names(st.session_state[state.LANGUAGE])
-    wards = dict(zip(loaders.wards(set_name)["code"], loaders.wards(set_name)["name"], strict=True))
-    return pd.DataFrame(
+        columns = ["lat", "lon", "cases", "ward", "categories", "first_report", "last_report", "active"]
+        return pd.DataFrame(columns=columns), len(found)
+    names = loaders.category_names(language)
+    choices = loaders.ward_choices(set_name)
+    wards = dict(zip(choices["code"], choices["name"], strict=True))
+    table = pd.DataFrame(
         {
             "lat": spots["lat"],
             "lon": spots["lon"],
@@ -561,3 +598,4 @@ def spot_table(set_name: str) -> pd.DataFrame:
             "active": [t("common.yes") if a else t("common.no") for a in spots["active"]],
         }
     )
+    return table, len(found)

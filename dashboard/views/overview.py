@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from dashboard import auth, components, loaders, state
@@ -32,7 +34,7 @@ def _kpis(flt: CaseFilter) -> None:
 
 def _spots(set_name: str) -> None:
     st.subheader(t("overview.spots_title"))
-    spots = components.spot_table(set_name)
+    spots, total = components.spot_summary(set_name)
     if spots.empty:
         st.info(t("overview.no_spots"))
         return
@@ -45,7 +47,6 @@ def _spots(set_name: str) -> None:
             days=spots_rules.WINDOW.days,
         )
     )
-    total = len(loaders.recurring_spots(set_name, loaders.now_minute()))
     if total > components.MAX_SPOTS:
         st.caption(
             t(
@@ -67,32 +68,39 @@ def _overdue(flt: CaseFilter) -> None:
     table = by_unit.assign(unit=[u or t("overview.unassigned") for u in by_unit["unit"]])
     components.show_table(table, ["unit", "overdue", "oldest_days_overdue"], decimals={"oldest_days_overdue": 1})
     with st.expander(t("overview.overdue_cases")):
-        cases = loaders.overdue_cases(flt, now)
-        names = loaders.category_names(st.session_state[state.LANGUAGE])
-        view = cases.assign(
-            unit=[u or t("overview.unassigned") for u in cases["unit"]],
-            category_code=[names[c] for c in cases["category_code"]],
-            status=[label("status", s) for s in cases["status"]],
-            due_at=components.local_time_texts(cases["due_at"]),
-            corroborated_by=components.corroboration_column(cases["id"]),
-        )
-        components.show_table(
-            view,
-            [
-                "id",
-                "unit",
-                "ward_name",
-                "category_code",
-                "status",
-                "due_at",
-                "days_overdue",
-                "age_days",
-                "title",
-                "corroborated_by",
-            ],
-            decimals={"days_overdue": 1, "age_days": 1},
-            case_links=True,
-        )
+        components.draw_table(_overdue_cases_view(flt, now, st.session_state[state.LANGUAGE]))
+
+
+@st.cache_data(ttl=loaders.SHORT_TTL, show_spinner=False, max_entries=16)
+def _overdue_cases_view(flt: CaseFilter, now: dt.datetime, language: str) -> components.TableView:
+    """The overdue cases as the table shows them, formatted once per minute and language (thousands of rows at
+    city scale: formatting their cells was the largest part of a leader's overview run)."""
+    cases = loaders.overdue_cases(flt, now)
+    names = loaders.category_names(language)
+    view = cases.assign(
+        unit=[u or t("overview.unassigned") for u in cases["unit"]],
+        category_code=[names[c] for c in cases["category_code"]],
+        status=[label("status", s) for s in cases["status"]],
+        due_at=components.local_time_texts(cases["due_at"]),
+        corroborated_by=components.corroboration_column(cases["id"]),
+    )
+    return components.table_view(
+        view,
+        [
+            "id",
+            "unit",
+            "ward_name",
+            "category_code",
+            "status",
+            "due_at",
+            "days_overdue",
+            "age_days",
+            "title",
+            "corroborated_by",
+        ],
+        decimals={"days_overdue": 1, "age_days": 1},
+        case_links=True,
+    )
 
 
 def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
@@ -105,7 +113,7 @@ def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
     if hot.empty:
         st.info(t("overview.no_hotspots"))
         return
-    wards = loaders.wards(set_name)[["code", "name", "district"]]
+    wards = loaders.ward_choices(set_name)[["code", "name", "district"]]  # no polygons to copy
     table = hot.merge(wards, left_on="ward_code", right_on="code").sort_values("z", ascending=False)
     table = table.assign(label=[t(f"hotspot.{c}") for c in table["class"]])
     components.show_table(
@@ -141,17 +149,20 @@ def render() -> None:
     set_name = loaders.settings().boundary_set
     flt = CaseFilter(set_name=set_name, timezone=loaders.settings().timezone)
     now = loaders.now_minute()
-    # the database fills what the map and the tables below need while the KPIs are computed and drawn
-    loaders.prefetch(
-        lambda: loaders.case_count(flt),
-        lambda: loaders.ward_stats(flt, set_name, now),
-        lambda: loaders.heat_cells(flt),
-        lambda: loaders.stations("air", "vn", now),
-        lambda: loaders.stations("wastewater", "vn", now),
-        lambda: loaders.overdue_by_unit(flt, now),
-        lambda: loaders.overdue_cases(flt, now),
-        lambda: loaders.recurring_spots(set_name, now),  # the map usually asks first and searches them itself
-    )
+    # the database fills what the map and the tables below need while the KPIs are computed and drawn, once a
+    # minute per selection: later runs find it all cached (prefetching again would only copy cached frames)
+    first_run = _first_run_this_minute(flt, now)
+    if first_run:
+        loaders.prefetch(
+            lambda: loaders.case_count(flt),
+            lambda: loaders.ward_stats(flt, set_name, now),
+            lambda: loaders.heat_cells(flt),
+            lambda: loaders.stations("air", "vn", now),
+            lambda: loaders.stations("wastewater", "vn", now),
+            lambda: loaders.overdue_by_unit(flt, now),
+            lambda: loaders.overdue_cases(flt, now),
+            lambda: loaders.recurring_spots(set_name, now),  # the map usually asks first and searches them itself
+        )
     _kpis(flt)
     metric = st.radio(
         t("map.metric"),
@@ -167,8 +178,24 @@ def render() -> None:
     _hotspots(flt, set_name, metric)
     _spots(set_name)
     _alerts()
-    other = "rate" if metric == "count" else "count"
-    loaders.prefetch(lambda: components.overview_map(flt, set_name, other))  # ready when the leader switches
+    if first_run:
+        other = "rate" if metric == "count" else "count"
+        loaders.prefetch(lambda: components.overview_map(flt, set_name, other))  # ready when the leader switches
+
+
+@st.cache_resource
+def _prefetched() -> dict[tuple[CaseFilter, str], dt.datetime]:
+    """The minute each filter's overview data was last prefetched in this process, per language."""
+    return {}
+
+
+def _first_run_this_minute(flt: CaseFilter, now: dt.datetime) -> bool:
+    """True for this process's first overview run of ``flt`` in minute ``now`` and the session's language (it
+    then prefetches)."""
+    seen, key = _prefetched(), (flt, st.session_state[state.LANGUAGE])
+    first = seen.get(key) != now
+    seen[key] = now
+    return first
 
 
 render()
