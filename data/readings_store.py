@@ -20,6 +20,7 @@ from sqlalchemy import Connection, String, select, text, type_coerce
 
 from data.bulk import sqlite_times
 from data.copy_in import copy_frame, copy_in_background
+from data.copy_out import TIME, select_frame
 from data.dialect import is_postgresql
 from data.frames import rows_frame
 from data.schema import Average, ImportBatch, IngestedFile, LatestReading, QuarantineRow, Reading
@@ -238,6 +239,10 @@ def read_readings(
     return frame
 
 
+_AVERAGE_TYPES: Final = {"station_id": "text", "parameter": "text", "period": "text", "period_end": TIME,
+                          "value": "float", "n_valid": "int", "n_expected": "int", "valid": "bool"}  # fmt: skip
+
+
 @dataclass
 class StoredAverages:
     """Stored averages around a batch: the hourly means (rolling context) and the keys of every stored row."""
@@ -250,23 +255,32 @@ def read_stored_averages(
     conn: Connection, stations: list[str], parameters: list[str], since: dt.datetime, until: dt.datetime
 ) -> StoredAverages:
     """Stored averages of ``stations`` × ``parameters`` whose period ends in [since, until]."""
-    query = select(
-        Average.station_id,
-        Average.parameter,
-        Average.period,
-        type_coerce(Average.period_end, String),
-        Average.value,
-        Average.n_valid,
-        Average.n_expected,
-        Average.valid,
-    ).where(
-        Average.station_id.in_(stations),
-        Average.parameter.in_(parameters),
-        Average.period_end >= since,
-        Average.period_end <= until,
-    )
-    frame = rows_frame(conn.execute(query).all(), list(AVERAGE_ROW))
-    frame["period_end"] = utc_times(frame["period_end"])
+    if is_postgresql(conn):
+        frame = select_frame(
+            conn,
+            f"SELECT {', '.join(AVERAGE_ROW)} FROM averages WHERE station_id = ANY(%s) AND parameter = ANY(%s) "
+            "AND period_end >= %s AND period_end <= %s",
+            [stations, parameters, since, until],
+            _AVERAGE_TYPES,
+        )
+    else:
+        query = select(
+            Average.station_id,
+            Average.parameter,
+            Average.period,
+            type_coerce(Average.period_end, String),
+            Average.value,
+            Average.n_valid,
+            Average.n_expected,
+            Average.valid,
+        ).where(
+            Average.station_id.in_(stations),
+            Average.parameter.in_(parameters),
+            Average.period_end >= since,
+            Average.period_end <= until,
+        )
+        frame = rows_frame(conn.execute(query).all(), list(AVERAGE_ROW))
+        frame["period_end"] = utc_times(frame["period_end"])
     hourly = frame[frame["period"] == "1h"].drop(columns="period").reset_index(drop=True)
     hourly["value"] = hourly["value"].astype("float64")
     hourly["valid"] = hourly["valid"].astype(bool)
