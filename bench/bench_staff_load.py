@@ -54,6 +54,7 @@ class Scenario:
     wall: float
     server_cpu: float  # CPU-seconds of the Streamlit processes
     machine_busy: float  # CPU-seconds of every process on the machine (cores × wall − idle)
+    client_cpu: float  # CPU-seconds of this bench process (the tabs' client side)
 
     @property
     def good(self) -> list[float]:
@@ -145,9 +146,11 @@ def run_scenario(name: str, base: str, sessions: int, rounds: int, leader: Leade
         return [run for session in done for run in session]
 
     cpu_before, busy_before, started = sum(map(process_cpu, pids)), machine_busy(), time.perf_counter()
+    client_before = time.process_time()
     runs = asyncio.run(together())
     wall = time.perf_counter() - started
-    return Scenario(name, runs, wall, sum(map(process_cpu, pids)) - cpu_before, machine_busy() - busy_before)
+    server_cpu, client_cpu = sum(map(process_cpu, pids)) - cpu_before, time.process_time() - client_before
+    return Scenario(name, runs, wall, server_cpu, machine_busy() - busy_before, client_cpu)
 
 
 class Leader:
@@ -179,11 +182,12 @@ def _report(scenarios: list[Scenario], sessions: int) -> dict[str, Any]:
     cores = os.cpu_count() or 1
     print("\nstaff sessions (leader's overview; page run = GET + WebSocket run to script_finished + frames)")
     print(f"  {'scenario':<44} {'runs':>5} {'p50 s':>7} {'p90 s':>7} {'failed':>6} {'wall s':>7} "
-          f"{'CPU-s/run':>9} {'KB/run':>7} {'servers':>8} {'machine':>8}")  # fmt: skip
+          f"{'CPU-s/run':>9} {'KB/run':>7} {'servers':>8} {'client':>7} {'machine':>8}")  # fmt: skip
     for s in scenarios:
         print(f"  {s.name:<44} {len(s.runs):>5} {_fmt(s.p50):>7} {_fmt(s.p90):>7} "
               f"{len(s.runs) - len(s.good):>6} {s.wall:>7.1f} {s.cpu_per_run:>9.3f} {s.kb_per_run:>7.0f} "
-              f"{s.server_cpu / s.wall / cores:>7.0%} {s.machine_busy / s.wall / cores:>7.0%}")  # fmt: skip
+              f"{s.server_cpu / s.wall / cores:>7.0%} {s.client_cpu / s.wall / cores:>6.0%} "
+              f"{s.machine_busy / s.wall / cores:>7.0%}")  # fmt: skip
         reasons = collections.Counter(run.error.split(":")[0] + ": " + run.error.split(":", 1)[-1][:90]
                                       for run in s.runs if not run.ok)  # fmt: skip
         for reason, count in reasons.most_common(4):
@@ -191,7 +195,8 @@ def _report(scenarios: list[Scenario], sessions: int) -> dict[str, Any]:
     one, two, single, paced = scenarios
     ratio = two.p50 / one.p50 if one.p50 and two.p50 else float("inf")
     bound = sessions * two.cpu_per_run / cores / one.p50 if one.p50 else float("nan")
-    print("  (servers / machine: share of all cores used by the Streamlit processes / by everything on the box)")
+    print("  (servers / client / machine: share of all cores used by the Streamlit processes / by this bench's tabs /"
+          " by everything on the box)")  # fmt: skip
     print(f"\nratio: {sessions} sessions on 2 processes ÷ 1 session = ×{ratio:.2f} (target ≤ ×{TARGET_RATIO:.0f}: "
           f"{'met' if ratio <= TARGET_RATIO else 'MISSED'})")  # fmt: skip
     if single.p50 and two.p50:

@@ -105,23 +105,35 @@ def _overdue_cases_view(flt: CaseFilter, now: dt.datetime, language: str) -> com
 
 def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
     st.subheader(t("overview.hotspots_title"))
-    classes = loaders.hotspots(flt, set_name, metric == "rate")
-    if classes is None:
+    view = _hotspot_view(flt, set_name, metric, st.session_state[state.LANGUAGE], loaders.data_version())
+    if view is None:
         st.info(t("overview.hotspots_too_few"))
         return
-    hot = classes[classes["class"].str.startswith("hot")]
-    if hot.empty:
+    if view.frame.empty:
         st.info(t("overview.no_hotspots"))
         return
+    components.draw_table(view)
+    st.caption(t("overview.hotspots_method"))
+
+
+@st.cache_data(ttl=loaders.LONG_TTL, show_spinner=False, max_entries=16)
+def _hotspot_view(
+    flt: CaseFilter, set_name: str, metric: str, language: str, version: tuple[int, ...]
+) -> components.TableView | None:
+    """The hot wards as the table shows them (None: too few wards), formatted once per metric, language and
+    complaint data version (``language`` and ``version`` only select the cached answer)."""
+    classes = loaders.hotspots(flt, set_name, metric == "rate")
+    if classes is None:
+        return None
+    hot = classes[classes["class"].str.startswith("hot")]
     wards = loaders.ward_choices(set_name)[["code", "name", "district"]]  # no polygons to copy
     table = hot.merge(wards, left_on="ward_code", right_on="code").sort_values("z", ascending=False)
     table = table.assign(label=[t(f"hotspot.{c}") for c in table["class"]])
-    components.show_table(
+    return components.table_view(
         table,
         ["name", "district", "value", "z", "q", "label"],
         decimals={"value": 2 if metric == "rate" else 0, "z": 2, "q": 3},
     )
-    st.caption(t("overview.hotspots_method"))
 
 
 def _alerts() -> None:
