@@ -37,7 +37,7 @@ def alert_rows(frame: pd.DataFrame, language: str, now: dt.datetime, silences: l
             until = local_time(silence["ends_at"], language)
             handled.append(t("alerts.silenced_short", who=silence["created_by"], until=until))
         else:
-            handled.append("")
+            handled.append(t("alerts.not_handled"))
     places = {kind: label("alert_place", kind) for kind in set(SUBJECT_KIND.values())}
     return pd.DataFrame(
         {
@@ -198,7 +198,9 @@ def _groups(rows: pd.DataFrame) -> None:
         shown = [f"{escape_markdown(place)} ({number(n, language)})" for place, n in per_place.head(12).items()]
         more = len(per_place) - len(shown)
         st.caption(f"{group.iloc[0]['place_kind']}: " + " · ".join(shown) + (f" · +{more}" if more > 0 else ""))
-        columns = ["severity", "state", "place", "what", "since", "last_data", "handled", "link"]
+        columns = ["severity", "state", "place", "what", "since", "handled", "link"]
+        if group["last_data"].ne("").any():  # stations without data: when their last data came
+            columns.insert(5, "last_data")
         if group["queue"].ne("").any():  # overdue reminders: the unit's queue, where its cases are handled
             columns.append("queue")
         st.dataframe(

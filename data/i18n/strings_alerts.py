@@ -59,8 +59,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "{n} active recurring complaint spots (largest {largest} reports)"),
     "alerts.what_spike": ("{n} phản ánh trong 7 ngày qua, cao bất thường so với trung bình {baseline}/tuần",
                           "{n} complaints in the last 7 days, unusually high against {baseline} a week"),
-    "alerts.what_hotspot": ("Điểm nóng phản ánh ({n} phản ánh trong 30 ngày, Gi*, độ tin cậy {confidence}%)",
-                            "Complaint hot spot ({n} complaints in 30 days, Gi*, {confidence}% confidence)"),
+    "alerts.what_hotspot": ("Cụm điểm nóng phản ánh gồm phường này và các phường giáp ranh (Gi*, độ tin cậy "
+                            "{confidence}%); riêng phường này: {n} phản ánh trong 30 ngày",
+                            "Complaint hot spot of this ward and its neighbours (Gi*, {confidence}% confidence); "
+                            "this ward alone: {n} complaints in 30 days"),
+    "alerts.not_handled": ("—", "—"),
     "alerts.what_other": ("Cảnh báo", "Alert"),
     "alerts.last_data": ("Dữ liệu cuối {at} ({age})", "Last data {at} ({age})"),
     "alert_family.threshold": ("Vượt ngưỡng quy chuẩn", "Limit exceedances"),

@@ -80,3 +80,32 @@ def test_overdue_reminder_links_to_the_units_queue(app: App, seeded_db: tuple[st
     at.run()
     assert not at.exception
     assert any("(/queue?unit=URENCO)" in m.value for m in at.markdown)
+
+
+def test_alert_tables_have_no_empty_cells(app: App, seeded_db: tuple[str, Engine]) -> None:
+    """A leader reads every cell: no blank "handled" cell, and "last data" only in tables of silent stations."""
+    _seed_spot(seeded_db[1])
+    loaders.clear_live_caches()
+    at = app("alerts", user="lead")
+    assert not at.exception
+    tables = [frame.value for frame in at.dataframe]
+    assert tables
+    for table in tables:
+        assert not (table.astype(str).map(str.strip) == "").any().any(), table.to_dict("records")
+        if "Dữ liệu cuối" in table.columns:
+            assert table["Trạng thái"].str.contains("Mất dữ liệu").any()
+    assert any("Đã xử lý" in table.columns and "—" in set(table["Đã xử lý"]) for table in tables)
+
+
+def test_a_ward_hot_spot_says_its_neighbours_count() -> None:
+    """Gi* classes a ward hot from its own and its neighbours' reports: a hot ward may have none of its own."""
+    from data.alert_text import describe
+
+    alert = {"kind": "hotspot", "rule_id": "hotspot-ward-gi", "state": "firing", "severity": "info",
+             "labels": {"ward_code": "00025", "ward_name": "Giảng Võ", "class": "hot_95", "cases": "0"}}  # fmt: skip
+    now = dt.datetime(2026, 12, 5, tzinfo=dt.UTC)
+    assert describe(alert, "vi", now=now).what == (
+        "Cụm điểm nóng phản ánh gồm phường này và các phường giáp ranh (Gi*, độ tin cậy 95%); riêng phường này: "
+        "0 phản ánh trong 30 ngày"
+    )
+    assert "this ward and its neighbours" in describe(alert, "en", now=now).what
