@@ -203,8 +203,10 @@ def _report(scenarios: list[Scenario], sessions: int) -> dict[str, Any]:
         print(f"ratio: 1 process ÷ 2 processes at {sessions} sessions = ×{single.p50 / two.p50:.2f}")
     if paced.p50 and one.p50:
         print(f"ratio: {sessions} paced sessions on 2 processes ÷ 1 session = ×{paced.p50 / one.p50:.2f}")
-    print(f"bound: {sessions} runs × {two.cpu_per_run:.2f} CPU-s ÷ {cores} cores ÷ one run's {_fmt(one.p50)} s "
+    print(f"bound: {sessions} runs × {two.cpu_per_run:.3f} CPU-s ÷ {cores} cores ÷ one run's {_fmt(one.p50)} s "
           f"= ×{bound:.1f} at best when all start together, with every core free for the servers")  # fmt: skip
+    print(f"  (the target is read strictly: all {sessions} sessions start at the same instant; ×{TARGET_RATIO:.0f} "
+          f"needs CPU-s/run ≤ {TARGET_RATIO * cores / sessions:.2f} × one run's time on {cores} cores)")  # fmt: skip
     return {"one": one.p50, "two_processes": two.p50, "one_process": single.p50, "paced": paced.p50,
             "ratio": ratio, "bound": bound,
             "cpu_per_run": two.cpu_per_run, "failed": sum(len(s.runs) - len(s.good) for s in scenarios)}  # fmt: skip
