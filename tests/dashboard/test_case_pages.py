@@ -18,7 +18,7 @@ from dashboard import loaders, maps, state
 from data.boundary_store import load_shipped_sets
 from data.case_actions import actor_for_user, perform
 from data.db import make_engine, migrate
-from data.schema import Alert, CaseUrge, ComplaintCase, User, UserUnit
+from data.schema import Alert, CaseUrge, ComplaintCase, ComplaintReport, User, UserUnit
 from data.users import create_user
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -300,3 +300,53 @@ def test_the_units_queue_shows_how_often_and_when_each_case_was_urged(
         }
         assert re.match(cell, rows[2]) and rows[1] == "—"  # case 2 urged, case 1 never
         assert any(("danh sách quá hạn" if language == "vi" else "overdue list") in w.value for w in unit.warning)
+
+
+def _reports_of(engine: Engine, case_id: int) -> list[int]:
+    with engine.connect() as conn:
+        return sorted(conn.scalars(select(ComplaintReport.id).where(ComplaintReport.case_id == case_id)))
+
+
+def _case(engine: Engine, case_id: int) -> tuple[str, int | None]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(ComplaintCase.status, ComplaintCase.merged_into_id).where(ComplaintCase.id == case_id)
+        ).one()
+    return row.status, row.merged_into_id
+
+
+def test_operator_merges_a_duplicate_and_splits_a_report_out_again(
+    queue_app: App, queue_db: tuple[str, Engine, Path]
+) -> None:
+    engine = queue_db[1]
+    duplicate, survivor = 2, 3  # both open cases of UBND phường Hoàn Kiếm (dashboard_seed.CASE_PLAN)
+    moved, kept = _reports_of(engine, duplicate), _reports_of(engine, survivor)
+    unit = queue_app("donvi-hk", page="case", params={"id": str(duplicate)})
+    assert not unit.exception and unit.pills
+    assert not {"Gộp vụ việc", "Tách phản ánh"} & set(unit.pills[0].options)  # regrouping is the operators' work
+    at = queue_app("ops", page="case", params={"id": str(duplicate)})
+    at.pills[0].set_value("merge").run()
+    at.number_input[0].set_value(survivor)
+    at.text_area[0].input("Cùng một điểm rác")
+    next(b for b in at.button if b.label == "Gộp vụ việc").click().run()
+    assert not at.exception
+    assert any("Đã thực hiện: Gộp vụ việc." in s.value for s in at.success)
+    assert _case(engine, duplicate) == ("merged", survivor)
+    assert _reports_of(engine, survivor) == sorted(kept + moved)
+    merged = queue_app("ops", page="case", params={"id": str(duplicate)}, language="en")
+    assert not merged.exception
+    assert any(f"#{survivor}" in i.value for i in merged.info)  # the merged case points to the one it joined
+
+    page = queue_app("ops", page="case", params={"id": str(survivor)})
+    assert "Cùng một điểm rác" in _page_text(page)  # the merge and its reason in the survivor's history
+    page.pills[0].set_value("split").run()
+    page.selectbox[0].set_value(moved[0])
+    page.text_area[0].input("Hai điểm khác nhau")
+    next(b for b in page.button if b.label == "Tách phản ánh").click().run()
+    assert not page.exception
+    assert any("Đã thực hiện: Tách phản ánh." in s.value for s in page.success)
+    with engine.connect() as conn:
+        new_case = conn.scalar(select(ComplaintReport.case_id).where(ComplaintReport.id == moved[0]))
+    assert new_case not in (survivor, duplicate)
+    assert _reports_of(engine, new_case) == [moved[0]]
+    assert _case(engine, new_case)[0] == "received"  # a new case, its accept clock running
