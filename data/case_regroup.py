@@ -29,7 +29,8 @@ def merge_into(context: ActionContext, into_case: int | None) -> tuple[str, int,
     case, conn = context.case, context.conn
     if into_case is None or into_case == case.id:
         raise CaseInputError("merge_target", case_id=case.id)
-    survivor = conn.execute(select(CASES).where(CASES.c.id == into_case)).first()
+    # locked before it is checked: a merge of the survivor itself, running at the same time, is seen (or waited for)
+    survivor = conn.execute(select(CASES).where(CASES.c.id == into_case).with_for_update()).first()
     if survivor is None or not context.actor.sees(survivor.unit_id) or survivor.status in CLOSED_STATUSES:
         raise CaseInputError("merge_target_closed", case_id=into_case)
     conn.execute(update(ComplaintReport).where(ComplaintReport.case_id == case.id).values(case_id=into_case))

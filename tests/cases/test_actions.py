@@ -302,3 +302,87 @@ def test_a_case_locked_by_another_writer_is_a_clear_conflict(world):
         impatient.dispose()
     assert caught.value.text("en").startswith(f"Someone else is updating case #{world.noise_case} right now")
     assert world.case(world.noise_case)["version"] == 0
+
+
+def _run_together(*calls):
+    """Run ``calls`` on threads of their own, each started 0.3 s after the one before; their outcomes in order."""
+    outcomes: list[object] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            outcomes[index] = calls[index]()
+        except (CaseConflictError, CaseInputError) as err:
+            outcomes[index] = err
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+        threading.Event().wait(0.3)
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def _reports_in_closed_cases(world) -> int:
+    with world.engine.connect() as conn:
+        return conn.execute(
+            select(func.count())
+            .select_from(ComplaintReport)
+            .join(ComplaintCase, ComplaintCase.id == ComplaintReport.case_id)
+            .where(ComplaintCase.status == "merged")
+        ).scalar_one()
+
+
+def _slow_merge_of(case_id, monkeypatch):
+    """Make the merge of ``case_id`` hold its transaction open for a second after doing its work."""
+    from data import case_actions
+
+    merge = case_actions._STEPS["merge"]
+
+    def slow(context, **inputs):
+        done = merge(context, **inputs)
+        if context.case.id == case_id:
+            threading.Event().wait(1.0)
+        return done
+
+    monkeypatch.setitem(case_actions._STEPS, "merge", slow)
+
+
+def test_a_merge_into_a_case_being_merged_away_is_refused(world, monkeypatch):
+    """B is merged into C while A is merged into B: A's merge must not land in a case that is no longer open."""
+    third = act(world, world.waste_case, "split", world.operator, report_id=world.waste_reports[1]).new_case_id
+    _slow_merge_of(world.noise_case, monkeypatch)
+    first, second = _run_together(
+        lambda: act(world, world.noise_case, "merge", world.operator, into_case=third, version=0),
+        lambda: act(world, world.waste_case, "merge", world.operator, into_case=world.noise_case, version=1),
+    )
+    assert first.to_status == "merged"
+    assert isinstance(second, CaseInputError | CaseConflictError), second
+    assert world.case(world.waste_case)["status"] == "received"  # nothing of the refused merge was written
+    assert _reports_in_closed_cases(world) == 0
+
+
+def test_opposite_merges_at_once_one_wins(world, monkeypatch):
+    """A → B and B → A at the same moment: exactly one merge happens, never a cycle."""
+    _slow_merge_of(world.noise_case, monkeypatch)
+    outcomes = _run_together(
+        lambda: act(world, world.noise_case, "merge", world.operator, into_case=world.waste_case, version=0),
+        lambda: act(world, world.waste_case, "merge", world.operator, into_case=world.noise_case, version=0),
+    )
+    refused = [o for o in outcomes if isinstance(o, CaseInputError | CaseConflictError)]
+    assert len(refused) == 1, outcomes
+    statuses = {world.case(c)["status"] for c in (world.noise_case, world.waste_case)}
+    assert statuses == {"merged", "received"} and _reports_in_closed_cases(world) == 0
+
+
+def test_one_case_merged_into_two_survivors_at_once_moves_once(world, monkeypatch):
+    third = act(world, world.waste_case, "split", world.operator, report_id=world.waste_reports[1]).new_case_id
+    _slow_merge_of(world.noise_case, monkeypatch)
+    outcomes = _run_together(
+        lambda: act(world, world.noise_case, "merge", world.operator, into_case=world.waste_case, version=0),
+        lambda: act(world, world.noise_case, "merge", world.operator, into_case=third, version=0),
+    )
+    assert isinstance(outcomes[1], CaseConflictError) and not isinstance(outcomes[0], Exception)
+    noise = world.case(world.noise_case)
+    assert (noise["status"], noise["merged_into_id"]) == ("merged", world.waste_case)
+    assert world.case(third)["report_count"] == 1 and _reports_in_closed_cases(world) == 0
