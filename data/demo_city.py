@@ -26,7 +26,7 @@ from data.demo_complaints import (
     spot_report,
     vn_channel_table,
 )
-from data.demo_handling import DEMO_SOURCE, advance_open_cases, last_demo_activity
+from data.demo_handling import DEMO_SOURCE, AfterPhotos, advance_open_cases, last_demo_activity
 from data.importers.pipeline import ImportContext, import_table
 from data.schema import ComplaintReport
 
@@ -107,5 +107,5 @@ def advance_demo_city(
     if not new.empty:
         table = vn_channel_table(new, np.random.default_rng([seed, 9, int(until.timestamp())]), new["id"].tolist())
         import_table(engine, table, context, filename="demo city", profile="vn-channel", source=DEMO_SOURCE, now=now)
-    actions = advance_open_cases(engine, until, context.policy, seed=seed, since=since)
+    actions = advance_open_cases(engine, until, context.policy, seed=seed, since=since, after=AfterPhotos.of(context))
     return {"since": since.isoformat(), "reports": len(new), "actions": actions}

@@ -19,7 +19,7 @@ import shapely
 from sqlalchemy import Engine
 
 from data.config import REFERENCE_DIR, load_settings
-from data.demo_handling import DEMO_SOURCE, advance_open_cases, last_demo_activity
+from data.demo_handling import DEMO_SOURCE, AfterPhotos, advance_open_cases, last_demo_activity
 from data.importers.pipeline import ImportContext, import_table
 from data.importers.profiles import VN_CHANNEL
 from data.importers.readers import RawTable
@@ -272,7 +272,8 @@ def build_demo_complaints(
     summary = import_table(
         engine, table, context, filename=f"synthetic seed={seed}", profile="vn-channel", source=DEMO_SOURCE, now=now
     )
-    advance_open_cases(engine, moment, context.policy, seed=seed, since=before or moment - pd.Timedelta(days=366))
+    advance_open_cases(engine, moment, context.policy, seed=seed, since=before or moment - pd.Timedelta(days=366),
+                       after=AfterPhotos.of(context))  # fmt: skip
     from data.case_filter import CaseFilter
     from data.queries import overdue_by_unit
 

@@ -18,17 +18,24 @@ about one open case in six is overdue, by the one rule of :mod:`data.sla`. The r
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, bindparam, func, insert, or_, select, update
+from PIL import Image, ImageDraw
+from sqlalchemy import Connection, Engine, bindparam, exists, func, insert, or_, select, update
 
-from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport, ResponsibleUnit
+from data.categories import Taxonomy
+from data.media import MediaLimits, MediaStore, Upload, prepare, save
+from data.schema import CaseAttachment, CaseStatusChange, ComplaintCase, ComplaintReport, ResponsibleUnit
 from data.sla import SlaPolicy, WorkingCalendar, overdue_mask
 from data.workflow import CLOSED_STATUSES
+
+if TYPE_CHECKING:
+    from data.importers.pipeline import ImportContext
 
 DEMO_SOURCE: Final = "demo-synthetic"
 #: the share of open cases overdue units keep after a working hour: high enough that the reports of a weekend
@@ -57,6 +64,74 @@ NOTES: Final = {
 }
 CASE_COLUMNS: Final = ("id", "status", "opened_at", "accept_due_at", "due_at", "priority", "unit_id", "unit_name",
                        "version", "last_at")  # fmt: skip
+
+
+AFTER_PHOTO_NAME: Final = "anh-sau-xu-ly-mo-phong.png"
+
+
+@dataclass(frozen=True)
+class AfterPhotos:
+    """Where the demo's SYNTHETIC "after" photo goes, and which categories need one to be resolved
+    (``after_photo_required``), so the demo's units follow the rule people's units follow."""
+
+    store: MediaStore
+    limits: MediaLimits
+    taxonomy: Taxonomy
+
+    @classmethod
+    def of(cls, context: ImportContext) -> AfterPhotos | None:
+        """The import context's media store, limits and taxonomy (None when it stores no media)."""
+        if context.media is None:
+            return None
+        return cls(context.media.store, context.media.limits, context.taxonomy)
+
+    @property
+    def categories(self) -> list[str]:
+        """The category codes whose cases are resolved with an "after" photo."""
+        return sorted(code for code, item in self.taxonomy.categories.items() if item.after_photo_required)
+
+
+def synthetic_after_photo() -> bytes:
+    """A small PNG plainly labelled as a SYNTHETIC demo photo (the same bytes every time: stored once)."""
+    image = Image.new("RGB", (480, 320), (214, 228, 214))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((8, 8, 471, 311), outline=(60, 110, 60), width=4)
+    for row, line in enumerate(("DEMO - SYNTHETIC PHOTO", "anh mo phong: sau xu ly", "not a real site")):
+        draw.text((40, 110 + 36 * row), line, fill=(30, 60, 30))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _attach_after_photos(conn: Connection, after: AfterPhotos, first_new_entry: int, at: pd.Timestamp) -> None:
+    """Link the synthetic "after" photo to each demo resolve entry above ``first_new_entry`` whose category needs
+    one (inside the caller's transaction; the photo is stored once and published when it commits)."""
+    history, cases, attachments = CaseStatusChange.__table__, ComplaintCase.__table__, CaseAttachment.__table__
+    entries = conn.execute(
+        select(history.c.id, history.c.case_id, history.c.at, history.c.actor)
+        .join(cases, cases.c.id == history.c.case_id)
+        .where(
+            history.c.id > first_new_entry,
+            history.c.to_status == "resolved",
+            history.c.actor.endswith(SYNTHETIC_MARK),
+            cases.c.category_code.in_(after.categories),
+            ~exists().where(attachments.c.history_id == history.c.id),
+        )
+    ).all()
+    if not entries:
+        return
+    prepared = prepare(after.store, Upload(AFTER_PHOTO_NAME, synthetic_after_photo()), after.limits)
+    try:
+        stored = save(conn, prepared, now=at.to_pydatetime())
+        conn.execute(
+            insert(CaseAttachment),
+            [{"case_id": entry.case_id, "history_id": entry.id, "sha256": stored.sha256,
+              "original_name": AFTER_PHOTO_NAME, "purpose": "after", "uploaded_by": entry.actor[:100],
+              "uploaded_at": entry.at, "is_public": False} for entry in entries],
+        )  # fmt: skip
+    except BaseException:
+        prepared.discard()
+        raise
 
 
 @dataclass(frozen=True)
@@ -250,11 +325,14 @@ def load_demo_cases(engine: Engine, since: pd.Timestamp) -> pd.DataFrame:
     return frame
 
 
-def record_actions(engine: Engine, cases: pd.DataFrame, actions: Sequence[CaseAction]) -> int:
+def record_actions(
+    engine: Engine, cases: pd.DataFrame, actions: Sequence[CaseAction], after: AfterPhotos | None = None
+) -> int:
     """Write ``actions`` to the cases' records and statuses, one transaction; returns the actions written.
 
     A case someone acted on since ``cases`` was read (its ``version`` moved on) is left alone: nothing of its
-    actions is written, as for a person whose action comes second (:mod:`data.case_actions`).
+    actions is written, as for a person whose action comes second (:mod:`data.case_actions`). With ``after``,
+    each resolve of a category that needs an "after" photo carries the synthetic one.
     """
     if not actions:
         return 0
@@ -275,6 +353,7 @@ def record_actions(engine: Engine, cases: pd.DataFrame, actions: Sequence[CaseAc
     )
     history = []
     with engine.begin() as conn:
+        first_new_entry = conn.scalar(select(func.max(CaseStatusChange.id))) or 0
         for case_id, steps in by_case.items():
             handed = next((s.at for s in steps if s.from_status == "received"), None)
             final = steps[-1]
@@ -294,6 +373,8 @@ def record_actions(engine: Engine, cases: pd.DataFrame, actions: Sequence[CaseAc
             ]  # fmt: skip
         if history:
             conn.execute(insert(CaseStatusChange), history)
+            if after is not None:
+                _attach_after_photos(conn, after, first_new_entry, max(action.at for action in actions))
     return len(history)
 
 
@@ -320,13 +401,20 @@ def _utc(moment: object) -> pd.Timestamp:
 
 
 def advance_open_cases(
-    engine: Engine, until: pd.Timestamp, policy: SlaPolicy, *, seed: int, since: pd.Timestamp | None = None
+    engine: Engine,
+    until: pd.Timestamp,
+    policy: SlaPolicy,
+    *,
+    seed: int,
+    since: pd.Timestamp | None = None,
+    after: AfterPhotos | None = None,
 ) -> int:
-    """Let the units work the open demo cases from ``since`` (default: the last demo activity) up to ``until``.
+    """Let the units work the open demo cases from ``since`` (default: the last demo activity) up to ``until``
+    (resolving with the synthetic "after" photo where ``after`` says a category needs one).
 
     Returns the number of record entries written.
     """
     start = since if since is not None else last_demo_activity(engine) or until
     cases = load_demo_cases(engine, start)
     actions = run_rounds(cases, working_marks(policy, start, until), policy, seed=seed, until=until)
-    return record_actions(engine, cases, actions)
+    return record_actions(engine, cases, actions, after)

@@ -19,6 +19,12 @@ from data.schema import CaseStatusChange, ComplaintCase, ComplaintReport
 NOW = dt.datetime(2025, 11, 20, 3, 0, tzinfo=dt.UTC)
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The demo stores its synthetic "after" photo: in the test's folder, not the working tree's var/."""
+    monkeypatch.setenv("ENVMON_MEDIA_DIR", str(tmp_path / "media"))
+
+
 @pytest.fixture
 def demo(loaded_engine: Engine) -> tuple[Engine, dict]:
     seed_routing(loaded_engine)
@@ -156,3 +162,25 @@ def test_complaint_texts_name_streets_of_their_ward(demo):
     # a repeated report is moved up to 15 m from the first one, and may cross into the next ward
     assert sum(consistent) >= 0.99 * len(reports)
     assert reports["ward_code"].isin(list(streets)).sum() > 20
+
+
+def test_resolved_cases_that_need_an_after_photo_carry_one(demo):
+    """The demo's units follow the product's rule: a category with ``after_photo_required`` is resolved with an
+    "after" photo (the same SYNTHETIC, labelled one), linked to the resolve entry; other outcomes carry none."""
+    from data.categories import load_taxonomy
+    from data.demo_handling import AFTER_PHOTO_NAME
+    from data.schema import CaseAttachment, MediaObject
+
+    engine, _ = demo
+    required = {code for code, item in load_taxonomy().categories.items() if item.after_photo_required}
+    cases = _frame(engine, ComplaintCase)
+    history = _frame(engine, CaseStatusChange).merge(
+        cases[["id", "category_code"]].rename(columns={"id": "case_id"}), on="case_id"
+    )
+    resolves = history[(history["to_status"] == "resolved") & history["category_code"].isin(required)]
+    assert len(resolves) > 50
+    photos = _frame(engine, CaseAttachment)
+    assert set(photos["purpose"]) == {"after"} and set(photos["original_name"]) == {AFTER_PHOTO_NAME}
+    assert sorted(photos["history_id"]) == sorted(resolves["id"])  # every such resolve, and nothing else
+    assert photos["is_public"].eq(False).all() and photos["sha256"].nunique() == 1
+    assert len(_frame(engine, MediaObject)) == 1

@@ -15,6 +15,12 @@ from data.schema import CaseStatusChange, ComplaintReport
 from tests.data.test_complaints_demo import BUILD_TIMES, _frame, assert_functioning_city
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The demo stores its synthetic "after" photo: in the test's folder, not the working tree's var/."""
+    monkeypatch.setenv("ENVMON_MEDIA_DIR", str(tmp_path / "media"))
+
+
 def _reports(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(select(ComplaintReport.external_id, ComplaintReport.source)).all())
