@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import altair as alt
 import folium
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from dashboard import auth, casework, loaders, map_documents, maps, offline_assets, state
@@ -90,10 +91,16 @@ def show_table(
 
 @dataclass(frozen=True)
 class TableView:
-    """A table as :func:`show_table` draws it: display texts under translated headers, and the column config."""
+    """A table as :func:`show_table` draws it: display texts under translated headers (already in Arrow, the form
+    ``st.dataframe`` sends, so a cached view is not converted again on every run), and the column config."""
 
-    frame: pd.DataFrame
+    table: pa.Table
     config: dict[str, Any]
+
+    @property
+    def empty(self) -> bool:
+        """True when the table has no rows."""
+        return self.table.num_rows == 0
 
 
 def table_view(
@@ -113,12 +120,12 @@ def table_view(
     if case_links and "id" in columns:
         view[t("col.id")] = [casework.case_url(v) for v in frame["id"]]
         config[t("col.id")] = casework.case_link_column(t("col.id"))
-    return TableView(view, config)
+    return TableView(pa.Table.from_pandas(view, preserve_index=False), config)
 
 
 def draw_table(table: TableView) -> None:
     """Draw a :class:`TableView` as a full-width ``st.dataframe``."""
-    st.dataframe(table.frame, hide_index=True, width="stretch", column_config=table.config or None)
+    st.dataframe(table.table, hide_index=True, width="stretch", column_config=table.config or None)
 
 
 def _cell(column: str, value: object, language: str, decimals: int | None) -> str:

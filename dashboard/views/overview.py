@@ -34,11 +34,12 @@ def _kpis(flt: CaseFilter) -> None:
 
 def _spots(set_name: str) -> None:
     st.subheader(t("overview.spots_title"))
-    spots, total = components.spot_summary(set_name)
+    language, now, version = st.session_state[state.LANGUAGE], loaders.now_minute(), loaders.data_version()
+    spots, total = _spot_view(set_name, now, language, version)
     if spots.empty:
         st.info(t("overview.no_spots"))
         return
-    components.show_table(spots, ["ward", "cases", "categories", "first_report", "last_report", "active"])
+    components.draw_table(spots)
     st.caption(
         t(
             "overview.spots_method",
@@ -57,18 +58,37 @@ def _spots(set_name: str) -> None:
         )
 
 
+@st.cache_data(ttl=loaders.SHORT_TTL, show_spinner=False, max_entries=16)
+def _spot_view(
+    set_name: str, now: dt.datetime, language: str, version: tuple[int, ...]
+) -> tuple[components.TableView, int]:
+    """The recurring-spot table as shown and how many spots there are in all, once per minute, language and data
+    version (they only select the cached answer)."""
+    spots, total = components.spot_summary(set_name)
+    return components.table_view(spots, ["ward", "cases", "categories", "first_report", "last_report", "active"]), total
+
+
 def _overdue(flt: CaseFilter) -> None:
     now = loaders.now_minute()
     st.subheader(t("overview.overdue_title"))
-    by_unit = loaders.overdue_by_unit(flt, now)
-    by_unit = by_unit[by_unit["overdue"] > 0]
+    language = st.session_state[state.LANGUAGE]
+    by_unit = _overdue_units_view(flt, now, language)
     if by_unit.empty:
         st.success(t("overview.no_overdue"))
         return
-    table = by_unit.assign(unit=[u or t("overview.unassigned") for u in by_unit["unit"]])
-    components.show_table(table, ["unit", "overdue", "oldest_days_overdue"], decimals={"oldest_days_overdue": 1})
+    components.draw_table(by_unit)
     with st.expander(t("overview.overdue_cases")):
-        components.draw_table(_overdue_cases_view(flt, now, st.session_state[state.LANGUAGE]))
+        components.draw_table(_overdue_cases_view(flt, now, language))
+
+
+@st.cache_data(ttl=loaders.SHORT_TTL, show_spinner=False, max_entries=16)
+def _overdue_units_view(flt: CaseFilter, now: dt.datetime, language: str) -> components.TableView:
+    """Overdue cases per responsible unit as the table shows them (units with none left out), formatted once per
+    minute and language (``language`` only selects the cached answer)."""
+    by_unit = loaders.overdue_by_unit(flt, now)
+    by_unit = by_unit[by_unit["overdue"] > 0]
+    table = by_unit.assign(unit=[u or t("overview.unassigned") for u in by_unit["unit"]])
+    return components.table_view(table, ["unit", "overdue", "oldest_days_overdue"], decimals={"oldest_days_overdue": 1})
 
 
 @st.cache_data(ttl=loaders.SHORT_TTL, show_spinner=False, max_entries=16)
@@ -109,7 +129,7 @@ def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
     if view is None:
         st.info(t("overview.hotspots_too_few"))
         return
-    if view.frame.empty:
+    if view.empty:
         st.info(t("overview.no_hotspots"))
         return
     components.draw_table(view)
