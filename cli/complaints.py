@@ -226,7 +226,7 @@ def _show(args: argparse.Namespace) -> int:
 def _urge(args: argparse.Namespace) -> int:
     from data.case_actions import CaseActionError, actor_for_user
     from data.urges import urge
-    from monitoring.case_notify import deliver_urges
+    from monitoring.case_notify import deliver_now
 
     config = _common.settings()
     language = args.lang or config.language
@@ -236,12 +236,12 @@ def _urge(args: argparse.Namespace) -> int:
         recorded = urge(engine, actor=actor, case_id=args.case_id, unit_code=args.unit, note=args.note)
     except CaseActionError as err:
         return _refused(err, language)
-    delivered = deliver_urges(engine, config, ids=[recorded.id])
+    via = deliver_now(engine, config, recorded.id)  # never raises: a failed send stays pending for the poller
     _common.emit_json(
         {
             "urge": recorded.id, "case": recorded.case_id, "unit": recorded.unit_code, "kind": recorded.kind,
             "cases": recorded.case_count, "by": recorded.actor, "at": recorded.at,
-            "delivered_via": delivered.get(recorded.id),
+            "delivered_via": via,
         }
     )  # fmt: skip
     return 0

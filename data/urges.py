@@ -64,6 +64,7 @@ class PendingUrge:
     note: str
     at: dt.datetime
     cases: tuple[tuple[int, str], ...]  # (case id, title) the message lists
+    sent_to: frozenset[str] = frozenset()  # receivers that accepted it in an earlier, partly failed attempt
 
 
 def urge(
@@ -160,6 +161,7 @@ def pending_urges(engine: Engine, now: dt.datetime, ids: list[int] | None = None
             CaseUrge.actor,
             CaseUrge.note,
             CaseUrge.at,
+            CaseUrge.delivered_via,
             unit.c.code,
             unit.c.name,
             supervisor.c.code.label("supervisor_code"),
@@ -182,12 +184,21 @@ def pending_urges(engine: Engine, now: dt.datetime, ids: list[int] | None = None
                 cases = tuple(overdue_case_list(conn, row.unit_id, now))
             route = row.supervisor_code if row.kind == ESCALATION and row.supervisor_code else row.code
             pending.append(PendingUrge(row.id, row.kind, row.case_id, row.code, row.name, route, row.actor,
-                                       row.note, row.at, cases))  # fmt: skip
+                                       row.note, row.at, cases, receiver_names(row.delivered_via)))  # fmt: skip
     return pending
 
 
-def mark_delivered(engine: Engine, ids: list[int], via: str, at: dt.datetime) -> None:
-    """Record that urges ``ids`` were accepted by the receivers ``via`` (names, shortened to fit) at ``at``."""
+def receiver_names(via: str | None) -> frozenset[str]:
+    """The receiver names of a stored ``delivered_via`` (a shortened list ends with "…": its last name is cut)."""
+    names = [name.strip() for name in (via or "").split(",") if name.strip()]
+    if names and names[-1].endswith("…"):
+        names.pop()
+    return frozenset(names)
+
+
+def mark_delivered(engine: Engine, ids: list[int], via: str, at: dt.datetime | None) -> None:
+    """Record that urges ``ids`` were accepted by the receivers ``via`` (names, shortened to fit) at ``at``;
+    ``at`` None: only some receivers of the route accepted them (kept pending, the others are tried again)."""
     if not ids:
         return
     via = via if len(via) <= MAX_VIA else via[: MAX_VIA - 1] + "…"

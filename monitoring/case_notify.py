@@ -107,10 +107,11 @@ def deliver_urges(
             if not urges.claim(engine, ids, holder, now, dt.timedelta(minutes=CLAIM_MINUTES)):
                 continue  # another sender has it, or has just delivered it
             try:
-                via = _deliver(members, config, settings, session)
-                if via:
-                    mark_delivered(engine, ids, via, now)
-                    delivered.update(dict.fromkeys(ids, via))
+                accepted, complete = _deliver(members, config, settings, session)
+                if accepted:
+                    mark_delivered(engine, ids, ", ".join(accepted), now if complete else None)
+                if accepted and complete:
+                    delivered.update(dict.fromkeys(ids, ", ".join(accepted)))
             finally:
                 urges.release(engine, ids, holder)
     finally:
@@ -132,18 +133,21 @@ def deliver_now(engine: Engine, settings: Settings, urge_id: int, *, now: dt.dat
 
 def _deliver(
     members: list[PendingUrge], config: UnitNotifyConfig, settings: Settings, session: requests.Session
-) -> str:
-    """Send one message to every receiver of its route; their names when all accepted it, else ""."""
+) -> tuple[list[str], bool]:
+    """Send one message to every receiver of its route that has not accepted it yet (an earlier attempt may have
+    reached some); (the receivers that have it now, whether that is every receiver of the route)."""
     first = members[0]
     names = config.routing.receivers_for({"kind": first.kind, "labels": {"unit_code": first.route_unit}})
     receivers = [config.routing.receivers[name] for name in names if _usable(config.routing.receivers[name], settings)]
     if not receivers:
         logger.info("urge %s: no usable receiver for unit %s (kept pending)", first.id, first.route_unit)
-        return ""
+        return [], False
+    reached = frozenset.intersection(*(member.sent_to for member in members))  # every member went to them
     accepted = [
         receiver.name
         for receiver in receivers
-        if send(
+        if receiver.name in reached
+        or send(
             receiver,
             urge_message(members, receiver.language or settings.language, settings.timezone),
             session,
@@ -151,7 +155,7 @@ def _deliver(
             config.timeout_seconds,
         )  # fmt: skip
     ]
-    return ", ".join(accepted) if len(accepted) == len(receivers) else ""
+    return accepted, len(accepted) == len(receivers)
 
 
 def _usable(receiver: Receiver, settings: Settings) -> bool:

@@ -115,18 +115,19 @@ def world(engine: Engine, tmp_path: Path) -> World:
 
 class Recorder(BaseHTTPRequestHandler):
     """Keeps every POST (path, access_token header, JSON body); answers 200 ({"error": 0} like Zalo) or 500,
-    after ``delay`` seconds (a slow receiver)."""
+    after ``delay`` seconds (a slow receiver); paths in ``failing`` always answer 500."""
 
     calls: list[tuple[str, str, dict]] = []
     status = 200
     delay = 0.0
+    failing: set[str] = set()
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Recorder.calls.append((self.path, self.headers.get("access_token", ""), body))
         time.sleep(Recorder.delay)
         reply = json.dumps({"error": 0, "message": "Success"}).encode()
-        self.send_response(Recorder.status)
+        self.send_response(500 if self.path in Recorder.failing else Recorder.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
@@ -138,7 +139,7 @@ class Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    Recorder.calls, Recorder.status, Recorder.delay = [], 200, 0.0
+    Recorder.calls, Recorder.status, Recorder.delay, Recorder.failing = [], 200, 0.0, set()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -116,6 +116,18 @@ def test_urge_records_and_delivers(cli_world, capsys):
     assert "Đôn đốc (1):" in out and "lanhdao (đôn đốc, webhook) — gấp" in out
 
 
+def test_urge_with_a_failing_receiver_is_recorded_and_left_pending(cli_world, capsys):
+    """The receiver answers 500: the urge is recorded, the command does not fail, the poll round retries it."""
+    from .conftest import Recorder
+
+    Recorder.status = 500
+    code, out, err = run(capsys, "urge", str(cli_world.noise_case), "--by", "lanhdao")
+    assert code == 0 and "Traceback" not in err
+    assert json.loads(out)["delivered_via"] is None
+    code, out, _ = run(capsys, "show", str(cli_world.noise_case))
+    assert "Đôn đốc (1):" in out
+
+
 def test_resolve_with_photo(cli_world, tmp_path, capsys):
     photo = tmp_path / "sau xu ly.jpg"
     photo.write_bytes(jpeg())

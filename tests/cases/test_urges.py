@@ -138,6 +138,23 @@ def test_a_failed_delivery_stays_pending_and_is_retried(world, settings):
     assert deliver_urges(world.engine, settings, now=later) == {recorded.id: "urenco-hook, urenco-zalo"}
 
 
+def test_a_retry_goes_only_to_the_receivers_that_failed(world, settings):
+    """Route URENCO → webhook + Zalo; Zalo fails: the urge stays pending, and the next round sends it to Zalo
+    only (the unit's webhook group does not get the same urge twice)."""
+    recorded = urge(world.engine, actor=world.leader, case_id=world.noise_case, at=TUESDAY_9)
+    Recorder.failing = {"/zalo"}
+    assert deliver_urges(world.engine, settings, now=TUESDAY_9) == {}
+    row = _urges(world)[0]
+    assert (row["delivered_via"], row["delivered_at"]) == ("urenco-hook", None)  # pending; the webhook has it
+    assert sorted(path for path, _, _ in Recorder.calls) == ["/hook", "/zalo"]
+    Recorder.failing, Recorder.calls = set(), []
+    later = TUESDAY_9 + dt.timedelta(minutes=5)
+    assert deliver_urges(world.engine, settings, now=later) == {recorded.id: "urenco-hook, urenco-zalo"}
+    assert [path for path, _, _ in Recorder.calls] == ["/zalo"]
+    assert _urges(world)[0]["delivered_at"] == later
+    assert deliver_urges(world.engine, settings, now=later) == {}
+
+
 def test_an_urge_to_a_unit_without_a_route_waits_for_one(world, settings):
     urge(world.engine, actor=world.leader, case_id=world.waste_case, at=TUESDAY_9)  # UBND-A: no route, no webhook
     assert deliver_urges(world.engine, settings, now=TUESDAY_9) == {} and Recorder.calls == []
