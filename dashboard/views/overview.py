@@ -32,9 +32,9 @@ def _kpis(flt: CaseFilter) -> None:
     )
 
 
-def _spots(set_name: str) -> None:
+def _spots(set_name: str, version: tuple[int, ...]) -> None:
     st.subheader(t("overview.spots_title"))
-    language, now, version = st.session_state[state.LANGUAGE], loaders.now_minute(), loaders.data_version()
+    language, now = st.session_state[state.LANGUAGE], loaders.now_minute()
     spots, total = _spot_view(set_name, now, language, version)
     if spots.empty:
         st.info(t("overview.no_spots"))
@@ -123,9 +123,9 @@ def _overdue_cases_view(flt: CaseFilter, now: dt.datetime, language: str) -> com
     )
 
 
-def _hotspots(flt: CaseFilter, set_name: str, metric: str) -> None:
+def _hotspots(flt: CaseFilter, set_name: str, metric: str, version: tuple[int, ...]) -> None:
     st.subheader(t("overview.hotspots_title"))
-    view = _hotspot_view(flt, set_name, metric, st.session_state[state.LANGUAGE], loaders.data_version())
+    view = _hotspot_view(flt, set_name, metric, st.session_state[state.LANGUAGE], version)
     if view is None:
         st.info(t("overview.hotspots_too_few"))
         return
@@ -207,8 +207,9 @@ def render() -> None:
         st.caption(t("map.too_many", limit=components.number_text(loaders.MAX_CASE_MARKERS)))
     components.show_map_document(components.overview_map(flt, set_name, metric), key="overview_map")
     _overdue(flt)
-    _hotspots(flt, set_name, metric)
-    _spots(set_name)
+    version = loaders.data_version()  # one query for the tables below (the map reads its own before drawing)
+    _hotspots(flt, set_name, metric, version)
+    _spots(set_name, version)
     _alerts()
     if first_run:
         other = "rate" if metric == "count" else "count"
