@@ -87,7 +87,7 @@ def _schemas(url: str, now: dt.datetime, first: dt.datetime) -> Iterator[dict[st
                    "plain": stack.enter_context(scratch_postgres_engine(url, "natu"))}  # fmt: skip
         with engines["partitioned"].begin() as conn:
             for table in partitions.PARTITIONED_TABLES:
-                partitions.ensure_months(conn, table.name, first, now)
+                partitions.ensure_periods(conn, table.name, first, now)
         with engines["plain"].begin() as conn:
             for table in partitions.PARTITIONED_TABLES:
                 partitions.convert_to_plain(conn, table.name)
@@ -213,11 +213,9 @@ def _disk(engine: Engine) -> dict[str, float]:
                 "c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
             )
         ).scalar_one()
-        monthly = partitions.monthly_partitions(conn, "readings")
-        if monthly:
-            newest = max(
-                monthly.values(), key=lambda name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
-            )
+        timed = [found.name for found in partitions.partition_ranges(conn, "readings")]
+        if timed:
+            newest = max(timed, key=lambda name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
             brin = conn.execute(
                 text(
                     "SELECT pg_relation_size(i.indexrelid) FROM pg_index i JOIN pg_am a ON a.oid = "

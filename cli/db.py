@@ -1,4 +1,4 @@
-"""``envmon db maintain``: monthly partitions created ahead, retention applied (see ``data.partitions``)."""
+"""``envmon db maintain``: monthly or weekly partitions created ahead, retention applied (see ``data.partitions``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     maintain = actions.add_parser(
         "maintain",
-        help="PostgreSQL: create the coming months' partitions, move rows out of the default partition; "
+        help="PostgreSQL: create the coming months' (or weeks') partitions, move rows out of the default partition; "
         "drop (SQLite: delete) months older than the configured retention; print what was done",
     )
     maintain.set_defaults(handler=_maintain)

@@ -1,12 +1,19 @@
-"""Monthly time partitions of the big PostgreSQL tables (readings, stored averages): creation ahead, retention.
+"""Time partitions of the big PostgreSQL tables (readings, stored averages): creation ahead, retention.
 
 On PostgreSQL ``readings`` (by ``observed_at``) and ``averages`` (by ``period_end``) are declarative
-``PARTITION BY RANGE`` tables with one partition per calendar month (UTC), named ``<table>_pYYYYMM``, plus a
-``<table>_default`` partition that catches a row of a month with no partition yet (an old file imported, a clock
-far ahead), so an insert is never refused. :func:`maintain` (run by ``envmon db maintain`` and after every poll
-round) creates the partitions of the coming months, moves rows out of the default partition into partitions of
-their own, and applies each table's retention by dropping whole partitions. Each partition carries the table's
-primary key (a b-tree a month long instead of one growing for ever) and a BRIN index on the time column.
+``PARTITION BY RANGE`` tables with one partition per calendar month or per week (UTC, weeks from Monday 00:00),
+chosen per table (``partition_readings_interval``, ``partition_averages_interval``; monthly by default). A
+monthly partition is named ``<table>_pYYYYMM``, any other ``<table>_pYYYYMMDD`` after its first day. A
+``<table>_default`` partition catches a row of a period with no partition yet (an old file imported, a clock far
+ahead), so an insert is never refused. :func:`maintain` (run by ``envmon db maintain`` and after every poll round)
+creates the partitions of the coming periods, moves rows out of the default partition into partitions of their
+own, and applies each table's retention by dropping whole partitions. Each partition carries the table's primary
+key (a b-tree a period long instead of one growing for ever) and a BRIN index on the time column.
+
+Partitions are known by the ranges PostgreSQL stores, not by their names, so the interval can be changed at any
+time: partitions that hold rows keep their range until retention drops them, empty ones of the coming periods are
+replaced by ones of the new interval, and a period partly covered by an older partition gets a partition for the
+rest (a week cut at a month's end).
 
 SQLite keeps plain tables: retention there deletes the rows of the expired months. The schema is declared once
 (:mod:`data.schema`); the partitioning is applied on PostgreSQL by migration 0010 with
@@ -18,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import psycopg
 from sqlalchemy import Connection, Engine, delete, text
@@ -31,26 +38,42 @@ if TYPE_CHECKING:
     from data.config import Settings
 
 
+Interval = Literal["month", "week"]
+INTERVALS: Final[tuple[Interval, ...]] = ("month", "week")
+
+
 @dataclass(frozen=True)
 class PartitionedTable:
-    """A table partitioned by month on PostgreSQL, its time column and the setting holding its retention."""
+    """A table partitioned by time on PostgreSQL, its time column and the settings holding its retention and
+    partition interval."""
 
     name: str
     time_column: str
     retention_setting: str
+    interval_setting: str
 
 
 PARTITIONED_TABLES: Final = (
-    PartitionedTable("readings", "observed_at", "retention_readings_months"),
-    PartitionedTable("averages", "period_end", "retention_averages_months"),
+    PartitionedTable("readings", "observed_at", "retention_readings_months", "partition_readings_interval"),
+    PartitionedTable("averages", "period_end", "retention_averages_months", "partition_averages_interval"),
 )
 _BY_NAME: Final = {table.name: table for table in PARTITIONED_TABLES}
 DEFAULT_SUFFIX: Final = "_default"
 BRIN_PREFIX: Final = "brin_"
+_BOUND: Final = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
 
 
 class PartitionCheckError(RuntimeError):
     """A conversion would change the data: counts or checksums before and after differ (nothing is committed)."""
+
+
+@dataclass(frozen=True)
+class PartitionRange:
+    """One time partition: its name and the instants [start, end) it holds."""
+
+    name: str
+    start: dt.datetime
+    end: dt.datetime
 
 
 @dataclass
@@ -61,6 +84,8 @@ class TableMaintenance:
     rows_moved_from_default: int = 0
     dropped: list[str] = field(default_factory=list)
     rows_dropped: int = 0
+    replaced_empty: list[str] = field(default_factory=list)
+    """Empty partitions of coming periods dropped because the table's interval changed."""
     partitions: int = 0
 
 
@@ -76,14 +101,26 @@ def add_months(month: dt.datetime, count: int) -> dt.datetime:
     return month.replace(year=index // 12, month=index % 12 + 1)
 
 
-def partition_name(table: str, month: dt.datetime) -> str:
-    """``readings_p202612`` for the December 2026 partition of ``readings``."""
-    return f"{table}_p{month:%Y%m}"
+def period_start(moment: dt.datetime, interval: Interval) -> dt.datetime:
+    """The first instant (UTC) of the month, or of the week (from Monday 00:00 UTC), holding ``moment``."""
+    if interval == "month":
+        return month_start(moment)
+    utc = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    day = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - dt.timedelta(days=day.weekday())
 
 
-def _month_of(table: str, partition: str) -> dt.datetime | None:
-    found = re.fullmatch(rf"{re.escape(table)}_p(\d{{4}})(\d{{2}})", partition)
-    return dt.datetime(int(found[1]), int(found[2]), 1, tzinfo=dt.UTC) if found else None
+def next_period(start: dt.datetime, interval: Interval) -> dt.datetime:
+    """The start of the period after the one starting at ``start``."""
+    return add_months(start, 1) if interval == "month" else start + dt.timedelta(days=7)
+
+
+def partition_name(table: str, start: dt.datetime, end: dt.datetime) -> str:
+    """``readings_p202612`` for the December 2026 partition of ``readings``, ``readings_p20261207`` for any other
+    range (a week) starting on 7 December 2026."""
+    if start == month_start(start) and end == add_months(start, 1):
+        return f"{table}_p{start:%Y%m}"
+    return f"{table}_p{start:%Y%m%d}"
 
 
 def is_partitioned(conn: Connection, table: str) -> bool:
@@ -97,26 +134,36 @@ def is_partitioned(conn: Connection, table: str) -> bool:
     )
 
 
+def _children(conn: Connection, table: str) -> list[tuple[str, str]]:
+    """(name, bound expression) of every partition of ``table``."""
+    return [
+        (name, bound)
+        for name, bound in conn.execute(
+            text(
+                "SELECT child.relname, pg_get_expr(child.relpartbound, child.oid) FROM pg_inherits "
+                "JOIN pg_class child ON child.oid = pg_inherits.inhrelid WHERE pg_inherits.inhparent = to_regclass(:t)"
+            ),
+            {"t": table},
+        ).all()
+    ]
+
+
 def partitions(conn: Connection, table: str) -> list[str]:
-    """Names of the partitions of ``table`` (monthly ones oldest first, then the default one)."""
-    names = conn.execute(
-        text(
-            "SELECT child.relname FROM pg_inherits JOIN pg_class child ON child.oid = pg_inherits.inhrelid "
-            "WHERE pg_inherits.inhparent = to_regclass(:t)"
-        ),
-        {"t": table},
-    ).scalars()
-    return sorted(names, key=lambda name: (name.endswith(DEFAULT_SUFFIX), name))
+    """Names of the partitions of ``table`` (the time ranges oldest first, then the default one)."""
+    return [r.name for r in partition_ranges(conn, table)] + [
+        name for name, bound in _children(conn, table) if _BOUND.search(bound) is None
+    ]
 
 
-def monthly_partitions(conn: Connection, table: str) -> dict[dt.datetime, str]:
-    """The monthly partitions of ``table`` by the first instant of their month."""
-    found = {}
-    for name in partitions(conn, table):
-        month = _month_of(table, name)
-        if month is not None:
-            found[month] = name
-    return found
+def partition_ranges(conn: Connection, table: str) -> list[PartitionRange]:
+    """The time partitions of ``table`` with the range each holds (as PostgreSQL stores it), oldest first."""
+    found = []
+    for name, bound in _children(conn, table):
+        limits = _BOUND.search(bound)
+        if limits is not None:
+            start, end = (dt.datetime.fromisoformat(value).astimezone(dt.UTC) for value in limits.groups())
+            found.append(PartitionRange(name, start, end))
+    return sorted(found, key=lambda r: r.start)
 
 
 def pg_only_tables(conn: Connection) -> set[str]:
@@ -130,30 +177,30 @@ def _quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
 
 
-def _literal(month: dt.datetime) -> str:
-    return f"'{month:%Y-%m-%d} 00:00:00+00'"
+def _literal(moment: dt.datetime) -> str:
+    return f"'{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}+00'"
 
 
-def create_month(conn: Connection, table: str, month: dt.datetime) -> tuple[str, int]:
-    """Create the partition of ``table`` for ``month`` (first instant, UTC), moving that month's rows out of the
-    default partition into it; returns its name and the rows moved. The caller knows it does not exist yet."""
+def create_partition(conn: Connection, table: str, start: dt.datetime, end: dt.datetime) -> tuple[str, int]:
+    """Create the partition of ``table`` for [start, end), moving those rows out of the default partition into it;
+    returns its name and the rows moved. The caller knows no partition overlaps the range."""
     spec = _BY_NAME[table]
-    name = partition_name(table, month)
+    name = partition_name(table, start, end)
     default = _quote(conn, table + DEFAULT_SUFFIX)
     column = _quote(conn, spec.time_column)
-    start, end = _literal(month), _literal(add_months(month, 1))
+    low, high = _literal(start), _literal(end)
     has_default = table + DEFAULT_SUFFIX in partitions(conn, table)
     if has_default:  # a new range must not overlap rows the default partition holds
         conn.execute(text(f"CREATE TEMPORARY TABLE rehomed (LIKE {_quote(conn, table)}) ON COMMIT DROP"))
         conn.execute(
             text(
-                f"WITH gone AS (DELETE FROM {default} WHERE {column} >= {start} AND {column} < {end} RETURNING *) "
+                f"WITH gone AS (DELETE FROM {default} WHERE {column} >= {low} AND {column} < {high} RETURNING *) "
                 "INSERT INTO rehomed SELECT * FROM gone"
             )
         )
     conn.execute(
         text(
-            f"CREATE TABLE {_quote(conn, name)} PARTITION OF {_quote(conn, table)} FOR VALUES FROM ({start}) TO ({end})"
+            f"CREATE TABLE {_quote(conn, name)} PARTITION OF {_quote(conn, table)} FOR VALUES FROM ({low}) TO ({high})"
         )
     )
     moved = 0
@@ -163,25 +210,63 @@ def create_month(conn: Connection, table: str, month: dt.datetime) -> tuple[str,
     return name, moved
 
 
-def _months_holding_data(conn: Connection, relation: str, time_column: str) -> list[dt.datetime]:
-    """The (UTC) months of the rows of ``relation``, oldest first."""
+def _periods_holding_data(conn: Connection, relation: str, time_column: str, interval: Interval) -> list[dt.datetime]:
+    """The (UTC) months or weeks of the rows of ``relation``, oldest first."""
     column = _quote(conn, time_column)
-    months = conn.execute(
-        text(f"SELECT DISTINCT date_trunc('month', {column} AT TIME ZONE 'UTC') FROM {_quote(conn, relation)}")
+    periods = conn.execute(
+        text(f"SELECT DISTINCT date_trunc('{interval}', {column} AT TIME ZONE 'UTC') FROM {_quote(conn, relation)}")
     ).scalars()
-    return sorted(month.replace(tzinfo=dt.UTC) for month in months)
+    return sorted(period.replace(tzinfo=dt.UTC) for period in periods)
 
 
-def ensure_months(conn: Connection, table: str, first: dt.datetime, last: dt.datetime) -> list[str]:
-    """Create the missing partitions of ``table`` for every month from ``first`` to ``last``; their names."""
-    existing = monthly_partitions(conn, table)
+def _uncovered(
+    start: dt.datetime, end: dt.datetime, ranges: list[PartitionRange]
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The parts of [start, end) that no range of ``ranges`` (sorted by start) covers."""
+    gaps, cursor = [], start
+    for covered in ranges:
+        if covered.end <= cursor or covered.start >= end:
+            continue
+        if covered.start > cursor:
+            gaps.append((cursor, covered.start))
+        cursor = max(cursor, covered.end)
+    if cursor < end:
+        gaps.append((cursor, end))
+    return gaps
+
+
+def ensure_periods(
+    conn: Connection, table: str, first: dt.datetime, last: dt.datetime, interval: Interval = "month"
+) -> list[tuple[str, int]]:
+    """Create partitions of ``table`` for every month or week from the one holding ``first`` to the one holding
+    ``last``, each for the part of its period no partition covers yet; (name, rows moved from the default) of each."""
+    ranges = partition_ranges(conn, table)
     created = []
-    month = month_start(first)
-    while month <= month_start(last):
-        if month not in existing:
-            created.append(create_month(conn, table, month)[0])
-        month = add_months(month, 1)
+    start, stop = period_start(first, interval), period_start(last, interval)
+    while start <= stop:
+        end = next_period(start, interval)
+        for low, high in _uncovered(start, end, ranges):
+            name, moved = create_partition(conn, table, low, high)
+            created.append((name, moved))
+            ranges = sorted([*ranges, PartitionRange(name, low, high)], key=lambda r: r.start)
+        start = end
     return created
+
+
+def _is_empty(conn: Connection, relation: str) -> bool:
+    return not conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {_quote(conn, relation)})")).scalar_one()
+
+
+def _replace_empty_future(conn: Connection, table: str, interval: Interval, after: dt.datetime) -> list[str]:
+    """Drop the empty partitions of ``table`` starting at or after ``after`` whose range is not one ``interval``
+    (made before the interval was changed), so that those periods are partitioned by the new interval."""
+    dropped = []
+    for found in partition_ranges(conn, table):
+        regular = period_start(found.start, interval) == found.start and next_period(found.start, interval) == found.end
+        if found.start >= after and not regular and _is_empty(conn, found.name):
+            conn.execute(text(f"DROP TABLE {_quote(conn, found.name)}"))
+            dropped.append(found.name)
+    return dropped
 
 
 def _row_count(conn: Connection, relation: str) -> int:
@@ -189,26 +274,39 @@ def _row_count(conn: Connection, relation: str) -> int:
 
 
 def maintain(
-    conn: Connection, now: dt.datetime, *, ahead_months: int, retention_months: dict[str, int]
+    conn: Connection,
+    now: dt.datetime,
+    *,
+    ahead_months: int,
+    retention_months: dict[str, int],
+    intervals: dict[str, Interval] | None = None,
 ) -> dict[str, TableMaintenance]:
-    """Partitions ahead, default partition emptied into monthly ones, retention applied; what was done per table.
+    """Partitions ahead, default partition emptied into partitions of their own, retention applied; what was done
+    per table.
 
-    ``retention_months`` maps a table name to how many whole months before the current one are kept (0 or
-    missing: kept for ever); older months are dropped whole on PostgreSQL, deleted on SQLite.
+    ``intervals`` maps a table name to its partition interval (``month``, the default, or ``week``); partitions
+    are kept created for the periods up to ``ahead_months`` months after the current month. ``retention_months``
+    maps a table name to how many whole months before the current one are kept (0 or missing: kept for ever);
+    partitions wholly older are dropped on PostgreSQL, older rows deleted on SQLite.
     """
     report = {}
     current = month_start(now)
     for spec in PARTITIONED_TABLES:
         done = TableMaintenance()
+        interval = (intervals or {}).get(spec.name, "month")
         keep = retention_months.get(spec.name, 0)
         cutoff = add_months(current, -keep) if keep > 0 else None
         if is_partitioned(conn, spec.name):
-            for month in _months_holding_data(conn, spec.name + DEFAULT_SUFFIX, spec.time_column):
-                if cutoff is None or month >= cutoff:
-                    name, moved = create_month(conn, spec.name, month)
-                    done.created.append(name)
-                    done.rows_moved_from_default += moved
-            done.created += ensure_months(conn, spec.name, current, add_months(current, ahead_months))
+            upcoming = next_period(period_start(now, interval), interval)
+            done.replaced_empty = _replace_empty_future(conn, spec.name, interval, upcoming)
+            for period in _periods_holding_data(conn, spec.name + DEFAULT_SUFFIX, spec.time_column, interval):
+                if cutoff is None or next_period(period, interval) > cutoff:
+                    for name, moved in ensure_periods(conn, spec.name, period, period, interval):
+                        done.created.append(name)
+                        done.rows_moved_from_default += moved
+            done.created += [
+                name for name, _ in ensure_periods(conn, spec.name, now, add_months(current, ahead_months), interval)
+            ]
             if cutoff is not None:
                 _drop_before(conn, spec, cutoff, done)
             done.partitions = len(partitions(conn, spec.name))
@@ -222,18 +320,25 @@ def maintain(
 def maintain_configured(
     engine: Engine, settings: Settings, now: dt.datetime, *, lock_wait_s: float = 5
 ) -> dict[str, Any]:
-    """:func:`maintain` with the configured months ahead and retentions, in a transaction of its own.
+    """:func:`maintain` with the configured months ahead, intervals and retentions, in a transaction of its own.
 
     Creating or dropping a partition must lock the whole table; should a long write (a datalogger's buffer
     flush) hold it for more than ``lock_wait_s``, nothing is changed this time (``{"busy": true}``) rather than
     making the live stream queue behind the wait.
     """
     retention = {spec.name: int(getattr(settings, spec.retention_setting)) for spec in PARTITIONED_TABLES}
+    intervals = {spec.name: getattr(settings, spec.interval_setting) for spec in PARTITIONED_TABLES}
     try:
         with engine.begin() as conn:
             if is_postgresql(conn):
                 conn.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait_s * 1000)}ms'"))
-            done = maintain(conn, now, ahead_months=settings.partitions_ahead_months, retention_months=retention)
+            done = maintain(
+                conn,
+                now,
+                ahead_months=settings.partitions_ahead_months,
+                retention_months=retention,
+                intervals=intervals,
+            )
     except OperationalError as err:
         if isinstance(err.orig, psycopg.errors.LockNotAvailable):
             return {"busy": True}
@@ -242,12 +347,12 @@ def maintain_configured(
 
 
 def _drop_before(conn: Connection, spec: PartitionedTable, cutoff: dt.datetime, done: TableMaintenance) -> None:
-    """Drop the monthly partitions of ``spec`` ending at or before ``cutoff``, and delete older default rows."""
-    for month, name in monthly_partitions(conn, spec.name).items():
-        if add_months(month, 1) <= cutoff:
-            done.rows_dropped += _row_count(conn, name)
-            conn.execute(text(f"DROP TABLE {_quote(conn, name)}"))
-            done.dropped.append(name)
+    """Drop the partitions of ``spec`` ending at or before ``cutoff``, and delete older default rows."""
+    for found in partition_ranges(conn, spec.name):
+        if found.end <= cutoff:
+            done.rows_dropped += _row_count(conn, found.name)
+            conn.execute(text(f"DROP TABLE {_quote(conn, found.name)}"))
+            done.dropped.append(found.name)
     column = _quote(conn, spec.time_column)
     done.rows_dropped += conn.execute(
         text(f"DELETE FROM {_quote(conn, spec.name + DEFAULT_SUFFIX)} WHERE {column} < :cutoff"), {"cutoff": cutoff}
@@ -304,7 +409,9 @@ def _set_aside(conn: Connection, table: str) -> str:
     return old
 
 
-def _rebuild(conn: Connection, table: str, *, partitioned: bool, now: dt.datetime, ahead_months: int) -> None:
+def _rebuild(
+    conn: Connection, table: str, *, partitioned: bool, now: dt.datetime, ahead_months: int, interval: Interval
+) -> None:
     """Replace ``table`` by a copy that is partitioned (or plain), every row copied and verified."""
     spec = _BY_NAME[table]
     constraints, indexes = _index_definitions(conn, table)
@@ -329,9 +436,9 @@ def _rebuild(conn: Connection, table: str, *, partitioned: bool, now: dt.datetim
         conn.execute(
             text(f"CREATE INDEX {_quote(conn, BRIN_PREFIX + table)} ON {_quote(conn, table)} USING brin ({column})")
         )
-        for month in _months_holding_data(conn, old, spec.time_column):
-            create_month(conn, table, month)
-        ensure_months(conn, table, now, add_months(month_start(now), ahead_months))
+        for period in _periods_holding_data(conn, old, spec.time_column, interval):
+            ensure_periods(conn, table, period, period, interval)
+        ensure_periods(conn, table, now, add_months(month_start(now), ahead_months), interval)
     conn.execute(text(f"INSERT INTO {_quote(conn, table)} SELECT * FROM {_quote(conn, old)}"))
     after = _fingerprint(conn, table)
     if after != before:
@@ -343,18 +450,21 @@ def _rebuild(conn: Connection, table: str, *, partitioned: bool, now: dt.datetim
     conn.execute(text(f"DROP TABLE {_quote(conn, old)}"))
 
 
-def convert_to_partitioned(conn: Connection, table: str, *, now: dt.datetime, ahead_months: int = 3) -> None:
-    """Make PostgreSQL ``table`` (one of :data:`PARTITIONED_TABLES`) monthly-partitioned, keeping every row.
+def convert_to_partitioned(
+    conn: Connection, table: str, *, now: dt.datetime, ahead_months: int = 3, interval: Interval = "month"
+) -> None:
+    """Make PostgreSQL ``table`` (one of :data:`PARTITIONED_TABLES`) partitioned by ``interval``, keeping every row.
 
-    Partitions cover every month holding data and the months up to ``ahead_months`` after ``now``. The row
+    Partitions cover every month (or week) holding data and the periods up to ``ahead_months`` months after
+    ``now``. The row
     count and a checksum of every row are compared before and after; a difference raises
     :class:`PartitionCheckError`, so the caller's transaction (the migration's) is rolled back.
     """
     if not is_partitioned(conn, table):
-        _rebuild(conn, table, partitioned=True, now=now, ahead_months=ahead_months)
+        _rebuild(conn, table, partitioned=True, now=now, ahead_months=ahead_months, interval=interval)
 
 
 def convert_to_plain(conn: Connection, table: str) -> None:
     """The reverse of :func:`convert_to_partitioned`: one plain table again, every row copied and verified."""
     if is_partitioned(conn, table):
-        _rebuild(conn, table, partitioned=False, now=dt.datetime.now(dt.UTC), ahead_months=0)
+        _rebuild(conn, table, partitioned=False, now=dt.datetime.now(dt.UTC), ahead_months=0, interval="month")

@@ -78,7 +78,7 @@ def test_the_migration_keeps_every_row_and_puts_each_in_its_month(postgres_engin
     assert _fingerprints(postgres_engine) == before
     with postgres_engine.connect() as conn:
         assert all(partitions.is_partitioned(conn, table.name) for table in partitions.PARTITIONED_TABLES)
-        months = partitions.monthly_partitions(conn, "readings")
+        months = {found.start for found in partitions.partition_ranges(conn, "readings")}
     assert _partition_of(postgres_engine, "2026-10-31T23:55Z") == "readings_p202610"
     assert _partition_of(postgres_engine, "2026-11-01T00:00Z") == "readings_p202611"
     assert _partition_of(postgres_engine, "2019-05-17T08:05Z") == "readings_p201905"
@@ -126,7 +126,7 @@ def test_partitions_are_created_ahead_and_stray_rows_rehomed(postgres_engine: En
     with postgres_engine.begin() as conn:
         strays = conn.execute(text("SELECT count(*) FROM readings_default")).scalar_one()
         done = partitions.maintain(conn, NOW, ahead_months=3, retention_months={})
-        months = partitions.monthly_partitions(conn, "readings")
+        months = {found.start for found in partitions.partition_ranges(conn, "readings")}
         default_rows = conn.execute(text("SELECT count(*) FROM readings_default")).scalar_one()
     assert strays == len(AUTUMN) + 1 and done["readings"].rows_moved_from_default == strays
     assert {"readings_p201905", "readings_p202610", "readings_p202611"} <= set(done["readings"].created)
