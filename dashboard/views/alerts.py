@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, loaders
+from dashboard import auth, components, loaders
 from dashboard.i18n import current_language, label, t
 from dashboard.markup import escape_markdown, markdown_text
 from data import alert_queries
@@ -172,14 +172,17 @@ def _filters(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _summary(rows: pd.DataFrame) -> None:
+    """Open alerts per severity and the stale ones, as metric cards (two to a line on a phone)."""
     active = rows[rows["state_code"].isin([s.value for s in OPEN_STATES])]
-    cells = st.columns(len(SEVERITY_RANK) + 1)
-    for cell, severity in zip(cells, SEVERITY_RANK, strict=False):
-        count = int((active["severity_code"] == severity).sum())
-        icon = f":{SEVERITY_COLOUR[severity]}[{SEVERITY_ICON[severity]}]"
-        cell.metric(f"{icon} {label('severity', severity)}", number(count, current_language()))
-    cells[-1].metric(label("alert_state", AlertState.STALE), number(int((active["state_code"] == "stale").sum()),
-                                                                    current_language()))  # fmt: skip
+    language = current_language()
+    cards: list[tuple[str, object, str | None]] = [
+        (f":{SEVERITY_COLOUR[severity]}[{SEVERITY_ICON[severity]}] {label('severity', severity)}",
+         number(int((active["severity_code"] == severity).sum()), language), None)
+        for severity in SEVERITY_RANK
+    ]  # fmt: skip
+    stale = int((active["state_code"] == AlertState.STALE).sum())
+    cards.append((label("alert_state", AlertState.STALE), number(stale, language), None))
+    components.kpi_row(cards)
 
 
 def _groups(rows: pd.DataFrame) -> None:
