@@ -15,6 +15,7 @@ shown documents up to :data:`MAX_BYTES` (a page run re-registers its map, so a s
 from __future__ import annotations
 
 import hashlib
+import html
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -27,12 +28,17 @@ from streamlit.proto.IFrame_pb2 import IFrame
 
 from dashboard.server import COOKIE, base_path
 from data import sessions
+from data.i18n import LANGUAGES, translate
 
 MAX_BYTES = 160 * 1024 * 1024  # documents kept per process (a 20,000-case overview map is a few MB)
 MAX_AGE_S = 7 * 24 * 3600
 ROUTE_PREFIX = "/_envmon/map/"
 # The document lives at <base>/_envmon/map/<hash>.html: its relative asset links reach <base>/app/static/vendor.
 ASSET_BASE = "../../app/static/vendor"
+# Right after a login the page's frame may ask for its map before the request that sets the session cookie has
+# been answered: the refusal page asks again every RETRY_DELAY_MS, RETRY_ATTEMPTS times, before it says so.
+RETRY_ATTEMPTS = 30
+RETRY_DELAY_MS = 500
 
 
 @dataclass(frozen=True)
@@ -104,16 +110,43 @@ def _signed_in_as(request: Request, roles: frozenset[str]) -> bool:
     return user is not None and user.role in roles
 
 
+def _refusal_page(attempt: int) -> str:
+    """The 403 page: it loads the map again shortly (``?attempt=n``) while the session cookie may still be on its
+    way, then says the session has ended (in both languages: the frame's request does not carry the page's)."""
+    message = "<br>".join(html.escape(translate("session.ended", language)) for language in LANGUAGES)
+    retry = attempt < RETRY_ATTEMPTS
+    script = (
+        "<script>setTimeout(function(){var u=new URL(location.href);"
+        f"u.searchParams.set('attempt','{attempt + 1}');location.replace(u.href);}},{RETRY_DELAY_MS});</script>"
+    )
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"></head>'
+        f'<body style="font-family:sans-serif">{script if retry else f"<p>{message}</p>"}</body></html>'
+    )
+
+
+def _attempt(request: Request) -> int:
+    """The ``attempt`` query parameter of a refused frame's retry (0 when absent or not a number)."""
+    value = request.query_params.get("attempt", "0")
+    return int(value) if value.isdigit() and len(value) < 4 else 0
+
+
 async def serve(request: Request) -> Response:
     """GET ``/_envmon/map/<sha256>.html``: the stored document (304 when the browser has it), 404 if unknown,
-    403 without a live session of a role that may see it."""
+    403 without a live session of a role that may see it (a page that retries a few seconds, see
+    :data:`RETRY_ATTEMPTS`, then says the session has ended)."""
     digest = request.path_params["name"].removesuffix(".html")
     with _LOCK:
         entry = _STORE.get(digest)
     if entry is None:
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
     if entry.roles is not None and not await run_in_threadpool(_signed_in_as, request, entry.roles):
-        return Response(status_code=403, headers={"Cache-Control": "no-store"})
+        return Response(
+            _refusal_page(_attempt(request)),
+            status_code=403,
+            media_type="text/html; charset=utf-8",
+            headers={"Cache-Control": "no-store"},
+        )
     headers = {
         "Cache-Control": f"{'public' if entry.roles is None else 'private'}, max-age={MAX_AGE_S}, immutable",
         "ETag": f'"{digest}"',

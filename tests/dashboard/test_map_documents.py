@@ -78,3 +78,25 @@ def test_the_store_drops_the_least_recently_shown_maps_beyond_its_size(monkeypat
     map_documents.publish(third, None)
     assert map_documents.stored(first.url) and map_documents.stored(third.url)
     assert map_documents.stored(second.url) is None
+
+
+def test_a_refused_frame_asks_again_while_the_login_cookie_is_on_its_way_then_says_the_session_ended(
+    client: TestClient, seeded_db: tuple[str, Engine]
+) -> None:
+    """Right after a login the frame may ask before the cookie is set: the refusal reloads it, bounded."""
+    document = map_documents.MapDocument.of("<html>ward map 3</html>")
+    url = map_documents.publish(document, ("leader",))
+
+    first = client.get(url)
+    assert first.status_code == 403 and first.headers["cache-control"] == "no-store"
+    assert "searchParams.set('attempt','1')" in first.text and "ward map" not in first.text
+    assert "Phiên đăng nhập" not in first.text  # no message while it retries
+    middle = client.get(f"{url}?attempt=7")
+    assert "searchParams.set('attempt','8')" in middle.text
+    last = client.get(f"{url}?attempt={map_documents.RETRY_ATTEMPTS}")
+    assert last.status_code == 403 and "location.replace" not in last.text
+    assert "Phiên đăng nhập đã kết thúc" in last.text and "Your session has ended" in last.text
+    assert client.get(f"{url}?attempt=<script>").status_code == 403  # not a number: counted from 0
+
+    client.cookies.set(server.COOKIE, _cookie(seeded_db[1], "lead"))  # the cookie arrived: the retry gets the map
+    assert client.get(f"{url}?attempt=3").text == document.html
