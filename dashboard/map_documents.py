@@ -110,18 +110,34 @@ def _signed_in_as(request: Request, roles: frozenset[str]) -> bool:
     return user is not None and user.role in roles
 
 
+def _message_page(key: str) -> str:
+    """A small page saying the i18n string ``key`` in both languages (the frame's request does not carry the
+    page's language)."""
+    message = "<br>".join(html.escape(translate(key, language)) for language in LANGUAGES)
+    return _page(f"<p>{message}</p>")
+
+
+def _page(body: str) -> str:
+    """A minimal HTML page around ``body``."""
+    head = '<!doctype html><html><head><meta charset="utf-8"></head>'
+    return f'{head}<body style="font-family:sans-serif">{body}</body></html>'
+
+
+def _uncached(page: str, status_code: int) -> Response:
+    """``page`` with ``status_code``, never kept by the browser (the next load may succeed)."""
+    return Response(
+        page, status_code=status_code, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
+    )
+
+
 def _refusal_page(attempt: int) -> str:
     """The 403 page: it loads the map again shortly (``?attempt=n``) while the session cookie may still be on its
-    way, then says the session has ended (in both languages: the frame's request does not carry the page's)."""
-    message = "<br>".join(html.escape(translate("session.ended", language)) for language in LANGUAGES)
-    retry = attempt < RETRY_ATTEMPTS
-    script = (
+    way, then says the session has ended."""
+    if attempt >= RETRY_ATTEMPTS:
+        return _message_page("session.ended")
+    return _page(
         "<script>setTimeout(function(){var u=new URL(location.href);"
         f"u.searchParams.set('attempt','{attempt + 1}');location.replace(u.href);}},{RETRY_DELAY_MS});</script>"
-    )
-    return (
-        '<!doctype html><html><head><meta charset="utf-8"></head>'
-        f'<body style="font-family:sans-serif">{script if retry else f"<p>{message}</p>"}</body></html>'
     )
 
 
@@ -132,21 +148,16 @@ def _attempt(request: Request) -> int:
 
 
 async def serve(request: Request) -> Response:
-    """GET ``/_envmon/map/<sha256>.html``: the stored document (304 when the browser has it), 404 if unknown,
-    403 without a live session of a role that may see it (a page that retries a few seconds, see
-    :data:`RETRY_ATTEMPTS`, then says the session has ended)."""
+    """GET ``/_envmon/map/<sha256>.html``: the stored document (304 when the browser has it), 404 (a page asking
+    for a reload) if unknown, 403 without a live session of a role that may see it (a page that retries for a few
+    seconds, see :data:`RETRY_ATTEMPTS`, then says the session has ended)."""
     digest = request.path_params["name"].removesuffix(".html")
     with _LOCK:
         entry = _STORE.get(digest)
-    if entry is None:
-        return Response(status_code=404, headers={"Cache-Control": "no-store"})
+    if entry is None:  # never shown by this process, or dropped since (a restart, the store's size bound)
+        return _uncached(_message_page("map.gone"), 404)
     if entry.roles is not None and not await run_in_threadpool(_signed_in_as, request, entry.roles):
-        return Response(
-            _refusal_page(_attempt(request)),
-            status_code=403,
-            media_type="text/html; charset=utf-8",
-            headers={"Cache-Control": "no-store"},
-        )
+        return _uncached(_refusal_page(_attempt(request)), 403)
     headers = {
         "Cache-Control": f"{'public' if entry.roles is None else 'private'}, max-age={MAX_AGE_S}, immutable",
         "ETag": f'"{digest}"',

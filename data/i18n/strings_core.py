@@ -93,6 +93,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kpi.alerts": ("Cảnh báo đang bật", "Active alerts"),
     # map
     "map.metric": ("Tô màu phường theo", "Colour wards by"),
+    "map.gone": (
+        "Bản đồ này không còn trên máy chủ (máy chủ đã khởi động lại). Hãy tải lại trang.",
+        "This map is no longer on the server (it has restarted). Please reload the page.",
+    ),
     "map.metric_count": ("Số vụ việc", "Number of cases"),
     "map.metric_rate": ("Tỷ lệ trên 1.000 dân", "Rate per 1,000 residents"),
     "map.wards": ("Phường/xã", "Wards"),
