@@ -11,7 +11,8 @@ work, and the client costs almost no CPU — unlike a headless browser on the sa
 path the login form's component takes: a session is started for the user (``data.sessions``) and its one-time
 handoff code is exchanged at ``POST /_envmon/session`` for the ``envmon_session`` cookie.
 
-Like a browser, a tab keeps what it may keep: the frame documents their ``Cache-Control`` lets it reuse (a
+Like a browser, a tab asks for gzip (``Accept-Encoding``; bytes are counted as they cross the wire) and keeps what
+it may keep: the frame documents their ``Cache-Control`` lets it reuse (a
 browser's HTTP cache), and the big messages the server marked ``cacheable``, whose hashes it lists in each rerun
 (``ClientState.cached_message_hashes``) so the server sends a reference (``ref_hash``) instead of the message.
 
@@ -47,6 +48,7 @@ class PageRun:
     deltas: int = 0  # elements and blocks the server sent
     bytes_received: int = 0  # WebSocket payload plus frame documents
     frames_fetched: int = 0  # frame documents requested (not taken from the tab's cache)
+    opened_tab: bool = False  # the run opened the tab (GET + WebSocket) before running the page
     headings: list[str] = field(default_factory=list)
     frames: list[str] = field(default_factory=list)  # the frame documents' URLs
 
@@ -84,7 +86,7 @@ class Tab:
         return status, content
 
     def _headers(self, *, websocket: bool = False) -> dict[str, str]:
-        headers = {} if websocket else {"Origin": self.base, "Sec-Fetch-Site": "same-origin"}  # WS: ``origin=``
+        headers = {} if websocket else {"Origin": self.base, "Sec-Fetch-Site": "same-origin", "Accept-Encoding": "gzip"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         return headers
@@ -122,6 +124,7 @@ class Tab:
         start = time.perf_counter()
         try:
             if self.socket is None:
+                result.opened_tab = True
                 result.bytes_received += await self.open(page)
             await self._rerun(page, query_string)
             await asyncio.wait_for(self._read_until_finished(result), TIMEOUT_S)

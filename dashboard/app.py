@@ -1,45 +1,25 @@
-"""The envmon dashboard entry point: page config, session, shared sidebar, navigation.
+"""The envmon dashboard entry point.
 
 Run from the repository root: ``python -m streamlit run dashboard/app.py`` (``-m`` puts the repository on
 ``sys.path`` so ``data``, ``geo`` and ``monitoring`` import).
 
 This file has two roles. ``streamlit run`` first *imports* it (``__name__ != "__main__"``) and finds ``app``,
 an ``st.App`` that adds the session-cookie route and the security headers of :mod:`dashboard.server`; that app
-then *runs* this file as the page script (``__name__ == "__main__"``) on every interaction.
-
-Every page is registered on every run, so each has a stable URL that works when opened directly (``/air``,
-``/users``…); a page the visitor may not open shows the login form or a refusal, and the sidebar lists only the
-pages the signed-in role may open (:data:`PAGES`). Streamlit serves its default page only at ``/``, so the default
-page is a small redirect to ``/air`` and no real page is the default (``/air`` used to say "Page not found").
+then *runs* this file as the page script (``__name__ == "__main__"``) on every interaction, which calls
+:func:`dashboard.navigation.main` (page config, session, sidebar, the pages). Kept this small on purpose: what
+this file does, every page run of every session does again.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).absolute().parent.parent  # not .resolve(): this runs on every page run (syscalls)
 if str(REPO_ROOT) not in sys.path:  # `streamlit run dashboard/app.py` without -m only adds dashboard/
     sys.path.insert(0, str(REPO_ROOT))
-
-VIEWS = Path(__file__).resolve().parent / "views"
-STATIC = Path(__file__).resolve().parent / "static"
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """A page of the app: its script (or function), stable URL path, title key and who may open it."""
-
-    target: Path | Callable[[], None]
-    url_path: str
-    title_key: str
-    roles: tuple[str, ...] | None  # None: everyone, signed in or not
-    signed_out_only: bool = False
-    in_menu: bool = True  # a detail page (one alert) is reached by its links, not from the sidebar
 
 
 if __name__ != "__main__":  # imported by `streamlit run` / uvicorn: the ASGI app around this script
@@ -47,84 +27,6 @@ if __name__ != "__main__":  # imported by `streamlit run` / uvicorn: the ASGI ap
 
     app = st.App(__file__, routes=server.ROUTES, middleware=server.MIDDLEWARE)
 else:
-    from dashboard import auth, casework, components, loaders, state, url_state
-    from dashboard.i18n import LANGUAGES, t
-    from dashboard.markup import markdown_text
-    from data.db import DatabaseUnavailableError, schema_revision
+    from dashboard import navigation
 
-    PAGES: tuple[PageSpec, ...] = (
-        PageSpec(VIEWS / "air.py", "air", "nav.air", None),
-        PageSpec(VIEWS / "overview.py", "overview", "nav.overview", auth.STAFF_ROLES),
-        PageSpec(VIEWS / "analysis.py", "analysis", "nav.analysis", auth.STAFF_ROLES),
-        PageSpec(VIEWS / "alerts.py", "alerts", "nav.alerts", auth.STAFF_ROLES),
-        PageSpec(VIEWS / "alert.py", "alert", "nav.alert", auth.STAFF_ROLES, in_menu=False),
-        PageSpec(VIEWS / "queue.py", "queue", "nav.queue", auth.CASE_ROLES),
-        PageSpec(VIEWS / "case.py", "case", "nav.case", auth.CASE_ROLES, in_menu=False),
-        PageSpec(VIEWS / "scorecard.py", "scorecard", "nav.scorecard", auth.STAFF_ROLES),
-        PageSpec(VIEWS / "results.py", "results", "nav.results", None),
-        PageSpec(VIEWS / "stations.py", "stations", "nav.stations", auth.STAFF_ROLES),
-        PageSpec(VIEWS / "imports.py", "import", "nav.import", auth.OPERATOR_ONLY),
-        PageSpec(VIEWS / "users.py", "users", "nav.users", auth.OPERATOR_ONLY),
-        PageSpec(auth.login_page, "login", "nav.login", None, signed_out_only=True),
-    )
-
-    def may_open(spec: PageSpec, role: str | None) -> bool:
-        """Whether the sidebar offers ``spec`` to a visitor with ``role`` (None: not signed in)."""
-        if spec.signed_out_only:
-            return role is None
-        return spec.roles is None or role in spec.roles
-
-    def _database_ready() -> bool:
-        try:
-            revision = schema_revision(loaders.engine())
-        except DatabaseUnavailableError as err:
-            st.error(t("app.database_unavailable", error=str(err)))
-            return False
-        if revision is None:
-            st.error(t("app.not_initialised"))
-            return False
-        return True
-
-    def _sidebar(pages: dict[str, st.Page]) -> None:
-        user = auth.current_user()
-        role = None if user is None else user["role"]
-        with st.sidebar:
-            st.radio(
-                "Ngôn ngữ / Language",
-                list(LANGUAGES),
-                key=state.LANGUAGE,
-                horizontal=True,
-                format_func=lambda code: LANGUAGES[code],
-            )
-            params = url_state.link_params()
-            for spec in PAGES:
-                if spec.in_menu and may_open(spec, role):
-                    st.page_link(pages[spec.url_path], query_params=params or None)
-            if user is None:
-                st.caption(t("sidebar.public"))
-            else:
-                st.markdown(markdown_text("sidebar.signed_in", name=user["username"], role=t(f"role.{user['role']}")))
-                if casework.is_unit_account(user):
-                    casework.sidebar_queue(user)
-                st.button(t("sidebar.logout"), on_click=auth.logout)
-            auth.cookie_sync()
-            components.feed_banner()
-
-    def _main() -> None:
-        st.set_page_config(page_title="envmon · Hà Nội", page_icon=str(STATIC / "envmon-icon.png"), layout="wide")
-        state.init_state(st.session_state, loaders.settings().language, asked=url_state.url_language())
-        if not _database_ready():
-            st.stop()
-        auth.refresh()
-        pages = {spec.url_path: st.Page(spec.target, title=t(spec.title_key), url_path=spec.url_path) for spec in PAGES}
-
-        def home() -> None:  # "/" (Streamlit serves a default page only there): go to the public page's own URL
-            start = "queue" if casework.is_unit_account(auth.current_user()) else PAGES[0].url_path  # a unit: its queue
-            st.switch_page(pages[start], query_params=url_state.link_params() or None)
-
-        url_state.sync()
-        _sidebar(pages)
-        default = st.Page(home, title=t(PAGES[0].title_key), default=True)
-        st.navigation([default, *pages.values()], position="hidden").run()
-
-    _main()
+    navigation.main()

@@ -205,18 +205,23 @@ def feed_status(row: pd.Series, now: dt.datetime) -> str:
 
 def feed_banner() -> None:
     """Sidebar summary of feed health; warns when any feed is stale or unavailable."""
+    kind, text = _feed_summary(loaders.now_minute(), current_language())
+    {"caption": st.caption, "warning": st.warning, "success": st.success}[kind](text)
+
+
+@loaders.shared_view(ttl=loaders.SHORT_TTL)
+def _feed_summary(now: dt.datetime, language: str) -> tuple[str, str]:
+    """How the banner looks (``caption`` / ``warning`` / ``success``) and its text, once per minute and language
+    (``language`` selects the cached answer)."""
     health = loaders.feed_health()
     if health.empty:
-        st.caption(t("feeds.none"))
-        return
-    now = loaders.now_minute()
+        return "caption", t("feeds.none")
     statuses = [feed_status(row, now) for _, row in health.iterrows()]
     bad = [f"{label('feed', feed)} ({t('feeds.' + s)})" for feed, s in zip(health["feed"], statuses, strict=True)
            if s != "ok"]  # fmt: skip
     if bad:
-        st.warning(t("feeds.problem", feeds=", ".join(bad)))
-    else:
-        st.success(t("feeds.all_ok", n=len(statuses)))
+        return "warning", t("feeds.problem", feeds=", ".join(bad))
+    return "success", t("feeds.all_ok", n=len(statuses))
 
 
 def kpi_row(items: Sequence[tuple[str, object, str | None]]) -> None:
@@ -333,7 +338,9 @@ def show_map_document(document: map_documents.MapDocument, key: str, height: int
         st.iframe(map_documents.publish(document, auth.ALL_ROLES), height=height)
 
 
-def overview_map(flt: CaseFilter, set_name: str, metric: str) -> map_documents.MapDocument:
+def overview_map(
+    flt: CaseFilter, set_name: str, metric: str, version: tuple[int, ...] | None = None
+) -> map_documents.MapDocument:
     """The leaders' map (``complaint_map(..., overview=True)``) rendered once per minute, metric and language.
 
     Cached under the complaint data version and the current minute as well (stations' staleness, alerts and
@@ -341,10 +348,11 @@ def overview_map(flt: CaseFilter, set_name: str, metric: str) -> map_documents.M
     When only the minute has changed since the last map of the same selection, that map is shown at once and
     this minute's is rendered on the background thread (``loaders.prefetch``): no page run waits seconds for
     folium because the clock moved (the clock-driven layers are then up to one render late). New complaints
-    (another data version) are always drawn before the page shows the map.
+    (another data version) are always drawn before the page shows the map. ``version``: the
+    ``loaders.data_version()`` the caller read this run (else it is read here).
     """
     key = (flt, set_name, metric, st.session_state[state.LANGUAGE])
-    now, version = loaders.now_minute(), loaders.data_version()
+    now, version = loaders.now_minute(), loaders.data_version() if version is None else version
     last = _last_maps().get(key)
     if last is not None and last.version == version and last.minute == now:
         return last.payload  # this minute's map, already drawn: no cache lookup (it would copy megabytes)

@@ -3,7 +3,8 @@
 ``st.cache_resource`` holds shared singletons (settings, engine, neighbour weights); ``st.cache_data`` holds
 frames with a time-to-live, keyed by a frozen :class:`data.case_filter.CaseFilter`, a station id, a scale… and by
 ``now`` rounded to the minute where the answer depends on the clock. Every query is aggregated in the
-database (``data.queries``); pages never read raw tables.
+database (``data.queries``); pages never read raw tables. :func:`shared_view` caches what a page draws (formatted,
+immutable tables) once for every session, without the copy ``st.cache_data`` makes on each read.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -42,6 +44,23 @@ LONG_TTL = 3600  # seconds: slow-changing reference data (ward polygons, choices
 MAX_CASE_MARKERS = 2000  # above this, the map shows a heat layer and ward aggregates instead of markers
 CORROBORATION_DAYS = 30  # the leaders' map and case list mark sensor-corroborated complaints of this many days
 HEAT_CELL_DEG = 0.004  # ≈ 400 m heat-layer cells (a pixel is ≈ 150 m at the city zoom): light payload
+
+
+ViewFunction = TypeVar("ViewFunction", bound=Callable[..., Any])
+_SHARED_VIEWS: dict[tuple[str, str], Any] = {}  # (file, name) -> the cached function, cleared with the live caches
+
+
+def shared_view(ttl: int, max_entries: int = 16) -> Callable[[ViewFunction], ViewFunction]:
+    """Cache a function whose answer is an immutable display object (a ``components.TableView``: Arrow tables)
+    in the process, shared by every session and handed out without a copy (``st.cache_resource``; a
+    ``st.cache_data`` read unpickles a copy in every run). :func:`clear_live_caches` clears them too."""
+
+    def wrap(function: ViewFunction) -> ViewFunction:
+        cached = st.cache_resource(ttl=ttl, max_entries=max_entries, show_spinner=False)(function)
+        _SHARED_VIEWS[(function.__code__.co_filename, function.__qualname__)] = cached  # a page script runs again
+        return cached  # type: ignore[return-value]
+
+    return wrap
 
 
 def now_minute() -> dt.datetime:
@@ -228,9 +247,9 @@ def applicable_limit(
     return table.ambient_limit(parameter, "1h", day) or table.ambient_limit(parameter, "24h", day)
 
 
-def case_count(flt: CaseFilter) -> int:
-    """Number of cases matching the filter."""
-    return _case_count(flt, data_version())
+def case_count(flt: CaseFilter, version: tuple[int, ...] | None = None) -> int:
+    """Number of cases matching the filter (``version``: the :func:`data_version` the caller read this run)."""
+    return _case_count(flt, data_version() if version is None else version)
 
 
 @st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=64)
@@ -390,5 +409,8 @@ def quarantine_rows(batch_id: str) -> pd.DataFrame:
 
 
 def clear_live_caches() -> None:
-    """Forget cached frames after a write (import, acknowledgement) so the next render is current."""
+    """Forget cached frames and shared views after a write (import, acknowledgement) so the next render is
+    current."""
     st.cache_data.clear()
+    for cached in list(_SHARED_VIEWS.values()):
+        cached.clear()

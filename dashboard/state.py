@@ -20,6 +20,8 @@ AIR_LANGUAGE = "envmon_air_language"  # the public page's own language switch, m
 MAP_METRIC = "envmon_map_metric"  # "count" | "rate" for the ward choropleth
 ANALYSIS_METRIC = "envmon_analysis_metric"  # the same choice on the analysis page
 IMPORT_RESULT = "envmon_import_result"  # summary of the last upload on the import page
+OVERDUE_CASES_OPEN = "envmon_overdue_cases_open"  # the overview's expander of overdue cases is open
+PAGES = "envmon_pages"  # this session's page objects per language (dashboard/app.py)
 
 DEFAULTS: dict[str, Any] = {
     USER: None,

@@ -123,38 +123,44 @@ def resolve(
     if session_id is None and not token:
         return None
     now = now or _utcnow()
-    query = select(UserSession, User).join(User, User.id == UserSession.user_id)
+    query = (  # the session, its user and the user's units (one row per unit): one read on every page run
+        select(UserSession.id, UserSession.expires_at, UserSession.last_seen_at, UserSession.revoked_at,
+               User.id.label("user_id"), User.username, User.role, User.active, ResponsibleUnit.code)
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(UserUnit, UserUnit.user_id == User.id)
+        .outerjoin(ResponsibleUnit, ResponsibleUnit.id == UserUnit.unit_id)
+        .order_by(ResponsibleUnit.code)
+    )  # fmt: skip
     if session_id is not None:
         query = query.where(UserSession.id == session_id)
     else:
         query = query.where(UserSession.token_hash == token_hash(token or ""))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    if not rows or rows[0].revoked_at is not None:
+        return None
+    row = rows[0]
+    ended = "expired" if row.expires_at <= now else "idle" if row.last_seen_at + policy.idle <= now else None
+    if ended is not None:
+        _write(engine, row.id, revoked_at=now, revoked_reason=ended)
+        return None
+    if not row.active:
+        return None
+    if touch and now - row.last_seen_at >= TOUCH_EVERY:
+        _write(engine, row.id, last_seen_at=now)
+    units = tuple(r.code for r in rows if r.code is not None)
+    return SessionUser(row.id, row.user_id, row.username, row.role, units)
+
+
+def _write(engine: Engine, session_id: int, **values: object) -> None:
+    """Record an ended or touched session (unless another request has revoked it meanwhile)."""
     with transaction(engine) as session:
-        found = session.execute(query).first()
-        if found is None:
-            return None
-        row, user = found
-        if row.revoked_at is not None:
-            return None
-        ended = "expired" if row.expires_at <= now else "idle" if row.last_seen_at + policy.idle <= now else None
-        if ended is not None:
-            row.revoked_at, row.revoked_reason = now, ended
-            return None
-        if not user.active:
-            return None
-        if touch and now - row.last_seen_at >= TOUCH_EVERY:
-            row.last_seen_at = now
-        return SessionUser(row.id, user.id, user.username, user.role, _unit_codes(session, user.id))
-
-
-def _unit_codes(session: Session, user_id: int) -> tuple[str, ...]:
-    return tuple(
-        session.scalars(
-            select(ResponsibleUnit.code)
-            .join(UserUnit, UserUnit.unit_id == ResponsibleUnit.id)
-            .where(UserUnit.user_id == user_id)
-            .order_by(ResponsibleUnit.code)
+        session.execute(
+            update(UserSession)
+            .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-    )
 
 
 def end(engine: Engine, *, session_id: int | None = None, token: str | None = None, reason: str = "logout") -> None:

@@ -149,6 +149,21 @@ def test_overview_map_is_offline_and_shows_wards_and_escaped_cases(app: App) -> 
     assert spots.iloc[0]["Phường/xã"] == "Hoàn Kiếm" and spots.iloc[0]["Số vụ việc"] == "7"  # the 7 seeded cases
 
 
+def test_overview_builds_the_overdue_case_list_only_while_it_is_open(app: App) -> None:
+    """The list of every overdue case (thousands of rows at city scale) is not built or sent while its expander
+    is closed; opening it shows the cases with links to their pages."""
+    at = app("overview", user="lead")
+    columns = [list(d.value.columns) for d in at.dataframe]
+    assert not any("Hạn xử lý" in c for c in columns)  # closed: only the per-unit table and the others
+    per_unit = at.dataframe[0].value
+    at.session_state[state.OVERDUE_CASES_OPEN] = True  # what the browser reports when the leader opens it
+    at.run()
+    assert not at.exception
+    (cases,) = [d.value for d in at.dataframe if "Hạn xử lý" in d.value.columns]
+    assert len(cases) == sum(int(n) for n in per_unit["Quá hạn"]) == 3
+    assert all(link.startswith("/case?id=") for link in cases["Mã"])
+
+
 def test_analysis_filters_table_and_exports(app: App) -> None:
     at = app("analysis", user="ana")
     assert at.metric[0].value == "12"

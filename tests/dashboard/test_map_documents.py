@@ -62,6 +62,23 @@ def test_a_staff_map_is_served_to_staff_sessions_only_and_cached_by_its_hash(
     assert "Hãy tải lại trang" in gone.text and "Please reload the page" in gone.text
 
 
+def test_a_browser_accepting_gzip_gets_the_document_compressed_under_its_own_tag() -> None:
+    html_text = "<html><body>" + "<path d='M 105.8 21.0 L 105.9 21.1'/>" * 2000 + "</body></html>"
+    document = map_documents.MapDocument.of(html_text)
+    url = map_documents.publish(document, None)
+    with TestClient(Starlette(routes=server.ROUTES)) as anonymous:
+        packed = anonymous.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+        plain = anonymous.get(url, headers={"Accept-Encoding": "identity"})
+        again = anonymous.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["etag"]})
+        other = anonymous.get(url, headers={"Accept-Encoding": "identity", "If-None-Match": packed.headers["etag"]})
+    assert packed.headers["content-encoding"] == "gzip" and packed.text == html_text  # the client unpacks it
+    assert int(packed.headers["content-length"]) < len(html_text) // 10
+    assert "content-encoding" not in plain.headers and plain.text == html_text
+    assert packed.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+    assert packed.headers["etag"] != plain.headers["etag"]
+    assert again.status_code == 304 and other.status_code == 200  # a tag names one encoding
+
+
 def test_a_map_also_shown_on_a_public_page_is_public() -> None:
     document = map_documents.MapDocument.of("<html>stations 2</html>")
     map_documents.publish(document, ("leader",))
