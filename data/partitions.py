@@ -359,6 +359,97 @@ def _drop_before(conn: Connection, spec: PartitionedTable, cutoff: dt.datetime, 
     ).rowcount
 
 
+# --- re-partitioning rows already stored --------------------------------------------------------------------
+
+
+@dataclass
+class Repartition:
+    """What :func:`repartition` did to one table: the partitions replaced, the ones made, the rows moved."""
+
+    table: str
+    interval: Interval
+    replaced: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    rows: int = 0
+    busy: bool = False
+
+    def message(self) -> str:
+        """One line for the user saying what changed and that nothing was lost."""
+        if self.busy:
+            return f"{self.table}: a long write holds the table; nothing changed, run it again in a quiet hour"
+        if not self.replaced:
+            return f"{self.table}: every partition is already one {self.interval}; nothing to do"
+        return (
+            f"{self.table}: {len(self.replaced)} partitions split into {len(self.created)} of one {self.interval} "
+            f"each; {self.rows:,} rows moved, row count and checksum equal before and after"
+        )
+
+
+def _regular(found: PartitionRange, interval: Interval) -> bool:
+    return period_start(found.start, interval) == found.start and next_period(found.start, interval) == found.end
+
+
+def repartition(conn: Connection, table: str, interval: Interval) -> Repartition:
+    """Re-cut the time partitions of ``table`` that are not one ``interval`` long (monthly ones when changing to
+    weeks, and back) into partitions of ``interval``, rows included, in the caller's transaction.
+
+    Those partitions are detached, partitions of ``interval`` are made for the time they covered (a period
+    partly covered by a partition kept gets the rest), their rows are inserted again through the parent table
+    and the old tables dropped. The row count and a checksum of every row of ``table`` are compared before and
+    after; a difference raises :class:`PartitionCheckError`, so nothing is committed. Every row is rewritten
+    under a lock of the whole table: run it in a quiet hour.
+    """
+    done = Repartition(table, interval)
+    if not is_partitioned(conn, table):
+        return done
+    odd = [found for found in partition_ranges(conn, table) if not _regular(found, interval)]
+    if not odd:
+        return done
+    before = _fingerprint(conn, table)
+    parent = _quote(conn, table)
+    for found in odd:
+        conn.execute(text(f"ALTER TABLE {parent} DETACH PARTITION {_quote(conn, found.name)}"))
+        conn.execute(text(f"ALTER TABLE {_quote(conn, found.name)} RENAME TO {_quote(conn, found.name + '_old')}"))
+        done.replaced.append(found.name)
+    for found in odd:
+        for name, _ in ensure_periods(conn, table, found.start, found.end - dt.timedelta(microseconds=1), interval):
+            done.created.append(name)
+    for found in odd:
+        old = _quote(conn, found.name + "_old")
+        done.rows += conn.execute(text(f"INSERT INTO {parent} SELECT * FROM {old}")).rowcount
+        conn.execute(text(f"DROP TABLE {old}"))
+    _verify(table, before, _fingerprint(conn, table))
+    return done
+
+
+def repartition_configured(engine: Engine, settings: Settings, *, lock_wait_s: float = 10) -> list[Repartition]:
+    """:func:`repartition` of every partitioned table to its configured interval, a transaction per table; a table
+    a write holds for more than ``lock_wait_s`` is left as it is (``busy``)."""
+    done = []
+    for spec in PARTITIONED_TABLES:
+        interval = getattr(settings, spec.interval_setting)
+        try:
+            with engine.begin() as conn:
+                if is_postgresql(conn):
+                    conn.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait_s * 1000)}ms'"))
+                done.append(repartition(conn, spec.name, interval))
+        except OperationalError as err:
+            if not isinstance(err.orig, psycopg.errors.LockNotAvailable):
+                raise
+            done.append(Repartition(spec.name, interval, busy=True))
+    return done
+
+
+def _verify(table: str, before: tuple[int, int], after: tuple[int, int]) -> None:
+    """Raise :class:`PartitionCheckError` when the row count or checksum of ``table`` changed."""
+    if after != before:
+        msg = (
+            f"{table}: {before[0]:,} rows (checksum {before[1]}) before, {after[0]:,} rows "
+            f"(checksum {after[1]}) after; nothing changed"
+        )
+        raise PartitionCheckError(msg)
+
+
 # --- conversion (migration 0010) ----------------------------------------------------------------------------
 
 
@@ -440,13 +531,7 @@ def _rebuild(
             ensure_periods(conn, table, period, period, interval)
         ensure_periods(conn, table, now, add_months(month_start(now), ahead_months), interval)
     conn.execute(text(f"INSERT INTO {_quote(conn, table)} SELECT * FROM {_quote(conn, old)}"))
-    after = _fingerprint(conn, table)
-    if after != before:
-        msg = (
-            f"{table}: {before[0]:,} rows (checksum {before[1]}) before, {after[0]:,} rows "
-            f"(checksum {after[1]}) after; nothing changed"
-        )
-        raise PartitionCheckError(msg)
+    _verify(table, before, _fingerprint(conn, table))
     conn.execute(text(f"DROP TABLE {_quote(conn, old)}"))
 
 
