@@ -62,6 +62,7 @@ class Scenario:
     server_cpu: float  # CPU-seconds of the Streamlit processes
     machine_busy: float  # CPU-seconds of every process on the machine (cores × wall − idle)
     client_cpu: float  # CPU-seconds of this bench process (the tabs' client side)
+    per_process: tuple[float, ...] = ()  # CPU-seconds of each measured Streamlit process
 
     @property
     def good(self) -> list[float]:
@@ -158,12 +159,13 @@ def run_scenario(name: str, base: str, sessions: int, rounds: int, leader: Leade
                                       for i in range(sessions)))  # fmt: skip
         return [run for session in done for run in session]
 
-    cpu_before, busy_before, started = sum(map(process_cpu, pids)), machine_busy(), time.perf_counter()
+    cpu_before, busy_before, started = [process_cpu(pid) for pid in pids], machine_busy(), time.perf_counter()
     client_before = time.process_time()
     runs = asyncio.run(together())
     wall = time.perf_counter() - started
-    server_cpu, client_cpu = sum(map(process_cpu, pids)) - cpu_before, time.process_time() - client_before
-    return Scenario(name, runs, wall, server_cpu, machine_busy() - busy_before, client_cpu)
+    per_process = tuple(process_cpu(pid) - before for pid, before in zip(pids, cpu_before, strict=True))
+    client_cpu = time.process_time() - client_before
+    return Scenario(name, runs, wall, sum(per_process), machine_busy() - busy_before, client_cpu, per_process)
 
 
 def run_one_at_a_time(name: str, base: str, sessions: int, rounds: int, leader: Leader, pids: list[int]) -> Scenario:
@@ -223,6 +225,10 @@ def _report(scenarios: list[Scenario], sessions: int) -> dict[str, Any]:
           " ran the page again in an open tab)")  # fmt: skip
     print("  (servers / client / machine: share of all cores used by the Streamlit processes / by this bench's tabs /"
           " by everything on the box)")  # fmt: skip
+    if two.server_cpu:
+        shares = " / ".join(f"{cpu / two.server_cpu:.0%}" for cpu in two.per_process)
+        print(f"  ({sessions} sessions on 2 processes: the processes' shares of the CPU {shares}; nginx places each new"
+              " tab on a random key, so a burst is rarely split evenly)")  # fmt: skip
     print(f"\nratio: {sessions} sessions on 2 processes ÷ the same {sessions} sessions one at a time = ×{ratio:.2f} "
           f"(target ≤ ×{TARGET_RATIO:.0f}: {'met' if ratio <= TARGET_RATIO else 'MISSED'})")  # fmt: skip
     print(f"  by kind of run: opening a tab ×{_ratio(two.p50_of(True), alone.p50_of(True)):.2f}, "

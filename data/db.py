@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.dialect import is_postgresql
@@ -171,11 +171,16 @@ def migrate(engine: Engine) -> None:
 
 
 def schema_revision(engine: Engine) -> str | None:
-    """The current Alembic revision, or None for an empty database."""
-    if not inspect(engine).has_table("alembic_version"):
-        return None
+    """The current Alembic revision, or None for an empty database (one statement when there is a schema: the
+    dashboard asks on every page run)."""
     with engine.connect() as conn:
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:
+            conn.rollback()
+            if inspect(conn).has_table("alembic_version"):
+                raise
+            return None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -34,6 +34,14 @@ def test_migration_creates_every_table_and_is_idempotent(engine):
     assert set(Base.metadata.tables) <= tables
 
 
+def test_schema_revision_is_none_without_the_version_table(engine):
+    """The dashboard asks on every run with one statement; a database never migrated answers None, not an error."""
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+    assert schema_revision(engine) is None
+    assert schema_revision(engine) is None  # the failed statement left the pooled connection usable
+
+
 def _postgresql_only(conn, difference) -> bool:
     """Whether one schema difference is something PostgreSQL has by design and the portable metadata does not
     declare: PostGIS's spatial_ref_sys table, generated ``geom`` point columns and their GiST indexes, the monthly
