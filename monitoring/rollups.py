@@ -257,6 +257,34 @@ def drain_pending(engine: Engine, *, timezone: str = DEFAULT_TIMEZONE, limit: in
     return summary
 
 
+def recompute_rollups(
+    engine: Engine,
+    stations: list[str],
+    parameters: list[str],
+    after: dt.datetime,
+    last: dt.datetime,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> DrainSummary:
+    """Recompute, cold and in one transaction, the daily and ward roll-ups and the AQI of ``stations`` ×
+    ``parameters`` for the hours (after, last]: what draining their pending windows computes, in one pass over the
+    whole span (one window per series) instead of the queue's day-long pieces; the queue is left as it is."""
+    summary = DrainSummary()
+    windows = pd.DataFrame(
+        [(station, parameter) for station in stations for parameter in parameters], columns=_SERIES
+    ).assign(after_hour=pd.Timestamp(after), last_hour=pd.Timestamp(last), deferred=False)
+    for column in ("after_hour", "last_hour"):
+        windows[column] = pd.to_datetime(windows[column], utc=True).astype("datetime64[us, UTC]")
+    if windows.empty:
+        return summary
+    with write_transaction(engine) as conn:
+        summary.windows = len(windows)
+        summary.station_days = _station_days(conn, windows, timezone)
+        summary.ward_hours, summary.ward_days = _ward_rollups(conn, windows, timezone)
+        summary.aqi_hours, summary.aqi_days = _aqi(conn, windows, timezone)
+    return summary
+
+
 def drain_all(
     engine: Engine, *, timezone: str = DEFAULT_TIMEZONE, limit: int = 20_000, budget: dt.timedelta | None = None
 ) -> DrainSummary:
