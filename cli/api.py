@@ -23,18 +23,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from cli._common import engine, settings
+
+    config = settings()
+    engine(config).dispose()  # the database is reachable (else one clear line, exit 3) before the server starts
+    return run_server(APP_FACTORY, args.host, args.port, args.workers or config.api_workers)
+
+
+def run_server(factory: str, host: str, port: int, workers: int) -> int:
+    """Serve the ASGI app that the import string ``factory`` makes (in each worker) with uvicorn until stopped."""
     import socket
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from cli._common import engine, settings
-
-    config = settings()
-    engine(config).dispose()  # the database is reachable (else one clear line, exit 3) before the server starts
-    workers = args.workers or config.api_workers
     # an import string, not an import: edges never import each other (uvicorn loads the app in each worker)
-    server = uvicorn.Config(APP_FACTORY, factory=True, host=args.host, port=args.port, workers=workers,
+    server = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
                             log_level="warning", access_log=False)  # fmt: skip
     if workers == 1:
         single = uvicorn.Server(server)
