@@ -8,6 +8,7 @@ the same bucket: with ``--workers N`` a client still gets its limit, not N times
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -61,9 +62,10 @@ class RateLimiter:
 
     While a bucket holds plenty, a worker takes up to a tenth of what is left at once (at most
     :data:`MAX_CHUNK`) and spends those tokens locally for up to :data:`HOLD_SECONDS`: a client far below its
-    limit then costs one database write per chunk, not per request. Near the limit it takes one token at a time,
-    so the limit is exact where it matters; tokens held and not spent are lost (a client gets slightly less, never
-    more).
+    limit then costs one database write per chunk, not per request. When a fifth of a chunk is left the next one
+    is taken off the request path (:meth:`refill`), so a busy client's requests do not wait for that write. Near
+    the limit it takes one token at a time, on the request path, so the limit is exact where it matters; tokens
+    held and not spent are lost (a client gets slightly less, never more).
     """
 
     engine: Engine
@@ -82,6 +84,37 @@ class RateLimiter:
                 self._held[name] = (tokens - 1, until, chunk)
                 return True
         return False
+
+    def running_low(self, name: str) -> bool:
+        """Whether the tokens held for ``name`` are down to a fifth of a chunk while far below the limit (chunks
+        of more than one) and no take for it is under way: time to :meth:`refill`."""
+        with self._lock:
+            tokens, until, chunk = self._held.get(name, (0, 0.0, 1))
+            fetching = self._fetching.get(name)
+        return chunk > 1 and tokens * 5 <= chunk and self.clock() < until and not (fetching and fetching.locked())
+
+    def refill(self, name: str, per_minute: int, burst: int) -> None:
+        """Take the next chunk for ``name`` before the held tokens run out (run off the request path); nothing
+        when another take is under way, near the limit, or when the bucket cannot give the whole chunk."""
+        with self._lock:
+            fetching = self._fetching.setdefault(name, threading.Lock())
+        if not fetching.acquire(blocking=False):
+            return
+        try:
+            now = self.clock()
+            with self._lock:
+                chunk = min(self._held.get(name, (0, 0.0, 1))[2], max(1, burst))
+            if chunk <= 1:
+                return
+            taken = rate_limits.take(self.engine, name, per_minute, burst, now, chunk)
+            if taken.wait:
+                return  # the request path takes one token at a time from here
+            with self._lock:
+                tokens, until, _ = self._held.get(name, (0, 0.0, 1))
+                left = tokens if now < until else 0
+                self._held[name] = (left + chunk, now + HOLD_SECONDS, max(1, min(MAX_CHUNK, int(taken.left // 10))))
+        finally:
+            fetching.release()
 
     def take(self, name: str, per_minute: int, burst: int) -> float:
         """Take one token for ``name``: 0.0 when allowed, else the seconds until one is available.
@@ -144,6 +177,7 @@ class Guard:
         self.limits = limits
         self.limiter = limiter
         self.error = error  # builds the error response (Open311 or API format) for a path
+        self._refills: set[asyncio.Future[None]] = set()  # chunks being taken ahead (kept until done)
 
     async def __call__(self, scope: Scope, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -174,6 +208,12 @@ class Guard:
         wait = 0.0
         if not self.limiter.take_held(name):
             wait = await run_in_threadpool(self.limiter.take, name, per_minute, self.limits.burst)  # a database write
+        elif self.limiter.running_low(name):  # the next chunk is taken while this request goes on
+            refill = asyncio.get_running_loop().run_in_executor(
+                None, self.limiter.refill, name, per_minute, self.limits.burst
+            )
+            self._refills.add(refill)
+            refill.add_done_callback(self._refill_done)
         if wait > 0:
             retry = str(max(1, math.ceil(wait)))
             await self.error(scope, 429, f"too many requests: retry in {retry} s", {"Retry-After": retry})(
@@ -181,6 +221,11 @@ class Guard:
             )
             return
         await self.app(scope, self._capped(receive), send)
+
+    def _refill_done(self, refill: asyncio.Future[None]) -> None:
+        self._refills.discard(refill)
+        if not refill.cancelled() and refill.exception() is not None:  # the request path takes the tokens instead
+            LOG.warning("taking rate-limit tokens ahead failed: %s", type(refill.exception()).__name__)
 
     def _capped(self, receive: Callable[..., Any]) -> Callable[..., Any]:
         """``receive`` that stops a chunked body once it passes the size limit."""

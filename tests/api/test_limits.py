@@ -162,6 +162,36 @@ def test_far_below_the_limit_a_worker_takes_tokens_ahead(
     assert granted.count(True) == 20 and not any(granted[20:])
 
 
+def test_a_busy_client_s_next_chunk_is_taken_before_its_tokens_run_out(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Far below the limit the next chunk is taken ahead (off the request path), so the requests keep being
+    granted from held tokens; the bucket is never overdrawn, and near the limit nothing is taken ahead."""
+    writes = []
+    take = rate_limits.take
+    monkeypatch.setattr(rate_limits, "take", lambda *args, **kw: writes.append(args[-1]) or take(*args, **kw))
+    clock = FakeClock()
+    limiter = RateLimiter(bucket_engine(sqlite_engine), clock=clock)
+    assert limiter.take("key:busy", 60_000, 1_000) == 0.0  # the request path: one token, and a chunk of 1 to come
+    assert limiter.take("key:busy", 60_000, 1_000) == 0.0 and writes == [1, 99]  # then a tenth of what is left
+    granted = refills = 0
+    while granted < 500:
+        assert limiter.take_held("key:busy")  # never falls back to the request path's take
+        granted += 1
+        if limiter.running_low("key:busy"):
+            limiter.refill("key:busy", 60_000, 1_000)
+            refills += 1
+    assert refills == len(writes) - 2 >= 4 and all(count > 1 for count in writes[2:])
+    assert sum(writes) <= 1_000  # what was taken from the shared bucket, never more than it holds
+
+    writes.clear()
+    near = RateLimiter(bucket_engine(sqlite_engine), clock=clock)
+    assert near.take("ip:10.0.0.7", 60, 5) == 0.0  # a chunk of one: at most a tenth of 4 left
+    assert not near.running_low("ip:10.0.0.7")
+    near.refill("ip:10.0.0.7", 60, 5)
+    assert writes == [1]  # the refill took nothing
+
+
 @pytest.mark.slow
 def test_two_api_workers_share_one_limit(tmp_path: Path) -> None:
     """``envmon api --workers 2`` on loopback: 60 requests from one address on fresh connections (spread over
