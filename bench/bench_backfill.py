@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import Engine, insert, text
 
 from bench._common import engine_in_schema, machine, scratch_postgres_engine
-from bench.bench_national import PARAMETERS, STEP, _readings
+from bench.bench_national import LIVE_INTERVAL_S, PARAMETERS, STEP, _readings, schema_of, store_live_steps
 from data.rollups import queue_pending, take_pending
 from data.schema import Station
 from monitoring.feeds.base import Batch
@@ -39,7 +39,6 @@ from monitoring.rollups import DrainSummary, drain_all, recompute_rollups
 
 FULL = {"stations": 2000, "flush_stations": 100, "flush_days": 60}
 QUICK = {"stations": 100, "flush_stations": 5, "flush_days": 60}
-LIVE_INTERVAL_S = 5.0
 STATIONS_PER_WARD = 10
 POLL_DRAIN_LIMIT = 5_000  # windows per transaction in the poller's round (monitoring.pipeline)
 ROLLUP_ROWS = ("rolling", "station_days", "ward_hours", "ward_days", "aqi_hours", "aqi_days")
@@ -71,21 +70,8 @@ def _register(engine: Engine, stations: list[str]) -> None:
 def _live(url_and_schema: tuple[str, str], stations: list[str], first: pd.Timestamp, stop: Any, out: Any) -> None:
     """The live stream, in a process of its own: every station's next step each ``LIVE_INTERVAL_S`` until ``stop``."""
     engine = engine_in_schema(*url_and_schema)
-    latencies, at = [], first
-    while not stop.is_set() or not latencies:
-        due = time.perf_counter() + LIVE_INTERVAL_S
-        began = time.perf_counter()
-        _store(engine, _readings(stations, pd.DatetimeIndex([at]), int(at.timestamp())))
-        latencies.append(time.perf_counter() - began)
-        at += STEP
-        stop.wait(max(0.0, due - time.perf_counter()))
-    out["latencies"] = latencies
+    out["latencies"] = store_live_steps(engine, stations, first, lambda: not stop.is_set(), stop.wait)
     engine.dispose()
-
-
-def _schema_of(engine: Engine) -> str:
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT current_schema()")).scalar_one()
 
 
 def _rollups(engine: Engine, stations: list[str], after: pd.Timestamp) -> dict[str, pd.DataFrame]:
@@ -137,7 +123,7 @@ def _drain_beside_live(
     """``drain_all`` timed while another process stores the live stream's steps; drain and live figures."""
     context = multiprocessing.get_context("spawn")
     stop, out = context.Event(), context.Manager().dict()
-    stream = context.Process(target=_live, args=((url, _schema_of(engine)), live, now + STEP, stop, out))
+    stream = context.Process(target=_live, args=((url, schema_of(engine)), live, now + STEP, stop, out))
     stream.start()
     time.sleep(LIVE_INTERVAL_S)  # the live stream's own pace first, for reference
     load_before = os.getloadavg()[0]

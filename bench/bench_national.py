@@ -163,7 +163,7 @@ def _flush_during_live(
     engine: Engine, url: str, stations: list[str], scale: dict[str, Any], live_from: pd.Timestamp
 ) -> dict[str, float]:
     """Run the flush process; meanwhile store every station's next step each ``LIVE_INTERVAL_S``."""
-    schema = engine.dialect.identifier_preparer.quote(_schema_of(engine))
+    schema = engine.dialect.identifier_preparer.quote(schema_of(engine))
     flushing = [f"FLUSH_{n:04d}" for n in range(scale["flush_stations"])]
     context = multiprocessing.get_context("spawn")
     result = context.Manager().dict()
@@ -171,14 +171,7 @@ def _flush_during_live(
         target=_flush, args=((url, schema), flushing, live_from - STEP, scale["flush_days"], result)
     )
     process.start()
-    latencies, at = [], live_from
-    while process.is_alive() or not latencies:
-        due = time.perf_counter() + LIVE_INTERVAL_S
-        began = time.perf_counter()
-        _store(engine, _readings(stations, pd.DatetimeIndex([at]), int(at.timestamp())))
-        latencies.append(time.perf_counter() - began)
-        at += STEP
-        time.sleep(max(0.0, due - time.perf_counter()))
+    latencies = store_live_steps(engine, stations, live_from, process.is_alive, time.sleep)
     process.join()
     if process.exitcode != 0:
         msg = "the flush process failed (its traceback is above)"
@@ -188,7 +181,28 @@ def _flush_during_live(
             "live_median_s": statistics.median(latencies)}  # fmt: skip
 
 
-def _schema_of(engine: Engine) -> str:
+def store_live_steps(
+    engine: Engine,
+    stations: list[str],
+    first: pd.Timestamp,
+    running: Callable[[], bool],
+    pause: Callable[[float], object],
+) -> list[float]:
+    """The live stream: every station's next 5-minute step from ``first``, one each ``LIVE_INTERVAL_S`` while
+    ``running()`` (at least one), ``pause(seconds)`` between them; the seconds each step took to store."""
+    latencies, at = [], first
+    while running() or not latencies:
+        due = time.perf_counter() + LIVE_INTERVAL_S
+        began = time.perf_counter()
+        _store(engine, _readings(stations, pd.DatetimeIndex([at]), int(at.timestamp())))
+        latencies.append(time.perf_counter() - began)
+        at += STEP
+        pause(max(0.0, due - time.perf_counter()))
+    return latencies
+
+
+def schema_of(engine: Engine) -> str:
+    """The schema ``engine``'s connections use (a scratch schema of the bench)."""
     with engine.connect() as conn:
         return conn.execute(text("SELECT current_schema()")).scalar_one()
 
