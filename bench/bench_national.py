@@ -245,11 +245,13 @@ def _disk(engine: Engine) -> dict[str, float]:
     return sizes
 
 
-def main(quick: bool = False, stations: int | None = None) -> dict[str, Any]:
+def main(quick: bool = False, stations: int | None = None, days: int | None = None) -> dict[str, Any]:
     """Run every measurement on both schemas; print figures, ratios and targets; return them."""
     scale = dict(QUICK if quick else FULL)
     if stations:  # the flush stays 1/20 of the network, as at full size
         scale |= {"stations": stations, "flush_stations": max(1, stations // 20)}
+    if days:
+        scale["days"] = days
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
     if not url.startswith("postgresql"):
         print("bench_national needs TEST_DATABASE_URL or DATABASE_URL naming a PostgreSQL server")
@@ -283,14 +285,15 @@ def main(quick: bool = False, stations: int | None = None) -> dict[str, Any]:
         results["flush"] = {
             name: _flush_during_live(engine, url, names, scale, now + STEP) for name, engine in engines.items()
         }
-    _report(results)
+    _report(results, scale["days"])
     results["measured_at"] = dt.datetime.now(dt.UTC).isoformat()
     return {"national": results}
 
 
-def _report(results: dict[str, Any]) -> None:
+def _report(results: dict[str, Any], days: int) -> None:
     ingest, aqi, found, disk, flush = (results[k] for k in ("ingest", "aqi_refresh", "queries", "disk", "flush"))
     part, plain = "partitioned", "plain"
+    hours = min(days, 30) * 24  # the charts ask for the last 30 days: a shorter run stores fewer of them
     for key, unit in (("rows_per_s", "rows/s"), ("rows_per_cpu_s", "rows per CPU-s")):
         print(f"ingest (store_batch, a day per batch): partitioned {ingest[part][key]:,.0f} {unit}, plain "
               f"{ingest[plain][key]:,.0f} {unit}, ratio {ingest[part][key] / ingest[plain][key]:.2f}; "
@@ -298,9 +301,9 @@ def _report(results: dict[str, Any]) -> None:
     print(f"refresh_aqi (last 2 days; mostly Python's AQI arithmetic, not storage): partitioned "
           f"{aqi[part]:.1f} s, plain {aqi[plain]:.1f} s")  # fmt: skip
     labels = {"map": "stations map (last reading time, current AQI and device status of every station)",
-              "chart": "a station's 30-day hourly AQI chart (720 points)",
-              "pm25_chart": "a station's 30-day hourly PM2.5 chart from the roll-ups (720 points)",
-              "api_hourly": "API stations/{id}/hourly, 30 days × 8 parameters (5,760 rows)"}  # fmt: skip
+              "chart": f"a station's 30-day hourly AQI chart ({hours} points)",
+              "pm25_chart": f"a station's 30-day hourly PM2.5 chart from the roll-ups ({hours} points)",
+              "api_hourly": f"API stations/{{id}}/hourly, 30 days × 8 parameters ({hours * 8:,} rows)"}  # fmt: skip
     for key, label in labels.items():
         if key not in found[part]:
             continue
@@ -327,5 +330,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1/20 scale: 100 stations, 5-station flush")
     parser.add_argument("--stations", type=int, help="another number of stations")
+    parser.add_argument("--days", type=int, help="another number of days of history (full size: 30)")
     arguments = parser.parse_args()
-    main(arguments.quick, arguments.stations)
+    main(arguments.quick, arguments.stations, arguments.days)
