@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, literal, select
+from sqlalchemy import Engine, String, and_, case, func, literal, select, true, union_all
 
 from data.redact import redact_text
-from data.schema import AqiValue, Average, FeedState, Reading, Station
+from data.schema import AqiValue, Average, FeedState, LatestReading, Reading, Station
 
 _RAW_LOOKBACK = dt.timedelta(days=1)
 
@@ -36,42 +36,38 @@ def stations_by_id(engine: Engine) -> dict[str, Any]:
         return {row.id: row for row in conn.execute(select(Station)).all()}
 
 
-def _latest_rows(engine: Engine, model: Any, time_column: Any, conditions: list[Any]) -> list[LatestValue]:
-    """Per (station, parameter), the row of ``model`` with the largest ``time_column`` among ``conditions``."""
-    last = (
-        select(model.station_id, model.parameter, func.max(time_column).label("last"))
-        .where(*conditions)
-        .group_by(model.station_id, model.parameter)
-        .subquery()
-    )
-    status = model.status if model is Reading else literal("00")
-    query = (
-        select(model.station_id, model.parameter, time_column.label("at"), model.value, status.label("status"))
-        .join(
-            last,
-            and_(
-                model.station_id == last.c.station_id,
-                model.parameter == last.c.parameter,
-                time_column == last.c["last"],
-            ),
-        )
-        .where(*conditions)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return [LatestValue(r.station_id, r.parameter, r.at, r.value, r.status) for r in rows]
-
-
 def latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.datetime) -> list[LatestValue]:
-    """The latest valid stored ``period`` average per station and parameter ending at or before ``now``."""
-    conditions = [
+    """The latest valid stored ``period`` average per station and parameter ending at or before ``now``.
+
+    Per station and parameter, a backward scan of its primary-key range (station, parameter, period,
+    period_end) stopped at the first such average: the work grows with the number of stations, not with the
+    stored history, which grouping every stored average would read.
+    """
+    if not parameters:
+        return []
+    conditions = (
         Average.period == period,
         Average.valid.is_(True),
         Average.value.is_not(None),
-        Average.parameter.in_(parameters),
         Average.period_end <= now,
-    ]
-    return _latest_rows(engine, Average, Average.period_end, conditions)
+    )
+    asked = union_all(*(select(literal(name, String).label("parameter")) for name in parameters)).subquery("asked")
+    pairs = select(Station.id.label("station_id"), asked.c.parameter).join(asked, true()).subquery("pairs")
+
+    def newest(column: Any) -> Any:  # a backward scan of the pair's primary-key range, stopped at the first row
+        return (
+            select(column)
+            .where(Average.station_id == pairs.c.station_id, Average.parameter == pairs.c.parameter, *conditions)
+            .order_by(Average.period_end.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    newest_end, newest_value = newest(Average.period_end), newest(Average.value)
+    query = select(pairs.c.station_id, pairs.c.parameter, newest_end, newest_value)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [LatestValue(station, parameter, at, value) for station, parameter, at, value in rows if at is not None]
 
 
 def latest_readings(
@@ -84,29 +80,56 @@ def latest_readings(
 ) -> list[LatestValue]:
     """The latest reading per station and parameter within ``lookback`` (default a day) before ``now``.
 
-    Older readings would count as stale anyway, so rules pass their ``stale_after`` to keep the scan short.
+    Older readings would count as stale anyway, so rules pass their ``stale_after`` to keep the read short.
     ``measuring_only`` keeps status-00 readings with a value (calibration and device errors never count).
+    Answered from ``latest_readings`` (one row per station parameter); where its newest reading does not qualify
+    (after ``now``, or not measuring), a backward scan of that pair's primary-key range in ``readings`` finds
+    the one that does.
     """
-    conditions = [Reading.observed_at <= now, Reading.observed_at > now - (lookback or _RAW_LOOKBACK)]
-    if parameters is not None:
-        conditions.append(Reading.parameter.in_(parameters))
+    since = now - (lookback or _RAW_LOOKBACK)
+    conditions = [Reading.observed_at <= now, Reading.observed_at > since]
+    usable = [LatestReading.observed_at <= now]
     if measuring_only:
         conditions += [Reading.status == "00", Reading.value.is_not(None)]
-    return _latest_rows(engine, Reading, Reading.observed_at, conditions)
+        usable += [LatestReading.status == "00", LatestReading.value.is_not(None)]
+
+    def newest(column: Any) -> Any:
+        found = (
+            select(column)
+            .where(Reading.station_id == LatestReading.station_id, Reading.parameter == LatestReading.parameter)
+            .where(*conditions)
+            .order_by(Reading.observed_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        return case((and_(*usable), getattr(LatestReading, column.key)), else_=found)
+
+    query = select(
+        LatestReading.station_id,
+        LatestReading.parameter,
+        newest(Reading.observed_at),
+        newest(Reading.value),
+        newest(Reading.status),
+    ).where(LatestReading.observed_at > since)
+    if parameters is not None:
+        query = query.where(LatestReading.parameter.in_(parameters))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [LatestValue(*row) for row in rows if row[2] is not None]
 
 
 def latest_aqi(engine: Engine, scale: str, period: str, now: dt.datetime) -> list[Any]:
-    """Per station, its latest stored AQI row of ``scale`` and ``period`` ending at or before ``now``."""
+    """Per station, its latest stored AQI row of ``scale`` and ``period`` ending at or before ``now``.
+
+    One probe of the primary key per station for its newest period (not a grouping of every stored AQI value,
+    which grows by the hour at every station), then that row.
+    """
     conditions = (AqiValue.scale == scale, AqiValue.period == period, AqiValue.period_end <= now)
-    last = (
-        select(AqiValue.station_id, func.max(AqiValue.period_end).label("period_end"))
-        .where(*conditions)
-        .group_by(AqiValue.station_id)
-        .subquery()
-    )
+    newest_end = select(func.max(AqiValue.period_end)).where(AqiValue.station_id == Station.id, *conditions)
+    newest = select(Station.id.label("station_id"), newest_end.scalar_subquery().label("period_end")).subquery()
     query = (
         select(AqiValue)
-        .join(last, and_(AqiValue.station_id == last.c.station_id, AqiValue.period_end == last.c.period_end))
+        .join(newest, and_(AqiValue.station_id == newest.c.station_id, AqiValue.period_end == newest.c.period_end))
         .where(*conditions)
     )
     with engine.connect() as conn:
@@ -114,11 +137,27 @@ def latest_aqi(engine: Engine, scale: str, period: str, now: dt.datetime) -> lis
 
 
 def last_reading_times(engine: Engine, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
-    """``(station_id, time of its last reading at or before now)`` for every station that ever reported."""
+    """``(station_id, time of its last reading at or before now)`` for every station that ever reported.
+
+    Read from ``latest_readings`` (one row per station parameter), not by grouping every stored reading. A
+    station parameter whose newest reading is after ``now`` (an evaluation of a past moment, a clock ahead)
+    is looked up in ``readings`` by its primary key.
+    """
+    earlier = (
+        select(func.max(Reading.observed_at))
+        .where(
+            Reading.station_id == LatestReading.station_id,
+            Reading.parameter == LatestReading.parameter,
+            Reading.observed_at <= now,
+        )
+        .scalar_subquery()
+    )
+    newest_by_now = case((LatestReading.observed_at <= now, LatestReading.observed_at), else_=earlier)
+    per_parameter = select(LatestReading.station_id, newest_by_now.label("last")).subquery()
     query = (
-        select(Reading.station_id, func.max(Reading.observed_at).label("last"))
-        .where(Reading.observed_at <= now)
-        .group_by(Reading.station_id)
+        select(per_parameter.c.station_id, func.max(per_parameter.c["last"]))
+        .where(per_parameter.c["last"].is_not(None))
+        .group_by(per_parameter.c.station_id)
     )
     with engine.connect() as conn:
         return [(station_id, last) for station_id, last in conn.execute(query).all()]

@@ -15,6 +15,7 @@ from data.alert_queries import active_silences, alert_events, alert_frame
 from data.boundary_store import load_shipped_sets
 from data.db import transaction
 from data.frames import plain_records
+from data.readings_store import rebuild_latest
 from data.schema import Alert as AlertRow
 from data.schema import AlertEvent, AqiValue, Average, Reading, Station
 from monitoring.alert_engine import DEFAULT_THRESHOLDS_PATH, configured_providers, evaluate_alerts
@@ -114,6 +115,8 @@ def add_readings(
                 Reading(station_id=station, parameter=parameter, value=value, unit="mg/L",
                         observed_at=start + i * 5 * MIN, status=status)
             )  # fmt: skip
+    with engine.begin() as conn:
+        rebuild_latest(conn)  # readings inserted directly, not through store_batch
 
 
 def history_count(engine: Engine) -> int:
