@@ -7,9 +7,10 @@ parameters every 5 minutes, joined to wards (10 stations a ward):
 2. ``flush_stations`` dataloggers (``--quick``: 5, full: 100) flush their 60-day buffer through
    ``store_batch(defer_later_windows=True)``: readings and hourly means stored, the daily and ward roll-ups, the
    deferred 8-h/24-h means and the AQI of those hours left queued in ``pending_windows``;
-3. the drain (``monitoring.rollups.drain_all``, what the poller runs each round) empties the queue, timed:
-   windows/s, roll-up rows/s, seconds; meanwhile another process stores every live station's next 5-minute step
-   every ``LIVE_INTERVAL_S`` seconds (5 minutes compressed), and each step's time is checked against it;
+3. the drain (``monitoring.rollups.drain_pending`` in the poller's pieces) runs until no window of a flushing
+   station is left, timed: windows/s, roll-up rows/s, seconds; meanwhile another process stores every live
+   station's next 5-minute step every ``LIVE_INTERVAL_S`` seconds (5 minutes compressed), and each step's time is
+   checked against it;
 4. the obvious alternative, in the same run: the roll-ups of the same stations and hours deleted and recomputed
    cold in one pass (``monitoring.rollups.recompute_rollups``: one window per series over the 60 days), timed;
    and the drained roll-ups compared with the cold ones (they must be equal).
@@ -35,13 +36,14 @@ from data.schema import Station
 from monitoring.feeds.base import Batch
 from monitoring.ingest import store_batch
 from monitoring.pipeline import DRAIN_BUDGET
-from monitoring.rollups import DrainSummary, drain_all, recompute_rollups
+from monitoring.rollups import DrainSummary, drain_all, drain_pending, recompute_rollups
 
 FULL = {"stations": 2000, "flush_stations": 100, "flush_days": 60}
 QUICK = {"stations": 100, "flush_stations": 5, "flush_days": 60}
 STATIONS_PER_WARD = 10
 POLL_DRAIN_LIMIT = 5_000  # windows per transaction in the poller's round (monitoring.pipeline)
 ROLLUP_ROWS = ("rolling", "station_days", "ward_hours", "ward_days", "aqi_hours", "aqi_days")
+DRAIN_BOUND_S = 25 * 60  # the timed drain gives up after this long (it then reports the flush windows left)
 
 
 def _store(engine: Engine, frame: pd.DataFrame, *, defer: bool = False) -> int:
@@ -117,10 +119,23 @@ def _same(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame]) -> dict
     return found
 
 
+def _flush_windows_left(engine: Engine, flushing: list[str]) -> int:
+    with engine.connect() as conn:
+        query = text("SELECT count(*) FROM pending_windows WHERE station_id = ANY(:s)")
+        return conn.execute(query, {"s": flushing}).scalar_one()
+
+
 def _drain_beside_live(
-    engine: Engine, url: str, live: list[str], now: pd.Timestamp
+    engine: Engine, url: str, live: list[str], flushing: list[str], now: pd.Timestamp
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``drain_all`` timed while another process stores the live stream's steps; drain and live figures."""
+    """The poller's drain (``drain_pending``, ``POLL_DRAIN_LIMIT`` windows a transaction, newest hours first) timed
+    while another process stores the live stream's steps, until no window of a flushing station is left or
+    ``DRAIN_BOUND_S`` has passed; drain and live figures.
+
+    The live stream compresses 5 minutes into ``LIVE_INTERVAL_S`` seconds, so it queues its windows that much
+    faster than a real network; the drain is timed to the last flush window, not until the live queue is empty
+    (which at full scale it would chase for ever).
+    """
     context = multiprocessing.get_context("spawn")
     stop, out = context.Event(), context.Manager().dict()
     stream = context.Process(target=_live, args=((url, schema_of(engine)), live, now + STEP, stop, out))
@@ -128,13 +143,20 @@ def _drain_beside_live(
     time.sleep(LIVE_INTERVAL_S)  # the live stream's own pace first, for reference
     load_before = os.getloadavg()[0]
     began = time.perf_counter()
-    drained = drain_all(engine, limit=POLL_DRAIN_LIMIT)
+    drained = DrainSummary()
+    while _flush_windows_left(engine, flushing) and time.perf_counter() - began < DRAIN_BOUND_S:
+        part = drain_pending(engine, limit=POLL_DRAIN_LIMIT)
+        for name in ("windows", *ROLLUP_ROWS):
+            setattr(drained, name, getattr(drained, name) + getattr(part, name))
     seconds = time.perf_counter() - began
+    flush_left = _flush_windows_left(engine, flushing)
     stop.set()
     stream.join()
+    with engine.connect() as conn:
+        live_left = conn.execute(text("SELECT count(*) FROM pending_windows")).scalar_one() - flush_left
     latencies = list(out.get("latencies", []))
-    drain = {"windows": drained.windows, "rows": _rows(drained), "seconds": seconds,
-             "load": (load_before, os.getloadavg()[0]), **vars(drained)}  # fmt: skip
+    drain = {"windows": drained.windows, "rows": _rows(drained), "seconds": seconds, "flush_left": flush_left,
+             "live_left": live_left, "load": (load_before, os.getloadavg()[0]), **vars(drained)}  # fmt: skip
     return drain, {"batches": len(latencies), "max_s": max(latencies), "median_s": statistics.median(latencies)}
 
 
@@ -171,7 +193,7 @@ def main(quick: bool = False, flush_stations: int | None = None) -> dict[str, An
         with engine.connect() as conn:
             queued = take_pending(conn, 10**9)
         print(f"flush: {flushed:,} readings in {results['flush']['seconds']:.1f} s; {len(queued):,} windows queued")
-        results["drain"], results["live"] = _drain_beside_live(engine, url, live, now)
+        results["drain"], results["live"] = _drain_beside_live(engine, url, live, flushing, now)
         drain_all(engine)  # the live stream's last steps, stored after the timed drain ended
         kept = _rollups(engine, flushing, after)
 
@@ -202,7 +224,7 @@ def _report(results: dict[str, Any]) -> None:
           f"(rolling {drain['rolling']:,}, station days {drain['station_days']:,}, ward hours "
           f"{drain['ward_hours']:,}, ward days {drain['ward_days']:,}, AQI hourly {drain['aqi_hours']:,}, "
           f"daily {drain['aqi_days']:,}); {drain['seconds'] / DRAIN_BUDGET.total_seconds():.1f} poll rounds' drain "
-          f"budget; "
+          f"budget; flush windows left {drain['flush_left']:,}, live windows left {drain['live_left']:,}; "
           f"load average {drain['load'][0]:.2f} → {drain['load'][1]:.2f}")  # fmt: skip
     kept = "kept its interval" if live["max_s"] <= LIVE_INTERVAL_S else "MISSED its interval"
     print(f"live stream during the drain: {live['batches']} steps, median {live['median_s']:.2f} s, max "

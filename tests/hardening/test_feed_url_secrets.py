@@ -144,6 +144,7 @@ def test_errors_stored_before_masking_are_masked_on_the_way_out(sqlite_engine: E
 
 
 def test_silence_alert_labels_carry_the_feed_error_without_its_key(engine: Engine) -> None:
+    from data.readings_store import rebuild_latest
     from data.schema import FeedState, Reading, Station
     from monitoring.alert_rules import RuleConfig
     from monitoring.alert_signals import silence_signals
@@ -157,6 +158,7 @@ def test_silence_alert_labels_carry_the_feed_error_without_its_key(engine: Engin
             Reading.__table__.insert().values(station_id="S1", parameter="pm25", value=1.0, unit="µg/m³",
                                               observed_at=NOW - dt.timedelta(hours=5), status="00", source="portal")
         )  # fmt: skip
+        rebuild_latest(conn)  # the reading inserted directly, not through store_batch
     rule = RuleConfig("silent", "silence", RuleTiming(), silent_after=dt.timedelta(hours=2))
     [signal] = silence_signals(engine, NOW, rule)
     assert signal.condition is True and "api_key=***" in signal.labels["feed_error"]
