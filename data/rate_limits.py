@@ -66,7 +66,10 @@ def take(engine: Engine, client: str, per_minute: int, burst: int, now: float, c
         full_at = conn.execute(select(BUCKETS.c.full_at).where(BUCKETS.c.client == client)).scalar()
     if full_at is None:  # forgotten meanwhile by forget_full_buckets: full again
         return Taken(0.0, burst - count)
-    return Taken(max(max(full_at, now) + count * interval - now - capacity, 0.001), 0.0)
+    # another process may have moved the bucket with a later clock reading than ``now``: the true wait, counted
+    # from the present, is never more than the tokens' own interval
+    wait = max(full_at, now) + count * interval - now - capacity
+    return Taken(min(max(wait, 0.001), count * interval), 0.0)
 
 
 @functools.cache

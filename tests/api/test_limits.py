@@ -144,6 +144,15 @@ def test_shared_buckets_grant_exactly_the_burst_to_concurrent_takes(engine: Engi
     assert rate_limits.forget_full_buckets(buckets, now + 27.0) == 2  # both full again: rows dropped
 
 
+def test_a_refusal_never_asks_to_wait_longer_than_one_interval(engine: Engine) -> None:
+    """A worker whose clock reading is older than the one that emptied the bucket (another worker's) still
+    answers at most one interval (a Retry-After of 11 s for one token every 10 s was seen with 2 workers)."""
+    buckets = bucket_engine(engine)
+    now = 1_000_000.0
+    assert rate_limits.take(buckets, "ip:10.0.0.3", 6, 10, now + 0.5, count=10).wait == 0.0  # emptied later on
+    assert rate_limits.take(buckets, "ip:10.0.0.3", 6, 10, now).wait == pytest.approx(10.0)
+
+
 def test_far_below_the_limit_a_worker_takes_tokens_ahead(
     sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
