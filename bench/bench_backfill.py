@@ -145,9 +145,7 @@ def _drain_beside_live(
     began = time.perf_counter()
     drained = DrainSummary()
     while _flush_windows_left(engine, flushing) and time.perf_counter() - began < DRAIN_BOUND_S:
-        part = drain_pending(engine, limit=POLL_DRAIN_LIMIT)
-        for name in ("windows", *ROLLUP_ROWS):
-            setattr(drained, name, getattr(drained, name) + getattr(part, name))
+        drained.add(drain_pending(engine, limit=POLL_DRAIN_LIMIT))
     seconds = time.perf_counter() - began
     flush_left = _flush_windows_left(engine, flushing)
     stop.set()

@@ -96,8 +96,8 @@ def _schemas(url: str, now: dt.datetime, first: dt.datetime) -> Iterator[dict[st
         with engines["plain"].begin() as conn:
             for table in partitions.PARTITIONED_TABLES:
                 partitions.convert_to_plain(conn, table.name)
-                # the same BRIN on the time column as the partitioned design (the alert engine's time-only
-                # reads need a time index either way), so the comparison is partitioning alone
+                # the same BRIN on the time column as the partitioned design, so the comparison is
+                # partitioning alone
                 column = table.time_column
                 conn.execute(
                     text(f"CREATE INDEX {partitions.BRIN_PREFIX}{table.name} ON {table.name} USING brin ({column})")

@@ -50,6 +50,7 @@ from data.schema import (
     Station,
 )
 from data.sla import is_open, is_overdue, missed_deadline
+from data.station_signal_queries import newest_aqi_ends
 
 PUBLIC_CELL_DEG = 0.001  # ≈ 111 m north-south, ≈ 104 m east-west at Hà Nội's latitude
 
@@ -439,15 +440,9 @@ def public_stations(engine: Engine, kind: str | None = None) -> pd.DataFrame:
 def public_latest_aqi(engine: Engine, scale: str, period: str = "hourly") -> pd.DataFrame:
     """The newest AQI per station for ``scale`` ('vn'|'us'): ``station_id, aqi, category, dominant, …``.
 
-    One probe of the primary key per station for its newest period (instead of grouping every stored AQI value,
-    which grows by the hour at every station), then that row.
+    One probe of the primary key per station for its newest period (:func:`newest_aqi_ends`), then that row.
     """
-    newest_end = (
-        select(func.max(AqiValue.period_end))
-        .where(AqiValue.station_id == Station.id, AqiValue.scale == scale, AqiValue.period == period)
-        .scalar_subquery()
-    )
-    newest = select(Station.id.label("station_id"), newest_end.label("period_end")).subquery()
+    newest = newest_aqi_ends(scale, period)
     stmt = select(
         AqiValue.station_id,
         AqiValue.aqi,

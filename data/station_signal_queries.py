@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, case, func, literal, select, true, union_all
+from sqlalchemy import Engine, String, Subquery, and_, case, func, literal, select, true, union_all
 
 from data.redact import redact_text
 from data.schema import AqiValue, Average, FeedState, LatestReading, Reading, Station
@@ -118,19 +118,24 @@ def latest_readings(
     return [LatestValue(*row) for row in rows if row[2] is not None]
 
 
-def latest_aqi(engine: Engine, scale: str, period: str, now: dt.datetime) -> list[Any]:
-    """Per station, its latest stored AQI row of ``scale`` and ``period`` ending at or before ``now``.
+def newest_aqi_ends(scale: str, period: str, now: dt.datetime | None = None) -> Subquery:
+    """``station_id, period_end``: per station, the end of its newest stored AQI of ``scale`` and ``period``
+    (ending at or before ``now`` when given), by one probe of the primary key per station, not a grouping of every
+    stored AQI value (which grows by the hour at every station)."""
+    conditions = [AqiValue.station_id == Station.id, AqiValue.scale == scale, AqiValue.period == period]
+    if now is not None:
+        conditions.append(AqiValue.period_end <= now)
+    newest_end = select(func.max(AqiValue.period_end)).where(*conditions).scalar_subquery()
+    return select(Station.id.label("station_id"), newest_end.label("period_end")).subquery()
 
-    One probe of the primary key per station for its newest period (not a grouping of every stored AQI value,
-    which grows by the hour at every station), then that row.
-    """
-    conditions = (AqiValue.scale == scale, AqiValue.period == period, AqiValue.period_end <= now)
-    newest_end = select(func.max(AqiValue.period_end)).where(AqiValue.station_id == Station.id, *conditions)
-    newest = select(Station.id.label("station_id"), newest_end.scalar_subquery().label("period_end")).subquery()
+
+def latest_aqi(engine: Engine, scale: str, period: str, now: dt.datetime) -> list[Any]:
+    """Per station, its latest stored AQI row of ``scale`` and ``period`` ending at or before ``now``."""
+    newest = newest_aqi_ends(scale, period, now)
     query = (
         select(AqiValue)
         .join(newest, and_(AqiValue.station_id == newest.c.station_id, AqiValue.period_end == newest.c.period_end))
-        .where(*conditions)
+        .where(AqiValue.scale == scale, AqiValue.period == period)
     )
     with engine.connect() as conn:
         return list(conn.execute(query).all())

@@ -66,6 +66,12 @@ class DrainSummary:
     left: bool = False
     """True when more windows were queued than this drain took (the next one continues)."""
 
+    def add(self, part: DrainSummary) -> None:
+        """Count ``part`` (a later drain) in: its windows and rows added, its ``left`` kept."""
+        for name in ("windows", "rolling", "station_days", "ward_hours", "ward_days", "aqi_hours", "aqi_days"):
+            setattr(self, name, getattr(self, name) + getattr(part, name))
+        self.left = part.left
+
 
 def day_ends(hours: pd.Series, timezone: str) -> pd.Series:
     """The end (UTC) of the local day holding each hour-ending label of ``hours`` (01:00 … 24:00 local)."""
@@ -294,8 +300,6 @@ def drain_all(
     started = time.monotonic()
     while True:
         part = drain_pending(engine, timezone=timezone, limit=limit)
-        for name in ("windows", "rolling", "station_days", "ward_hours", "ward_days", "aqi_hours", "aqi_days"):
-            setattr(total, name, getattr(total, name) + getattr(part, name))
-        total.left = part.left
+        total.add(part)
         if not part.left or (budget is not None and time.monotonic() - started >= budget.total_seconds()):
             return total
