@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,13 @@ from data.config import DEFAULT_TIMEZONE
 from monitoring.aqi import AqiResult, Period, compute_aqi, daily_inputs, hourly_inputs
 from monitoring.aqi_tables import POLLUTANTS, Scale
 
+#: every (scale, period) the product stores and shows
+AQI_COMBINATIONS: tuple[tuple[Scale, Period], ...] = (
+    ("vn", "hourly"),
+    ("vn", "daily"),
+    ("us", "hourly"),
+    ("us", "daily"),
+)
 #: hours of context behind an hourly AQI (24-h mean for US SO2; NowCast needs 12)
 _HOURLY_CONTEXT = 24
 #: hours behind a daily AQI: the 24 hours of the day plus 7 before it for the early 8-h windows
@@ -96,36 +103,59 @@ def station_aqi(
     timezone: str = DEFAULT_TIMEZONE,
     ends_between: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> list[StationAqi]:
-    """AQI per station and hour (``hourly``) or local day (``daily``, 01:00–24:00 hour-ending).
+    """AQI per station and hour (``hourly``) or local day (``daily``, 01:00–24:00 hour-ending) on one scale.
 
     ``hourly`` has columns station_id, parameter, period_end (tz-aware, end of the hour), value (µg/m³).
     Only periods where an AQI exists are returned, sorted by station and time; with ``ends_between`` only those
     ending in that closed range (``hourly`` then only needs to hold their context).
     """
+    bounds = None if ends_between is None else {period: ends_between}
+    return station_aqi_combinations(hourly, ((scale, period),), timezone=timezone, ends_between=bounds)[(scale, period)]
+
+
+def station_aqi_combinations(
+    hourly: pd.DataFrame,
+    combinations: Sequence[tuple[Scale, Period]] = AQI_COMBINATIONS,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    ends_between: Mapping[Period, tuple[dt.datetime, dt.datetime]] | None = None,
+) -> dict[tuple[Scale, Period], list[StationAqi]]:
+    """``station_aqi`` for several (scale, period) pairs in one pass over ``hourly``.
+
+    Each station's hours are pivoted once and each period's inputs computed once for every scale, so asking for
+    all four pairs costs about what one did. ``ends_between`` bounds the period ends per period (absent: all).
+    """
+    results: dict[tuple[Scale, Period], list[StationAqi]] = {pair: [] for pair in combinations}
     if hourly.empty:
-        return []
+        return results
     frame = hourly[hourly["parameter"].isin(POLLUTANTS)].copy()
     frame["period_end"] = pd.to_datetime(frame["period_end"], utc=True)
     zone = ZoneInfo(timezone)
-    results: list[StationAqi] = []
+    periods = list(dict.fromkeys(period for _, period in combinations))
     for station_id, rows in frame.groupby("station_id", sort=True):
         pivot = rows.pivot_table(index="period_end", columns="parameter", values="value", aggfunc="mean")
-        if period == "hourly":
-            ends = list(pivot.index)
-            context = _HOURLY_CONTEXT
-        else:
-            days = sorted({(t.tz_convert(zone) - pd.Timedelta(hours=1)).date() for t in pivot.index})
-            ends = [pd.Timestamp(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), zone)) for d in days]
-            ends = [e.tz_convert("UTC") for e in ends]
-            context = _DAILY_CONTEXT
-        if ends_between is not None:
-            ends = [e for e in ends if ends_between[0] <= e <= ends_between[1]]
-        index, columns = _hourly_grid(pivot, context)
-        for end in ends:
-            stop = index.get_loc(end) + 1
-            series = {parameter: values[stop - context : stop] for parameter, values in columns.items()}
-            inputs = hourly_inputs(series) if period == "hourly" else daily_inputs(series)
-            result = compute_aqi(scale, inputs)
-            if result is not None:
-                results.append(StationAqi(str(station_id), end.to_pydatetime(), result))
+        index, columns = _hourly_grid(pivot, _DAILY_CONTEXT)
+        for period in periods:
+            ends, context = _period_ends(pivot.index, period, zone)
+            bounds = None if ends_between is None else ends_between.get(period)
+            if bounds is not None:
+                ends = [e for e in ends if bounds[0] <= e <= bounds[1]]
+            scales = [scale for scale, wanted in combinations if wanted == period]
+            for end in ends:
+                stop = index.get_loc(end) + 1
+                series = {parameter: values[stop - context : stop] for parameter, values in columns.items()}
+                inputs = hourly_inputs(series) if period == "hourly" else daily_inputs(series)
+                for scale in scales:
+                    result = compute_aqi(scale, inputs)
+                    if result is not None:
+                        results[(scale, period)].append(StationAqi(str(station_id), end.to_pydatetime(), result))
     return results
+
+
+def _period_ends(hours: pd.DatetimeIndex, period: Period, zone: ZoneInfo) -> tuple[list[pd.Timestamp], int]:
+    """The ends (UTC) of the hours or local days that ``hours`` fall in, and the hours of context each needs."""
+    if period == "hourly":
+        return list(hours), _HOURLY_CONTEXT
+    days = sorted({(t.tz_convert(zone) - pd.Timedelta(hours=1)).date() for t in hours})
+    ends = [pd.Timestamp(dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), zone)) for d in days]
+    return [e.tz_convert("UTC") for e in ends], _DAILY_CONTEXT

@@ -9,19 +9,12 @@ from sqlalchemy import Engine
 
 from data.aqi_values import replace_aqi_values, valid_hourly_averages
 from data.config import DEFAULT_TIMEZONE
-from monitoring.aqi import AqiResult, Period
-from monitoring.aqi_series import StationAqi, station_aqi
-from monitoring.aqi_tables import POLLUTANTS, Scale
+from monitoring.aqi import AqiResult
+from monitoring.aqi_series import AQI_COMBINATIONS, StationAqi, station_aqi_combinations
+from monitoring.aqi_tables import POLLUTANTS
 
 #: hours read before ``since`` so that NowCast, 8-h windows and the first day are complete
 _LOOKBACK = dt.timedelta(hours=48)
-#: every stored (scale, period)
-AQI_COMBINATIONS: tuple[tuple[Scale, Period], ...] = (
-    ("vn", "hourly"),
-    ("vn", "daily"),
-    ("us", "hourly"),
-    ("us", "daily"),
-)
 
 
 def sub_index_record(result: AqiResult) -> dict[str, Any]:
@@ -66,8 +59,7 @@ def refresh_aqi(engine: Engine, *, since: dt.datetime | None = None, timezone: s
         raise ValueError(msg)
     hourly = valid_hourly_averages(engine, POLLUTANTS, None if since is None else since - _LOOKBACK)
     rows: list[dict[str, Any]] = []
-    for scale, period in AQI_COMBINATIONS:
-        items = station_aqi(hourly, scale=scale, period=period, timezone=timezone)
+    for items in station_aqi_combinations(hourly, AQI_COMBINATIONS, timezone=timezone).values():
         rows.extend(aqi_row(item) for item in items if since is None or item.period_end >= since)
     replace_aqi_values(engine, rows, since=since)
     return len(rows)

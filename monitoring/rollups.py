@@ -38,8 +38,8 @@ from data.rollups import (
     take_pending,
     write_ward_averages,
 )
-from monitoring.aqi_series import station_aqi
-from monitoring.aqi_store import AQI_COMBINATIONS, aqi_row
+from monitoring.aqi_series import AQI_COMBINATIONS, station_aqi_combinations
+from monitoring.aqi_store import aqi_row
 from monitoring.aqi_tables import POLLUTANTS
 from monitoring.averages import ROLLING_RULES
 from monitoring.ingest import refresh_rolling_after
@@ -225,10 +225,14 @@ def _aqi(conn: Connection, windows: pd.DataFrame, timezone: str) -> tuple[int, i
             (station_ranges["first"].min() - _AQI_CONTEXT).to_pydatetime(),
             station_ranges["last"].max().to_pydatetime(),
         )
-        for scale, period in AQI_COMBINATIONS:
-            spans = station_ranges[station_ranges["period"] == period]
-            bounds = (spans["first"].min().to_pydatetime(), spans["last"].max().to_pydatetime())
-            items = station_aqi(hourly, scale=scale, period=period, timezone=timezone, ends_between=bounds)
+        spans_of = {period: station_ranges[station_ranges["period"] == period] for period in _AQI_REACH}
+        bounds = {
+            period: (spans["first"].min().to_pydatetime(), spans["last"].max().to_pydatetime())
+            for period, spans in spans_of.items()
+        }
+        computed = station_aqi_combinations(hourly, AQI_COMBINATIONS, timezone=timezone, ends_between=bounds)
+        for (_, period), items in computed.items():
+            spans = spans_of[period]
             ends = pd.DatetimeIndex([item.period_end for item in items], tz="UTC")
             wanted = np.zeros(len(items), dtype=bool)
             for span in spans.itertuples(index=False):
