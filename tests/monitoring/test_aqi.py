@@ -16,6 +16,7 @@ from monitoring.aqi import (
     nowcast,
     sub_index,
     to_us_unit,
+    truncate,
     us_aqi,
     vn_aqi,
 )
@@ -129,6 +130,24 @@ def test_half_up_is_not_bankers_rounding() -> None:
     assert half_up(109.4999999) == 110
     assert half_up(Fraction(10949, 100)) == 109
     assert half_up(59.35) == 59
+
+
+def test_pre_rounding_is_exact_at_the_boundary() -> None:
+    # the boundary of the 6-decimal pre-round: k + 0.4999995 rounds up, anything below it down, however close
+    boundary = Fraction(1_4999995, 10**7)
+    assert half_up(boundary) == 2
+    assert half_up(boundary - Fraction(1, 10**30)) == 1
+    assert truncate(Fraction(12_3999995, 10**7), Fraction(1, 10)) == Fraction(124, 10)
+    assert truncate(Fraction(12_3999995, 10**7) - Fraction(1, 10**30), Fraction(1, 10)) == Fraction(123, 10)
+
+
+def test_sub_index_at_breakpoints_and_in_between() -> None:
+    pm25 = VN_TABLES["pm25"]  # 25 ↔ 50, 50 ↔ 100
+    at_low, at_high = sub_index(pm25, "pm25", Fraction(25)), sub_index(pm25, "pm25", Fraction(50))
+    assert at_low is not None and at_high is not None
+    assert (at_low.exact, at_low.aqi, at_high.exact, at_high.aqi) == (50, 50, 100, 100)
+    inside = sub_index(pm25, "pm25", Fraction(3001, 100))  # 50 + 50/25 × 5.01 = 60.02
+    assert inside is not None and (inside.exact, inside.aqi) == (Fraction(6002, 100), 60)
 
 
 def test_nowcast_rules() -> None:

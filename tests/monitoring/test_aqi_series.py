@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cli import main
-from monitoring.aqi_series import parse_hourly_rows, station_aqi
+from monitoring.aqi_series import AQI_COMBINATIONS, parse_hourly_rows, station_aqi, station_aqi_combinations
 
 HANOI = dt.timezone(dt.timedelta(hours=7))
 
@@ -55,6 +55,24 @@ def test_hourly_series_uses_nowcast_and_skips_hours_without_pm() -> None:
     last = results[-1]
     assert last.period_end == dt.datetime(2025, 3, 8, 20, tzinfo=HANOI)
     assert last.result.aqi == 41  # V1
+
+
+def test_all_combinations_in_one_pass_equal_each_alone() -> None:
+    start = dt.datetime(2025, 3, 8, 0, tzinfo=HANOI)
+    pm = [26.9, 24.7, None, 23.5, 180.2, 16.5, 19.0, 16.5, 20.3, 22.4, 19.6, 20.6] * 5
+    rows = [r for r in _hours(start, pm) if r["value"] != "None"]
+    rows += _hours(start, [136.1, 240.0, 90.5] * 20, "o3") + _hours(start, [1200.0] * 60, "so2", "S2")
+    rows += _hours(start, [40.0] * 60, "pm10", "S2")
+    hourly = parse_hourly_rows(rows, "t")
+    bounds = {
+        "hourly": (start + dt.timedelta(hours=30), start + dt.timedelta(hours=50)),
+        "daily": (start, start + dt.timedelta(days=3)),
+    }
+    together = station_aqi_combinations(hourly, AQI_COMBINATIONS, ends_between=bounds)
+    assert all(together[pair] for pair in AQI_COMBINATIONS)  # every pair has results to compare
+    for scale, period in AQI_COMBINATIONS:
+        alone = station_aqi(hourly, scale=scale, period=period, ends_between=bounds[period])
+        assert together[(scale, period)] == alone
 
 
 def test_cli_compute_writes_one_row_per_station_and_period(tmp_path: Path) -> None:
