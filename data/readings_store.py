@@ -16,7 +16,7 @@ from typing import Any, Final, TypeVar
 import numpy as np
 import pandas as pd
 import psycopg
-from sqlalchemy import Connection, String, select, text, type_coerce
+from sqlalchemy import Connection, String, or_, select, text, type_coerce
 
 from data.bulk import sqlite_times
 from data.copy_in import copy_frame, copy_in_background
@@ -252,15 +252,27 @@ class StoredAverages:
 
 
 def read_stored_averages(
-    conn: Connection, stations: list[str], parameters: list[str], since: dt.datetime, until: dt.datetime
+    conn: Connection,
+    stations: list[str],
+    parameters: list[str],
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    longer_since: dt.datetime | None = None,
 ) -> StoredAverages:
-    """Stored averages of ``stations`` × ``parameters`` whose period ends in [since, until]."""
+    """Stored averages of ``stations`` × ``parameters`` whose period ends in [since, until].
+
+    ``longer_since``: averages over more than an hour (8 h, 24 h, a day) only when they end at or after it. Callers
+    read those only for their keys, to write new rows by ``COPY``; the ones ending before the first hour they
+    write cannot be written, and at national scale they were two thirds of a live step's read.
+    """
+    longer_since = since if longer_since is None else max(since, longer_since)
     if is_postgresql(conn):
         frame = select_frame(
             conn,
             f"SELECT {', '.join(AVERAGE_ROW)} FROM averages WHERE station_id = ANY(%s) AND parameter = ANY(%s) "
-            "AND period_end >= %s AND period_end <= %s",
-            [stations, parameters, since, until],
+            "AND period_end >= %s AND period_end <= %s AND (period = '1h' OR period_end >= %s)",
+            [stations, parameters, since, until, longer_since],
             _AVERAGE_TYPES,
         )
     else:
@@ -278,6 +290,7 @@ def read_stored_averages(
             Average.parameter.in_(parameters),
             Average.period_end >= since,
             Average.period_end <= until,
+            or_(Average.period == "1h", Average.period_end >= longer_since),
         )
         frame = rows_frame(conn.execute(query).all(), list(AVERAGE_ROW))
         frame["period_end"] = utc_times(frame["period_end"])

@@ -285,8 +285,11 @@ def pending_runs(readings: pd.DataFrame, *, deferred: bool) -> pd.DataFrame:
 def _read_context(
     conn: Connection, stations: list[str], parameters: list[str], after: dt.datetime, until: dt.datetime
 ) -> StoredAverages:
-    """Stored averages of ``stations`` × ``parameters`` within the rolling reach of the hours (after, until]."""
-    return read_stored_averages(conn, stations, parameters, after + _HOUR - _ROLLING_REACH, until + _ROLLING_REACH)
+    """Stored averages of ``stations`` × ``parameters`` within the rolling reach of the hours (after, until]: the
+    hourly means behind every window holding one of them, and the keys of the longer ones that can change."""
+    return read_stored_averages(
+        conn, stations, parameters, after + _HOUR - _ROLLING_REACH, until + _ROLLING_REACH, longer_since=after + _HOUR
+    )
 
 
 def _span(readings: pd.DataFrame) -> tuple[list[str], list[str], dt.datetime, dt.datetime]:

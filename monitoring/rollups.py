@@ -151,7 +151,12 @@ def _station_days(conn: Connection, windows: pd.DataFrame, timezone: str) -> int
     for first, last, series in _by_range(wanted, _SERIES):
         stations, parameters = sorted(series["station_id"].unique()), sorted(series["parameter"].unique())
         stored = read_stored_averages(
-            conn, stations, parameters, (first - pd.Timedelta(days=1) + _HOUR).to_pydatetime(), last.to_pydatetime()
+            conn,
+            stations,
+            parameters,
+            (first - pd.Timedelta(days=1) + _HOUR).to_pydatetime(),
+            last.to_pydatetime(),
+            longer_since=first.to_pydatetime(),
         )
         days = daily_means(stored.hourly.merge(series, on=_SERIES), timezone).merge(wanted, on=[*_SERIES, "period_end"])
         write_averages(conn, days, stored.keys)

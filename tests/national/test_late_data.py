@@ -47,6 +47,38 @@ def test_a_buffer_flush_recomputes_only_the_affected_hours(engine: Engine, monke
     assert recomputed.loc["24h"].tolist() == [first, last + 23 * hour, 25]
 
 
+def test_a_step_reads_the_keys_it_may_rewrite_and_no_older_longer_means(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history = pd.date_range("2025-03-10T00:05Z", "2025-03-11T10:30Z", freq="5min", tz="UTC")
+    with engine.begin() as conn:
+        store_batch(conn, _batch("ST1", history))
+        stored_before = pd.DataFrame(conn.execute(select(Average.period, Average.period_end)).all())
+    calls: list[tuple[pd.DataFrame, pd.MultiIndex]] = []
+    write_averages = ingest.write_averages
+
+    def recording(conn, averages, stored_keys):  # noqa: ANN001, ANN202 - same signature as the spied function
+        calls.append((averages, stored_keys))
+        return write_averages(conn, averages, stored_keys)
+
+    monkeypatch.setattr(ingest, "write_averages", recording)
+    with engine.begin() as conn:  # the next 5 minutes, into the hour ending 11:00, whose means are stored
+        store_batch(conn, _batch("ST1", pd.DatetimeIndex([pd.Timestamp("2025-03-11T10:35Z")])))
+    [(averages, stored_keys)] = calls
+    read = stored_keys.to_frame(index=False)
+    changed_hour = pd.Timestamp("2025-03-11T11:00Z")
+    # every stored row the step rewrites was read as stored (so it is updated, not inserted again)
+    rewritten = averages.merge(stored_before, on=["period", "period_end"])
+    assert not rewritten.empty
+    assert (
+        rewritten.set_index(["period", "period_end"]).index.isin(read.set_index(["period", "period_end"]).index).all()
+    )
+    # the hourly means of the day before are read as context; 8-h and 24-h means ending before the hour are not
+    assert (read[read["period"] == "1h"]["period_end"] < changed_hour).sum() == 23
+    assert (read[read["period"] != "1h"]["period_end"] < changed_hour).sum() == 0
+    assert len(stored_before[(stored_before["period"] != "1h")]) > 0
+
+
 def test_an_open_buffer_flush_does_not_block_the_live_stream(postgres_engine: Engine) -> None:
     live = pd.date_range("2025-03-12T00:05Z", periods=12, freq="5min", tz="UTC")
     buffer = pd.date_range("2025-01-11T00:05Z", "2025-03-11T23:55Z", freq="5min", tz="UTC")
