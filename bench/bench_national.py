@@ -304,7 +304,7 @@ def main(quick: bool = False, stations: int | None = None, days: int | None = No
             refresh_aqi(engine, since=(now - pd.Timedelta(days=2)).to_pydatetime())
             results["aqi_refresh"][name] = time.perf_counter() - began
         for engine in engines.values():
-            with engine.connect() as conn:
+            with engine.begin() as conn:  # committed: statistics gathered in a rolled-back transaction are discarded
                 conn.execute(text("ANALYZE"))
         results["queries"] = {n: _queries(e, names[len(names) // 2], now.to_pydatetime()) for n, e in engines.items()}
         results["disk"] = {name: _disk(engine) for name, engine in engines.items()}

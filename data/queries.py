@@ -50,7 +50,7 @@ from data.schema import (
     Station,
 )
 from data.sla import is_open, is_overdue, missed_deadline
-from data.station_signal_queries import newest_aqi_ends
+from data.station_signal_queries import newest_aqi_rows
 
 PUBLIC_CELL_DEG = 0.001  # ≈ 111 m north-south, ≈ 104 m east-west at Hà Nội's latitude
 
@@ -440,25 +440,11 @@ def public_stations(engine: Engine, kind: str | None = None) -> pd.DataFrame:
 def public_latest_aqi(engine: Engine, scale: str, period: str = "hourly") -> pd.DataFrame:
     """The newest AQI per station for ``scale`` ('vn'|'us'): ``station_id, aqi, category, dominant, …``.
 
-    One probe of the primary key per station for its newest period (:func:`newest_aqi_ends`), then that row.
+    One probe of the primary key per station for its newest period (:func:`newest_aqi_rows`).
     """
-    newest = newest_aqi_ends(scale, period)
-    stmt = select(
-        AqiValue.station_id,
-        AqiValue.aqi,
-        AqiValue.category,
-        AqiValue.dominant,
-        AqiValue.period_end,
-        AqiValue.beyond_scale,
-        AqiValue.sub_indices,
-    ).join(
-        newest,
-        and_(
-            newest.c.station_id == AqiValue.station_id,
-            newest.c.period_end == AqiValue.period_end,
-        ),
-    )
-    return read_frame(engine, stmt.where(AqiValue.scale == scale, AqiValue.period == period))
+    newest = newest_aqi_rows(engine, scale, period)
+    columns = ("station_id", "aqi", "category", "dominant", "period_end", "beyond_scale", "sub_indices")
+    return read_frame(engine, select(*(newest.c[name] for name in columns)))
 
 
 def public_aqi_series(engine: Engine, station_id: str, scale: str, period: str, since: dt.datetime) -> pd.DataFrame:

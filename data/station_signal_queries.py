@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, String, Subquery, and_, case, func, literal, select, true, union_all
 
+from data.dialect import is_postgresql
 from data.redact import redact_text
 from data.schema import AqiValue, Average, FeedState, LatestReading, Reading, Station
 
@@ -118,27 +119,36 @@ def latest_readings(
     return [LatestValue(*row) for row in rows if row[2] is not None]
 
 
-def newest_aqi_ends(scale: str, period: str, now: dt.datetime | None = None) -> Subquery:
-    """``station_id, period_end``: per station, the end of its newest stored AQI of ``scale`` and ``period``
-    (ending at or before ``now`` when given), by one probe of the primary key per station, not a grouping of every
-    stored AQI value (which grows by the hour at every station)."""
+def newest_aqi_rows(bind: Engine, scale: str, period: str, now: dt.datetime | None = None) -> Subquery:
+    """Per station, its newest stored AQI row of ``scale`` and ``period`` (ending at or before ``now`` when given):
+    the columns of ``aqi_values``, by one backward probe of the primary key per station, never a grouping or scan of
+    every stored AQI value (which grows by the hour at every station).
+
+    PostgreSQL: a ``LATERAL … ORDER BY period_end DESC LIMIT 1`` per station, a plan the planner cannot turn around
+    (with statistics not yet gathered after an AQI refresh it ran the join below as a scan of every stored value
+    with the probe as a filter: 250 ms for 2,000 stations instead of 10). SQLite, which has no ``LATERAL``: each
+    station's newest end by a correlated ``max``, joined back on the primary key.
+    """
     conditions = [AqiValue.station_id == Station.id, AqiValue.scale == scale, AqiValue.period == period]
     if now is not None:
         conditions.append(AqiValue.period_end <= now)
+    if is_postgresql(bind):
+        newest = select(AqiValue).where(*conditions).order_by(AqiValue.period_end.desc()).limit(1).lateral()
+        return select(newest).select_from(Station).join(newest, true()).subquery()
     newest_end = select(func.max(AqiValue.period_end)).where(*conditions).scalar_subquery()
-    return select(Station.id.label("station_id"), newest_end.label("period_end")).subquery()
+    ends = select(Station.id.label("station_id"), newest_end.label("period_end")).subquery()
+    return (
+        select(AqiValue)
+        .join(ends, and_(AqiValue.station_id == ends.c.station_id, AqiValue.period_end == ends.c.period_end))
+        .where(AqiValue.scale == scale, AqiValue.period == period)
+        .subquery()
+    )
 
 
 def latest_aqi(engine: Engine, scale: str, period: str, now: dt.datetime) -> list[Any]:
     """Per station, its latest stored AQI row of ``scale`` and ``period`` ending at or before ``now``."""
-    newest = newest_aqi_ends(scale, period, now)
-    query = (
-        select(AqiValue)
-        .join(newest, and_(AqiValue.station_id == newest.c.station_id, AqiValue.period_end == newest.c.period_end))
-        .where(AqiValue.scale == scale, AqiValue.period == period)
-    )
     with engine.connect() as conn:
-        return list(conn.execute(query).all())
+        return list(conn.execute(select(newest_aqi_rows(engine, scale, period, now))).all())
 
 
 def last_reading_times(engine: Engine, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
