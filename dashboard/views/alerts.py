@@ -201,9 +201,10 @@ def _groups(rows: pd.DataFrame) -> None:
         shown = [f"{escape_markdown(place)} ({number(n, language)})" for place, n in per_place.head(12).items()]
         more = len(per_place) - len(shown)
         st.caption(f"{group.iloc[0]['place_kind']}: " + " · ".join(shown) + (f" · +{more}" if more > 0 else ""))
-        columns = ["severity", "state", "place", "what", "since", "handled", "link"]
+        # where and what first, the place pinned: on a phone the grid scrolls sideways under it
+        columns = ["place", "what", "severity", "state", "since", "handled", "link"]
         if group["last_data"].ne("").any():  # stations without data: when their last data came
-            columns.insert(5, "last_data")
+            columns.insert(columns.index("since") + 1, "last_data")
         if group["queue"].ne("").any():  # overdue reminders: the unit's queue, where its cases are handled
             columns.append("queue")
         st.dataframe(
@@ -211,6 +212,8 @@ def _groups(rows: pd.DataFrame) -> None:
             hide_index=True,
             width="stretch",
             column_config={
+                t("alerts.col_place"): st.column_config.Column(pinned=True, width="medium"),
+                t("alerts.col_what"): st.column_config.Column(width="large"),
                 t("alerts.col_link"): st.column_config.LinkColumn(display_text=t("alerts.open_detail")),
                 t("alerts.col_queue"): st.column_config.LinkColumn(display_text=t("alerts.open_detail")),
             },
