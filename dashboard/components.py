@@ -104,10 +104,16 @@ class TableView:
 
 
 def table_view(
-    frame: pd.DataFrame, columns: Sequence[str], *, decimals: dict[str, int] | None = None, case_links: bool = False
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    decimals: dict[str, int] | None = None,
+    case_links: bool = False,
+    pinned: str | None = None,
 ) -> TableView:
     """The display table of :func:`show_table` without drawing it (a page may cache it: formatting thousands of
-    cells is the costly part)."""
+    cells is the costly part). ``pinned``: a column of long names kept in view at 200 px while the rest scrolls
+    sideways (on a phone a long name would otherwise fill the screen and push the figures off it)."""
     places = decimals or {}
     language = current_language()
     view = pd.DataFrame(
@@ -116,7 +122,9 @@ def table_view(
             for column in columns
         }
     )
-    config = {}
+    config: dict[str, Any] = {}
+    if pinned is not None:
+        config[t(f"col.{pinned}")] = st.column_config.Column(pinned=True, width="medium")
     if case_links and "id" in columns:
         view[t("col.id")] = [casework.case_url(v) for v in frame["id"]]
         config[t("col.id")] = casework.case_link_column(t("col.id"))

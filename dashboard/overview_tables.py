@@ -12,6 +12,7 @@ import datetime as dt
 from dashboard import components, loaders
 from dashboard.i18n import label, t
 from data.alert_states import ACTIVE_STATES
+from data.alert_text import describe_frame
 from data.case_filter import CaseFilter
 
 
@@ -32,7 +33,9 @@ def overdue_units_view(flt: CaseFilter, now: dt.datetime, language: str) -> comp
     by_unit = loaders.overdue_by_unit(flt, now)
     by_unit = by_unit[by_unit["overdue"] > 0]
     table = by_unit.assign(unit=[u or t("overview.unassigned") for u in by_unit["unit"]])
-    return components.table_view(table, ["unit", "overdue", "oldest_days_overdue"], decimals={"oldest_days_overdue": 1})
+    return components.table_view(
+        table, ["unit", "overdue", "oldest_days_overdue"], decimals={"oldest_days_overdue": 1}, pinned="unit"
+    )
 
 
 @loaders.shared_view(ttl=loaders.SHORT_TTL)
@@ -93,6 +96,7 @@ def alerts_view(now: dt.datetime, language: str) -> components.TableView:
     a minute too, ``loaders.alerts``)."""
     firing = loaders.alerts(ACTIVE_STATES, None)
     names = loaders.stations(None, "vn", now).set_index("id")["name"].to_dict()
+    described = describe_frame(firing, language, now=now, timezone=loaders.settings().timezone)
     view = firing.assign(
         subject=[
             components.alert_subject_text(s, lb, names)
@@ -100,8 +104,10 @@ def alerts_view(now: dt.datetime, language: str) -> components.TableView:
         ],
         state=[label("alert_state", s) for s in firing["state"]],
         state_since=components.local_time_texts(firing["state_since"]),
+        # in the page's language and formatted as on the alerts page (the stored message is the evaluation's)
+        message=described["what"].to_numpy(),
     )
-    return components.table_view(view, ["subject", "state", "value", "threshold", "state_since", "message"])
+    return components.table_view(view, ["subject", "state", "state_since", "message"], pinned="subject")
 
 
 _PREFETCHED: dict[tuple[CaseFilter, str], dt.datetime] = {}  # (filter, language) -> minute of the last prefetch

@@ -194,6 +194,15 @@ def test_alerts_page_lists_firing_alert(app: App) -> None:
     assert any("Chỉ cán bộ vận hành" in c.value for c in at.caption)
 
 
+def test_overview_alerts_read_as_on_the_alerts_page_in_the_page_language(app: App) -> None:
+    at = app("overview", user="lead")
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception
+    text = "".join(frame.value.to_csv() for frame in at.dataframe)
+    assert "COD (5 min) 180.0 mg/L > 135.0 mg/L, QCVN 40:2011 column B × Kq 0.9 × Kf 1" in text
+    assert "COD 180 > 135 mg/L" not in text  # the evaluation's stored message, in its own words and language
+
+
 def test_alert_page_shows_history_and_chart(app: App) -> None:
     at = app("alerts", user="lead")
     at.switch_page("views/alert.py")
