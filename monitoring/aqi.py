@@ -134,10 +134,8 @@ def sub_index(table: BreakpointTable, parameter: str, concentration: Fraction) -
     # I = I_low + (I_high − I_low) · (C − BP_low) / (BP_high − BP_low), over the common denominator d · width
     width = high_n * low_d - low_n * high_d
     numerator = (band.i_high - band.i_low) * (n * low_d - low_n * d) * high_d + band.i_low * d * width
-    denominator = d * width
-    rounded = _round_half_up(_round_half_up(numerator * _MILLION, denominator), _MILLION)
-    value = Fraction(numerator, denominator)
-    return SubIndex(parameter, table.key, concentration, table.unit, value, rounded, False)
+    value = Fraction(numerator, d * width)
+    return SubIndex(parameter, table.key, concentration, table.unit, value, half_up(value), False)
 
 
 def to_us_unit(parameter: str, ug_m3: float | Fraction) -> Fraction:
