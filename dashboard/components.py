@@ -103,6 +103,12 @@ class TableView:
         return self.table.num_rows == 0
 
 
+def pinned_name_column() -> Any:
+    """The column config of a column of long names kept in view at 200 px while the rest of the grid scrolls
+    sideways (on a phone a long name would otherwise fill the screen and push the figures off it)."""
+    return st.column_config.Column(pinned=True, width="medium")
+
+
 def table_view(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -112,8 +118,7 @@ def table_view(
     pinned: str | None = None,
 ) -> TableView:
     """The display table of :func:`show_table` without drawing it (a page may cache it: formatting thousands of
-    cells is the costly part). ``pinned``: a column of long names kept in view at 200 px while the rest scrolls
-    sideways (on a phone a long name would otherwise fill the screen and push the figures off it)."""
+    cells is the costly part). ``pinned``: a column of long names drawn with :func:`pinned_name_column`."""
     places = decimals or {}
     language = current_language()
     view = pd.DataFrame(
@@ -124,7 +129,7 @@ def table_view(
     )
     config: dict[str, Any] = {}
     if pinned is not None:
-        config[t(f"col.{pinned}")] = st.column_config.Column(pinned=True, width="medium")
+        config[t(f"col.{pinned}")] = pinned_name_column()
     if case_links and "id" in columns:
         view[t("col.id")] = [casework.case_url(v) for v in frame["id"]]
         config[t("col.id")] = casework.case_link_column(t("col.id"))

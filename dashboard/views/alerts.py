@@ -212,7 +212,7 @@ def _groups(rows: pd.DataFrame) -> None:
             hide_index=True,
             width="stretch",
             column_config={
-                t("alerts.col_place"): st.column_config.Column(pinned=True, width="medium"),
+                t("alerts.col_place"): components.pinned_name_column(),
                 t("alerts.col_what"): st.column_config.Column(width="large"),
                 t("alerts.col_link"): st.column_config.LinkColumn(display_text=t("alerts.open_detail")),
                 t("alerts.col_queue"): st.column_config.LinkColumn(display_text=t("alerts.open_detail")),
