@@ -1,8 +1,9 @@
-"""PostgreSQL ``COPY … FROM STDIN`` of data frames: CSV written by Arrow in chunks, from a worker thread.
+"""PostgreSQL ``COPY … FROM STDIN`` of data frames, in chunks, from a worker thread.
 
-The server stores one chunk while the next is formatted. With :func:`copy_in_background` the caller's own work
-(the ``with`` body) runs at the same time too: Arrow's CSV writer and the socket release the GIL, so on two cores
-the client's work and the server's work overlap instead of taking turns.
+Binary rows (:mod:`data.copy_binary`) when every column's type allows it, else CSV written by Arrow. The server
+stores one chunk while the next is formatted. With :func:`copy_in_background` the caller's own work
+(the ``with`` body) runs at the same time too: the formatting (numpy's copies, Arrow's CSV writer) and the socket
+mostly release the GIL, so on two cores the client's work and the server's work overlap instead of taking turns.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
+
+from data.copy_binary import HEADER, TRAILER, Column, binary_columns, encode_rows
 
 CHUNK_ROWS = 65_536
-"""Rows formatted per CSV chunk: large enough for Arrow to be efficient, small enough to start sending early."""
+"""Rows formatted per chunk: large enough for Arrow to be efficient, small enough to start sending early."""
 
 
 class CopyResult:
@@ -46,8 +49,8 @@ def copy_in_background(
     """``COPY`` ``frame`` (columns named as in ``table``) into PostgreSQL while the ``with`` body runs.
 
     ``order`` lists the positions of ``frame``'s rows in the order to store them (all rows as they are when
-    None); ``constants`` are extra columns holding one value for every row. Arrow writes NaN/None as an unquoted
-    empty field (NULL), empty strings quoted (not NULL) and tz-aware times in UTC with a ``Z`` suffix. The body
+    None); ``constants`` are extra columns holding one value for every row. NaN/None are NULL, empty strings stay
+    empty strings, tz-aware times are stored as the same instants (in CSV: UTC with a ``Z`` suffix). The body
     must not use ``conn``: its socket belongs to the sending thread until the block exits. Leaving the block
     waits until the server has stored every row, or raises the server's error (e.g.
     ``psycopg.errors.UniqueViolation``); an exception in the body aborts the ``COPY`` and propagates.
@@ -56,24 +59,25 @@ def copy_in_background(
     constants = dict(constants or {})
     quote = conn.dialect.identifier_preparer.quote
     columns = ", ".join(quote(name) for name in [*frame.columns, *constants])
-    statement = f"COPY {quote(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    types = column_types(conn, quote(table))
     driver_connection: Any = conn.connection.driver_connection
     abandoned = threading.Event()
     errors: list[BaseException] = []
 
     def send() -> None:
         try:
-            arrow = _encoded(frame)
             positions = np.arange(len(frame)) if order is None else order
+            binary = binary_columns(frame, types, constants)
+            pieces = _csv_pieces(frame, positions, constants) if binary is None else _binary_pieces(binary, positions)
+            statement = (
+                f"COPY {quote(table)} ({columns}) FROM STDIN WITH (FORMAT {'csv' if binary is None else 'binary'})"
+            )
             with driver_connection.cursor() as cursor:
                 with cursor.copy(statement) as copy:
-                    for start in range(0, len(positions), CHUNK_ROWS):
+                    for piece in pieces:
                         if abandoned.is_set():
                             raise _Abandoned
-                        chunk = arrow.take(positions[start : start + CHUNK_ROWS])
-                        for name, value in constants.items():
-                            chunk = chunk.append_column(name, _repeated(value, chunk.num_rows))
-                        copy.write(_csv(chunk))
+                        copy.write(piece)
                 result.rows = cursor.rowcount
         except BaseException as error:  # handed to the caller's thread below
             errors.append(error)
@@ -89,6 +93,34 @@ def copy_in_background(
     sender.join()
     if errors:
         raise errors[0]
+
+
+def column_types(conn: Connection, table: str) -> dict[str, str]:
+    """The type name (``pg_type.typname``) of each column of ``table`` (quoted if need be), by column name."""
+    rows = conn.execute(
+        text(
+            "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "WHERE a.attrelid = to_regclass(:table) AND a.attnum > 0 AND NOT a.attisdropped"
+        ),
+        {"table": table},
+    )
+    return {name: type_name for name, type_name in rows}
+
+
+def _binary_pieces(columns: list[Column], positions: np.ndarray) -> Iterator[bytes | memoryview]:
+    yield HEADER
+    for start in range(0, len(positions), CHUNK_ROWS):
+        yield encode_rows(columns, positions[start : start + CHUNK_ROWS])
+    yield TRAILER
+
+
+def _csv_pieces(frame: pd.DataFrame, positions: np.ndarray, constants: Mapping[str, str]) -> Iterator[memoryview]:
+    arrow = _encoded(frame)
+    for start in range(0, len(positions), CHUNK_ROWS):
+        chunk = arrow.take(positions[start : start + CHUNK_ROWS])
+        for name, value in constants.items():
+            chunk = chunk.append_column(name, _repeated(value, chunk.num_rows))
+        yield _csv(chunk)
 
 
 def _encoded(frame: pd.DataFrame) -> pa.Table:

@@ -100,7 +100,7 @@ def insert_readings(conn: Connection, readings: pd.DataFrame, batch_id: str) -> 
     """Bulk-insert canonical readings, skipping rows whose natural key is already stored; returns rows stored.
 
     SQLite gets one prepared ``INSERT … ON CONFLICT DO NOTHING`` executed over all rows; PostgreSQL gets a
-    ``COPY`` (CSV) into a temporary staging table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
+    ``COPY`` into a temporary staging table followed by one ``INSERT … SELECT … ON CONFLICT DO NOTHING``.
     Rows go in primary-key order.
     """
     order = key_order(readings)
