@@ -213,12 +213,13 @@ def store_live_steps(
     first: pd.Timestamp,
     running: Callable[[], bool],
     pause: Callable[[float], object],
+    interval: float = LIVE_INTERVAL_S,
 ) -> list[float]:
-    """The live stream: every station's next 5-minute step from ``first``, one each ``LIVE_INTERVAL_S`` while
+    """The live stream: every station's next 5-minute step from ``first``, one each ``interval`` seconds while
     ``running()`` (at least one), ``pause(seconds)`` between them; the seconds each step took to store."""
     latencies, at = [], first
     while running() or not latencies:
-        due = time.perf_counter() + LIVE_INTERVAL_S
+        due = time.perf_counter() + interval
         began = time.perf_counter()
         _store(engine, _readings(stations, pd.DatetimeIndex([at]), int(at.timestamp())))
         latencies.append(time.perf_counter() - began)
