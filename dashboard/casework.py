@@ -48,9 +48,10 @@ CASE_LINK_DISPLAY = r"/case\?id=(\d+)"
 """``st.column_config.LinkColumn(display_text=...)``: a link column of :func:`case_url` values shows the id."""
 
 
-def case_link_column(label: str) -> Any:
-    """A table column of :func:`case_url` values, shown as the case number and opened on click."""
-    return st.column_config.LinkColumn(label, display_text=CASE_LINK_DISPLAY, width="small")
+def case_link_column(label: str, *, pinned: bool = False) -> Any:
+    """A table column of :func:`case_url` values, shown as the case number and opened on click; ``pinned`` keeps
+    it in view while the rest of the grid scrolls sideways (a work list on a phone)."""
+    return st.column_config.LinkColumn(label, display_text=CASE_LINK_DISPLAY, width="small", pinned=pinned or None)
 
 
 def sidebar_queue(user: dict[str, Any]) -> None:

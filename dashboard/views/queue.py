@@ -32,8 +32,8 @@ def _case_rows(frame: pd.DataFrame, now: dt.datetime, *, with_unit: bool) -> pd.
     columns: dict[str, Any] = {
         t("queue.col.case"): [casework.case_url(i) for i in frame["id"]],
         t("queue.col.clock"): casework.clocks(frame, now),
-        t("urgeview.col"): _urged_cells(frame, language, zone),
         t("queue.col.title"): [formats.safe_text(v, language) for v in frame["title"]],
+        t("urgeview.col"): _urged_cells(frame, language, zone),
         t("common.category"): [names[c] for c in frame["category_code"]],
         t("common.ward"): [formats.safe_text(v, language) for v in frame["ward_name"]],
         t("common.status"): [label("status", s) for s in frame["status"]],
@@ -76,7 +76,7 @@ def _section(scope: QueueScope, section: str, total: int, now: dt.datetime, *, w
         view,
         hide_index=True,
         width="stretch",
-        column_config={t("queue.col.case"): casework.case_link_column(t("queue.col.case"))},
+        column_config={t("queue.col.case"): casework.case_link_column(t("queue.col.case"), pinned=True)},
         key=f"queue_{section}",
     )
     if len(frame) < total:
@@ -112,17 +112,17 @@ def _closed(scope: QueueScope, now: dt.datetime, *, with_unit: bool) -> None:
     view = pd.DataFrame({
         t("queue.col.case"): [casework.case_url(i) for i in frame["id"]],
         t("common.status"): [label("status", s) for s in frame["status"]],
+        t("queue.col.title"): [formats.safe_text(v, language) for v in frame["title"]],
         t("queue.col.on_time"): [yes_no[v] for v in frame["on_time"]],
         t("queue.col.closed_at"): formats.local_times(frame["resolved_at"], language, zone),
-        t("queue.col.title"): [formats.safe_text(v, language) for v in frame["title"]],
         t("common.category"): [names[c] for c in frame["category_code"]],
         t("common.ward"): [formats.safe_text(v, language) for v in frame["ward_name"]],
         t("queue.col.public"): [yes_no[bool(v)] for v in frame["result_public"]],
     })  # fmt: skip
     if with_unit:
         view[t("common.unit")] = [formats.safe_text(v, language) for v in frame["unit_name"]]
-    st.dataframe(view, hide_index=True, width="stretch", key="queue_closed",
-                 column_config={t("queue.col.case"): casework.case_link_column(t("queue.col.case"))})  # fmt: skip
+    case_column = {t("queue.col.case"): casework.case_link_column(t("queue.col.case"), pinned=True)}
+    st.dataframe(view, hide_index=True, width="stretch", key="queue_closed", column_config=case_column)
 
 
 def _queue(scope: QueueScope, *, with_unit: bool, urge: tuple[dict[str, Any], str, str] | None = None) -> None:

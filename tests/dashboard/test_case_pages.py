@@ -4,6 +4,7 @@ opens its own cases only; staff pick a unit; a stale form gets the conflict mess
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,6 +101,16 @@ def test_unit_account_sees_only_its_own_cases(queue_app: App) -> None:
     assert _linked_cases(at, closed=True) == {4, 5, 6, 7}
     closed = next(f.value for f in at.dataframe if "Đúng hạn" in f.value.columns)
     assert dict(zip(closed["Vụ việc"], closed["Đúng hạn"], strict=True))["/case?id=7"] == "Không"
+
+
+def test_on_a_phone_the_case_number_stays_in_view_and_the_content_follows_the_clock(queue_app: App) -> None:
+    at = queue_app("donvi-hk", language="en")
+    overdue = at.dataframe[0]
+    assert list(overdue.value.columns[:3]) == ["Case", "Time limit", "Subject"]
+    assert json.loads(overdue.proto.columns)["Case"]["pinned"] is True  # scrolls sideways under the case number
+    closed = next(frame for frame in at.dataframe if "On time" in frame.value.columns)
+    assert list(closed.value.columns[:3]) == ["Case", "Status", "Subject"]
+    assert json.loads(closed.proto.columns)["Case"]["pinned"] is True
 
 
 def test_unit_account_navigation_is_its_own(queue_app: App) -> None:
