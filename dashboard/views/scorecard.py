@@ -40,18 +40,26 @@ def _period() -> tuple[dt.datetime, dt.datetime] | None:
     return period_bounds(since, until, zone)
 
 
-def _unit_table(card: Scorecard) -> None:
+def _page_table(card: Scorecard) -> tuple[pd.DataFrame, str]:
+    """The scorecard's table as the page shows it, and its name column's header: the code moved to the end, so on
+    a phone the pinned name is followed by the rank and the figures, not by an internal code."""
     language = current_language()
     view = display_table(card, language)
-    name = header("name", "unit", language)
+    code = header("code", card.by, language)
+    return view[[column for column in view.columns if column != code] + [code]], header("name", card.by, language)
+
+
+def _unit_table(card: Scorecard) -> None:
+    view, name = _page_table(card)
     view[name] = [f"/queue?unit={quote(row['code'])}#{row['name']}" for row in card.records()]
-    st.dataframe(
-        view,
-        hide_index=True,
-        width="stretch",
-        column_config={name: st.column_config.LinkColumn(name, display_text=r"/queue\?unit=[^#]*#(.*)")},
-        key="score_units",
-    )
+    link = st.column_config.LinkColumn(name, display_text=r"/queue\?unit=[^#]*#(.*)", pinned=True, width="medium")
+    st.dataframe(view, hide_index=True, width="stretch", column_config={name: link}, key="score_units")
+
+
+def _ward_table(card: Scorecard) -> None:
+    view, name = _page_table(card)
+    config = {name: components.pinned_name_column()}
+    st.dataframe(view, hide_index=True, width="stretch", column_config=config, key="score_wards")
 
 
 def _trend(card: Scorecard) -> None:
@@ -126,7 +134,7 @@ def render() -> None:
     )
     _trend(units)
     st.subheader(t("score.by_ward"))
-    st.dataframe(display_table(wards, current_language()), hide_index=True, width="stretch", key="score_wards")
+    _ward_table(wards)
 
 
 render()

@@ -3,6 +3,7 @@ JSON and the XLSX, see tests/cases/test_scorecard_surfaces.py), unit names linke
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -30,13 +31,19 @@ def test_page_shows_the_data_layer_figures(app: App, seeded_db, language: str) -
     assert not at.exception, at.exception
     card, expected = _expected(seeded_db[1], "unit", language)
     units, wards = at.dataframe[0].value, at.dataframe[1].value
-    name = header("name", "unit", language)
+    name, code = header("name", "unit", language), header("code", "unit", language)
+    # the code moves to the end on the page; the name is pinned (on a phone the rank and figures follow it)
+    expected = expected[[column for column in expected.columns if column != code] + [code]]
     assert list(units.columns) == list(expected.columns)
+    assert json.loads(at.dataframe[0].proto.columns)[name]["pinned"] is True
     shown = units.drop(columns=[name]).astype(str).reset_index(drop=True)
     assert shown.equals(expected.drop(columns=[name]).astype(str).reset_index(drop=True))
     assert list(units[name]) == [f"/queue?unit={row['code']}#{row['name']}" for row in card.records()]
     _ward_card, expected_wards = _expected(seeded_db[1], "ward", language)
+    ward_code = header("code", "ward", language)
+    expected_wards = expected_wards[[column for column in expected_wards.columns if column != ward_code] + [ward_code]]
     assert wards.astype(str).reset_index(drop=True).equals(expected_wards.astype(str).reset_index(drop=True))
+    assert json.loads(at.dataframe[1].proto.columns)[header("name", "ward", language)]["pinned"] is True
     text = " ".join(str(element.value) for element in (*at.markdown, *at.caption))
     assert ("Điểm = 0,4 ×" if language == "vi" else "Score = 0.4 ×") in text
     assert "nan" not in units.to_string().lower() and "None" not in units.to_string()
