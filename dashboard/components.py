@@ -80,13 +80,19 @@ def safe_text(value: object) -> str:
 
 
 def show_table(
-    frame: pd.DataFrame, columns: Sequence[str], *, decimals: dict[str, int] | None = None, case_links: bool = False
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    decimals: dict[str, int] | None = None,
+    case_links: bool = False,
+    pinned: str | None = None,
 ) -> None:
     """``st.dataframe`` of ``columns`` with translated headers (``col.<name>``) and every cell as display text in
     the session language (5.523 · 72,8 · 04/12/2026 21:00; missing values ``—``, never nan/None).
 
-    ``case_links``: the ``id`` column holds case ids, each shown as a link to its case page (``/case?id=N``)."""
-    draw_table(table_view(frame, columns, decimals=decimals, case_links=case_links))
+    ``case_links``: the ``id`` column holds case ids, each shown as a link to its case page (``/case?id=N``);
+    ``pinned``: a column of long names kept in view (:func:`pinned_name_column`)."""
+    draw_table(table_view(frame, columns, decimals=decimals, case_links=case_links, pinned=pinned))
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def _station_list(stations: pd.DataFrame, now: dt.datetime) -> None:
         ],
         ward=stations["ward_name"],
     )
-    components.show_table(table, ["station", "station_state", "last_reading", "station_kind", "ward"])
+    components.show_table(table, ["station", "station_state", "last_reading", "station_kind", "ward"], pinned="station")
 
 
 def _limit_caption(limit: EffectiveLimit | None, drawn: list[float], values: pd.Series, unit: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -249,6 +250,13 @@ def test_stations_page_draws_the_qcvn_limit(app: App) -> None:
     assert at.selectbox[1].value == "no2"
     assert any("200 µg/m³ — QCVN 05:2023" in c.value for c in at.caption)  # NO2 1-h limit, Table 1
     assert any("Dữ liệu cũ" in w.value for w in at.warning)  # the first station (Cầu Giấy) is stale
+
+
+def test_station_list_keeps_the_name_in_view_on_a_phone(app: App) -> None:
+    at = app("stations", user="ana", language="en")
+    stations = at.dataframe[0]
+    assert list(stations.value.columns[:3]) == ["Station", "State", "Last reading"]
+    assert json.loads(stations.proto.columns)["Station"] == {"pinned": True, "width": "medium"}
 
 
 def test_wastewater_station_limit_is_the_permit_cmax(app: App) -> None:
