@@ -61,8 +61,8 @@ def binary_columns(frame: pd.DataFrame, types: Mapping[str, str], constants: Map
 
     ``types`` maps the table's column names to PostgreSQL type names (``pg_type.typname``). Text goes to text
     and varchar columns; numbers to float8, int2/4/8 and bool (NaN and None are NULL, as in the CSV path); tz-aware
-    or naive times to timestamptz and timestamp (as UTC); constants only to text columns. Anything else (JSON,
-    numeric, geometry, text meant for a number column…) returns None so the caller falls back to CSV.
+    times to timestamptz and timestamp (as UTC), naive ones to timestamp; constants only to text columns. Anything
+    else (JSON, numeric, geometry, text meant for a number column…) returns None so the caller falls back to CSV.
     """
     columns: list[Column] = []
     for name in frame.columns:
@@ -99,8 +99,8 @@ def _column(values: pd.Series, pg_type: str | None) -> Column | None:
     if pg_type in _TIME_TYPES:
         if isinstance(dtype, pd.DatetimeTZDtype):
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        elif not pd.api.types.is_datetime64_dtype(dtype):
-            return None
+        elif not (pd.api.types.is_datetime64_dtype(dtype) and pg_type == "timestamp"):
+            return None  # naive times for timestamptz: CSV, read in the session's time zone as before
         moments = values.to_numpy("datetime64[us]")
         null = np.isnat(moments)
         micros = (moments - _EPOCH_2000).astype(np.int64)

@@ -156,6 +156,17 @@ def test_columns_binary_cannot_carry_go_as_csv(postgres_engine: Engine) -> None:
     ]
 
 
+def test_naive_times_for_a_timestamptz_column_keep_the_sessions_time_zone(postgres_engine: Engine) -> None:
+    frame = pd.DataFrame({"at": pd.to_datetime(["2026-03-01 07:00"])})  # no zone: read in the session's
+    with postgres_engine.begin() as conn:
+        conn.execute(text("SET LOCAL TIME ZONE 'Asia/Ho_Chi_Minh'"))
+        conn.execute(text("CREATE TEMPORARY TABLE stamped (at timestamptz)"))
+        assert copy_binary.binary_columns(frame, copy_in.column_types(conn, "stamped"), {}) is None
+        copy_frame(conn, "stamped", frame)
+        stored = conn.execute(text("SELECT at FROM stamped")).scalar_one()
+    assert stored == pd.Timestamp("2026-03-01 00:00", tz="UTC")
+
+
 def test_a_number_out_of_the_columns_range_is_refused_by_the_server(postgres_engine: Engine) -> None:
     with postgres_engine.begin() as conn:
         conn.execute(text("CREATE TEMPORARY TABLE counts (n integer)"))
