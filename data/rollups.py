@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from data.copy_in import copy_frame
 from data.dialect import is_postgresql
+from data.frames import rows_frame
 from data.readings_store import utc_times
 from data.schema import AqiValue, Average, BoundarySet, BoundaryUnit, PendingWindow, Station, WardAverage
 from data.station_hours import StoredAverage
@@ -60,7 +61,7 @@ def take_pending(conn: Connection, limit: int) -> pd.DataFrame:
     )
     if is_postgresql(conn):
         query = query.with_for_update(skip_locked=True)
-    frame = pd.DataFrame(conn.execute(query).all(), columns=list(PENDING_COLUMNS))
+    frame = rows_frame(conn.execute(query).all(), list(PENDING_COLUMNS))
     for column in ("after_hour", "last_hour"):
         frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[us, UTC]")
     return frame
@@ -107,7 +108,7 @@ def read_ward_station_means(
                 Average.period_end <= until,
             )
         )
-        frames.append(pd.DataFrame(conn.execute(query).all(), columns=list(STATION_MEAN)))
+        frames.append(rows_frame(conn.execute(query).all(), list(STATION_MEAN)))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(STATION_MEAN))
     frame["period_end"] = utc_times(frame["period_end"])
     frame["value"] = frame["value"].astype("float64")
@@ -126,7 +127,7 @@ def station_wards(conn: Connection, stations: list[str]) -> pd.DataFrame:
                 Station.set_name.is_not(None),
             )
         ).all()
-    return pd.DataFrame(rows, columns=["station_id", "set_name", "ward_code", "kind"])
+    return rows_frame(rows, ["station_id", "set_name", "ward_code", "kind"])
 
 
 def write_ward_averages(conn: Connection, frame: pd.DataFrame) -> None:
@@ -167,7 +168,7 @@ def read_valid_hourly(
         Average.period_end >= since,
         Average.period_end <= until,
     )
-    frame = pd.DataFrame(conn.execute(query).all(), columns=list(AQI_HOURLY))
+    frame = rows_frame(conn.execute(query).all(), list(AQI_HOURLY))
     frame["period_end"] = utc_times(frame["period_end"])
     frame["value"] = frame["value"].astype("float64")
     return frame
