@@ -151,12 +151,12 @@ def encode_rows(columns: list[Column], positions: np.ndarray) -> memoryview:
     run_layout = run_layout.reshape(-1)
     row_layout = np.repeat(run_layout, run_lengths)
     for number, layout in enumerate(layouts):
-        block = _layout_block(columns, positions[row_layout == number], layout).reshape(-1)
-        width = len(block) // int((row_layout == number).sum())
+        block = _layout_block(columns, positions[row_layout == number], layout)
+        width, flat = block.shape[1], block.reshape(-1)
         taken = 0
         for run in np.flatnonzero(run_layout == number).tolist():
             start, length = int(byte_starts[run_starts[run]]), int(run_lengths[run]) * width
-            buffer[start : start + length] = block[taken : taken + length]
+            buffer[start : start + length] = flat[taken : taken + length]
             taken += length
     return memoryview(buffer)
 
