@@ -35,7 +35,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ TARGET_RATIO = 3.0
 SINGLE_ROUNDS = 5  # the reference session runs the page this many times (a steadier median)
 PAGE, TITLE = "overview", "Tổng quan"
 TICKS = os.sysconf("SC_CLK_TCK")
+AFFINITY_COOKIE = "envmon_affinity"  # set by deploy/nginx/envmon.conf: the process a tab is pinned to
 MINUTE_MARGIN_S, MINUTE_SETTLE_S = 15.0, 5.0  # a short scenario starts ≥ 15 s before a minute ends, 5 s settled
 
 
@@ -63,6 +64,7 @@ class Scenario:
     machine_busy: float  # CPU-seconds of every process on the machine (cores × wall − idle)
     client_cpu: float  # CPU-seconds of this bench process (the tabs' client side)
     per_process: tuple[float, ...] = ()  # CPU-seconds of each measured Streamlit process
+    tabs_per_process: dict[str, int] = field(default_factory=dict)  # tabs by the process nginx's cookie names
 
     @property
     def good(self) -> list[float]:
@@ -125,9 +127,12 @@ def machine_busy() -> float:
     return (sum(values) - values[3] - values[4]) / TICKS
 
 
-async def _session(base: str, rounds: int, leader: Leader, start: float = 0.0, every: float = 0.0) -> list[PageRun]:
+async def _session(
+    base: str, rounds: int, leader: Leader, placed: collections.Counter[str], start: float = 0.0, every: float = 0.0
+) -> list[PageRun]:
     """One leader tab: log in, then ``rounds`` runs of the overview (the first opens the tab), the first after
-    ``start`` seconds and one every ``every`` seconds (0: each as soon as the previous one ends)."""
+    ``start`` seconds and one every ``every`` seconds (0: each as soon as the previous one ends). ``placed`` counts
+    the tab under the process its affinity cookie names (``direct`` without nginx)."""
     await asyncio.sleep(start)
     tab = Tab(base)
     try:
@@ -142,6 +147,7 @@ async def _session(base: str, rounds: int, leader: Leader, start: float = 0.0, e
             if every and round_number + 1 < rounds:
                 await asyncio.sleep(max(0.0, every - (time.perf_counter() - started)))
     finally:
+        placed[tab.cookies.get(AFFINITY_COOKIE, "direct")] += 1
         await tab.close()
     return runs
 
@@ -154,8 +160,10 @@ def run_scenario(name: str, base: str, sessions: int, rounds: int, leader: Leade
     over ``every`` seconds and each opens the overview once every ``every`` seconds (staff at work).
     """
 
+    placed: collections.Counter[str] = collections.Counter()
+
     async def together() -> list[PageRun]:
-        done = await asyncio.gather(*(_session(base, rounds, leader, i * every / sessions, every)
+        done = await asyncio.gather(*(_session(base, rounds, leader, placed, i * every / sessions, every)
                                       for i in range(sessions)))  # fmt: skip
         return [run for session in done for run in session]
 
@@ -165,7 +173,9 @@ def run_scenario(name: str, base: str, sessions: int, rounds: int, leader: Leade
     wall = time.perf_counter() - started
     per_process = tuple(process_cpu(pid) - before for pid, before in zip(pids, cpu_before, strict=True))
     client_cpu = time.process_time() - client_before
-    return Scenario(name, runs, wall, sum(per_process), machine_busy() - busy_before, client_cpu, per_process)
+    return Scenario(
+        name, runs, wall, sum(per_process), machine_busy() - busy_before, client_cpu, per_process, dict(placed)
+    )
 
 
 def run_one_at_a_time(name: str, base: str, sessions: int, rounds: int, leader: Leader, pids: list[int]) -> Scenario:
@@ -227,8 +237,9 @@ def _report(scenarios: list[Scenario], sessions: int) -> dict[str, Any]:
           " by everything on the box)")  # fmt: skip
     if two.server_cpu:
         shares = " / ".join(f"{cpu / two.server_cpu:.0%}" for cpu in two.per_process)
-        print(f"  ({sessions} sessions on 2 processes: the processes' shares of the CPU {shares}; nginx places each new"
-              " tab on a random key, so a burst is rarely split evenly)")  # fmt: skip
+        tabs = " / ".join(f"{count} on {name}" for name, count in sorted(two.tabs_per_process.items()))
+        print(f"  ({sessions} sessions on 2 processes: tabs {tabs}, the processes' shares of the CPU {shares}; nginx"
+              " places each new tab on the next process in turn)")  # fmt: skip
     print(f"\nratio: {sessions} sessions on 2 processes ÷ the same {sessions} sessions one at a time = ×{ratio:.2f} "
           f"(target ≤ ×{TARGET_RATIO:.0f}: {'met' if ratio <= TARGET_RATIO else 'MISSED'})")  # fmt: skip
     print(f"  by kind of run: opening a tab ×{_ratio(two.p50_of(True), alone.p50_of(True)):.2f}, "

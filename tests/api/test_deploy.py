@@ -28,6 +28,7 @@ import pytest
 
 from bench import bench_load
 from bench._common import free_port, loopback_nginx_config
+from bench.bench_staff_load import listening_pid
 from data.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,6 +133,7 @@ def test_nginx_serves_site_api_and_two_dashboards(tmp_path: Path) -> None:
             answer = conn.recv(1024).decode("latin-1")
         assert answer.startswith("HTTP/1.1 101"), answer
         _check_sticky_sessions(front, nginx, tmp_path / "access.log")
+        _check_a_browser_moves_when_its_process_dies(front, tmp_path / "envmon.conf")
 
 
 @pytest.mark.slow
@@ -152,29 +154,53 @@ def test_leaders_and_citizens_see_their_maps_in_chromium_through_nginx(tmp_path:
     assert sorted(page for page, seconds, _error in results if seconds is not None) == ["air"] * 4 + ["overview"] * 4
 
 
+def _affinity_cookie(url: str, cookie: str | None = None) -> str | None:
+    """The affinity cookie's value nginx sets in its answer to ``url`` (None when it sets none)."""
+    request = urllib.request.Request(url, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        cookies = [c for c in response.headers.get_all("Set-Cookie") or [] if c.startswith(f"{COOKIE}=")]
+    if not cookies:
+        return None
+    [cookie_header] = cookies
+    assert "HttpOnly" in cookie_header and "Path=/" in cookie_header
+    return cookie_header.split(";")[0].split("=", 1)[1]
+
+
 def _check_sticky_sessions(front: str, nginx: subprocess.Popen[bytes], log: Path) -> None:
-    with urllib.request.urlopen(f"{front}/?probe=first", timeout=5) as response:
-        cookies = response.headers.get_all("Set-Cookie") or []
-    [cookie] = [c for c in cookies if c.startswith(f"{COOKIE}=")]
-    assert "HttpOnly" in cookie and "Path=/" in cookie
-    first = cookie.split(";")[0].split("=", 1)[1]
-    with urllib.request.urlopen(urllib.request.Request(f"{front}/", headers={"Cookie": f"{COOKIE}={first}"})) as again:
-        assert not [c for c in again.headers.get_all("Set-Cookie") or [] if c.startswith(COOKIE)]  # set once
+    first = _affinity_cookie(f"{front}/?probe=first")
+    assert first in {"a", "b"}  # the process that answered, by the name the config gives it
+    assert _affinity_cookie(f"{front}/", cookie=first) is None  # set once
+    assert _affinity_cookie(f"{front}/", cookie="forged-or-from-an-older-config") in {"a", "b"}  # replaced
     with urllib.request.urlopen(f"{front}/api/v1/stations", timeout=5) as api_answer:
         assert not api_answer.headers.get_all("Set-Cookie")  # the API never gets one
     for round_ in range(5):
         assert _get(f"{front}/_stcore/health?probe=first{round_}", cookie=first)[0] == 200
     browsers = [f"b{n}" for n in range(16)]
+    given = {name: _affinity_cookie(f"{front}/_stcore/health?probe={name}") for name in browsers}
     for name in browsers:
         for round_ in range(3):
-            assert _get(f"{front}/_stcore/health?probe={name}&r={round_}", cookie=f"browser-{name}")[0] == 200
+            assert _get(f"{front}/_stcore/health?probe={name}&r={round_}", cookie=given[name])[0] == 200
     nginx.send_signal(signal.SIGUSR1)  # reopen the log: the buffered lines are written
     time.sleep(1.5)
     served = _upstreams_by_probe(log)
     followed = served["first"] | set().union(*(served[f"first{r}"] for r in range(5)))
     assert len(followed) == 1, served  # the cookie set by the first answer keeps the browser on its process
     assert all(len(served[name]) == 1 for name in browsers), served  # each browser on one process
-    assert len(set().union(*(served[name] for name in browsers))) == 2, served  # and the browsers spread over both
+    per_process = collections.Counter(next(iter(served[name])) for name in browsers)
+    assert sorted(per_process.values()) == [8, 8], served  # new browsers split evenly over both processes
+
+
+def _check_a_browser_moves_when_its_process_dies(front: str, config: Path) -> None:
+    """A browser pinned to a process that is down is answered by the other one and its cookie moves there."""
+    port = int(re.search(r"^\s+a\s+127\.0\.0\.1:(\d+);", config.read_text(), re.MULTILINE).group(1))
+    assert _affinity_cookie(f"{front}/_stcore/health", cookie="a") is None
+    os.kill(listening_pid(port), signal.SIGKILL)
+    for _ in range(50):  # the kill takes effect
+        if _get(f"http://127.0.0.1:{port}/_stcore/health")[0] == 0:
+            break
+        time.sleep(0.1)
+    assert _get(f"{front}/_stcore/health", cookie="a")[0] == 200
+    assert _affinity_cookie(f"{front}/_stcore/health", cookie="a") == "b"
 
 
 def test_nginx_lets_the_app_frame_the_paths_the_dashboard_lets_it_frame() -> None:
