@@ -8,8 +8,11 @@ schemas on the PostgreSQL server of ``TEST_DATABASE_URL`` (or ``DATABASE_URL``):
 (``data.partitions.convert_to_plain``) that carry the same BRIN index on the time column, so the comparison is
 partitioning alone. ``--days`` runs a shorter history. Measured, each on both and printed with the ratio:
 
-1. ingest: one day of every station per ``store_batch`` (the product's path: COPY of the new readings, 1-h/8-h/
-   24-h averages computed meanwhile and COPY'd), days alternating between the two schemas; rows/s;
+1. ingest: half a day of every station per ``store_batch`` (the product's path: COPY of the new readings, 1-h/8-h/
+   24-h averages computed meanwhile and COPY'd), schemas alternating; each day one half stored by one writer and
+   the other by ``--writers`` processes at once (default: one per core), each a shard of the stations, as
+   several pollers holding one feed each store them; rows/s of each; the server's settings are printed beside
+   those of the shipped deploy/postgresql/envmon.conf;
 2. ``refresh_aqi`` for the last two days (what the poller runs after its round); the daily and ward roll-ups of
    the backfill queued in ``pending_windows`` are dropped unmeasured (hours of Python AQI arithmetic here);
 3. the stations map's queries: last reading time of every station (``public_stations``), its current AQI
@@ -36,11 +39,12 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from bench._common import engine_in_schema, machine, scratch_postgres_engine
 from bench.bench_ingest import backend_cpu_seconds
@@ -57,6 +61,8 @@ QUICK = {"stations": 100, "days": 30, "flush_stations": 5, "flush_days": 60}
 LIVE_INTERVAL_S = 5.0
 STEP = pd.Timedelta(minutes=5)
 TARGETS = {"ingest": 300_000, "map": 0.100, "chart": 0.050}
+SHIPPED_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "postgresql" / "envmon.conf"
+SERVER_SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "fsync", "synchronous_commit")
 GROUPED_LAST_TIMES = text("SELECT station_id, max(observed_at) FROM readings WHERE observed_at <= :now GROUP BY 1")
 
 
@@ -106,29 +112,70 @@ def _schemas(url: str, now: dt.datetime, first: dt.datetime) -> Iterator[dict[st
 
 
 def _ingest(
-    engines: dict[str, Engine], stations: list[str], start: pd.Timestamp, days: int
-) -> dict[str, dict[str, float]]:
-    """Store ``days`` days, one ``store_batch`` per day and schema, alternating; rows/s and rows/CPU-s per schema."""
-    seconds = dict.fromkeys(engines, 0.0)
-    cpu = dict.fromkeys(engines, 0.0)
-    rows = dict.fromkeys(engines, 0)
-    for day in range(days):
-        frame = _readings(stations, pd.date_range(start + day * pd.Timedelta(days=1), periods=288, freq=STEP), day)
-        order = list(engines) if day % 2 == 0 else list(reversed(engines))
-        for name in order:
-            began = time.perf_counter()
-            stored, used = _store(engines[name], frame)
-            seconds[name] += time.perf_counter() - began
-            rows[name] += stored
-            cpu[name] += used
-        if day % 5 == 4 or day == days - 1:
-            done = ", ".join(
-                f"{name} {rows[name] / seconds[name]:,.0f} rows/s ({rows[name] / cpu[name]:,.0f} per CPU-s)"
-                for name in engines
-            )
-            print(f"  day {day + 1}/{days}: {done}; load average {os.getloadavg()[0]:.1f}", flush=True)
-    return {name: {"rows_per_s": rows[name] / seconds[name], "rows_per_cpu_s": rows[name] / cpu[name]}
+    engines: dict[str, Engine], stations: list[str], start: pd.Timestamp, days: int, writers: int
+) -> dict[str, dict[int, dict[str, float]]]:
+    """Store ``days`` days, each half a day per ``store_batch``: one half by one writer (this process), the other by
+    ``writers`` processes at once, each a shard of the stations (as pollers holding one feed each do), schemas and
+    which half goes first alternating by day. Rows/s and rows per CPU-s per schema and number of writers."""
+    modes = [1, writers] if writers > 1 else [1]
+    totals = {(name, mode): [0, 0.0, 0.0] for name in engines for mode in modes}  # rows, seconds, CPU-s
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(writers) as pool:
+        for day in range(days):
+            halves = [start + day * pd.Timedelta(days=1) + half * pd.Timedelta(hours=12) for half in (0, 1)]
+            order = list(engines) if day % 2 == 0 else list(reversed(engines))
+            for name in order:
+                for half, mode in enumerate(modes if day % 2 == 0 else list(reversed(modes))):
+                    first, frame_seed = halves[half], day * 2 + half
+                    if mode == 1:
+                        frame = _readings(stations, pd.date_range(first, periods=144, freq=STEP), frame_seed)
+                        began = time.perf_counter()
+                        stored, used = _store(engines[name], frame)
+                        seconds = time.perf_counter() - began
+                    else:
+                        stored, seconds, used = _store_sharded(pool, engines[name], stations, first, frame_seed, mode)
+                    for position, amount in enumerate((stored, seconds, used)):
+                        totals[name, mode][position] += amount
+            if day % 5 == 4 or day == days - 1:
+                done = ", ".join(
+                    f"{name} {_writers(mode)} {rows / seconds:,.0f} rows/s"
+                    for (name, mode), (rows, seconds, _) in totals.items()
+                )
+                print(f"  day {day + 1}/{days}: {done}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    return {name: {mode: {"rows_per_s": totals[name, mode][0] / totals[name, mode][1],
+                          "rows_per_cpu_s": totals[name, mode][0] / totals[name, mode][2]} for mode in modes}
             for name in engines}  # fmt: skip
+
+
+def _store_sharded(
+    pool: Any, engine: Engine, stations: list[str], first: pd.Timestamp, seed: int, writers: int
+) -> tuple[int, float, float]:
+    """Half a day of ``stations`` stored by ``writers`` processes at once, one shard of stations each: rows stored,
+    seconds from the first writer's start to the last one's end, CPU seconds of the writers and their backends."""
+    schema = engine.dialect.identifier_preparer.quote(schema_of(engine))
+    url = engine.url.render_as_string(hide_password=False)
+    shards = [(url, schema, stations[shard::writers], first, seed * 100 + shard) for shard in range(writers)]
+    rows, cpu, began, ended = zip(*pool.map(_store_shard, shards, chunksize=1), strict=True)
+    return sum(rows), max(ended) - min(began), sum(cpu)
+
+
+def _writers(count: int) -> str:
+    return f"{count} writer{'s' if count > 1 else ''}"
+
+
+_SHARD_ENGINES: dict[tuple[str, str], Engine] = {}
+
+
+def _store_shard(task: tuple[str, str, list[str], pd.Timestamp, int]) -> tuple[int, float, float, float]:
+    """One writer's shard (in a pool process): rows stored, CPU seconds, and when its store began and ended."""
+    url, schema, stations, first, seed = task
+    key = (url, schema)
+    if key not in _SHARD_ENGINES:
+        _SHARD_ENGINES[key] = engine_in_schema(url, schema)
+    frame = _readings(stations, pd.date_range(first, periods=144, freq=STEP), seed)
+    began = time.perf_counter()
+    rows, used = _store(_SHARD_ENGINES[key], frame)
+    return rows, used, began, time.perf_counter()
 
 
 def _median_seconds(work: Callable[[], object], repeat: int = 5) -> float:
@@ -272,9 +319,11 @@ def _disk(engine: Engine) -> dict[str, float]:
     return sizes
 
 
-def main(quick: bool = False, stations: int | None = None, days: int | None = None) -> dict[str, Any]:
+def main(
+    quick: bool = False, stations: int | None = None, days: int | None = None, writers: int | None = None
+) -> dict[str, Any]:
     """Run every measurement on both schemas; print figures, ratios and targets; return them."""
-    scale = dict(QUICK if quick else FULL)
+    scale = dict(QUICK if quick else FULL) | {"writers": writers or os.cpu_count() or 1}
     if stations:  # the flush stays 1/20 of the network, as at full size
         scale |= {"stations": stations, "flush_stations": max(1, stations // 20)}
     if days:
@@ -290,11 +339,12 @@ def main(quick: bool = False, stations: int | None = None, days: int | None = No
     print(f"# National network — {machine()}")
     print(f"{scale['stations']:,} stations × {len(PARAMETERS)} parameters × 5 min × {scale['days']} days = "
           f"{total:,} readings per schema; flush {scale['flush_stations']} stations × "
-          f"{scale['flush_days']} days")  # fmt: skip
-    results: dict[str, Any] = {"scale": scale}
+          f"{scale['flush_days']} days; {_writers(scale['writers'])} for the sharded ingest")  # fmt: skip
+    results: dict[str, Any] = {"scale": scale, "server": _server_settings(url)}
+    print("server: " + ", ".join(f"{name} {value}" for name, value in results["server"].items()))
     first_month = (now - pd.Timedelta(days=scale["flush_days"] + 1)).to_pydatetime()
     with _schemas(url, now.to_pydatetime(), first_month) as engines:
-        results["ingest"] = _ingest(engines, names, start, scale["days"])
+        results["ingest"] = _ingest(engines, names, start, scale["days"], scale["writers"])
         results["aqi_refresh"] = {}
         for name, engine in engines.items():
             # the backfill's daily/ward roll-ups are not measured here (a month of them is hours of Python AQI
@@ -317,14 +367,40 @@ def main(quick: bool = False, stations: int | None = None, days: int | None = No
     return {"national": results}
 
 
+def _server_settings(url: str) -> dict[str, str]:
+    """The PostgreSQL settings bulk ingest depends on, as the server reports them, each with the value the shipped
+    deploy/postgresql/envmon.conf sets (when it sets one)."""
+    shipped = {}
+    for line in SHIPPED_CONFIG.read_text(encoding="utf-8").splitlines():
+        setting = line.split("#", 1)[0].strip()
+        if "=" in setting:
+            name, value = (part.strip() for part in setting.split("=", 1))
+            shipped[name] = value
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = {name: conn.exec_driver_sql(f"SHOW {name}").scalar_one() for name in SERVER_SETTINGS}
+    engine.dispose()
+    return {name: f"{value} (shipped: {shipped[name]})" if name in shipped else value for name, value in found.items()}
+
+
 def _report(results: dict[str, Any], days: int) -> None:
     ingest, aqi, found, disk, flush = (results[k] for k in ("ingest", "aqi_refresh", "queries", "disk", "flush"))
     part, plain = "partitioned", "plain"
     hours = min(days, 30) * 24  # the charts ask for the last 30 days: a shorter run stores fewer of them
-    for key, unit in (("rows_per_s", "rows/s"), ("rows_per_cpu_s", "rows per CPU-s")):
-        print(f"ingest (store_batch, a day per batch): partitioned {ingest[part][key]:,.0f} {unit}, plain "
-              f"{ingest[plain][key]:,.0f} {unit}, ratio {ingest[part][key] / ingest[plain][key]:.2f}; "
-              f"target ≥ {TARGETS['ingest']:,} rows/s")  # fmt: skip
+    for mode in ingest[part]:
+        for key, unit in (("rows_per_s", "rows/s"), ("rows_per_cpu_s", "rows per CPU-s")):
+            partitioned, unpartitioned = ingest[part][mode][key], ingest[plain][mode][key]
+            target = f"; target ≥ {TARGETS['ingest']:,} rows/s" if key == "rows_per_s" else ""
+            print(
+                f"ingest (store_batch, half a day per batch, {_writers(mode)}): partitioned {partitioned:,.0f} "
+                f"{unit}, plain {unpartitioned:,.0f} {unit}, ratio {partitioned / unpartitioned:.2f}{target}"
+            )
+    if len(ingest[part]) > 1:
+        one, many = ingest[part]
+        print(
+            f"ingest partitioned, {_writers(many)} ÷ 1 writer: "
+            f"×{ingest[part][many]['rows_per_s'] / ingest[part][one]['rows_per_s']:.2f}"
+        )
     print(f"refresh_aqi (last 2 days; mostly Python's AQI arithmetic, not storage): partitioned "
           f"{aqi[part]:.1f} s, plain {aqi[plain]:.1f} s")  # fmt: skip
     labels = {"map": "stations map (last reading time, current AQI and device status of every station)",
@@ -362,5 +438,6 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="1/20 scale: 100 stations, 5-station flush")
     parser.add_argument("--stations", type=int, help="another number of stations")
     parser.add_argument("--days", type=int, help="another number of days of history (full size: 30)")
+    parser.add_argument("--writers", type=int, help="processes of the sharded ingest (default: one per core)")
     arguments = parser.parse_args()
-    main(arguments.quick, arguments.stations, arguments.days)
+    main(arguments.quick, arguments.stations, arguments.days, arguments.writers)
