@@ -128,10 +128,8 @@ def _ingest(
                 for half, mode in enumerate(modes if day % 2 == 0 else list(reversed(modes))):
                     first, frame_seed = halves[half], day * 2 + half
                     if mode == 1:
-                        frame = _readings(stations, pd.date_range(first, periods=144, freq=STEP), frame_seed)
-                        began = time.perf_counter()
-                        stored, used = _store(engines[name], frame)
-                        seconds = time.perf_counter() - began
+                        stored, used, began, ended = _store_half_day(engines[name], stations, first, frame_seed)
+                        seconds = ended - began
                     else:
                         stored, seconds, used = _store_sharded(pool, engines[name], stations, first, frame_seed, mode)
                     for position, amount in enumerate((stored, seconds, used)):
@@ -167,14 +165,22 @@ _SHARD_ENGINES: dict[tuple[str, str], Engine] = {}
 
 
 def _store_shard(task: tuple[str, str, list[str], pd.Timestamp, int]) -> tuple[int, float, float, float]:
-    """One writer's shard (in a pool process): rows stored, CPU seconds, and when its store began and ended."""
+    """One writer's shard, in a pool process: :func:`_store_half_day` on that process's engine of the schema."""
     url, schema, stations, first, seed = task
     key = (url, schema)
     if key not in _SHARD_ENGINES:
         _SHARD_ENGINES[key] = engine_in_schema(url, schema)
+    return _store_half_day(_SHARD_ENGINES[key], stations, first, seed)
+
+
+def _store_half_day(
+    engine: Engine, stations: list[str], first: pd.Timestamp, seed: int
+) -> tuple[int, float, float, float]:
+    """Half a day of ``stations`` from ``first`` stored in one batch: rows stored, CPU seconds, and when the store
+    began and ended (``time.perf_counter``, comparable across processes; the readings are made before it began)."""
     frame = _readings(stations, pd.date_range(first, periods=144, freq=STEP), seed)
     began = time.perf_counter()
-    rows, used = _store(_SHARD_ENGINES[key], frame)
+    rows, used = _store(engine, frame)
     return rows, used, began, time.perf_counter()
 
 
