@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement, Template
+from folium.utilities import JsCode
 
 HANOI_CENTER = (21.03, 105.80)
 DEFAULT_ZOOM = 10
@@ -90,9 +91,16 @@ def base_map(
     tile_attribution: str = "",
     center: tuple[float, float] = HANOI_CENTER,
     zoom: int = DEFAULT_ZOOM,
+    scroll_with_page: bool = False,
 ) -> folium.Map:
-    """An empty map; with no ``tile_url`` there is no tile layer and the ward polygons are the base map."""
-    fmap = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, maxZoom=MAX_ZOOM)
+    """An empty map; with no ``tile_url`` there is no tile layer and the ward polygons are the base map.
+
+    ``scroll_with_page`` (the public pages, read by scrolling on a phone): the mouse wheel and, on a touch screen,
+    one finger scroll the page instead of the map; the +/- buttons and two fingers zoom, a mouse drags.
+    """
+    fmap = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, maxZoom=MAX_ZOOM,
+                      scrollWheelZoom=not scroll_with_page,
+                      dragging=JsCode("!L.Browser.mobile") if scroll_with_page else True)  # fmt: skip
     if tile_url:
         folium.TileLayer(
             tiles=tile_url, attr=escape(tile_attribution) or "tiles", name="base", overlay=False, control=False

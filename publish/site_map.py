@@ -13,6 +13,7 @@ from html import escape
 import folium
 import geopandas as gpd
 from branca.element import Element, MacroElement
+from folium.utilities import JsCode
 from jinja2 import Template
 
 from data.i18n import translate
@@ -23,6 +24,8 @@ HANOI_CENTER = (21.03, 105.82)
 NO_VALUE_COLOUR = "#BBBBBB"
 STALE_COLOUR = "#9E9E9E"
 COORDINATE_DECIMALS = 5
+FRAMED = "window.self !== window.top"
+"""JavaScript: whether the map page is shown in a frame of another page (the index) rather than on its own."""
 
 
 class _Script(MacroElement):
@@ -72,9 +75,14 @@ def standalone_map(
 
     ``root`` is the relative path from the map's page to the site root (``""``, ``"../"``…); ``zoom_snap`` below 1
     lets a fitted view use fractional zoom levels (no tiles to keep sharp).
+
+    Framed in a page (the index, a ward's results) the map does not take the page's scrolling: the mouse wheel
+    scrolls the page and, on a touch screen, one finger scrolls it while two fingers zoom; the +/- buttons zoom
+    and the map opened on its own (the "full-screen map" link) pans and zooms as usual.
     """
     fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, control_scale=True, attributionControl=False,
-                      zoom_snap=zoom_snap)  # fmt: skip
+                      zoom_snap=zoom_snap, scrollWheelZoom=JsCode(f"!({FRAMED})"),
+                      dragging=JsCode(f"!({FRAMED} && L.Browser.mobile)"))  # fmt: skip
     fmap.default_js = [("leaflet", f"{root}vendor/leaflet/leaflet.js")]
     fmap.default_css = [("leaflet_css", f"{root}vendor/leaflet/leaflet.css")]
     return fmap

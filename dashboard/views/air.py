@@ -142,7 +142,7 @@ def _card(station: StationSnapshot, ward: WardSnapshot | None, scale: Scale, tim
 
 def _map(snapshot: PublicSnapshot, scale: Scale) -> None:
     settings = loaders.settings()
-    fmap = maps.base_map(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
+    fmap = maps.base_map(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution, scroll_with_page=True)
     wards = loaders.wards(settings.boundary_set)
     maps.add_ward_outlines(fmap, wards, layer_name=t("map.wards"), tooltip_label=t("common.ward"))
     maps.add_station_layer(

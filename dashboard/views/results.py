@@ -55,7 +55,13 @@ def _map(frame: pd.DataFrame) -> None:
         return
     settings = loaders.settings()
     center = (float(located["lat"].mean()), float(located["lon"].mean()))
-    fmap = maps.base_map(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution, center=center, zoom=15)
+    fmap = maps.base_map(
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+        center=center,
+        zoom=15,
+        scroll_with_page=True,
+    )
     names = loaders.category_names(current_language())
     for row in located.itertuples(index=False):
         popup = maps.popup_html(

@@ -207,3 +207,10 @@ def test_case_clusters_are_not_aqi_coloured() -> None:
     }  # fmt: skip
     maps.add_case_markers(fmap, pd.DataFrame([case]), maps.CaseMarkerLabels(*"tcswuor"), layer_name="cases")
     assert maps.CLUSTER_CSS in _render(fmap)
+
+
+def test_public_maps_leave_the_wheel_and_one_finger_to_the_page() -> None:
+    staff = _render(maps.base_map(tile_url=None))
+    public = _render(maps.base_map(tile_url=None, scroll_with_page=True))
+    assert '"scrollWheelZoom": true' in staff and '"dragging": true' in staff
+    assert '"scrollWheelZoom": false' in public and '"dragging": !L.Browser.mobile' in public

@@ -35,6 +35,9 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "tests" / "artifacts"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 900}
+PHONE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+)
 MORE_CASES = (  # status, category, place (the first shares a ~100 m cell with nothing else seeded)
     ("in_progress", "no_such_category", 21.0301, 105.854),
     ("received", "burning_smoke", 21.0312, 105.8505),
@@ -186,3 +189,46 @@ def test_results_pages(site_url: str, language: str, viewport: dict[str, int]) -
     for shown in (text, popup_text):
         assert not re.search(r"\b(None|nan|NaN|NaT|null)\b|_|\d{4}-\d{2}-\d{2}", shown), shown  # no raw value or code
         assert not any(secret in shown for secret in SECRETS)
+
+
+MAP_STATE = """() => {
+    const map = window[Object.keys(window).find((name) => name.startsWith("map_"))];
+    const container = document.querySelector(".leaflet-container");
+    return {zoom: map.getZoom(), wheel: map.scrollWheelZoom.enabled(), drag: map.dragging.enabled(),
+            touchAction: getComputedStyle(container).touchAction};
+}"""
+
+
+def test_a_framed_map_leaves_the_page_scrolling(site_url: str) -> None:
+    """On the index the wheel scrolls the page over the map and, on a phone, one finger scrolls the page (the map
+    pans only with two fingers); the map opened on its own takes the wheel and one finger as usual."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+        desktop = chromium.new_page(viewport={"width": 1000, "height": 600})
+        desktop.goto(site_url + "/index.html")
+        frame_element = desktop.locator("iframe")
+        frame_element.scroll_into_view_if_needed()
+        frame = frame_element.element_handle().content_frame()
+        frame.locator(".leaflet-container").wait_for(timeout=20_000)
+        before = desktop.evaluate("() => window.scrollY"), frame.evaluate(MAP_STATE)
+        box = frame_element.bounding_box()
+        desktop.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        desktop.mouse.wheel(0, 300)
+        desktop.wait_for_timeout(500)
+        after = desktop.evaluate("() => window.scrollY"), frame.evaluate(MAP_STATE)
+        phone = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True, user_agent=PHONE_AGENT)
+        framed = phone.new_page()
+        framed.goto(site_url + "/index.html")
+        framed.frame_locator("iframe").locator(".leaflet-container").wait_for(timeout=20_000)
+        framed_state = framed.locator("iframe").element_handle().content_frame().evaluate(MAP_STATE)
+        alone = phone.new_page()
+        alone.goto(site_url + "/map.html")
+        alone.locator(".leaflet-container").wait_for(timeout=20_000)
+        alone_state = alone.evaluate(MAP_STATE)
+        chromium.close()
+    assert after[0] > before[0] and after[1]["zoom"] == before[1]["zoom"]  # the page scrolled, the map kept its zoom
+    assert before[1]["drag"] and not before[1]["wheel"]  # a mouse still drags the framed map
+    assert (framed_state["drag"], framed_state["wheel"], framed_state["touchAction"]) == (False, False, "pan-x pan-y")
+    assert (alone_state["drag"], alone_state["wheel"], alone_state["touchAction"]) == (True, True, "none")
