@@ -217,10 +217,26 @@ def utc_times(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True, format="ISO8601").astype("datetime64[us, UTC]")
 
 
+_READING_TYPES: Final = {"station_id": "text", "parameter": "text", "observed_at": TIME, "value": "float",
+                          "status": "text"}  # fmt: skip
+
+
 def read_readings(
     conn: Connection, stations: list[str], parameters: list[str], after: dt.datetime, until: dt.datetime
 ) -> pd.DataFrame:
-    """Stored readings of ``stations`` × ``parameters`` observed in (after, until], columns :data:`HOUR_READING`."""
+    """Stored readings of ``stations`` × ``parameters`` observed in (after, until], columns :data:`HOUR_READING`.
+
+    PostgreSQL: read through ``COPY`` parsed by Arrow (a live step of 2,000 stations reads back the hour's
+    176,000 stored readings; as Python rows that was most of a second).
+    """
+    if is_postgresql(conn):
+        return select_frame(
+            conn,
+            f"SELECT {', '.join(HOUR_READING)} FROM readings WHERE station_id = ANY(%s) AND parameter = ANY(%s) "
+            "AND observed_at > %s AND observed_at <= %s",
+            [stations, parameters, after, until],
+            _READING_TYPES,
+        )
     query = select(
         Reading.station_id,
         Reading.parameter,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from data.config import REFERENCE_DIR
 from data.schema import Average, IngestedFile, QuarantineRow, Reading, Station
@@ -202,3 +202,22 @@ def test_cli_import_prints_the_summary(tmp_path: Path, monkeypatch: pytest.Monke
     assert json.loads(capsys.readouterr().out) == {
         "files": 6, "rows": 22, "accepted": 18, "duplicates": 0, "quarantined": 4,
     }  # fmt: skip
+
+
+def test_range_read_returns_the_stored_readings_alike_on_both_engines(engine: Engine) -> None:
+    times = pd.date_range("2025-03-15T00:05Z", periods=6, freq="5min", tz="UTC").to_pydatetime()
+    values, statuses = [1.5, None, 3.0, 4.0, 5.0, 6.0], ["00", "01", "00", "02", "00", "00"]
+    rows = [
+        {"station_id": "ST1", "parameter": "cod", "value": value, "unit": "mg/L", "observed_at": at, "status": status}
+        for at, value, status in zip(times, values, statuses, strict=True)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(Reading), rows)
+        stored = ingest.read_readings(conn, ["ST1", "ST9"], ["cod"], times[0], times[4])
+    assert list(stored.columns) == ["station_id", "parameter", "observed_at", "value", "status"]
+    assert str(stored["observed_at"].dtype) == "datetime64[us, UTC]" and str(stored["value"].dtype) == "float64"
+    stored = stored.sort_values("observed_at")
+    assert stored["observed_at"].tolist() == list(pd.DatetimeIndex(times[1:5]))  # (after, until]
+    assert stored["value"].isna().tolist() == [True, False, False, False]
+    assert stored["value"].iloc[1:].tolist() == [3.0, 4.0, 5.0]
+    assert stored["status"].tolist() == ["01", "00", "02", "00"] and set(stored["station_id"]) == {"ST1"}
