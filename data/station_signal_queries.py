@@ -18,6 +18,8 @@ from data.redact import redact_text
 from data.schema import AqiValue, Average, FeedState, LatestReading, Reading, Station
 
 _RAW_LOOKBACK = dt.timedelta(days=1)
+_RECENT_AVERAGES = dt.timedelta(days=2)
+"""Where :func:`latest_averages` looks first (shorter than any time partition, so mostly one of them)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,10 @@ def latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.
 
     Per station and parameter, a backward scan of its primary-key range (station, parameter, period,
     period_end) stopped at the first such average: the work grows with the number of stations, not with the
-    stored history, which grouping every stored average would read.
+    stored history, which grouping every stored average would read. The scan looks among the averages of the
+    last :data:`_RECENT_AVERAGES` first and only then further back: on PostgreSQL a scan over all time starts one
+    index scan in every time partition up to ``now`` (twice the work with two months stored), the recent one
+    only in the newest.
     """
     if not parameters:
         return []
@@ -55,16 +60,20 @@ def latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.
     asked = union_all(*(select(literal(name, String).label("parameter")) for name in parameters)).subquery("asked")
     pairs = select(Station.id.label("station_id"), asked.c.parameter).join(asked, true()).subquery("pairs")
 
-    def newest(column: Any) -> Any:  # a backward scan of the pair's primary-key range, stopped at the first row
+    def newest(column: Any, *since: Any) -> Any:  # a backward scan of the pair's key range, stopped at the first row
         return (
             select(column)
             .where(Average.station_id == pairs.c.station_id, Average.parameter == pairs.c.parameter, *conditions)
+            .where(*since)
             .order_by(Average.period_end.desc())
             .limit(1)
             .scalar_subquery()
         )
 
-    newest_end, newest_value = newest(Average.period_end), newest(Average.value)
+    def newest_recent_first(column: Any) -> Any:  # the recent scan finds a row, or the one over all time runs
+        return func.coalesce(newest(column, Average.period_end > now - _RECENT_AVERAGES), newest(column))
+
+    newest_end, newest_value = newest_recent_first(Average.period_end), newest_recent_first(Average.value)
     query = select(pairs.c.station_id, pairs.c.parameter, newest_end, newest_value)
     with engine.connect() as conn:
         rows = conn.execute(query).all()

@@ -13,6 +13,7 @@ from data.station_signal_queries import last_reading_times, latest_aqi, latest_a
 
 T = dt.datetime(2025, 3, 8, 10, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
 
 
 def _seed(engine: Engine) -> None:
@@ -38,6 +39,8 @@ def _seed(engine: Engine) -> None:
             ("A", "pm10", T - HOUR, 40.0, True),
             ("B", "pm25", T - 4 * HOUR, 50.0, True),
             ("B", "no2", T - HOUR, 60.0, True),  # not asked for
+            ("B", "pm10", T - 10 * DAY, 70.0, True),  # the newest valid one: last month, before the recent scan
+            ("B", "pm10", T - HOUR, 80.0, False),
         )
     ]  # fmt: skip
     aqi = [
@@ -69,6 +72,7 @@ def test_latest_valid_average_per_station_and_asked_parameter(engine: Engine) ->
         ("A", "pm25"): (T - 2 * HOUR, 10.0),
         ("A", "pm10"): (T - HOUR, 40.0),
         ("B", "pm25"): (T - 4 * HOUR, 50.0),
+        ("B", "pm10"): (T - 10 * DAY, 70.0),
     }
     assert latest_averages(engine, "1h", [], T) == []
     assert latest_averages(engine, "24h", ["pm25"], T) == []
