@@ -48,6 +48,11 @@ def latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.
     last :data:`_RECENT_AVERAGES` first and only then further back: on PostgreSQL a scan over all time starts one
     index scan in every time partition up to ``now`` (twice the work with two months stored), the recent one
     only in the newest.
+
+    PostgreSQL: one ``LATERAL … LIMIT 1`` per pair brings the time and the value together, and the scan over all
+    time runs only for pairs the recent one left empty. As four correlated subqueries (time and value, recent and
+    over all time; still SQLite's form) the planner's estimate for 16,000 pairs switched on JIT compilation, and
+    the read took 720 ms instead of 220.
     """
     if not parameters:
         return []
@@ -59,25 +64,53 @@ def latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.
     )
     asked = union_all(*(select(literal(name, String).label("parameter")) for name in parameters)).subquery("asked")
     pairs = select(Station.id.label("station_id"), asked.c.parameter).join(asked, true()).subquery("pairs")
-
-    def newest(column: Any, *since: Any) -> Any:  # a backward scan of the pair's key range, stopped at the first row
-        return (
-            select(column)
-            .where(Average.station_id == pairs.c.station_id, Average.parameter == pairs.c.parameter, *conditions)
-            .where(*since)
-            .order_by(Average.period_end.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-
-    def newest_recent_first(column: Any) -> Any:  # the recent scan finds a row, or the one over all time runs
-        return func.coalesce(newest(column, Average.period_end > now - _RECENT_AVERAGES), newest(column))
-
-    newest_end, newest_value = newest_recent_first(Average.period_end), newest_recent_first(Average.value)
-    query = select(pairs.c.station_id, pairs.c.parameter, newest_end, newest_value)
+    of_pair = (Average.station_id == pairs.c.station_id, Average.parameter == pairs.c.parameter, *conditions)
+    recent_only = Average.period_end > now - _RECENT_AVERAGES
+    pick = _latest_averages_lateral if is_postgresql(engine) else _latest_averages_correlated
+    query = pick(pairs, of_pair, recent_only)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return [LatestValue(station, parameter, at, value) for station, parameter, at, value in rows if at is not None]
+
+
+def _latest_averages_lateral(pairs: Subquery, of_pair: tuple[Any, ...], recent_only: Any) -> Any:
+    """:func:`latest_averages`' PostgreSQL query: per pair, the newest recent average, else the newest of all time."""
+
+    def newest(*since: Any) -> Any:
+        return (
+            select(Average.period_end, Average.value)
+            .where(*of_pair, *since)
+            .order_by(Average.period_end.desc())
+            .limit(1)
+            .lateral()
+        )
+
+    recent = newest(recent_only)
+    older = newest(recent.c.period_end.is_(None))  # PostgreSQL skips this scan where the recent one found a row
+    return select(
+        pairs.c.station_id,
+        pairs.c.parameter,
+        func.coalesce(recent.c.period_end, older.c.period_end),
+        func.coalesce(recent.c.value, older.c.value),
+    ).select_from(pairs.outerjoin(recent, true()).outerjoin(older, true()))
+
+
+def _latest_averages_correlated(pairs: Subquery, of_pair: tuple[Any, ...], recent_only: Any) -> Any:
+    """:func:`latest_averages`' SQLite query (no ``LATERAL``): the newest recent time and value per pair by correlated
+    subqueries, each falling back to the newest of all time."""
+
+    def newest(column: Any, *since: Any) -> Any:  # a backward scan of the pair's key range, stopped at the first row
+        return select(column).where(*of_pair, *since).order_by(Average.period_end.desc()).limit(1).scalar_subquery()
+
+    def newest_recent_first(column: Any) -> Any:
+        return func.coalesce(newest(column, recent_only), newest(column))
+
+    return select(
+        pairs.c.station_id,
+        pairs.c.parameter,
+        newest_recent_first(Average.period_end),
+        newest_recent_first(Average.value),
+    )
 
 
 def latest_readings(
