@@ -4,9 +4,9 @@ A SYNTHETIC network of air stations, 8 parameters each (pm25, pm10, o3, no2, so2
 for the 30 days up to now: 2,000 stations × 8 × 8,640 steps = 138 M readings at full size (the issue's "≈ 69 M"
 is 2,000 × 8 × 288 × 15 days: half the 30 days it names), ``--quick`` 1/20 (100 stations, 6.9 M). Two scratch
 schemas on the PostgreSQL server of ``TEST_DATABASE_URL`` (or ``DATABASE_URL``): one migrated as shipped
-(``readings`` and ``averages`` partitioned by month), one converted back to plain tables
-(``data.partitions.convert_to_plain``) that carry the same BRIN index on the time column, so the comparison is
-partitioning alone. ``--days`` runs a shorter history. Measured, each on both and printed with the ratio:
+(``readings`` and ``averages`` partitioned by month, by week with ``--interval week``), one converted back to
+plain tables (``data.partitions.convert_to_plain``) that carry the same BRIN index on the time column, so the
+comparison is partitioning alone. ``--days`` runs a shorter history. Measured, each on both and printed with the ratio:
 
 1. ingest: half a day of every station per ``store_batch`` (the product's path: COPY of the new readings, 1-h/8-h/
    24-h averages computed meanwhile and COPY'd), schemas alternating; each day one half stored by one writer and
@@ -91,14 +91,16 @@ def _store(engine: Engine, frame: pd.DataFrame, *, defer: bool = False) -> tuple
 
 
 @contextmanager
-def _schemas(url: str, now: dt.datetime, first: dt.datetime) -> Iterator[dict[str, Engine]]:
-    """The partitioned and the plain scratch schema, partitions made for every month from ``first`` on."""
+def _schemas(
+    url: str, now: dt.datetime, first: dt.datetime, interval: partitions.Interval
+) -> Iterator[dict[str, Engine]]:
+    """The partitioned and the plain scratch schema, partitions made for every month (or week) from ``first`` on."""
     with ExitStack() as stack:
         engines = {"partitioned": stack.enter_context(scratch_postgres_engine(url, "natp")),
                    "plain": stack.enter_context(scratch_postgres_engine(url, "natu"))}  # fmt: skip
         with engines["partitioned"].begin() as conn:
             for table in partitions.PARTITIONED_TABLES:
-                partitions.ensure_periods(conn, table.name, first, now)
+                partitions.ensure_periods(conn, table.name, first, now, interval)
         with engines["plain"].begin() as conn:
             for table in partitions.PARTITIONED_TABLES:
                 partitions.convert_to_plain(conn, table.name)
@@ -326,10 +328,14 @@ def _disk(engine: Engine) -> dict[str, float]:
 
 
 def main(
-    quick: bool = False, stations: int | None = None, days: int | None = None, writers: int | None = None
+    quick: bool = False,
+    stations: int | None = None,
+    days: int | None = None,
+    writers: int | None = None,
+    interval: partitions.Interval = "month",
 ) -> dict[str, Any]:
     """Run every measurement on both schemas; print figures, ratios and targets; return them."""
-    scale = dict(QUICK if quick else FULL) | {"writers": writers or os.cpu_count() or 1}
+    scale = dict(QUICK if quick else FULL) | {"writers": writers or os.cpu_count() or 1, "interval": interval}
     if stations:  # the flush stays 1/20 of the network, as at full size
         scale |= {"stations": stations, "flush_stations": max(1, stations // 20)}
     if days:
@@ -345,11 +351,12 @@ def main(
     print(f"# National network — {machine()}")
     print(f"{scale['stations']:,} stations × {len(PARAMETERS)} parameters × 5 min × {scale['days']} days = "
           f"{total:,} readings per schema; flush {scale['flush_stations']} stations × "
-          f"{scale['flush_days']} days; {_writers(scale['writers'])} for the sharded ingest")  # fmt: skip
+          f"{scale['flush_days']} days; {_writers(scale['writers'])} for the sharded ingest; "
+          f"partitions of one {interval}")  # fmt: skip
     results: dict[str, Any] = {"scale": scale, "server": _server_settings(url)}
     print("server: " + ", ".join(f"{name} {value}" for name, value in results["server"].items()))
     first_month = (now - pd.Timedelta(days=scale["flush_days"] + 1)).to_pydatetime()
-    with _schemas(url, now.to_pydatetime(), first_month) as engines:
+    with _schemas(url, now.to_pydatetime(), first_month, interval) as engines:
         results["ingest"] = _ingest(engines, names, start, scale["days"], scale["writers"])
         results["aqi_refresh"] = {}
         for name, engine in engines.items():
@@ -445,5 +452,7 @@ if __name__ == "__main__":
     parser.add_argument("--stations", type=int, help="another number of stations")
     parser.add_argument("--days", type=int, help="another number of days of history (full size: 30)")
     parser.add_argument("--writers", type=int, help="processes of the sharded ingest (default: one per core)")
+    parser.add_argument("--interval", choices=partitions.INTERVALS, default="month",
+                        help="span of each partition of readings and averages (default: month)")  # fmt: skip
     arguments = parser.parse_args()
-    main(arguments.quick, arguments.stations, arguments.days, arguments.writers)
+    main(arguments.quick, arguments.stations, arguments.days, arguments.writers, arguments.interval)
