@@ -4,7 +4,7 @@ A SYNTHETIC network of air stations, 8 parameters each (pm25, pm10, o3, no2, so2
 for the 30 days up to now: 2,000 stations × 8 × 8,640 steps = 138 M readings at full size (the issue's "≈ 69 M"
 is 2,000 × 8 × 288 × 15 days: half the 30 days it names), ``--quick`` 1/20 (100 stations, 6.9 M). Two scratch
 schemas on the PostgreSQL server of ``TEST_DATABASE_URL`` (or ``DATABASE_URL``): one migrated as shipped
-(``readings`` and ``averages`` partitioned by month, by week with ``--interval week``), one converted back to
+(``readings`` and ``averages`` partitioned by month, by week or day with ``--interval``), one converted back to
 plain tables (``data.partitions.convert_to_plain``) that carry the same BRIN index on the time column, so the
 comparison is partitioning alone. ``--days`` runs a shorter history. Measured, each on both and printed with the ratio:
 
@@ -94,12 +94,14 @@ def _store(engine: Engine, frame: pd.DataFrame, *, defer: bool = False) -> tuple
 def _schemas(
     url: str, now: dt.datetime, first: dt.datetime, interval: partitions.Interval
 ) -> Iterator[dict[str, Engine]]:
-    """The partitioned and the plain scratch schema, partitions made for every month (or week) from ``first`` on."""
+    """The partitioned and the plain scratch schema, partitions made for every month (or week, or day) from ``first``
+    on."""
     with ExitStack() as stack:
         engines = {"partitioned": stack.enter_context(scratch_postgres_engine(url, "natp")),
                    "plain": stack.enter_context(scratch_postgres_engine(url, "natu"))}  # fmt: skip
         with engines["partitioned"].begin() as conn:
             for table in partitions.PARTITIONED_TABLES:
+                partitions.repartition(conn, table.name, interval)  # the migration's months around today, re-cut
                 partitions.ensure_periods(conn, table.name, first, now, interval)
         with engines["plain"].begin() as conn:
             for table in partitions.PARTITIONED_TABLES:

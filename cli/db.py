@@ -1,5 +1,5 @@
-"""``envmon db maintain``: monthly or weekly partitions created ahead, retention applied; ``envmon db repartition``:
-partitions already holding rows re-cut to the configured interval (see ``data.partitions``)."""
+"""``envmon db maintain``: monthly, weekly or daily partitions created ahead, retention applied; ``envmon db
+repartition``: partitions already holding rows re-cut to the configured interval (see ``data.partitions``)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     maintain = actions.add_parser(
         "maintain",
-        help="PostgreSQL: create the coming months' (or weeks') partitions, move rows out of the default partition; "
-        "drop (SQLite: delete) months older than the configured retention; print what was done",
+        help="PostgreSQL: create the coming months' (weeks', days') partitions, move rows out of the default "
+        "partition; drop (SQLite: delete) months older than the configured retention; print what was done",
     )
     maintain.set_defaults(handler=_maintain)
     repartition = actions.add_parser(
         "repartition",
         help="PostgreSQL: re-cut the partitions that already hold rows (monthly ones after changing "
-        "partition_*_interval to week, and back) into partitions of the configured interval, every row kept and "
+        "partition_*_interval to week or day, and back) into partitions of the configured interval, every row kept and "
         "verified; rewrites those rows under a table lock, so run it in a quiet hour",
     )
     repartition.set_defaults(handler=_repartition)

@@ -30,10 +30,11 @@ partitions_ahead_months : int
     PostgreSQL: partitions of ``readings`` and ``averages`` are kept created for the periods up to this many
     months ahead of the current one (``envmon db maintain``, and after every poll round). Default 3.
 partition_readings_interval, partition_averages_interval : str
-    PostgreSQL: ``month`` (default) or ``week`` (from Monday 00:00 UTC): the time span of one partition of raw
-    ``readings`` and of stored ``averages``. Weekly partitions suit a national network's raw readings (a month of
-    2,000 stations × 8 parameters is ~140 M rows). A change applies to the periods not yet holding rows
-    (``envmon db maintain``). Env: ``ENVMON_PARTITION_READINGS_INTERVAL`` etc.
+    PostgreSQL: ``month`` (default), ``week`` (from Monday 00:00 UTC) or ``day`` (UTC): the time span of one
+    partition of raw ``readings`` and of stored ``averages``. Shorter partitions suit a national network's raw
+    readings (a month of 2,000 stations × 8 parameters is ~140 M rows; README, sizing table). A change applies to
+    the periods not yet holding rows (``envmon db maintain``; ``envmon db repartition`` re-cuts the stored ones).
+    Env: ``ENVMON_PARTITION_READINGS_INTERVAL`` etc.
 retention_readings_months, retention_averages_months : int
     Whole months before the current one kept of raw readings and of stored 1-h/8-h/24-h averages; older months
     are dropped (PostgreSQL: the month's partition; SQLite: its rows) by ``envmon db maintain`` and after every
@@ -138,8 +139,8 @@ class Settings(BaseSettings):
     read_lag_check_seconds: float = Field(default=5.0, gt=0)
     poller_lease_seconds: float = Field(default=60.0, ge=1.0)
     partitions_ahead_months: int = Field(default=3, ge=1, le=36)
-    partition_readings_interval: Literal["month", "week"] = "month"
-    partition_averages_interval: Literal["month", "week"] = "month"
+    partition_readings_interval: Literal["month", "week", "day"] = "month"
+    partition_averages_interval: Literal["month", "week", "day"] = "month"
     retention_readings_months: int = Field(default=0, ge=0)
     retention_averages_months: int = Field(default=0, ge=0)
     var_dir: Path = Path("var")

@@ -1,9 +1,9 @@
 """Time partitions of the big PostgreSQL tables (readings, stored averages): creation ahead, retention.
 
 On PostgreSQL ``readings`` (by ``observed_at``) and ``averages`` (by ``period_end``) are declarative
-``PARTITION BY RANGE`` tables with one partition per calendar month or per week (UTC, weeks from Monday 00:00),
-chosen per table (``partition_readings_interval``, ``partition_averages_interval``; monthly by default). A
-monthly partition is named ``<table>_pYYYYMM``, any other ``<table>_pYYYYMMDD`` after its first day. A
+``PARTITION BY RANGE`` tables with one partition per calendar month, per week (UTC, weeks from Monday 00:00) or
+per day (UTC), chosen per table (``partition_readings_interval``, ``partition_averages_interval``; monthly by
+default). A monthly partition is named ``<table>_pYYYYMM``, any other ``<table>_pYYYYMMDD`` after its first day. A
 ``<table>_default`` partition catches a row of a period with no partition yet (an old file imported, a clock far
 ahead), so an insert is never refused. :func:`maintain` (run by ``envmon db maintain`` and after every poll round)
 creates the partitions of the coming periods, moves rows out of the default partition into partitions of their
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from data.config import Settings
 
 
-Interval = Literal["month", "week"]
-INTERVALS: Final[tuple[Interval, ...]] = ("month", "week")
+Interval = Literal["month", "week", "day"]
+INTERVALS: Final[tuple[Interval, ...]] = ("month", "week", "day")
 
 
 @dataclass(frozen=True)
@@ -102,22 +102,24 @@ def add_months(month: dt.datetime, count: int) -> dt.datetime:
 
 
 def period_start(moment: dt.datetime, interval: Interval) -> dt.datetime:
-    """The first instant (UTC) of the month, or of the week (from Monday 00:00 UTC), holding ``moment``."""
+    """The first instant (UTC) of the month, the week (from Monday 00:00 UTC) or the day holding ``moment``."""
     if interval == "month":
         return month_start(moment)
     utc = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     day = utc.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day - dt.timedelta(days=day.weekday())
+    return day - dt.timedelta(days=day.weekday()) if interval == "week" else day
 
 
 def next_period(start: dt.datetime, interval: Interval) -> dt.datetime:
     """The start of the period after the one starting at ``start``."""
-    return add_months(start, 1) if interval == "month" else start + dt.timedelta(days=7)
+    if interval == "month":
+        return add_months(start, 1)
+    return start + dt.timedelta(days=7 if interval == "week" else 1)
 
 
 def partition_name(table: str, start: dt.datetime, end: dt.datetime) -> str:
     """``readings_p202612`` for the December 2026 partition of ``readings``, ``readings_p20261207`` for any other
-    range (a week) starting on 7 December 2026."""
+    range (a week, a day) starting on 7 December 2026 (two partitions never start at the same instant)."""
     if start == month_start(start) and end == add_months(start, 1):
         return f"{table}_p{start:%Y%m}"
     return f"{table}_p{start:%Y%m%d}"
@@ -211,7 +213,7 @@ def create_partition(conn: Connection, table: str, start: dt.datetime, end: dt.d
 
 
 def _periods_holding_data(conn: Connection, relation: str, time_column: str, interval: Interval) -> list[dt.datetime]:
-    """The (UTC) months or weeks of the rows of ``relation``, oldest first."""
+    """The (UTC) months, weeks or days of the rows of ``relation``, oldest first."""
     column = _quote(conn, time_column)
     periods = conn.execute(
         text(f"SELECT DISTINCT date_trunc('{interval}', {column} AT TIME ZONE 'UTC') FROM {_quote(conn, relation)}")
@@ -238,7 +240,7 @@ def _uncovered(
 def ensure_periods(
     conn: Connection, table: str, first: dt.datetime, last: dt.datetime, interval: Interval = "month"
 ) -> list[tuple[str, int]]:
-    """Create partitions of ``table`` for every month or week from the one holding ``first`` to the one holding
+    """Create partitions of ``table`` for every month, week or day from the one holding ``first`` to the one holding
     ``last``, each for the part of its period no partition covers yet; (name, rows moved from the default) of each."""
     ranges = partition_ranges(conn, table)
     created = []
@@ -284,7 +286,7 @@ def maintain(
     """Partitions ahead, default partition emptied into partitions of their own, retention applied; what was done
     per table.
 
-    ``intervals`` maps a table name to its partition interval (``month``, the default, or ``week``); partitions
+    ``intervals`` maps a table name to its partition interval (``month``, the default, ``week`` or ``day``); partitions
     are kept created for the periods up to ``ahead_months`` months after the current month. ``retention_months``
     maps a table name to how many whole months before the current one are kept (0 or missing: kept for ever);
     partitions wholly older are dropped on PostgreSQL, older rows deleted on SQLite.
@@ -540,7 +542,7 @@ def convert_to_partitioned(
 ) -> None:
     """Make PostgreSQL ``table`` (one of :data:`PARTITIONED_TABLES`) partitioned by ``interval``, keeping every row.
 
-    Partitions cover every month (or week) holding data and the periods up to ``ahead_months`` months after
+    Partitions cover every month (or week, or day) holding data and the periods up to ``ahead_months`` months after
     ``now``. The row
     count and a checksum of every row are compared before and after; a difference raises
     :class:`PartitionCheckError`, so the caller's transaction (the migration's) is rolled back.

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, String, Subquery, and_, case, func, literal, select, true, union_all
+from sqlalchemy import Engine, Select, String, Subquery, and_, case, func, literal, select, true, union_all
 
 from data.dialect import is_postgresql
 from data.redact import redact_text
@@ -19,7 +19,7 @@ from data.schema import AqiValue, Average, FeedState, LatestReading, Reading, St
 
 _RAW_LOOKBACK = dt.timedelta(days=1)
 _RECENT_AVERAGES = dt.timedelta(days=2)
-"""Where :func:`latest_averages` looks first (shorter than any time partition, so mostly one of them)."""
+"""Where :func:`latest_averages` looks first (one or a few time partitions)."""
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,14 @@ def latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.
     Per station and parameter, a backward scan of its primary-key range (station, parameter, period,
     period_end) stopped at the first such average: the work grows with the number of stations, not with the
     stored history, which grouping every stored average would read. The scan looks among the averages of the
-    last :data:`_RECENT_AVERAGES` first and only then further back: on PostgreSQL a scan over all time starts one
-    index scan in every time partition up to ``now`` (twice the work with two months stored), the recent one
-    only in the newest.
+    last :data:`_RECENT_AVERAGES` first; only the stations left with a pair it found nothing for are read again
+    over all time, in a second query run only when there are some. On PostgreSQL a read over all time is planned
+    and started in every time partition up to ``now`` (dozens with daily partitions) even where it would never
+    run; the recent one touches only the newest.
 
-    PostgreSQL: one ``LATERAL … LIMIT 1`` per pair brings the time and the value together, and the scan over all
-    time runs only for pairs the recent one left empty. As four correlated subqueries (time and value, recent and
-    over all time; still SQLite's form) the planner's estimate for 16,000 pairs switched on JIT compilation, and
-    the read took 720 ms instead of 220.
+    PostgreSQL: a ``LATERAL … LIMIT 1`` per pair brings the time and the value together; as correlated
+    subqueries (SQLite's form) the planner's estimate for 16,000 pairs switched on JIT compilation, and the read
+    took 720 ms instead of 220.
     """
     if not parameters:
         return []
@@ -63,54 +63,41 @@ def latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.
         Average.period_end <= now,
     )
     asked = union_all(*(select(literal(name, String).label("parameter")) for name in parameters)).subquery("asked")
-    pairs = select(Station.id.label("station_id"), asked.c.parameter).join(asked, true()).subquery("pairs")
-    of_pair = (Average.station_id == pairs.c.station_id, Average.parameter == pairs.c.parameter, *conditions)
-    recent_only = Average.period_end > now - _RECENT_AVERAGES
-    pick = _latest_averages_lateral if is_postgresql(engine) else _latest_averages_correlated
-    query = pick(pairs, of_pair, recent_only)
+    pairs = select(Station.id.label("station_id"), asked.c.parameter).join(asked, true())
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return [LatestValue(station, parameter, at, value) for station, parameter, at, value in rows if at is not None]
+        recent = Average.period_end > now - _RECENT_AVERAGES
+        rows = conn.execute(_newest_average_per_pair(engine, pairs, *conditions, recent))
+        found, unfound = _split_found(rows.all())
+        if unfound:
+            older = pairs.where(Station.id.in_(sorted({station for station, _ in unfound})))
+            more, _ = _split_found(conn.execute(_newest_average_per_pair(engine, older, *conditions)).all())
+            found += [value for value in more if (value.station_id, value.parameter) in unfound]
+    return found
 
 
-def _latest_averages_lateral(pairs: Subquery, of_pair: tuple[Any, ...], recent_only: Any) -> Any:
-    """:func:`latest_averages`' PostgreSQL query: per pair, the newest recent average, else the newest of all time."""
-
-    def newest(*since: Any) -> Any:
-        return (
-            select(Average.period_end, Average.value)
-            .where(*of_pair, *since)
-            .order_by(Average.period_end.desc())
-            .limit(1)
-            .lateral()
+def _newest_average_per_pair(engine: Engine, pairs: Select[Any], *conditions: Any) -> Select[Any]:
+    """Per (station_id, parameter) of ``pairs``: its newest average meeting ``conditions`` (time and value, NULL
+    where none), by a ``LATERAL … LIMIT 1`` on PostgreSQL and correlated subqueries on SQLite (no ``LATERAL``)."""
+    listed = pairs.subquery("pairs")
+    of_pair = (Average.station_id == listed.c.station_id, Average.parameter == listed.c.parameter, *conditions)
+    newest = select(Average.period_end, Average.value).where(*of_pair).order_by(Average.period_end.desc()).limit(1)
+    if is_postgresql(engine):
+        one = newest.lateral()
+        return select(listed.c.station_id, listed.c.parameter, one.c.period_end, one.c.value).select_from(
+            listed.outerjoin(one, true())
         )
-
-    recent = newest(recent_only)
-    older = newest(recent.c.period_end.is_(None))  # PostgreSQL skips this scan where the recent one found a row
     return select(
-        pairs.c.station_id,
-        pairs.c.parameter,
-        func.coalesce(recent.c.period_end, older.c.period_end),
-        func.coalesce(recent.c.value, older.c.value),
-    ).select_from(pairs.outerjoin(recent, true()).outerjoin(older, true()))
-
-
-def _latest_averages_correlated(pairs: Subquery, of_pair: tuple[Any, ...], recent_only: Any) -> Any:
-    """:func:`latest_averages`' SQLite query (no ``LATERAL``): the newest recent time and value per pair by correlated
-    subqueries, each falling back to the newest of all time."""
-
-    def newest(column: Any, *since: Any) -> Any:  # a backward scan of the pair's key range, stopped at the first row
-        return select(column).where(*of_pair, *since).order_by(Average.period_end.desc()).limit(1).scalar_subquery()
-
-    def newest_recent_first(column: Any) -> Any:
-        return func.coalesce(newest(column, recent_only), newest(column))
-
-    return select(
-        pairs.c.station_id,
-        pairs.c.parameter,
-        newest_recent_first(Average.period_end),
-        newest_recent_first(Average.value),
+        listed.c.station_id,
+        listed.c.parameter,
+        newest.with_only_columns(Average.period_end).scalar_subquery(),
+        newest.with_only_columns(Average.value).scalar_subquery(),
     )
+
+
+def _split_found(rows: list[Any]) -> tuple[list[LatestValue], set[tuple[str, str]]]:
+    """The pairs with a value (as :class:`LatestValue`) and the (station, parameter) pairs without one."""
+    found = [LatestValue(station, parameter, at, value) for station, parameter, at, value in rows if at is not None]
+    return found, {(station, parameter) for station, parameter, at, _ in rows if at is None}
 
 
 def latest_readings(
@@ -196,28 +183,30 @@ def latest_aqi(engine: Engine, scale: str, period: str, now: dt.datetime) -> lis
 def last_reading_times(engine: Engine, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
     """``(station_id, time of its last reading at or before now)`` for every station that ever reported.
 
-    Read from ``latest_readings`` (one row per station parameter), not by grouping every stored reading. A
-    station parameter whose newest reading is after ``now`` (an evaluation of a past moment, a clock ahead)
-    is looked up in ``readings`` by its primary key.
+    Read from ``latest_readings`` (one row per station parameter), not by grouping every stored reading. Station
+    parameters whose newest reading is after ``now`` (an evaluation of a past moment, a clock ahead) are looked
+    up in ``readings`` by their primary key, in a second query run only when there are some: a read of
+    ``readings`` without a lower time bound is planned in every time partition even where it never runs.
     """
-    earlier = (
-        select(func.max(Reading.observed_at))
-        .where(
-            Reading.station_id == LatestReading.station_id,
-            Reading.parameter == LatestReading.parameter,
-            Reading.observed_at <= now,
-        )
-        .scalar_subquery()
+    by_now = (
+        select(LatestReading.station_id, func.max(LatestReading.observed_at))
+        .where(LatestReading.observed_at <= now)
+        .group_by(LatestReading.station_id)
     )
-    newest_by_now = case((LatestReading.observed_at <= now, LatestReading.observed_at), else_=earlier)
-    per_parameter = select(LatestReading.station_id, newest_by_now.label("last")).subquery()
-    query = (
-        select(per_parameter.c.station_id, func.max(per_parameter.c["last"]))
-        .where(per_parameter.c["last"].is_not(None))
-        .group_by(per_parameter.c.station_id)
-    )
+    ahead = select(LatestReading.station_id, LatestReading.parameter).where(LatestReading.observed_at > now)
     with engine.connect() as conn:
-        return [(station_id, last) for station_id, last in conn.execute(query).all()]
+        last = dict(conn.execute(by_now).all())
+        if conn.execute(ahead.limit(1)).first() is not None:
+            pairs = ahead.subquery("ahead")
+            earlier = (
+                select(pairs.c.station_id, func.max(Reading.observed_at))
+                .join(Reading, and_(Reading.station_id == pairs.c.station_id, Reading.parameter == pairs.c.parameter))
+                .where(Reading.observed_at <= now)
+                .group_by(pairs.c.station_id)
+            )
+            for station, at in conn.execute(earlier).all():
+                last[station] = max(at, last.get(station, at))
+    return list(last.items())
 
 
 def feed_errors(engine: Engine) -> dict[str, str]:

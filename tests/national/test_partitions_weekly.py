@@ -1,6 +1,6 @@
-"""Weekly partitions (PostgreSQL), chosen per table: rows land in their week's partition, weeks are created ahead
-without gaps or overlaps, retention drops whole weeks, a change of interval keeps every row and the partitions that
-hold rows, and the conversion into weekly partitions loses nothing. SQLite ignores the interval."""
+"""Weekly and daily partitions (PostgreSQL), chosen per table: rows land in their week's (day's) partition, periods
+are created ahead without gaps or overlaps, retention drops whole weeks, a change of interval keeps every row and the
+partitions that hold rows, and the conversion into weekly partitions loses nothing. SQLite ignores the interval."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tests.national.test_partitions import AUTUMN, OLD, _batch, _fingerprints, _
 NOW = dt.datetime(2026, 12, 4, 21, 0, tzinfo=dt.UTC)  # a Friday
 WEEKLY: dict[str, partitions.Interval] = {"readings": "week"}
 WEEK = dt.timedelta(days=7)
+DAY = dt.timedelta(days=1)
 
 
 def _utc(*args: int) -> dt.datetime:
@@ -143,3 +144,28 @@ def test_sqlite_ignores_the_interval(
     assert envmon(["db", "maintain"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["readings"]["rows_dropped"] == 1 and report["readings"]["created"] == []
+
+
+def test_daily_partitions_after_weekly_ones_keep_the_week_holding_rows_and_repartition_into_days(
+    postgres_engine: Engine,
+) -> None:
+    _store(postgres_engine, _batch("ST1", AUTUMN), _batch("ST1", OLD))
+    _maintain(postgres_engine)  # weekly so far; the current week (from Monday 30 November) holds a row
+    _store(postgres_engine, _batch("ST1", pd.DatetimeIndex([pd.Timestamp("2026-12-04T20:05Z")])))
+    before = _fingerprints(postgres_engine)
+    done = _maintain(postgres_engine, intervals={"readings": "day"})["readings"]
+    ranges = _ranges(postgres_engine)
+    assert partitions.PartitionRange("readings_p20261130", _utc(2026, 11, 30), _utc(2026, 12, 7)) in ranges
+    assert done.replaced_empty  # the empty weeks ahead, now days
+    ahead = [r for r in ranges if r.start >= _utc(2026, 12, 7)]
+    assert ahead[0].start == _utc(2026, 12, 7) and ahead[-1].end >= _utc(2027, 1, 1)
+    assert all(r.end - r.start == DAY for r in ahead)
+    assert all(a.end == b.start for a, b in zip(ranges, ranges[1:], strict=False) if a.start >= _utc(2026, 11, 30))
+    assert _fingerprints(postgres_engine) == before
+    with postgres_engine.begin() as conn:  # the weeks holding rows re-cut into days, every row kept
+        partitions.repartition(conn, "readings", "day")
+    assert _fingerprints(postgres_engine) == before and _default_rows(postgres_engine) == 0
+    assert all(r.end - r.start == DAY for r in _ranges(postgres_engine))
+    assert _partition_of(postgres_engine, "2026-11-01T23:55Z") == "readings_p20261101"
+    assert _partition_of(postgres_engine, "2026-11-02T00:00Z") == "readings_p20261102"
+    assert _partition_of(postgres_engine, "2026-12-04T20:05Z") == "readings_p20261204"
