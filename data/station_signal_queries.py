@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, String, Subquery, and_, case, func, literal, select, true, union_all
+from sqlalchemy import Engine, Select, String, Subquery, and_, case, exists, func, literal, select, true, union_all
 
 from data.dialect import is_postgresql
 from data.redact import redact_text
@@ -45,10 +45,11 @@ def latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.
     Per station and parameter, a backward scan of its primary-key range (station, parameter, period,
     period_end) stopped at the first such average: the work grows with the number of stations, not with the
     stored history, which grouping every stored average would read. The scan looks among the averages of the
-    last :data:`_RECENT_AVERAGES` first; only the stations left with a pair it found nothing for are read again
-    over all time, in a second query run only when there are some. On PostgreSQL a read over all time is planned
-    and started in every time partition up to ``now`` (dozens with daily partitions) even where it would never
-    run; the recent one touches only the newest.
+    last :data:`_RECENT_AVERAGES` first. Only pairs it found nothing for that ever reported (a row in
+    ``latest_readings``, kept for every stored reading; averages are made only from stored readings) are read
+    again over all time, in a second query run only when there are some: on PostgreSQL a read over all time is
+    planned and started in every time partition up to ``now`` (dozens with daily partitions) even where it never
+    runs, and for a pair with no average at all (a water station asked for PM2.5) it probes every one of them.
 
     PostgreSQL: a ``LATERAL … LIMIT 1`` per pair brings the time and the value together; as correlated
     subqueries (SQLite's form) the planner's estimate for 16,000 pairs switched on JIT compilation, and the read
@@ -63,41 +64,44 @@ def latest_averages(engine: Engine, period: str, parameters: list[str], now: dt.
         Average.period_end <= now,
     )
     asked = union_all(*(select(literal(name, String).label("parameter")) for name in parameters)).subquery("asked")
-    pairs = select(Station.id.label("station_id"), asked.c.parameter).join(asked, true())
+    pairs = select(Station.id.label("station_id"), asked.c.parameter).join(asked, true()).subquery("pairs")
+    reported = exists().where(
+        LatestReading.station_id == pairs.c.station_id, LatestReading.parameter == pairs.c.parameter
+    )
+    recent = _newest_average_per_pair(engine, pairs, *conditions, Average.period_end > now - _RECENT_AVERAGES)
     with engine.connect() as conn:
-        recent = Average.period_end > now - _RECENT_AVERAGES
-        rows = conn.execute(_newest_average_per_pair(engine, pairs, *conditions, recent))
-        found, unfound = _split_found(rows.all())
-        if unfound:
-            older = pairs.where(Station.id.in_(sorted({station for station, _ in unfound})))
-            more, _ = _split_found(conn.execute(_newest_average_per_pair(engine, older, *conditions)).all())
-            found += [value for value in more if (value.station_id, value.parameter) in unfound]
+        rows = conn.execute(recent.add_columns(reported)).all()
+        found = [
+            LatestValue(station, parameter, at, value) for station, parameter, at, value, _ in rows if at is not None
+        ]
+        silent = {(station, parameter) for station, parameter, at, _, ever in rows if at is None and ever}
+        if silent:
+            stations = sorted({station for station, _ in silent})
+            older = select(pairs.c.station_id, pairs.c.parameter).where(pairs.c.station_id.in_(stations))
+            for station, parameter, at, value in conn.execute(
+                _newest_average_per_pair(engine, older.subquery("older"), *conditions)
+            ).all():
+                if at is not None and (station, parameter) in silent:
+                    found.append(LatestValue(station, parameter, at, value))
     return found
 
 
-def _newest_average_per_pair(engine: Engine, pairs: Select[Any], *conditions: Any) -> Select[Any]:
+def _newest_average_per_pair(engine: Engine, pairs: Subquery, *conditions: Any) -> Select[Any]:
     """Per (station_id, parameter) of ``pairs``: its newest average meeting ``conditions`` (time and value, NULL
     where none), by a ``LATERAL … LIMIT 1`` on PostgreSQL and correlated subqueries on SQLite (no ``LATERAL``)."""
-    listed = pairs.subquery("pairs")
-    of_pair = (Average.station_id == listed.c.station_id, Average.parameter == listed.c.parameter, *conditions)
+    of_pair = (Average.station_id == pairs.c.station_id, Average.parameter == pairs.c.parameter, *conditions)
     newest = select(Average.period_end, Average.value).where(*of_pair).order_by(Average.period_end.desc()).limit(1)
     if is_postgresql(engine):
         one = newest.lateral()
-        return select(listed.c.station_id, listed.c.parameter, one.c.period_end, one.c.value).select_from(
-            listed.outerjoin(one, true())
+        return select(pairs.c.station_id, pairs.c.parameter, one.c.period_end, one.c.value).select_from(
+            pairs.outerjoin(one, true())
         )
     return select(
-        listed.c.station_id,
-        listed.c.parameter,
+        pairs.c.station_id,
+        pairs.c.parameter,
         newest.with_only_columns(Average.period_end).scalar_subquery(),
         newest.with_only_columns(Average.value).scalar_subquery(),
     )
-
-
-def _split_found(rows: list[Any]) -> tuple[list[LatestValue], set[tuple[str, str]]]:
-    """The pairs with a value (as :class:`LatestValue`) and the (station, parameter) pairs without one."""
-    found = [LatestValue(station, parameter, at, value) for station, parameter, at, value in rows if at is not None]
-    return found, {(station, parameter) for station, parameter, at, _ in rows if at is None}
 
 
 def latest_readings(

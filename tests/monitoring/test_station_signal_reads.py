@@ -4,8 +4,9 @@ history: the same answers as the definition, including an evaluation of a past m
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, event, insert
 
 from data.readings_store import rebuild_latest
 from data.schema import AqiValue, Average, Reading, Station
@@ -26,6 +27,7 @@ def _seed(engine: Engine) -> None:
             ("A", "pm25", T + HOUR),  # after the evaluated moment
             ("A", "pm10", T - 2 * HOUR),
             ("B", "pm25", T - 5 * HOUR),
+            ("B", "pm10", T - 10 * DAY),  # B's pm10 fell silent ten days ago
             ("C", "pm25", T + 2 * HOUR),  # only after it: C had not reported yet
         )
     ]
@@ -108,3 +110,30 @@ def test_latest_reading_per_station_parameter_within_the_lookback(engine: Engine
         ("B", "pm25"): (T - 5 * HOUR, "00"),  # the last measuring reading, under the device error
     }
     assert latest(parameters=["pm25"], measuring_only=True, lookback=4 * HOUR) == {("A", "pm25"): (T - HOUR, "00")}
+
+
+def _statements(engine: Engine, read: Callable[[], object]) -> int:
+    """How many SQL statements ``read`` sends."""
+    sent = []
+
+    def count(*_args: object) -> None:
+        sent.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_reads_over_all_time_are_sent_only_when_needed(engine: Engine) -> None:
+    """A read that could reach back over all time is planned in every time partition even where it never runs:
+    each is a second query, sent only when a pair that reported has no recent value or a newest reading is
+    after the evaluated moment."""
+    _seed(engine)
+    # B's no2: recent; A and C never reported no2 (a water station asked for PM2.5): not read over all time
+    assert _statements(engine, lambda: latest_averages(engine, "1h", ["no2"], T)) == 1
+    assert _statements(engine, lambda: latest_averages(engine, "1h", ["pm10"], T)) == 2  # B's pm10: silent
+    assert _statements(engine, lambda: last_reading_times(engine, T + 3 * HOUR)) == 2  # nothing after it
+    assert _statements(engine, lambda: last_reading_times(engine, T)) == 3  # A's and C's pm25 after T
