@@ -114,13 +114,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parent / "config"
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_BOUNDARY_SET = "hanoi-2025"
+PartitionInterval = Literal["month", "week", "day"]
+"""The time span of one PostgreSQL partition of ``readings`` or ``averages`` (:mod:`data.partitions`)."""
 
 
 class Settings(BaseSettings):
@@ -139,8 +141,8 @@ class Settings(BaseSettings):
     read_lag_check_seconds: float = Field(default=5.0, gt=0)
     poller_lease_seconds: float = Field(default=60.0, ge=1.0)
     partitions_ahead_months: int = Field(default=3, ge=1, le=36)
-    partition_readings_interval: Literal["month", "week", "day"] = "month"
-    partition_averages_interval: Literal["month", "week", "day"] = "month"
+    partition_readings_interval: PartitionInterval = "month"
+    partition_averages_interval: PartitionInterval = "month"
     retention_readings_months: int = Field(default=0, ge=0)
     retention_averages_months: int = Field(default=0, ge=0)
     var_dir: Path = Path("var")
@@ -253,6 +255,29 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             return tomllib.load(handle)
 
 
+class ConfigurationError(ValueError):
+    """A setting that cannot be used, said in one line naming it (never its value: it may be a secret)."""
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Resolve settings from arguments, environment, config file and defaults."""
-    return Settings(**overrides)
+    """Resolve settings from arguments, environment, config file and defaults; :class:`ConfigurationError` names
+    every setting that cannot be used."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        raise ConfigurationError(_configuration_message(err)) from None
+
+
+def _configuration_message(err: ValidationError) -> str:
+    """``setting partition_readings_interval (ENVMON_PARTITION_READINGS_INTERVAL): Input should be …`` for each
+    setting refused (a default made from a refused one, which is refused in turn, is left out)."""
+    problems = []
+    for problem in err.errors(include_url=False, include_input=False):
+        if problem["type"] == "default_factory_not_called":
+            continue
+        if not problem["loc"]:  # a check across settings
+            problems.append(problem["msg"])
+            continue
+        name = str(problem["loc"][0])
+        problems.append(f"setting {name} (ENVMON_{name.upper()}): {problem['msg']}")
+    return "; ".join(problems)

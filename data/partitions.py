@@ -25,12 +25,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, get_args
 
 import psycopg
 from sqlalchemy import Connection, Engine, delete, text
 from sqlalchemy.exc import OperationalError
 
+from data.config import PartitionInterval
 from data.dialect import is_postgresql
 from data.schema import Base
 
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
     from data.config import Settings
 
 
-Interval = Literal["month", "week", "day"]
-INTERVALS: Final[tuple[Interval, ...]] = ("month", "week", "day")
+Interval = PartitionInterval
+INTERVALS: Final[tuple[Interval, ...]] = get_args(PartitionInterval)
 
 
 @dataclass(frozen=True)

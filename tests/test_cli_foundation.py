@@ -126,6 +126,17 @@ def test_an_error_that_can_say_itself_reads_in_the_configured_language(
     assert capsys.readouterr().err == expected
 
 
+def test_a_setting_that_cannot_be_used_is_named_in_one_line(database, capsys, monkeypatch):
+    monkeypatch.setenv("ENVMON_PARTITION_READINGS_INTERVAL", "hour")
+    monkeypatch.setenv("ENVMON_API_WORKERS", "two")
+    assert main(["db", "maintain"]) == 2
+    assert capsys.readouterr().err == (
+        "envmon: error: setting partition_readings_interval (ENVMON_PARTITION_READINGS_INTERVAL): Input should be "
+        "'month', 'week' or 'day'; setting api_workers (ENVMON_API_WORKERS): Input should be a valid integer, "
+        "unable to parse string as an integer\n"
+    )
+
+
 def test_unreachable_database_exits_with_a_message(monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u:pw@127.0.0.1:1/none")
     assert main(["locate", "21", "105"]) == 3
