@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -105,21 +103,13 @@ def _poll(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from monitoring.poller import run_forever
+    from monitoring.stop_signal import stop_on_signals
 
     config, engine, feeds, locator = _setup(args)
-    stop = threading.Event()
-
-    def request_stop(_signum: int, _frame: object) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_on_signals() as stop:
         polls = run_forever(
             engine, feeds.feeds, stop, feeds.after_poll, locator=locator, keeper=_keeper(config, engine)
         )
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     _common.emit_json({"stopped": True, "polls": polls})
     return 0
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from monitoring.errors import FeedAuthError, FeedError, FeedRateLimitedError, Fe
 from monitoring.feeds.base import AfterPoll, FeedSpec
 from monitoring.ingest import IngestSummary, holds_late_data, store_batch
 from monitoring.stations import WardLocator
+from monitoring.stop_signal import StopRequest
 
 logger = logging.getLogger(__name__)
 
@@ -331,7 +331,7 @@ def _first_due(engine: Engine, spec: FeedSpec, now: dt.datetime) -> dt.datetime:
 def run_forever(
     engine: Engine,
     feeds: Sequence[FeedSpec],
-    stop: threading.Event,
+    stop: StopRequest,
     after_poll: Sequence[AfterPoll] = (),
     *,
     locator: WardLocator | None = None,
@@ -342,10 +342,11 @@ def run_forever(
     """Poll each feed on its own interval until ``stop`` is set; returns the number of polls made.
 
     Stopping is clean: the current poll's transaction completes (or rolls back) before the loop exits, and the
-    leases are given back. ``wait(seconds)`` pauses between rounds and retries (default: ``stop.wait``, so a stop
-    wakes it). With a ``keeper`` only the feeds whose lease this poller holds are polled (see
-    :class:`LeaseKeeper`); the post-poll hooks run in the poller holding their own lease, after its polls and at
-    least once per shortest feed interval.
+    leases are given back. A signal handler must set ``stop`` without taking a lock: a
+    :class:`~monitoring.stop_signal.StopSignal`. ``wait(seconds)`` pauses between rounds and retries (default:
+    ``stop.wait``, so a stop wakes it). With a ``keeper`` only the feeds whose lease this poller holds are polled
+    (see :class:`LeaseKeeper`); the post-poll hooks run in the poller holding their own lease, after its polls and
+    at least once per shortest feed interval.
     """
     pause = wait or stop.wait
     coordinators = [FeedCoordinator(engine, spec, locator=locator, sleep=pause, keeper=keeper) for spec in feeds]

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from data.config import load_settings
 from data.db import DatabaseUnavailableError, check_connection, read_engine, schema_revision
 from data.i18n import translate
+from monitoring.stop_signal import stop_on_signals
 from publish.build import Publisher, build_site
 
 logger = logging.getLogger("publish")
@@ -60,16 +59,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"site published: {result.path} ({result.files} files, {result.bytes / 1e6:.1f} MB; "
               f"{result.stations} air stations, {result.wards} wards)")  # fmt: skip
         return 0
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     publisher = Publisher(engine, out, settings, refresh=args.refresh)
-    while not stop.is_set():
-        try:
-            publisher.round()
-        except Exception:  # keep serving the last good site; the next round retries
-            logger.exception("site build failed; the previous site stays in place")
-        stop.wait(args.watch)
+    with stop_on_signals() as stop:
+        while not stop.is_set():
+            try:
+                publisher.round()
+            except Exception:  # keep serving the last good site; the next round retries
+                logger.exception("site build failed; the previous site stays in place")
+            stop.wait(args.watch)
     return 0
 
 

@@ -287,10 +287,21 @@ defaults = {{ unit = "µg/m³" }}
         encoding="utf-8",
     )
     env = {**os.environ, "DATABASE_URL": database_url, "ENVMON_VAR_DIR": str(tmp_path / "var"),
-           "ENVMON_POLLER_LEASE_SECONDS": str(LEASE_SECONDS)}  # fmt: skip
+           "ENVMON_POLLER_LEASE_SECONDS": str(LEASE_SECONDS), "PYTHONFAULTHANDLER": "1"}  # fmt: skip
     log = (tmp_path / f"poller-{name}.log").open("wb")
     argv = [sys.executable, "-m", "cli", "feeds", "run", "--config", str(config)]
     return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _stopped_cleanly(process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    """Wait for a SIGTERMed poller to exit 0; if it hangs, SIGABRT makes it print every thread's stack to ``log``."""
+    try:
+        code = process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER=1: the stacks of all threads go to the log
+        process.wait(10)
+        pytest.fail(f"the poller did not stop within {timeout:.0f} s of SIGTERM; its log:\n{log.read_text()[-8000:]}")
+    assert code == 0, log.read_text()[-8000:]
 
 
 def _wait_for(condition: Any, timeout: float, what: str) -> None:
@@ -323,7 +334,7 @@ def test_two_poller_processes_never_overlap_and_survive_kill_9(
         count_b = sum(poller == "B" for _s, _e, poller in feed_server.requests)
         _wait_for(lambda: sum(p == "B" for _s, _e, p in feed_server.requests) >= count_b + 2, 30, "B's next polls")
         second.send_signal(signal.SIGTERM)
-        assert second.wait(30) == 0
+        _stopped_cleanly(second, tmp_path / "poller-B.log", 30)
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
