@@ -7,7 +7,8 @@ data (scaled). Two kinds of scripts shape them:
 
 * daily-recurring events (calibration 01, error 02, outage, exceedance) give a week of history its episodes;
 * incidents anchored on the simulator's first poll (the moment the demo was built) keep the live states true
-  whenever the demo is opened while the poller advances the data: a station exceeding its permit for a day,
+  at whatever hour the demo was built and whenever it is opened while the poller advances the data (from a
+  station's first incident on, its recurring events stop): a station exceeding its permit for a day,
   one calibrating, one with a device error, one that went silent in the middle of an exceedance, and one
   whose values oscillate around the limit so that an alert is always pending.
 """
@@ -162,6 +163,17 @@ def _event_mask(event: DemoEvent, local: pd.DatetimeIndex) -> np.ndarray:
     return (days % event.every == event.offset) & (minutes >= begin) & (minutes < begin + event.minutes)
 
 
+def _scripted_mask(plant: DemoPlant, times: pd.DatetimeIndex, anchor: dt.datetime | None) -> np.ndarray:
+    """Where ``plant`` follows its anchored incidents only: from the earliest one's start (none without an anchor).
+
+    A recurring event there could hide an incident (an afternoon outage over the exceedance that must precede the
+    silence), so whether the promised states hold would depend on the time of day the demo was built.
+    """
+    if anchor is None or not plant.incidents:
+        return np.zeros(len(times), dtype=bool)
+    return np.asarray(times >= pd.Timestamp(anchor - max(incident.begins for incident in plant.incidents)))
+
+
 def _incident_masks(incident: DemoIncident, times: pd.DatetimeIndex, anchor: dt.datetime) -> tuple[Any, Any]:
     """(on, off): where the incident is active, and where an oscillating one is between its spells."""
     start = pd.Timestamp(anchor - incident.begins)
@@ -247,7 +259,8 @@ class DataloggerSimulator:
     def values(self, plant_index: int, times: pd.DatetimeIndex, anchor: dt.datetime | None = None) -> pd.DataFrame:
         """Modelled values (columns = TT10 symbols) and statuses (``status_<symbol>``) at ``times`` (UTC).
 
-        ``anchor`` places the plant's incidents (none without it).
+        ``anchor`` places the plant's incidents (none without it); from the first incident's start the recurring
+        events no longer apply.
         """
         plant = self.plants[plant_index]
         local = times.tz_convert(LOCAL_TZ)
@@ -274,8 +287,9 @@ class DataloggerSimulator:
         for symbol, _ in SYMBOLS:
             frame[f"status_{symbol}"] = "00"
         frame["outage"] = False
+        scripted = _scripted_mask(plant, times, anchor)
         for event in plant.events:
-            _apply(frame, event.kind, _event_mask(event, local), event.symbols, factor=event.factor)
+            _apply(frame, event.kind, _event_mask(event, local) & ~scripted, event.symbols, factor=event.factor)
         for incident in plant.incidents if anchor is not None else ():
             on, off = _incident_masks(incident, times, anchor)
             _apply(frame, incident.kind, on, incident.symbols, level=incident.level, noise=noise)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -164,6 +165,27 @@ def test_simulator_writes_genuine_tt10_files(tmp_path: Path) -> None:
     assert lines[-1] == "" and len(lines) == 8
     assert [line.split("\t")[0] for line in lines[:-1]] == ["Temp", "pH", "Color", "COD", "TSS", "NH4", "Flow"]
     assert all(len(line.split("\t")) == 5 for line in lines[:-1])
+
+
+def test_the_anchored_incidents_hold_whatever_the_hour_the_demo_is_built(tmp_path: Path) -> None:
+    """From a station's first incident on, only its incidents shape it: no recurring afternoon outage hides Yên Sở's
+    exceedance before its silence (the demo built at 18:46 local had no stale alert), whatever the build time."""
+    simulator = DataloggerSimulator("sim", tmp_path)
+    without_events = DataloggerSimulator("bare", tmp_path, plants=tuple(replace(p, events=()) for p in DEMO_PLANTS))
+    yen_so = next(i for i, plant in enumerate(DEMO_PLANTS) if plant.station_id == "HN_XLNTYENSO_NT01")
+    for anchor in pd.date_range("2026-12-05 00:00", periods=96, freq="30min", tz="UTC"):  # 2 days: both parities
+        for index, plant in enumerate(DEMO_PLANTS):
+            if not plant.incidents:
+                continue
+            start = anchor - max(incident.begins for incident in plant.incidents)
+            times = pd.date_range(start, anchor, freq="5min")
+            scripted = simulator.values(index, times, anchor.to_pydatetime())
+            assert scripted.equals(without_events.values(index, times, anchor.to_pydatetime())), (plant, anchor)
+        times = pd.date_range(anchor - pd.Timedelta(hours=5), anchor, freq="5min")
+        frame = simulator.values(yen_so, times, anchor.to_pydatetime())
+        exceeding = frame[frame.index < anchor - pd.Timedelta(hours=3)]
+        assert not exceeding["outage"].any() and (exceeding["TSS"] > 100).all(), anchor  # then silent
+        assert frame.loc[frame.index >= anchor - pd.Timedelta(hours=3), "outage"].all(), anchor
 
 
 def test_shipped_feed_config_poll_once_ingests_air_and_wastewater(
